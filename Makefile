@@ -1,0 +1,43 @@
+# minyi: `make run` sets everything up and serves the demo; `make test` lints and tests.
+VENV := .venv
+BIN := $(VENV)/bin
+PY := $(BIN)/python
+STAMP := $(VENV)/.installed
+
+.PHONY: run test install setup lint format browser clean-db
+
+$(STAMP): requirements.txt
+	@test -x $(PY) || "$$(scripts/find-python)" -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+setup: install
+	@mkdir -p data
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py import_divisions minyi/org/data/shenzhen.csv
+	$(PY) manage.py load_demo
+
+run: setup
+	@echo ""
+	@echo "民意 minyi 已启动: http://127.0.0.1:8000  (演示账号见上方列表)"
+	$(PY) manage.py runserver 127.0.0.1:8000
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+test: lint
+	$(PY) manage.py makemigrations --check --dry-run
+	$(PY) -m pytest
+
+browser: install
+	$(PY) -m pytest -m browser
+
+clean-db:
+	rm -f data/minyi.sqlite3*

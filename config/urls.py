@@ -1,0 +1,10 @@
+from django.contrib import admin
+from django.urls import include, path
+
+urlpatterns = [
+    path("", include("minyi.core.urls")),
+    path("org/", include("minyi.org.urls")),
+    path("people/", include("minyi.people.urls")),
+    path("studios/", include("minyi.studios.urls")),
+    path("admin/", admin.site.urls),
+]

@@ -1,0 +1,48 @@
+"""Shared model parts: timestamps and the scoped queryset every user-facing query uses."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from django.db import models
+from django.db.models import Q
+
+if TYPE_CHECKING:
+    from minyi.people.scopes import Scope
+
+
+class TimeStamped(models.Model):
+    created_at = models.DateTimeField("创建时间", auto_now_add=True)
+    updated_at = models.DateTimeField("更新时间", auto_now=True)
+
+    class Meta:
+        abstract = True
+
+
+class ScopedQuerySet(models.QuerySet):
+    """The one scoping mechanism: `X.objects.for_user(user)` for reading,
+    `X.objects.for_editor(user)` for changing. Subclasses say which rows a scope covers.
+
+    An object outside the scope is simply absent, so views that fetch through these
+    answer 404 for "not yours" exactly as for "does not exist".
+    """
+
+    def for_user(self, user: Any) -> ScopedQuerySet:
+        return self._scoped(user, write=False)
+
+    def for_editor(self, user: Any) -> ScopedQuerySet:
+        return self._scoped(user, write=True)
+
+    def _scoped(self, user: Any, *, write: bool) -> ScopedQuerySet:
+        from minyi.people.scopes import scope_of
+
+        scope = scope_of(user)
+        if scope.everything:
+            return self.all()
+        q = self.scope_q(scope, write=write)
+        if q is None:
+            return self.none()
+        return self.filter(q)
+
+    def scope_q(self, scope: Scope, *, write: bool) -> Q | None:  # pragma: no cover
+        raise NotImplementedError

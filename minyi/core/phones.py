@@ -1,0 +1,40 @@
+"""Chinese phone numbers: parse into E.164 for storage, format and mask for display."""
+
+import phonenumbers
+from django.core.exceptions import ValidationError
+
+INVALID_PHONE = "“%(value)s”不是有效的电话号码，请填写11位手机号或带区号的固定电话。"
+
+
+def normalize_phone(raw: str) -> str:
+    """Return the E.164 form (+8613800001234) of a mainland number, or raise."""
+    value = (raw or "").strip()
+    if not value:
+        return ""
+    try:
+        number = phonenumbers.parse(value, "CN")
+    except phonenumbers.NumberParseException as exc:
+        raise ValidationError(INVALID_PHONE, code="invalid_phone", params={"value": value}) from exc
+    if not phonenumbers.is_valid_number(number):
+        raise ValidationError(INVALID_PHONE, code="invalid_phone", params={"value": value})
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def display_phone(e164: str) -> str:
+    """The national form a Chinese reader expects: 13800001234 or 0755-12345678."""
+    if not e164:
+        return ""
+    try:
+        number = phonenumbers.parse(e164, "CN")
+    except phonenumbers.NumberParseException:
+        return e164
+    national = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL)
+    return national.replace(" ", "") if national.replace(" ", "").isdigit() else national
+
+
+def mask_phone(e164: str) -> str:
+    """138****5678: enough to recognise a number, not enough to call it."""
+    digits = display_phone(e164).replace("-", "").replace(" ", "")
+    if len(digits) < 7:
+        return "****"
+    return f"{digits[:3]}****{digits[-4:]}"
