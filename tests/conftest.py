@@ -1,3 +1,12 @@
 """Shared test set-up. Personas live in tests/personas.py."""
 
+import pytest
+
 pytest_plugins = ["tests.personas"]
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    # Argon2 is the production hasher (settings.py); hashing the demo accounts for
+    # every test would cost seconds, and no test is about the hash's strength.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 from django.db import models
 from django.db.models import Q
+from django.urls import reverse
 from django.utils import timezone
 
 from minyi.core.models import ScopedQuerySet, TimeStamped
@@ -80,13 +81,19 @@ class OrgUnit(TimeStamped):
     level = models.CharField("层级", max_length=16, choices=Level.choices)
     kind = models.CharField("类型", max_length=24, choices=Kind.choices, default=Kind.ORDINARY)
     parent = models.ForeignKey(
-        "self", verbose_name="上级", null=True, blank=True, on_delete=models.PROTECT,
+        "self",
+        verbose_name="上级",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
         related_name="children",
     )
     province = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
-    city = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    city = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     district = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
@@ -95,7 +102,11 @@ class OrgUnit(TimeStamped):
     )
     retired_at = models.DateTimeField("撤销时间", null=True, blank=True)
     merged_into = models.ForeignKey(
-        "self", verbose_name="并入", null=True, blank=True, on_delete=models.PROTECT,
+        "self",
+        verbose_name="并入",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
         related_name="merged_units",
     )
     party_secretary = models.CharField("党组织书记", max_length=50, blank=True)
@@ -115,6 +126,9 @@ class OrgUnit(TimeStamped):
 
     def __str__(self) -> str:
         return self.short_name or self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("org:unit_detail", args=[self.pk])
 
     @property
     def is_retired(self) -> bool:
@@ -215,6 +229,9 @@ class HandlingUnit(TimeStamped):
 
     def __str__(self) -> str:
         return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("org:handlingunit_edit", args=[self.pk])
 
     @property
     def level(self) -> str:

@@ -7,8 +7,10 @@ from typing import TYPE_CHECKING
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.db.models import Q
+from django.urls import reverse
 
 from minyi.core.models import ScopedQuerySet, TimeStamped
+from minyi.core.phones import display_phone
 from minyi.org.models import Delegation, Group, OrgUnit
 
 if TYPE_CHECKING:
@@ -40,13 +42,21 @@ class User(AbstractUser):
     full_name = models.CharField("姓名", max_length=50, blank=True)
     role = models.CharField("角色", max_length=32, choices=Role.choices, blank=True)
     unit = models.ForeignKey(
-        OrgUnit, verbose_name="所属单位", null=True, blank=True, on_delete=models.PROTECT,
+        OrgUnit,
+        verbose_name="所属单位",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
         related_name="accounts",
         help_text="组织部门工作人员所在的市、区、街道或工委。",
     )
     handling_unit = models.ForeignKey(
-        "org.HandlingUnit", verbose_name="承办单位", null=True, blank=True,
-        on_delete=models.PROTECT, related_name="accounts",
+        "org.HandlingUnit",
+        verbose_name="承办单位",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="accounts",
     )
 
     class Meta:
@@ -89,11 +99,7 @@ class RepresentativeQuerySet(ScopedQuerySet):
             assigned = StudioAssignment.objects.filter(
                 scope.unit.subtree_q("studio__unit__")
             ).values("representative_id")
-            return (
-                scope.unit.subtree_q("unit__")
-                | Q(pk__in=linked)
-                | Q(pk__in=assigned)
-            )
+            return scope.unit.subtree_q("unit__") | Q(pk__in=linked) | Q(pk__in=assigned)
         if write:
             return None
         q = Q(pk__in=scope.representative_ids)
@@ -115,15 +121,26 @@ class Representative(TimeStamped):
     level = models.CharField("代表层级", max_length=16, choices=RepresentativeLevel.choices)
     category = models.CharField("代表类别", max_length=24, choices=RepresentativeCategory.choices)
     unit = models.ForeignKey(
-        OrgUnit, verbose_name="选举单位", on_delete=models.PROTECT, related_name="representatives",
+        OrgUnit,
+        verbose_name="选举单位",
+        on_delete=models.PROTECT,
+        related_name="representatives",
         help_text="代表所在的区（新区）或系统工委。",
     )
     delegation = models.ForeignKey(
-        Delegation, verbose_name="代表团", null=True, blank=True, on_delete=models.PROTECT,
+        Delegation,
+        verbose_name="代表团",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
         related_name="representatives",
     )
     group = models.ForeignKey(
-        Group, verbose_name="代表组", null=True, blank=True, on_delete=models.PROTECT,
+        Group,
+        verbose_name="代表组",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
         related_name="representatives",
     )
     employer = models.CharField("工作单位", max_length=100)
@@ -131,11 +148,18 @@ class Representative(TimeStamped):
     phone = models.CharField("联系电话", max_length=20, help_text="手机或带区号的固定电话。")
     photo = models.ImageField("照片", upload_to="representatives/", blank=True)
     linked_communities = models.ManyToManyField(
-        OrgUnit, verbose_name="联系社区", blank=True, related_name="linked_representatives",
+        OrgUnit,
+        verbose_name="联系社区",
+        blank=True,
+        related_name="linked_representatives",
         help_text="固定联系一个社区，或两个相邻社区（CM 第二条）。",
     )
     user = models.OneToOneField(
-        User, verbose_name="登录账号", null=True, blank=True, on_delete=models.SET_NULL,
+        User,
+        verbose_name="登录账号",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
         related_name="representative",
     )
     active = models.BooleanField("在任", default=True)
@@ -154,6 +178,13 @@ class Representative(TimeStamped):
 
     def __str__(self) -> str:
         return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("people:representative_detail", args=[self.pk])
+
+    @property
+    def phone_display(self) -> str:
+        return display_phone(self.phone)
 
 
 class LiaisonKind(models.TextChoices):
@@ -182,17 +213,29 @@ class Liaison(TimeStamped):
     name = models.CharField("姓名", max_length=50)
     kind = models.CharField("类型", max_length=16, choices=LiaisonKind.choices)
     studio = models.ForeignKey(
-        "studios.Studio", verbose_name="工作室", null=True, blank=True, on_delete=models.PROTECT,
+        "studios.Studio",
+        verbose_name="工作室",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
         related_name="liaisons",
     )
     community = models.ForeignKey(
-        OrgUnit, verbose_name="社区（无工作室时）", null=True, blank=True,
-        on_delete=models.PROTECT, related_name="stand_in_liaisons",
+        OrgUnit,
+        verbose_name="社区（无工作室时）",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="stand_in_liaisons",
     )
     position = models.CharField("职务", max_length=100, blank=True)
     phone = models.CharField("联系电话", max_length=20)
     user = models.OneToOneField(
-        User, verbose_name="登录账号", null=True, blank=True, on_delete=models.SET_NULL,
+        User,
+        verbose_name="登录账号",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
         related_name="liaison",
     )
     active = models.BooleanField("在岗", default=True)
@@ -216,3 +259,10 @@ class Liaison(TimeStamped):
 
     def __str__(self) -> str:
         return f"{self.name}（{self.get_kind_display()}）"
+
+    def get_absolute_url(self) -> str:
+        return reverse("people:liaison_edit", args=[self.pk])
+
+    @property
+    def phone_display(self) -> str:
+        return display_phone(self.phone)

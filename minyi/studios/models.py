@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.urls import reverse
 
 from minyi.core.models import ScopedQuerySet, TimeStamped
 from minyi.org.models import OrgUnit
@@ -71,13 +72,20 @@ class Studio(TimeStamped):
     name = models.CharField("名称", max_length=100)
     kind = models.CharField("类型", max_length=24, choices=StudioKind.choices)
     unit = models.ForeignKey(
-        OrgUnit, verbose_name="所在社区或单位", on_delete=models.PROTECT, related_name="studios",
+        OrgUnit,
+        verbose_name="所在社区或单位",
+        on_delete=models.PROTECT,
+        related_name="studios",
         help_text="社区工作室选所在社区；其他工作室选所属街道、区或工委。",
     )
     host_organisation = models.CharField("依托党组织", max_length=100)
     address = models.CharField("地址", max_length=200, blank=True)
     area_m2 = models.DecimalField(
-        "面积（平方米）", max_digits=7, decimal_places=1, null=True, blank=True,
+        "面积（平方米）",
+        max_digits=7,
+        decimal_places=1,
+        null=True,
+        blank=True,
         validators=[MinValueValidator(Decimal(0), message="面积不能为负数。")],
     )
     opening_hours = models.CharField(
@@ -99,7 +107,9 @@ class Studio(TimeStamped):
     has_rules_posted = models.BooleanField(FACILITIES[6][1], default=False)
 
     representatives = models.ManyToManyField(
-        "people.Representative", through="StudioAssignment", related_name="studios",
+        "people.Representative",
+        through="StudioAssignment",
+        related_name="studios",
         verbose_name="进驻党代表",
     )
 
@@ -116,6 +126,9 @@ class Studio(TimeStamped):
 
     def __str__(self) -> str:
         return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("studios:detail", args=[self.pk])
 
     @property
     def has_premises(self) -> bool:
@@ -154,7 +167,9 @@ class StudioAssignment(TimeStamped):
         Studio, verbose_name="工作室", on_delete=models.PROTECT, related_name="assignments"
     )
     representative = models.ForeignKey(
-        "people.Representative", verbose_name="党代表", on_delete=models.PROTECT,
+        "people.Representative",
+        verbose_name="党代表",
+        on_delete=models.PROTECT,
         related_name="assignments",
     )
     since = models.DateField("进驻日期", null=True, blank=True)

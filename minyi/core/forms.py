@@ -1,0 +1,27 @@
+"""Form base classes: every form knows its user, so its choices are scoped."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+
+
+class ScopedModelForm(forms.ModelForm):
+    def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
+        self.user = user
+        super().__init__(*args, **kwargs)
+        self.scope_fields()
+
+    def scope_fields(self) -> None:
+        """Limit the choices of related fields to what the user may use."""
+
+
+class FilterForm(forms.Form):
+    q = forms.CharField(label="搜索", required=False, max_length=100)
+
+    def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
+        self.user = user
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            field.required = False

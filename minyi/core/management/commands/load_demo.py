@@ -1,0 +1,15 @@
+from django.core.management.base import BaseCommand
+
+from minyi.core.demo import DEMO_ACCOUNTS, DEMO_PASSWORD, build_demo
+
+
+class Command(BaseCommand):
+    help = "载入演示数据（虚构人员，可重复运行）并列出演示账号。"
+
+    def handle(self, *args: object, **options: object) -> None:
+        build_demo()
+        self.stdout.write(
+            self.style.SUCCESS(f"演示数据已就绪。演示账号（密码均为 {DEMO_PASSWORD}）：")
+        )
+        for account in DEMO_ACCOUNTS:
+            self.stdout.write(f"  {account.username:<12} {account.description}")

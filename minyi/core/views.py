@@ -1,0 +1,41 @@
+from __future__ import annotations
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+
+from minyi.org.models import HandlingUnit, OrgUnit
+from minyi.people.models import Liaison, Representative
+from minyi.people.scopes import scope_of
+from minyi.studios.models import Studio
+
+
+def home(request: HttpRequest) -> HttpResponse:
+    """Each role's start page: what it answers for, and where to go from here."""
+    user = request.user
+    scope = scope_of(user)
+    studios = list(
+        Studio.objects.for_user(user)
+        .active()
+        .select_related("unit")
+        .prefetch_related("liaisons")
+        .order_by("name")[:200]
+    )
+    for studio in studios:
+        studio.warnings = studio.shortfalls(
+            liaisons=[item for item in studio.liaisons.all() if item.active]
+        )
+    context = {
+        "scope_unit": scope.unit,
+        "studio_count": Studio.objects.for_user(user).active().count(),
+        "studios": studios[:20],
+        "studios_with_warnings": [s for s in studios if s.warnings],
+        "representative_count": Representative.objects.for_user(user).active().count(),
+        "liaison_count": Liaison.objects.for_user(user).active().count(),
+        "unit_count": OrgUnit.objects.for_user(user).active().count(),
+        "handling_unit_count": HandlingUnit.objects.for_user(user).active().count(),
+        "own_representative": Representative.objects.filter(
+            pk__in=scope.representative_ids
+        ).first(),
+        "nothing": scope.is_empty,
+    }
+    return render(request, "core/home.html", context)

@@ -1,0 +1,118 @@
+"""View building blocks. Every view that shows or changes a scoped object fetches it
+through `for_user` / `for_editor`, so "not yours" is a 404 like "does not exist"."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.db import transaction
+from django.db.models import Model, QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views import View
+
+PAGE_SIZE = 50
+
+
+def scoped_get(model: type[Model], user: Any, pk: Any, *, write: bool = False) -> Any:
+    manager = model.objects  # type: ignore[attr-defined]
+    qs = manager.for_editor(user) if write else manager.for_user(user)
+    return get_object_or_404(qs, pk=pk)
+
+
+class ListPage(View):
+    """A searchable, filterable list. Subclasses give the model, a GET filter form and
+    `filter(qs, cleaned)`. htmx requests get only the results partial."""
+
+    model: type[Model]
+    filter_form: type
+    template_name: str
+    title: str
+
+    def base_queryset(self) -> QuerySet:
+        return self.model.objects.for_user(self.request.user)  # type: ignore[attr-defined]
+
+    def filter(self, qs: QuerySet, data: dict[str, Any]) -> QuerySet:
+        return qs
+
+    def extra_context(self) -> dict[str, Any]:
+        return {}
+
+    def get(self, request: HttpRequest) -> HttpResponse:
+        form = self.filter_form(request.GET or None, user=request.user)
+        qs = self.base_queryset()
+        if form.is_bound and form.is_valid():
+            qs = self.filter(qs, form.cleaned_data)
+        page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+        query = request.GET.copy()
+        query.pop("page", None)
+        context = {
+            "form": form,
+            "page": page,
+            "rows": self.decorate(list(page.object_list)),
+            "title": self.title,
+            "query": query.urlencode(),
+            **self.extra_context(),
+        }
+        template = self.template_name
+        if getattr(request, "htmx", False) and request.htmx.target == "results":
+            template = f"{template}#results"
+        return render(request, template, context)
+
+    def decorate(self, rows: list[Any]) -> list[Any]:
+        return rows
+
+
+class FormPage(View):
+    """Create or edit one object through a ModelForm, in one transaction. The object
+    to edit is fetched with `for_editor`; forms receive the user to scope their choices."""
+
+    model: type[Model]
+    form_class: type
+    title_new: str = ""
+    title_edit: str = ""
+    success_message: str = "已保存。"
+    template_name = "core/form.html"
+
+    def get_object(self, pk: Any) -> Any:
+        return scoped_get(self.model, self.request.user, pk, write=True) if pk else None
+
+    def can_create(self) -> bool:
+        return True
+
+    def cancel_url(self, obj: Any) -> str:
+        return obj.get_absolute_url() if obj else self.list_url
+
+    list_url = "/"
+
+    def render_form(self, form: Any, obj: Any) -> HttpResponse:
+        title = self.title_edit.format(obj=obj) if obj else self.title_new
+        context = {"form": form, "title": title, "object": obj, "cancel_url": self.cancel_url(obj)}
+        return render(self.request, self.template_name, context, status=400 if form.errors else 200)
+
+    def get(self, request: HttpRequest, pk: Any = None) -> HttpResponse:
+        obj = self.get_object(pk)
+        if obj is None and not self.can_create():
+            return HttpResponse(status=404)
+        form = self.form_class(instance=obj, user=request.user, initial=self.initial())
+        return self.render_form(form, obj)
+
+    def initial(self) -> dict[str, Any]:
+        return {}
+
+    def post(self, request: HttpRequest, pk: Any = None) -> HttpResponse:
+        obj = self.get_object(pk)
+        if obj is None and not self.can_create():
+            return HttpResponse(status=404)
+        form = self.form_class(request.POST, request.FILES, instance=obj, user=request.user)
+        if not form.is_valid():
+            return self.render_form(form, obj)
+        with transaction.atomic():
+            saved = self.save(form)
+        messages.success(request, self.success_message)
+        return redirect(saved.get_absolute_url())
+
+    def save(self, form: Any) -> Any:
+        return form.save()

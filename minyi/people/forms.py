@@ -1,0 +1,171 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.conf import settings
+
+from minyi.core.forms import FilterForm, ScopedModelForm
+from minyi.core.phones import normalize_phone
+from minyi.org.models import Delegation, Group, Kind, Level, OrgUnit
+from minyi.people.models import (
+    Liaison,
+    LiaisonKind,
+    Representative,
+    RepresentativeCategory,
+    RepresentativeLevel,
+)
+from minyi.people.rules import check_linked_communities
+from minyi.studios.models import Studio
+
+
+def _unit_label(unit: OrgUnit) -> str:
+    street = f"{unit.street.name} " if unit.street_id and unit.street else ""
+    return f"{street}{unit.short_name}"
+
+
+class RepresentativeForm(ScopedModelForm):
+    class Meta:
+        model = Representative
+        fields = [
+            "name",
+            "level",
+            "category",
+            "unit",
+            "delegation",
+            "group",
+            "employer",
+            "position",
+            "phone",
+            "photo",
+            "linked_communities",
+            "active",
+        ]
+
+    def scope_fields(self) -> None:
+        units = OrgUnit.objects.for_editor(self.user).active()
+        self.fields["unit"].queryset = units.filter(level=Level.DISTRICT).order_by("kind", "code")
+        self.fields["delegation"].queryset = Delegation.objects.filter(
+            unit__in=units.filter(level=Level.DISTRICT)
+        ).order_by("unit__code")
+        self.fields["group"].queryset = Group.objects.filter(
+            unit__in=units.filter(level=Level.STREET)
+        ).order_by("unit__code")
+        communities = units.filter(level=Level.COMMUNITY).select_related("street")
+        self.fields["linked_communities"].queryset = communities.order_by("code", "name")
+        self.fields["linked_communities"].label_from_instance = _unit_label
+        self.fields["linked_communities"].widget.attrs["size"] = 8
+
+    def clean_phone(self) -> str:
+        return normalize_phone(self.cleaned_data.get("phone", ""))
+
+    def clean_photo(self) -> Any:
+        photo = self.cleaned_data.get("photo")
+        if photo and getattr(photo, "size", 0) > settings.MAX_PHOTO_BYTES:
+            raise forms.ValidationError(
+                f"照片不能超过 {settings.MAX_PHOTO_BYTES // (1024 * 1024)} MB。"
+            )
+        return photo
+
+    def clean_linked_communities(self) -> Any:
+        communities = self.cleaned_data.get("linked_communities")
+        if communities is not None:
+            check_linked_communities(list(communities))
+        return communities
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        group, delegation = data.get("group"), data.get("delegation")
+        if group and delegation and group.delegation_id != delegation.pk:
+            self.add_error("group", f"“{group}”不属于“{delegation}”。")
+        if group and not delegation:
+            data["delegation"] = group.delegation
+        unit = data.get("unit")
+        category = data.get("category")
+        if (
+            unit
+            and category == RepresentativeCategory.SYSTEM_COMMITTEE
+            and unit.kind != Kind.SYSTEM_COMMITTEE
+        ):
+            self.add_error("unit", "系统工委代表的选举单位应为市委工委或国资委党委。")
+        if (
+            data.get("level") == RepresentativeLevel.CITY
+            and category != RepresentativeCategory.SYSTEM_COMMITTEE
+            and category != RepresentativeCategory.ARMED_FORCES
+            and not data.get("linked_communities")
+        ):
+            self.add_error("linked_communities", "市党代表须固定联系一个社区或两个相邻社区。")
+        return data
+
+
+class RepresentativeFilterForm(FilterForm):
+    level = forms.ChoiceField(label="层级", choices=[("", "全部"), *RepresentativeLevel.choices])
+    category = forms.ChoiceField(
+        label="类别", choices=[("", "全部"), *RepresentativeCategory.choices]
+    )
+    delegation = forms.ModelChoiceField(
+        label="代表团", queryset=Delegation.objects.none(), empty_label="全部"
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["delegation"].queryset = Delegation.objects.filter(
+            unit__in=OrgUnit.objects.for_user(self.user).filter(level=Level.DISTRICT)
+        ).order_by("unit__code")
+
+
+class LiaisonForm(ScopedModelForm):
+    class Meta:
+        model = Liaison
+        fields = ["name", "kind", "studio", "community", "position", "phone", "active"]
+
+    def scope_fields(self) -> None:
+        self.fields["studio"].queryset = (
+            Studio.objects.for_editor(self.user).active().order_by("name")
+        )
+        self.fields["community"].queryset = (
+            OrgUnit.objects.for_editor(self.user)
+            .active()
+            .filter(level=Level.COMMUNITY)
+            .select_related("street")
+            .order_by("code", "name")
+        )
+        self.fields["community"].label_from_instance = _unit_label
+        self.fields[
+            "community"
+        ].help_text = (
+            "仅当社区尚未设立工作室、由社区党组织书记或副书记兼任联络员时填写（CM 第七条）。"
+        )
+
+    def clean_phone(self) -> str:
+        return normalize_phone(self.cleaned_data.get("phone", ""))
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        kind, studio, community = data.get("kind"), data.get("studio"), data.get("community")
+        if kind == LiaisonKind.STAND_IN:
+            if studio:
+                self.add_error("studio", "书记兼任的联络员不属于工作室，请清空此项并选择社区。")
+            if not community:
+                self.add_error("community", "请选择由其兼任联络员的社区。")
+            elif Studio.objects.active().filter(unit=community).exists():
+                self.add_error(
+                    "community", f"“{community.short_name}”已设立工作室，请在工作室下设联络员。"
+                )
+        elif kind:
+            if not studio:
+                self.add_error("studio", "专职、兼职联络员须选择所在工作室。")
+            if community:
+                self.add_error("community", "专职、兼职联络员不填社区，请清空此项。")
+        return data
+
+
+class LiaisonFilterForm(FilterForm):
+    kind = forms.ChoiceField(label="类型", choices=[("", "全部"), *LiaisonKind.choices])
+    studio = forms.ModelChoiceField(
+        label="工作室", queryset=Studio.objects.none(), empty_label="全部"
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["studio"].queryset = Studio.objects.for_user(self.user).order_by("name")

@@ -1,0 +1,88 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+
+from minyi.core.forms import FilterForm, ScopedModelForm
+from minyi.core.phones import normalize_phone
+from minyi.org.models import Level, OrgUnit
+from minyi.people.models import Representative
+from minyi.studios.models import FACILITIES, Studio, StudioKind
+
+
+class StudioForm(ScopedModelForm):
+    class Meta:
+        model = Studio
+        fields = [
+            "name",
+            "kind",
+            "unit",
+            "host_organisation",
+            "address",
+            "area_m2",
+            "opening_hours",
+            "phone",
+            "funding_source",
+            "established_on",
+            *[name for name, _ in FACILITIES],
+        ]
+        widgets = {"established_on": forms.DateInput(attrs={"type": "date"})}
+
+    def scope_fields(self) -> None:
+        if not (self.user.is_superuser or getattr(self.user, "is_official", False)):
+            # A liaison keeps the studio's facts up to date but cannot move it.
+            del self.fields["unit"]
+            return
+        self.fields["unit"].queryset = (
+            OrgUnit.objects.for_editor(self.user)
+            .active()
+            .filter(level__in=[Level.COMMUNITY, Level.STREET, Level.DISTRICT])
+            .order_by("level", "code", "name")
+        )
+        self.fields["unit"].label_from_instance = lambda u: f"{u.name}（{u.get_level_display()}）"
+
+    def clean_phone(self) -> str:
+        return normalize_phone(self.cleaned_data.get("phone", ""))
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        unit = data.get("unit")
+        if (
+            unit is not None
+            and data.get("kind") == StudioKind.COMMUNITY
+            and unit.level != Level.COMMUNITY
+        ):
+            self.add_error("unit", "社区工作室须选择所在社区。")
+        return data
+
+
+class StudioFilterForm(FilterForm):
+    kind = forms.ChoiceField(label="类型", choices=[("", "全部"), *StudioKind.choices])
+    street = forms.ModelChoiceField(
+        label="街道", queryset=OrgUnit.objects.none(), empty_label="全部"
+    )
+    shortfall = forms.BooleanField(label="只看有不足项的")
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["street"].queryset = (
+            OrgUnit.objects.for_user(self.user).filter(level=Level.STREET).order_by("code")
+        )
+
+
+class AssignmentForm(forms.Form):
+    representative = forms.ModelChoiceField(
+        label="党代表",
+        queryset=Representative.objects.none(),
+        error_messages={"invalid_choice": "请选择您管辖范围内的在任党代表。"},
+    )
+
+    def __init__(self, *args: Any, user: Any, studio: Studio, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["representative"].queryset = (
+            Representative.objects.for_user(user)
+            .active()
+            .exclude(assignments__studio=studio, assignments__active=True)
+            .order_by("name")
+        )

@@ -1,0 +1,169 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.db import transaction
+from django.db.models import Count, Prefetch, Q, QuerySet
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+
+from minyi.core.views_base import FormPage, ListPage, scoped_get
+from minyi.people.models import Liaison
+from minyi.studios.forms import AssignmentForm, StudioFilterForm, StudioForm
+from minyi.studios.models import FACILITIES, Studio, StudioAssignment
+
+
+def _with_people(qs: QuerySet) -> QuerySet:
+    return qs.select_related("unit", "unit__street", "unit__district").prefetch_related(
+        Prefetch(
+            "liaisons", queryset=Liaison.objects.filter(active=True), to_attr="active_liaisons"
+        )
+    )
+
+
+class StudioList(ListPage):
+    model = Studio
+    filter_form = StudioFilterForm
+    template_name = "studios/studio_list.html"
+    title = "党代表工作室"
+
+    def base_queryset(self) -> QuerySet:
+        qs = Studio.objects.for_user(self.request.user).active()
+        return (
+            _with_people(qs)
+            .annotate(
+                rep_count=Count("assignments", filter=Q(assignments__active=True), distinct=True)
+            )
+            .order_by("unit__code", "name")
+        )
+
+    def filter(self, qs: QuerySet, data: dict[str, Any]) -> QuerySet:
+        if data.get("q"):
+            qs = qs.filter(
+                Q(name__icontains=data["q"])
+                | Q(address__icontains=data["q"])
+                | Q(unit__name__icontains=data["q"])
+                | Q(unit__short_name__icontains=data["q"])
+            )
+        if data.get("kind"):
+            qs = qs.filter(kind=data["kind"])
+        if data.get("street"):
+            qs = qs.filter(data["street"].subtree_q("unit__"))
+        return qs
+
+    def get(self, request: HttpRequest) -> HttpResponse:
+        self.only_shortfalls = request.GET.get("shortfall") in {"on", "true", "1"}
+        return super().get(request)
+
+    def decorate(self, rows: list[Any]) -> list[Any]:
+        for studio in rows:
+            studio.warnings = studio.shortfalls(liaisons=studio.active_liaisons)
+        if self.only_shortfalls:
+            rows = [s for s in rows if s.warnings]
+        return rows
+
+    def extra_context(self) -> dict[str, Any]:
+        return {"can_create": _can_manage(self.request.user)}
+
+
+def _can_manage(user: Any) -> bool:
+    return bool(user.is_superuser or getattr(user, "is_official", False))
+
+
+def studio_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    studio = get_object_or_404(_with_people(Studio.objects.for_user(request.user)), pk=pk)
+    return render(request, "studios/studio_detail.html", _detail_context(request, studio))
+
+
+def _detail_context(request: HttpRequest, studio: Studio, form: Any = None) -> dict[str, Any]:
+    assignments = list(
+        studio.assignments.filter(active=True)
+        .select_related("representative", "representative__unit")
+        .order_by("representative__level", "representative__name")
+    )
+    can_edit = Studio.objects.for_editor(request.user).filter(pk=studio.pk).exists()
+    can_assign = can_edit and _can_manage(request.user)
+    return {
+        "studio": studio,
+        "assignments": assignments,
+        "liaisons": studio.active_liaisons,
+        "warnings": studio.shortfalls(liaisons=studio.active_liaisons),
+        "facilities": [(label, getattr(studio, name)) for name, label in FACILITIES],
+        "can_edit": can_edit,
+        "can_assign": can_assign,
+        "assign_form": form
+        or (AssignmentForm(user=request.user, studio=studio) if can_assign else None),
+    }
+
+
+def studio_plaque(request: HttpRequest, pk: int) -> HttpResponse:
+    studio = get_object_or_404(_with_people(Studio.objects.for_user(request.user)), pk=pk)
+    return render(request, "studios/studio_plaque.html", _detail_context(request, studio))
+
+
+class StudioFormPage(FormPage):
+    model = Studio
+    form_class = StudioForm
+    title_new = "新建党代表工作室"
+    title_edit = "编辑：{obj}"
+    success_message = "工作室信息已保存。"
+
+    @property
+    def list_url(self) -> str:  # type: ignore[override]
+        return reverse("studios:list")
+
+    def can_create(self) -> bool:
+        return _can_manage(self.request.user)
+
+
+@require_POST
+def assignment_add(request: HttpRequest, pk: int) -> HttpResponse:
+    studio = scoped_get(Studio, request.user, pk, write=True)
+    if not _can_manage(request.user):
+        raise Http404
+    form = AssignmentForm(request.POST, user=request.user, studio=studio)
+    if form.is_valid():
+        with transaction.atomic():
+            StudioAssignment.objects.update_or_create(
+                studio=studio,
+                representative=form.cleaned_data["representative"],
+                defaults={"active": True},
+            )
+        messages.success(request, f"已安排 {form.cleaned_data['representative']} 进驻。")
+        form = None
+    studio = _with_people(Studio.objects.filter(pk=studio.pk)).get()
+    if getattr(request, "htmx", False):
+        return render(
+            request,
+            "studios/studio_detail.html#assignments",
+            _detail_context(request, studio, form),
+            status=400 if form else 200,
+        )
+    if form is not None:
+        return render(
+            request,
+            "studios/studio_detail.html",
+            _detail_context(request, studio, form),
+            status=400,
+        )
+    return redirect(studio.get_absolute_url())
+
+
+@require_POST
+def assignment_remove(request: HttpRequest, pk: int, assignment_pk: int) -> HttpResponse:
+    studio = scoped_get(Studio, request.user, pk, write=True)
+    if not _can_manage(request.user):
+        raise Http404
+    assignment = get_object_or_404(studio.assignments, pk=assignment_pk, active=True)
+    assignment.active = False
+    assignment.save(update_fields=["active", "updated_at"])
+    messages.success(request, f"{assignment.representative} 已不再进驻本工作室。")
+    studio = _with_people(Studio.objects.filter(pk=studio.pk)).get()
+    if getattr(request, "htmx", False):
+        return render(
+            request, "studios/studio_detail.html#assignments", _detail_context(request, studio)
+        )
+    return redirect(studio.get_absolute_url())
