@@ -22,7 +22,8 @@ setup: install
 run: setup
 	@echo ""
 	@echo "民意 minyi 已启动: http://127.0.0.1:8000  (演示账号见上方列表)"
-	$(PY) manage.py runserver 127.0.0.1:8000
+	# The local demo is plain http, so its cookies cannot be Secure-only.
+	SECURE_COOKIES=0 $(PY) manage.py runserver 127.0.0.1:8000
 
 lint: install
 	$(BIN)/ruff check .
