@@ -1,5 +1,6 @@
 """Settings for minyi. Every deployment value comes from the environment (.env.example)."""
 
+import os
 from pathlib import Path
 
 import dj_database_url
@@ -33,6 +34,7 @@ INSTALLED_APPS = [
     "minyi.people",
     "minyi.studios",
     "minyi.workdays",
+    "minyi.cases",
 ]
 
 MIDDLEWARE = [
@@ -85,8 +87,13 @@ else:
                 "timeout": 20,
                 "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
             },
+            # Tests run on a file, not in memory: concurrency tests need several
+            # connections to one database. One file per process, so parallel runs
+            # do not trample each other.
+            "TEST": {"NAME": str(DATA_DIR / f"test_minyi_{os.getpid()}.sqlite3")},
         }
     }
+    DATA_DIR.mkdir(parents=True, exist_ok=True)
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "people.User"
@@ -140,3 +147,4 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
 }
 WHITENOISE_USE_FINDERS = True
+MINYI_REPORTER_CHANNEL = env_str("MINYI_REPORTER_CHANNEL", "console")

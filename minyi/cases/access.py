@@ -1,0 +1,103 @@
+"""Who may take which step on a case, and who may see the reporter.
+
+Scope (`Case.objects.for_user`) decides whether a case is visible at all; these rules
+decide, for a visible case, which of the steps its state allows this user may take.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from minyi.cases.models import Case
+from minyi.cases.states import Action, HolderLevel, allowed_actions
+from minyi.people.models import Role
+from minyi.people.scopes import scope_of
+
+STUDIO_SIDE = {
+    Action.CONFIRM_REPRESENTATIVE,
+    Action.CONFIRM_REPORTER,
+    Action.SEND_TO_STREET,
+    Action.CARRY_FORWARD,
+    Action.NOTE,
+}
+DEPARTMENT_SIDE = {
+    Action.REFER,
+    Action.ESCALATE,
+    Action.URGE,
+    Action.CONSULT,
+    Action.EVALUATE,
+    Action.REOPEN,
+    Action.CARRY_FORWARD,
+    Action.CONSENT_EXTENSION,
+    Action.REFUSE_EXTENSION,
+    Action.NOTE,
+}
+UNIT_SIDE = {Action.RETURN, Action.ANSWER, Action.REQUEST_EXTENSION, Action.PLAN, Action.NOTE}
+REPRESENTATIVE_SIDE = STUDIO_SIDE | {
+    Action.CONSENT_EXTENSION,
+    Action.REFUSE_EXTENSION,
+    Action.CONSULT,
+}
+
+
+def is_holder(user: Any, case: Case) -> bool:
+    """The official whose department holds the case (the city's officials act for the
+    city committee when the case has been escalated that far)."""
+    if user.is_superuser:
+        return True
+    if not getattr(user, "is_official", False) or case.holder_department_id is None:
+        return False
+    if case.holder_level == HolderLevel.CITY_COMMITTEE:
+        return user.role == Role.CITY_OFFICIAL and user.unit_id == case.holder_department.unit_id
+    return user.unit_id == case.holder_department.unit_id
+
+
+def is_street_department(user: Any, case: Case) -> bool:
+    return bool(
+        getattr(user, "is_official", False)
+        and case.studio.unit.street_id is not None
+        and user.unit_id == case.studio.unit.street_id
+    )
+
+
+def permitted_actions(user: Any, case: Case) -> set[str]:
+    """The steps this user may take on this case now."""
+    possible = allowed_actions(case.state)
+    if user.is_superuser:
+        return possible
+    scope = scope_of(user)
+    allowed: set[str] = set()
+    if case.studio_id in scope.studio_ids and user.role == Role.LIAISON:
+        allowed |= STUDIO_SIDE
+    if case.representative_id in scope.representative_ids:
+        allowed |= REPRESENTATIVE_SIDE
+    if is_holder(user, case):
+        allowed |= DEPARTMENT_SIDE
+    elif is_street_department(user, case):
+        allowed |= {
+            Action.EVALUATE,
+            Action.REOPEN,
+            Action.CONSULT,
+            Action.NOTE,
+            Action.SEND_TO_STREET,
+        }
+    if (
+        user.role == Role.HANDLING_UNIT_STAFF
+        and case.handling_unit_id is not None
+        and user.handling_unit_id == case.handling_unit_id
+    ):
+        allowed |= UNIT_SIDE
+    return possible & allowed
+
+
+def can_see_reporter(user: Any, case: Case) -> bool:
+    """A reporter's identity and contacts are for those who must answer or follow them
+    up. The handling unit sees them only when the reporter did not ask otherwise and
+    the case is not about that very unit."""
+    if user.role == Role.HANDLING_UNIT_STAFF:
+        return bool(
+            user.handling_unit_id
+            and not case.hide_identity_from_unit
+            and case.about_unit_id != user.handling_unit_id
+        )
+    return Case.objects.for_user(user).filter(pk=case.pk).exists()

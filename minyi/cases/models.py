@@ -1,0 +1,439 @@
+"""Opinion cases (社情民意登记表, CM 9 and its annex) and their timeline."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+
+from minyi.cases.states import Action, CaseState, HolderLevel
+from minyi.core.models import ScopedQuerySet, TimeStamped
+from minyi.core.phones import display_phone, mask_phone
+
+if TYPE_CHECKING:
+    from minyi.people.scopes import Scope
+
+
+class Channel(models.TextChoices):
+    IN_PERSON = "in_person", "当面反映"
+    PHONE = "phone", "电话反映"
+    ONLINE = "online", "网上反映"
+    OTHER = "other", "其他"
+
+
+class Occasion(models.TextChoices):
+    """Where the opinion was heard (CM 8, 9; SM 8)."""
+
+    RECEPTION = "reception", "工作室接待"
+    APPOINTMENT = "appointment", "预约约访"
+    HOUSEHOLD_VISIT = "household_visit", "入户走访"
+    PHONE_CALL = "phone_call", "电话"
+    ONLINE_STUDIO = "online_studio", "网络工作室"
+    OTHER = "other", "其他"
+
+
+class Gender(models.TextChoices):
+    MALE = "male", "男"
+    FEMALE = "female", "女"
+    UNSPECIFIED = "", "未填"
+
+
+class Satisfaction(models.TextChoices):
+    VERY_SATISFIED = "very_satisfied", "非常满意"
+    SATISFIED = "satisfied", "满意"
+    BASICALLY_SATISFIED = "basically_satisfied", "基本满意"
+    DISSATISFIED = "dissatisfied", "不满意"
+
+
+class Outcome(models.TextChoices):
+    ON_THE_SPOT = "on_the_spot", "当场答复"
+    SENT_ON = "sent_on", "报送街道组织部门"
+
+
+class TargetLevel(models.TextChoices):
+    """The level the representative marks on the ledger form (annex 2)."""
+
+    UNSPECIFIED = "", "未标注"
+    STREET = "street", "街道组织部门"
+    DISTRICT = "district", "区组织部门"
+    CITY = "city", "市组织部门"
+
+
+class CaseQuerySet(ScopedQuerySet):
+    def open(self) -> CaseQuerySet:
+        return self.filter(
+            state__in=[
+                CaseState.REGISTERED,
+                CaseState.AT_DEPARTMENT,
+                CaseState.WITH_UNIT,
+                CaseState.ANSWERED,
+            ]
+        )
+
+    def scope_q(self, scope: Scope, *, write: bool) -> Q | None:
+        if scope.unit is not None:
+            return scope.unit.subtree_q("studio__unit__")
+        if scope.handling_unit_id is not None:
+            referred = CaseStep.objects.filter(
+                action=Action.REFER, to_handling_unit_id=scope.handling_unit_id
+            ).values("case_id")
+            return Q(pk__in=referred)
+        q = Q(studio_id__in=scope.studio_ids) if scope.studio_ids else Q(pk__in=[])
+        if scope.representative_ids:
+            q |= Q(representative_id__in=scope.representative_ids)
+        return q
+
+
+class CaseNumberCounter(models.Model):
+    """The last serial issued for a number prefix and year. Locked and incremented in
+    the transaction that inserts the case, so serials are gap-free and never reused."""
+
+    prefix = models.CharField(max_length=120)
+    year = models.PositiveIntegerField()
+    last_serial = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["prefix", "year"], name="casecounter_unique_prefix_year"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.prefix}{self.year}: {self.last_serial}"
+
+
+class Case(TimeStamped):
+    number = models.CharField("编号", max_length=140, unique=True)
+    number_prefix = models.CharField("编号前缀", max_length=120)
+    year = models.PositiveIntegerField("年度")
+    serial = models.PositiveIntegerField("序号")
+    studio = models.ForeignKey(
+        "studios.Studio", verbose_name="工作室", on_delete=models.PROTECT, related_name="cases"
+    )
+    state = models.CharField(
+        "状态", max_length=24, choices=CaseState.choices, default=CaseState.REGISTERED
+    )
+    version = models.PositiveIntegerField(
+        "版本", default=1, help_text="每一步加一；据此发现两人同时办理同一案件。"
+    )
+
+    # Where and how it was heard.
+    channel = models.CharField("反映方式", max_length=16, choices=Channel.choices)
+    channel_note = models.CharField("反映方式说明", max_length=200, blank=True)
+    occasion = models.CharField("来源", max_length=24, choices=Occasion.choices)
+    received_on = models.DateField("反映日期", help_text="纸质登记表补录时填原始日期。")
+    category = models.CharField("类别", max_length=50, blank=True)
+
+    # The reporter (annex note 2, annex 2). Personal data: see docs/personal-data.md.
+    reporter_name = models.CharField("反映人姓名", max_length=50)
+    reporter_gender = models.CharField(
+        "性别", max_length=8, choices=Gender.choices, blank=True, default=Gender.UNSPECIFIED
+    )
+    reporter_age = models.PositiveSmallIntegerField(
+        "年龄",
+        null=True,
+        blank=True,
+        validators=[
+            MinValueValidator(1, "年龄应在 1 到 120 岁之间。"),
+            MaxValueValidator(120, "年龄应在 1 到 120 岁之间。"),
+        ],
+    )
+    reporter_phone = models.CharField("联系电话", max_length=20, blank=True)
+    reporter_employer = models.CharField("工作单位", max_length=100, blank=True)
+    reporter_employer_address = models.CharField("单位地址", max_length=200, blank=True)
+    reporter_home_address = models.CharField("家庭住址", max_length=200, blank=True)
+    reporter_home_phone = models.CharField("住宅电话", max_length=20, blank=True)
+    hide_identity_from_unit = models.BooleanField(
+        "对承办单位保密身份",
+        default=False,
+        help_text="反映人要求承办单位看不到其身份和联系方式。",
+    )
+    about_unit = models.ForeignKey(
+        "org.HandlingUnit",
+        verbose_name="所反映的单位",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="cases_about",
+        help_text="反映的是某个单位的问题时填写：该单位永远看不到反映人的身份、联系方式和附件。",
+    )
+
+    summary = models.CharField("内容摘要", max_length=200)
+    content = models.TextField("反映内容")
+
+    # The representative (annex notes 5, 7), with the details as they were that day.
+    representative = models.ForeignKey(
+        "people.Representative",
+        verbose_name="接待党代表",
+        on_delete=models.PROTECT,
+        related_name="cases",
+    )
+    representative_name = models.CharField("党代表姓名", max_length=50)
+    representative_position = models.CharField("党代表职务", max_length=100, blank=True)
+    representative_contact = models.CharField("党代表联系方式", max_length=20, blank=True)
+    target_level = models.CharField(
+        "建议报送",
+        max_length=16,
+        choices=TargetLevel.choices,
+        blank=True,
+        default=TargetLevel.UNSPECIFIED,
+    )
+
+    outcome = models.CharField("处理结果", max_length=16, choices=Outcome.choices)
+    spot_answer = models.TextField("当场答复内容", blank=True)
+    spot_satisfaction = models.CharField(
+        "反映人对当场答复的满意度", max_length=24, choices=Satisfaction.choices, blank=True
+    )
+
+    representative_confirmed_at = models.DateTimeField("党代表确认时间", null=True, blank=True)
+    representative_confirmed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    reporter_confirmed_at = models.DateTimeField("反映人确认时间", null=True, blank=True)
+    reporter_confirmed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="记录反映人当面确认的工作人员。",
+    )
+
+    registered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="登记人", on_delete=models.PROTECT, related_name="+"
+    )
+
+    # Who holds it now (CM 10, 11).
+    holder_level = models.CharField(
+        "当前组织部门层级", max_length=16, choices=HolderLevel.choices, blank=True
+    )
+    holder_department = models.ForeignKey(
+        "org.OrgDepartment",
+        verbose_name="当前组织部门",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="held_cases",
+    )
+    handling_unit = models.ForeignKey(
+        "org.HandlingUnit",
+        verbose_name="当前承办单位",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="cases",
+    )
+    unit_received_on = models.DateField("承办单位收件日期", null=True, blank=True)
+    due_on = models.DateField("答复期限", null=True, blank=True)
+    due_days = models.PositiveSmallIntegerField("期限（工作日）", null=True, blank=True)
+    due_provisional = models.BooleanField("期限为暂定", default=False)
+    extension_requested = models.BooleanField("已申请延期", default=False)
+    extension_reason = models.TextField("延期理由", blank=True)
+    reopen_count = models.PositiveSmallIntegerField("不满意重办次数", default=0)
+    final_rating = models.CharField(
+        "评议结果", max_length=24, choices=Satisfaction.choices, blank=True
+    )
+    closed_at = models.DateTimeField("办结时间", null=True, blank=True)
+
+    objects = CaseQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "社情民意登记表"
+        verbose_name_plural = "社情民意登记表"
+        ordering = ["-received_on", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["number_prefix", "year", "serial"], name="case_unique_serial"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["state", "due_on"], name="case_state_due"),
+            models.Index(fields=["studio", "received_on"], name="case_studio_received"),
+            models.Index(fields=["handling_unit", "state"], name="case_unit_state"),
+            models.Index(fields=["holder_department", "state"], name="case_holder_state"),
+            models.Index(fields=["final_rating"], name="case_rating"),
+            models.Index(fields=["received_on"], name="case_received"),
+        ]
+
+    def __str__(self) -> str:
+        return self.number
+
+    def get_absolute_url(self) -> str:
+        return reverse("cases:detail", args=[self.pk])
+
+    @property
+    def reporter_phone_masked(self) -> str:
+        return mask_phone(self.reporter_phone) if self.reporter_phone else ""
+
+    @property
+    def reporter_phone_display(self) -> str:
+        return display_phone(self.reporter_phone)
+
+    @property
+    def reporter_name_masked(self) -> str:
+        name = self.reporter_name
+        return name[0] + "*" * max(1, len(name) - 1) if name else ""
+
+
+class CaseStep(models.Model):
+    """One step on a case's timeline: who, when, from where to where, why. Steps are
+    never changed or deleted; a mistake is corrected by a later step."""
+
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="steps")
+    action = models.CharField("步骤", max_length=32, choices=Action.choices)
+    at = models.DateTimeField("时间", auto_now_add=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="操作人",
+        null=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    state_before = models.CharField(max_length=24, choices=CaseState.choices)
+    state_after = models.CharField(max_length=24, choices=CaseState.choices)
+    from_department = models.ForeignKey(
+        "org.OrgDepartment", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    to_department = models.ForeignKey(
+        "org.OrgDepartment", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    to_level = models.CharField(max_length=16, choices=HolderLevel.choices, blank=True)
+    to_handling_unit = models.ForeignKey(
+        "org.HandlingUnit", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    text = models.TextField("说明", blank=True)
+    rating = models.CharField(max_length=24, choices=Satisfaction.choices, blank=True)
+    due_on = models.DateField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = "办理步骤"
+        verbose_name_plural = "办理步骤"
+        ordering = ["at", "pk"]
+        indexes = [
+            models.Index(fields=["case", "at"], name="casestep_case_at"),
+            models.Index(fields=["to_handling_unit", "action"], name="casestep_unit_action"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.case} {self.get_action_display()}"
+
+
+class Answer(models.Model):
+    """A handling unit's written answer (CM 11)."""
+
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="answers")
+    handling_unit = models.ForeignKey(
+        "org.HandlingUnit", on_delete=models.PROTECT, related_name="answers"
+    )
+    text = models.TextField("答复内容")
+    result = models.CharField("办理结果", max_length=200, blank=True)
+    answered_on = models.DateField("答复日期")
+    answered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    on_time = models.BooleanField("按期答复")
+
+    class Meta:
+        ordering = ["answered_on", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.case} 答复"
+
+
+class Recipient(models.TextChoices):
+    DEPARTMENT = "department", "组织部门"
+    REPORTER = "reporter", "反映人"
+    REPRESENTATIVE = "representative", "党代表"
+    STUDIO = "studio", "工作室"
+
+
+class DeliveryStatus(models.TextChoices):
+    PENDING = "pending", "待发送"
+    SENT = "sent", "已送达"
+    FAILED = "failed", "发送失败"
+
+
+class FeedbackCopy(models.Model):
+    """A copy of an answer for one recipient, and its delivery (an outbox row written
+    in the same transaction as the answer, delivered by `deliver_feedback`)."""
+
+    answer = models.ForeignKey(Answer, on_delete=models.PROTECT, related_name="copies")
+    recipient = models.CharField("接收方", max_length=16, choices=Recipient.choices)
+    channel = models.CharField("渠道", max_length=16)
+    address = models.CharField("送达地址", max_length=200, blank=True)
+    status = models.CharField(
+        max_length=16, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING
+    )
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["status"], name="feedback_status")]
+
+    def __str__(self) -> str:
+        return f"{self.answer.case} → {self.get_recipient_display()}"
+
+
+class Evaluation(models.Model):
+    """The satisfaction rating of a unit's handling (CM 12, annex 2), with the three
+    confirmations: reporter, representative, head of the street department."""
+
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="evaluations")
+    answer = models.ForeignKey(Answer, on_delete=models.PROTECT, related_name="evaluations")
+    handling_unit = models.ForeignKey(
+        "org.HandlingUnit", on_delete=models.PROTECT, related_name="evaluations"
+    )
+    rating = models.CharField("评议结果", max_length=24, choices=Satisfaction.choices)
+    round = models.PositiveSmallIntegerField("第几次评议", default=1)
+    reporter_confirmed = models.BooleanField("反映人已确认", default=False)
+    representative_confirmed = models.BooleanField("党代表已确认", default=False)
+    street_head_confirmed = models.BooleanField("街道组织部门负责人已确认", default=False)
+    comment = models.TextField("意见", blank=True)
+    rated_at = models.DateTimeField(auto_now_add=True)
+    rated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["rated_at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.case} {self.get_rating_display()}"
+
+
+class Consultation(models.Model):
+    """三方协商: reporter, representative and handling unit on a hard case (CM 12)."""
+
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="consultations")
+    held_on = models.DateField("协商日期")
+    attendees = models.TextField("参加人员")
+    minutes = models.TextField("协商纪要")
+    outcome = models.TextField("协商结果", blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    recorded_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"{self.case} 三方协商 {self.held_on}"
+
+
+class PersonalDataView(models.Model):
+    """Every view of a reporter's full details: who, when, which case (issue: privacy)."""
+
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="personal_data_views")
+    viewer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    at = models.DateTimeField(auto_now_add=True)
+    purpose = models.CharField(max_length=100, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["case", "at"], name="pdview_case_at")]
+
+    def __str__(self) -> str:
+        return f"{self.viewer} 查看 {self.case}"

@@ -1,0 +1,497 @@
+"""Every step of a case: one function each, one transaction each, one timeline row each.
+
+Views validate input and call these; these check the state table, the case's version
+(two people acting on the same case at once: the second is told, nothing is
+overwritten), write the change and its `CaseStep`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from minyi.cases.deadlines import EXTENDED_DAYS, STANDARD_DAYS, set_deadline
+from minyi.cases.models import (
+    Answer,
+    Case,
+    CaseStep,
+    Consultation,
+    DeliveryStatus,
+    Evaluation,
+    FeedbackCopy,
+    Outcome,
+    PersonalDataView,
+    Recipient,
+    Satisfaction,
+)
+from minyi.cases.numbering import format_number, next_serial, number_prefix
+from minyi.cases.states import (
+    ESCALATION,
+    Action,
+    CaseState,
+    HolderLevel,
+    TransitionNotAllowed,
+    next_state,
+)
+from minyi.org.models import HandlingUnit, OrgDepartment
+
+
+class CaseChanged(Exception):
+    """Someone else changed the case since this user loaded it."""
+
+    message = "该案件刚刚已被他人更新，您的操作未保存。请刷新页面查看最新情况后再操作。"
+
+
+def today() -> date:
+    return timezone.localdate()
+
+
+@dataclass(frozen=True)
+class ReporterData:
+    name: str
+    gender: str = ""
+    age: int | None = None
+    phone: str = ""
+    employer: str = ""
+    employer_address: str = ""
+    home_address: str = ""
+    home_phone: str = ""
+
+
+@transaction.atomic
+def case_register(*, actor: Any, studio: Any, representative: Any, data: dict[str, Any]) -> Case:
+    """Register an opinion form (CM 9): numbered, and either answered on the spot
+    (closed, with the answer and the reporter's satisfaction) or waiting to be sent on."""
+    received_on = data["received_on"]
+    prefix = number_prefix(studio)
+    serial = next_serial(prefix, received_on.year)
+    case = Case(
+        number=format_number(prefix, received_on.year, serial),
+        number_prefix=prefix,
+        year=received_on.year,
+        serial=serial,
+        studio=studio,
+        representative=representative,
+        representative_name=representative.name,
+        representative_position=representative.position,
+        representative_contact=representative.phone,
+        registered_by=actor,
+        **data,
+    )
+    if case.outcome == Outcome.ON_THE_SPOT:
+        if not case.spot_answer.strip():
+            raise ValidationError({"spot_answer": "当场答复的，请填写答复内容。"})
+        if not case.spot_satisfaction:
+            raise ValidationError({"spot_satisfaction": "当场答复的，请记录反映人的满意度。"})
+        case.state = CaseState.CLOSED
+        case.final_rating = case.spot_satisfaction
+        case.closed_at = timezone.now()
+    case.full_clean()
+    case.save()
+    _record(
+        case, Action.REGISTER, actor, CaseState.REGISTERED, CaseState.REGISTERED, text=case.summary
+    )
+    if case.outcome == Outcome.ON_THE_SPOT:
+        _record(
+            case,
+            Action.ANSWER_ON_SPOT,
+            actor,
+            CaseState.REGISTERED,
+            CaseState.CLOSED,
+            text=case.spot_answer,
+            rating=case.spot_satisfaction,
+        )
+    return case
+
+
+def _record(
+    case: Case, action: str, actor: Any, before: str, after: str, **fields: Any
+) -> CaseStep:
+    return CaseStep.objects.create(
+        case=case, action=action, actor=actor, state_before=before, state_after=after, **fields
+    )
+
+
+def _begin(case: Case, action: str, version: int | None) -> tuple[Case, str, str]:
+    """Lock the case, check nobody changed it since `version`, check the transition."""
+    locked = (
+        Case.objects.select_for_update()
+        .select_related("studio__unit", "holder_department__unit", "handling_unit")
+        .get(pk=case.pk)
+    )
+    if version is not None and locked.version != version:
+        raise CaseChanged(CaseChanged.message)
+    before = locked.state
+    after = next_state(action, before)
+    return locked, before, after
+
+
+def _commit(case: Case, action: str, actor: Any, before: str, after: str, **step: Any) -> CaseStep:
+    case.state = after
+    case.version += 1
+    case.save()
+    return _record(case, action, actor, before, after, **step)
+
+
+def department_of(studio: Any, level: str) -> OrgDepartment:
+    """The organisation department of `level` above a studio (CM 10's chain)."""
+    unit = studio.unit
+    target = {
+        HolderLevel.STREET: unit if unit.level == "street" else unit.street,
+        HolderLevel.DISTRICT: unit if unit.level == "district" else unit.district,
+        HolderLevel.CITY: unit if unit.level == "city" else unit.city,
+        HolderLevel.CITY_COMMITTEE: unit if unit.level == "city" else unit.city,
+    }[HolderLevel(level)]
+    if target is None and level == HolderLevel.STREET:
+        # A studio of a system committee or a district has no street above it.
+        return department_of(studio, HolderLevel.DISTRICT)
+    department = OrgDepartment.objects.filter(unit=target).first() if target else None
+    if department is None:
+        raise ValidationError(f"找不到{HolderLevel(level).label}，请先在组织架构中设立。")
+    return department
+
+
+def _holder_level_of(department: OrgDepartment) -> str:
+    return {
+        "street": HolderLevel.STREET,
+        "district": HolderLevel.DISTRICT,
+        "city": HolderLevel.CITY,
+    }[department.unit.level]
+
+
+@transaction.atomic
+def case_confirm(*, case: Case, actor: Any, who: str, version: int | None = None) -> Case:
+    """The representative (note 7) or the reporter (note 4) confirms the form."""
+    action = Action.CONFIRM_REPRESENTATIVE if who == "representative" else Action.CONFIRM_REPORTER
+    case, before, after = _begin(case, action, version)
+    if who == "representative":
+        if case.representative_confirmed_at:
+            raise TransitionNotAllowed("党代表已确认过本登记表。")
+        case.representative_confirmed_at, case.representative_confirmed_by = timezone.now(), actor
+    else:
+        if case.reporter_confirmed_at:
+            raise TransitionNotAllowed("反映人已确认过本登记表。")
+        case.reporter_confirmed_at, case.reporter_confirmed_by = timezone.now(), actor
+    _commit(case, action, actor, before, after)
+    return case
+
+
+@transaction.atomic
+def case_send_to_street(*, case: Case, actor: Any, version: int | None = None) -> Case:
+    case, before, after = _begin(case, Action.SEND_TO_STREET, version)
+    department = department_of(case.studio, HolderLevel.STREET)
+    case.holder_department, case.holder_level = department, _holder_level_of(department)
+    _commit(
+        case,
+        Action.SEND_TO_STREET,
+        actor,
+        before,
+        after,
+        to_department=department,
+        to_level=case.holder_level,
+    )
+    return case
+
+
+@transaction.atomic
+def case_escalate(*, case: Case, actor: Any, reason: str, version: int | None = None) -> Case:
+    """Up one level: street → district → city organisation department → city committee."""
+    case, before, after = _begin(case, Action.ESCALATE, version)
+    current = HolderLevel(case.holder_level)
+    if current not in ESCALATION:
+        raise TransitionNotAllowed("市委已是最高一级，不能再上报。")
+    target_level = ESCALATION[current]
+    department = department_of(case.studio, target_level)
+    source = case.holder_department
+    case.holder_department, case.holder_level = department, target_level
+    _commit(
+        case,
+        Action.ESCALATE,
+        actor,
+        before,
+        after,
+        from_department=source,
+        to_department=department,
+        to_level=target_level,
+        text=reason,
+    )
+    return case
+
+
+def units_for_referral(case: Case):  # type: ignore[no-untyped-def]
+    """A department refers to handling units of its own level and area (CM 10)."""
+    if case.holder_department_id is None:
+        return HandlingUnit.objects.none()
+    return HandlingUnit.objects.active().filter(area=case.holder_department.unit).order_by("name")
+
+
+@transaction.atomic
+def case_refer(
+    *,
+    case: Case,
+    actor: Any,
+    handling_unit: HandlingUnit,
+    note: str = "",
+    version: int | None = None,
+) -> Case:
+    case, before, after = _begin(case, Action.REFER, version)
+    if not units_for_referral(case).filter(pk=handling_unit.pk).exists():
+        raise ValidationError({"handling_unit": "只能转办给本级组织部门所在区域的承办单位。"})
+    case.handling_unit = handling_unit
+    case.extension_requested = False
+    set_deadline(case, received=today(), days=STANDARD_DAYS)
+    _commit(
+        case,
+        Action.REFER,
+        actor,
+        before,
+        after,
+        from_department=case.holder_department,
+        to_handling_unit=handling_unit,
+        text=note,
+        due_on=case.due_on,
+    )
+    return case
+
+
+@transaction.atomic
+def case_return(*, case: Case, actor: Any, reason: str, version: int | None = None) -> Case:
+    """The unit says the case is outside its remit; it goes back to the department
+    that referred it, which routes it again."""
+    if not reason.strip():
+        raise ValidationError({"reason": "退回须说明理由。"})
+    case, before, after = _begin(case, Action.RETURN, version)
+    unit = case.handling_unit
+    case.handling_unit = None
+    case.unit_received_on = case.due_on = case.due_days = None
+    case.due_provisional = case.extension_requested = False
+    _commit(
+        case,
+        Action.RETURN,
+        actor,
+        before,
+        after,
+        to_department=case.holder_department,
+        text=reason,
+        to_handling_unit=unit,
+    )
+    return case
+
+
+@transaction.atomic
+def case_request_extension(
+    *, case: Case, actor: Any, reason: str, version: int | None = None
+) -> Case:
+    if not reason.strip():
+        raise ValidationError({"reason": "申请延期须说明理由。"})
+    case, before, after = _begin(case, Action.REQUEST_EXTENSION, version)
+    if case.due_days == EXTENDED_DAYS:
+        raise TransitionNotAllowed("已延期至 30 个工作日，不能再申请延期。")
+    if case.extension_requested:
+        raise TransitionNotAllowed("延期申请已提交，正在等待党代表意见。")
+    case.extension_requested, case.extension_reason = True, reason
+    _commit(case, Action.REQUEST_EXTENSION, actor, before, after, text=reason)
+    return case
+
+
+@transaction.atomic
+def case_decide_extension(
+    *, case: Case, actor: Any, consent: bool, note: str = "", version: int | None = None
+) -> Case:
+    """CM 11: in special cases, with the representative's consent, 30 working days."""
+    action = Action.CONSENT_EXTENSION if consent else Action.REFUSE_EXTENSION
+    case, before, after = _begin(case, action, version)
+    if not case.extension_requested:
+        raise TransitionNotAllowed("承办单位没有提出延期申请。")
+    case.extension_requested = False
+    if consent:
+        set_deadline(case, received=case.unit_received_on, days=EXTENDED_DAYS)
+    _commit(case, action, actor, before, after, text=note, due_on=case.due_on)
+    return case
+
+
+@transaction.atomic
+def case_plan(*, case: Case, actor: Any, plan: str, version: int | None = None) -> Case:
+    if not plan.strip():
+        raise ValidationError({"plan": "请填写办理计划（措施、责任人、时限）。"})
+    case, before, after = _begin(case, Action.PLAN, version)
+    _commit(case, Action.PLAN, actor, before, after, text=plan)
+    return case
+
+
+@transaction.atomic
+def case_urge(*, case: Case, actor: Any, note: str = "", version: int | None = None) -> Case:
+    case, before, after = _begin(case, Action.URGE, version)
+    _commit(case, Action.URGE, actor, before, after, to_handling_unit=case.handling_unit, text=note)
+    return case
+
+
+@transaction.atomic
+def case_answer(
+    *, case: Case, actor: Any, text: str, result: str = "", version: int | None = None
+) -> Answer:
+    """The unit answers in writing; the answer goes at once to the department of its
+    level and is copied to the reporter, the representative and the studio (CM 11)."""
+    if not text.strip():
+        raise ValidationError({"text": "请填写书面答复内容。"})
+    case, before, after = _begin(case, Action.ANSWER, version)
+    answered_on = today()
+    answer = Answer.objects.create(
+        case=case,
+        handling_unit=case.handling_unit,
+        text=text,
+        result=result,
+        answered_on=answered_on,
+        answered_by=actor,
+        on_time=case.due_on is None or answered_on <= case.due_on,
+    )
+    _commit(
+        case, Action.ANSWER, actor, before, after, to_handling_unit=case.handling_unit, text=text
+    )
+    _queue_feedback(case, answer)
+    return answer
+
+
+def _queue_feedback(case: Case, answer: Answer) -> None:
+    copies = [
+        FeedbackCopy(
+            answer=answer,
+            recipient=Recipient.DEPARTMENT,
+            channel="internal",
+            address=str(case.holder_department or ""),
+        ),
+        FeedbackCopy(
+            answer=answer,
+            recipient=Recipient.REPRESENTATIVE,
+            channel="internal",
+            address=case.representative_name,
+        ),
+        FeedbackCopy(
+            answer=answer, recipient=Recipient.STUDIO, channel="internal", address=case.studio.name
+        ),
+        FeedbackCopy(
+            answer=answer,
+            recipient=Recipient.REPORTER,
+            channel=settings.MINYI_REPORTER_CHANNEL,
+            address=case.reporter_phone or case.reporter_home_address,
+        ),
+    ]
+    FeedbackCopy.objects.bulk_create(copies)
+
+
+@transaction.atomic
+def case_consult(
+    *,
+    case: Case,
+    actor: Any,
+    held_on: date,
+    attendees: str,
+    minutes: str,
+    outcome: str = "",
+    version: int | None = None,
+) -> Consultation:
+    if not attendees.strip() or not minutes.strip():
+        raise ValidationError("三方协商须填写参加人员和协商纪要。")
+    case, before, after = _begin(case, Action.CONSULT, version)
+    consultation = Consultation.objects.create(
+        case=case,
+        held_on=held_on,
+        attendees=attendees,
+        minutes=minutes,
+        outcome=outcome,
+        recorded_by=actor,
+    )
+    _commit(case, Action.CONSULT, actor, before, after, text=minutes)
+    return consultation
+
+
+@transaction.atomic
+def case_evaluate(
+    *,
+    case: Case,
+    actor: Any,
+    rating: str,
+    reporter_confirmed: bool,
+    representative_confirmed: bool,
+    street_head_confirmed: bool,
+    comment: str = "",
+    reopen: bool = False,
+    version: int | None = None,
+) -> Evaluation:
+    """The rating of the unit's handling (CM 12). 不满意 with `reopen` sends the case back
+    to the same unit for handling again, with a fresh 10-working-day limit; that loop
+    is counted."""
+    if rating not in Satisfaction.values:
+        raise ValidationError({"rating": "请选择评议结果。"})
+    if reopen and rating != Satisfaction.DISSATISFIED:
+        raise ValidationError({"reopen": "只有“不满意”的案件才能退回重新办理。"})
+    action = Action.REOPEN if reopen else Action.EVALUATE
+    case, before, after = _begin(case, action, version)
+    answer = case.answers.order_by("-pk").first()
+    evaluation = Evaluation.objects.create(
+        case=case,
+        answer=answer,
+        handling_unit=answer.handling_unit,
+        rating=rating,
+        round=case.reopen_count + 1,
+        reporter_confirmed=reporter_confirmed,
+        representative_confirmed=representative_confirmed,
+        street_head_confirmed=street_head_confirmed,
+        comment=comment,
+        rated_by=actor,
+    )
+    if reopen:
+        case.reopen_count += 1
+        set_deadline(case, received=today(), days=STANDARD_DAYS)
+    else:
+        case.final_rating = rating
+        case.closed_at = timezone.now()
+    _commit(
+        case,
+        action,
+        actor,
+        before,
+        after,
+        rating=rating,
+        text=comment,
+        to_handling_unit=case.handling_unit if reopen else None,
+        due_on=case.due_on if reopen else None,
+    )
+    return evaluation
+
+
+@transaction.atomic
+def case_carry_forward(
+    *, case: Case, actor: Any, form: str, note: str = "", version: int | None = None
+) -> Case:
+    """CM 9: the representative raises the matter as a congress proposal, or between
+    sessions as a suggestion, inquiry or interpellation, through the liaison office."""
+    if not form:
+        raise ValidationError({"form": "请选择提出方式。"})
+    case, before, after = _begin(case, Action.CARRY_FORWARD, version)
+    case.closed_at = timezone.now()
+    _commit(case, Action.CARRY_FORWARD, actor, before, after, text=f"{form}：{note}".rstrip("："))
+    return case
+
+
+@transaction.atomic
+def case_note(*, case: Case, actor: Any, text: str, version: int | None = None) -> Case:
+    if not text.strip():
+        raise ValidationError({"text": "请填写备注内容。"})
+    case, before, after = _begin(case, Action.NOTE, version)
+    _commit(case, Action.NOTE, actor, before, after, text=text)
+    return case
+
+
+def record_personal_data_view(*, case: Case, viewer: Any, purpose: str = "") -> None:
+    PersonalDataView.objects.create(case=case, viewer=viewer, purpose=purpose)
+
+
+def pending_feedback() -> Any:
+    return FeedbackCopy.objects.filter(status=DeliveryStatus.PENDING)
