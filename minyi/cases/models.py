@@ -437,3 +437,34 @@ class PersonalDataView(models.Model):
 
     def __str__(self) -> str:
         return f"{self.viewer} 查看 {self.case}"
+
+
+class ReminderKind(models.TextChoices):
+    DUE_SOON = "due_soon", "即将到期提醒"
+    OVERDUE = "overdue", "超期督办"
+
+
+class Reminder(models.Model):
+    """A reminder sent for one deadline. The unique constraint makes the periodic job
+    safe to run twice: a second run finds the row and sends nothing."""
+
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="reminders")
+    kind = models.CharField("类型", max_length=16, choices=ReminderKind.choices)
+    due_on = models.DateField("答复期限")
+    handling_unit = models.ForeignKey(
+        "org.HandlingUnit", null=True, on_delete=models.PROTECT, related_name="reminders"
+    )
+    department = models.ForeignKey(
+        "org.OrgDepartment", null=True, on_delete=models.PROTECT, related_name="reminders"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["case", "kind", "due_on"], name="reminder_once_per_deadline"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.case} {self.get_kind_display()}"

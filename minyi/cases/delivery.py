@@ -1,0 +1,90 @@
+"""Delivering answer copies (CM 11: "whoever raised it is answered").
+
+Copies are outbox rows (`FeedbackCopy`) written with the answer; `deliver_feedback`
+sends them through a channel. Copies for the department, the representative and the
+studio are read in the system and count as delivered at once. The reporter's copy goes
+through the configured channel:
+
+- console: writes the message to the log (development default);
+- letter: the studio prints the answer and hands it over; the copy stays "pending"
+  until a person records the hand-over, so it is marked delivered by that step only;
+- email: Django's mail backend (EMAIL_* settings).
+
+An SMS gateway is deployment-specific: add a class with `send(copy) -> None` and
+register it in CHANNELS.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Protocol
+
+from django.core.mail import send_mail
+from django.db import transaction
+from django.utils import timezone
+
+from minyi.cases.models import DeliveryStatus, FeedbackCopy
+
+log = logging.getLogger("minyi.delivery")
+MAX_ATTEMPTS = 5
+
+
+class Channel(Protocol):
+    def send(self, copy: FeedbackCopy) -> None: ...
+
+
+def message_for(copy: FeedbackCopy) -> str:
+    case = copy.answer.case
+    return (
+        f"您反映的问题（编号 {case.number}：{case.summary}）已由{copy.answer.handling_unit}"
+        f"书面答复：{copy.answer.text}"
+    )
+
+
+class ConsoleChannel:
+    def send(self, copy: FeedbackCopy) -> None:
+        log.info("反馈 → %s %s：%s", copy.get_recipient_display(), copy.address, message_for(copy))
+
+
+class EmailChannel:
+    def send(self, copy: FeedbackCopy) -> None:
+        if "@" not in copy.address:
+            raise ValueError("没有电子邮箱地址")
+        send_mail("您反映问题的办理答复", message_for(copy), None, [copy.address])
+
+
+class InternalChannel:
+    def send(self, copy: FeedbackCopy) -> None:
+        """Shown on the case in the system; nothing leaves it."""
+
+
+CHANNELS: dict[str, Channel] = {
+    "console": ConsoleChannel(),
+    "email": EmailChannel(),
+    "internal": InternalChannel(),
+}
+
+
+def deliver_pending(limit: int = 500) -> tuple[int, int]:
+    """Try every pending copy once; returns (sent, failed for good)."""
+    sent = failed = 0
+    pending = list(
+        FeedbackCopy.objects.filter(status=DeliveryStatus.PENDING)
+        .exclude(channel="letter")
+        .select_related("answer__case", "answer__handling_unit")[:limit]
+    )
+    for copy in pending:
+        with transaction.atomic():
+            copy.attempts += 1
+            try:
+                CHANNELS[copy.channel].send(copy)
+            except Exception as exc:  # any channel fault is recorded, never raised
+                copy.last_error = f"{type(exc).__name__}: {exc}"[:1000]
+                if copy.attempts >= MAX_ATTEMPTS:
+                    copy.status = DeliveryStatus.FAILED
+                    failed += 1
+            else:
+                copy.status, copy.delivered_at = DeliveryStatus.SENT, timezone.now()
+                sent += 1
+            copy.save(update_fields=["attempts", "last_error", "status", "delivered_at"])
+    return sent, failed

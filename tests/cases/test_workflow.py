@@ -1,0 +1,386 @@
+"""The life of an opinion along CM 10–12's routes, through the workflow services."""
+
+from __future__ import annotations
+
+from datetime import date
+from unittest import mock
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.core.management import call_command
+
+from minyi.cases import services
+from minyi.cases.access import can_see_reporter, permitted_actions
+from minyi.cases.delivery import deliver_pending
+from minyi.cases.models import (
+    Case,
+    DeliveryStatus,
+    FeedbackCopy,
+    Outcome,
+    Recipient,
+    Reminder,
+    Satisfaction,
+)
+from minyi.cases.reminders import send_reminders
+from minyi.cases.states import Action, CaseState, HolderLevel, TransitionNotAllowed
+from minyi.org.models import HandlingUnit, OrgDepartment
+from tests.cases.helpers import register
+
+pytestmark = pytest.mark.django_db
+
+
+def _on(day: date):
+    return mock.patch("minyi.cases.services.today", return_value=day)
+
+
+def _unit(name: str) -> HandlingUnit:
+    return HandlingUnit.objects.get(name=name)
+
+
+def _sent(case: Case, street_official) -> Case:
+    return services.case_send_to_street(case=case, actor=street_official)
+
+
+def test_an_opinion_answered_on_the_spot_is_closed_with_the_reporters_satisfaction(world, liaison):
+    case = register(
+        outcome=Outcome.ON_THE_SPOT,
+        spot_answer="已当场解释垃圾清运时间。",
+        spot_satisfaction=Satisfaction.SATISFIED,
+    )
+    assert case.state == CaseState.CLOSED
+    assert case.final_rating == Satisfaction.SATISFIED
+    assert [s.action for s in case.steps.all()] == [Action.REGISTER, Action.ANSWER_ON_SPOT]
+
+
+def test_on_the_spot_needs_the_answer_and_the_satisfaction(world):
+    with pytest.raises(ValidationError) as err:
+        register(outcome=Outcome.ON_THE_SPOT, spot_answer="", spot_satisfaction="")
+    assert "答复内容" in str(err.value)
+    assert not Case.objects.exists()
+
+
+def test_street_refers_to_a_street_unit_which_answers_within_ten_working_days(
+    world, liaison, street_official, handling_unit_staff, representative
+):
+    case = register()
+    case = _sent(case, liaison)
+    assert case.holder_level == HolderLevel.STREET
+    with _on(date(2026, 3, 6)):  # a Friday
+        case = services.case_refer(
+            case=case, actor=street_official, handling_unit=_unit("沙头角街道城市管理办公室")
+        )
+    assert case.state == CaseState.WITH_UNIT
+    assert case.due_on == date(2026, 3, 20)  # 10 working days after Friday 6 March
+    assert not case.due_provisional
+    with _on(date(2026, 3, 19)):
+        answer = services.case_answer(
+            case=case, actor=handling_unit_staff, text="已责令工地停止夜间施工。"
+        )
+    assert answer.on_time
+    case.refresh_from_db()
+    assert case.state == CaseState.ANSWERED
+    recipients = set(FeedbackCopy.objects.filter(answer=answer).values_list("recipient", flat=True))
+    assert recipients == {
+        Recipient.DEPARTMENT,
+        Recipient.REPORTER,
+        Recipient.REPRESENTATIVE,
+        Recipient.STUDIO,
+    }
+    assert deliver_pending() == (4, 0)
+    assert not FeedbackCopy.objects.exclude(status=DeliveryStatus.SENT).exists()
+    services.case_evaluate(
+        case=case,
+        actor=street_official,
+        rating=Satisfaction.SATISFIED,
+        reporter_confirmed=True,
+        representative_confirmed=True,
+        street_head_confirmed=True,
+    )
+    case.refresh_from_db()
+    assert case.state == CaseState.CLOSED and case.final_rating == Satisfaction.SATISFIED
+
+
+def test_escalation_runs_street_district_city_city_committee(
+    world, liaison, street_official, admin_user
+):
+    case = _sent(register(), liaison)
+    levels = []
+    for _ in range(3):
+        case = services.case_escalate(case=case, actor=admin_user, reason="超出本级职权")
+        levels.append(case.holder_level)
+    assert levels == [HolderLevel.DISTRICT, HolderLevel.CITY, HolderLevel.CITY_COMMITTEE]
+    assert case.holder_department == OrgDepartment.objects.get(unit__code="4403")
+    with pytest.raises(TransitionNotAllowed):
+        services.case_escalate(case=case, actor=admin_user, reason="再上报")
+    steps = list(case.steps.filter(action=Action.ESCALATE))
+    assert [s.to_level for s in steps] == levels
+    assert steps[0].from_department.unit.code == "440308003"
+
+
+def test_the_district_refers_to_a_district_unit_only(world, liaison, admin_user):
+    case = _sent(register(), liaison)
+    with pytest.raises(ValidationError):
+        services.case_refer(case=case, actor=admin_user, handling_unit=_unit("盐田区住房和建设局"))
+    case = services.case_escalate(case=case, actor=admin_user, reason="涉及区住建部门")
+    case = services.case_refer(
+        case=case, actor=admin_user, handling_unit=_unit("盐田区住房和建设局")
+    )
+    assert case.handling_unit.name == "盐田区住房和建设局"
+
+
+def test_a_unit_returns_a_case_outside_its_remit_and_the_department_reroutes_it(
+    world, liaison, street_official, handling_unit_staff
+):
+    case = services.case_refer(
+        case=_sent(register(), liaison),
+        actor=street_official,
+        handling_unit=_unit("沙头角街道城市管理办公室"),
+    )
+    with pytest.raises(ValidationError):
+        services.case_return(case=case, actor=handling_unit_staff, reason=" ")
+    case = services.case_return(case=case, actor=handling_unit_staff, reason="属住建部门职责")
+    assert case.state == CaseState.AT_DEPARTMENT
+    assert case.handling_unit is None and case.due_on is None
+    assert case.holder_department.unit.code == "440308003"
+    case = services.case_escalate(case=case, actor=street_official, reason="转区住建局")
+    assert case.holder_level == HolderLevel.DISTRICT
+
+
+def test_an_extension_needs_the_representatives_consent(
+    world, liaison, street_official, handling_unit_staff, representative
+):
+    with _on(date(2026, 3, 6)):
+        case = services.case_refer(
+            case=_sent(register(), liaison),
+            actor=street_official,
+            handling_unit=_unit("沙头角街道城市管理办公室"),
+        )
+    case = services.case_request_extension(
+        case=case, actor=handling_unit_staff, reason="需协调多个部门"
+    )
+    assert case.due_on == date(2026, 3, 20)
+    refused = services.case_decide_extension(case=case, actor=representative, consent=False)
+    assert refused.due_on == date(2026, 3, 20) and refused.due_days == 10
+    case = services.case_request_extension(
+        case=refused, actor=handling_unit_staff, reason="再次申请"
+    )
+    case = services.case_decide_extension(case=case, actor=representative, consent=True)
+    assert case.due_days == 30
+    assert case.due_on == date(2026, 4, 20)  # 30 working days, across Qingming (4–6 April)
+    with pytest.raises(TransitionNotAllowed):
+        services.case_request_extension(case=case, actor=handling_unit_staff, reason="还要延")
+
+
+def test_overdue_cases_are_flagged_once_to_the_referring_department(
+    world, liaison, street_official
+):
+    with _on(date(2026, 3, 6)):
+        case = services.case_refer(
+            case=_sent(register(), liaison),
+            actor=street_official,
+            handling_unit=_unit("沙头角街道城市管理办公室"),
+        )
+    soon = send_reminders(date(2026, 3, 19))
+    assert [r.case_id for r in soon.due_soon] == [case.pk] and not soon.overdue
+    late = send_reminders(date(2026, 3, 23))
+    assert [r.case_id for r in late.overdue] == [case.pk]
+    assert late.overdue[0].department.unit.code == "440308003"
+    again = send_reminders(date(2026, 3, 23))
+    assert not again.overdue and not again.due_soon
+    assert Reminder.objects.count() == 2
+
+
+def test_the_reminder_command_is_safe_to_run_twice(world, liaison, street_official, capsys):
+    with _on(date(2026, 3, 6)):
+        services.case_refer(
+            case=_sent(register(), liaison),
+            actor=street_official,
+            handling_unit=_unit("沙头角街道城市管理办公室"),
+        )
+    call_command("case_reminders", "--date", "2026-03-25")
+    call_command("case_reminders", "--date", "2026-03-25")
+    out = capsys.readouterr().out
+    assert out.count("已超期") == 1
+    assert "新超期督办 0 条" in out
+
+
+def test_dissatisfied_sends_the_case_back_and_the_loop_is_counted(
+    world, liaison, street_official, handling_unit_staff
+):
+    case = services.case_refer(
+        case=_sent(register(), liaison),
+        actor=street_official,
+        handling_unit=_unit("沙头角街道城市管理办公室"),
+    )
+    services.case_answer(case=case, actor=handling_unit_staff, text="已口头提醒工地。")
+    with pytest.raises(ValidationError):
+        services.case_evaluate(
+            case=case,
+            actor=street_official,
+            rating=Satisfaction.SATISFIED,
+            reopen=True,
+            reporter_confirmed=True,
+            representative_confirmed=True,
+            street_head_confirmed=True,
+        )
+    services.case_evaluate(
+        case=case,
+        actor=street_official,
+        rating=Satisfaction.DISSATISFIED,
+        reopen=True,
+        reporter_confirmed=True,
+        representative_confirmed=True,
+        street_head_confirmed=True,
+    )
+    case.refresh_from_db()
+    assert case.state == CaseState.WITH_UNIT and case.reopen_count == 1
+    services.case_answer(
+        case=case, actor=handling_unit_staff, text="已停工整改并张贴施工时间公告。"
+    )
+    services.case_evaluate(
+        case=case,
+        actor=street_official,
+        rating=Satisfaction.SATISFIED,
+        reporter_confirmed=True,
+        representative_confirmed=True,
+        street_head_confirmed=True,
+    )
+    case.refresh_from_db()
+    assert case.state == CaseState.CLOSED and case.final_rating == Satisfaction.SATISFIED
+    assert list(case.evaluations.values_list("round", "rating")) == [
+        (1, Satisfaction.DISSATISFIED),
+        (2, Satisfaction.SATISFIED),
+    ]
+
+
+def test_steps_the_state_does_not_allow_are_refused_in_chinese(
+    world, handling_unit_staff, street_official
+):
+    case = register()
+    with pytest.raises(TransitionNotAllowed, match="不能进行“书面答复”"):
+        services.case_answer(case=case, actor=handling_unit_staff, text="答复")
+    with pytest.raises(TransitionNotAllowed, match="评议"):
+        services.case_evaluate(
+            case=case,
+            actor=street_official,
+            rating=Satisfaction.SATISFIED,
+            reporter_confirmed=True,
+            representative_confirmed=True,
+            street_head_confirmed=True,
+        )
+
+
+def test_a_stale_version_is_refused_and_nothing_is_overwritten(world, liaison, street_official):
+    case = register()
+    loaded_version = case.version
+    services.case_send_to_street(case=case, actor=liaison, version=loaded_version)
+    with pytest.raises(services.CaseChanged):
+        services.case_note(
+            case=case, actor=street_official, text="迟到的备注", version=loaded_version
+        )
+    assert not case.steps.filter(action=Action.NOTE).exists()
+
+
+def test_a_representative_may_carry_the_matter_forward_through_the_congress(world, representative):
+    case = register()
+    case = services.case_carry_forward(
+        case=case, actor=representative, form="建议", note="闭会期间提出建议"
+    )
+    assert case.state == CaseState.CARRIED_FORWARD
+    assert case.steps.last().text.startswith("建议")
+
+
+def test_a_three_party_consultation_is_kept_with_its_minutes(world, liaison, street_official):
+    case = _sent(register(), liaison)
+    consultation = services.case_consult(
+        case=case,
+        actor=street_official,
+        held_on=date(2026, 3, 10),
+        attendees="反映人、演示代表·陈明、城管办",
+        minutes="三方同意限定施工时间。",
+    )
+    assert consultation.case == case
+    assert case.steps.filter(action=Action.CONSULT).exists()
+
+
+def test_the_reporter_is_hidden_from_the_unit_on_request_and_from_a_unit_the_case_is_about(
+    world, liaison, street_official, handling_unit_staff, outsider
+):
+    plain = services.case_refer(
+        case=_sent(register(), liaison),
+        actor=street_official,
+        handling_unit=_unit("沙头角街道城市管理办公室"),
+    )
+    hidden = services.case_refer(
+        case=_sent(register(hide_identity_from_unit=True), liaison),
+        actor=street_official,
+        handling_unit=_unit("沙头角街道城市管理办公室"),
+    )
+    about = services.case_refer(
+        case=_sent(register(about_unit=_unit("沙头角街道城市管理办公室")), liaison),
+        actor=street_official,
+        handling_unit=_unit("沙头角街道城市管理办公室"),
+    )
+    assert can_see_reporter(handling_unit_staff, plain)
+    assert not can_see_reporter(handling_unit_staff, hidden)
+    assert not can_see_reporter(handling_unit_staff, about)
+    assert can_see_reporter(street_official, hidden)
+    assert can_see_reporter(liaison, hidden)
+    assert not can_see_reporter(outsider, plain)
+
+
+def test_each_role_may_take_only_its_own_steps(
+    world, liaison, street_official, handling_unit_staff, outsider
+):
+    case = register()
+    assert Action.SEND_TO_STREET in permitted_actions(liaison, case)
+    assert not permitted_actions(handling_unit_staff, case)
+    case = _sent(case, liaison)
+    assert {Action.REFER, Action.ESCALATE} <= permitted_actions(street_official, case)
+    assert Action.REFER not in permitted_actions(liaison, case)
+    assert not permitted_actions(outsider, case)
+    case = services.case_refer(
+        case=case, actor=street_official, handling_unit=_unit("沙头角街道城市管理办公室")
+    )
+    assert {Action.ANSWER, Action.RETURN, Action.REQUEST_EXTENSION} <= permitted_actions(
+        handling_unit_staff, case
+    )
+
+
+def test_handling_unit_staff_see_only_cases_referred_to_their_unit(
+    world, liaison, street_official, handling_unit_staff
+):
+    register()
+    referred = services.case_refer(
+        case=_sent(register(), liaison),
+        actor=street_official,
+        handling_unit=_unit("沙头角街道城市管理办公室"),
+    )
+    assert list(Case.objects.for_user(handling_unit_staff)) == [referred]
+
+
+def test_provisional_deadlines_are_recomputed_when_the_year_is_entered(
+    world, liaison, street_official
+):
+    from minyi.workdays.models import CalendarYear, DayKind, SpecialDay
+    from minyi.workdays.recompute import calendar_year_completed
+
+    with _on(date(2031, 9, 26)):
+        case = services.case_refer(
+            case=_sent(register(received_on=date(2031, 9, 25)), liaison),
+            actor=street_official,
+            handling_unit=_unit("沙头角街道城市管理办公室"),
+        )
+    assert case.due_provisional
+    provisional_due = case.due_on
+    year, _ = CalendarYear.objects.update_or_create(year=2031, defaults={"complete": True})
+    SpecialDay.objects.create(
+        date=date(2031, 10, 1), kind=DayKind.HOLIDAY, name="国庆节", calendar_year=year
+    )
+    SpecialDay.objects.create(
+        date=date(2031, 10, 2), kind=DayKind.HOLIDAY, name="国庆节", calendar_year=year
+    )
+    calendar_year_completed(2031)
+    case.refresh_from_db()
+    assert not case.due_provisional
+    assert case.due_on > provisional_due
