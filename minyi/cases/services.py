@@ -121,7 +121,7 @@ def _record(
 def _begin(case: Case, action: str, version: int | None) -> tuple[Case, str, str]:
     """Lock the case, check nobody changed it since `version`, check the transition."""
     locked = (
-        Case.objects.select_for_update()
+        Case.objects.select_for_update(of=("self",))
         .select_related("studio__unit", "holder_department__unit", "handling_unit")
         .get(pk=case.pk)
     )
