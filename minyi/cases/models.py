@@ -468,3 +468,31 @@ class Reminder(models.Model):
 
     def __str__(self) -> str:
         return f"{self.case} {self.get_kind_display()}"
+
+
+def _attachment_path(instance: CaseAttachment, filename: str) -> str:
+    # A generated name: the uploader's file name never reaches the file system.
+    return f"private/attachments/{instance.case.year}/{instance.token}"
+
+
+class CaseAttachment(models.Model):
+    """A photo, scan or downloaded material attached to a case (annex notes 3, 4).
+    Stored under the data folder, never under a served URL; downloaded through a
+    scoped view as an attachment."""
+
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="attachments")
+    token = models.CharField(max_length=40, unique=True)
+    file = models.FileField(upload_to=_attachment_path, max_length=200)
+    original_name = models.CharField("文件名", max_length=200)
+    content_type = models.CharField("类型", max_length=60)
+    size = models.PositiveIntegerField("大小（字节）")
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    uploaded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["uploaded_at", "pk"]
+
+    def __str__(self) -> str:
+        return self.original_name
