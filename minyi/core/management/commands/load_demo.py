@@ -1,5 +1,6 @@
 from django.core.management.base import BaseCommand
 
+from minyi.cases.demo import build_demo_cases
 from minyi.core.demo import DEMO_ACCOUNTS, DEMO_PASSWORD, build_demo
 
 
@@ -8,6 +9,9 @@ class Command(BaseCommand):
 
     def handle(self, *args: object, **options: object) -> None:
         build_demo()
+        created = build_demo_cases()
+        if created:
+            self.stdout.write(f"已载入 {created} 件演示社情民意。")
         self.stdout.write(
             self.style.SUCCESS(f"演示数据已就绪。演示账号（密码均为 {DEMO_PASSWORD}）：")
         )

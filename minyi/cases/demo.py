@@ -1,0 +1,103 @@
+"""Demo opinions for `make run`, one at each stage of CM 9–12, so every case journey
+can be walked in the demo. Built through the workflow services, then dated back so
+that deadlines and the overdue list show something real. Idempotent: nothing is added
+when the demo studio already has cases."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.db import transaction
+from django.utils import timezone
+
+from minyi.cases import services
+from minyi.cases.deadlines import set_deadline
+from minyi.cases.models import Case, Channel, Occasion, Outcome, Satisfaction
+from minyi.org.models import HandlingUnit
+from minyi.people.models import Representative, User
+from minyi.studios.models import Studio
+from minyi.workdays.calendar import WorkCalendar
+
+STUDIO = "沙头角社区党代表工作室"
+
+
+def _data(summary: str, content: str, days_ago: int, **extra: object) -> dict[str, object]:
+    data: dict[str, object] = {
+        "channel": Channel.IN_PERSON,
+        "occasion": Occasion.RECEPTION,
+        "received_on": timezone.localdate() - timedelta(days=days_ago),
+        "reporter_name": "演示居民·王大爷",
+        "reporter_gender": "male",
+        "reporter_age": 68,
+        "reporter_phone": "+8613800005678",
+        "reporter_home_address": "沙头角演示小区 3 栋 501（演示地址）",
+        "summary": summary,
+        "content": content,
+        "outcome": Outcome.SENT_ON,
+    }
+    data.update(extra)
+    return data
+
+
+@transaction.atomic
+def build_demo_cases() -> int:
+    studio = Studio.objects.get(name=STUDIO)
+    if Case.objects.filter(studio=studio).exists():
+        return 0
+    liaison = User.objects.get(username="liaison")
+    street = User.objects.get(username="shatoujiao")
+    unit_user = User.objects.get(username="unit")
+    rep = Representative.objects.get(name="演示代表·陈明")
+    urban = HandlingUnit.objects.get(name="沙头角街道城市管理办公室")
+    calendar = WorkCalendar()
+
+    def new(summary: str, content: str, days_ago: int, **extra: object) -> Case:
+        return services.case_register(
+            actor=liaison,
+            studio=studio,
+            representative=rep,
+            data=_data(summary, content, days_ago, **extra),
+        )
+
+    new(
+        "垃圾清运时间咨询",
+        "询问小区垃圾清运时间调整的原因。",
+        20,
+        outcome=Outcome.ON_THE_SPOT,
+        spot_answer="已当场说明调整原因和新的清运时间。",
+        spot_satisfaction=Satisfaction.SATISFIED,
+    )
+    new(
+        "楼道照明损坏",
+        "3 栋楼道灯损坏两周，夜间出行不便。",
+        2,
+        reporter_name="演示居民·李阿姨",
+        reporter_gender="female",
+        reporter_age=72,
+        reporter_phone="+8613800005679",
+    )
+
+    overdue = services.case_send_to_street(
+        case=new("工地夜间施工噪声", "附近工地每晚十点后仍施工。", 25), actor=liaison
+    )
+    overdue = services.case_refer(case=overdue, actor=street, handling_unit=urban)
+    # Referred about three weeks ago: now overdue, so it shows red on the lists.
+    set_deadline(
+        overdue, received=timezone.localdate() - timedelta(days=21), days=10, calendar=calendar
+    )
+    overdue.save(update_fields=["unit_received_on", "due_on", "due_days", "due_provisional"])
+
+    answered = services.case_send_to_street(
+        case=new(
+            "占道经营影响通行",
+            "菜市场门口摊贩占道，老人通行困难。",
+            12,
+            hide_identity_from_unit=True,
+        ),
+        actor=liaison,
+    )
+    answered = services.case_refer(case=answered, actor=street, handling_unit=urban)
+    services.case_answer(
+        case=answered, actor=unit_user, text="已联合市场监管部门清理占道摊点，并安排每日巡查。"
+    )
+    return Case.objects.filter(studio=studio).count()
