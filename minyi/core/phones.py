@@ -3,6 +3,7 @@
 import phonenumbers
 from django.core.exceptions import ValidationError
 
+CN_COUNTRY_CODE = 86
 INVALID_PHONE = "“%(value)s”不是有效的电话号码，请填写11位手机号或带区号的固定电话。"
 
 
@@ -21,20 +22,28 @@ def normalize_phone(raw: str) -> str:
 
 
 def display_phone(e164: str) -> str:
-    """The national form a Chinese reader expects: 13800001234 or 0755-12345678."""
+    """The national form a Chinese reader expects: 13800001234 or 0755-12345678.
+    Numbers from elsewhere keep their international form (+852 2123 4567)."""
     if not e164:
         return ""
     try:
         number = phonenumbers.parse(e164, "CN")
     except phonenumbers.NumberParseException:
         return e164
-    national = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL)
-    return national.replace(" ", "") if national.replace(" ", "").isdigit() else national
+    if number.country_code != CN_COUNTRY_CODE:
+        return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+    significant = phonenumbers.national_significant_number(number)
+    area = phonenumbers.length_of_geographical_area_code(number)
+    if area:
+        return f"0{significant[:area]}-{significant[area:]}"
+    return significant
 
 
 def mask_phone(e164: str) -> str:
     """138****5678: enough to recognise a number, not enough to call it."""
-    digits = display_phone(e164).replace("-", "").replace(" ", "")
+    if not e164:
+        return ""
+    digits = "".join(ch for ch in display_phone(e164) if ch.isdigit())
     if len(digits) < 7:
         return "****"
     return f"{digits[:3]}****{digits[-4:]}"

@@ -8,6 +8,15 @@ from minyi.core.forms import FilterForm, ScopedModelForm
 from minyi.core.phones import normalize_phone
 from minyi.org.models import LEVEL_ORDER, HandlingUnit, Level, OrgUnit
 
+# Official division codes grow by level: 44 / 4403 / 440308 / 440308003 / 440308003006.
+CODE_LENGTHS = {
+    Level.PROVINCE: 2,
+    Level.CITY: 4,
+    Level.DISTRICT: 6,
+    Level.STREET: 9,
+    Level.COMMUNITY: 12,
+}
+
 
 def _unit_label(unit: OrgUnit) -> str:
     return f"{unit.name}（{unit.get_level_display()}）"
@@ -60,20 +69,30 @@ class OrgUnitForm(ScopedModelForm):
         data = super().clean()
         if not data.get("short_name") and data.get("name"):
             data["short_name"] = data["name"]
-        parent = data.get("parent")
-        if parent is not None:
-            code = data.get("code")
-            if code and parent.code and not code.startswith(parent.code):
-                self.add_error(
-                    "code", f"区划代码应以上级“{parent.name}”的代码 {parent.code} 开头。"
-                )
+        # On an edit the parent field is gone; the code is checked against the unit's
+        # own parent and level all the same.
+        parent = data.get("parent") if not self.instance.pk else self.instance.parent
+        level = self._level(parent)
+        code = data.get("code")
+        if code and level and len(code) != CODE_LENGTHS[level]:
+            label = Level(level).label
+            self.add_error("code", f"{label}的区划代码应为 {CODE_LENGTHS[level]} 位数字。")
+        elif code and parent is not None and parent.code and not code.startswith(parent.code):
+            self.add_error("code", f"区划代码应以上级“{parent.name}”的代码 {parent.code} 开头。")
         return data
+
+    def _level(self, parent: OrgUnit | None) -> str | None:
+        if self.instance.pk:
+            return self.instance.level
+        if parent is None:
+            return None
+        return LEVEL_ORDER[LEVEL_ORDER.index(parent.level) + 1]
 
     def save(self, commit: bool = True) -> OrgUnit:
         unit = super().save(commit=False)
         if not unit.pk:
             parent = self.cleaned_data["parent"]
-            unit.level = LEVEL_ORDER[LEVEL_ORDER.index(parent.level) + 1]
+            unit.level = self._level(parent)
             unit.set_ancestors_from(parent)
         if commit:
             unit.save()

@@ -43,6 +43,16 @@ def unit_merge(*, source: OrgUnit, target: OrgUnit) -> None:
         raise ValidationError("只能并入同一层级的单元。")
     if source.is_retired or target.is_retired:
         raise ValidationError("已撤销的单元不能合并。")
+    # Handling unit names are unique per area: refuse up front rather than fail on the
+    # database constraint half-way through the move.
+    clashes = sorted(
+        set(source.handling_units.values_list("name", flat=True))
+        & set(target.handling_units.values_list("name", flat=True))
+    )
+    if clashes:
+        raise ValidationError(
+            f"“{target.name}”已有同名承办单位：{'、'.join(clashes)}。请先改名或撤销其一，再合并。"
+        )
     for child in list(source.children.all()):
         unit_reparent(unit=child, parent=target)
     Studio.objects.filter(unit=source).update(unit=target)

@@ -4,6 +4,7 @@ from typing import Any
 
 from django import forms
 from django.conf import settings
+from django.db.models import Q
 
 from minyi.core.forms import FilterForm, ScopedModelForm
 from minyi.core.phones import normalize_phone
@@ -16,6 +17,7 @@ from minyi.people.models import (
     RepresentativeLevel,
 )
 from minyi.people.rules import check_linked_communities
+from minyi.people.scopes import scope_of
 from minyi.studios.models import Studio
 
 
@@ -44,15 +46,30 @@ class RepresentativeForm(ScopedModelForm):
 
     def scope_fields(self) -> None:
         units = OrgUnit.objects.for_editor(self.user).active()
-        self.fields["unit"].queryset = units.filter(level=Level.DISTRICT).order_by("kind", "code")
+        rep = self.instance if self.instance.pk else None
+        # The electoral unit is a district (or system committee): for a street official
+        # that is the district above their street, outside what they edit. Values the
+        # record already has stay available, so an edit never fails or drops them.
+        electoral = Q(pk__in=units.filter(level=Level.DISTRICT).values("pk"))
+        scope = scope_of(self.user)
+        if scope.unit is not None and scope.unit.district_id:
+            electoral |= Q(pk=scope.unit.district_id)
+        districts = OrgUnit.objects.active().filter(electoral, level=Level.DISTRICT)
+        if rep is not None:
+            districts = districts | OrgUnit.objects.filter(pk=rep.unit_id)
+        self.fields["unit"].queryset = districts.order_by("kind", "code")
         self.fields["delegation"].queryset = Delegation.objects.filter(
-            unit__in=units.filter(level=Level.DISTRICT)
+            Q(unit__in=districts) | Q(pk=rep.delegation_id if rep else None)
         ).order_by("unit__code")
         self.fields["group"].queryset = Group.objects.filter(
-            unit__in=units.filter(level=Level.STREET)
+            Q(unit__in=units.filter(level=Level.STREET)) | Q(pk=rep.group_id if rep else None)
         ).order_by("unit__code")
-        communities = units.filter(level=Level.COMMUNITY).select_related("street")
-        self.fields["linked_communities"].queryset = communities.order_by("code", "name")
+        communities = Q(pk__in=units.filter(level=Level.COMMUNITY).values("pk"))
+        if rep is not None:
+            communities |= Q(pk__in=rep.linked_communities.values("pk"))
+        self.fields["linked_communities"].queryset = (
+            OrgUnit.objects.filter(communities).select_related("street").order_by("code", "name")
+        )
         self.fields["linked_communities"].label_from_instance = _unit_label
         self.fields["linked_communities"].widget.attrs["size"] = 8
 
@@ -61,10 +78,10 @@ class RepresentativeForm(ScopedModelForm):
 
     def clean_photo(self) -> Any:
         photo = self.cleaned_data.get("photo")
-        if photo and getattr(photo, "size", 0) > settings.MAX_PHOTO_BYTES:
-            raise forms.ValidationError(
-                f"照片不能超过 {settings.MAX_PHOTO_BYTES // (1024 * 1024)} MB。"
-            )
+        limit = settings.MAX_PHOTO_BYTES
+        if photo and getattr(photo, "size", 0) > limit:
+            # :g, not //: a limit under 1 MB must not read "0 MB".
+            raise forms.ValidationError(f"照片不能超过 {limit / (1024 * 1024):g} MB。")
         return photo
 
     def clean_linked_communities(self) -> Any:
@@ -95,6 +112,18 @@ class RepresentativeForm(ScopedModelForm):
             and not data.get("linked_communities")
         ):
             self.add_error("linked_communities", "市党代表须固定联系一个社区或两个相邻社区。")
+        elif (
+            not self.instance.pk
+            and unit is not None
+            and not data.get("linked_communities")
+            and not OrgUnit.objects.for_editor(self.user).filter(pk=unit.pk).exists()
+        ):
+            # A street official sees a representative through the communities they are
+            # linked to; without one, the new record would vanish from its creator's view.
+            self.add_error(
+                "linked_communities",
+                "请选择本辖区内的联系社区，否则保存后您将无法查看和维护这位代表。",
+            )
         return data
 
 

@@ -8,10 +8,11 @@ from typing import TYPE_CHECKING
 
 from django.core.validators import MinValueValidator
 from django.db import models
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.urls import reverse
 
 from minyi.core.models import ScopedQuerySet, TimeStamped
+from minyi.core.phones import display_phone
 from minyi.org.models import OrgUnit
 
 if TYPE_CHECKING:
@@ -57,6 +58,19 @@ class Shortfall:
 class StudioQuerySet(ScopedQuerySet):
     def active(self) -> StudioQuerySet:
         return self.filter(closed_at__isnull=True)
+
+    def with_shortfalls(self) -> StudioQuerySet:
+        """The studios for which `Studio.shortfalls()` is not empty, as one filter, so
+        that a list of them counts and pages correctly."""
+        from minyi.people.models import Liaison, LiaisonKind
+
+        premises = Q(area_m2__isnull=True) | Q(area_m2__lt=MIN_AREA_M2)
+        for field, _ in FACILITIES:
+            premises |= Q(**{field: False})
+        full_time = Liaison.objects.filter(
+            studio=OuterRef("pk"), active=True, kind=LiaisonKind.FULL_TIME
+        )
+        return self.filter((~Q(kind__in=PREMISES_EXEMPT) & premises) | ~Exists(full_time))
 
     def scope_q(self, scope: Scope, *, write: bool) -> Q | None:
         if scope.unit is not None:
@@ -129,6 +143,10 @@ class Studio(TimeStamped):
 
     def get_absolute_url(self) -> str:
         return reverse("studios:detail", args=[self.pk])
+
+    @property
+    def phone_display(self) -> str:
+        return display_phone(self.phone)
 
     @property
     def has_premises(self) -> bool:

@@ -1,0 +1,69 @@
+"""`load_demo`: clearly fake people on the real tree, and running it again adds nothing."""
+
+from __future__ import annotations
+
+from io import StringIO
+from typing import Any
+
+import pytest
+from django.apps import apps
+from django.core.management import call_command
+
+from minyi.core.demo import DEMO_ACCOUNTS, DEMO_PASSWORD
+from minyi.people.models import Liaison, Representative, User
+from tests.personas import build_mini_tree
+
+
+def row_counts() -> dict[str, int]:
+    return {
+        model._meta.label: model._default_manager.count()
+        for model in apps.get_models()
+        if model._meta.app_label not in {"sessions", "admin"}
+    }
+
+
+@pytest.mark.django_db
+def test_loading_the_demo_twice_creates_nothing_new() -> None:
+    build_mini_tree()
+    call_command("load_demo", stdout=StringIO())
+    first = row_counts()
+    assert first["people.User"] == len(DEMO_ACCOUNTS)
+    assert first["studios.Studio"] == 2
+    out = StringIO()
+    call_command("load_demo", stdout=out)
+    assert row_counts() == first
+    assert DEMO_PASSWORD in out.getvalue()
+    for account in DEMO_ACCOUNTS:
+        assert account.username in out.getvalue()
+
+
+@pytest.mark.django_db
+def test_the_demo_keeps_what_was_changed_since() -> None:
+    build_mini_tree()
+    call_command("load_demo", stdout=StringIO())
+    Representative.objects.filter(name="演示代表·陈明").update(position="总工程师")
+    call_command("load_demo", stdout=StringIO())
+    assert Representative.objects.get(name="演示代表·陈明").position == "总工程师"
+
+
+@pytest.mark.django_db
+def test_the_demo_needs_the_divisions_first() -> None:
+    with pytest.raises(RuntimeError, match="请先运行 import_divisions"):
+        call_command("load_demo", stdout=StringIO())
+    assert not User.objects.exists()
+
+
+def test_no_one_can_mistake_a_demo_person_for_a_real_one(world: Any) -> None:
+    for rep in Representative.objects.all():
+        assert rep.name.startswith("演示")
+        assert rep.phone.startswith("+86138000")
+    for liaison in Liaison.objects.all():
+        assert liaison.name.startswith("演示")
+        assert liaison.phone.startswith("+86138000")
+    for user in User.objects.all():
+        assert user.full_name.startswith("演示")
+
+
+def test_every_demo_account_can_log_in(world: Any) -> None:
+    for account in DEMO_ACCOUNTS:
+        assert User.objects.get(username=account.username).check_password(DEMO_PASSWORD)

@@ -1,0 +1,63 @@
+"""Phone numbers: stored as E.164, shown in the national form, masked for lists."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.exceptions import ValidationError
+
+from minyi.core.phones import display_phone, mask_phone, normalize_phone
+
+
+@pytest.mark.parametrize(
+    ("typed", "stored", "shown", "masked"),
+    [
+        ("13800001234", "+8613800001234", "13800001234", "138****1234"),
+        (" 138 0000 1234 ", "+8613800001234", "13800001234", "138****1234"),
+        ("138-0000-1234", "+8613800001234", "13800001234", "138****1234"),
+        ("+86 13800001234", "+8613800001234", "13800001234", "138****1234"),
+        ("008613800001234", "+8613800001234", "13800001234", "138****1234"),
+        ("0755-12345678", "+8675512345678", "0755-12345678", "075****5678"),
+        ("075512345678", "+8675512345678", "0755-12345678", "075****5678"),
+        ("(0755) 1234 5678", "+8675512345678", "0755-12345678", "075****5678"),
+        ("010-12345678", "+861012345678", "010-12345678", "010****5678"),
+        ("020-88888888", "+862088888888", "020-88888888", "020****8888"),
+    ],
+)
+def test_it_normalizes_displays_and_masks(typed: str, stored: str, shown: str, masked: str) -> None:
+    assert normalize_phone(typed) == stored
+    assert display_phone(stored) == shown
+    assert mask_phone(stored) == masked
+
+
+@pytest.mark.parametrize("junk", ["12345", "abc", "1380000123", "138000012345", "020-8888888"])
+def test_it_rejects_what_is_not_a_phone_number_in_chinese(junk: str) -> None:
+    with pytest.raises(ValidationError) as caught:
+        normalize_phone(junk)
+    assert caught.value.code == "invalid_phone"
+    message = caught.value.messages[0]
+    assert junk in message
+    assert "不是有效的电话号码" in message
+
+
+@pytest.mark.parametrize("blank", ["", "   ", None])
+def test_a_blank_number_stays_blank(blank: str | None) -> None:
+    assert normalize_phone(blank) == ""  # type: ignore[arg-type]
+    assert display_phone("") == ""
+    assert mask_phone("") == ""
+
+
+def test_normalizing_is_idempotent() -> None:
+    stored = normalize_phone("13800001234")
+    assert normalize_phone(stored) == stored
+    assert normalize_phone(display_phone(stored)) == stored
+
+
+def test_a_stored_value_that_does_not_parse_is_shown_as_is() -> None:
+    assert display_phone("not a number") == "not a number"
+
+
+def test_a_number_from_outside_the_mainland_keeps_its_international_form() -> None:
+    stored = normalize_phone("+852 2123 4567")
+    assert stored == "+85221234567"
+    assert display_phone(stored) == "+852 2123 4567"
+    assert mask_phone(stored) == "852****4567"
