@@ -12,6 +12,15 @@ from minyi.workdays.recompute import (
 )
 
 
+@pytest.fixture(autouse=True)
+def _only_this_tests_recomputers(monkeypatch):
+    # Apps register their own recomputers (minyi.cases does); these tests are about the
+    # registry itself, so each starts from an empty one.
+    from minyi.workdays import recompute
+
+    monkeypatch.setattr(recompute, "_recomputers", [])
+
+
 def test_every_registered_recomputer_runs_once_in_order():
     calls: list[tuple[str, int]] = []
 
