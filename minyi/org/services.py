@@ -16,6 +16,8 @@ def unit_reparent(*, unit: OrgUnit, parent: OrgUnit) -> None:
     as its current one, rewriting the descendants' ancestor pointers in one UPDATE."""
     if parent.level != LEVEL_ORDER[LEVEL_ORDER.index(unit.level) - 1]:
         raise ValidationError("新的上级单元层级不正确。")
+    if parent.is_retired:
+        raise ValidationError(f"“{parent.name}”已撤销，不能作为上级单元。")
     unit.set_ancestors_from(parent)
     unit.save()
     above = (
@@ -27,6 +29,22 @@ def unit_reparent(*, unit: OrgUnit, parent: OrgUnit) -> None:
         OrgUnit.objects.filter(**{f"{unit.level}_id": unit.pk}).update(
             **{f"{lvl}_id": getattr(unit, f"{lvl}_id") for lvl in above}
         )
+    _follow_delegation(unit, parent)
+
+
+def _follow_delegation(street: OrgUnit, district: OrgUnit) -> None:
+    """A street's group (代表组) belongs to its district's delegation (CM 2): when the
+    street moves, its group and the group's representatives move with it."""
+    from minyi.org.models import Delegation, Group
+    from minyi.people.models import Representative
+
+    group = Group.objects.filter(unit=street).first()
+    delegation = Delegation.objects.filter(unit=district).first()
+    if group is None or delegation is None or group.delegation_id == delegation.pk:
+        return
+    group.delegation = delegation
+    group.save(update_fields=["delegation", "updated_at"])
+    Representative.objects.filter(group=group).update(delegation=delegation)
 
 
 @transaction.atomic
@@ -57,7 +75,14 @@ def unit_merge(*, source: OrgUnit, target: OrgUnit) -> None:
         unit_reparent(unit=child, parent=target)
     Studio.objects.filter(unit=source).update(unit=target)
     source.handling_units.update(area=target)
-    Liaison.objects.filter(community=source).update(community=target)
+    # CM 7: a party secretary stands in only where there is no studio. Stand-ins of
+    # the source move to the target, unless the target has a studio of its own.
+    stand_ins = Liaison.objects.filter(community=source)
+    if Studio.objects.active().filter(unit=target).exists():
+        stand_ins.update(active=False)
+    else:
+        stand_ins.update(community=target)
+    _merge_groups(source, target)
     links = Representative.linked_communities.through.objects
     already = set(links.filter(orgunit=target).values_list("representative_id", flat=True))
     links.filter(orgunit=source, representative_id__in=already).delete()
@@ -65,6 +90,19 @@ def unit_merge(*, source: OrgUnit, target: OrgUnit) -> None:
     source.merged_into = target
     source.retired_at = timezone.now()
     source.save(update_fields=["merged_into", "retired_at", "updated_at"])
+
+
+def _merge_groups(source: OrgUnit, target: OrgUnit) -> None:
+    """When two streets merge, the source's group members join the target's group."""
+    from minyi.org.models import Group
+    from minyi.people.models import Representative
+
+    source_group = Group.objects.filter(unit=source).first()
+    target_group = Group.objects.filter(unit=target).first()
+    if source_group and target_group:
+        Representative.objects.filter(group=source_group).update(
+            group=target_group, delegation=target_group.delegation
+        )
 
 
 @transaction.atomic

@@ -202,7 +202,9 @@ class TestMerge:
         things["studio"].refresh_from_db()
         things["stand_in"].refresh_from_db()
         assert things["studio"].unit == target
-        assert things["stand_in"].community == target
+        # 沙头角社区 has its own studio, so the stand-in is no longer needed (CM 7).
+        assert things["stand_in"].community == source
+        assert not things["stand_in"].active
         assert [c.pk for c in things["both"].linked_communities.all()] == [target.pk]
         assert [c.pk for c in things["only"].linked_communities.all()] == [target.pk]
 
@@ -232,6 +234,33 @@ class TestMerge:
         street_official = User.objects.get(username="shatoujiao")
         assert Studio.objects.for_user(street_official).filter(name="大梅沙社区党代表工作室")
         assert reload(world[MEISHA_STREET]).merged_into == world[STREET]
+        huang = Representative.objects.get(name="演示代表·黄海")
+        assert huang.group is None or huang.group.unit_id == world[STREET].pk
+
+    def test_merging_streets_moves_the_group_members_to_the_target_group(
+        self, district_official: User, world: Any
+    ) -> None:
+        from minyi.org.models import Group
+
+        meisha_group = Group.objects.get(unit=world[MEISHA_STREET])
+        huang = Representative.objects.get(name="演示代表·黄海")
+        huang.group, huang.delegation = meisha_group, meisha_group.delegation
+        huang.save()
+        merge(district_official, world[MEISHA_STREET], world[STREET])
+        huang.refresh_from_db()
+        assert huang.group == Group.objects.get(unit=world[STREET])
+
+    def test_a_street_moved_to_another_district_takes_its_group_along(self, world: Any) -> None:
+        from minyi.org.models import Delegation, Group
+        from minyi.org.services import unit_reparent
+
+        chen = Representative.objects.get(name="演示代表·陈明")
+        luohu = world["440303"]
+        unit_reparent(unit=world[STREET], parent=luohu)
+        group = Group.objects.get(unit=world[STREET])
+        assert group.delegation == Delegation.objects.get(unit=luohu)
+        chen.refresh_from_db()
+        assert chen.delegation == group.delegation
 
     def test_merging_streets_with_same_named_handling_units_is_refused(
         self, district_official: User, world: Any
