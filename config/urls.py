@@ -6,5 +6,6 @@ urlpatterns = [
     path("org/", include("minyi.org.urls")),
     path("people/", include("minyi.people.urls")),
     path("studios/", include("minyi.studios.urls")),
+    path("cases/", include("minyi.cases.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -13,6 +13,7 @@ import pytest
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
+from minyi.cases.models import Case
 from minyi.org.models import HandlingUnit, OrgUnit
 from minyi.people.models import Liaison, Representative
 from minyi.studios.models import Studio
@@ -51,6 +52,49 @@ def _assignment(w: Any) -> dict[str, int]:
     return {"pk": studio.pk, "assignment_pk": studio.assignments.first().pk}
 
 
+def _case(w: Any) -> dict[str, int]:
+    from tests.cases.helpers import register
+
+    return {"pk": register().pk}
+
+
+def _case_at_department(w: Any) -> dict[str, int]:
+    """Sent to 沙头角街道's organisation department: version 2."""
+    from minyi.cases.services import case_send_to_street
+    from tests.cases.helpers import register
+
+    case = case_send_to_street(case=register(), actor=_user("liaison"))
+    return {"pk": case.pk}
+
+
+def _case_with_unit(w: Any) -> dict[str, int]:
+    """Referred to 沙头角街道城市管理办公室: version 3."""
+    from minyi.cases.services import case_refer
+
+    case = Case.objects.get(**_case_at_department(w))
+    unit = HandlingUnit.objects.get(name="沙头角街道城市管理办公室")
+    case_refer(case=case, actor=_user("shatoujiao"), handling_unit=unit)
+    return {"pk": case.pk}
+
+
+def _case_extension_requested(w: Any) -> dict[str, int]:
+    """The unit asked for 30 working days: version 4."""
+    from minyi.cases.services import case_request_extension
+
+    case = Case.objects.get(**_case_with_unit(w))
+    case_request_extension(case=case, actor=_user("unit"), reason="需协调多个部门")
+    return {"pk": case.pk}
+
+
+def _case_answered(w: Any) -> dict[str, int]:
+    """Answered by the unit: version 4."""
+    from minyi.cases.services import case_answer
+
+    case = Case.objects.get(**_case_with_unit(w))
+    case_answer(case=case, actor=_user("unit"), text="已责令工地夜间停工。")
+    return {"pk": case.pk}
+
+
 @dataclass
 class Rule:
     """`ok` personas get `ok_status`; everyone else logged in gets `other`; anonymous
@@ -71,6 +115,9 @@ class Rule:
 
 
 SCOPED_READERS = OFFICIALS_OF_SHATOUJIAO | {"liaison", "representative"}
+STUDIO_PEOPLE = {"admin", "liaison", "representative"}
+HOLDER = {"admin", "street_official"}  # 沙头角街道's department holds a case sent on
+UNIT = {"admin", "handling_unit_staff"}
 
 RULES: dict[str, Rule] = {
     "home": Rule(ok=ALL),
@@ -109,6 +156,111 @@ RULES: dict[str, Rule] = {
     "org:handlingunit_list": Rule(ok=ALL),
     "org:handlingunit_create": Rule(ok=OFFICIALS_OF_SHATOUJIAO | {"outsider"}),
     "org:handlingunit_edit": Rule(ok=OFFICIALS_OF_SHATOUJIAO, kwargs=_handling_unit),
+    # Cases: reading follows scope; each step follows access.permitted_actions, on a
+    # case in a state that allows it. Posts carry valid data (302) where the data can be
+    # static, otherwise none (the permitted get 400 for the missing fields).
+    "cases:list": Rule(ok=ALL),
+    "cases:ledger": Rule(ok=ALL),
+    "cases:create": Rule(ok=OFFICIALS_OF_SHATOUJIAO | {"outsider", "liaison", "representative"}),
+    "cases:detail": Rule(ok=SCOPED_READERS, kwargs=_case),
+    "cases:reporter": Rule(ok=SCOPED_READERS, method="post", kwargs=_case),
+    "cases:confirm": Rule(
+        ok=STUDIO_PEOPLE,
+        ok_status=302,
+        method="post",
+        kwargs=_case,
+        data={"version": 1, "who": "representative"},
+    ),
+    "cases:send": Rule(
+        ok=STUDIO_PEOPLE | {"street_official"},
+        ok_status=302,
+        method="post",
+        kwargs=_case,
+        data={"version": 1},
+    ),
+    "cases:carry_forward": Rule(
+        ok=STUDIO_PEOPLE,
+        ok_status=302,
+        method="post",
+        kwargs=_case,
+        data={"version": 1, "form": "建议", "note": "作为闭会期间代表建议提出"},
+    ),
+    "cases:note": Rule(
+        ok=STUDIO_PEOPLE | {"street_official"},
+        ok_status=302,
+        method="post",
+        kwargs=_case,
+        data={"version": 1, "text": "已电话告知反映人登记编号"},
+    ),
+    "cases:refer": Rule(ok=HOLDER, ok_status=400, method="post", kwargs=_case_at_department),
+    "cases:escalate": Rule(
+        ok=HOLDER,
+        ok_status=302,
+        method="post",
+        kwargs=_case_at_department,
+        data={"version": 2, "reason": "涉及全区建筑工地管理，超出街道权限"},
+    ),
+    "cases:consult": Rule(
+        ok=HOLDER | {"representative"},
+        ok_status=302,
+        method="post",
+        kwargs=_case_at_department,
+        data={
+            "version": 2,
+            "held_on": "2026-03-06",
+            "attendees": "反映人、陈明代表、城管办",
+            "minutes": "约定夜间施工时段",
+        },
+    ),
+    "cases:return": Rule(
+        ok=UNIT,
+        ok_status=302,
+        method="post",
+        kwargs=_case_with_unit,
+        data={"version": 3, "reason": "属区住建局职责"},
+    ),
+    "cases:extension": Rule(
+        ok=UNIT,
+        ok_status=302,
+        method="post",
+        kwargs=_case_with_unit,
+        data={"version": 3, "reason": "需协调多个部门"},
+    ),
+    "cases:plan": Rule(
+        ok=UNIT,
+        ok_status=302,
+        method="post",
+        kwargs=_case_with_unit,
+        data={"version": 3, "plan": "本周内现场执法，周主任负责"},
+    ),
+    "cases:answer": Rule(
+        ok=UNIT,
+        ok_status=302,
+        method="post",
+        kwargs=_case_with_unit,
+        data={"version": 3, "text": "已责令工地夜间停工。", "result": "已解决"},
+    ),
+    "cases:urge": Rule(
+        ok=HOLDER,
+        ok_status=302,
+        method="post",
+        kwargs=_case_with_unit,
+        data={"version": 3, "note": "请尽快答复"},
+    ),
+    "cases:extension_decide": Rule(
+        ok=HOLDER | {"representative"},
+        ok_status=302,
+        method="post",
+        kwargs=_case_extension_requested,
+        data={"version": 4, "consent": "yes"},
+    ),
+    "cases:evaluate": Rule(
+        ok=HOLDER,
+        ok_status=302,
+        method="post",
+        kwargs=_case_answered,
+        data={"version": 4, "rating": "satisfied", "reporter_confirmed": "on"},
+    ),
 }
 
 

@@ -1,0 +1,518 @@
+"""Forms of the case pages: the registration form (CM 9 and the annex notes), the
+filters of the list and the ledger, and one small form per workflow step. Every step
+form carries the case's `version`, so a step taken on a stale page is refused."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.db.models import Q, QuerySet
+from django.urls import reverse
+from django.utils import timezone
+
+from minyi.cases.models import Case, Channel, Occasion, Outcome, Satisfaction
+from minyi.cases.states import CaseState
+from minyi.core.forms import FilterForm, ScopedModelForm
+from minyi.core.phones import normalize_phone
+from minyi.org.models import HandlingUnit
+from minyi.people.models import Representative, Role
+from minyi.studios.models import Studio, StudioAssignment
+
+AGE_MESSAGE = "年龄应在 1 到 120 岁之间，请核对。"
+DATE_WIDGET = {"type": "date"}
+
+
+def registrable_studios(user: Any) -> QuerySet:
+    """Studios where this user may register opinions: a liaison's and a representative's
+    own studios, an official's studios in scope. Handling units register nothing."""
+    if not (
+        user.is_superuser
+        or getattr(user, "is_official", False)
+        or user.role in {Role.LIAISON, Role.REPRESENTATIVE}
+    ):
+        return Studio.objects.none()
+    return (
+        Studio.objects.for_user(user)
+        .active()
+        .select_related("unit", "unit__street")
+        .order_by("unit__code", "name")
+    )
+
+
+def _studio_label(studio: Studio) -> str:
+    street = studio.unit.street.name if studio.unit.street_id and studio.unit.street else ""
+    return f"{street} {studio.name}".strip()
+
+
+def _rep_label(rep: Representative) -> str:
+    return f"{rep.name}（{rep.position}）" if rep.position else rep.name
+
+
+class RegistrationForm(ScopedModelForm):
+    """社情民意登记表: every field of the paper form (annex notes 1–8)."""
+
+    SECTIONS = [
+        ("工作室与接待党代表", ["studio", "representative"]),
+        ("反映方式（须知第3、4条）", ["channel", "channel_note", "occasion", "received_on"]),
+        (
+            "反映人（须知第2条）",
+            [
+                "reporter_name",
+                "reporter_gender",
+                "reporter_age",
+                "reporter_phone",
+                "reporter_employer",
+                "reporter_employer_address",
+                "reporter_home_address",
+                "reporter_home_phone",
+                "hide_identity_from_unit",
+                "about_unit",
+            ],
+        ),
+        ("反映内容", ["category", "summary", "content", "target_level"]),
+        ("办理情况（须知第6条）", ["outcome", "spot_answer", "spot_satisfaction"]),
+    ]
+
+    reporter_age = forms.IntegerField(
+        label="年龄",
+        required=False,
+        min_value=1,
+        max_value=120,
+        error_messages={
+            "min_value": AGE_MESSAGE,
+            "max_value": AGE_MESSAGE,
+            "invalid": "年龄请填写整数。",
+        },
+        widget=forms.NumberInput(attrs={"inputmode": "numeric"}),
+    )
+
+    class Meta:
+        model = Case
+        fields = [
+            "studio",
+            "representative",
+            "channel",
+            "channel_note",
+            "occasion",
+            "received_on",
+            "category",
+            "reporter_name",
+            "reporter_gender",
+            "reporter_age",
+            "reporter_phone",
+            "reporter_employer",
+            "reporter_employer_address",
+            "reporter_home_address",
+            "reporter_home_phone",
+            "hide_identity_from_unit",
+            "about_unit",
+            "summary",
+            "content",
+            "target_level",
+            "outcome",
+            "spot_answer",
+            "spot_satisfaction",
+        ]
+        widgets = {
+            "received_on": forms.DateInput(attrs=DATE_WIDGET, format="%Y-%m-%d"),
+            "outcome": forms.RadioSelect,
+            "spot_satisfaction": forms.RadioSelect,
+            "reporter_phone": forms.TextInput(attrs={"inputmode": "tel", "autocomplete": "off"}),
+            "reporter_home_phone": forms.TextInput(
+                attrs={"inputmode": "tel", "autocomplete": "off"}
+            ),
+            "content": forms.Textarea(attrs={"rows": 6}),
+            "spot_answer": forms.Textarea(attrs={"rows": 3}),
+        }
+        help_texts = {
+            "channel_note": "网上或其他途径反映的，请注明途径；附件材料另行存档（须知第3条）。",
+            "reporter_phone": "11位手机号，或带区号的固定电话，如 0755-12345678。",
+            "summary": "一句话概括，将登入跟踪明细帐。",
+            "target_level": "党代表建议报送的组织部门层级（跟踪明细帐）。",
+        }
+        error_messages = {
+            "studio": {
+                "required": "请选择工作室。",
+                "invalid_choice": "请选择您可以登记的工作室。",
+            },
+            "representative": {
+                "required": "请选择接待的党代表。",
+                "invalid_choice": "请选择您管辖范围内的在任党代表。",
+            },
+            "channel": {"required": "请选择反映方式。"},
+            "occasion": {"required": "请选择来源。"},
+            "received_on": {
+                "required": "请填写反映日期。",
+                "invalid": "请按“年-月-日”填写有效的日期。",
+            },
+            "reporter_name": {"required": "请填写反映人姓名。"},
+            "summary": {"required": "请填写内容摘要。"},
+            "content": {"required": "请填写反映内容。"},
+            "outcome": {"required": "请选择办理情况：当场答复或报送街道组织部门。"},
+        }
+
+    def __init__(self, *args: Any, studio_hint: Any = None, **kwargs: Any) -> None:
+        self.studio_hint = studio_hint
+        super().__init__(*args, **kwargs)
+
+    def scope_fields(self) -> None:
+        user = self.user
+        studios = registrable_studios(user)
+        self.fields["studio"].queryset = studios
+        self.fields["studio"].label_from_instance = _studio_label
+        self.fields["studio"].empty_label = "请选择"
+        # Choosing the studio reloads the representatives who work there.
+        self.fields["studio"].widget.attrs.update(
+            {
+                "hx-get": reverse("cases:create"),
+                "hx-trigger": "change",
+                "hx-target": "#representative-field",
+                "hx-swap": "outerHTML",
+            }
+        )
+
+        reps = Representative.objects.for_user(user).active()
+        if user.role == Role.REPRESENTATIVE and not user.is_superuser:
+            # A representative registers what they heard themselves (notes 5, 7).
+            reps = reps.filter(user=user)
+        hint = self._studio_choice(studios)
+        if hint is not None and not self.is_bound:
+            reps = reps.filter(assignments__studio=hint, assignments__active=True)
+        self.fields["representative"].queryset = reps.order_by("name").distinct()
+        self.fields["representative"].label_from_instance = _rep_label
+        self.fields["representative"].empty_label = "请选择"
+
+        self.fields["about_unit"].queryset = self._units(studios)
+        self.fields["about_unit"].empty_label = "不涉及具体单位"
+        self.fields["about_unit"].required = False
+
+        self.fields["received_on"].initial = timezone.localdate()
+        for name, default in (("channel", Channel.IN_PERSON), ("occasion", Occasion.RECEPTION)):
+            choices = [(v, label) for v, label in self.fields[name].choices if v]
+            self.fields[name].choices = [("", "请选择"), *choices]
+            self.fields[name].initial = default
+        self.fields["outcome"].choices = list(Outcome.choices)
+        self.fields["spot_satisfaction"].choices = list(Satisfaction.choices)
+        self.fields["spot_satisfaction"].required = False
+        self.fields["reporter_gender"].choices = [
+            ("", "未填"),
+            *[(v, label) for v, label in self.fields["reporter_gender"].choices if v],
+        ]
+        if hint is not None:
+            self.initial.setdefault("studio", hint.pk)
+        reps_list = list(self.fields["representative"].queryset[:2])
+        if len(reps_list) == 1 and not self.is_bound:
+            self.initial.setdefault("representative", reps_list[0].pk)
+
+    def _studio_choice(self, studios: QuerySet) -> Studio | None:
+        """The studio to preselect: the one asked for, or the user's only one."""
+        if self.studio_hint:
+            try:
+                return studios.filter(pk=int(self.studio_hint)).first()
+            except (TypeError, ValueError):
+                return None
+        only = list(studios[:2])
+        return only[0] if len(only) == 1 else None
+
+    def _units(self, studios: QuerySet) -> QuerySet:
+        """Handling units in scope, and those answering for the area around the user's
+        studios (street, district, city), so a liaison can name the unit complained of."""
+        rows = studios.values_list(
+            "unit_id", "unit__street_id", "unit__district_id", "unit__city_id"
+        )
+        areas = {pk for row in rows for pk in row if pk}
+        units = HandlingUnit.objects.active().filter(
+            Q(pk__in=HandlingUnit.objects.for_user(self.user).values("pk")) | Q(area_id__in=areas)
+        )
+        return units.select_related("area").order_by("area__level", "name")
+
+    def clean_reporter_phone(self) -> str:
+        return normalize_phone(self.cleaned_data.get("reporter_phone", ""))
+
+    def clean_reporter_home_phone(self) -> str:
+        return normalize_phone(self.cleaned_data.get("reporter_home_phone", ""))
+
+    def clean_reporter_name(self) -> str:
+        name = (self.cleaned_data.get("reporter_name") or "").strip()
+        if not name:
+            raise forms.ValidationError("请填写反映人姓名。")
+        return name
+
+    def clean_summary(self) -> str:
+        summary = (self.cleaned_data.get("summary") or "").strip()
+        if not summary:
+            raise forms.ValidationError("请填写内容摘要。")
+        return summary
+
+    def clean_received_on(self) -> Any:
+        received = self.cleaned_data.get("received_on")
+        if received and received > timezone.localdate():
+            raise forms.ValidationError("反映日期不能晚于今天。")
+        return received
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        studio, rep = data.get("studio"), data.get("representative")
+        if (
+            studio is not None
+            and rep is not None
+            and not StudioAssignment.objects.filter(
+                studio=studio, representative=rep, active=True
+            ).exists()
+        ):
+            self.add_error("representative", f"{rep.name} 没有进驻{studio.name}。")
+        if data.get("channel") == Channel.OTHER and not data.get("channel_note", "").strip():
+            self.add_error("channel_note", "通过其他途径反映的，请注明途径（须知第3条）。")
+        if data.get("outcome") == Outcome.ON_THE_SPOT:
+            if not (data.get("spot_answer") or "").strip():
+                self.add_error("spot_answer", "当场答复的，请填写答复内容。")
+            if not data.get("spot_satisfaction"):
+                self.add_error("spot_satisfaction", "当场答复的，请记录反映人的满意度。")
+        elif data.get("outcome") == Outcome.SENT_ON:
+            data["spot_answer"], data["spot_satisfaction"] = "", ""
+        return data
+
+    def case_data(self) -> dict[str, Any]:
+        """The fields `services.case_register` takes as `data`."""
+        skip = {"studio", "representative"}
+        return {name: self.cleaned_data[name] for name in self.Meta.fields if name not in skip}
+
+    def sections(self) -> list[tuple[str, list[Any]]]:
+        return [(title, [self[name] for name in names]) for title, names in self.SECTIONS]
+
+
+# --- filters -------------------------------------------------------------------------
+
+
+def _case_units(user: Any) -> QuerySet:
+    """Handling units that appear on cases in scope (the filter's choices)."""
+    return (
+        HandlingUnit.objects.filter(
+            pk__in=Case.objects.for_user(user)
+            .filter(handling_unit__isnull=False)
+            .values("handling_unit")
+        )
+        .select_related("area")
+        .order_by("name")
+    )
+
+
+class CaseFilterForm(FilterForm):
+    state = forms.ChoiceField(label="状态", choices=[("", "全部"), *CaseState.choices])
+    studio = forms.ModelChoiceField(
+        label="工作室", queryset=Studio.objects.none(), empty_label="全部"
+    )
+    handling_unit = forms.ModelChoiceField(
+        label="承办单位", queryset=HandlingUnit.objects.none(), empty_label="全部"
+    )
+    year = forms.TypedChoiceField(label="年度", coerce=int, empty_value=None)
+    rating = forms.ChoiceField(label="评议结果", choices=[("", "全部"), *Satisfaction.choices])
+    overdue = forms.BooleanField(label="只看已超期")
+    due_soon = forms.BooleanField(label="只看 3 天内到期")
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["q"].label = "编号或摘要"
+        self.fields["q"].widget = forms.TextInput(attrs={"type": "search"})
+        self.fields["studio"].queryset = Studio.objects.for_user(self.user).order_by("name")
+        self.fields["handling_unit"].queryset = _case_units(self.user)
+        years = (
+            Case.objects.for_user(self.user)
+            .order_by("-year")
+            .values_list("year", flat=True)
+            .distinct()
+        )
+        self.fields["year"].choices = [("", "全部"), *[(y, f"{y}年") for y in years]]
+
+
+class LedgerFilterForm(FilterForm):
+    date_from = forms.DateField(label="反映日期从", widget=forms.DateInput(attrs=DATE_WIDGET))
+    date_to = forms.DateField(label="至", widget=forms.DateInput(attrs=DATE_WIDGET))
+    state = forms.ChoiceField(label="状态", choices=[("", "全部"), *CaseState.choices])
+    studio = forms.ModelChoiceField(
+        label="工作室", queryset=Studio.objects.none(), empty_label="全部"
+    )
+    handling_unit = forms.ModelChoiceField(
+        label="承办单位", queryset=HandlingUnit.objects.none(), empty_label="全部"
+    )
+    rating = forms.ChoiceField(label="评议结果", choices=[("", "全部"), *Satisfaction.choices])
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        del self.fields["q"]
+        self.fields["studio"].queryset = Studio.objects.for_user(self.user).order_by("name")
+        self.fields["handling_unit"].queryset = _case_units(self.user)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        start, end = data.get("date_from"), data.get("date_to")
+        if start and end and start > end:
+            self.add_error("date_to", "结束日期不能早于开始日期。")
+        return data
+
+
+# --- workflow steps ------------------------------------------------------------------
+
+
+class StepForm(forms.Form):
+    """Every step form: the case's version as loaded, checked by the service."""
+
+    version = forms.IntegerField(
+        widget=forms.HiddenInput,
+        error_messages={
+            "required": "页面已过期，请刷新后再操作。",
+            "invalid": "页面已过期，请刷新后再操作。",
+        },
+    )
+
+    def __init__(self, *args: Any, case: Case, **kwargs: Any) -> None:
+        self.case = case
+        # Several step forms share a page: keep their element ids apart.
+        name = type(self).__name__.removesuffix("Form").lower()
+        who = (kwargs.get("initial") or {}).get("who", "")
+        kwargs.setdefault("auto_id", f"id_{name}{'_' + who if who else ''}_%s")
+        kwargs.setdefault("initial", {})
+        kwargs["initial"].setdefault("version", case.version)
+        super().__init__(*args, **kwargs)
+
+
+def _text(label: str, message: str | None = None, *, rows: int = 3, **kwargs: Any) -> Any:
+    return forms.CharField(
+        label=label,
+        required=message is not None,
+        error_messages={"required": message} if message else {},
+        widget=forms.Textarea(attrs={"rows": rows}),
+        **kwargs,
+    )
+
+
+class ConfirmForm(StepForm):
+    who = forms.ChoiceField(
+        choices=[("representative", "党代表"), ("reporter", "反映人")],
+        widget=forms.HiddenInput,
+        error_messages={"required": "请说明由谁确认。", "invalid_choice": "请说明由谁确认。"},
+    )
+
+
+class SendForm(StepForm):
+    pass
+
+
+class ReferForm(StepForm):
+    handling_unit = forms.ModelChoiceField(
+        label="承办单位",
+        queryset=HandlingUnit.objects.none(),
+        empty_label="请选择",
+        error_messages={
+            "required": "请选择承办单位。",
+            "invalid_choice": "只能转办给本级组织部门所在区域的承办单位。",
+        },
+    )
+    note = _text("转办说明", rows=2)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        from minyi.cases.services import units_for_referral
+
+        super().__init__(*args, **kwargs)
+        self.fields["handling_unit"].queryset = units_for_referral(self.case)
+
+
+class EscalateForm(StepForm):
+    reason = _text("上报理由", "请说明上报理由（例如超出本级管理权限）。", rows=2)
+
+
+class ReturnForm(StepForm):
+    reason = _text("退回理由", "退回须说明理由。", rows=2)
+
+
+class ExtensionForm(StepForm):
+    reason = _text("延期理由", "申请延期须说明理由。", rows=2)
+
+
+class ExtensionDecideForm(StepForm):
+    consent = forms.ChoiceField(
+        label="是否同意延期至 30 个工作日",
+        choices=[("yes", "同意"), ("no", "不同意")],
+        widget=forms.RadioSelect,
+        error_messages={"required": "请选择同意或不同意。"},
+    )
+    note = _text("意见", rows=2)
+
+
+class PlanForm(StepForm):
+    plan = _text("办理计划", "请填写办理计划（措施、责任人、时限）。")
+
+
+class AnswerForm(StepForm):
+    text = _text("书面答复内容", "请填写书面答复内容。", rows=5)
+    result = forms.CharField(
+        label="办理结果", required=False, max_length=200, help_text="一句话概括，登入跟踪明细帐。"
+    )
+
+
+class UrgeForm(StepForm):
+    note = _text("催办意见", rows=2)
+
+
+class ConsultForm(StepForm):
+    held_on = forms.DateField(
+        label="协商日期",
+        widget=forms.DateInput(attrs=DATE_WIDGET, format="%Y-%m-%d"),
+        error_messages={
+            "required": "请填写协商日期。",
+            "invalid": "请按“年-月-日”填写有效的日期。",
+        },
+    )
+    attendees = _text("参加人员（反映人、党代表、承办单位）", "请填写参加人员。", rows=2)
+    minutes = _text("协商纪要", "请填写协商纪要。", rows=4)
+    outcome = _text("协商结果", rows=2)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["held_on"].initial = timezone.localdate()
+
+    def clean_held_on(self) -> Any:
+        held = self.cleaned_data.get("held_on")
+        if held and held > timezone.localdate():
+            raise forms.ValidationError("协商日期不能晚于今天；尚未举行的协商请先作备注。")
+        if held and held < self.case.received_on:
+            raise forms.ValidationError("协商日期不能早于反映日期。")
+        return held
+
+
+class EvaluateForm(StepForm):
+    rating = forms.ChoiceField(
+        label="对承办单位办理情况的评价",
+        choices=Satisfaction.choices,
+        widget=forms.RadioSelect,
+        error_messages={"required": "请选择评议结果。"},
+    )
+    reporter_confirmed = forms.BooleanField(label="反映人已签名确认", required=False)
+    representative_confirmed = forms.BooleanField(label="市党代表已签名确认", required=False)
+    street_head_confirmed = forms.BooleanField(label="街道组织部门负责人已签名确认", required=False)
+    comment = _text("评议意见", rows=2)
+    reopen = forms.BooleanField(label="不满意，退回承办单位重新办理", required=False)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if data.get("reopen") and data.get("rating") != Satisfaction.DISSATISFIED:
+            self.add_error("reopen", "只有“不满意”的案件才能退回重新办理。")
+        return data
+
+
+CARRY_FORWARD_FORMS = ["代表提案", "建议", "询问", "质询"]
+
+
+class CarryForwardForm(StepForm):
+    form = forms.ChoiceField(
+        label="提出方式（CM 第九条）",
+        choices=[(f, f) for f in CARRY_FORWARD_FORMS],
+        widget=forms.RadioSelect,
+        error_messages={"required": "请选择提出方式。", "invalid_choice": "请选择提出方式。"},
+    )
+    note = _text("说明", rows=2)
+
+
+class NoteForm(StepForm):
+    text = _text("备注", "请填写备注内容。", rows=2)

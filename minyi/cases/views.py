@@ -1,0 +1,594 @@
+"""The case pages: the list, registration, the case with its timeline and its steps,
+the reporter's full details (logged), and the tracking ledger (annex 2).
+
+Every case is fetched through `Case.objects.for_user`, so "not yours" is a 404. Each
+step is a thin view over one service in `minyi.cases.services`: the step must be one
+the user may take (`access.permitted_actions`); a step the user's role could take but
+the case's state does not allow is explained in Chinese (400); a step taken on a stale
+page is refused (409) and nothing is saved.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.db.models import Prefetch, Q, QuerySet
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
+
+from minyi.cases import access, forms, services
+from minyi.cases.deadlines import EXTENDED_DAYS
+from minyi.cases.models import Answer, Case, CaseStep, Evaluation, Outcome
+from minyi.cases.states import TRANSITIONS, Action, CaseState, HolderLevel, next_state
+from minyi.cases.states import TransitionNotAllowed as NotAllowed
+from minyi.core.phones import display_phone
+from minyi.core.views_base import ListPage
+from minyi.org.models import Level
+from minyi.people.models import Role
+from minyi.workdays.calendar import WorkCalendar, workdays_between
+
+DUE_SOON_DAYS = 3
+
+
+def _case_related(qs: QuerySet) -> QuerySet:
+    return qs.select_related(
+        "studio",
+        "studio__unit",
+        "studio__unit__street",
+        "handling_unit",
+        "holder_department",
+        "holder_department__unit",
+    )
+
+
+def _scoped_case(request: HttpRequest, pk: int) -> Case:
+    qs = _case_related(Case.objects.for_user(request.user)).select_related(
+        "representative_confirmed_by", "reporter_confirmed_by"
+    )
+    return get_object_or_404(qs, pk=pk)
+
+
+def _is_htmx(request: HttpRequest) -> bool:
+    return bool(getattr(request, "htmx", False))
+
+
+# --- list -----------------------------------------------------------------------------
+
+
+def _mark_deadlines(cases: list[Case]) -> list[Case]:
+    today = services.today()
+    for case in cases:
+        waiting = case.state == CaseState.WITH_UNIT and case.due_on is not None
+        case.is_overdue = waiting and case.due_on < today
+        case.is_due_soon = (
+            waiting and not case.is_overdue and case.due_on <= today + timedelta(DUE_SOON_DAYS)
+        )
+    return cases
+
+
+def _mark_protected(user: Any, cases: list[Case]) -> None:
+    """A handling unit that may not see a reporter (they asked, or the case is about
+    that unit) sees not even the masked name and phone."""
+    for case in cases:
+        case.reporter_hidden = (
+            user.role == Role.HANDLING_UNIT_STAFF and not access.can_see_reporter(user, case)
+        )
+
+
+class CaseList(ListPage):
+    model = Case
+    filter_form = forms.CaseFilterForm
+    template_name = "cases/case_list.html"
+    title = "社情民意"
+
+    def base_queryset(self) -> QuerySet:
+        return _case_related(Case.objects.for_user(self.request.user))
+
+    def filter(self, qs: QuerySet, data: dict[str, Any]) -> QuerySet:
+        if data.get("q"):
+            qs = qs.filter(Q(number__icontains=data["q"]) | Q(summary__icontains=data["q"]))
+        for name in ("state", "studio", "handling_unit", "year"):
+            if data.get(name):
+                qs = qs.filter(**{name: data[name]})
+        if data.get("rating"):
+            qs = qs.filter(final_rating=data["rating"])
+        today = services.today()
+        if data.get("overdue"):
+            qs = qs.filter(state=CaseState.WITH_UNIT, due_on__lt=today)
+        if data.get("due_soon"):
+            qs = qs.filter(
+                state=CaseState.WITH_UNIT,
+                due_on__gte=today,
+                due_on__lte=today + timedelta(DUE_SOON_DAYS),
+            )
+        return qs
+
+    def decorate(self, rows: list[Any]) -> list[Any]:
+        _mark_protected(self.request.user, rows)
+        return _mark_deadlines(rows)
+
+    def extra_context(self) -> dict[str, Any]:
+        return {"can_register": forms.registrable_studios(self.request.user).exists()}
+
+
+# --- registration ---------------------------------------------------------------------
+
+
+def _error_dict(error: ValidationError) -> dict[str | None, list[str]]:
+    if hasattr(error, "error_dict"):
+        return {
+            field: [str(m) for e in errs for m in e] for field, errs in error.error_dict.items()
+        }
+    return {None: list(error.messages)}
+
+
+def _add_errors(form: Any, error: ValidationError) -> None:
+    """A service's ValidationError onto the form: field errors where the form has the
+    field, the rest at the top."""
+    for field, messages_ in _error_dict(error).items():
+        for message in messages_:
+            form.add_error(field if field in form.fields else None, message)
+
+
+def case_create(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    if not forms.registrable_studios(user).exists():
+        raise Http404
+    if request.method == "POST":
+        form = forms.RegistrationForm(request.POST, user=user)
+        if form.is_valid():
+            try:
+                case = services.case_register(
+                    actor=user,
+                    studio=form.cleaned_data["studio"],
+                    representative=form.cleaned_data["representative"],
+                    data=form.case_data(),
+                )
+            except ValidationError as exc:
+                _add_errors(form, exc)
+            else:
+                messages.success(request, f"登记成功，编号：{case.number}")
+                return redirect(case.get_absolute_url())
+        return render(request, "cases/case_form.html", {"form": form}, status=400)
+    form = forms.RegistrationForm(user=user, studio_hint=request.GET.get("studio"))
+    if _is_htmx(request) and request.htmx.target == "representative-field":
+        return render(request, "cases/case_form.html#representative_field", {"form": form})
+    return render(request, "cases/case_form.html", {"form": form})
+
+
+# --- detail ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Step:
+    """One step endpoint: its form, how the action follows from the form's data, and
+    the service call."""
+
+    form: type
+    action: Callable[[dict[str, Any]], str]
+    run: Callable[[Case, Any, dict[str, Any]], Any]
+    done: str
+
+
+def _fixed(action: str) -> Callable[[dict[str, Any]], str]:
+    return lambda data: action
+
+
+STEPS: dict[str, Step] = {
+    "confirm": Step(
+        forms.ConfirmForm,
+        lambda d: (
+            Action.CONFIRM_REPRESENTATIVE
+            if d.get("who") == "representative"
+            else Action.CONFIRM_REPORTER
+        ),
+        lambda case, user, d: services.case_confirm(
+            case=case, actor=user, who=d["who"], version=d["version"]
+        ),
+        "已记录确认。",
+    ),
+    "send": Step(
+        forms.SendForm,
+        _fixed(Action.SEND_TO_STREET),
+        lambda case, user, d: services.case_send_to_street(
+            case=case, actor=user, version=d["version"]
+        ),
+        "已报送街道组织部门。",
+    ),
+    "refer": Step(
+        forms.ReferForm,
+        _fixed(Action.REFER),
+        lambda case, user, d: services.case_refer(
+            case=case,
+            actor=user,
+            handling_unit=d["handling_unit"],
+            note=d["note"],
+            version=d["version"],
+        ),
+        "已转办承办单位，答复期限已计算。",
+    ),
+    "escalate": Step(
+        forms.EscalateForm,
+        _fixed(Action.ESCALATE),
+        lambda case, user, d: services.case_escalate(
+            case=case, actor=user, reason=d["reason"], version=d["version"]
+        ),
+        "已上报上级组织部门。",
+    ),
+    "return": Step(
+        forms.ReturnForm,
+        _fixed(Action.RETURN),
+        lambda case, user, d: services.case_return(
+            case=case, actor=user, reason=d["reason"], version=d["version"]
+        ),
+        "已退回组织部门。",
+    ),
+    "extension": Step(
+        forms.ExtensionForm,
+        _fixed(Action.REQUEST_EXTENSION),
+        lambda case, user, d: services.case_request_extension(
+            case=case, actor=user, reason=d["reason"], version=d["version"]
+        ),
+        "延期申请已提交，等待党代表意见。",
+    ),
+    "extension_decide": Step(
+        forms.ExtensionDecideForm,
+        lambda d: (
+            Action.CONSENT_EXTENSION if d.get("consent") == "yes" else Action.REFUSE_EXTENSION
+        ),
+        lambda case, user, d: services.case_decide_extension(
+            case=case,
+            actor=user,
+            consent=d["consent"] == "yes",
+            note=d["note"],
+            version=d["version"],
+        ),
+        "已记录对延期申请的意见。",
+    ),
+    "plan": Step(
+        forms.PlanForm,
+        _fixed(Action.PLAN),
+        lambda case, user, d: services.case_plan(
+            case=case, actor=user, plan=d["plan"], version=d["version"]
+        ),
+        "办理计划已记录。",
+    ),
+    "answer": Step(
+        forms.AnswerForm,
+        _fixed(Action.ANSWER),
+        lambda case, user, d: services.case_answer(
+            case=case, actor=user, text=d["text"], result=d["result"], version=d["version"]
+        ),
+        "书面答复已提交，并抄送反映人、党代表和工作室。",
+    ),
+    "urge": Step(
+        forms.UrgeForm,
+        _fixed(Action.URGE),
+        lambda case, user, d: services.case_urge(
+            case=case, actor=user, note=d["note"], version=d["version"]
+        ),
+        "已催办。",
+    ),
+    "consult": Step(
+        forms.ConsultForm,
+        _fixed(Action.CONSULT),
+        lambda case, user, d: services.case_consult(
+            case=case,
+            actor=user,
+            held_on=d["held_on"],
+            attendees=d["attendees"],
+            minutes=d["minutes"],
+            outcome=d["outcome"],
+            version=d["version"],
+        ),
+        "三方协商已记录。",
+    ),
+    "evaluate": Step(
+        forms.EvaluateForm,
+        lambda d: Action.REOPEN if d.get("reopen") in {"on", "true", "1"} else Action.EVALUATE,
+        lambda case, user, d: services.case_evaluate(
+            case=case,
+            actor=user,
+            rating=d["rating"],
+            reporter_confirmed=d["reporter_confirmed"],
+            representative_confirmed=d["representative_confirmed"],
+            street_head_confirmed=d["street_head_confirmed"],
+            comment=d["comment"],
+            reopen=d["reopen"],
+            version=d["version"],
+        ),
+        "评议结果已记录。",
+    ),
+    "carry_forward": Step(
+        forms.CarryForwardForm,
+        _fixed(Action.CARRY_FORWARD),
+        lambda case, user, d: services.case_carry_forward(
+            case=case, actor=user, form=d["form"], note=d["note"], version=d["version"]
+        ),
+        "已转为代表提案或建议，交由党代表联络工作机构办理。",
+    ),
+    "note": Step(
+        forms.NoteForm,
+        _fixed(Action.NOTE),
+        lambda case, user, d: services.case_note(
+            case=case, actor=user, text=d["text"], version=d["version"]
+        ),
+        "备注已记录。",
+    ),
+}
+
+# Which step form shows for which permitted action (confirm and evaluate are handled
+# in the template, as they depend on more than the action).
+FORM_FOR_ACTION = {
+    Action.SEND_TO_STREET: "send",
+    Action.REFER: "refer",
+    Action.ESCALATE: "escalate",
+    Action.RETURN: "return",
+    Action.REQUEST_EXTENSION: "extension",
+    Action.CONSENT_EXTENSION: "extension_decide",
+    Action.REFUSE_EXTENSION: "extension_decide",
+    Action.PLAN: "plan",
+    Action.ANSWER: "answer",
+    Action.URGE: "urge",
+    Action.CONSULT: "consult",
+    Action.EVALUATE: "evaluate",
+    Action.REOPEN: "evaluate",
+    Action.CARRY_FORWARD: "carry_forward",
+    Action.NOTE: "note",
+}
+
+
+def _role_may(user: Any, case: Case, action: str) -> bool:
+    """Whether the user's role lets them take `action` on this case in some state that
+    allows it: then a refusal is about the state, and is explained, not hidden."""
+    for act, state in TRANSITIONS:
+        if act != action:
+            continue
+        probe = copy.copy(case)
+        probe.state = state
+        if action in access.permitted_actions(user, probe):
+            return True
+    return False
+
+
+def _deadline(case: Case) -> dict[str, Any] | None:
+    if case.due_on is None or case.state != CaseState.WITH_UNIT:
+        return None
+    today = services.today()
+    calendar = WorkCalendar()
+    if case.due_on < today:
+        return {"overdue": True, "days": workdays_between(case.due_on, today, calendar=calendar)}
+    return {"overdue": False, "days": workdays_between(today, case.due_on, calendar=calendar)}
+
+
+def _step_forms(case: Case, permitted: set[str]) -> dict[str, Any]:
+    names = {FORM_FOR_ACTION[a] for a in permitted if a in FORM_FOR_ACTION}
+    if not case.extension_requested:
+        names.discard("extension_decide")
+    elif "extension" in names:
+        names.discard("extension")
+    if case.due_days == EXTENDED_DAYS:
+        names.discard("extension")
+    result = {name: STEPS[name].form(case=case) for name in names}
+    if "evaluate" in result and Action.REOPEN not in permitted:
+        del result["evaluate"].fields["reopen"]
+    if Action.CONFIRM_REPRESENTATIVE in permitted and not case.representative_confirmed_at:
+        result["confirm_representative"] = forms.ConfirmForm(
+            case=case, initial={"who": "representative"}
+        )
+    if Action.CONFIRM_REPORTER in permitted and not case.reporter_confirmed_at:
+        result["confirm_reporter"] = forms.ConfirmForm(case=case, initial={"who": "reporter"})
+    return result
+
+
+def _detail_context(
+    request: HttpRequest,
+    case: Case,
+    *,
+    bound: tuple[str, Any] | None = None,
+    error: str = "",
+) -> dict[str, Any]:
+    user = request.user
+    permitted = access.permitted_actions(user, case)
+    step_forms = _step_forms(case, permitted)
+    if bound is not None:
+        step_forms[bound[0]] = bound[1]
+    steps = list(
+        case.steps.select_related(
+            "actor", "from_department", "to_department", "to_handling_unit"
+        ).order_by("at", "pk")
+    )
+    return {
+        "case": case,
+        "permitted": permitted,
+        "step_forms": step_forms,
+        "can_see_reporter": access.can_see_reporter(user, case),
+        "rep_contact": display_phone(case.representative_contact),
+        "deadline": _deadline(case),
+        "steps": steps,
+        "answers": list(case.answers.select_related("handling_unit", "answered_by")),
+        "evaluations": list(case.evaluations.select_related("handling_unit", "rated_by")),
+        "consultations": list(case.consultations.select_related("recorded_by")),
+        "error": error,
+        "partial": _is_htmx(request),
+    }
+
+
+def _render_detail(
+    request: HttpRequest, case: Case, *, status: int = 200, **kwargs: Any
+) -> HttpResponse:
+    template = "cases/case_detail.html"
+    if _is_htmx(request):
+        template += "#case_body"
+    return render(request, template, _detail_context(request, case, **kwargs), status=status)
+
+
+def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    return _render_detail(request, _scoped_case(request, pk))
+
+
+@require_POST
+def case_step(request: HttpRequest, pk: int, step: str) -> HttpResponse:
+    spec = STEPS[step]
+    case = _scoped_case(request, pk)
+    user = request.user
+    action = spec.action(request.POST)
+    form_key = {
+        Action.CONFIRM_REPRESENTATIVE: "confirm_representative",
+        Action.CONFIRM_REPORTER: "confirm_reporter",
+    }.get(action, step)
+    if action not in access.permitted_actions(user, case):
+        if not _role_may(user, case, action):
+            raise Http404
+        if request.POST.get("version", "") not in {"", str(case.version)}:
+            return _changed(request, case, form_key)
+        try:
+            next_state(action, case.state)
+        except NotAllowed as exc:
+            return _render_detail(request, case, status=400, error=str(exc))
+        raise Http404  # pragma: no cover - permitted_actions and the state table disagree
+    form = spec.form(request.POST, case=case)
+    if not form.is_valid():
+        return _render_detail(
+            request, case, status=400, bound=(form_key, form), error="请修改以下问题后再提交。"
+        )
+    try:
+        spec.run(case, user, form.cleaned_data)
+    except services.CaseChanged:
+        return _changed(request, case, form_key)
+    except NotAllowed as exc:
+        # Keep what was typed; a form of buttons only (confirm, send) is not shown again.
+        keep = (form_key, form) if form.visible_fields() else None
+        return _render_detail(request, case, status=400, bound=keep, error=str(exc))
+    except ValidationError as exc:
+        _add_errors(form, exc)
+        return _render_detail(
+            request, case, status=400, bound=(form_key, form), error="请修改以下问题后再提交。"
+        )
+    messages.success(request, spec.done)
+    if _is_htmx(request):
+        return _render_detail(request, _scoped_case(request, pk))
+    return redirect(case.get_absolute_url())
+
+
+def _changed(request: HttpRequest, case: Case, form_key: str) -> HttpResponse:
+    """Someone changed the case meanwhile: show it as it is now, with the user's typed
+    input kept (against the new version) if the step is still open to them."""
+    fresh = _scoped_case(request, case.pk)
+    context = _detail_context(request, fresh, error=services.CaseChanged.message)
+    if form_key in context["step_forms"]:
+        typed = {k: v for k, v in request.POST.items() if k != "csrfmiddlewaretoken"}
+        typed["version"] = fresh.version
+        step = "confirm" if form_key.startswith("confirm_") else form_key
+        shown = context["step_forms"][form_key]
+        kept = STEPS[step].form(case=fresh, initial=typed)
+        for name in set(kept.fields) - set(shown.fields):
+            del kept.fields[name]
+        context["step_forms"][form_key] = kept
+    template = "cases/case_detail.html" + ("#case_body" if _is_htmx(request) else "")
+    return render(request, template, context, status=409)
+
+
+def step_view(step: str) -> Callable[..., HttpResponse]:
+    def view(request: HttpRequest, pk: int) -> HttpResponse:
+        return case_step(request, pk, step)
+
+    view.__name__ = f"case_{step}"
+    return view
+
+
+@require_POST
+def case_reporter(request: HttpRequest, pk: int) -> HttpResponse:
+    """The reporter's full details, for those who may see them; every view is logged."""
+    case = _scoped_case(request, pk)
+    if not access.can_see_reporter(request.user, case):
+        raise Http404
+    services.record_personal_data_view(case=case, viewer=request.user, purpose="查看案件详情")
+    template = "cases/reporter.html"
+    if _is_htmx(request):
+        template += "#reporter_full"
+    context = {"case": case, "home_phone": display_phone(case.reporter_home_phone)}
+    response = render(request, template, context)
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+# --- tracking ledger ------------------------------------------------------------------
+
+SENT_LEVELS = [
+    (HolderLevel.STREET, "街道"),
+    (HolderLevel.DISTRICT, "区"),
+    (HolderLevel.CITY, "市"),
+]
+
+
+class Ledger(ListPage):
+    """意见建议办理情况跟踪明细帐 (CM 12, annex 2), one row per case in scope. The
+    reporter is masked here; the full ledger with personal data is an export matter."""
+
+    model = Case
+    filter_form = forms.LedgerFilterForm
+    template_name = "cases/ledger.html"
+    title = "意见建议办理情况跟踪明细帐"
+
+    def base_queryset(self) -> QuerySet:
+        routing = CaseStep.objects.filter(action__in=[Action.SEND_TO_STREET, Action.ESCALATE]).only(
+            "case_id", "to_level"
+        )
+        return (
+            _case_related(Case.objects.for_user(self.request.user))
+            .prefetch_related(
+                Prefetch(
+                    "answers",
+                    queryset=Answer.objects.select_related("handling_unit").order_by(
+                        "answered_on", "pk"
+                    ),
+                    to_attr="answer_list",
+                ),
+                Prefetch(
+                    "evaluations",
+                    queryset=Evaluation.objects.order_by("rated_at", "pk"),
+                    to_attr="evaluation_list",
+                ),
+                Prefetch("steps", queryset=routing, to_attr="routing_steps"),
+            )
+            .order_by("studio__unit__code", "studio__name", "year", "serial")
+        )
+
+    def filter(self, qs: QuerySet, data: dict[str, Any]) -> QuerySet:
+        if data.get("date_from"):
+            qs = qs.filter(received_on__gte=data["date_from"])
+        if data.get("date_to"):
+            qs = qs.filter(received_on__lte=data["date_to"])
+        for name in ("state", "studio", "handling_unit"):
+            if data.get(name):
+                qs = qs.filter(**{name: data[name]})
+        if data.get("rating"):
+            qs = qs.filter(final_rating=data["rating"])
+        return qs
+
+    def decorate(self, rows: list[Any]) -> list[Any]:
+        _mark_protected(self.request.user, rows)
+        for case in rows:
+            reached = {step.to_level for step in case.routing_steps}
+            if HolderLevel.CITY_COMMITTEE in reached:
+                reached.add(HolderLevel.CITY)
+            case.sent = [(label, level in reached) for level, label in SENT_LEVELS]
+            case.last_answer = case.answer_list[-1] if case.answer_list else None
+            case.last_evaluation = case.evaluation_list[-1] if case.evaluation_list else None
+            case.on_the_spot = case.outcome == Outcome.ON_THE_SPOT
+            case.rep_contact = display_phone(case.representative_contact)
+            unit = case.studio.unit
+            case.street_name = (
+                unit.street.name
+                if unit.street_id
+                else (unit.name if unit.level == Level.STREET else "—")
+            )
+        return rows
