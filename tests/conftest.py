@@ -10,3 +10,9 @@ def _fast_password_hashing(settings):
     # Argon2 is the production hasher (settings.py); hashing the demo accounts for
     # every test would cost seconds, and no test is about the hash's strength.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _private_media_root(settings, tmp_path_factory):
+    # Uploads (photos, attachments) go to a fresh folder per test, never into data/.
+    settings.MEDIA_ROOT = tmp_path_factory.mktemp("media")

@@ -11,6 +11,7 @@ from django.db.models import Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
+from minyi.cases.attachments import ALLOWED_LABEL, check_upload
 from minyi.cases.models import Case, Channel, Occasion, Outcome, Satisfaction
 from minyi.cases.states import CaseState
 from minyi.core.forms import FilterForm, ScopedModelForm
@@ -49,6 +50,46 @@ def _rep_label(rep: Representative) -> str:
     return f"{rep.name}（{rep.position}）" if rep.position else rep.name
 
 
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class AttachmentsField(forms.FileField):
+    """Several files in one input; each is checked by its content (minyi.cases.attachments)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault(
+            "widget", MultipleFileInput(attrs={"accept": ".jpg,.jpeg,.png,.webp,.pdf"})
+        )
+        kwargs.setdefault("required", False)
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data: Any, initial: Any = None) -> list[Any]:
+        uploads = data if isinstance(data, list | tuple) else ([data] if data else [])
+        if len(uploads) > MAX_ATTACHMENTS:
+            raise forms.ValidationError(f"一次最多上传 {MAX_ATTACHMENTS} 个附件。")
+        cleaned = [super(AttachmentsField, self).clean(upload, initial) for upload in uploads]
+        for upload in cleaned:
+            check_upload(upload)
+        return cleaned
+
+
+MAX_ATTACHMENTS = 10
+ATTACHMENT_HELP = (
+    f"照片、扫描件或下载的材料：{ALLOWED_LABEL}，每个不超过 10 MB，最多 {MAX_ATTACHMENTS} 个。"
+)
+
+
+class AttachmentForm(forms.Form):
+    files = AttachmentsField(label="添加附件", help_text=ATTACHMENT_HELP)
+
+    def clean_files(self) -> list[Any]:
+        files = self.cleaned_data.get("files") or []
+        if not files:
+            raise forms.ValidationError("请选择要上传的文件。")
+        return files
+
+
 class RegistrationForm(ScopedModelForm):
     """社情民意登记表: every field of the paper form (annex notes 1–8)."""
 
@@ -72,7 +113,10 @@ class RegistrationForm(ScopedModelForm):
         ),
         ("反映内容", ["category", "summary", "content", "target_level"]),
         ("办理情况（须知第6条）", ["outcome", "spot_answer", "spot_satisfaction"]),
+        ("附件（须知第3、4条）", ["attachments"]),
     ]
+
+    attachments = AttachmentsField(label="附件", help_text=ATTACHMENT_HELP)
 
     reporter_age = forms.IntegerField(
         label="年龄",
@@ -275,7 +319,7 @@ class RegistrationForm(ScopedModelForm):
 
     def case_data(self) -> dict[str, Any]:
         """The fields `services.case_register` takes as `data`."""
-        skip = {"studio", "representative"}
+        skip = {"studio", "representative", "attachments"}
         return {name: self.cleaned_data[name] for name in self.Meta.fields if name not in skip}
 
     def sections(self) -> list[tuple[str, list[Any]]]:

@@ -7,6 +7,7 @@ overwritten), write the change and its `CaseStep`.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -16,6 +17,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from minyi.cases.attachments import case_attach
 from minyi.cases.deadlines import EXTENDED_DAYS, STANDARD_DAYS, set_deadline
 from minyi.cases.models import (
     Answer,
@@ -65,7 +67,14 @@ class ReporterData:
 
 
 @transaction.atomic
-def case_register(*, actor: Any, studio: Any, representative: Any, data: dict[str, Any]) -> Case:
+def case_register(
+    *,
+    actor: Any,
+    studio: Any,
+    representative: Any,
+    data: dict[str, Any],
+    attachments: Sequence[Any] = (),
+) -> Case:
     """Register an opinion form (CM 9): numbered, and either answered on the spot
     (closed, with the answer and the reporter's satisfaction) or waiting to be sent on."""
     received_on = data["received_on"]
@@ -107,6 +116,8 @@ def case_register(*, actor: Any, studio: Any, representative: Any, data: dict[st
             text=case.spot_answer,
             rating=case.spot_satisfaction,
         )
+    for upload in attachments:
+        case_attach(case=case, actor=actor, upload=upload)
     return case
 
 

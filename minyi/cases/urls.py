@@ -1,6 +1,6 @@
 from django.urls import path
 
-from minyi.cases import views
+from minyi.cases import views, views_attachments
 
 app_name = "cases"
 urlpatterns = [
@@ -27,4 +27,10 @@ urlpatterns = [
     path("<int:pk>/evaluate/", views.step_view("evaluate"), name="evaluate"),
     path("<int:pk>/carry-forward/", views.step_view("carry_forward"), name="carry_forward"),
     path("<int:pk>/note/", views.step_view("note"), name="note"),
+    path("<int:pk>/attachments/", views_attachments.attachment_add, name="attachment_add"),
+    path(
+        "<int:pk>/attachments/<int:attachment_pk>/",
+        views_attachments.attachment_download,
+        name="attachment",
+    ),
 ]

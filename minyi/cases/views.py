@@ -24,6 +24,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from minyi.cases import access, forms, services
+from minyi.cases.attachments import can_download
 from minyi.cases.deadlines import EXTENDED_DAYS
 from minyi.cases.models import Answer, Case, CaseStep, Evaluation, Outcome
 from minyi.cases.states import TRANSITIONS, Action, CaseState, HolderLevel, next_state
@@ -142,7 +143,7 @@ def case_create(request: HttpRequest) -> HttpResponse:
     if not forms.registrable_studios(user).exists():
         raise Http404
     if request.method == "POST":
-        form = forms.RegistrationForm(request.POST, user=user)
+        form = forms.RegistrationForm(request.POST, request.FILES, user=user)
         if form.is_valid():
             try:
                 case = services.case_register(
@@ -150,6 +151,7 @@ def case_create(request: HttpRequest) -> HttpResponse:
                     studio=form.cleaned_data["studio"],
                     representative=form.cleaned_data["representative"],
                     data=form.case_data(),
+                    attachments=form.cleaned_data["attachments"],
                 )
             except ValidationError as exc:
                 _add_errors(form, exc)
@@ -416,6 +418,8 @@ def _detail_context(
         "answers": list(case.answers.select_related("handling_unit", "answered_by")),
         "evaluations": list(case.evaluations.select_related("handling_unit", "rated_by")),
         "consultations": list(case.consultations.select_related("recorded_by")),
+        "attachments": list(case.attachments.all()) if can_download(user, case) else None,
+        "attachment_form": forms.AttachmentForm() if Action.NOTE in permitted else None,
         "error": error,
         "partial": _is_htmx(request),
     }

@@ -66,3 +66,100 @@ def test_it_refuses_a_file_over_the_size_cap(world, liaison, settings, tmp_path)
     with pytest.raises(ValidationError, match="超过 1 MB"):
         case_attach(case=register(), actor=liaison, upload=big)
     assert not list(tmp_path.rglob("*.pdf"))
+
+
+# --- through the pages ------------------------------------------------------------
+
+
+def _client(user):
+    from django.test import Client
+
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+@pytest.mark.django_db
+def test_a_liaison_adds_a_photo_and_an_official_in_scope_downloads_it_as_a_file(
+    world, liaison, street_official
+):
+    from django.urls import reverse
+
+    case = register()
+    response = _client(liaison).post(
+        reverse("cases:attachment_add", args=[case.pk]),
+        {"files": [SimpleUploadedFile("现场照片.png", PNG)]},
+        follow=True,
+    )
+    assert "已添加 1 个附件" in response.content.decode()
+    attachment = case.attachments.get()
+    download = _client(street_official).get(
+        reverse("cases:attachment", args=[case.pk, attachment.pk])
+    )
+    assert download.status_code == 200
+    assert download["Content-Disposition"].startswith("attachment")
+    assert download["X-Content-Type-Options"] == "nosniff"
+    assert b"".join(download.streaming_content) == PNG
+
+
+@pytest.mark.django_db
+def test_a_bad_upload_is_refused_with_a_message_and_nothing_is_stored(world, liaison):
+    from django.urls import reverse
+
+    case = register()
+    response = _client(liaison).post(
+        reverse("cases:attachment_add", args=[case.pk]),
+        {"files": [SimpleUploadedFile("病毒.jpg", b"MZ\x90\x00" + b"\x00" * 40)]},
+        follow=True,
+    )
+    assert "类型不受支持" in response.content.decode()
+    assert not case.attachments.exists()
+
+
+@pytest.mark.django_db
+def test_a_unit_the_case_is_about_cannot_download_its_attachments(
+    world, liaison, street_official, handling_unit_staff
+):
+    from django.urls import reverse
+
+    from minyi.cases import services
+    from minyi.org.models import HandlingUnit
+
+    unit = HandlingUnit.objects.get(name="沙头角街道城市管理办公室")
+    case = register(about_unit=unit)
+    attachment = case_attach(case=case, actor=liaison, upload=SimpleUploadedFile("a.pdf", PDF))
+    case = services.case_send_to_street(case=case, actor=liaison)
+    services.case_refer(case=case, actor=street_official, handling_unit=unit)
+    url = reverse("cases:attachment", args=[case.pk, attachment.pk])
+    assert _client(handling_unit_staff).get(url).status_code == 404
+    assert _client(street_official).get(url).status_code == 200
+
+
+@pytest.mark.django_db
+def test_registration_with_an_attachment_keeps_both_or_neither(world, liaison):
+    from django.urls import reverse
+
+    from minyi.cases.models import Case
+    from minyi.people.models import Representative
+    from minyi.studios.models import Studio
+    from tests.cases.helpers import reporter_data
+
+    form = {k: v for k, v in reporter_data().items() if k not in {"received_on"}} | {
+        "studio": Studio.objects.get(name="沙头角社区党代表工作室").pk,
+        "representative": Representative.objects.get(name="演示代表·陈明").pk,
+        "received_on": "2026-03-04",
+        "reporter_phone": "13800005678",
+    }
+    bad = _client(liaison).post(
+        reverse("cases:create"), form | {"attachments": [SimpleUploadedFile("x.jpg", b"GIF89a")]}
+    )
+    assert bad.status_code == 400
+    assert "类型不受支持" in bad.content.decode()
+    assert not Case.objects.exists()
+    good = _client(liaison).post(
+        reverse("cases:create"), form | {"attachments": [SimpleUploadedFile("scan.pdf", PDF)]}
+    )
+    assert good.status_code == 302
+    case = Case.objects.get()
+    assert case.serial == 1
+    assert case.attachments.get().content_type == "application/pdf"
