@@ -354,9 +354,12 @@ class CaseFilterForm(FilterForm):
     rating = forms.ChoiceField(label="评议结果", choices=[("", "全部"), *Satisfaction.choices])
     overdue = forms.BooleanField(label="只看已超期")
     due_soon = forms.BooleanField(label="只看 3 天内到期")
+    held_by_me = forms.BooleanField(label="只看本部门正在办理的")
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        if not getattr(self.user, "is_official", False):
+            del self.fields["held_by_me"]
         self.fields["q"].label = "编号或摘要"
         self.fields["q"].widget = forms.TextInput(attrs={"type": "search"})
         self.fields["studio"].queryset = Studio.objects.for_user(self.user).order_by("name")

@@ -29,13 +29,12 @@ from minyi.cases.deadlines import EXTENDED_DAYS
 from minyi.cases.models import Answer, Case, CaseStep, Evaluation, Outcome
 from minyi.cases.states import TRANSITIONS, Action, CaseState, HolderLevel, next_state
 from minyi.cases.states import TransitionNotAllowed as NotAllowed
+from minyi.cases.summary import DUE_SOON_DAYS
 from minyi.core.phones import display_phone
 from minyi.core.views_base import ListPage
 from minyi.org.models import Level
 from minyi.people.models import Role
 from minyi.workdays.calendar import WorkCalendar, workdays_between
-
-DUE_SOON_DAYS = 3
 
 
 def _case_related(qs: QuerySet) -> QuerySet:
@@ -100,6 +99,10 @@ class CaseList(ListPage):
                 qs = qs.filter(**{name: data[name]})
         if data.get("rating"):
             qs = qs.filter(final_rating=data["rating"])
+        if data.get("held_by_me"):
+            qs = qs.filter(holder_department__unit_id=self.request.user.unit_id).exclude(
+                state__in=[CaseState.CLOSED, CaseState.CARRIED_FORWARD]
+            )
         today = services.today()
         if data.get("overdue"):
             qs = qs.filter(state=CaseState.WITH_UNIT, due_on__lt=today)

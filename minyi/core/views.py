@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
+from minyi.cases.summary import case_counts
 from minyi.org.models import HandlingUnit, OrgUnit
 from minyi.people.models import Liaison, Representative
 from minyi.people.scopes import scope_of
@@ -37,5 +38,6 @@ def home(request: HttpRequest) -> HttpResponse:
             pk__in=scope.representative_ids
         ).first(),
         "nothing": scope.is_empty,
+        **case_counts(user),
     }
     return render(request, "core/home.html", context)

@@ -582,3 +582,30 @@ class TestListAndLedger:
         services.case_escalate(case=case, actor=street_official, reason="超出街道权限")
         row = client_for(street_official).get(reverse("cases:ledger")).context["rows"][0]
         assert row.sent == [("街道", True), ("区", True), ("市", False)]
+
+
+@pytest.mark.django_db
+def test_the_home_page_counts_open_and_overdue_cases_in_scope(world, liaison, street_official):
+    from datetime import date
+    from unittest import mock
+
+    from django.test import Client
+
+    from minyi.cases import services as case_services
+    from minyi.org.models import HandlingUnit
+    from tests.cases.helpers import register as register_case
+
+    case = case_services.case_send_to_street(case=register_case(), actor=liaison)
+    with mock.patch("minyi.cases.services.today", return_value=date(2026, 3, 2)):
+        case_services.case_refer(
+            case=case,
+            actor=street_official,
+            handling_unit=HandlingUnit.objects.get(name="沙头角街道城市管理办公室"),
+        )
+    client = Client()
+    client.force_login(street_official)
+    with mock.patch("minyi.cases.summary.today", return_value=date(2026, 4, 1)):
+        page = client.get("/").content.decode()
+    assert "已超期，需督办" in page
+    client.force_login(User.objects.get(username="meisha"))
+    assert "已超期，需督办" not in client.get("/").content.decode()

@@ -1,0 +1,26 @@
+"""Case counts for a user's start page: open, overdue, due soon, all within scope."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from django.db.models import Count, Q
+
+from minyi.cases.models import Case
+from minyi.cases.services import today
+from minyi.cases.states import OPEN_STATES, CaseState
+
+DUE_SOON_DAYS = 3
+
+
+def case_counts(user: Any) -> dict[str, int]:
+    now = today()
+    with_unit = Q(state=CaseState.WITH_UNIT)
+    return Case.objects.for_user(user).aggregate(
+        open_cases=Count("pk", filter=Q(state__in=OPEN_STATES)),
+        overdue_cases=Count("pk", filter=with_unit & Q(due_on__lt=now)),
+        due_soon_cases=Count(
+            "pk", filter=with_unit & Q(due_on__gte=now, due_on__lte=now + timedelta(DUE_SOON_DAYS))
+        ),
+    )
