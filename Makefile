@@ -16,6 +16,7 @@ install: $(STAMP)
 setup: install
 	@mkdir -p data
 	$(PY) manage.py migrate --noinput
+	$(PY) manage.py collectstatic --noinput --verbosity 0
 	$(PY) manage.py import_divisions minyi/org/data/shenzhen.csv
 	$(PY) manage.py load_demo
 
