@@ -74,7 +74,9 @@ TEMPLATES = [
 # PostgreSQL in production through DATABASE_URL.
 DATABASE_URL = env_str("DATABASE_URL", "")
 if DATABASE_URL:
-    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
+    DATABASES = {
+        "default": dj_database_url.parse(DATABASE_URL, conn_max_age=env_int("CONN_MAX_AGE", 0))
+    }
 else:
     DATABASES = {
         "default": {
