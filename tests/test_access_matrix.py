@@ -35,6 +35,12 @@ def _liaison(w: Any) -> dict[str, int]:
     return {"pk": Liaison.objects.get(name="演示联络员·张伟").pk}
 
 
+def _liaison_account(w: Any) -> dict[str, int]:
+    from minyi.people.models import User
+
+    return {"pk": User.objects.get(username="liaison").pk}
+
+
 def _community(w: Any) -> dict[str, int]:
     return {"pk": w["440308003006"].pk}
 
@@ -154,6 +160,9 @@ RULES: dict[str, Rule] = {
     "people:liaison_list": Rule(ok=ALL),
     "people:liaison_create": Rule(ok=OFFICIALS_OF_SHATOUJIAO | {"outsider"}),
     "people:liaison_edit": Rule(ok=OFFICIALS_OF_SHATOUJIAO, kwargs=_liaison),
+    "people:account_list": Rule(ok=OFFICIALS_OF_SHATOUJIAO | {"outsider"}),
+    "people:account_create": Rule(ok=OFFICIALS_OF_SHATOUJIAO | {"outsider"}),
+    "people:account_edit": Rule(ok=OFFICIALS_OF_SHATOUJIAO, kwargs=_liaison_account),
     "org:unit_list": Rule(ok=ALL),
     "org:unit_create": Rule(ok=OFFICIALS_OF_SHATOUJIAO | {"outsider"}),
     "org:unit_detail": Rule(ok=SCOPED_READERS, kwargs=_community),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from django.contrib.auth.models import AbstractUser
+from django.contrib.auth.models import AbstractUser, UserManager
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
@@ -36,6 +36,29 @@ OFFICIAL_ROLE_LEVELS = {
 }
 
 
+class UserQuerySet(ScopedQuerySet):
+    def scope_q(self, scope: Scope, *, write: bool) -> Q | None:
+        """A department manages the accounts of its own area: its officials, its
+        handling units' staff, its studios' liaisons and its representatives. Nobody
+        but a superuser sees or changes a superuser."""
+        if scope.unit is None:
+            return None
+        representatives = Representative.objects.filter(
+            Representative.objects.scope_q(scope, write=False)  # type: ignore[attr-defined]
+        ).values("user_id")
+        return (
+            scope.unit.subtree_q("unit__")
+            | scope.unit.subtree_q("handling_unit__area__")
+            | scope.unit.subtree_q("liaison__studio__unit__")
+            | scope.unit.subtree_q("liaison__community__")
+            | Q(pk__in=representatives)
+        ) & Q(is_superuser=False)
+
+
+class ScopedUserManager(UserManager.from_queryset(UserQuerySet)):  # type: ignore[misc]
+    pass
+
+
 class User(AbstractUser):
     """A staff account. Its role and unit decide what it sees (minyi.people.scopes)."""
 
@@ -59,12 +82,18 @@ class User(AbstractUser):
         related_name="accounts",
     )
 
+    objects = ScopedUserManager()
+
     class Meta:
         verbose_name = "账号"
         verbose_name_plural = "账号"
+        indexes = [models.Index(fields=["role", "unit"], name="user_role_unit")]
 
     def __str__(self) -> str:
         return self.full_name or self.username
+
+    def get_absolute_url(self) -> str:
+        return reverse("people:account_edit", args=[self.pk])
 
     @property
     def is_official(self) -> bool:

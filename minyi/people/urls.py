@@ -1,6 +1,6 @@
 from django.urls import path
 
-from minyi.people import views
+from minyi.people import account_views, views
 
 app_name = "people"
 urlpatterns = [
@@ -20,4 +20,7 @@ urlpatterns = [
     path("liaisons/", views.LiaisonList.as_view(), name="liaison_list"),
     path("liaisons/new/", views.LiaisonFormPage.as_view(), name="liaison_create"),
     path("liaisons/<int:pk>/edit/", views.LiaisonFormPage.as_view(), name="liaison_edit"),
+    path("accounts/", account_views.AccountList.as_view(), name="account_list"),
+    path("accounts/new/", account_views.AccountFormPage.as_view(), name="account_create"),
+    path("accounts/<int:pk>/edit/", account_views.AccountFormPage.as_view(), name="account_edit"),
 ]
