@@ -6,12 +6,11 @@ studio are read in the system and count as delivered at once. The reporter's cop
 through the configured channel:
 
 - console: writes the message to the log (development default);
-- letter: the studio prints the answer and hands it over; the copy stays "pending"
-  until a person records the hand-over, so it is marked delivered by that step only;
 - email: Django's mail backend (EMAIL_* settings).
 
-An SMS gateway is deployment-specific: add a class with `send(copy) -> None` and
-register it in CHANNELS.
+An SMS gateway or a printed letter handed over by the studio are deployment-specific:
+add a class with `send(copy) -> None` and register it in CHANNELS. A copy whose channel
+is not registered fails with a recorded error after MAX_ATTEMPTS, it is never lost.
 """
 
 from __future__ import annotations
@@ -69,9 +68,9 @@ def deliver_pending(limit: int = 500) -> tuple[int, int]:
     """Try every pending copy once; returns (sent, failed for good)."""
     sent = failed = 0
     pending = list(
-        FeedbackCopy.objects.filter(status=DeliveryStatus.PENDING)
-        .exclude(channel="letter")
-        .select_related("answer__case", "answer__handling_unit")[:limit]
+        FeedbackCopy.objects.filter(status=DeliveryStatus.PENDING).select_related(
+            "answer__case", "answer__handling_unit"
+        )[:limit]
     )
     for copy in pending:
         with transaction.atomic():

@@ -24,3 +24,18 @@ def case_counts(user: Any) -> dict[str, int]:
             "pk", filter=with_unit & Q(due_on__gte=now, due_on__lte=now + timedelta(DUE_SOON_DAYS))
         ),
     )
+
+
+def provisional_notice(user: Any) -> str:
+    """Tells whoever can act on it which calendar year is missing: the deadlines of
+    open cases in scope that were computed on weekends alone name their years."""
+    from minyi.workdays.calendar import describe_missing_years, missing_calendar_years
+
+    received = (
+        Case.objects.for_user(user)
+        .filter(state=CaseState.WITH_UNIT, due_provisional=True)
+        .values_list("unit_received_on__year", "due_on__year")
+        .distinct()
+    )
+    years = {y for pair in received for y in range(pair[0], pair[1] + 1)}
+    return describe_missing_years(missing_calendar_years(years)) if years else ""

@@ -418,7 +418,9 @@ def _detail_context(
         "rep_contact": display_phone(case.representative_contact),
         "deadline": _deadline(case),
         "steps": steps,
-        "answers": list(case.answers.select_related("handling_unit", "answered_by")),
+        "answers": list(
+            case.answers.select_related("handling_unit", "answered_by").prefetch_related("copies")
+        ),
         "evaluations": list(case.evaluations.select_related("handling_unit", "rated_by")),
         "consultations": list(case.consultations.select_related("recorded_by")),
         "attachments": list(case.attachments.all()) if can_download(user, case) else None,

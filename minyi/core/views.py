@@ -3,7 +3,7 @@ from __future__ import annotations
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
-from minyi.cases.summary import case_counts
+from minyi.cases.summary import case_counts, provisional_notice
 from minyi.org.models import HandlingUnit, OrgUnit
 from minyi.people.models import Liaison, Representative
 from minyi.people.scopes import scope_of
@@ -39,5 +39,6 @@ def home(request: HttpRequest) -> HttpResponse:
         ).first(),
         "nothing": scope.is_empty,
         **case_counts(user),
+        "calendar_notice": provisional_notice(user),
     }
     return render(request, "core/home.html", context)

@@ -384,3 +384,37 @@ def test_provisional_deadlines_are_recomputed_when_the_year_is_entered(
     case.refresh_from_db()
     assert not case.due_provisional
     assert case.due_on > provisional_due
+
+
+def test_the_home_page_names_the_missing_calendar_year(world, liaison, street_official):
+    from django.test import Client
+
+    with _on(date(2031, 9, 26)):
+        services.case_refer(
+            case=_sent(register(received_on=date(2031, 9, 25)), liaison),
+            actor=street_official,
+            handling_unit=_unit("沙头角街道城市管理办公室"),
+        )
+    client = Client()
+    client.force_login(street_official)
+    assert "2031年的节假日安排尚未完整录入" in client.get("/").content.decode()
+
+
+def test_a_copy_that_cannot_be_delivered_is_retried_then_marked_failed(
+    world, liaison, street_official, handling_unit_staff
+):
+    from minyi.cases.delivery import MAX_ATTEMPTS
+
+    case = services.case_refer(
+        case=_sent(register(), liaison),
+        actor=street_official,
+        handling_unit=_unit("沙头角街道城市管理办公室"),
+    )
+    answer = services.case_answer(case=case, actor=handling_unit_staff, text="已处理。")
+    answer.copies.filter(recipient=Recipient.REPORTER).update(channel="sms-not-configured")
+    for _ in range(MAX_ATTEMPTS):
+        deliver_pending()
+    copy = answer.copies.get(recipient=Recipient.REPORTER)
+    assert copy.status == DeliveryStatus.FAILED and copy.attempts == MAX_ATTEMPTS
+    assert "sms-not-configured" in copy.last_error
+    assert answer.copies.filter(status=DeliveryStatus.SENT).count() == 3
