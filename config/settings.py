@@ -35,6 +35,7 @@ INSTALLED_APPS = [
     "minyi.studios",
     "minyi.workdays",
     "minyi.cases",
+    "minyi.duties",
 ]
 
 MIDDLEWARE = [

@@ -7,5 +7,6 @@ urlpatterns = [
     path("people/", include("minyi.people.urls")),
     path("studios/", include("minyi.studios.urls")),
     path("cases/", include("minyi.cases.urls")),
+    path("duties/", include("minyi.duties.urls")),
     path("admin/", admin.site.urls),
 ]

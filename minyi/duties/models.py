@@ -1,0 +1,424 @@
+"""Representatives' duties at studios (SM 7–12, CM 4–8): the annual plan, published
+events, appointments, household visits, the July activity month and the liaison's
+bi-monthly report. What happened is recorded on the event; compliance is computed
+from these rows (minyi.duties.compliance)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+
+from minyi.core.models import ScopedQuerySet, TimeStamped
+
+if TYPE_CHECKING:
+    from minyi.people.scopes import Scope
+
+
+def _studio_scope(scope: Scope, *, write: bool, prefix: str = "studio__") -> Q | None:
+    """Rows that belong to a studio: a department's studios, a liaison's studio; a
+    representative reads their studios' rows but changes none of them."""
+    if scope.unit is not None:
+        return scope.unit.subtree_q(f"{prefix}unit__")
+    if not scope.studio_ids or (write and scope.representative_ids):
+        return None
+    return Q(**{f"{prefix}id__in": scope.studio_ids})
+
+
+class PlanState(models.TextChoices):
+    DRAFT = "draft", "草稿"
+    SUBMITTED = "submitted", "已报审"
+    APPROVED = "approved", "已批准"
+    RETURNED = "returned", "退回修改"
+
+
+class AnnualPlanQuerySet(ScopedQuerySet):
+    def scope_q(self, scope: Scope, *, write: bool) -> Q | None:
+        return _studio_scope(scope, write=write)
+
+
+class AnnualPlan(TimeStamped):
+    """A studio's plan for a year (SM 10, 12.1): weekly openings and each assigned
+    representative's sessions. Drafted by a liaison, approved by the department."""
+
+    studio = models.ForeignKey("studios.Studio", on_delete=models.PROTECT, related_name="plans")
+    year = models.PositiveIntegerField("年度")
+    state = models.CharField(
+        "状态", max_length=16, choices=PlanState.choices, default=PlanState.DRAFT
+    )
+    opening_weekday = models.PositiveSmallIntegerField(
+        "每周开放日",
+        validators=[MinValueValidator(0), MaxValueValidator(6)],
+        help_text="0 为星期一，6 为星期日。",
+    )
+    opening_start = models.TimeField("开放开始时间")
+    opening_end = models.TimeField("开放结束时间")
+    place = models.CharField("地点", max_length=200, blank=True)
+    notes = models.TextField("说明", blank=True)
+    shortfall_reason = models.TextField(
+        "未达最低要求的理由",
+        blank=True,
+        help_text="计划未达到办法规定的最低要求时，批准须写明理由。",
+    )
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    decision_note = models.TextField("审批意见", blank=True)
+    expanded_at = models.DateTimeField("已生成活动安排", null=True, blank=True)
+
+    objects = AnnualPlanQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "年度计划"
+        verbose_name_plural = "年度计划"
+        constraints = [
+            models.UniqueConstraint(fields=["studio", "year"], name="plan_one_per_studio_year"),
+            models.CheckConstraint(
+                condition=Q(opening_end__gt=models.F("opening_start")),
+                name="plan_opening_ends_after_start",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.studio} {self.year}年度计划"
+
+
+class PlannedSession(models.Model):
+    """One representative's session in the plan (SM 9: at least once every two months)."""
+
+    plan = models.ForeignKey(AnnualPlan, on_delete=models.CASCADE, related_name="sessions")
+    representative = models.ForeignKey(
+        "people.Representative", on_delete=models.PROTECT, related_name="planned_sessions"
+    )
+    date = models.DateField("日期")
+    start = models.TimeField("开始时间")
+    end = models.TimeField("结束时间")
+    kind = models.CharField("活动方式", max_length=24, default="reception")
+    theme = models.CharField("主题", max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["date", "start"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(end__gt=models.F("start")), name="session_ends_after_start"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.representative} {self.date}"
+
+
+class EventKind(models.TextChoices):
+    """How representatives work at a studio (SM 8), plus the weekly opening (SM 10)."""
+
+    OPENING = "opening", "工作室开放日"
+    RECEPTION = "reception", "接待群众"
+    INTERVIEW = "interview", "约谈"
+    FORUM = "forum", "座谈"
+    VISIT = "visit", "走访"
+    SURVEY = "survey", "调研"
+    POLL = "poll", "征询意见"
+
+
+class EventState(models.TextChoices):
+    PLANNED = "planned", "计划"
+    PUBLISHED = "published", "已预告"
+    HELD = "held", "已举行"
+    CANCELLED = "cancelled", "已取消"
+
+
+class EventQuerySet(ScopedQuerySet):
+    def published(self) -> EventQuerySet:
+        return self.filter(state__in=[EventState.PUBLISHED, EventState.HELD])
+
+    def scope_q(self, scope: Scope, *, write: bool) -> Q | None:
+        q = _studio_scope(scope, write=write)
+        if scope.representative_ids and not write:
+            mine = Q(representatives__in=scope.representative_ids)
+            q = mine if q is None else q | mine
+        return q
+
+
+class Event(TimeStamped):
+    """A dated activity at a studio: an opening, a session, an activity-month event.
+    Publication is recorded; less than 7 days ahead needs a reason (SM 10, CM 8)."""
+
+    studio = models.ForeignKey("studios.Studio", on_delete=models.PROTECT, related_name="events")
+    plan = models.ForeignKey(
+        AnnualPlan, null=True, blank=True, on_delete=models.SET_NULL, related_name="events"
+    )
+    kind = models.CharField("活动方式", max_length=16, choices=EventKind.choices)
+    theme = models.CharField("主题", max_length=200, blank=True)
+    starts_at = models.DateTimeField("开始时间")
+    ends_at = models.DateTimeField("结束时间")
+    place = models.CharField("地点", max_length=200, blank=True)
+    representatives = models.ManyToManyField(
+        "people.Representative", blank=True, related_name="events", verbose_name="参加党代表"
+    )
+    capacity = models.PositiveSmallIntegerField("可预约人数", default=0)
+    activity_month = models.BooleanField("活动月活动", default=False)
+    state = models.CharField(
+        "状态", max_length=16, choices=EventState.choices, default=EventState.PLANNED
+    )
+    published_at = models.DateTimeField("预告时间", null=True, blank=True)
+    late_reason = models.TextField("不足7天预告的理由", blank=True)
+    # What happened (issue: duties item 4).
+    people_received = models.PositiveSmallIntegerField("接待人数", null=True, blank=True)
+    summary = models.TextField("活动情况", blank=True)
+    cancelled_reason = models.TextField("取消理由", blank=True)
+
+    objects = EventQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "活动"
+        verbose_name_plural = "活动"
+        ordering = ["starts_at", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ends_at__gt=models.F("starts_at")), name="event_ends_after_start"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["studio", "starts_at"], name="event_studio_start"),
+            models.Index(fields=["state", "starts_at"], name="event_state_start"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.studio} {self.get_kind_display()} {self.starts_at:%Y-%m-%d}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("duties:event_detail", args=[self.pk])
+
+    @property
+    def hours(self) -> float:
+        return (self.ends_at - self.starts_at).total_seconds() / 3600
+
+
+class Attendance(models.Model):
+    """A representative at an event: from when to when (SM 9's half a day)."""
+
+    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="attendances")
+    representative = models.ForeignKey(
+        "people.Representative", on_delete=models.PROTECT, related_name="attendances"
+    )
+    arrived_at = models.DateTimeField("到达时间")
+    left_at = models.DateTimeField("离开时间")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["event", "representative"], name="attendance_once"),
+            models.CheckConstraint(
+                condition=Q(left_at__gt=models.F("arrived_at")),
+                name="attendance_leaves_after_arrival",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.representative} @ {self.event}"
+
+
+class AppointmentState(models.TextChoices):
+    REQUESTED = "requested", "待确认"
+    CONFIRMED = "confirmed", "已确认"
+    CANCELLED = "cancelled", "已取消"
+    NO_SHOW = "no_show", "未到"
+    ATTENDED = "attended", "已接待"
+
+
+class RequesterKind(models.TextChoices):
+    PERSON = "person", "个人"
+    COMPANY = "company", "企业"
+    ORGANISATION = "organisation", "组织"
+
+
+class AppointmentQuerySet(ScopedQuerySet):
+    def holding_a_place(self) -> AppointmentQuerySet:
+        return self.filter(
+            state__in=[
+                AppointmentState.REQUESTED,
+                AppointmentState.CONFIRMED,
+                AppointmentState.ATTENDED,
+            ]
+        )
+
+    def scope_q(self, scope: Scope, *, write: bool) -> Q | None:
+        q = _studio_scope(scope, write=write, prefix="event__studio__")
+        if scope.representative_ids and not write:
+            mine = Q(preferred_representative__in=scope.representative_ids)
+            q = mine if q is None else q | mine
+        return q
+
+
+class Appointment(TimeStamped):
+    """约访: someone registers in advance to meet a representative (CM 8)."""
+
+    event = models.ForeignKey(Event, on_delete=models.PROTECT, related_name="appointments")
+    requester_kind = models.CharField(
+        "预约方", max_length=16, choices=RequesterKind.choices, default=RequesterKind.PERSON
+    )
+    name = models.CharField("姓名或单位名称", max_length=100)
+    phone = models.CharField("联系电话", max_length=20)
+    topic = models.CharField("反映事项", max_length=200)
+    preferred_representative = models.ForeignKey(
+        "people.Representative",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="appointments",
+        verbose_name="希望约见的党代表",
+    )
+    state = models.CharField(
+        "状态", max_length=16, choices=AppointmentState.choices, default=AppointmentState.REQUESTED
+    )
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+    confirmed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    case = models.ForeignKey(
+        "cases.Case", null=True, blank=True, on_delete=models.SET_NULL, related_name="appointments"
+    )
+
+    objects = AppointmentQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "预约"
+        verbose_name_plural = "预约"
+        ordering = ["created_at", "pk"]
+        indexes = [models.Index(fields=["event", "state"], name="appointment_event_state")]
+
+    def __str__(self) -> str:
+        return f"{self.name} → {self.event}"
+
+
+class HouseholdVisitQuerySet(ScopedQuerySet):
+    def scope_q(self, scope: Scope, *, write: bool) -> Q | None:
+        if scope.unit is not None:
+            return scope.unit.subtree_q("community__")
+        if scope.representative_ids:
+            return Q(representative__in=scope.representative_ids)
+        if scope.studio_ids and not write:
+            return Q(representative__assignments__studio_id__in=scope.studio_ids)
+        return None
+
+
+class HouseholdVisit(TimeStamped):
+    """入户走访 (CM 4: at least 10 a year for a city representative). The household's
+    address is personal data, kept like a reporter's."""
+
+    representative = models.ForeignKey(
+        "people.Representative", on_delete=models.PROTECT, related_name="household_visits"
+    )
+    community = models.ForeignKey(
+        "org.OrgUnit", on_delete=models.PROTECT, related_name="household_visits"
+    )
+    visited_on = models.DateField("走访日期")
+    household = models.CharField("住户", max_length=100, help_text="如：王先生家")
+    address = models.CharField("住址", max_length=200)
+    notes = models.TextField("走访情况", blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+
+    objects = HouseholdVisitQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "入户走访"
+        verbose_name_plural = "入户走访"
+        ordering = ["-visited_on", "pk"]
+        indexes = [models.Index(fields=["representative", "visited_on"], name="visit_rep_date")]
+
+    def __str__(self) -> str:
+        return f"{self.representative} {self.visited_on}"
+
+
+class ActivityMonth(TimeStamped):
+    """July, the representatives' activity month, with the city's theme (CM 6)."""
+
+    year = models.PositiveIntegerField("年度", unique=True)
+    theme = models.CharField("主题", max_length=200)
+    content = models.TextField("活动内容")
+
+    class Meta:
+        verbose_name = "活动月"
+        verbose_name_plural = "活动月"
+        ordering = ["-year"]
+
+    def __str__(self) -> str:
+        return f"{self.year}年活动月：{self.theme}"
+
+
+class ReportState(models.TextChoices):
+    DRAFT = "draft", "草稿"
+    SUBMITTED = "submitted", "已报送"
+    ACKNOWLEDGED = "acknowledged", "已签收"
+
+
+class BimonthlyReportQuerySet(ScopedQuerySet):
+    def scope_q(self, scope: Scope, *, write: bool) -> Q | None:
+        return _studio_scope(scope, write=write)
+
+
+class BimonthlyReport(TimeStamped):
+    """The liaison's report of representatives' activities, every two months (SM 12.5).
+    Period 1 is January–February, … 6 is November–December."""
+
+    studio = models.ForeignKey("studios.Studio", on_delete=models.PROTECT, related_name="reports")
+    year = models.PositiveIntegerField("年度")
+    period = models.PositiveSmallIntegerField(
+        "期次", validators=[MinValueValidator(1), MaxValueValidator(6)]
+    )
+    body = models.TextField("报告内容")
+    state = models.CharField(
+        "状态", max_length=16, choices=ReportState.choices, default=ReportState.DRAFT
+    )
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+    acknowledged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    objects = BimonthlyReportQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "双月报告"
+        verbose_name_plural = "双月报告"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["studio", "year", "period"], name="report_one_per_period"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.studio} {self.year}年第{self.period}期"
+
+
+class Notification(models.Model):
+    """A message for one account in the system (e.g. "an appointment needs you").
+    Written in the same transaction as the change it reports."""
+
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
+    )
+    text = models.CharField(max_length=300)
+    url = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["recipient", "read_at"], name="notification_unread")]
+
+    def __str__(self) -> str:
+        return self.text

@@ -1,0 +1,11 @@
+"""Duties pages, one module per area so they can grow independently."""
+
+from django.urls import include, path
+
+app_name = "duties"
+urlpatterns = [
+    path("", include("minyi.duties.urls_plans")),
+    path("", include("minyi.duties.urls_events")),
+    path("", include("minyi.duties.urls_people")),
+    path("", include("minyi.duties.urls_compliance")),
+]

@@ -1,0 +1,3 @@
+"""Filled in by the duties pages for compliance."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""Filled in by the duties pages for events."""
+
+urlpatterns: list = []
