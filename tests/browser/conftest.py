@@ -16,9 +16,12 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
+from django.db import connections
 
 from minyi.core.demo import DEMO_PASSWORD, build_demo
 from minyi.org.models import OrgUnit
+from minyi.workdays.models import CalendarYear, SpecialDay
+from minyi.workdays.seeding import seed_from_package
 from tests.personas import build_mini_tree
 
 CHROMIUM = Path(os.environ.get("MINYI_CHROMIUM", "/usr/bin/chromium"))
@@ -80,6 +83,12 @@ def browser() -> Iterator[Any]:
         yield chromium
         chromium.close()
     finally:
+        # Django keeps its connections in a context-aware local, and the running loop
+        # gives the main thread another context: every test that touches the database
+        # while Playwright runs does so on a second connection. Close it here, while
+        # it is still the one we see; left open (PostgreSQL), it keeps the test
+        # database busy and pytest-django cannot drop it at the end of the session.
+        connections.close_all()
         playwright.stop()
         if previous is None:
             os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
@@ -126,7 +135,11 @@ def live_world(transactional_db: None, live_server: Any) -> dict[str, OrgUnit]:
     """`world` for the live server. The server answers from another thread, on its
     own database connection, so the data must really be committed: the `db`
     fixture's rolled-back transaction would hide it. transactional_db commits and
-    flushes the tables after each test instead."""
+    flushes the tables after each test instead.
+
+    The flush also empties the working-day calendar that the data migration filled,
+    so it is seeded again here, as every `db` test finds it (tests/workdays)."""
+    seed_from_package(CalendarYear, SpecialDay)
     units = build_mini_tree()
     build_demo()
     return units
