@@ -152,3 +152,5 @@ LOGGING = {
 WHITENOISE_USE_FINDERS = True
 MINYI_REPORTER_CHANNEL = env_str("MINYI_REPORTER_CHANNEL", "console")
 MAX_ATTACHMENT_BYTES = env_int("MAX_ATTACHMENT_BYTES", 10 * 1024 * 1024)
+# "Half a day" (SM 9, SM 10) in hours: the shortest session that counts.
+MINYI_HALF_DAY_HOURS = env_int("MINYI_HALF_DAY_HOURS", 3)

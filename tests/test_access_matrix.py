@@ -131,10 +131,70 @@ def _case_with_attachment(w: Any) -> dict[str, int]:
     return {"pk": case.pk, "attachment_pk": attachment.pk}
 
 
+# --- duties: plans and events ---------------------------------------------------------
+
+
+def _draft_plan(w: Any) -> Any:
+    from datetime import time
+
+    from minyi.duties.models import AnnualPlan
+
+    studio = Studio.objects.get(name="沙头角社区党代表工作室")
+    return AnnualPlan.objects.create(
+        studio=studio, year=2030, opening_weekday=2, opening_start=time(9), opening_end=time(12)
+    )
+
+
+def _plan(w: Any) -> dict[str, int]:
+    return {"pk": _draft_plan(w).pk}
+
+
+def _plan_session(w: Any) -> dict[str, int]:
+    from datetime import date, time
+
+    plan = _draft_plan(w)
+    session = plan.sessions.create(
+        representative=Representative.objects.get(name="演示代表·陈明"),
+        date=date(2030, 5, 4),
+        start=time(9),
+        end=time(12),
+    )
+    return {"pk": plan.pk, "session_pk": session.pk}
+
+
+def _submitted_plan(w: Any) -> dict[str, int]:
+    from minyi.duties.models import PlanState
+
+    plan = _draft_plan(w)
+    plan.state = PlanState.SUBMITTED
+    plan.save()
+    return {"pk": plan.pk}
+
+
+def _event(w: Any) -> dict[str, int]:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from minyi.duties.models import Event
+
+    start = timezone.now() + timedelta(days=30)
+    event = Event.objects.create(
+        studio=Studio.objects.get(name="沙头角社区党代表工作室"),
+        kind="reception",
+        starts_at=start,
+        ends_at=start + timedelta(hours=3),
+    )
+    event.representatives.add(Representative.objects.get(name="演示代表·陈明"))
+    return {"pk": event.pk}
+
+
 SCOPED_READERS = OFFICIALS_OF_SHATOUJIAO | {"liaison", "representative"}
 STUDIO_PEOPLE = {"admin", "liaison", "representative"}
 HOLDER = {"admin", "street_official"}  # 沙头角街道's department holds a case sent on
 UNIT = {"admin", "handling_unit_staff"}
+STUDIO_EDITORS = OFFICIALS_OF_SHATOUJIAO | {"liaison"}
+PLAN_APPROVERS = {"admin", "city_official", "district_official"}
 
 RULES: dict[str, Rule] = {
     "home": Rule(ok=ALL),
@@ -285,6 +345,48 @@ RULES: dict[str, Rule] = {
         method="post",
         kwargs=_case_answered,
         data={"version": 4, "rating": "satisfied", "reporter_confirmed": "on"},
+    ),
+    # Duties: plans and events. Studio editors draft and publish; only a district or
+    # city department in scope (or a superuser) approves; feeds and the public list
+    # are open to everyone.
+    "duties:plan_list": Rule(ok=ALL),
+    "duties:plan_create": Rule(ok=STUDIO_EDITORS | {"outsider"}),
+    "duties:plan_detail": Rule(ok=SCOPED_READERS, kwargs=_plan),
+    "duties:plan_edit": Rule(ok=STUDIO_EDITORS, kwargs=_plan),
+    "duties:plan_session_add": Rule(ok=STUDIO_EDITORS, ok_status=400, method="post", kwargs=_plan),
+    "duties:plan_session_remove": Rule(
+        ok=STUDIO_EDITORS, ok_status=302, method="post", kwargs=_plan_session
+    ),
+    "duties:plan_submit": Rule(ok=STUDIO_EDITORS, ok_status=302, method="post", kwargs=_plan),
+    "duties:plan_approve": Rule(
+        ok=PLAN_APPROVERS,
+        ok_status=302,
+        method="post",
+        kwargs=_submitted_plan,
+        data={"shortfall_reason": "代表人选调整中，先行批准开放安排"},
+    ),
+    "duties:plan_return": Rule(
+        ok=PLAN_APPROVERS,
+        ok_status=302,
+        method="post",
+        kwargs=_submitted_plan,
+        data={"decision_note": "请补充各代表的活动安排"},
+    ),
+    "duties:event_list": Rule(ok=ALL),
+    "duties:event_create": Rule(ok=STUDIO_EDITORS | {"outsider"}),
+    "duties:event_detail": Rule(ok=SCOPED_READERS, kwargs=_event),
+    "duties:event_edit": Rule(ok=STUDIO_EDITORS, kwargs=_event),
+    "duties:event_publish": Rule(ok=STUDIO_EDITORS, ok_status=302, method="post", kwargs=_event),
+    "duties:event_cancel": Rule(
+        ok=STUDIO_EDITORS, ok_status=302, method="post", kwargs=_event, data={"reason": "台风"}
+    ),
+    "duties:event_record": Rule(ok=STUDIO_EDITORS, kwargs=_event),
+    "duties:public_events": Rule(ok=ALL, anonymous=200),
+    "duties:studio_calendar": Rule(ok=ALL, anonymous=200, kwargs=_studio),
+    "duties:representative_calendar": Rule(ok=ALL, anonymous=200, kwargs=_rep),
+    "duties:activity_month": Rule(ok=ALL),
+    "duties:activity_month_edit": Rule(
+        ok={"admin", "city_official"}, kwargs=lambda w: {"year": 2026}
     ),
 }
 

@@ -1,0 +1,133 @@
+"""Forms of the annual-plan pages. Plain forms: the services in minyi.duties.plans
+validate the rules and save."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from minyi.core.forms import FilterForm
+from minyi.duties.models import AnnualPlan, PlanState
+from minyi.duties.plans import SESSION_KINDS, WEEKDAYS
+from minyi.people.models import Representative
+from minyi.studios.models import Studio
+
+TIME = forms.TimeInput(attrs={"type": "time"}, format="%H:%M")
+DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+WEEKDAY_CHOICES = list(enumerate(WEEKDAYS))
+
+
+def editable_studios(user: Any) -> QuerySet:
+    return (
+        Studio.objects.for_editor(user)
+        .active()
+        .select_related("unit", "unit__street")
+        .order_by("unit__code", "name")
+    )
+
+
+class StudioChoice(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Studio) -> str:
+        street = obj.unit.street.name if obj.unit.street_id else ""
+        return f"{street} {obj.name}".strip()
+
+
+class PlanForm(forms.Form):
+    studio = StudioChoice(label="工作室", queryset=Studio.objects.none())
+    year = forms.IntegerField(label="年度", min_value=2000, max_value=2100)
+    opening_weekday = forms.TypedChoiceField(
+        label="每周开放日", choices=WEEKDAY_CHOICES, coerce=int
+    )
+    opening_start = forms.TimeField(label="开放开始时间", widget=TIME)
+    opening_end = forms.TimeField(label="开放结束时间", widget=TIME)
+    place = forms.CharField(label="地点", max_length=200, required=False)
+    notes = forms.CharField(label="说明", required=False, widget=forms.Textarea(attrs={"rows": 3}))
+
+    def __init__(self, *args: Any, user: Any, plan: AnnualPlan | None = None, **kwargs: Any):
+        if plan is not None and "initial" not in kwargs:
+            kwargs["initial"] = {
+                "studio": plan.studio_id,
+                "year": plan.year,
+                "opening_weekday": plan.opening_weekday,
+                "opening_start": plan.opening_start,
+                "opening_end": plan.opening_end,
+                "place": plan.place,
+                "notes": plan.notes,
+            }
+        super().__init__(*args, **kwargs)
+        self.user = user
+        if plan is not None:
+            del self.fields["studio"]
+            del self.fields["year"]
+        else:
+            self.fields["studio"].queryset = editable_studios(user)
+            self.fields["year"].initial = timezone.localdate().year + 1
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        start, end = data.get("opening_start"), data.get("opening_end")
+        if start and end and end <= start:
+            self.add_error("opening_end", "开放结束时间须晚于开始时间。")
+        return data
+
+
+class SessionForm(forms.Form):
+    representative = forms.ModelChoiceField(label="党代表", queryset=Representative.objects.none())
+    date = forms.DateField(label="日期", widget=DATE)
+    start = forms.TimeField(label="开始时间", widget=TIME)
+    end = forms.TimeField(label="结束时间", widget=TIME)
+    kind = forms.ChoiceField(label="活动方式", choices=SESSION_KINDS)
+    theme = forms.CharField(label="主题", max_length=200, required=False)
+
+    def __init__(self, *args: Any, plan: AnnualPlan, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.plan = plan
+        self.fields["representative"].queryset = Representative.objects.filter(
+            assignments__studio=plan.studio, assignments__active=True
+        ).order_by("name")
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        start, end = data.get("start"), data.get("end")
+        if start and end and end <= start:
+            self.add_error("end", "结束时间须晚于开始时间。")
+        day = data.get("date")
+        if day and day.year != self.plan.year:
+            self.add_error("date", f"日期须在{self.plan.year}年内。")
+        return data
+
+
+class ApproveForm(forms.Form):
+    shortfall_reason = forms.CharField(
+        label="未达最低要求的理由",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="计划未达到最低要求时必填。",
+    )
+    decision_note = forms.CharField(
+        label="审批意见", required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+
+class ReturnForm(forms.Form):
+    decision_note = forms.CharField(
+        label="审批意见",
+        widget=forms.Textarea(attrs={"rows": 3}),
+        error_messages={"required": "退回须写明审批意见（需要修改什么）。"},
+    )
+
+
+class PlanFilterForm(FilterForm):
+    studio = StudioChoice(label="工作室", queryset=Studio.objects.none())
+    year = forms.IntegerField(label="年度", min_value=2000, max_value=2100)
+    state = forms.ChoiceField(label="状态", choices=[("", "全部"), *PlanState.choices])
+
+    def __init__(self, *args: Any, user: Any, **kwargs: Any):
+        super().__init__(*args, user=user, **kwargs)
+        del self.fields["q"]
+        self.fields["studio"].queryset = (
+            Studio.objects.for_user(user).select_related("unit", "unit__street").order_by("name")
+        )

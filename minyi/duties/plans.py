@@ -1,0 +1,434 @@
+"""The studio's annual plan (SM 10, 12.1): the check against the minimums, and every
+step of its life, one function and one transaction each.
+
+A liaison of the studio (or an official in scope) drafts it; it is submitted; a
+district-level or city department in scope (or a superuser) approves or returns it.
+A draft that falls short of the minimums may be saved; approving it needs a reason.
+An approved plan is expanded into dated events, once.
+"""
+
+from __future__ import annotations
+
+import calendar
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from minyi.duties.models import (
+    AnnualPlan,
+    Event,
+    EventKind,
+    EventState,
+    PlannedSession,
+    PlanState,
+)
+from minyi.people.models import Representative
+from minyi.people.scopes import scope_of
+from minyi.studios.models import Studio, StudioAssignment
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+WEEKDAYS = ["星期一", "星期二", "星期三", "星期四", "星期五", "星期六", "星期日"]
+# SM 9: at least once every two months; the windows are fixed pairs of months.
+WINDOWS = [(1, 2), (3, 4), (5, 6), (7, 8), (9, 10), (11, 12)]
+EDITABLE = {PlanState.DRAFT, PlanState.RETURNED}
+# Session kinds: the SM 8 ways of working (the weekly opening is the plan's own row).
+SESSION_KINDS = [(k.value, k.label) for k in EventKind if k != EventKind.OPENING]
+
+
+def half_day_hours() -> float:
+    return float(getattr(settings, "MINYI_HALF_DAY_HOURS", 3))
+
+
+def window_label(index: int) -> str:
+    first, last = WINDOWS[index]
+    return f"{first}–{last}月"
+
+
+def window_of(day: date) -> int:
+    return (day.month - 1) // 2
+
+
+def window_bounds(year: int, index: int) -> tuple[date, date]:
+    first, last = WINDOWS[index]
+    return date(year, first, 1), date(year, last, calendar.monthrange(year, last)[1])
+
+
+def hours_between(start: time, end: time) -> float:
+    return (datetime.combine(date.min, end) - datetime.combine(date.min, start)).seconds / 3600
+
+
+def _fmt_hours(hours: float) -> str:
+    return f"{hours:g}"
+
+
+@dataclass(frozen=True)
+class PlanShortfall:
+    """One way the plan falls short of SM 9 / SM 10. `window` is 0–5 or None."""
+
+    message: str
+    representative: Any = None
+    window: int | None = None
+    rule: str = "SM 9"
+
+
+def _assigned(item: Any) -> tuple[Any, date | None]:
+    """A representative, or (representative, assigned since), or a StudioAssignment."""
+    if isinstance(item, tuple):
+        return item[0], item[1]
+    if isinstance(item, StudioAssignment):
+        return item.representative, item.since
+    return item, None
+
+
+def plan_shortfalls(
+    plan: AnnualPlan,
+    assigned_reps: Iterable[Any],
+    half_day_hours: float,
+    sessions: Sequence[PlannedSession] | None = None,
+) -> list[PlanShortfall]:
+    """What the plan lacks against the minimums. Pure: reads only its arguments (the
+    plan's sessions when not given).
+
+    - the weekly opening lasts at least half a day (SM 10);
+    - each assigned representative has, in every two-month window, at least one
+      session of at least half a day (SM 9). A representative assigned during the
+      year (`since`) owes only the windows that start on or after that day.
+    """
+    found: list[PlanShortfall] = []
+    opening = hours_between(plan.opening_start, plan.opening_end)
+    if opening < half_day_hours:
+        found.append(
+            PlanShortfall(
+                f"每周开放时间 {_fmt_hours(opening)} 小时，不足半天"
+                f"（{_fmt_hours(half_day_hours)} 小时）。",
+                rule="SM 10",
+            )
+        )
+    if sessions is None:
+        sessions = list(plan.sessions.all())
+    by_rep: dict[int, list[PlannedSession]] = {}
+    for session in sessions:
+        by_rep.setdefault(session.representative_id, []).append(session)
+    for item in assigned_reps:
+        rep, since = _assigned(item)
+        mine = by_rep.get(rep.pk, [])
+        for index in range(len(WINDOWS)):
+            start, _ = window_bounds(plan.year, index)
+            if since is not None and since > start and since.year == plan.year:
+                continue
+            if since is not None and since.year > plan.year:
+                continue
+            in_window = [s for s in mine if s.date.year == plan.year and window_of(s.date) == index]
+            if any(hours_between(s.start, s.end) >= half_day_hours for s in in_window):
+                continue
+            if in_window:
+                longest = max(hours_between(s.start, s.end) for s in in_window)
+                message = (
+                    f"{rep.name}：{window_label(index)}的活动只有 {_fmt_hours(longest)} 小时，"
+                    f"不足半天（{_fmt_hours(half_day_hours)} 小时）。"
+                )
+            else:
+                message = f"{rep.name}：{window_label(index)}没有安排到工作室活动。"
+            found.append(PlanShortfall(message, representative=rep, window=index))
+    return found
+
+
+def assigned_for(studio: Studio) -> list[StudioAssignment]:
+    return list(
+        StudioAssignment.objects.filter(studio=studio, active=True)
+        .select_related("representative")
+        .order_by("representative__name")
+    )
+
+
+def shortfalls_of(plan: AnnualPlan) -> list[PlanShortfall]:
+    return plan_shortfalls(plan, assigned_for(plan.studio), half_day_hours())
+
+
+# --- permissions ---------------------------------------------------------------------
+
+
+def can_edit(actor: Any, plan: AnnualPlan) -> bool:
+    return AnnualPlan.objects.for_editor(actor).filter(pk=plan.pk).exists()
+
+
+def can_approve(actor: Any, plan: AnnualPlan | None = None) -> bool:
+    """Approval is for a district-level or the city department (or a superuser), and
+    only for plans in its scope: a street department may not approve."""
+    if actor.is_superuser:
+        return True
+    scope = scope_of(actor)
+    if scope.unit is None or scope.unit.level not in {"district", "city"}:
+        return False
+    return plan is None or can_edit(actor, plan)
+
+
+def _refuse(message: str, field: str | None = None) -> ValidationError:
+    return ValidationError({field: message} if field else message)
+
+
+def _state_refusal(plan: AnnualPlan, verb: str) -> ValidationError:
+    return _refuse(f"计划当前状态为“{plan.get_state_display()}”，不能{verb}。")
+
+
+def _locked(plan: AnnualPlan) -> AnnualPlan:
+    return AnnualPlan.objects.select_for_update().select_related("studio").get(pk=plan.pk)
+
+
+def _check_editor(actor: Any, plan: AnnualPlan) -> None:
+    if not can_edit(actor, plan):
+        raise PermissionError
+
+
+# --- steps ---------------------------------------------------------------------------
+
+
+def _check_opening(opening_start: time, opening_end: time, weekday: int) -> None:
+    errors: dict[str, str] = {}
+    if opening_end <= opening_start:
+        errors["opening_end"] = "每周开放的结束时间须晚于开始时间。"
+    if not 0 <= weekday <= 6:
+        errors["opening_weekday"] = "每周开放日须为星期一至星期日之一。"
+    if errors:
+        raise ValidationError(errors)
+
+
+@transaction.atomic
+def plan_create(
+    *,
+    actor: Any,
+    studio: Studio,
+    year: int,
+    opening_weekday: int,
+    opening_start: time,
+    opening_end: time,
+    place: str = "",
+    notes: str = "",
+) -> AnnualPlan:
+    if not Studio.objects.for_editor(actor).filter(pk=studio.pk).exists():
+        raise PermissionError
+    _check_opening(opening_start, opening_end, opening_weekday)
+    if AnnualPlan.objects.filter(studio=studio, year=year).exists():
+        raise _refuse(f"{studio.name}已有{year}年度计划，每个工作室每年只有一份计划。", "year")
+    try:
+        with transaction.atomic():
+            return AnnualPlan.objects.create(
+                studio=studio,
+                year=year,
+                opening_weekday=opening_weekday,
+                opening_start=opening_start,
+                opening_end=opening_end,
+                place=place,
+                notes=notes,
+            )
+    except IntegrityError as exc:  # two drafts at once: the second is told
+        raise _refuse(
+            f"{studio.name}已有{year}年度计划，每个工作室每年只有一份计划。", "year"
+        ) from exc
+
+
+@transaction.atomic
+def plan_update(
+    *,
+    actor: Any,
+    plan: AnnualPlan,
+    opening_weekday: int,
+    opening_start: time,
+    opening_end: time,
+    place: str = "",
+    notes: str = "",
+) -> AnnualPlan:
+    _check_editor(actor, plan)
+    plan = _locked(plan)
+    if plan.state not in EDITABLE:
+        raise _state_refusal(plan, "修改")
+    _check_opening(opening_start, opening_end, opening_weekday)
+    plan.opening_weekday = opening_weekday
+    plan.opening_start, plan.opening_end = opening_start, opening_end
+    plan.place, plan.notes = place, notes
+    plan.save()
+    return plan
+
+
+@transaction.atomic
+def plan_session_add(
+    *,
+    actor: Any,
+    plan: AnnualPlan,
+    representative: Representative,
+    date: date,
+    start: time,
+    end: time,
+    kind: str = EventKind.RECEPTION,
+    theme: str = "",
+) -> PlannedSession:
+    _check_editor(actor, plan)
+    plan = _locked(plan)
+    if plan.state not in EDITABLE:
+        raise _state_refusal(plan, "修改")
+    errors: dict[str, str] = {}
+    if not StudioAssignment.objects.filter(
+        studio=plan.studio, representative=representative, active=True
+    ).exists():
+        errors["representative"] = f"{representative.name}未进驻本工作室，不能安排其活动。"
+    if date.year != plan.year:
+        errors["date"] = f"日期须在{plan.year}年内。"
+    if end <= start:
+        errors["end"] = "结束时间须晚于开始时间。"
+    if kind not in dict(SESSION_KINDS):
+        errors["kind"] = "请选择有效的活动方式。"
+    if errors:
+        raise ValidationError(errors)
+    return PlannedSession.objects.create(
+        plan=plan,
+        representative=representative,
+        date=date,
+        start=start,
+        end=end,
+        kind=kind,
+        theme=theme,
+    )
+
+
+@transaction.atomic
+def plan_session_remove(*, actor: Any, plan: AnnualPlan, session_pk: int) -> None:
+    _check_editor(actor, plan)
+    plan = _locked(plan)
+    if plan.state not in EDITABLE:
+        raise _state_refusal(plan, "修改")
+    deleted, _ = PlannedSession.objects.filter(plan=plan, pk=session_pk).delete()
+    if not deleted:
+        raise _refuse("该活动安排已不存在。")
+
+
+@transaction.atomic
+def plan_submit(*, actor: Any, plan: AnnualPlan) -> AnnualPlan:
+    _check_editor(actor, plan)
+    plan = _locked(plan)
+    if plan.state not in EDITABLE:
+        raise _state_refusal(plan, "报审")
+    plan.state = PlanState.SUBMITTED
+    plan.submitted_at, plan.submitted_by = timezone.now(), actor
+    plan.save()
+    return plan
+
+
+@transaction.atomic
+def plan_approve(
+    *, actor: Any, plan: AnnualPlan, shortfall_reason: str = "", note: str = ""
+) -> AnnualPlan:
+    """Approve and expand into events. With shortfalls, a reason is required."""
+    if not can_approve(actor, plan):
+        raise PermissionError
+    plan = _locked(plan)
+    if plan.state != PlanState.SUBMITTED:
+        raise _state_refusal(plan, "批准")
+    shortfalls = shortfalls_of(plan)
+    reason = shortfall_reason.strip()
+    if shortfalls and not reason:
+        raise _refuse(
+            f"计划有 {len(shortfalls)} 项未达到最低要求（如：{shortfalls[0].message}），"
+            "批准须填写未达最低要求的理由。",
+            "shortfall_reason",
+        )
+    plan.state = PlanState.APPROVED
+    plan.shortfall_reason = reason if shortfalls else ""
+    plan.decision_note = note.strip()
+    plan.decided_at, plan.decided_by = timezone.now(), actor
+    plan.save()
+    plan_expand(plan=plan)
+    return plan
+
+
+@transaction.atomic
+def plan_return(*, actor: Any, plan: AnnualPlan, note: str) -> AnnualPlan:
+    if not can_approve(actor, plan):
+        raise PermissionError
+    plan = _locked(plan)
+    if plan.state != PlanState.SUBMITTED:
+        raise _state_refusal(plan, "退回")
+    if not note.strip():
+        raise _refuse("退回须写明审批意见（需要修改什么）。", "decision_note")
+    plan.state = PlanState.RETURNED
+    plan.decision_note = note.strip()
+    plan.decided_at, plan.decided_by = timezone.now(), actor
+    plan.save()
+    return plan
+
+
+def opening_dates(year: int, weekday: int) -> list[date]:
+    day = date(year, 1, 1)
+    day += timedelta((weekday - day.weekday()) % 7)
+    found = []
+    while day.year == year:
+        found.append(day)
+        day += timedelta(7)
+    return found
+
+
+def _aware(day: date, at: time) -> datetime:
+    return datetime.combine(day, at, tzinfo=SHANGHAI)
+
+
+@transaction.atomic
+def plan_expand(*, plan: AnnualPlan) -> int:
+    """Turn an approved plan into planned events: one opening per week on the plan's
+    weekday, and one event per planned session with its representative. Idempotent:
+    a plan already expanded creates nothing. Returns how many events were created."""
+    plan = _locked(plan)
+    if plan.state != PlanState.APPROVED:
+        raise _state_refusal(plan, "生成活动安排")
+    if plan.expanded_at is not None:
+        return 0
+    place = plan.place or plan.studio.address
+    events = [
+        Event(
+            studio=plan.studio,
+            plan=plan,
+            kind=EventKind.OPENING,
+            theme="工作室定期开放",
+            starts_at=_aware(day, plan.opening_start),
+            ends_at=_aware(day, plan.opening_end),
+            place=place,
+            state=EventState.PLANNED,
+        )
+        for day in opening_dates(plan.year, plan.opening_weekday)
+    ]
+    sessions = list(plan.sessions.select_related("representative"))
+    session_events = [
+        Event(
+            studio=plan.studio,
+            plan=plan,
+            kind=s.kind if s.kind in EventKind.values else EventKind.RECEPTION,
+            theme=s.theme,
+            starts_at=_aware(s.date, s.start),
+            ends_at=_aware(s.date, s.end),
+            place=place,
+            activity_month=s.date.month == 7,
+            state=EventState.PLANNED,
+        )
+        for s in sessions
+    ]
+    Event.objects.bulk_create(events)
+    created = Event.objects.bulk_create(session_events)
+    if created and created[0].pk is None:  # backends without RETURNING
+        created = list(
+            Event.objects.filter(plan=plan).exclude(kind=EventKind.OPENING).order_by("pk")
+        )[-len(session_events) :]
+    through = Event.representatives.through
+    through.objects.bulk_create(
+        [
+            through(event_id=event.pk, representative_id=s.representative_id)
+            for event, s in zip(created, sessions, strict=True)
+        ]
+    )
+    plan.expanded_at = timezone.now()
+    plan.save(update_fields=["expanded_at", "updated_at"])
+    return len(events) + len(session_events)
