@@ -1,3 +1,9 @@
-"""Filled in by the duties pages for compliance."""
+"""Compliance with the duty minimums (issue 4, item 7)."""
 
-urlpatterns: list = []
+from django.urls import path
+
+from minyi.duties import views_compliance
+
+urlpatterns = [
+    path("compliance/", views_compliance.compliance, name="compliance"),
+]

@@ -1,0 +1,342 @@
+"""Compliance with the duty minimums for a set of studios: load the facts in a fixed
+number of queries, apply `compliance_rules`, roll the results up the tree.
+
+Who is judged: the active studios asked for, and the active representatives with an
+active assignment to one of them (a representative without a studio assignment has
+no studio to be judged at and is not listed). A representative's sessions at any
+studio count, so events are loaded for the studios and for the representatives.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db.models import Q
+from django.utils import timezone
+
+from minyi.duties.compliance_rules import (
+    DEFAULT_HALF_DAY_HOURS,
+    EventFacts,
+    EventStatus,
+    ReportFacts,
+    RepresentativeFacts,
+    Result,
+    Rules,
+    Session,
+    Status,
+    StudioFacts,
+    Summary,
+    covering_range,
+    representative_results,
+    studio_results,
+)
+from minyi.duties.models import (
+    Attendance,
+    BimonthlyReport,
+    Event,
+    EventState,
+    HouseholdVisit,
+    ReportState,
+)
+from minyi.org.models import OrgUnit
+from minyi.people.models import Representative, RepresentativeLevel
+from minyi.studios.models import Studio, StudioAssignment
+
+_EVENT_STATUS = {
+    EventState.HELD: EventStatus.HELD,
+    EventState.PLANNED: EventStatus.SCHEDULED,
+    EventState.PUBLISHED: EventStatus.SCHEDULED,
+    EventState.CANCELLED: EventStatus.CANCELLED,
+}
+
+
+def half_day_hours() -> float:
+    return float(getattr(settings, "MINYI_HALF_DAY_HOURS", DEFAULT_HALF_DAY_HOURS))
+
+
+def make_rules(start: date, end: date, today: date | None = None) -> Rules:
+    return Rules(
+        today=today or timezone.localdate(),
+        start=start,
+        end=end,
+        half_day_hours=half_day_hours(),
+    )
+
+
+@dataclass
+class RepresentativeRow:
+    representative: Representative
+    results: list[Result]
+
+    @property
+    def summary(self) -> Summary:
+        return Summary().add(self.results)
+
+    def by_key(self) -> dict[str, Result]:
+        return {r.key: r for r in self.results}
+
+
+@dataclass
+class StudioRow:
+    studio: Studio
+    results: list[Result]  # the studio's own (SM 10, SM 12.5)
+    representatives: list[RepresentativeRow] = field(default_factory=list)
+
+    @property
+    def all_results(self) -> list[Result]:
+        found = list(self.results)
+        for row in self.representatives:
+            found.extend(row.results)
+        return found
+
+    @property
+    def summary(self) -> Summary:
+        return Summary().add(self.all_results)
+
+
+@dataclass
+class Evaluation:
+    rules: Rules
+    studios: list[StudioRow]
+
+    def results(self) -> list[Result]:
+        seen: dict[str, Result] = {}
+        for row in self.studios:
+            for result in row.all_results:
+                seen.setdefault(result.key, result)
+        return list(seen.values())
+
+    @property
+    def summary(self) -> Summary:
+        return Summary().add(self.results())
+
+    def problems(self) -> list[Result]:
+        """Red, then amber, soonest first."""
+        found = [r for r in self.results() if r.status in (Status.RED, Status.AMBER)]
+        return sorted(found, key=lambda r: (-r.status.severity, r.due or date.max, r.key))
+
+
+def _local_date(value: datetime) -> date:
+    return timezone.localtime(value).date()
+
+
+def _hours(start: datetime, end: datetime) -> float:
+    return (end - start).total_seconds() / 3600
+
+
+def evaluate(
+    studios: Iterable[Studio],
+    rules: Rules,
+    *,
+    representative_ids: Iterable[int] | None = None,
+) -> Evaluation:
+    """Compliance of the given studios and their representatives. With
+    `representative_ids`, only those representatives are judged and the studios' own
+    results are left out (a representative's own view)."""
+    studio_list = list(studios)
+    studio_ids = [s.pk for s in studio_list]
+    only_reps = set(representative_ids) if representative_ids is not None else None
+
+    # All assignments of the representatives who work at these studios: the studios
+    # they work at here, and the earliest date they started at any studio.
+    here = StudioAssignment.objects.filter(
+        studio_id__in=studio_ids, active=True, representative__active=True
+    )
+    if only_reps is not None:
+        here = here.filter(representative_id__in=only_reps)
+    assignments = list(
+        StudioAssignment.objects.filter(
+            representative_id__in=here.values("representative_id")
+        ).select_related("representative")
+    )
+    reps: dict[int, Representative] = {}
+    starts: dict[int, list[date | None]] = defaultdict(list)
+    reps_at: dict[int, list[int]] = defaultdict(list)
+    in_scope = set(studio_ids)
+    for a in assignments:
+        reps[a.representative_id] = a.representative
+        starts[a.representative_id].append(a.since)
+        if a.active and a.studio_id in in_scope:
+            reps_at[a.studio_id].append(a.representative_id)
+    rep_ids = list(reps)
+
+    first, last = covering_range(rules.start, rules.end)
+    tz = timezone.get_current_timezone()
+    low = datetime.combine(first, time.min, tzinfo=tz)
+    high = datetime.combine(last + timedelta(days=1), time.min, tzinfo=tz)
+    through = Event.representatives.through
+    events_qs = Event.objects.filter(starts_at__gte=low, starts_at__lt=high).filter(
+        Q(studio_id__in=studio_ids)
+        | Q(pk__in=through.objects.filter(representative_id__in=rep_ids).values("event_id"))
+    )
+    events = {
+        row["pk"]: row
+        for row in events_qs.values(
+            "pk",
+            "studio_id",
+            "studio__name",
+            "kind",
+            "theme",
+            "starts_at",
+            "ends_at",
+            "state",
+            "published_at",
+            "late_reason",
+        )
+    }
+    event_pks = events_qs.values("pk")
+    links = set(
+        through.objects.filter(event_id__in=event_pks, representative_id__in=rep_ids).values_list(
+            "event_id", "representative_id"
+        )
+    )
+    attended = {
+        (e, r): (arrived, left)
+        for e, r, arrived, left in Attendance.objects.filter(
+            event_id__in=event_pks, representative_id__in=rep_ids
+        ).values_list("event_id", "representative_id", "arrived_at", "left_at")
+    }
+    city_reps = [pk for pk, rep in reps.items() if rep.level == RepresentativeLevel.CITY]
+    visits: dict[int, list[date]] = defaultdict(list)
+    for rep_id, day in HouseholdVisit.objects.filter(
+        representative_id__in=city_reps,
+        visited_on__gte=date(rules.start.year, 1, 1),
+        visited_on__lte=date(rules.end.year, 12, 31),
+    ).values_list("representative_id", "visited_on"):
+        visits[rep_id].append(day)
+    reports: dict[int, list[ReportFacts]] = defaultdict(list)
+    if only_reps is None:
+        for studio_id, year, period, state, submitted_at in BimonthlyReport.objects.filter(
+            studio_id__in=studio_ids, year__gte=first.year, year__lte=last.year
+        ).values_list("studio_id", "year", "period", "state", "submitted_at"):
+            on = None
+            if state != ReportState.DRAFT and submitted_at is not None:
+                on = _local_date(submitted_at)
+            reports[studio_id].append(ReportFacts(year, period, on))
+
+    # Sessions per representative: attendance when recorded, else a held event.
+    sessions: dict[int, list[Session]] = defaultdict(list)
+    for event_id, rep_id in links | set(attended):
+        event = events.get(event_id)
+        if event is None or event["state"] == EventState.CANCELLED:
+            continue
+        if (event_id, rep_id) in attended:
+            arrived, left = attended[(event_id, rep_id)]
+            session = Session(
+                _local_date(arrived), _hours(arrived, left), True, event["studio__name"]
+            )
+        else:
+            held = event["state"] == EventState.HELD
+            session = Session(
+                _local_date(event["starts_at"]),
+                _hours(event["starts_at"], event["ends_at"]),
+                held,
+                event["studio__name"],
+            )
+        sessions[rep_id].append(session)
+
+    rep_rows: dict[int, RepresentativeRow] = {}
+    for rep_id, rep in reps.items():
+        dates = starts[rep_id]
+        since = None if not dates or None in dates else min(d for d in dates if d)
+        facts = RepresentativeFacts(
+            id=rep_id,
+            name=rep.name,
+            city_level=rep.level == RepresentativeLevel.CITY,
+            since=since,
+            sessions=tuple(sessions[rep_id]),
+            visits=tuple(visits[rep_id]),
+        )
+        rep_rows[rep_id] = RepresentativeRow(rep, representative_results(facts, rules))
+
+    studio_events: dict[int, list[EventFacts]] = defaultdict(list)
+    for event in events.values():
+        if event["studio_id"] not in in_scope:
+            continue
+        studio_events[event["studio_id"]].append(
+            EventFacts(
+                id=event["pk"],
+                title=event["theme"] or Event(kind=event["kind"]).get_kind_display(),
+                day=_local_date(event["starts_at"]),
+                hours=_hours(event["starts_at"], event["ends_at"]),
+                status=_EVENT_STATUS[event["state"]],
+                published_on=_local_date(event["published_at"]) if event["published_at"] else None,
+                late_reason=event["late_reason"],
+            )
+        )
+
+    rows = []
+    for studio in studio_list:
+        own: list[Result] = []
+        if only_reps is None:
+            facts = StudioFacts(
+                id=studio.pk,
+                name=studio.name,
+                established_on=studio.established_on,
+                events=tuple(studio_events[studio.pk]),
+                reports=tuple(reports[studio.pk]),
+            )
+            own = studio_results(facts, rules)
+        members = sorted(
+            (rep_rows[r] for r in dict.fromkeys(reps_at[studio.pk])),
+            key=lambda row: (row.representative.name, row.representative.pk),
+        )
+        rows.append(StudioRow(studio, own, members))
+    return Evaluation(rules, rows)
+
+
+# --- Roll-up along the tree -----------------------------------------------------------
+
+
+def _chain(unit: OrgUnit) -> list[int]:
+    ids = [unit.province_id, unit.city_id, unit.district_id, unit.street_id, unit.pk]
+    return [i for i in ids if i]
+
+
+def child_of(studio: Studio, unit: OrgUnit) -> int | None:
+    """The child unit of `unit` under which the studio lies, or None when the studio
+    belongs to `unit` itself."""
+    chain = _chain(studio.unit)
+    index = chain.index(unit.pk)
+    return chain[index + 1] if index + 1 < len(chain) else None
+
+
+@dataclass
+class RollupRow:
+    """One line of a unit's page: a child unit (all its studios) or a studio."""
+
+    label: str
+    unit: OrgUnit | None
+    studio: Studio | None
+    summary: Summary
+    studio_count: int
+
+
+def rollup_rows(evaluation: Evaluation, unit: OrgUnit) -> list[RollupRow]:
+    groups: dict[int, list[StudioRow]] = defaultdict(list)
+    direct: list[StudioRow] = []
+    for row in evaluation.studios:
+        child = child_of(row.studio, unit)
+        if child is None:
+            direct.append(row)
+        else:
+            groups[child].append(row)
+    units = OrgUnit.objects.in_bulk(list(groups))
+    lines = []
+    for pk, rows in groups.items():
+        summary = Summary()
+        for row in rows:
+            summary.add(row.all_results)
+        lines.append(RollupRow(str(units[pk]), units[pk], None, summary, len(rows)))
+    lines.sort(key=lambda line: (-line.summary.worst.severity, line.unit.code or "", line.label))
+    lines.extend(RollupRow(row.studio.name, None, row.studio, row.summary, 1) for row in direct)
+    return lines
+
+
+def studio_queryset(user: Any) -> Any:
+    return Studio.objects.for_user(user).active().select_related("unit")
