@@ -388,6 +388,9 @@ RULES: dict[str, Rule] = {
     "duties:activity_month_edit": Rule(
         ok={"admin", "city_official"}, kwargs=lambda w: {"year": 2026}
     ),
+    # Compliance: every official sees their own subtree (the outsider 梅沙街道 too), a
+    # liaison their studio, a representative their own; a handling unit has no duties.
+    "duties:compliance": Rule(ok=ALL - {"handling_unit_staff"}),
 }
 
 
