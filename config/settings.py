@@ -66,6 +66,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "minyi.core.context_processors.navigation",
+                "minyi.duties.context_processors.notifications",
             ],
         },
     },

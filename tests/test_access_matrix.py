@@ -189,6 +189,81 @@ def _event(w: Any) -> dict[str, int]:
     return {"pk": event.pk}
 
 
+# --- duties: appointments, visits, duty record, reports --------------------------------
+
+
+def _bookable_event() -> Any:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from minyi.duties.models import Event
+
+    start = timezone.now() + timedelta(days=10)
+    event = Event.objects.create(
+        studio=Studio.objects.get(name="沙头角社区党代表工作室"),
+        kind="reception",
+        starts_at=start,
+        ends_at=start + timedelta(hours=3),
+        capacity=5,
+        state="published",
+        published_at=timezone.now(),
+    )
+    event.representatives.add(Representative.objects.get(name="演示代表·陈明"))
+    return event
+
+
+def _public_event(w: Any) -> dict[str, int]:
+    return {"event_pk": _bookable_event().pk}
+
+
+def _appointment(w: Any) -> dict[str, int]:
+    from minyi.duties.appointments import appointment_book
+
+    appointment = appointment_book(
+        event=_bookable_event(),
+        requester_kind="person",
+        name="演示居民·王大爷",
+        phone="13800005678",
+        topic="工地夜间施工噪声扰民",
+        preferred_representative=Representative.objects.get(name="演示代表·陈明"),
+    )
+    return {"pk": appointment.pk}
+
+
+def _household_visit(w: Any) -> dict[str, int]:
+    from datetime import date
+
+    from minyi.duties.models import HouseholdVisit
+
+    visit = HouseholdVisit.objects.create(
+        representative=Representative.objects.get(name="演示代表·陈明"),
+        community=w["440308003006"],
+        visited_on=date(2026, 3, 4),
+        household="演示·王先生家",
+        address="沙头角演示小区 3 栋 501",
+        recorded_by=_user("rep"),
+    )
+    return {"pk": visit.pk}
+
+
+def _report(w: Any, state: str = "draft") -> dict[str, int]:
+    from minyi.duties.models import BimonthlyReport
+
+    report = BimonthlyReport.objects.create(
+        studio=Studio.objects.get(name="沙头角社区党代表工作室"),
+        year=2026,
+        period=1,
+        body="演示报告",
+        state=state,
+    )
+    return {"pk": report.pk}
+
+
+def _submitted_report(w: Any) -> dict[str, int]:
+    return _report(w, state="submitted")
+
+
 SCOPED_READERS = OFFICIALS_OF_SHATOUJIAO | {"liaison", "representative"}
 STUDIO_PEOPLE = {"admin", "liaison", "representative"}
 HOLDER = {"admin", "street_official"}  # 沙头角街道's department holds a case sent on
@@ -345,6 +420,59 @@ RULES: dict[str, Rule] = {
         method="post",
         kwargs=_case_answered,
         data={"version": 4, "rating": "satisfied", "reporter_confirmed": "on"},
+    ),
+    # Duties: appointments (the booking page is public), household visits, the duty
+    # record, bi-monthly reports and notifications. Studio editors (the studio's
+    # liaison, departments in scope) act on appointments; the representative reads.
+    "duties:public_booking": Rule(ok=ALL, anonymous=200, kwargs=_public_event),
+    # Without a booking in the session the confirmation sends back to the form.
+    "duties:public_booking_done": Rule(ok=ALL, ok_status=302, anonymous=302, kwargs=_public_event),
+    "duties:appointment_list": Rule(ok=ALL),
+    "duties:appointment_detail": Rule(ok=SCOPED_READERS, kwargs=_appointment),
+    "duties:appointment_confirm": Rule(
+        ok=STUDIO_EDITORS, ok_status=302, method="post", kwargs=_appointment
+    ),
+    "duties:appointment_cancel": Rule(
+        ok=STUDIO_EDITORS,
+        ok_status=302,
+        method="post",
+        kwargs=_appointment,
+        data={"reason": "本人来电取消"},
+    ),
+    # The event has not started: attendance is refused with a reason.
+    "duties:appointment_no_show": Rule(
+        ok=STUDIO_EDITORS, ok_status=400, method="post", kwargs=_appointment
+    ),
+    "duties:appointment_attended": Rule(
+        ok=STUDIO_EDITORS, ok_status=400, method="post", kwargs=_appointment
+    ),
+    "duties:appointment_link_case": Rule(
+        ok=STUDIO_EDITORS, ok_status=400, method="post", kwargs=_appointment
+    ),
+    "duties:notification_list": Rule(ok=ALL),
+    "duties:notification_read": Rule(ok=ALL, ok_status=302, method="post"),
+    "duties:visit_list": Rule(ok=ALL),
+    "duties:visit_create": Rule(ok=OFFICIALS_OF_SHATOUJIAO | {"outsider", "representative"}),
+    "duties:visit_detail": Rule(ok=SCOPED_READERS, kwargs=_household_visit),
+    "duties:duty_record": Rule(ok=SCOPED_READERS, kwargs=_rep),
+    "duties:report_list": Rule(ok=ALL),
+    "duties:report_create": Rule(ok={"admin", "liaison"}, ok_status=400, method="post"),
+    "duties:report_detail": Rule(ok=SCOPED_READERS, kwargs=_report),
+    "duties:report_edit": Rule(
+        ok={"admin", "liaison"},
+        ok_status=302,
+        method="post",
+        kwargs=_report,
+        data={"body": "修改后的报告"},
+    ),
+    "duties:report_redraft": Rule(
+        ok={"admin", "liaison"}, ok_status=302, method="post", kwargs=_report
+    ),
+    "duties:report_submit": Rule(
+        ok={"admin", "liaison"}, ok_status=302, method="post", kwargs=_report
+    ),
+    "duties:report_acknowledge": Rule(
+        ok=OFFICIALS_OF_SHATOUJIAO, ok_status=302, method="post", kwargs=_submitted_report
     ),
     # Duties: plans and events. Studio editors draft and publish; only a district or
     # city department in scope (or a superuser) approves; feeds and the public list

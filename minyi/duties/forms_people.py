@@ -1,0 +1,218 @@
+"""Forms for appointments, household visits, notifications and bi-monthly reports.
+Forms check the shape of the input; the services (appointments, visits, reports)
+check the rules and raise ValidationError naming the field."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.utils import timezone
+
+from minyi.core.forms import FilterForm
+from minyi.core.phones import normalize_phone
+from minyi.duties.models import AppointmentState, Event, ReportState, RequesterKind
+from minyi.duties.reports import PERIODS, writable_studios
+from minyi.duties.visits import recordable_communities, recordable_representatives
+from minyi.people.models import Representative
+
+
+class PublicBookingForm(forms.Form):
+    """One column, plain words. `website` is a honeypot: hidden from people (and from
+    screen readers), filled in by bots."""
+
+    requester_kind = forms.ChoiceField(
+        label="您是",
+        choices=RequesterKind.choices,
+        initial=RequesterKind.PERSON,
+        widget=forms.RadioSelect,
+        error_messages={"required": "请选择您是个人、企业还是组织。"},
+    )
+    name = forms.CharField(
+        label="姓名或单位名称",
+        max_length=100,
+        error_messages={"required": "请填写姓名或单位名称。"},
+        widget=forms.TextInput(attrs={"autocomplete": "name"}),
+    )
+    phone = forms.CharField(
+        label="联系电话",
+        max_length=30,
+        help_text="手机号或带区号的固定电话，联络员会打这个电话与您确认。",
+        error_messages={"required": "请填写联系电话。"},
+        widget=forms.TextInput(attrs={"autocomplete": "tel", "inputmode": "tel"}),
+    )
+    topic = forms.CharField(
+        label="想反映的事情",
+        max_length=200,
+        help_text="一两句话即可，例如：工地夜间施工噪声扰民。",
+        error_messages={"required": "请简要写明想反映的事情。"},
+        widget=forms.Textarea(attrs={"rows": 3, "maxlength": 200}),
+    )
+    preferred_representative = forms.ModelChoiceField(
+        label="希望约见的党代表",
+        queryset=Representative.objects.none(),
+        required=False,
+        empty_label="不指定，由联络员安排",
+        error_messages={"invalid_choice": "请在本场活动的党代表中选择。"},
+    )
+    website = forms.CharField(
+        label="网址（请勿填写）",
+        required=False,
+        widget=forms.TextInput(attrs={"tabindex": "-1", "autocomplete": "off"}),
+    )
+
+    def __init__(self, *args: Any, event: Event, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["preferred_representative"].queryset = event.representatives.filter(
+            active=True
+        ).order_by("name")
+
+    def clean_phone(self) -> str:
+        return normalize_phone(self.cleaned_data["phone"])
+
+    @property
+    def is_bot(self) -> bool:
+        return bool(self.data.get("website"))
+
+
+class AppointmentFilterForm(FilterForm):
+    state = forms.ChoiceField(
+        label="状态", choices=[("", "全部"), *AppointmentState.choices], required=False
+    )
+    upcoming = forms.BooleanField(label="只看未开始的活动", required=False)
+
+
+class CancelForm(forms.Form):
+    reason = forms.CharField(
+        label="取消理由",
+        max_length=200,
+        error_messages={"required": "请填写取消理由。"},
+    )
+
+
+class LinkCaseForm(forms.Form):
+    case = forms.ModelChoiceField(
+        label="关联的社情民意",
+        queryset=None,
+        error_messages={
+            "required": "请选择要关联的社情民意。",
+            "invalid_choice": "只能关联本工作室在活动当天登记的社情民意。",
+        },
+    )
+
+    def __init__(self, *args: Any, cases: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["case"].queryset = cases
+        self.fields["case"].label_from_instance = lambda c: f"{c.number} {c.summary}"
+
+
+class HouseholdVisitForm(forms.Form):
+    representative = forms.ModelChoiceField(
+        label="党代表",
+        queryset=Representative.objects.none(),
+        error_messages={
+            "required": "请选择党代表。",
+            "invalid_choice": "只能为本单位负责的党代表（或您本人）登记入户走访。",
+        },
+    )
+    community = forms.ModelChoiceField(
+        label="社区",
+        queryset=None,
+        error_messages={
+            "required": "请选择社区。",
+            "invalid_choice": "请选择本辖区内的社区，或该党代表的联系社区。",
+        },
+    )
+    visited_on = forms.DateField(
+        label="走访日期",
+        widget=forms.DateInput(attrs={"type": "date"}),
+        error_messages={
+            "required": "请填写走访日期。",
+            "invalid": "请按 2026-03-04 的格式填写日期。",
+        },
+    )
+    household = forms.CharField(
+        label="住户",
+        max_length=100,
+        help_text="如：王先生家。",
+        error_messages={"required": "请填写住户，如：王先生家。"},
+    )
+    address = forms.CharField(
+        label="住址",
+        max_length=200,
+        help_text="个人信息：列表中只显示前几个字。",
+        error_messages={"required": "请填写住址。"},
+    )
+    notes = forms.CharField(label="走访情况", required=False, widget=forms.Textarea)
+
+    def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.user = user
+        reps = recordable_representatives(user)
+        self.fields["representative"].queryset = reps
+        if reps.count() == 1 and not self.is_bound:
+            self.fields["representative"].initial = reps.first().pk
+        rep = None
+        raw = self.data.get("representative") if self.is_bound else None
+        if raw and str(raw).isdigit():
+            rep = reps.filter(pk=raw).first()
+        elif reps.count() == 1:
+            rep = reps.first()
+        self.fields["community"].queryset = recordable_communities(user, rep).order_by("code")
+
+
+class VisitFilterForm(FilterForm):
+    representative = forms.ModelChoiceField(
+        label="党代表", queryset=Representative.objects.none(), required=False
+    )
+    year = forms.IntegerField(label="年度", required=False, min_value=2000, max_value=2100)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["representative"].queryset = Representative.objects.for_user(self.user)
+
+
+class ReportCreateForm(forms.Form):
+    studio = forms.ModelChoiceField(
+        label="工作室",
+        queryset=None,
+        error_messages={
+            "required": "请选择工作室。",
+            "invalid_choice": "只能为本人所在工作室撰写双月报告。",
+        },
+    )
+    year = forms.IntegerField(
+        label="年度",
+        min_value=2000,
+        max_value=2100,
+        error_messages={"required": "请填写年度。", "invalid": "年度应为四位数字。"},
+    )
+    period = forms.TypedChoiceField(
+        label="期次",
+        choices=PERIODS,
+        coerce=int,
+        error_messages={"required": "请选择期次。", "invalid_choice": "期次应为 1 到 6。"},
+    )
+
+    def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["studio"].queryset = writable_studios(user)
+        if not self.is_bound:
+            today = timezone.localdate()
+            self.fields["year"].initial = today.year
+            self.fields["period"].initial = max((today.month + 1) // 2 - 1, 1)
+
+
+class ReportEditForm(forms.Form):
+    body = forms.CharField(
+        label="报告内容",
+        widget=forms.Textarea(attrs={"rows": 24}),
+        error_messages={"required": "报告内容不能为空。"},
+    )
+
+
+class ReportFilterForm(FilterForm):
+    state = forms.ChoiceField(
+        label="状态", choices=[("", "全部"), *ReportState.choices], required=False
+    )
+    year = forms.IntegerField(label="年度", required=False, min_value=2000, max_value=2100)

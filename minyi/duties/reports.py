@@ -1,0 +1,260 @@
+"""双月报告 (SM 12.5): every two months the studio's liaison reports the
+representatives' activities upward. The draft is written from the records — the
+period's events, attendance and people received, appointments, the household visits
+of the studio's representatives, the cases registered at the studio and their state —
+then edited, submitted, and acknowledged (签收) by the department in scope.
+
+Period 1 is January–February … 6 is November–December. Missing reports are the
+compliance engine's business (minyi.duties.compliance), not this module's.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import date, datetime
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from minyi.cases.models import Case, Outcome
+from minyi.cases.states import CaseState
+from minyi.duties.models import (
+    Appointment,
+    AppointmentState,
+    BimonthlyReport,
+    Event,
+    EventState,
+    HouseholdVisit,
+    ReportState,
+)
+from minyi.people.scopes import scope_of
+from minyi.studios.models import Studio, StudioAssignment
+
+PERIODS = [(p, f"第{p}期（{2 * p - 1}—{2 * p}月）") for p in range(1, 7)]
+
+
+class ReportNotAllowed(Exception):
+    """A step the report's state does not allow, explained in Chinese."""
+
+
+def period_dates(year: int, period: int) -> tuple[date, date]:
+    """First day of the period, and first day after it."""
+    if not 1 <= period <= 6:
+        raise ValidationError({"period": ["期次应为 1 到 6（每两个月一期）。"]})
+    start = date(year, 2 * period - 1, 1)
+    end = date(year + 1, 1, 1) if period == 6 else date(year, 2 * period + 1, 1)
+    return start, end
+
+
+def period_of(day: date) -> int:
+    return (day.month + 1) // 2
+
+
+def _aware(day: date) -> datetime:
+    return datetime(day.year, day.month, day.day, tzinfo=timezone.get_current_timezone())
+
+
+def writable_studios(user: Any) -> QuerySet:
+    """Where the user writes reports: a liaison's studios (and everything for a
+    superuser). Departments acknowledge; representatives neither write nor sign."""
+    scope = scope_of(user)
+    if scope.everything:
+        return Studio.objects.all()
+    if scope.studio_ids and not scope.representative_ids and scope.unit is None:
+        return Studio.objects.filter(pk__in=scope.studio_ids)
+    return Studio.objects.none()
+
+
+def can_acknowledge(user: Any) -> bool:
+    scope = scope_of(user)
+    return bool(scope.everything or scope.unit is not None)
+
+
+def _hm(value: datetime) -> str:
+    return f"{timezone.localtime(value):%H:%M}"
+
+
+def report_draft_text(*, studio: Studio, year: int, period: int) -> str:
+    start, end = period_dates(year, period)
+    label = dict(PERIODS)[period]
+    lines = [f"{studio.name} {year}年{label}党代表活动情况报告", ""]
+
+    events = list(
+        Event.objects.filter(studio=studio, starts_at__gte=_aware(start), starts_at__lt=_aware(end))
+        .prefetch_related("representatives", "attendances__representative")
+        .order_by("starts_at", "pk")
+    )
+    held = [e for e in events if e.state == EventState.HELD or e.attendances.all()]
+    cancelled = [e for e in events if e.state == EventState.CANCELLED]
+    received = sum(e.people_received or 0 for e in held)
+    lines.append("一、活动开展情况")
+    lines.append(
+        f"本期安排活动 {len(events)} 场，已举行 {len(held)} 场，取消 {len(cancelled)} 场；"
+        f"共接待群众 {received} 人次。"
+    )
+    for i, event in enumerate(held, 1):
+        when = timezone.localtime(event.starts_at)
+        present = "、".join(
+            f"{a.representative.name}（{_hm(a.arrived_at)}—{_hm(a.left_at)}）"
+            for a in event.attendances.all()
+        )
+        theme = f"，主题：{event.theme}" if event.theme else ""
+        lines.append(
+            f"{i}. {when:%m月%d日} {event.get_kind_display()}{theme}；"
+            f"到场党代表：{present or '无记录'}；接待 {event.people_received or 0} 人次。"
+        )
+        if event.summary:
+            lines.append(f"   {event.summary}")
+
+    assigned = list(
+        StudioAssignment.objects.filter(studio=studio, active=True)
+        .select_related("representative")
+        .order_by("representative__name")
+    )
+    reps = [a.representative for a in assigned]
+    sessions = Counter(a.representative_id for e in held for a in e.attendances.all())
+    lines += ["", "二、党代表进驻情况"]
+    for rep in reps:
+        lines.append(f"{rep.name}：参加活动 {sessions.get(rep.pk, 0)} 次。")
+    absent = [rep.name for rep in reps if not sessions.get(rep.pk)]
+    if absent:
+        lines.append(f"本期未到工作室开展活动的党代表：{'、'.join(absent)}。")
+
+    appointments = Counter(
+        Appointment.objects.filter(
+            event__studio=studio,
+            event__starts_at__gte=_aware(start),
+            event__starts_at__lt=_aware(end),
+        ).values_list("state", flat=True)
+    )
+    lines += ["", "三、群众预约情况"]
+    total = sum(appointments.values())
+    parts = "，".join(
+        f"{label} {appointments[value]} 件"
+        for value, label in AppointmentState.choices
+        if appointments.get(value)
+    )
+    lines.append(f"本期收到预约 {total} 件" + (f"：{parts}。" if parts else "。"))
+
+    visits = Counter(
+        HouseholdVisit.objects.filter(
+            representative__in=reps, visited_on__gte=start, visited_on__lt=end
+        ).values_list("representative_id", flat=True)
+    )
+    lines += ["", "四、入户走访情况"]
+    lines.append(f"本工作室党代表本期入户走访共 {sum(visits.values())} 户。")
+    for rep in reps:
+        if visits.get(rep.pk):
+            lines.append(f"{rep.name}：{visits[rep.pk]} 户。")
+
+    cases = list(
+        Case.objects.filter(studio=studio, received_on__gte=start, received_on__lt=end)
+        .order_by("received_on", "serial")
+        .values_list("number", "summary", "state", "outcome")
+    )
+    states = Counter(state for _, _, state, _ in cases)
+    on_the_spot = sum(1 for *_, outcome in cases if outcome == Outcome.ON_THE_SPOT)
+    lines += ["", "五、社情民意登记办理情况"]
+    by_state = "，".join(
+        f"{label} {states[value]} 件" for value, label in CaseState.choices if states.get(value)
+    )
+    lines.append(
+        f"本期登记社情民意 {len(cases)} 件，其中当场答复 {on_the_spot} 件"
+        + (f"；目前{by_state}。" if by_state else "。")
+    )
+    for number, summary, state, _ in cases:
+        lines.append(f"{number} {summary}（{CaseState(state).label}）")
+    lines += ["", "六、存在问题和下一步工作", ""]
+    return "\n".join(lines)
+
+
+def report_create(*, actor: Any, studio: Studio, year: int, period: int) -> BimonthlyReport:
+    """A draft written from the records. One report per studio and period."""
+    period_dates(year, period)
+    if not writable_studios(actor).filter(pk=studio.pk).exists():
+        raise ValidationError({"studio": ["只能为本人所在工作室撰写双月报告。"]})
+    if period_dates(year, period)[0] > timezone.localdate():
+        raise ValidationError({"period": ["该期尚未开始，不能撰写报告。"]})
+    body = report_draft_text(studio=studio, year=year, period=period)
+    try:
+        with transaction.atomic():
+            return BimonthlyReport.objects.create(
+                studio=studio, year=year, period=period, body=body
+            )
+    except IntegrityError as exc:
+        raise ValidationError(
+            {"period": [f"{studio.name} {year}年第{period}期的报告已经存在。"]}
+        ) from exc
+
+
+def _locked(report: BimonthlyReport, actor: Any) -> BimonthlyReport:
+    return (
+        BimonthlyReport.objects.for_editor(actor)
+        .select_for_update(of=("self",))
+        .select_related("studio")
+        .get(pk=report.pk)
+    )
+
+
+def _require(report: BimonthlyReport, state: str, verb: str) -> None:
+    if report.state != state:
+        raise ReportNotAllowed(f"报告当前状态为“{report.get_state_display()}”，不能{verb}。")
+
+
+def report_update(*, report: BimonthlyReport, actor: Any, body: str) -> BimonthlyReport:
+    body = (body or "").strip()
+    if not body:
+        raise ValidationError({"body": ["报告内容不能为空。"]})
+    with transaction.atomic():
+        locked = _locked(report, actor)
+        if not writable_studios(actor).filter(pk=locked.studio_id).exists():
+            raise ReportNotAllowed("只有本工作室联络员可以修改报告。")
+        _require(locked, ReportState.DRAFT, "修改")
+        locked.body = body
+        locked.save(update_fields=["body", "updated_at"])
+        return locked
+
+
+def report_redraft(*, report: BimonthlyReport, actor: Any) -> BimonthlyReport:
+    """Write the body again from the records (the liaison's edits are replaced)."""
+    with transaction.atomic():
+        locked = _locked(report, actor)
+        if not writable_studios(actor).filter(pk=locked.studio_id).exists():
+            raise ReportNotAllowed("只有本工作室联络员可以修改报告。")
+        _require(locked, ReportState.DRAFT, "重新生成")
+        locked.body = report_draft_text(
+            studio=locked.studio, year=locked.year, period=locked.period
+        )
+        locked.save(update_fields=["body", "updated_at"])
+        return locked
+
+
+def report_submit(*, report: BimonthlyReport, actor: Any) -> BimonthlyReport:
+    with transaction.atomic():
+        locked = _locked(report, actor)
+        if not writable_studios(actor).filter(pk=locked.studio_id).exists():
+            raise ReportNotAllowed("只有本工作室联络员可以报送报告。")
+        _require(locked, ReportState.DRAFT, "报送")
+        if not locked.body.strip():
+            raise ValidationError({"body": ["报告内容不能为空。"]})
+        locked.state = ReportState.SUBMITTED
+        locked.submitted_at = timezone.now()
+        locked.submitted_by = actor
+        locked.save(update_fields=["state", "submitted_at", "submitted_by", "updated_at"])
+        return locked
+
+
+def report_acknowledge(*, report: BimonthlyReport, actor: Any) -> BimonthlyReport:
+    with transaction.atomic():
+        locked = _locked(report, actor)
+        if not can_acknowledge(actor):
+            raise ReportNotAllowed("只有组织部门可以签收报告。")
+        _require(locked, ReportState.SUBMITTED, "签收")
+        locked.state = ReportState.ACKNOWLEDGED
+        locked.acknowledged_at = timezone.now()
+        locked.acknowledged_by = actor
+        locked.save(update_fields=["state", "acknowledged_at", "acknowledged_by", "updated_at"])
+        return locked

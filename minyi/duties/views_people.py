@@ -1,0 +1,612 @@
+"""Pages for appointments (the public booking page and the staff side), household
+visits, notifications, the duty record and the bi-monthly reports. Thin: each POST is
+one service call; reads go through `for_user`, writes through `for_editor`, so "not
+yours" is a 404. Refusals are explained in Chinese with status 400."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_not_required
+from django.core.exceptions import ValidationError
+from django.db.models import Q, QuerySet
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from minyi.core.phones import display_phone, mask_phone
+from minyi.core.views_base import ListPage
+from minyi.duties import appointments as appts
+from minyi.duties import reports
+from minyi.duties.forms_people import (
+    AppointmentFilterForm,
+    CancelForm,
+    HouseholdVisitForm,
+    LinkCaseForm,
+    PublicBookingForm,
+    ReportCreateForm,
+    ReportEditForm,
+    ReportFilterForm,
+    VisitFilterForm,
+)
+from minyi.duties.models import (
+    Appointment,
+    AppointmentState,
+    BimonthlyReport,
+    Event,
+    HouseholdVisit,
+    Notification,
+    ReportState,
+)
+from minyi.duties.notify import notification_mark_read
+from minyi.duties.record import duty_record as build_duty_record
+from minyi.duties.visits import can_record, household_visit_record, mask_address
+from minyi.people.models import Representative
+
+
+def _add_errors(form: Any, error: ValidationError) -> None:
+    if hasattr(error, "error_dict"):
+        for field, errs in error.error_dict.items():
+            for message in (m for e in errs for m in e):
+                form.add_error(field if field in form.fields else None, message)
+    else:
+        for message in error.messages:
+            form.add_error(None, message)
+
+
+# --- the public booking page -----------------------------------------------------------
+
+TEXT_COOKIE = "minyi_text"
+BOOKED_KEY = "minyi_booked"
+
+
+def _large_text(request: HttpRequest) -> tuple[bool, str | None]:
+    """Large-text mode: `?text=large` / `?text=normal` switches it and a cookie keeps
+    it, so the page is rendered large on the server (no script needed)."""
+    wanted = request.GET.get("text")
+    if wanted in {"large", "normal"}:
+        return wanted == "large", wanted
+    return request.COOKIES.get(TEXT_COOKIE) == "large", None
+
+
+def _public(request: HttpRequest, template: str, context: dict[str, Any], status: int = 200):
+    large, switch = _large_text(request)
+    response = render(
+        request, template, {**context, "large_text": large, "path": request.path}, status=status
+    )
+    if switch:
+        response.set_cookie(TEXT_COOKIE, switch, max_age=365 * 24 * 3600, samesite="Lax")
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@login_not_required
+def public_booking(request: HttpRequest, event_pk: int) -> HttpResponse:
+    event = get_object_or_404(appts.bookable_events().select_related("studio"), pk=event_pk)
+    context: dict[str, Any] = {"event": event}
+    if request.method == "POST":
+        form = PublicBookingForm(request.POST, event=event)
+        if form.is_bot:
+            # Bots see the same confirmation as people; nothing is saved.
+            request.session[BOOKED_KEY] = {"event": event.pk, "appointment": None}
+            return redirect("duties:public_booking_done", event_pk=event.pk)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                appointment = appts.appointment_book(
+                    event=event,
+                    requester_kind=data["requester_kind"],
+                    name=data["name"],
+                    phone=data["phone"],
+                    topic=data["topic"],
+                    preferred_representative=data["preferred_representative"],
+                )
+            except ValidationError as exc:
+                _add_errors(form, exc)
+            else:
+                request.session[BOOKED_KEY] = {"event": event.pk, "appointment": appointment.pk}
+                return redirect("duties:public_booking_done", event_pk=event.pk)
+        context.update(form=form, places_left=appts.places_left(event))
+        return _public(request, "duties/public_booking.html", context, status=400)
+    left = appts.places_left(event)
+    context.update(form=PublicBookingForm(event=event) if left else None, places_left=left)
+    return _public(request, "duties/public_booking.html", context)
+
+
+@login_not_required
+def public_booking_done(request: HttpRequest, event_pk: int) -> HttpResponse:
+    booked = request.session.get(BOOKED_KEY) or {}
+    if booked.get("event") != event_pk:
+        return redirect("duties:public_booking", event_pk=event_pk)
+    event = get_object_or_404(Event.objects.published().select_related("studio"), pk=event_pk)
+    appointment = None
+    if booked.get("appointment"):
+        appointment = Appointment.objects.filter(pk=booked["appointment"], event=event).first()
+    return _public(
+        request,
+        "duties/public_booking_done.html",
+        {"event": event, "appointment": appointment},
+    )
+
+
+# --- appointments, staff side ----------------------------------------------------------
+
+
+def _appointments(user: Any) -> QuerySet:
+    return Appointment.objects.for_user(user).select_related(
+        "event", "event__studio", "preferred_representative"
+    )
+
+
+class AppointmentList(ListPage):
+    model = Appointment
+    filter_form = AppointmentFilterForm
+    template_name = "duties/appointment_list.html"
+    title = "群众预约"
+
+    def base_queryset(self) -> QuerySet:
+        return _appointments(self.request.user).order_by("-event__starts_at", "pk")
+
+    def filter(self, qs: QuerySet, data: dict[str, Any]) -> QuerySet:
+        if data.get("q"):
+            qs = qs.filter(Q(name__icontains=data["q"]) | Q(topic__icontains=data["q"]))
+        if data.get("state"):
+            qs = qs.filter(state=data["state"])
+        if data.get("upcoming"):
+            qs = qs.filter(event__starts_at__gte=timezone.now())
+        return qs
+
+    def decorate(self, rows: list[Any]) -> list[Any]:
+        for row in rows:
+            row.phone_masked = mask_phone(row.phone)
+        return rows
+
+
+def _detail(
+    request: HttpRequest,
+    appointment: Appointment,
+    *,
+    status: int = 200,
+    error: str = "",
+    cancel_form: Any = None,
+    link_form: Any = None,
+) -> HttpResponse:
+    user = request.user
+    can_edit = Appointment.objects.for_editor(user).filter(pk=appointment.pk).exists()
+    state = appointment.state
+    open_ = state in {AppointmentState.REQUESTED, AppointmentState.CONFIRMED}
+    started = appointment.event.starts_at <= timezone.now()
+    linkable = can_edit and state in {AppointmentState.CONFIRMED, AppointmentState.ATTENDED}
+    context = {
+        "appointment": appointment,
+        "event": appointment.event,
+        "can_edit": can_edit,
+        "phone": display_phone(appointment.phone) if can_edit else mask_phone(appointment.phone),
+        "can_confirm": can_edit and state == AppointmentState.REQUESTED,
+        "can_cancel": can_edit and open_,
+        "can_mark": can_edit and started and (open_ or state == AppointmentState.NO_SHOW),
+        "cancel_form": cancel_form or (CancelForm() if can_edit and open_ else None),
+        "link_form": link_form
+        or (
+            LinkCaseForm(
+                cases=appts.linkable_cases(appointment, user), initial={"case": appointment.case_id}
+            )
+            if linkable
+            else None
+        ),
+        "register_url": (
+            f"{reverse('cases:create')}?studio={appointment.event.studio_id}" if linkable else ""
+        ),
+        "error": error,
+    }
+    return render(request, "duties/appointment_detail.html", context, status=status)
+
+
+def appointment_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    return _detail(request, get_object_or_404(_appointments(request.user), pk=pk))
+
+
+def _editable(request: HttpRequest, pk: int) -> Appointment:
+    return get_object_or_404(
+        Appointment.objects.for_editor(request.user).select_related(
+            "event", "event__studio", "preferred_representative"
+        ),
+        pk=pk,
+    )
+
+
+def _step(request: HttpRequest, pk: int, run: Any, done: str, form_name: str = "") -> HttpResponse:
+    appointment = _editable(request, pk)
+    form = None
+    try:
+        if form_name == "cancel_form":
+            form = CancelForm(request.POST)
+            if not form.is_valid():
+                return _detail(
+                    request,
+                    appointment,
+                    status=400,
+                    error="请修改以下问题后再提交。",
+                    cancel_form=form,
+                )
+            run(appointment, form.cleaned_data)
+        elif form_name == "link_form":
+            form = LinkCaseForm(request.POST, cases=appts.linkable_cases(appointment, request.user))
+            if not form.is_valid():
+                return _detail(
+                    request,
+                    appointment,
+                    status=400,
+                    error="请修改以下问题后再提交。",
+                    link_form=form,
+                )
+            run(appointment, form.cleaned_data)
+        else:
+            run(appointment, {})
+    except appts.AppointmentNotAllowed as exc:
+        return _detail(request, appointment, status=400, error=str(exc))
+    except ValidationError as exc:
+        if form is None:
+            return _detail(request, appointment, status=400, error="；".join(exc.messages))
+        _add_errors(form, exc)
+        return _detail(
+            request,
+            appointment,
+            status=400,
+            error="请修改以下问题后再提交。",
+            **{form_name: form},
+        )
+    messages.success(request, done)
+    return redirect("duties:appointment_detail", pk=pk)
+
+
+@require_POST
+def appointment_confirm(request: HttpRequest, pk: int) -> HttpResponse:
+    return _step(
+        request,
+        pk,
+        lambda a, d: appts.appointment_confirm(appointment=a, actor=request.user),
+        "已确认预约，并已通知党代表。",
+    )
+
+
+@require_POST
+def appointment_cancel(request: HttpRequest, pk: int) -> HttpResponse:
+    return _step(
+        request,
+        pk,
+        lambda a, d: appts.appointment_cancel(
+            appointment=a, actor=request.user, reason=d["reason"]
+        ),
+        "预约已取消。",
+        "cancel_form",
+    )
+
+
+@require_POST
+def appointment_no_show(request: HttpRequest, pk: int) -> HttpResponse:
+    return _step(
+        request,
+        pk,
+        lambda a, d: appts.appointment_mark_no_show(appointment=a, actor=request.user),
+        "已登记：预约人未到。",
+    )
+
+
+@require_POST
+def appointment_attended(request: HttpRequest, pk: int) -> HttpResponse:
+    return _step(
+        request,
+        pk,
+        lambda a, d: appts.appointment_mark_attended(appointment=a, actor=request.user),
+        "已登记：已接待。",
+    )
+
+
+@require_POST
+def appointment_link_case(request: HttpRequest, pk: int) -> HttpResponse:
+    return _step(
+        request,
+        pk,
+        lambda a, d: appts.appointment_link_case(appointment=a, actor=request.user, case=d["case"]),
+        "已关联社情民意。",
+        "link_form",
+    )
+
+
+# --- notifications ---------------------------------------------------------------------
+
+NOTIFICATIONS_SHOWN = 100
+
+
+def notification_list(request: HttpRequest) -> HttpResponse:
+    rows = list(Notification.objects.filter(recipient=request.user)[:NOTIFICATIONS_SHOWN])
+    return render(
+        request,
+        "duties/notification_list.html",
+        {"rows": rows, "unread": sum(1 for n in rows if n.read_at is None)},
+    )
+
+
+@require_POST
+def notification_read(request: HttpRequest) -> HttpResponse:
+    raw = request.POST.get("pk", "")
+    if raw and not raw.isdigit():
+        return HttpResponse("通知编号无效。", status=400)
+    pk = int(raw) if raw else None
+    notification_mark_read(user=request.user, pk=pk)
+    if pk is not None:
+        target = Notification.objects.filter(recipient=request.user, pk=pk).first()
+        if target is None:
+            raise Http404
+        if target.url and request.POST.get("open"):
+            return redirect(target.url)
+    return redirect("duties:notification_list")
+
+
+# --- household visits ------------------------------------------------------------------
+
+
+class VisitList(ListPage):
+    model = HouseholdVisit
+    filter_form = VisitFilterForm
+    template_name = "duties/visit_list.html"
+    title = "入户走访"
+
+    def base_queryset(self) -> QuerySet:
+        return (
+            HouseholdVisit.objects.for_user(self.request.user)
+            .select_related("representative", "community")
+            .distinct()
+        )
+
+    def filter(self, qs: QuerySet, data: dict[str, Any]) -> QuerySet:
+        if data.get("q"):
+            qs = qs.filter(Q(household__icontains=data["q"]) | Q(notes__icontains=data["q"]))
+        if data.get("representative"):
+            qs = qs.filter(representative=data["representative"])
+        if data.get("year"):
+            qs = qs.filter(visited_on__year=data["year"])
+        return qs
+
+    def decorate(self, rows: list[Any]) -> list[Any]:
+        for row in rows:
+            row.address_masked = mask_address(row.address)
+        return rows
+
+    def extra_context(self) -> dict[str, Any]:
+        return {"can_record": can_record(self.request.user)}
+
+
+def visit_create(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    if not can_record(user):
+        raise Http404
+    if request.method == "POST":
+        form = HouseholdVisitForm(request.POST, user=user)
+        if form.is_valid():
+            try:
+                visit = household_visit_record(actor=user, **form.cleaned_data)
+            except ValidationError as exc:
+                _add_errors(form, exc)
+            else:
+                messages.success(request, "入户走访已登记。")
+                return redirect("duties:visit_detail", pk=visit.pk)
+        return render(
+            request, "duties/visit_form.html", {"form": form, "title": "登记入户走访"}, status=400
+        )
+    form = HouseholdVisitForm(user=user)
+    return render(request, "duties/visit_form.html", {"form": form, "title": "登记入户走访"})
+
+
+def visit_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    qs = (
+        HouseholdVisit.objects.for_user(request.user)
+        .select_related("representative", "community", "recorded_by")
+        .distinct()
+    )
+    visit = get_object_or_404(qs, pk=pk)
+    response = render(request, "duties/visit_detail.html", {"visit": visit})
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+# --- duty record -----------------------------------------------------------------------
+
+
+def duty_record(request: HttpRequest, pk: int) -> HttpResponse:
+    rep = get_object_or_404(Representative.objects.for_user(request.user), pk=pk)
+    today = timezone.localdate()
+    raw = request.GET.get("year", "")
+    if raw and not (raw.isdigit() and 2000 <= int(raw) <= 2100):
+        return render(
+            request,
+            "duties/record_detail.html",
+            {"rep": rep, "error": "年度应为 2000 到 2100 之间的四位数字。", "year": today.year},
+            status=400,
+        )
+    year = int(raw) if raw else today.year
+    record = build_duty_record(representative=rep, year=year)
+    return render(
+        request,
+        "duties/record_detail.html",
+        {
+            "rep": rep,
+            "record": record,
+            "year": year,
+            "years": range(today.year, today.year - 6, -1),
+        },
+    )
+
+
+# --- bi-monthly reports ----------------------------------------------------------------
+
+
+class ReportList(ListPage):
+    model = BimonthlyReport
+    filter_form = ReportFilterForm
+    template_name = "duties/report_list.html"
+    title = "双月报告"
+
+    def base_queryset(self) -> QuerySet:
+        return (
+            BimonthlyReport.objects.for_user(self.request.user)
+            .select_related("studio", "submitted_by", "acknowledged_by")
+            .order_by("-year", "-period", "studio__name")
+        )
+
+    def filter(self, qs: QuerySet, data: dict[str, Any]) -> QuerySet:
+        if data.get("q"):
+            qs = qs.filter(Q(studio__name__icontains=data["q"]) | Q(body__icontains=data["q"]))
+        if data.get("state"):
+            qs = qs.filter(state=data["state"])
+        if data.get("year"):
+            qs = qs.filter(year=data["year"])
+        return qs
+
+    def extra_context(self) -> dict[str, Any]:
+        studios = reports.writable_studios(self.request.user)
+        return {
+            "create_form": ReportCreateForm(user=self.request.user) if studios.exists() else None
+        }
+
+
+@require_POST
+def report_create(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    if not reports.writable_studios(user).exists():
+        raise Http404
+    form = ReportCreateForm(request.POST, user=user)
+    if form.is_valid():
+        try:
+            report = reports.report_create(actor=user, **form.cleaned_data)
+        except ValidationError as exc:
+            _add_errors(form, exc)
+        else:
+            messages.success(request, "已根据记录生成报告草稿，请核对修改后报送。")
+            return redirect("duties:report_detail", pk=report.pk)
+    return render(
+        request, "duties/report_form.html", {"form": form, "title": "撰写双月报告"}, status=400
+    )
+
+
+def _report(request: HttpRequest, pk: int) -> BimonthlyReport:
+    qs = BimonthlyReport.objects.for_user(request.user).select_related(
+        "studio", "submitted_by", "acknowledged_by"
+    )
+    return get_object_or_404(qs, pk=pk)
+
+
+def _report_page(
+    request: HttpRequest,
+    report: BimonthlyReport,
+    *,
+    form: Any = None,
+    error: str = "",
+    status: int = 200,
+) -> HttpResponse:
+    editable = _writer(request, report) and report.state == ReportState.DRAFT
+    context = {
+        "report": report,
+        "period_label": dict(reports.PERIODS)[report.period],
+        "form": form or (ReportEditForm(initial={"body": report.body}) if editable else None),
+        "can_submit": editable,
+        "can_acknowledge": report.state == ReportState.SUBMITTED
+        and _acknowledger(request, report),
+        "error": error,
+    }
+    return render(request, "duties/report_detail.html", context, status=status)
+
+
+def report_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    return _report_page(request, _report(request, pk))
+
+
+def _writer(request: HttpRequest, report: BimonthlyReport) -> bool:
+    return reports.writable_studios(request.user).filter(pk=report.studio_id).exists()
+
+
+def _acknowledger(request: HttpRequest, report: BimonthlyReport) -> bool:
+    user = request.user
+    return (
+        reports.can_acknowledge(user)
+        and BimonthlyReport.objects.for_editor(user).filter(pk=report.pk).exists()
+    )
+
+
+def _report_step(
+    request: HttpRequest, pk: int, run: Any, done: str, *, allowed: Any = _writer
+) -> HttpResponse:
+    """A step on a report the user may read; a step their role never takes is 404,
+    a step the report's state does not allow is explained (400)."""
+    report = _report(request, pk)
+    if not allowed(request, report):
+        raise Http404
+    try:
+        run(report)
+    except reports.ReportNotAllowed as exc:
+        return _report_page(request, report, error=str(exc), status=400)
+    except ValidationError as exc:
+        return _report_page(request, report, error="；".join(exc.messages), status=400)
+    messages.success(request, done)
+    return redirect("duties:report_detail", pk=pk)
+
+
+@require_POST
+def report_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    report = _report(request, pk)
+    if not _writer(request, report):
+        raise Http404
+    form = ReportEditForm(request.POST)
+    if form.is_valid():
+        try:
+            reports.report_update(report=report, actor=request.user, body=form.cleaned_data["body"])
+        except reports.ReportNotAllowed as exc:
+            return _report_page(request, report, error=str(exc), status=400)
+        except ValidationError as exc:
+            _add_errors(form, exc)
+        else:
+            if request.POST.get("then") == "submit":
+                return _report_step(
+                    request,
+                    pk,
+                    lambda r: reports.report_submit(report=r, actor=request.user),
+                    "报告已保存并报送。",
+                )
+            messages.success(request, "报告已保存。")
+            return redirect("duties:report_detail", pk=pk)
+    return _report_page(request, report, form=form, error="请修改以下问题后再提交。", status=400)
+
+
+@require_POST
+def report_redraft(request: HttpRequest, pk: int) -> HttpResponse:
+    return _report_step(
+        request,
+        pk,
+        lambda r: reports.report_redraft(report=r, actor=request.user),
+        "已根据最新记录重新生成报告草稿。",
+    )
+
+
+@require_POST
+def report_submit(request: HttpRequest, pk: int) -> HttpResponse:
+    return _report_step(
+        request,
+        pk,
+        lambda r: reports.report_submit(report=r, actor=request.user),
+        "报告已报送。",
+    )
+
+
+@require_POST
+def report_acknowledge(request: HttpRequest, pk: int) -> HttpResponse:
+    return _report_step(
+        request,
+        pk,
+        lambda r: reports.report_acknowledge(report=r, actor=request.user),
+        "报告已签收。",
+        allowed=_acknowledger,
+    )
