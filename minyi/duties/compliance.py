@@ -16,7 +16,9 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from django.conf import settings
+from django.db import transaction
 from django.db.models import Q
+from django.urls import reverse
 from django.utils import timezone
 
 from minyi.duties.compliance_rules import (
@@ -41,10 +43,11 @@ from minyi.duties.models import (
     Event,
     EventState,
     HouseholdVisit,
+    Notification,
     ReportState,
 )
 from minyi.org.models import OrgUnit
-from minyi.people.models import Representative, RepresentativeLevel
+from minyi.people.models import Liaison, Representative, RepresentativeLevel, Role, User
 from minyi.studios.models import Studio, StudioAssignment
 
 _EVENT_STATUS = {
@@ -152,7 +155,7 @@ def evaluate(
     assignments = list(
         StudioAssignment.objects.filter(
             representative_id__in=here.values("representative_id")
-        ).select_related("representative")
+        ).select_related("representative__user")
     )
     reps: dict[int, Representative] = {}
     starts: dict[int, list[date | None]] = defaultdict(list)
@@ -340,3 +343,134 @@ def rollup_rows(evaluation: Evaluation, unit: OrgUnit) -> list[RollupRow]:
 
 def studio_queryset(user: Any) -> Any:
     return Studio.objects.for_user(user).active().select_related("unit")
+
+
+# --- Warnings before a minimum is missed ----------------------------------------------
+
+LOOK_BACK_DAYS = 70  # the previous two-month window, for its report and last weeks
+MISSED_WEEK_NOTICE_DAYS = 14  # a missed week is reported while it is this recent
+
+
+@dataclass(frozen=True)
+class DutyWarning:
+    recipient_id: int
+    text: str
+    url: str  # carries the result's key: the same warning is never sent twice
+
+
+def warnings_for(today: date) -> list[DutyWarning]:
+    """Who should be warned today, from the compliance of every active studio:
+
+    - a representative's two-month window closes within three weeks with nothing
+      held or scheduled: the representative and the liaisons of their studios;
+    - a bi-monthly report is due (or has just become overdue): the studio's liaisons;
+    - a studio missed a week: the organisation department of its street (of its
+      district when the studio hangs directly under a district).
+    """
+    rules = make_rules(today - timedelta(days=LOOK_BACK_DAYS), today + timedelta(days=21), today)
+    evaluation = evaluate(Studio.objects.active().select_related("unit"), rules)
+    studio_ids = [row.studio.pk for row in evaluation.studios]
+    liaisons: dict[int, set[int]] = defaultdict(set)
+    for studio_id, user_id in Liaison.objects.filter(
+        studio_id__in=studio_ids, active=True, user__isnull=False, user__is_active=True
+    ).values_list("studio_id", "user_id"):
+        liaisons[studio_id].add(user_id)
+
+    def department_unit(studio: Studio) -> int | None:
+        unit = studio.unit
+        if unit.level == "street":
+            return unit.pk
+        return unit.street_id or (unit.pk if unit.level == "district" else unit.district_id)
+
+    officials: dict[int, set[int]] = defaultdict(set)
+    for user_id, unit_id in User.objects.filter(
+        is_active=True,
+        role__in=[Role.STREET_OFFICIAL, Role.DISTRICT_OFFICIAL, Role.COMMITTEE_OFFICIAL],
+        unit_id__in={department_unit(row.studio) for row in evaluation.studios} - {None},
+    ).values_list("pk", "unit_id"):
+        officials[unit_id].add(user_id)
+
+    base = reverse_compliance()
+    found: list[DutyWarning] = []
+
+    def add(recipients: Iterable[int], text: str, url: str) -> None:
+        found.extend(DutyWarning(r, text[:300], url[:200]) for r in sorted(set(recipients)))
+
+    rep_studios: dict[int, set[int]] = defaultdict(set)
+    reps: dict[int, RepresentativeRow] = {}
+    for row in evaluation.studios:
+        for rep_row in row.representatives:
+            rep_studios[rep_row.representative.pk].add(row.studio.pk)
+            reps[rep_row.representative.pk] = rep_row
+    for rep_id, rep_row in reps.items():
+        for r in rep_row.results:
+            if r.rule == "SM 9" and r.warn:
+                recipients = set().union(*(liaisons[s] for s in rep_studios[rep_id]))
+                account = rep_row.representative.user
+                if account is not None and account.is_active:
+                    recipients.add(account.pk)
+                studio_pk = min(rep_studios[rep_id])
+                add(
+                    recipients,
+                    f"【履职提醒】{r.subject} {r.period}：{r.reason}（{r.rule}）",
+                    f"{base}?studio={studio_pk}#{r.key}",
+                )
+    for row in evaluation.studios:
+        for r in row.results:
+            if r.topic == "双月报告" and r.status is Status.AMBER:
+                add(
+                    liaisons[row.studio.pk],
+                    f"【双月报告】{row.studio.name}：{r.reason}（{r.rule}）",
+                    f"{base}?studio={row.studio.pk}#{r.key}:due",
+                )
+            elif (
+                r.topic == "双月报告"
+                and r.status is Status.RED
+                and r.due
+                and (today - r.due).days <= MISSED_WEEK_NOTICE_DAYS
+            ):
+                add(
+                    liaisons[row.studio.pk],
+                    f"【双月报告】{row.studio.name}：{r.reason}（{r.rule}）",
+                    f"{base}?studio={row.studio.pk}#{r.key}:overdue",
+                )
+            elif (
+                r.topic == "每周开放"
+                and r.status is Status.RED
+                and r.due
+                and (today - r.due).days <= MISSED_WEEK_NOTICE_DAYS
+            ):
+                unit_id = department_unit(row.studio)
+                add(
+                    officials[unit_id] if unit_id else (),
+                    f"【开放提醒】{row.studio.name} {r.period}：{r.reason}（{r.rule}）",
+                    f"{base}?studio={row.studio.pk}#{r.key}",
+                )
+    return found
+
+
+def reverse_compliance() -> str:
+    return reverse("duties:compliance")
+
+
+def send_warnings(today: date) -> int:
+    """Create the notifications `warnings_for(today)` asks for, each (recipient, url)
+    once ever, so running again the same day, or the next, adds nothing twice."""
+    wanted = warnings_for(today)
+    if not wanted:
+        return 0
+    with transaction.atomic():
+        existing = set(
+            Notification.objects.filter(
+                recipient_id__in={w.recipient_id for w in wanted},
+                url__in={w.url for w in wanted},
+            ).values_list("recipient_id", "url")
+        )
+        new = {}
+        for w in wanted:
+            if (w.recipient_id, w.url) not in existing:
+                new.setdefault((w.recipient_id, w.url), w)
+        Notification.objects.bulk_create(
+            Notification(recipient_id=w.recipient_id, text=w.text, url=w.url) for w in new.values()
+        )
+    return len(new)
