@@ -411,10 +411,10 @@ def test_a_copy_that_cannot_be_delivered_is_retried_then_marked_failed(
         handling_unit=_unit("沙头角街道城市管理办公室"),
     )
     answer = services.case_answer(case=case, actor=handling_unit_staff, text="已处理。")
-    answer.copies.filter(recipient=Recipient.REPORTER).update(channel="sms-not-configured")
+    answer.copies.filter(recipient=Recipient.REPORTER).update(channel="sms-missing")
     for _ in range(MAX_ATTEMPTS):
         deliver_pending()
     copy = answer.copies.get(recipient=Recipient.REPORTER)
     assert copy.status == DeliveryStatus.FAILED and copy.attempts == MAX_ATTEMPTS
-    assert "sms-not-configured" in copy.last_error
+    assert "sms-missing" in copy.last_error
     assert answer.copies.filter(status=DeliveryStatus.SENT).count() == 3
