@@ -1,0 +1,124 @@
+"""The duty record (履职档案, SM 12.5): a representative's year of sessions (with
+attendance times), household visits (masked), appointments and cases; printable;
+visible to the representative, their studio's liaisons and their departments."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from minyi.duties.models import Appointment, Attendance, Event, EventState, HouseholdVisit
+from minyi.duties.record import duty_record
+from minyi.people.models import Representative, User
+from tests.cases.helpers import register
+from tests.core.helpers import client_for, text_of
+from tests.duties.test_appointments import make_event
+
+TZ = timezone.get_fixed_timezone(8 * 60)
+
+
+def held_event(day: date, *, rep: Representative, arrived: int = 9, left: int = 12) -> Event:
+    event = make_event(reps=(rep.name,), state=EventState.HELD, theme=f"接待日{day}")
+    start = datetime(day.year, day.month, day.day, 9, tzinfo=TZ)
+    Event.objects.filter(pk=event.pk).update(
+        starts_at=start, ends_at=start + timedelta(hours=3), people_received=5
+    )
+    Attendance.objects.create(
+        event=event,
+        representative=rep,
+        arrived_at=start.replace(hour=arrived),
+        left_at=start.replace(hour=left),
+    )
+    return event
+
+
+def a_year_of_work(world):
+    chen = Representative.objects.get(name="演示代表·陈明")
+    held_event(date(2026, 3, 7), rep=chen)
+    held_event(date(2026, 5, 9), rep=chen, arrived=10)
+    held_event(date(2025, 11, 1), rep=chen)  # another year
+    HouseholdVisit.objects.create(
+        representative=chen,
+        community=world["440308003006"],
+        visited_on=date(2026, 3, 4),
+        household="演示·王先生家",
+        address="沙头角演示小区 3 栋 501",
+        recorded_by=User.objects.get(username="rep"),
+    )
+    first = Event.objects.filter(theme="接待日2026-03-07").get()
+    Appointment.objects.create(
+        event=first,
+        name="演示居民",
+        phone="+8613800005678",
+        topic="加装电梯",
+        preferred_representative=chen,
+        state="attended",
+    )
+    case = register(received_on=date(2026, 3, 7))
+    return chen, case
+
+
+def test_the_record_lists_sessions_visits_appointments_and_cases_with_totals(world, representative):
+    chen, case = a_year_of_work(world)
+    record = duty_record(representative=chen, year=2026)
+    assert [e.theme for e in record.events] == ["接待日2026-03-07", "接待日2026-05-09"]
+    assert record.totals == {
+        "events": 2,
+        "attended": 2,
+        "hours": 5.0,
+        "visits": 1,
+        "appointments": 1,
+        "appointments_met": 1,
+        "cases": 1,
+        "cases_closed": 0,
+    }
+    response = client_for(representative).get(
+        reverse("duties:duty_record", args=[chen.pk]), {"year": 2026}
+    )
+    html = text_of(response)
+    assert response.status_code == 200
+    assert "接待日2026-03-07" in html and "10:00—12:00" in html
+    assert "接待日2025-11-01" not in html
+    assert "沙头角演示小****" in html and "3 栋 501" not in html
+    assert "加装电梯" in html and case.number in html
+    assert "data-print" in html
+
+
+def test_the_record_is_for_the_representative_their_liaisons_and_departments_only(
+    world, liaison, street_official, district_official, outsider, handling_unit_staff
+):
+    chen, _ = a_year_of_work(world)
+    url = reverse("duties:duty_record", args=[chen.pk])
+    for user in (liaison, street_official, district_official):
+        assert client_for(user).get(url).status_code == 200
+    for user in (outsider, handling_unit_staff):
+        assert client_for(user).get(url).status_code == 404
+
+
+def test_a_bad_year_is_refused_in_chinese(world, representative):
+    chen = Representative.objects.get(name="演示代表·陈明")
+    response = client_for(representative).get(
+        reverse("duties:duty_record", args=[chen.pk]), {"year": "abc"}
+    )
+    assert response.status_code == 400
+    assert "年度应为" in text_of(response)
+
+
+def test_the_record_runs_a_constant_number_of_queries(world, representative):
+    chen, _ = a_year_of_work(world)
+    client = client_for(representative)
+    url = reverse("duties:duty_record", args=[chen.pk])
+
+    def count():
+        with CaptureQueriesContext(connection) as ctx:
+            assert client.get(url, {"year": 2026}).status_code == 200
+        return len(ctx.captured_queries)
+
+    few = count()
+    for month in range(6, 12):
+        held_event(date(2026, month, 6), rep=chen)
+    assert count() == few

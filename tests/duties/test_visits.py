@@ -1,0 +1,160 @@
+"""Household visits (CM 4): recorded by the representative or a department in scope,
+never dated in the future; the address is masked in lists and shown in full only on
+the visit's page, to those in scope."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from minyi.duties.models import HouseholdVisit
+from minyi.duties.visits import household_visit_record, mask_address
+from minyi.people.models import Representative
+from tests.core.helpers import client_for, text_of
+
+ADDRESS = "沙头角演示小区 3 栋 501"
+
+
+def visit_data(world, **overrides):
+    data = {
+        "representative": Representative.objects.get(name="演示代表·陈明").pk,
+        "community": world["440308003006"].pk,
+        "visited_on": "2026-03-04",
+        "household": "演示·王先生家",
+        "address": ADDRESS,
+        "notes": "了解老旧小区加装电梯的意见",
+    }
+    data.update(overrides)
+    return data
+
+
+def test_a_representative_records_a_visit_and_sees_the_full_address_on_its_page(
+    world, representative
+):
+    client = client_for(representative)
+    response = client.post(reverse("duties:visit_create"), visit_data(world))
+    assert response.status_code == 302
+    visit = HouseholdVisit.objects.get()
+    assert visit.recorded_by == representative
+    assert ADDRESS in text_of(client.get(response["Location"]))
+    listing = text_of(client.get(reverse("duties:visit_list")))
+    assert "沙头角演示小****" in listing and ADDRESS not in listing
+
+
+def test_a_visit_in_the_future_is_refused_in_chinese_and_nothing_is_saved(world, representative):
+    tomorrow = timezone.localdate() + timedelta(days=1)
+    response = client_for(representative).post(
+        reverse("duties:visit_create"), visit_data(world, visited_on=tomorrow.isoformat())
+    )
+    assert response.status_code == 400
+    html = text_of(response)
+    assert "走访日期不能晚于今天" in html and 'href="#id_visited_on"' in html
+    assert not HouseholdVisit.objects.exists()
+
+
+def test_a_department_records_only_for_its_representatives_and_communities(
+    world, street_official, outsider
+):
+    chen = Representative.objects.get(name="演示代表·陈明")
+    ok = household_visit_record(
+        actor=street_official,
+        representative=chen,
+        community=world["440308003009"],
+        visited_on=date(2026, 3, 4),
+        household="演示·李女士家",
+        address="田心演示花园 1 栋",
+    )
+    assert ok.pk
+    with pytest.raises(ValidationError) as excinfo:
+        household_visit_record(
+            actor=outsider,
+            representative=chen,
+            community=world["440308001006"],
+            visited_on=date(2026, 3, 4),
+            household="演示·张先生家",
+            address="大梅沙演示村",
+        )
+    assert "representative" in excinfo.value.error_dict
+    with pytest.raises(ValidationError) as excinfo:
+        household_visit_record(
+            actor=street_official,
+            representative=chen,
+            community=world["440308001006"],  # 梅沙街道: not the street's
+            visited_on=date(2026, 3, 4),
+            household="演示·张先生家",
+            address="大梅沙演示村",
+        )
+    assert "community" in excinfo.value.error_dict
+    assert HouseholdVisit.objects.count() == 1
+
+
+def test_a_liaison_reads_the_studios_visits_but_does_not_record(world, liaison, representative):
+    client_for(representative).post(reverse("duties:visit_create"), visit_data(world))
+    visit = HouseholdVisit.objects.get()
+    client = client_for(liaison)
+    assert client.get(reverse("duties:visit_detail", args=[visit.pk])).status_code == 200
+    assert client.get(reverse("duties:visit_create")).status_code == 404
+
+
+def test_visits_are_404_to_the_outsider(world, outsider, representative):
+    client_for(representative).post(reverse("duties:visit_create"), visit_data(world))
+    visit = HouseholdVisit.objects.get()
+    client = client_for(outsider)
+    assert client.get(reverse("duties:visit_detail", args=[visit.pk])).status_code == 404
+    assert "演示·王先生家" not in text_of(client.get(reverse("duties:visit_list")))
+
+
+def test_the_list_filters_by_representative_and_year(world, district_official):
+    chen = Representative.objects.get(name="演示代表·陈明")
+    lin = Representative.objects.get(name="演示代表·林秀英")
+    for rep, day in [(chen, date(2025, 5, 1)), (chen, date(2026, 2, 1)), (lin, date(2026, 2, 2))]:
+        household_visit_record(
+            actor=district_official,
+            representative=rep,
+            community=world["440308003006"],
+            visited_on=day,
+            household=f"演示·{rep.name}走访{day}",
+            address=ADDRESS,
+        )
+    client = client_for(district_official)
+    html = text_of(
+        client.get(reverse("duties:visit_list"), {"representative": chen.pk, "year": 2026})
+    )
+    assert "2026-02-01" in html and "2025-05-01" not in html and "2026-02-02" not in html
+
+
+def test_the_visit_list_runs_a_constant_number_of_queries(world, district_official):
+    chen = Representative.objects.get(name="演示代表·陈明")
+    client = client_for(district_official)
+
+    def add(n):
+        for i in range(n):
+            household_visit_record(
+                actor=district_official,
+                representative=chen,
+                community=world["440308003006"],
+                visited_on=date(2026, 1, 1) + timedelta(days=i),
+                household=f"演示·住户{i}",
+                address=ADDRESS,
+            )
+
+    def count():
+        with CaptureQueriesContext(connection) as ctx:
+            assert client.get(reverse("duties:visit_list")).status_code == 200
+        return len(ctx.captured_queries)
+
+    add(2)
+    few = count()
+    add(20)
+    assert count() == few
+
+
+def test_addresses_are_masked_after_six_characters():
+    assert mask_address("沙头角演示小区 3 栋 501") == "沙头角演示小****"
+    assert mask_address("短地址") == "短地****"
