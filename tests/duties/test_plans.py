@@ -401,3 +401,36 @@ def test_the_plan_list_flags_plans_that_fall_short(liaison: Any, outsider: Any) 
         "沙头角社区党代表工作室"
         not in text_of(client_for(outsider).get(reverse("duties:plan_list"))).split("<tbody>")[1]
     )
+
+
+@pytest.mark.django_db
+def test_the_plan_list_runs_a_fixed_number_of_queries(liaison: Any, city_official: Any) -> None:
+    from tests.studios.factories import make_studio
+
+    def add(n: int) -> None:
+        for _ in range(n):
+            studio = make_studio(Studio.objects.first().unit)
+            plan = AnnualPlan.objects.create(
+                studio=studio,
+                year=2027,
+                opening_weekday=1,
+                opening_start=time(9),
+                opening_end=time(12),
+            )
+            for rep in Representative.objects.all()[:2]:
+                studio.assignments.create(representative=rep)
+                plan.sessions.create(
+                    representative=rep, date=date(2027, 3, 3), start=time(9), end=time(12)
+                )
+
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = client_for(city_official)
+    add(2)
+    with CaptureQueriesContext(connection) as few:
+        assert client.get(reverse("duties:plan_list")).status_code == 200
+    add(10)
+    with CaptureQueriesContext(connection) as many:
+        assert client.get(reverse("duties:plan_list")).status_code == 200
+    assert len(many) == len(few)
