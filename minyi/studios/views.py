@@ -8,6 +8,7 @@ from django.db.models import Count, Prefetch, Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from minyi.core.views_base import FormPage, ListPage, scoped_get
@@ -84,8 +85,17 @@ def _detail_context(request: HttpRequest, studio: Studio, form: Any = None) -> d
     )
     can_edit = Studio.objects.for_editor(request.user).filter(pk=studio.pk).exists()
     can_assign = can_edit and _can_manage(request.user)
+    from minyi.duties.models import Event
+
+    upcoming = list(
+        Event.objects.published()
+        .filter(studio=studio, starts_at__gte=timezone.now())
+        .prefetch_related("representatives")
+        .order_by("starts_at")[:10]
+    )
     return {
         "studio": studio,
+        "upcoming_events": upcoming,
         "assignments": assignments,
         "liaisons": studio.active_liaisons,
         "warnings": studio.shortfalls(liaisons=studio.active_liaisons),
