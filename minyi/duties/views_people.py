@@ -514,8 +514,7 @@ def _report_page(
         "period_label": dict(reports.PERIODS)[report.period],
         "form": form or (ReportEditForm(initial={"body": report.body}) if editable else None),
         "can_submit": editable,
-        "can_acknowledge": report.state == ReportState.SUBMITTED
-        and _acknowledger(request, report),
+        "can_acknowledge": report.state == ReportState.SUBMITTED and _acknowledger(request, report),
         "error": error,
     }
     return render(request, "duties/report_detail.html", context, status=status)
