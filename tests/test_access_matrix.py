@@ -298,6 +298,7 @@ RULES: dict[str, Rule] = {
     "people:account_list": Rule(ok=OFFICIALS_OF_SHATOUJIAO | {"outsider"}),
     "people:account_create": Rule(ok=OFFICIALS_OF_SHATOUJIAO | {"outsider"}),
     "people:account_edit": Rule(ok=OFFICIALS_OF_SHATOUJIAO, kwargs=_liaison_account),
+    "duties:hub": Rule(ok=ALL),
     "org:unit_list": Rule(ok=ALL),
     "org:unit_create": Rule(ok=OFFICIALS_OF_SHATOUJIAO | {"outsider"}),
     "org:unit_detail": Rule(ok=SCOPED_READERS, kwargs=_community),

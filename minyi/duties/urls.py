@@ -2,8 +2,11 @@
 
 from django.urls import include, path
 
+from minyi.duties.views_hub import hub
+
 app_name = "duties"
 urlpatterns = [
+    path("", hub, name="hub"),
     path("", include("minyi.duties.urls_plans")),
     path("", include("minyi.duties.urls_events")),
     path("", include("minyi.duties.urls_people")),
