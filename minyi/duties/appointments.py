@@ -157,10 +157,10 @@ def appointment_cancel(*, appointment: Appointment, actor: Any, reason: str) -> 
         _require(appt, {AppointmentState.REQUESTED, AppointmentState.CONFIRMED}, "取消")
         was_confirmed = appt.state == AppointmentState.CONFIRMED
         appt.state = AppointmentState.CANCELLED
-        appt.save(update_fields=["state", "updated_at"])
+        appt.cancel_reason = reason
+        _handled(appt, actor, "cancel_reason")
         if was_confirmed:
-            # The model has no column for the reason; the representatives who were told
-            # of the meeting are told why it is off.
+            # The representatives who were told of the meeting are told why it is off.
             when = timezone.localtime(appt.event.starts_at)
             notification_send(
                 recipients=_recipients(appt),
@@ -168,6 +168,12 @@ def appointment_cancel(*, appointment: Appointment, actor: Any, reason: str) -> 
                 url=reverse("duties:appointment_detail", args=[appt.pk]),
             )
         return appt
+
+
+def _handled(appt: Appointment, actor: Any, *fields: str) -> None:
+    """Save a state change with who recorded it and when."""
+    appt.handled_by, appt.handled_at = actor, timezone.now()
+    appt.save(update_fields=["state", "handled_by", "handled_at", "updated_at", *fields])
 
 
 def _after_start(appt: Appointment) -> None:
@@ -181,7 +187,7 @@ def appointment_mark_no_show(*, appointment: Appointment, actor: Any) -> Appoint
         _require(appt, {AppointmentState.REQUESTED, AppointmentState.CONFIRMED}, "登记未到")
         _after_start(appt)
         appt.state = AppointmentState.NO_SHOW
-        appt.save(update_fields=["state", "updated_at"])
+        _handled(appt, actor)
         return appt
 
 
@@ -195,7 +201,7 @@ def appointment_mark_attended(*, appointment: Appointment, actor: Any) -> Appoin
         )
         _after_start(appt)
         appt.state = AppointmentState.ATTENDED
-        appt.save(update_fields=["state", "updated_at"])
+        _handled(appt, actor)
         return appt
 
 

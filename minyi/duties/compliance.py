@@ -463,14 +463,19 @@ def send_warnings(today: date) -> int:
         existing = set(
             Notification.objects.filter(
                 recipient_id__in={w.recipient_id for w in wanted},
-                url__in={w.url for w in wanted},
-            ).values_list("recipient_id", "url")
+                key__in={w.url for w in wanted},
+            ).values_list("recipient_id", "key")
         )
         new = {}
         for w in wanted:
             if (w.recipient_id, w.url) not in existing:
                 new.setdefault((w.recipient_id, w.url), w)
+        # The unique (recipient, key) constraint settles a race between two runs.
         Notification.objects.bulk_create(
-            Notification(recipient_id=w.recipient_id, text=w.text, url=w.url) for w in new.values()
+            (
+                Notification(recipient_id=w.recipient_id, text=w.text, url=w.url, key=w.url)
+                for w in new.values()
+            ),
+            ignore_conflicts=True,
         )
     return len(new)

@@ -116,21 +116,26 @@ class RecordForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.reps = reps
         existing = {a.representative_id: a for a in event.attendances.all()}
+        # Only those on the event start with its times: the studio's other
+        # representatives stay empty, or saving unchanged would record them as present.
+        listed = {r.pk for r in event.representatives.all()} if not existing else set()
         for rep in reps:
             a = existing.get(rep.pk)
+            arrived = a.arrived_at if a else event.starts_at if rep.pk in listed else None
+            left = a.left_at if a else event.ends_at if rep.pk in listed else None
             self.fields[f"arrived_{rep.pk}"] = forms.DateTimeField(
                 label=f"{rep.name} 到达时间",
                 required=False,
                 widget=DATETIME,
                 input_formats=DATETIME_FORMATS,
-                initial=timezone.localtime(a.arrived_at if a else event.starts_at),
+                initial=timezone.localtime(arrived) if arrived else None,
             )
             self.fields[f"left_{rep.pk}"] = forms.DateTimeField(
                 label=f"{rep.name} 离开时间",
                 required=False,
                 widget=DATETIME,
                 input_formats=DATETIME_FORMATS,
-                initial=timezone.localtime(a.left_at if a else event.ends_at),
+                initial=timezone.localtime(left) if left else None,
             )
         if event.state == EventState.HELD:
             self.fields["people_received"].initial = event.people_received

@@ -286,6 +286,16 @@ class Appointment(TimeStamped):
     case = models.ForeignKey(
         "cases.Case", null=True, blank=True, on_delete=models.SET_NULL, related_name="appointments"
     )
+    cancel_reason = models.TextField("取消理由", blank=True)
+    handled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name="登记取消、未到或已接待的人",
+    )
+    handled_at = models.DateTimeField("登记时间", null=True, blank=True)
 
     objects = AppointmentQuerySet.as_manager()
 
@@ -413,12 +423,20 @@ class Notification(models.Model):
     )
     text = models.CharField(max_length=300)
     url = models.CharField(max_length=200, blank=True)
+    # A stable key for notifications that must be sent once only (periodic warnings);
+    # the database refuses a second one even when two runs overlap.
+    key = models.CharField(max_length=200, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     read_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-pk"]
         indexes = [models.Index(fields=["recipient", "read_at"], name="notification_unread")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["recipient", "key"], condition=~Q(key=""), name="notification_once_per_key"
+            )
+        ]
 
     def __str__(self) -> str:
         return self.text

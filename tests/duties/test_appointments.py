@@ -394,3 +394,31 @@ def test_the_appointment_list_masks_phones_and_runs_a_constant_number_of_queries
     html = text_of(client.get(url))
     assert "138****5678" in html and "13800005678" not in html
     assert count() == few
+
+
+@pytest.mark.django_db
+def test_a_cancellation_keeps_its_reason_and_who_recorded_it(world, liaison):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from minyi.duties.appointments import appointment_cancel
+    from minyi.duties.models import Appointment, Event, EventKind, EventState
+    from minyi.studios.models import Studio
+
+    start = timezone.now() + timedelta(days=9)
+    event = Event.objects.create(
+        studio=Studio.objects.get(name="沙头角社区党代表工作室"),
+        kind=EventKind.RECEPTION,
+        starts_at=start,
+        ends_at=start + timedelta(hours=3),
+        state=EventState.PUBLISHED,
+        capacity=3,
+    )
+    appt = Appointment.objects.create(
+        event=event, name="演示居民", phone="+8613800001111", topic="噪声"
+    )
+    appointment_cancel(appointment=appt, actor=liaison, reason="居民已另约时间")
+    appt.refresh_from_db()
+    assert appt.cancel_reason == "居民已另约时间"
+    assert appt.handled_by == liaison and appt.handled_at is not None
