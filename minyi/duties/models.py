@@ -440,3 +440,20 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return self.text
+
+
+class HouseholdAddressView(models.Model):
+    """Every view of a visited household's full address: who, when, which visit; the
+    same rule as for a reporter's details (minyi.cases.models.PersonalDataView)."""
+
+    visit = models.ForeignKey(
+        HouseholdVisit, on_delete=models.PROTECT, related_name="address_views"
+    )
+    viewer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["visit", "at"], name="addressview_visit_at")]
+
+    def __str__(self) -> str:
+        return f"{self.viewer} 查看 {self.visit}"

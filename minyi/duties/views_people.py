@@ -37,6 +37,7 @@ from minyi.duties.models import (
     AppointmentState,
     BimonthlyReport,
     Event,
+    HouseholdAddressView,
     HouseholdVisit,
     Notification,
     ReportState,
@@ -409,7 +410,12 @@ def visit_detail(request: HttpRequest, pk: int) -> HttpResponse:
         .distinct()
     )
     visit = get_object_or_404(qs, pk=pk)
-    response = render(request, "duties/visit_detail.html", {"visit": visit})
+    reveal = request.method == "POST"
+    if reveal:
+        # The full address is shown only on request, and each showing is recorded.
+        HouseholdAddressView.objects.create(visit=visit, viewer=request.user)
+    context = {"visit": visit, "address_masked": mask_address(visit.address), "reveal": reveal}
+    response = render(request, "duties/visit_detail.html", context)
     response["Cache-Control"] = "no-store"
     return response
 

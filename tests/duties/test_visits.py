@@ -1,6 +1,6 @@
 """Household visits (CM 4): recorded by the representative or a department in scope,
-never dated in the future; the address is masked in lists and shown in full only on
-the visit's page, to those in scope."""
+never dated in the future; the address is masked in lists and on the visit's page,
+shown in full only on request to those in scope, and every such view is recorded."""
 
 from __future__ import annotations
 
@@ -42,7 +42,10 @@ def test_a_representative_records_a_visit_and_sees_the_full_address_on_its_page(
     assert response.status_code == 302
     visit = HouseholdVisit.objects.get()
     assert visit.recorded_by == representative
-    assert ADDRESS in text_of(client.get(response["Location"]))
+    page = text_of(client.get(response["Location"]))
+    assert ADDRESS not in page and "查看完整住址" in page
+    assert ADDRESS in text_of(client.post(response["Location"]))
+    assert visit.address_views.get().viewer == representative
     listing = text_of(client.get(reverse("duties:visit_list")))
     assert "沙头角演示小****" in listing and ADDRESS not in listing
 
