@@ -1,6 +1,8 @@
 from django.contrib import admin
 from django.urls import include, path
 
+import minyi.api.urls as minyi_api_urls
+
 urlpatterns = [
     path("", include("minyi.core.urls")),
     path("org/", include("minyi.org.urls")),
@@ -8,5 +10,6 @@ urlpatterns = [
     path("studios/", include("minyi.studios.urls")),
     path("cases/", include("minyi.cases.urls")),
     path("duties/", include("minyi.duties.urls")),
+    path("api/v1/", minyi_api_urls.urls),
     path("admin/", admin.site.urls),
 ]

@@ -1,0 +1,362 @@
+"""The open API: tokens, scoping by street, creation with idempotency, errors, cursor
+pagination, masking, the deadline calculator and the OpenAPI document."""
+
+from __future__ import annotations
+
+from io import StringIO
+from typing import Any
+
+import pytest
+from django.core.management import call_command
+
+from minyi.api.models import ApiCall, ApiToken, IdempotencyKey
+from minyi.cases.models import Case
+from minyi.cases.states import CaseState
+from minyi.people.models import Representative, User
+from minyi.studios.models import Studio
+from tests.api.conftest import ApiClient
+from tests.cases.helpers import STUDIO, register
+
+pytestmark = pytest.mark.django_db
+
+
+def _body(**overrides: Any) -> dict[str, Any]:
+    studio = Studio.objects.get(name=STUDIO)
+    rep = Representative.objects.get(name="演示代表·陈明")
+    body = {
+        "studio_id": studio.pk,
+        "representative_id": rep.pk,
+        "channel": "other",
+        "channel_note": "12345工单",
+        "occasion": "reception",
+        "received_on": "2026-03-04",
+        "reporter_name": "演示居民·李阿姨",
+        "reporter_phone": "13800005678",
+        "summary": "小区路灯损坏",
+        "content": "三栋门口路灯坏了两周，晚上出行不便。",
+        "outcome": "sent_on",
+    }
+    body.update(overrides)
+    return body
+
+
+def _assert_error(response: Any, status: int) -> dict[str, Any]:
+    assert response.status_code == status, response.content
+    data = response.json()
+    assert set(data) == {"code", "message", "fields"}
+    assert any("\u4e00" <= ch <= "\u9fff" for ch in data["message"]), data["message"]
+    return data
+
+
+# --- tokens ----------------------------------------------------------------------------
+
+
+def test_missing_bad_and_revoked_tokens_are_401_and_logged(api: Any) -> None:
+    _assert_error(ApiClient(None).get("/cases"), 401)
+    _assert_error(ApiClient("nonsense").get("/cases"), 401)
+    out = StringIO()
+    call_command("api_token", "create", "--user", "shatoujiao", "--name", "12345", stdout=out)
+    secret = out.getvalue().splitlines()[1]
+    token = ApiToken.objects.get(name="12345")
+    assert token.secret_hash != secret and secret not in token.secret_hash
+    assert ApiClient(secret).get("/cases").status_code == 200
+    call_command("api_token", "revoke", str(token.pk), stdout=StringIO())
+    _assert_error(ApiClient(secret).get("/cases"), 401)
+    calls = list(ApiCall.objects.order_by("pk").values_list("token_id", "status", "path"))
+    assert calls == [
+        (None, 401, "/api/v1/cases"),
+        (None, 401, "/api/v1/cases"),
+        (token.pk, 200, "/api/v1/cases"),
+        (None, 401, "/api/v1/cases"),
+    ]
+    token.refresh_from_db()
+    assert token.last_used_at is not None
+
+
+def test_every_call_is_logged_with_its_token(api: Any) -> None:
+    client = api("shatoujiao")
+    client.get("/studios")
+    client.get("/cases/999999")
+    client.post("/cases", {"summary": ""})
+    statuses = list(ApiCall.objects.order_by("pk").values_list("status", flat=True))
+    assert statuses == [200, 404, 422]
+    assert ApiCall.objects.filter(token__isnull=True).count() == 0
+
+
+# --- two streets -----------------------------------------------------------------------
+
+
+def test_street_officials_see_only_their_own_street(api: Any) -> None:
+    case = register()
+    shatoujiao, meisha = api("shatoujiao"), api("meisha")
+
+    own = shatoujiao.get("/cases").json()["items"]
+    assert case.pk in [c["id"] for c in own]
+    assert meisha.get("/cases").json()["items"] == []
+    assert shatoujiao.get(f"/cases/{case.pk}").status_code == 200
+    _assert_error(meisha.get(f"/cases/{case.pk}"), 404)
+    _assert_error(meisha.post(f"/cases/{case.pk}/send"), 404)
+
+    sha_studios = {s["name"] for s in shatoujiao.get("/studios").json()}
+    mei_studios = {s["name"] for s in meisha.get("/studios").json()}
+    assert STUDIO in sha_studios and STUDIO not in mei_studios
+    assert not sha_studios & mei_studios
+    expected = set(
+        Studio.objects.for_user(User.objects.get(username="meisha")).values_list("name", flat=True)
+    )
+    assert mei_studios == expected
+
+    sha_units = {u["id"] for u in shatoujiao.get("/handling-units").json()}
+    mei_units = {u["id"] for u in meisha.get("/handling-units").json()}
+    assert not sha_units & mei_units
+
+
+def test_meisha_cannot_register_at_a_shatoujiao_studio(api: Any) -> None:
+    response = api("meisha").post("/cases", _body(), **{"Idempotency-Key": "x1"})
+    data = _assert_error(response, 422)
+    assert "studio" in data["fields"]
+    assert not Case.objects.exists()
+    assert not IdempotencyKey.objects.exists()
+
+
+# --- create and idempotency ------------------------------------------------------------
+
+
+def test_create_returns_201_and_the_number(api: Any) -> None:
+    response = api("liaison").post("/cases", _body())
+    assert response.status_code == 201, response.content
+    data = response.json()
+    case = Case.objects.get()
+    assert data["number"] == case.number and data["id"] == case.pk
+    assert case.channel == "other" and case.channel_note == "12345工单"
+    assert case.reporter_phone == "+8613800005678"
+    assert case.state == CaseState.REGISTERED
+
+
+def test_idempotent_retry_returns_the_same_number_and_creates_nothing(api: Any) -> None:
+    client = api("liaison")
+    first = client.post("/cases", _body(), **{"Idempotency-Key": "abc-1"})
+    again = client.post("/cases", _body(), **{"Idempotency-Key": "abc-1"})
+    assert first.status_code == again.status_code == 201
+    assert first.json()["number"] == again.json()["number"]
+    assert Case.objects.count() == 1
+    other = client.post("/cases", _body(), **{"Idempotency-Key": "abc-2"})
+    assert other.json()["number"] != first.json()["number"]
+    assert Case.objects.count() == 2
+
+
+def test_same_key_different_body_is_409(api: Any) -> None:
+    client = api("liaison")
+    client.post("/cases", _body(), **{"Idempotency-Key": "k"})
+    data = _assert_error(
+        client.post("/cases", _body(summary="另一件事"), **{"Idempotency-Key": "k"}), 409
+    )
+    assert data["code"] == "idempotency_conflict"
+    assert Case.objects.count() == 1
+
+
+def test_keys_belong_to_one_token(api: Any) -> None:
+    first = api("liaison").post("/cases", _body(), **{"Idempotency-Key": "k"})
+    second = api("liaison").post("/cases", _body(), **{"Idempotency-Key": "k"})
+    assert first.json()["number"] != second.json()["number"]
+
+
+@pytest.mark.parametrize(
+    ("overrides", "field"),
+    [
+        ({"reporter_phone": "12345"}, "reporter_phone"),
+        ({"summary": ""}, "summary"),
+        ({"summary": "   "}, "summary"),
+        ({"received_on": "2026-13-45"}, "received_on"),
+        ({"received_on": "明天"}, "received_on"),
+        ({"received_on": "2999-01-01"}, "received_on"),
+        ({"channel_note": ""}, "channel_note"),
+        ({"channel": "pigeon"}, "channel"),
+        ({"reporter_age": 300}, "reporter_age"),
+        ({"studio_id": 999999}, "studio"),
+        ({"outcome": "on_the_spot"}, "spot_answer"),
+    ],
+)
+def test_invalid_input_is_422_with_a_chinese_message(
+    api: Any, overrides: dict[str, Any], field: str
+) -> None:
+    response = api("liaison").post("/cases", _body(**overrides), **{"Idempotency-Key": "bad"})
+    data = _assert_error(response, 422)
+    assert field in data["fields"], data
+    assert not Case.objects.exists()
+    assert not IdempotencyKey.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "body",
+    ["not json", "[1, 2]", '{"reporter_age": "old"}', '{"studio_id": "x"}', '"x"', "null"],
+)
+def test_malformed_bodies_are_4xx_json(api: Any, body: str) -> None:
+    response = api("liaison").post("/cases", body)
+    assert 400 <= response.status_code < 500
+    _assert_error(response, response.status_code)
+    assert not Case.objects.exists()
+
+
+# --- workflow steps --------------------------------------------------------------------
+
+
+def test_send_and_refer(api: Any) -> None:
+    case = register()
+    liaison, street = api("liaison"), api("shatoujiao")
+    _assert_error(street.post(f"/cases/{case.pk}/refer", {"handling_unit_id": 1}), 409)
+    sent = liaison.post(f"/cases/{case.pk}/send", {"version": case.version})
+    assert sent.status_code == 200, sent.content
+    assert sent.json()["state"] == CaseState.AT_DEPARTMENT
+    data = _assert_error(liaison.post(f"/cases/{case.pk}/send"), 409)
+    assert data["code"] == "transition_not_allowed"
+    _assert_error(liaison.post(f"/cases/{case.pk}/refer", {"handling_unit_id": 1}), 403)
+    _assert_error(street.post(f"/cases/{case.pk}/refer", {"handling_unit_id": 999999}), 422)
+    _assert_error(street.post(f"/cases/{case.pk}/refer", {}), 422)
+    unit = User.objects.get(username="unit").handling_unit
+    stale = street.post(f"/cases/{case.pk}/refer", {"handling_unit_id": unit.pk, "version": 1})
+    assert _assert_error(stale, 409)["code"] == "case_changed"
+    referred = street.post(f"/cases/{case.pk}/refer", {"handling_unit_id": unit.pk})
+    assert referred.status_code == 200, referred.content
+    assert referred.json()["state"] == CaseState.WITH_UNIT
+    assert referred.json()["handling_unit_id"] == unit.pk
+
+
+# --- pagination ------------------------------------------------------------------------
+
+
+def test_cursor_pagination_survives_an_insert_between_pages(api: Any) -> None:
+    cases = [register(summary=f"第{i}件") for i in range(7)]
+    client = api("shatoujiao")
+    first = client.get("/cases", {"limit": 3}).json()
+    assert [c["id"] for c in first["items"]] == [c.pk for c in reversed(cases)][:3]
+    newer = register(summary="翻页时新登记")
+    seen = [c["id"] for c in first["items"]]
+    cursor = first["next_cursor"]
+    while cursor:
+        page = client.get("/cases", {"limit": 3, "cursor": cursor}).json()
+        seen += [c["id"] for c in page["items"]]
+        cursor = page["next_cursor"]
+    assert len(seen) == len(set(seen))
+    assert seen == sorted((c.pk for c in cases), reverse=True)
+    assert newer.pk not in seen
+    assert client.get("/cases", {"limit": 3}).json()["items"][0]["id"] == newer.pk
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"cursor": "!!!"},
+        {"cursor": "aWQ6eA"},
+        {"limit": 0},
+        {"limit": 1000},
+        {"state": "nope"},
+        {"year": "x"},
+    ],
+)
+def test_bad_list_parameters_are_422(api: Any, params: dict[str, Any]) -> None:
+    _assert_error(api("shatoujiao").get("/cases", params), 422)
+
+
+def test_list_filters(api: Any) -> None:
+    case = register()
+    client = api("shatoujiao")
+    assert [c["id"] for c in client.get("/cases", {"state": "registered"}).json()["items"]] == [
+        case.pk
+    ]
+    assert client.get("/cases", {"state": "closed"}).json()["items"] == []
+    assert client.get("/cases", {"year": 2025}).json()["items"] == []
+    assert len(client.get("/cases", {"studio": case.studio_id}).json()["items"]) == 1
+    assert client.get("/cases", {"overdue": "true"}).json()["items"] == []
+
+
+# --- masking ---------------------------------------------------------------------------
+
+
+def test_lists_mask_the_phone_and_the_detail_shows_it_to_those_who_may(api: Any) -> None:
+    case = register()
+    item = api("shatoujiao").get("/cases").json()["items"][0]
+    assert item["reporter_phone"] != case.reporter_phone
+    assert "5678" in item["reporter_phone"] and "*" in item["reporter_phone"]
+    assert item["reporter_name"] != case.reporter_name
+    detail = api("shatoujiao").get(f"/cases/{case.pk}").json()
+    assert detail["reporter_phone"] == case.reporter_phone
+    assert detail["reporter_masked"] is False
+
+
+def test_a_unit_the_reporter_hides_from_sees_no_reporter_data(api: Any) -> None:
+    case = register(hide_identity_from_unit=True)
+    liaison, street = api("liaison"), api("shatoujiao")
+    liaison.post(f"/cases/{case.pk}/send")
+    unit = User.objects.get(username="unit").handling_unit
+    assert street.post(f"/cases/{case.pk}/refer", {"handling_unit_id": unit.pk}).status_code == 200
+    detail = api("unit").get(f"/cases/{case.pk}")
+    assert detail.status_code == 200
+    data = detail.json()
+    assert data["reporter_masked"] is True
+    for key, value in data.items():
+        if key.startswith("reporter_") and key != "reporter_masked":
+            assert value is None, key
+    assert case.reporter_home_address not in detail.content.decode()
+
+
+# --- calendar and schema ---------------------------------------------------------------
+
+
+def test_deadline(api: Any) -> None:
+    response = api("shatoujiao").get("/calendar/deadline", {"date": "2025-09-26", "days": 10})
+    assert response.json() == {"due": "2025-10-16", "provisional": False, "missing_years": []}
+    far = api("shatoujiao").get("/calendar/deadline", {"date": "2040-01-02", "days": 3}).json()
+    assert far["provisional"] is True and far["missing_years"] == [2040]
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"date": "2025-02-30", "days": 3},
+        {"date": "x", "days": 3},
+        {"date": "2025-01-01", "days": 0},
+        {"date": "2025-01-01", "days": -5},
+        {"date": "2025-01-01", "days": "many"},
+        {"date": "2025-01-01"},
+        {"days": 3},
+        {"date": "9999-12-31", "days": 366},
+    ],
+)
+def test_bad_deadline_parameters_are_422(api: Any, params: dict[str, Any]) -> None:
+    _assert_error(api("shatoujiao").get("/calendar/deadline", params), 422)
+
+
+def test_openapi_document_and_docs_page(api: Any) -> None:
+    client = ApiClient(None)
+    schema = client.get("/openapi.json").json()
+    assert schema["openapi"].startswith("3.")
+    paths = set(schema["paths"])
+    assert {
+        "/api/v1/cases",
+        "/api/v1/cases/{case_id}",
+        "/api/v1/cases/{case_id}/send",
+        "/api/v1/cases/{case_id}/refer",
+        "/api/v1/studios",
+        "/api/v1/handling-units",
+        "/api/v1/calendar/deadline",
+    } <= paths
+    docs = client.get("/docs")
+    assert docs.status_code == 200
+    html = docs.content.decode()
+    assert "/api/v1/cases/{case_id}/refer" in html
+    assert "cdn" not in html.lower() and "<script" not in html
+
+
+def test_an_unexpected_error_is_a_500_json_without_a_stack_trace(
+    api: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def boom(*args: Any, **kwargs: Any) -> None:
+        raise RuntimeError("secret internals")
+
+    monkeypatch.setattr("minyi.api.api.add_workdays", boom)
+    response = api("shatoujiao").get("/calendar/deadline", {"date": "2025-09-26", "days": 10})
+    data = _assert_error(response, 500)
+    assert data["code"] == "server_error"
+    assert "secret internals" not in response.content.decode()
+    assert "Traceback" not in response.content.decode()
