@@ -36,6 +36,7 @@ INSTALLED_APPS = [
     "minyi.workdays",
     "minyi.cases",
     "minyi.duties",
+    "minyi.documents",
     "minyi.api",
 ]
 

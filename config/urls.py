@@ -10,6 +10,7 @@ urlpatterns = [
     path("studios/", include("minyi.studios.urls")),
     path("cases/", include("minyi.cases.urls")),
     path("duties/", include("minyi.duties.urls")),
+    path("documents/", include("minyi.documents.urls")),
     path("api/v1/", minyi_api_urls.urls),
     path("admin/", admin.site.urls),
 ]

@@ -520,6 +520,11 @@ RULES: dict[str, Rule] = {
     # Compliance: every official sees their own subtree (the outsider 梅沙街道 too), a
     # liaison their studio, a representative their own; a handling unit has no duties.
     "duties:compliance": Rule(ok=ALL - {"handling_unit_staff"}),
+    # Documents (issue 5): the two case PDFs carry the reporter's full details, so they
+    # follow cases:reporter; the duty record follows duties:duty_record.
+    "documents:case_form": Rule(ok=SCOPED_READERS, kwargs=_case),
+    "documents:case_ledger": Rule(ok=SCOPED_READERS, kwargs=_case),
+    "documents:duty_record": Rule(ok=SCOPED_READERS, kwargs=_rep),
 }
 
 
