@@ -375,7 +375,7 @@ def _take_step(request: HttpRequest, pk: int, action: str) -> Case:
 
 # --- endpoints -----------------------------------------------------------------------
 
-ERRORS = {401: ErrorOut, 404: ErrorOut, 422: ErrorOut}
+ERRORS = {400: ErrorOut, 401: ErrorOut, 404: ErrorOut, 422: ErrorOut}
 
 
 @api.get("/cases", response={200: CasePage, 401: ErrorOut, 422: ErrorOut}, tags=["cases"])
