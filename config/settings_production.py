@@ -1,0 +1,35 @@
+"""Production settings: config.settings with the HTTPS defaults switched on and no fallbacks.
+
+DJANGO_SETTINGS_MODULE=config.settings_production. Every value still comes from the
+environment (.env.example); this module only refuses to start without the ones production
+cannot do without, and makes the secure choice the default.
+"""
+
+import os
+
+from django.core.exceptions import ImproperlyConfigured
+
+from config.env import env_bool, env_int
+from config.settings import *  # noqa: F403
+
+if DEBUG:  # noqa: F405
+    raise ImproperlyConfigured("DEBUG must be off in production")
+if not os.environ.get("SECRET_KEY") or len(os.environ["SECRET_KEY"]) < 50:
+    raise ImproperlyConfigured(
+        "SECRET_KEY must be set to a long random value (at least 50 characters), e.g. "
+        "python -c 'import secrets; print(secrets.token_urlsafe(64))'"
+    )
+if not os.environ.get("ALLOWED_HOSTS"):
+    raise ImproperlyConfigured("ALLOWED_HOSTS must name the host(s) the system is served as")
+
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 365 * 24 * 3600)
+SESSION_COOKIE_SECURE = True
+CSRF_COOKIE_SECURE = True
+
+# HSTS preload (security.W021) commits the whole registrable domain, all its subdomains, to
+# HTTPS in every browser, and takes months to undo; the system is served on a subdomain of a
+# government domain it does not own, so preloading is the domain owner's decision, not ours.
+# SECURE_HSTS_PRELOAD=1 opts in where the owner agrees.
+if not SECURE_HSTS_PRELOAD:  # noqa: F405
+    SILENCED_SYSTEM_CHECKS = [*globals().get("SILENCED_SYSTEM_CHECKS", []), "security.W021"]

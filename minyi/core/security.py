@@ -1,0 +1,101 @@
+"""Login protection: the real client address, the lockout backend, idle and absolute session limits.
+
+The lockout itself is django-axes (settings.AXES_*); this module supplies what axes needs from us.
+"""
+
+import ipaddress
+import time
+
+from axes.backends import AxesStandaloneBackend
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import logout
+from django.contrib.auth.signals import user_logged_in
+from django.dispatch import receiver
+
+LAST_ACTIVITY_KEY = "_minyi_last_activity"
+LOGIN_AT_KEY = "_minyi_login_at"
+# Write the activity stamp at most this often, so that not every request rewrites the session.
+ACTIVITY_WRITE_INTERVAL = 60
+
+
+def _valid_ip(value: str) -> str | None:
+    try:
+        return str(ipaddress.ip_address(value.strip()))
+    except ValueError:
+        return None
+
+
+def client_ip(request) -> str | None:
+    """The address of the client that sent the request.
+
+    Without trusted proxies (MINYI_TRUSTED_PROXY_COUNT = 0, the default) only the TCP peer
+    (REMOTE_ADDR) counts: X-Forwarded-For is written by the client and is ignored, so a
+    password guesser cannot pick a fresh address for each attempt.
+
+    With N trusted proxies in front, each appends the address it received the request from,
+    so the client is the N-th entry from the right of X-Forwarded-For. Entries further left
+    were written by the client and are never used. A missing or too-short header falls back to
+    REMOTE_ADDR (a misconfigured proxy then makes everyone share one address: deploy notes).
+    """
+    remote = _valid_ip(request.META.get("REMOTE_ADDR", "") or "")
+    proxies = getattr(settings, "MINYI_TRUSTED_PROXY_COUNT", 0)
+    if proxies <= 0:
+        return remote
+    header = request.META.get("HTTP_X_FORWARDED_FOR", "")
+    hops = [hop.strip() for hop in header.split(",") if hop.strip()]
+    if len(hops) < proxies:
+        return remote
+    return _valid_ip(hops[-proxies]) or remote
+
+
+class LockoutBackend(AxesStandaloneBackend):
+    """Axes' lockout check for every login that comes through a request.
+
+    Authentication without a request (Client.login in tests, management code) is not reachable
+    from the network and cannot be attributed to an address, so it is passed on to the model
+    backend instead of raising AxesBackendRequestParameterRequired.
+    """
+
+    def authenticate(self, request, username=None, password=None, **kwargs):
+        if request is None:
+            return None
+        return super().authenticate(request, username=username, password=password, **kwargs)
+
+
+@receiver(user_logged_in)
+def _stamp_login(sender, request, user, **kwargs):
+    if request is not None and hasattr(request, "session"):
+        now = int(time.time())
+        request.session[LOGIN_AT_KEY] = now
+        request.session[LAST_ACTIVITY_KEY] = now
+
+
+class SessionTimeoutMiddleware:
+    """Logs out after SESSION_IDLE_SECONDS without a request, and after SESSION_COOKIE_AGE since
+    login whatever the activity (the session is saved when the activity stamp changes, which
+    would otherwise push the cookie's expiry forward)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated:
+            now = int(time.time())
+            session = request.session
+            login_at = session.get(LOGIN_AT_KEY)
+            last = session.get(LAST_ACTIVITY_KEY)
+            idle_limit = settings.SESSION_IDLE_SECONDS
+            if login_at is None or last is None:
+                session[LOGIN_AT_KEY] = login_at or now
+                session[LAST_ACTIVITY_KEY] = now
+            elif now - last > idle_limit or now - login_at > settings.SESSION_COOKIE_AGE:
+                logout(request)
+                messages.info(
+                    request,
+                    "您已长时间未操作或登录时间已满，为保护信息安全已自动退出，请重新登录。",
+                )
+            elif now - last >= min(ACTIVITY_WRITE_INTERVAL, idle_limit):
+                session[LAST_ACTIVITY_KEY] = now
+        return self.get_response(request)
