@@ -32,6 +32,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_htmx",
     "axes",
+    "django_ratelimit",
     "minyi.core",
     "minyi.org",
     "minyi.people",
@@ -81,6 +82,25 @@ TEMPLATES = [
         },
     },
 ]
+
+# Caches back the rate limits (django-ratelimit), which need atomic increments shared by
+# every worker: Redis when REDIS_URL is set (production requires it), otherwise one
+# process's memory, which is right for `make run` and the tests.
+REDIS_URL = env_str("REDIS_URL", "")
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "minyi",
+        }
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+RATELIMIT_USE_CACHE = "default"
+RATELIMIT_VIEW = "minyi.core.views.rate_limited"
+# locmem is not shared across processes; production refuses it (settings_production).
+SILENCED_SYSTEM_CHECKS = ["django_ratelimit.E003", "django_ratelimit.W001"]
 
 # SQLite is the embedded default (a file under the git-ignored data folder, WAL mode);
 # PostgreSQL in production through DATABASE_URL.

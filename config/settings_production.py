@@ -22,6 +22,11 @@ if not os.environ.get("SECRET_KEY") or len(os.environ["SECRET_KEY"]) < 50:
 if not os.environ.get("ALLOWED_HOSTS"):
     raise ImproperlyConfigured("ALLOWED_HOSTS must name the host(s) the system is served as")
 
+if not os.environ.get("REDIS_URL"):
+    raise ImproperlyConfigured(
+        "REDIS_URL must point at Redis: rate limits need a cache shared by every worker"
+    )
+
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
 SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 365 * 24 * 3600)
 SESSION_COOKIE_SECURE = True

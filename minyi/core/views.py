@@ -42,3 +42,20 @@ def home(request: HttpRequest) -> HttpResponse:
         "calendar_notice": provisional_notice(user),
     }
     return render(request, "core/home.html", context)
+
+
+def rate_limited(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    """What django-ratelimit shows when a limit is hit (RATELIMIT_VIEW): 429, in Chinese,
+    as JSON for the API so that integrations can back off by the code."""
+    if request.path.startswith("/api/"):
+        from django.http import JsonResponse
+
+        return JsonResponse(
+            {"code": "rate_limited", "message": "请求过于频繁，请稍后再试。", "fields": {}},
+            status=429,
+            headers={"Retry-After": "60"},
+            json_dumps_params={"ensure_ascii": False},
+        )
+    response = render(request, "429.html", status=429)
+    response["Retry-After"] = "60"
+    return response

@@ -125,6 +125,7 @@ PRODUCTION_ENV = {
     "ALLOWED_HOSTS": "minyi.example.gov.cn",
     "SECURE_PROXY_SSL_HEADER": "HTTP_X_FORWARDED_PROTO,https",
     "MINYI_TRUSTED_PROXY_COUNT": "1",
+    "REDIS_URL": "redis://127.0.0.1:6379/0",
 }
 
 
@@ -161,3 +162,31 @@ def test_production_settings_refuse_a_missing_or_short_secret_key():
         timeout=120,
     )
     assert result.returncode != 0 and "SECRET_KEY" in result.stderr
+
+
+def test_production_settings_refuse_a_process_local_rate_limit_cache():
+    env = _production_env()
+    del env["REDIS_URL"]
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode != 0
+    assert "REDIS_URL" in result.stderr
+
+
+def test_rate_limited_answers_429_in_chinese(client):
+    from django.test import RequestFactory
+
+    from minyi.core.views import rate_limited
+
+    api = rate_limited(RequestFactory().get("/api/v1/cases"))
+    assert api.status_code == 429
+    assert "请求过于频繁" in api.content.decode()
+    page = rate_limited(RequestFactory().get("/online/"))
+    assert page.status_code == 429
+    assert "操作过于频繁" in page.content.decode()
