@@ -717,6 +717,24 @@ API_RULES: dict[tuple[str, str], ApiRule] = {
     ("GET", "/events/{event_id}"): ApiRule(ok=SCOPED_READERS, kwargs=_event),
     ("GET", "/appointments"): ApiRule(ok=ALL),
     ("GET", "/appointments/{appointment_id}"): ApiRule(ok=SCOPED_READERS, kwargs=_appointment),
+    # Appointment actions: the studio's editors, as on the appointment page. The event
+    # has not started, so attendance is refused with the reason (409); linking needs a
+    # case of that day at the studio (422).
+    ("POST", "/appointments/{appointment_id}/confirm"): ApiRule(
+        ok=STUDIO_EDITORS, kwargs=_appointment, body={}
+    ),
+    ("POST", "/appointments/{appointment_id}/cancel"): ApiRule(
+        ok=STUDIO_EDITORS, kwargs=_appointment, body={"reason": "本人来电取消"}
+    ),
+    ("POST", "/appointments/{appointment_id}/no-show"): ApiRule(
+        ok=STUDIO_EDITORS, ok_status=409, kwargs=_appointment, body={}
+    ),
+    ("POST", "/appointments/{appointment_id}/attended"): ApiRule(
+        ok=STUDIO_EDITORS, ok_status=409, kwargs=_appointment, body={}
+    ),
+    ("POST", "/appointments/{appointment_id}/link-case"): ApiRule(
+        ok=STUDIO_EDITORS, ok_status=422, kwargs=_appointment, body={"case_id": 999999}
+    ),
     ("GET", "/calendar/deadline"): ApiRule(ok=ALL, params={"date": "2025-09-26", "days": 10}),
 }
 

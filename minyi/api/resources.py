@@ -14,13 +14,17 @@ from ninja import Query, Router, Schema
 from minyi.api.common import (
     ERRORS,
     ONE,
+    STEP,
     ApiError,
     PageParams,
     account,
+    form_error,
     reject_unknown_params,
     screen_list,
 )
 from minyi.core.phones import display_phone, mask_phone
+from minyi.duties import appointments as appts
+from minyi.duties.forms_people import CancelForm, LinkCaseForm
 from minyi.duties.models import Appointment, AppointmentState, Event, EventKind, EventState
 from minyi.duties.views_events import EventList, _reps_prefetch
 from minyi.duties.views_people import AppointmentList
@@ -369,6 +373,110 @@ def get_appointment(request: HttpRequest, appointment_id: int) -> dict[str, Any]
     appointment = _one(qs, appointment_id)
     editor = Appointment.objects.for_editor(user).filter(pk=appointment.pk).exists()
     return _appointment(appointment, editor)
+
+
+class CancelIn(Schema):
+    reason: str
+
+
+class LinkCaseIn(Schema):
+    case_id: int
+
+
+def _act(request: HttpRequest, appointment_id: int, run: Any) -> dict[str, Any]:
+    """An appointment action as the appointment page takes it: fetched through
+    `for_editor` (the studio's editors; others 404), then the duties service. A state
+    that does not allow it is 409 with the reason."""
+    user = account(request)
+    appointment = _one(Appointment.objects.for_editor(user).select_related("event"), appointment_id)
+    try:
+        run(appointment, user)
+    except appts.AppointmentNotAllowed as exc:
+        raise ApiError(409, "transition_not_allowed", str(exc)) from exc
+    return _appointment(_one(Appointment.objects.select_related("event"), appointment.pk), True)
+
+
+@router.post(
+    "/appointments/{appointment_id}/confirm",
+    response={200: AppointmentOut, **STEP},
+    tags=["appointments"],
+)
+def confirm_appointment(request: HttpRequest, appointment_id: int) -> dict[str, Any]:
+    """确认预约 (the representative is notified)."""
+    return _act(
+        request, appointment_id, lambda a, u: appts.appointment_confirm(appointment=a, actor=u)
+    )
+
+
+@router.post(
+    "/appointments/{appointment_id}/cancel",
+    response={200: AppointmentOut, **STEP},
+    tags=["appointments"],
+)
+def cancel_appointment(
+    request: HttpRequest, appointment_id: int, payload: CancelIn
+) -> dict[str, Any]:
+    """取消预约, with the reason."""
+    form = CancelForm({"reason": payload.reason})
+    if not form.is_valid():
+        raise form_error(form)
+    reason = form.cleaned_data["reason"]
+    return _act(
+        request,
+        appointment_id,
+        lambda a, u: appts.appointment_cancel(appointment=a, actor=u, reason=reason),
+    )
+
+
+@router.post(
+    "/appointments/{appointment_id}/no-show",
+    response={200: AppointmentOut, **STEP},
+    tags=["appointments"],
+)
+def appointment_no_show(request: HttpRequest, appointment_id: int) -> dict[str, Any]:
+    """登记预约人未到 (after the event has started)."""
+    return _act(
+        request,
+        appointment_id,
+        lambda a, u: appts.appointment_mark_no_show(appointment=a, actor=u),
+    )
+
+
+@router.post(
+    "/appointments/{appointment_id}/attended",
+    response={200: AppointmentOut, **STEP},
+    tags=["appointments"],
+)
+def appointment_attended(request: HttpRequest, appointment_id: int) -> dict[str, Any]:
+    """登记已接待 (after the event has started)."""
+    return _act(
+        request,
+        appointment_id,
+        lambda a, u: appts.appointment_mark_attended(appointment=a, actor=u),
+    )
+
+
+@router.post(
+    "/appointments/{appointment_id}/link-case",
+    response={200: AppointmentOut, **STEP},
+    tags=["appointments"],
+)
+def appointment_link_case(
+    request: HttpRequest, appointment_id: int, payload: LinkCaseIn
+) -> dict[str, Any]:
+    """关联当天在该工作室登记的社情民意."""
+
+    def run(appointment: Appointment, user: Any) -> None:
+        form = LinkCaseForm(
+            {"case": payload.case_id}, cases=appts.linkable_cases(appointment, user)
+        )
+        if not form.is_valid():
+            raise form_error(form)
+        appts.appointment_link_case(
+            appointment=appointment, actor=user, case=form.cleaned_data["case"]
+        )
+
+    return _act(request, appointment_id, run)
 
 
 # --- calendar ------------------------------------------------------------------------

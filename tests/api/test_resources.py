@@ -207,3 +207,19 @@ def test_lists_run_a_constant_number_of_queries(
         _event(STUDIO, "演示代表·陈明", days=20)
     with django_assert_max_num_queries(14):
         assert client.get(path, {"limit": 100}).status_code == 200
+
+
+def test_appointment_actions_are_the_studios(api: Any, two_streets: dict[str, Any]) -> None:
+    own, other = two_streets["sha_appointment"], two_streets["mei_appointment"]
+    liaison = api("liaison")
+    confirmed = liaison.post(f"/appointments/{own.pk}/confirm")
+    assert confirmed.status_code == 200 and confirmed.json()["state"] == "confirmed"
+    again = liaison.post(f"/appointments/{own.pk}/confirm")
+    assert again.status_code == 409 and "已确认" in again.json()["message"]
+    assert liaison.post(f"/appointments/{other.pk}/confirm").status_code == 404
+    assert api("rep").post(f"/appointments/{own.pk}/cancel", {"reason": "x"}).status_code == 404
+    blank = liaison.post(f"/appointments/{own.pk}/cancel", {"reason": "  "})
+    assert blank.status_code == 422 and "reason" in blank.json()["fields"]
+    cancelled = liaison.post(f"/appointments/{own.pk}/cancel", {"reason": "本人来电取消"})
+    assert cancelled.status_code == 200 and cancelled.json()["state"] == "cancelled"
+    assert Appointment.objects.get(pk=own.pk).cancel_reason == "本人来电取消"
