@@ -525,6 +525,9 @@ RULES: dict[str, Rule] = {
     "documents:case_form": Rule(ok=SCOPED_READERS, kwargs=_case),
     "documents:case_ledger": Rule(ok=SCOPED_READERS, kwargs=_case),
     "documents:duty_record": Rule(ok=SCOPED_READERS, kwargs=_rep),
+    # Dashboards (issue 5 item 3): every official sees their own unit (the outsider
+    # 梅沙街道 too), a liaison their studio; representatives and handling units have none.
+    "dashboards:overview": Rule(ok=OFFICIALS_OF_SHATOUJIAO | {"outsider", "liaison"}),
 }
 
 
