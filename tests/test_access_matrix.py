@@ -525,6 +525,10 @@ RULES: dict[str, Rule] = {
     "documents:case_form": Rule(ok=SCOPED_READERS, kwargs=_case),
     "documents:case_ledger": Rule(ok=SCOPED_READERS, kwargs=_case),
     "documents:duty_record": Rule(ok=SCOPED_READERS, kwargs=_rep),
+    # The studio's ledger follows studios:detail (reporters masked as on the ledger page);
+    # the bi-monthly report follows duties:report_detail.
+    "documents:studio_ledger": Rule(ok=SCOPED_READERS, kwargs=_studio),
+    "documents:bimonthly_report": Rule(ok=SCOPED_READERS, kwargs=_report),
     # Dashboards (issue 5 item 3): every official sees their own unit (the outsider
     # 梅沙街道 too), a liaison their studio; representatives and handling units have none.
     "dashboards:overview": Rule(ok=OFFICIALS_OF_SHATOUJIAO | {"outsider", "liaison"}),
