@@ -12,5 +12,6 @@ urlpatterns = [
     path("duties/", include("minyi.duties.urls")),
     path("documents/", include("minyi.documents.urls")),
     path("api/v1/", minyi_api_urls.urls),
+    path("online/", include("minyi.online.urls")),
     path("admin/", admin.site.urls),
 ]
