@@ -15,9 +15,9 @@ from django.urls import reverse
 from minyi.cases import services as case_services
 from minyi.cases.models import Case
 from minyi.cases.states import Action
-from minyi.org.models import HandlingUnit
 from minyi.online import services
 from minyi.online.models import OneTimeCode, ResidentRating
+from minyi.org.models import HandlingUnit
 from minyi.people.models import User
 from tests.online.helpers import submit
 
@@ -69,7 +69,7 @@ def test_number_and_code_show_the_steps_in_plain_words(world: Any) -> None:
 
 
 def test_a_wrong_code_answers_exactly_like_a_missing_case(world: Any) -> None:
-    _, case, code = submit()
+    _, case, _code = submit()
     missing_number = "沙头角街道沙头角社区2026999"
     wrong = _lookup(Client(), case.number, "AAAA-AAAA")
     missing = _lookup(Client(), missing_number, "AAAA-AAAA")
@@ -109,7 +109,7 @@ def test_lookups_are_rate_limited_per_client_right_or_wrong(world: Any) -> None:
 
 
 def test_without_a_proven_code_no_case_is_shown(world: Any) -> None:
-    _, case, _ = submit()
+    _, _case, _ = submit()
     client = Client()
     assert client.get(reverse("online:progress")).status_code == 403
     assert client.post(reverse("online:progress_rate"), {"rating": "satisfied"}).status_code == 403
@@ -139,7 +139,7 @@ def test_leaving_forgets_the_case_on_this_phone(world: Any) -> None:
 
 
 def test_the_reporter_rates_the_answer_once_and_it_goes_on_the_timeline(world: Any) -> None:
-    client, case, code = submit()
+    client, case, _code = submit()
     not_yet = client.post(reverse("online:progress_rate"), {"rating": "satisfied"})
     assert not_yet.status_code == 400 and "不需要评价" in not_yet.content.decode()
     case = _answered(case)
