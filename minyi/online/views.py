@@ -252,13 +252,16 @@ def report_done(request: HttpRequest) -> HttpResponse:
     )
     if report is None:
         return redirect("online:find")
+    # The code is shown on this one visit and then removed from the session too.
+    code = sent.pop("code", None)
+    request.session[SENT_KEY] = sent
     return _page(
         request,
         "online/report_done.html",
         {
             "report": report,
             "case": report.case,
-            "code": sent.get("code"),
+            "code": code,
             "can_withdraw": services.can_withdraw(report),
         },
     )

@@ -44,6 +44,11 @@ def test_an_opinion_sent_online_is_a_numbered_case_with_the_online_channel(world
     # The code is shown once: the confirmation page forgets it on the next visit.
     done = client.get(reverse("online:report_done")).content.decode()
     assert case.number in done and "接下来会怎样" in done
+    assert code not in done
+    from django.contrib.sessions.models import Session
+
+    stored = " ".join(str(s.get_decoded()) for s in Session.objects.all())
+    assert code not in stored
 
 
 def test_the_check_page_shows_the_answers_before_anything_is_saved(world: Any) -> None:
