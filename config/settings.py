@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "minyi.duties",
     "minyi.documents",
     "minyi.api",
+    "minyi.evaluation",
     "minyi.online",
 ]
 
