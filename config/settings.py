@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "minyi.documents",
     "minyi.api",
     "minyi.evaluation",
+    "minyi.online",
 ]
 
 MIDDLEWARE = [
