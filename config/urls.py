@@ -14,5 +14,6 @@ urlpatterns = [
     path("evaluation/", include("minyi.evaluation.urls")),
     path("dashboards/", include("minyi.dashboards.urls")),
     path("api/v1/", minyi_api_urls.urls),
+    path("online/", include("minyi.online.urls")),
     path("admin/", admin.site.urls),
 ]
