@@ -10,6 +10,7 @@ registration that committed just before the kill is answered, not registered twi
 
 from __future__ import annotations
 
+import http.client
 import json
 import os
 import random
@@ -125,7 +126,7 @@ def _register(port: int, secret: str, key: str, body: dict[str, Any]) -> str | N
         if exc.code in (429, 502, 503):
             return None
         raise AssertionError(f"HTTP {exc.code}: {exc.read().decode()}") from exc
-    except (OSError, urllib.error.URLError):
+    except (OSError, urllib.error.URLError, http.client.HTTPException):
         return None  # the server died mid-request: not acknowledged, retry
 
 
