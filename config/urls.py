@@ -11,7 +11,10 @@ urlpatterns = [
     path("cases/", include("minyi.cases.urls")),
     path("duties/", include("minyi.duties.urls")),
     path("documents/", include("minyi.documents.urls")),
+    path("evaluation/", include("minyi.evaluation.urls")),
+    path("dashboards/", include("minyi.dashboards.urls")),
     path("api/v1/", minyi_api_urls.urls),
     path("api-tokens/", include("minyi.api.urls_pages")),
+    path("online/", include("minyi.online.urls")),
     path("admin/", admin.site.urls),
 ]
