@@ -13,5 +13,6 @@ urlpatterns = [
     path("documents/", include("minyi.documents.urls")),
     path("evaluation/", include("minyi.evaluation.urls")),
     path("api/v1/", minyi_api_urls.urls),
+    path("online/", include("minyi.online.urls")),
     path("admin/", admin.site.urls),
 ]
