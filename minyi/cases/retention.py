@@ -94,16 +94,25 @@ def anonymise(cases: Iterable[Case], *, actor: Any = None, reason: str) -> int:
 @transaction.atomic
 def _anonymise_batch(ids: list[int], *, actor: Any, reason: str) -> int:
     from minyi.duties.models import Appointment
+    from minyi.online.models import OnlineReport, ResidentRating
 
     now = timezone.now()
     batch = list(
         Case.objects.select_for_update()
         .filter(pk__in=ids, anonymised_at__isnull=True)
-        .prefetch_related("steps", "answers__copies", "evaluations", "consultations", "attachments")
+        .prefetch_related(
+            "steps",
+            "answers__copies",
+            "answers__resident_rating",
+            "evaluations",
+            "consultations",
+            "attachments",
+        )
     )
     if not batch:
         return 0
     steps, answers, copies, evaluations, consultations, files = [], [], [], [], [], []
+    ratings = []
     for case in batch:
         spellings = _spellings(case)
         for step in case.steps.all():
@@ -115,6 +124,10 @@ def _anonymise_batch(ids: list[int], *, actor: Any, reason: str) -> int:
                 _scrub(answer.result, spellings),
             )
             answers.append(answer)
+            rating = getattr(answer, "resident_rating", None)
+            if rating is not None:
+                rating.comment = _scrub(rating.comment, spellings)
+                ratings.append(rating)
             for copy in answer.copies.all():
                 if copy.recipient == Recipient.REPORTER:
                     copy.address = ""
@@ -169,6 +182,9 @@ def _anonymise_batch(ids: list[int], *, actor: Any, reason: str) -> int:
     FeedbackCopy.objects.bulk_update(copies, ["address"])
     Evaluation.objects.bulk_update(evaluations, ["comment"])
     Consultation.objects.bulk_update(consultations, ["attendees", "minutes", "outcome"])
+    ResidentRating.objects.bulk_update(ratings, ["comment"])
+    # The online report's phone digest would still tie the case to a phone.
+    OnlineReport.objects.filter(case__in=batch).update(phone_key="")
     Appointment.objects.filter(case__in=batch).update(name=ANONYMOUS, phone="", phone_digest="")
     CaseAttachment.objects.filter(case__in=batch).delete()
     # The files go once the rows are gone for good: a rollback keeps both.

@@ -234,3 +234,18 @@ def test_a_reporter_s_data_is_erased_on_request(world, reporter):
 def test_data_requests_need_an_administrator_and_a_valid_phone(world, args, message):
     with pytest.raises(CommandError, match=message):
         call_command("reporter_data", "export", *args, stdout=StringIO())
+
+
+@pytest.mark.django_db
+def test_anonymising_takes_the_same_queries_for_one_case_or_many(world, reporter):
+    from django.test.utils import CaptureQueriesContext
+
+    from minyi.cases.retention import anonymise
+
+    one = [Case.objects.get(**matrix._case_answered(world))]
+    many = [Case.objects.get(**matrix._case_answered(world)) for _ in range(3)]
+    with CaptureQueriesContext(connection) as first:
+        anonymise(one, reason="测试")
+    with CaptureQueriesContext(connection) as second:
+        anonymise(many, reason="测试")
+    assert len(second) == len(first)
