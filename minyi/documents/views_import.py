@@ -12,6 +12,7 @@ from typing import Any
 
 import xlsxwriter
 from django.contrib import messages
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -109,22 +110,31 @@ def import_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def import_commit(request: HttpRequest, pk: int) -> HttpResponse:
     record = _own(request, pk)
     cls = _importer_class(request, record.kind)
-    with transaction.atomic():
-        locked = Import.objects.select_for_update().get(pk=record.pk)
-        if locked.state != ImportState.CHECKED:
-            return _page(request, cls, record=locked, error="这份文件已经导入过了。", status=400)
-        with locked.file.open("rb") as handle:
-            report, error = _check(cls(request.user), BytesIO(handle.read()))
-        if report is None or report.bad:
-            # Something changed since the dry run (a record, the user's scope): nothing
-            # is saved, and the page says what is wrong now.
-            message = error or "数据已发生变化，重新检查发现以下问题，未导入任何记录。"
-            return _page(request, cls, record=locked, report=report, error=message, status=400)
-        cls(request.user).commit(report)
-        locked.state = ImportState.COMMITTED
-        locked.committed_at = timezone.now()
-        locked.created, locked.updated = report.created, report.updated
-        locked.save(update_fields=["state", "committed_at", "created", "updated"])
+    importer = cls(request.user)
+    try:
+        with transaction.atomic():
+            locked = Import.objects.select_for_update().get(pk=record.pk)
+            if locked.state != ImportState.CHECKED:
+                return _page(
+                    request, cls, record=locked, error="这份文件已经导入过了。", status=400
+                )
+            if locked.bad_rows:
+                bad = f"检查时有 {locked.bad_rows} 行有问题，未导入任何记录：请修改后重新上传。"
+                return _page(request, cls, record=locked, error=bad, status=400)
+            with locked.file.open("rb") as handle:
+                report, error = _check(importer, BytesIO(handle.read()))
+            if report is None or report.bad:
+                # Something changed since the dry run (a record, the user's scope):
+                # nothing is saved, and the page says what is wrong now.
+                message = error or "数据已发生变化，重新检查发现以下问题，未导入任何记录。"
+                return _page(request, cls, record=locked, report=report, error=message, status=400)
+            importer.commit(report)
+            locked.state = ImportState.COMMITTED
+            locked.committed_at = timezone.now()
+            locked.created, locked.updated = report.created, report.updated
+            locked.save(update_fields=["state", "committed_at", "created", "updated"])
+    except ValidationError as exc:
+        return _page(request, cls, record=record, error=exc.messages[0], status=400)
     messages.success(
         request, f"已导入{cls.title}：新增 {report.created} 条，更新 {report.updated} 条。"
     )

@@ -19,9 +19,10 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 
 from minyi.core.phones import normalize_phone
+from minyi.documents.excel.fastforms import preload
 from minyi.documents.excel.reading import Sheet, as_bool, as_date, as_text
 from minyi.people.forms import LiaisonForm, RepresentativeForm
 from minyi.people.models import (
@@ -128,7 +129,8 @@ class Importer:
 
     def __init__(self, user: Any) -> None:
         self.user = user
-        self.prototype = self.form_class(user=user)
+        self.row_form = preload(self.form_class, user)
+        self.prototype = self.row_form(user=user)
 
     @classmethod
     def required(cls) -> list[str]:
@@ -139,7 +141,7 @@ class Importer:
         return [h.name for h in cls.headers]
 
     def field_queryset(self, name: str) -> Any:
-        return self.prototype.fields[name].queryset
+        return list(self.prototype.fields[name].by_pk.values())
 
     # per kind
     def key(self, record: dict[str, Any]) -> tuple[str, ...]:
@@ -182,7 +184,7 @@ class Importer:
                 result.errors.extend(str(exc).split("\n"))
                 continue
             instance = editable.get(key)
-            form = self.form_class(data, instance=instance, user=self.user)
+            form = self.row_form(data, instance=instance, user=self.user)
             if form.is_valid():
                 result.form, result.update = form, instance is not None
             else:
@@ -198,11 +200,17 @@ class Importer:
         return found
 
     def commit(self, report: Report) -> None:
-        """Every row saved, or none (the caller holds the transaction)."""
+        """Every row saved, or none: one transaction; a database constraint that a
+        row breaks rolls back all of them (ValidationError names the row)."""
         assert not report.bad
         with transaction.atomic():
             for row in report.rows:
-                row.form.save()
+                try:
+                    row.form.save()
+                except IntegrityError as exc:
+                    raise ValidationError(
+                        f"第 {row.number} 行违反数据约束，未导入任何记录。"
+                    ) from exc
 
 
 # --- representatives ---------------------------------------------------------------------
