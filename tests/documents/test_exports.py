@@ -256,3 +256,19 @@ class TestQueryCount:
             client.get(url)
         assert len(many) == len(few)
         assert Case.objects.count() == 6
+
+
+class TestRunExportsCommand:
+    def test_it_writes_jobs_left_behind(self, world: Any, monkeypatch: Any) -> None:
+        from datetime import timedelta
+
+        from django.core.management import call_command
+        from django.utils import timezone
+
+        monkeypatch.setattr(run, "SYNC_ROWS", 0)
+        register()
+        client_for(user("liaison")).get(reverse("documents:export", args=["cases"]))
+        Export.objects.update(created_at=timezone.now() - timedelta(hours=1))
+        call_command("run_exports")
+        job = Export.objects.get()
+        assert job.state == ExportState.DONE and job.written == 1
