@@ -42,6 +42,8 @@ INSTALLED_APPS = [
     "minyi.duties",
     "minyi.documents",
     "minyi.api",
+    "minyi.evaluation",
+    "minyi.online",
 ]
 
 MIDDLEWARE = [
@@ -239,3 +241,15 @@ MINYI_REPORTER_CHANNEL = env_str("MINYI_REPORTER_CHANNEL", "console")
 MAX_ATTACHMENT_BYTES = env_int("MAX_ATTACHMENT_BYTES", 10 * 1024 * 1024)
 # "Half a day" (SM 9, SM 10) in hours: the shortest session that counts.
 MINYI_HALF_DAY_HOURS = env_int("MINYI_HALF_DAY_HOURS", 3)
+
+# Personal data at rest (minyi.core.crypto, docs/personal-data.md). MINYI_FIELD_KEY encrypts
+# phones, addresses and ID-like numbers; MINYI_FIELD_KEY_FALLBACKS (comma-separated) are old
+# keys that still decrypt during a rotation; MINYI_LOOKUP_KEY keys the digests used to find
+# rows by phone. Development and tests fall back to fixed keys; production refuses to start
+# without real ones (settings_production).
+MINYI_FIELD_KEY = env_str("MINYI_FIELD_KEY", "") or "bWlueWktZGV2ZWxvcG1lbnQtb25seS1maWVsZC1rZXk="
+MINYI_FIELD_KEY_FALLBACKS = env_list("MINYI_FIELD_KEY_FALLBACKS", [])
+MINYI_LOOKUP_KEY = env_str("MINYI_LOOKUP_KEY", "") or "minyi-development-only-lookup-key"
+# Retention (docs/personal-data.md): a closed case's personal data is anonymised this many
+# years after closing by `manage.py anonymise_closed_cases`.
+MINYI_RETENTION_YEARS = env_int("MINYI_RETENTION_YEARS", 5)

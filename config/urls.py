@@ -11,6 +11,8 @@ urlpatterns = [
     path("cases/", include("minyi.cases.urls")),
     path("duties/", include("minyi.duties.urls")),
     path("documents/", include("minyi.documents.urls")),
+    path("evaluation/", include("minyi.evaluation.urls")),
     path("api/v1/", minyi_api_urls.urls),
+    path("online/", include("minyi.online.urls")),
     path("admin/", admin.site.urls),
 ]
