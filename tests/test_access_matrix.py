@@ -593,6 +593,9 @@ RULES: dict[str, Rule] = {
     "online:progress_extend": Rule(ok=ALL, ok_status=403, anonymous=403, method="post"),
     "online:progress_rate": Rule(ok=ALL, ok_status=403, anonymous=403, method="post"),
     "online:progress_leave": Rule(ok=ALL, ok_status=302, anonymous=302, method="post"),
+    # Dashboards (issue 5 item 3): every official sees their own unit (the outsider
+    # 梅沙街道 too), a liaison their studio; representatives and handling units have none.
+    "dashboards:overview": Rule(ok=OFFICIALS_OF_SHATOUJIAO | {"outsider", "liaison"}),
 }
 
 
