@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "minyi.api",
     "minyi.evaluation",
     "minyi.online",
+    "minyi.dashboards",
 ]
 
 MIDDLEWARE = [
@@ -107,22 +108,31 @@ SILENCED_SYSTEM_CHECKS = ["django_ratelimit.E003", "django_ratelimit.W001"]
 # SQLite is the embedded default (a file under the git-ignored data folder, WAL mode);
 # PostgreSQL in production through DATABASE_URL.
 DATABASE_URL = env_str("DATABASE_URL", "")
+SQLITE_OPTIONS = {
+    # IMMEDIATE takes the write lock at BEGIN, so two writers queue instead of
+    # failing with "database is locked" half-way through a transaction.
+    "transaction_mode": "IMMEDIATE",
+    "timeout": 20,
+    # synchronous=FULL: a commit is on disk before the case number is shown, so neither
+    # a killed process nor a power cut can lose an acknowledged registration (NORMAL in
+    # WAL mode survives a killed process but may lose the last commits on power loss).
+    # docs/operations.md has the measurements behind this choice.
+    "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;",
+}
 if DATABASE_URL:
     DATABASES = {
         "default": dj_database_url.parse(DATABASE_URL, conn_max_age=env_int("CONN_MAX_AGE", 0))
     }
+    # DATABASE_URL=sqlite:////path/db.sqlite3 names another SQLite file (a restore target,
+    # a crash test's own database) with the same durability options.
+    if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+        DATABASES["default"]["OPTIONS"] = dict(SQLITE_OPTIONS)
 else:
     DATABASES = {
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
             "NAME": DATA_DIR / "minyi.sqlite3",
-            "OPTIONS": {
-                # IMMEDIATE takes the write lock at BEGIN, so two writers queue instead of
-                # failing with "database is locked" half-way through a transaction.
-                "transaction_mode": "IMMEDIATE",
-                "timeout": 20,
-                "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
-            },
+            "OPTIONS": dict(SQLITE_OPTIONS),
             # Tests run on a file, not in memory: concurrency tests need several
             # connections to one database. One file per process, so parallel runs
             # do not trample each other.
