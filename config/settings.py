@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "minyi.api",
     "minyi.evaluation",
     "minyi.online",
+    "minyi.dashboards",
 ]
 
 MIDDLEWARE = [

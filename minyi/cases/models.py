@@ -269,6 +269,11 @@ class Case(TimeStamped):
             models.Index(fields=["holder_department", "state"], name="case_holder_state"),
             models.Index(fields=["final_rating"], name="case_rating"),
             models.Index(fields=["received_on"], name="case_received"),
+            # The dashboards' drill-down filters (minyi.dashboards).
+            models.Index(fields=["channel", "received_on"], name="case_channel_received"),
+            models.Index(fields=["category", "received_on"], name="case_category_received"),
+            models.Index(fields=["holder_level", "received_on"], name="case_level_received"),
+            models.Index(fields=["state", "received_on"], name="case_state_received"),
         ]
 
     def __str__(self) -> str:
@@ -351,6 +356,8 @@ class Answer(models.Model):
 
     class Meta:
         ordering = ["answered_on", "pk"]
+        # "Answered on time / late" filters and the dashboards' on-time rate.
+        indexes = [models.Index(fields=["case", "on_time"], name="answer_case_ontime")]
 
     def __str__(self) -> str:
         return f"{self.case} 答复"
