@@ -126,10 +126,21 @@ def test_no_page_or_export_shows_the_unit_a_hidden_reporter(world, hidden_report
             if found:
                 leaks[url] = found
             transaction.set_rollback(True)
+    # Every Excel export the unit may download, not only the one kind the matrix opens.
+    from minyi.documents.excel.run import SPECS
+
+    for kind in sorted(SPECS):
+        url = reverse("documents:export", kwargs={"kind": kind})
+        response = client.get(url)
+        if response.status_code == 200:
+            opened.append(f"export:{kind}")
+        found = _leaks(_text(response))
+        if found:
+            leaks[url] = found
     assert not leaks, f"pages show the hidden reporter to the unit: {leaks}"
     assert not _leaks(caplog.text), "a log line shows the hidden reporter"
     # The walk did reach the unit's case, its lists and its documents.
-    assert {"cases:list", "cases:detail", "home"} <= set(opened), opened
+    assert {"cases:list", "cases:detail", "home", "export:cases"} <= set(opened), opened
     assert "cases:reporter" not in opened
     print("opened as the unit:", opened)
 
