@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "minyi.duties",
     "minyi.documents",
     "minyi.api",
+    "minyi.audit",
 ]
 
 MIDDLEWARE = [
@@ -54,6 +55,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    # After authentication: audit rows read the actor from request.user.
+    "minyi.audit.trail.AuditContextMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "minyi.core.security.SessionTimeoutMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -239,3 +242,7 @@ MINYI_REPORTER_CHANNEL = env_str("MINYI_REPORTER_CHANNEL", "console")
 MAX_ATTACHMENT_BYTES = env_int("MAX_ATTACHMENT_BYTES", 10 * 1024 * 1024)
 # "Half a day" (SM 9, SM 10) in hours: the shortest session that counts.
 MINYI_HALF_DAY_HOURS = env_int("MINYI_HALF_DAY_HOURS", 3)
+
+# Audit trail (minyi/audit, docs/audit.md): rows are kept at least this many days; the database
+# refuses to delete rows younger than six months whatever this says.
+MINYI_AUDIT_RETENTION_DAYS = env_int("MINYI_AUDIT_RETENTION_DAYS", 365)

@@ -13,4 +13,5 @@ urlpatterns = [
     path("documents/", include("minyi.documents.urls")),
     path("api/v1/", minyi_api_urls.urls),
     path("admin/", admin.site.urls),
+    path("audit/", include("minyi.audit.urls")),
 ]

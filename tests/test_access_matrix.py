@@ -525,6 +525,8 @@ RULES: dict[str, Rule] = {
     "documents:case_form": Rule(ok=SCOPED_READERS, kwargs=_case),
     "documents:case_ledger": Rule(ok=SCOPED_READERS, kwargs=_case),
     "documents:duty_record": Rule(ok=SCOPED_READERS, kwargs=_rep),
+    # Audit trail (issue 7): the city organisation department only, not even the superuser.
+    "audit:event_list": Rule(ok={"city_official"}),
 }
 
 

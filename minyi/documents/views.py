@@ -16,6 +16,8 @@ from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
+from minyi import audit
+from minyi.audit.models import Action as AuditAction
 from minyi.cases import access, services
 from minyi.cases.models import Case, Channel, Outcome, Satisfaction
 from minyi.cases.states import Action, HolderLevel
@@ -89,6 +91,7 @@ def case_form(request: HttpRequest, pk: int) -> HttpResponse:
     }
     data = render_pdf("documents/case_form.html", context, request)
     services.record_personal_data_view(case=case, viewer=request.user, purpose=PURPOSE_FORM)
+    audit.record(AuditAction.EXPORT, case, detail=f"PDF：{PURPOSE_FORM}")
     return pdf_response(data, f"社情民意登记表-{case.number}.pdf")
 
 
@@ -115,6 +118,7 @@ def case_ledger(request: HttpRequest, pk: int) -> HttpResponse:
     }
     data = render_pdf("documents/case_ledger.html", context, request)
     services.record_personal_data_view(case=case, viewer=request.user, purpose=PURPOSE_LEDGER)
+    audit.record(AuditAction.EXPORT, case, detail=f"PDF：{PURPOSE_LEDGER}")
     return pdf_response(data, f"跟踪明细帐-{case.number}.pdf")
 
 
@@ -130,4 +134,5 @@ def duty_record(request: HttpRequest, pk: int) -> HttpResponse:
     record = build_duty_record(representative=rep, year=year)
     context = {"rep": rep, "record": record, "year": year, "printed_at": timezone.localtime()}
     data = render_pdf("documents/duty_record.html", context, request)
+    audit.record(AuditAction.EXPORT, rep, detail=f"PDF：{year} 年履职档案")
     return pdf_response(data, f"履职档案-{rep.name}-{year}.pdf")
