@@ -525,6 +525,10 @@ RULES: dict[str, Rule] = {
     "documents:case_form": Rule(ok=SCOPED_READERS, kwargs=_case),
     "documents:case_ledger": Rule(ok=SCOPED_READERS, kwargs=_case),
     "documents:duty_record": Rule(ok=SCOPED_READERS, kwargs=_rep),
+    # The studio's ledger follows studios:detail (reporters masked as on the ledger page);
+    # the bi-monthly report follows duties:report_detail.
+    "documents:studio_ledger": Rule(ok=SCOPED_READERS, kwargs=_studio),
+    "documents:bimonthly_report": Rule(ok=SCOPED_READERS, kwargs=_report),
     # Audit trail (issue 7): the city organisation department only, not even the superuser.
     "audit:event_list": Rule(ok={"city_official"}),
 }

@@ -1,6 +1,7 @@
 """PDF documents (issue 5, item 1): the registration form of a case in its three
-copies (annex note 8), the tracking-ledger sheet of a case (annex 2) and a
-representative's duty record (SM 12.5).
+copies (annex note 8), the tracking-ledger sheet of a case (annex 2), the ledger of a
+studio for a period (CM 12), a representative's duty record and the liaison's
+bi-monthly report (SM 12.5).
 
 Scope first (`for_user`, so "not yours" is a 404), then the reporter rule: the two
 case documents carry the reporter's full details, so they are served only to those
@@ -21,11 +22,16 @@ from minyi.audit.models import Action as AuditAction
 from minyi.cases import access, services
 from minyi.cases.models import Case, Channel, Outcome, Satisfaction
 from minyi.cases.states import Action, HolderLevel
+from minyi.cases.views import Ledger
 from minyi.core.phones import display_phone
+from minyi.documents.lists import BadFilters, decorated, filtered
 from minyi.documents.pdf import pdf_response, render_pdf
+from minyi.duties.models import BimonthlyReport
 from minyi.duties.record import duty_record as build_duty_record
+from minyi.duties.reports import PERIODS
 from minyi.org.models import Level
 from minyi.people.models import Representative
+from minyi.studios.models import Studio
 
 # Annex note 8: one copy each for the reporter, the studio and the street department.
 COPIES = ["反映人留存", "工作室留存", "街道组织部门留存"]
@@ -136,3 +142,69 @@ def duty_record(request: HttpRequest, pk: int) -> HttpResponse:
     data = render_pdf("documents/duty_record.html", context, request)
     audit.record(AuditAction.EXPORT, rep, detail=f"PDF：{year} 年履职档案")
     return pdf_response(data, f"履职档案-{rep.name}-{year}.pdf")
+
+
+# --- the ledger of a studio for a period, and the bi-monthly report -------------------
+
+PERIOD_HINT = "请用 YYYY-MM-DD 格式填写起止日期，例如 date_from=2026-01-01&date_to=2026-06-30。"
+
+
+def _bad_request(message: str) -> HttpResponse:
+    return HttpResponseBadRequest(message, content_type="text/plain; charset=utf-8")
+
+
+@require_GET
+def studio_ledger(request: HttpRequest, pk: int) -> HttpResponse:
+    """意见建议办理情况跟踪明细帐 of one studio for a period (CM 12): the ledger page's
+    own rows (its scope, filters and masking), restricted to the studio. Reporters
+    are masked as on the screen; a case's full sheet is `case_ledger`."""
+    studio = get_object_or_404(
+        Studio.objects.for_user(request.user).select_related("unit", "unit__street"), pk=pk
+    )
+    today = timezone.localdate()
+    params = request.GET.copy()
+    if not params.get("date_from"):
+        params["date_from"] = f"{today.year}-01-01"
+    if not params.get("date_to"):
+        params["date_to"] = f"{today.year}-12-31"
+    params["studio"] = str(studio.pk)
+    try:
+        view, qs, cleaned = filtered(Ledger, request, params)
+    except BadFilters as exc:
+        return _bad_request(f"{exc}。{PERIOD_HINT}")
+    start, end = cleaned["date_from"], cleaned["date_to"]
+    rows = list(decorated(view, qs))
+    context = {
+        "studio": studio,
+        "street_name": studio.unit.street.name if studio.unit.street_id else "",
+        "start": start,
+        "end": end,
+        "rows": rows,
+        "rated": sum(1 for c in rows if c.final_rating),
+        "answered": sum(1 for c in rows if c.last_answer or c.on_the_spot),
+        "printed_at": timezone.localtime(),
+    }
+    data = render_pdf("documents/studio_ledger.html", context, request)
+    return pdf_response(data, f"跟踪明细帐-{studio.name}-{start:%Y%m%d}-{end:%Y%m%d}.pdf")
+
+
+@require_GET
+def bimonthly_report(request: HttpRequest, pk: int) -> HttpResponse:
+    """The liaison's bi-monthly report (SM 12.5) as it was written or submitted."""
+    report = get_object_or_404(
+        BimonthlyReport.objects.for_user(request.user).select_related(
+            "studio", "studio__unit", "studio__unit__street", "submitted_by", "acknowledged_by"
+        ),
+        pk=pk,
+    )
+    unit = report.studio.unit
+    context = {
+        "report": report,
+        "period_label": dict(PERIODS)[report.period],
+        "street_name": unit.street.name if unit.street_id else "",
+        "printed_at": timezone.localtime(),
+    }
+    data = render_pdf("documents/bimonthly_report.html", context, request)
+    return pdf_response(
+        data, f"双月报告-{report.studio.name}-{report.year}年第{report.period}期.pdf"
+    )

@@ -48,6 +48,12 @@ def pages_text(data: bytes, tmp_path: Path) -> list[str]:
     return pages
 
 
+def raw_text(data: bytes, tmp_path: Path) -> str:
+    """All pages in the order the PDF draws them (-raw): a table's cells stay whole,
+    where the default reading order may interleave wrapped cells of one row."""
+    return _run("pdftotext", "-raw", "-enc", "UTF-8", data=data, tmp_path=tmp_path)
+
+
 def compact(text: str) -> str:
     """Without whitespace: table cells may wrap a long value over lines."""
     return re.sub(r"\s+", "", text)

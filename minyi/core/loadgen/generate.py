@@ -1,0 +1,669 @@
+"""Synthetic load data on the real organisation tree (issue 8, item 1).
+
+Shenzhen (788 communities, 500,000 cases) or the whole country (620,573 communities
+and villages, 10,000,000 cases): organisation departments and handling units for
+every district and street, a studio per community with its representatives and a
+full-time liaison, five years of events with appointments and attendance, and opinion
+cases whose channels, routes, deadlines and ratings follow the shares below.
+
+Case numbers follow the application's rules exactly (minyi.cases.numbering): the
+prefix is the street and community, serials run 1, 2, 3 … per prefix and year in the
+order the cases were received, and `CaseNumberCounter` ends at the last serial issued,
+so a case registered afterwards through the pages continues without a gap.
+
+Every person is visibly fake: names start with 测试, phones are in the 138-0000 block.
+All accounts share one password (LOAD_PASSWORD), hashed once.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections import defaultdict
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from functools import cache
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.contrib.auth.hashers import make_password
+from django.db import connection, transaction
+from django.utils import timezone
+
+from minyi.cases.models import (
+    Answer,
+    Case,
+    CaseNumberCounter,
+    CaseStep,
+    Channel,
+    Evaluation,
+    Occasion,
+    Outcome,
+    Satisfaction,
+)
+from minyi.cases.numbering import format_number
+from minyi.cases.states import Action, CaseState, HolderLevel
+from minyi.core.loadgen.bulk import BulkWriter, next_id, reset_sequences
+from minyi.duties.models import (
+    Appointment,
+    AppointmentState,
+    Attendance,
+    Event,
+    EventKind,
+    EventState,
+)
+from minyi.org.importing import department_name
+from minyi.org.models import HandlingUnit, Level, OrgDepartment, OrgUnit
+from minyi.people.models import (
+    Liaison,
+    LiaisonKind,
+    Representative,
+    RepresentativeCategory,
+    RepresentativeLevel,
+    Role,
+    User,
+)
+from minyi.studios.models import Studio, StudioAssignment, StudioKind
+from minyi.workdays.calendar import WorkCalendar, add_workdays
+
+LOAD_PASSWORD = "minyi-load-2026"
+USER_PREFIX = "load_"
+SHENZHEN = "4403"
+YEARS = 5
+
+
+@dataclass(frozen=True)
+class Scale:
+    name: str
+    cases: int
+    root_code: str | None  # the city whose tree is used; None: the whole country
+    representatives_per_studio: int
+    events_per_studio_year: int
+    appointments_per_event: float
+
+
+SCALES = {
+    "city": Scale("city", 500_000, SHENZHEN, 2, 24, 1.0),
+    "national": Scale("national", 10_000_000, None, 1, 2, 0.5),
+}
+
+# Shares (from the pilot studios' ledgers as the issue describes them; tunable here).
+CHANNELS = [
+    (Channel.IN_PERSON, 0.55),
+    (Channel.PHONE, 0.20),
+    (Channel.ONLINE, 0.20),
+    (Channel.OTHER, 0.05),
+]
+OCCASION_OF = {
+    Channel.IN_PERSON: [(Occasion.RECEPTION, 0.6), (Occasion.APPOINTMENT, 0.2),
+                        (Occasion.HOUSEHOLD_VISIT, 0.2)],
+    Channel.PHONE: [(Occasion.PHONE_CALL, 1.0)],
+    Channel.ONLINE: [(Occasion.ONLINE_STUDIO, 1.0)],
+    Channel.OTHER: [(Occasion.OTHER, 1.0)],
+}  # fmt: skip
+RATINGS = [
+    (Satisfaction.VERY_SATISFIED, 0.45),
+    (Satisfaction.SATISFIED, 0.35),
+    (Satisfaction.BASICALLY_SATISFIED, 0.15),
+    (Satisfaction.DISSATISFIED, 0.05),
+]
+ON_THE_SPOT_SHARE = 0.35
+CARRY_FORWARD_SHARE = 0.02
+ESCALATE_SHARE = 0.15  # street → district; a fifth of those go on to the city
+RETURN_SHARE = 0.03  # returned as outside the remit, then referred again
+EXTENSION_SHARE = 0.05
+LATE_SHARE = 0.08  # answered after the deadline
+STUCK_SHARE = 0.01  # old cases still waiting, long overdue
+REOPEN_SHARE = 0.5  # of 不满意 ratings, sent back for handling
+
+SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘"
+GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华玉兰萍红"
+TOPICS = [
+    ("市政", "小区门口路灯损坏", "小区门口路灯已损坏两周，夜间出行不便，希望尽快维修。"),
+    ("交通", "公交站台缺少遮雨棚", "公交站台没有遮雨棚，老人下雨天候车困难，建议加装。"),
+    ("环境", "垃圾分类点异味严重", "垃圾分类投放点清运不及时，夏季异味严重，影响居民生活。"),
+    ("教育", "学位紧张", "片区适龄儿童增多，公办学位紧张，希望增加学位供给。"),
+    ("医疗", "社康中心排队时间长", "社区健康服务中心就诊排队时间长，建议增加医生和号源。"),
+    ("养老", "长者食堂供餐不足", "长者食堂午餐供应不足，希望扩大供餐能力。"),
+    ("安全", "电动自行车楼道充电", "楼道内有电动自行车充电，存在消防隐患，请求整治。"),
+    ("城管", "占道经营", "市场周边占道经营严重，影响通行，希望加强管理。"),
+    ("住房", "老旧小区加装电梯", "老旧小区居民希望加装电梯，需要街道协调。"),
+    ("噪音", "夜间施工噪音扰民", "附近工地夜间施工噪音扰民，影响休息。"),
+    ("停车", "停车位不足", "小区周边停车位严重不足，乱停乱放现象突出。"),
+    ("绿化", "公园设施老化", "社区公园健身器材老化，存在安全隐患，希望更换。"),
+]
+UNIT_NAMES = {
+    Level.STREET: ["城市管理和综合执法办公室", "公共服务办公室", "安全生产监督管理办公室"],
+    Level.DISTRICT: ["住房和建设局", "交通运输局", "教育局", "卫生健康局"],
+    Level.CITY: ["住房和建设局", "交通运输局", "教育局", "卫生健康委员会"],
+}
+
+Progress = Callable[[str], object]
+
+
+def pick(rng: random.Random, table: list[tuple[Any, float]]) -> Any:
+    x = rng.random()
+    for value, share in table:
+        x -= share
+        if x < 0:
+            return value
+    return table[-1][0]
+
+
+def fake_name(rng: random.Random) -> str:
+    return "测试" + rng.choice(SURNAMES) + rng.choice(GIVEN)
+
+
+def fake_phone(n: int) -> str:
+    return f"+861380000{n % 10000:04d}"
+
+
+def aware(day: date, hour: int = 9, minute: int = 0) -> datetime:
+    return datetime(day.year, day.month, day.day, hour, minute, tzinfo=_zone())
+
+
+@cache
+def _zone() -> ZoneInfo:
+    return ZoneInfo(settings.TIME_ZONE)
+
+
+class LoadDataError(Exception):
+    """The database is not ready for load data; the message says why, in Chinese."""
+
+
+@dataclass
+class Report:
+    counts: dict[str, int]
+    seconds: float
+
+
+class Generator:
+    def __init__(
+        self,
+        scale: Scale,
+        *,
+        cases: int | None = None,
+        seed: int = 2026,
+        today: date | None = None,
+        progress: Progress = lambda message: None,
+        chunk: int = 20_000,
+    ) -> None:
+        self.scale = scale
+        self.total_cases = scale.cases if cases is None else cases
+        self.rng = random.Random(seed)
+        self.today = today or timezone.localdate()
+        self.start = self.today.replace(year=self.today.year - YEARS) + timedelta(days=1)
+        self.progress = progress
+        self.chunk = chunk
+        self.counts: dict[str, int] = defaultdict(int)
+        self.calendar = WorkCalendar()
+        self._due: dict[tuple[date, int], date] = {}
+        self.now = timezone.now()
+
+    # --- helpers --------------------------------------------------------------------
+
+    def _ids(self, *models: Any) -> dict[Any, Iterator[int]]:
+        return {m: iter(range(next_id(m), 1 << 62)) for m in models}
+
+    def _flush(self, *writers: BulkWriter) -> None:
+        for writer in writers:
+            writer.flush()
+            self.counts[writer.model._meta.label] = writer.count
+
+    def due(self, received: date, days: int) -> date:
+        key = (received, days)
+        if key not in self._due:
+            self._due[key] = add_workdays(received, days, calendar=self.calendar).due
+        return self._due[key]
+
+    # --- the whole run --------------------------------------------------------------
+
+    def run(self) -> Report:
+        began = time.monotonic()
+        if Case.objects.exists():
+            raise LoadDataError("数据库中已有社情民意案件：负载数据只能生成到没有案件的数据库。")
+        with transaction.atomic():
+            self.load_tree()
+            self.make_bodies()
+            self.make_people_and_studios()
+            self.make_events()
+            self.make_cases()
+            reset_sequences(
+                OrgDepartment, HandlingUnit, User, Studio, Representative,
+                Representative.linked_communities.through, StudioAssignment, Liaison,
+                Event, Event.representatives.through, Attendance, Appointment,
+                Case, CaseStep, Answer, Evaluation, CaseNumberCounter,
+            )  # fmt: skip
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("ANALYZE")
+        return Report(dict(self.counts), time.monotonic() - began)
+
+    # --- the tree -------------------------------------------------------------------
+
+    def load_tree(self) -> None:
+        units = OrgUnit.objects.active()
+        if self.scale.root_code:
+            root = OrgUnit.objects.filter(code=self.scale.root_code).first()
+            if root is None:
+                raise LoadDataError(
+                    f"找不到区划代码为 {self.scale.root_code} 的城市，请先运行 import_divisions。"
+                )
+            units = units.filter(root.subtree_q())
+        rows = list(
+            units.values_list("pk", "level", "name", "short_name", "street_id", "district_id",
+                              "city_id", "parent_id")
+        )  # fmt: skip
+        self.communities = [r for r in rows if r[1] == Level.COMMUNITY]
+        if not self.communities:
+            raise LoadDataError("组织架构中没有社区，请先运行 import_divisions 导入区划。")
+        self.unit_name = {r[0]: r[2] for r in rows}
+        self.streets = [r for r in rows if r[1] == Level.STREET]
+        self.districts = [r for r in rows if r[1] == Level.DISTRICT]
+        self.cities = [r for r in rows if r[1] == Level.CITY]
+        self.progress(
+            f"组织架构：{len(self.cities)} 个市，{len(self.districts)} 个区，"
+            f"{len(self.streets)} 个街道，{len(self.communities)} 个社区"
+        )
+
+    def make_bodies(self) -> None:
+        """An organisation department for every city, district and street; handling
+        units at each level; an official's account for each department."""
+        bodies = [*self.cities, *self.districts, *self.streets]
+        have = set(OrgDepartment.objects.values_list("unit_id", flat=True))
+        ids = self._ids(OrgDepartment, HandlingUnit, User)
+        departments = BulkWriter(OrgDepartment)
+        for pk, level, name, *_ in bodies:
+            if pk not in have:
+                unit = OrgUnit(pk=pk, level=level, name=name)
+                departments.add(
+                    id=next(ids[OrgDepartment]), unit_id=pk, name=department_name(unit),
+                    created_at=self.now, updated_at=self.now,
+                )  # fmt: skip
+        self._flush(departments)
+        self.department_of = dict(OrgDepartment.objects.values_list("unit_id", "pk"))
+
+        self.password = make_password(LOAD_PASSWORD)
+        users = BulkWriter(User)
+        self.user_writer = users
+        self.user_ids = ids[User]
+        role_of = {
+            Level.CITY: Role.CITY_OFFICIAL,
+            Level.DISTRICT: Role.DISTRICT_OFFICIAL,
+            Level.STREET: Role.STREET_OFFICIAL,
+        }
+        self.official_of: dict[int, int] = {}
+        for pk, level, *_ in bodies:
+            if level not in role_of:
+                continue  # system committees keep their own accounts
+            self.official_of[pk] = self._user(f"{level}{pk}", role_of[level], unit_id=pk)
+
+        units = BulkWriter(HandlingUnit)
+        self.handling_units: dict[int, list[tuple[int, int]]] = {}  # area -> [(unit, staff)]
+        for pk, level, name, *_ in bodies:
+            names = UNIT_NAMES.get(level, [])
+            found = []
+            for unit_name in names:
+                unit_id = next(ids[HandlingUnit])
+                units.add(
+                    id=unit_id, name=f"测试{name}{unit_name}", area_id=pk,
+                    contact_person="测试联系人", phone=fake_phone(unit_id),
+                    created_at=self.now, updated_at=self.now,
+                )  # fmt: skip
+                staff = self._user(f"unit{unit_id}", Role.HANDLING_UNIT_STAFF, unit_id=None,
+                                   handling_unit_id=unit_id)  # fmt: skip
+                found.append((unit_id, staff))
+            self.handling_units[pk] = found
+        self._flush(units, users)
+
+    def _user(self, name: str, role: str, **fields: Any) -> int:
+        pk = next(self.user_ids)
+        self.user_writer.add(
+            id=pk, username=f"{USER_PREFIX}{name}", password=self.password,
+            full_name=f"测试{name}", role=role, is_active=True, is_staff=False,
+            is_superuser=False, date_joined=self.now, first_name="", last_name="",
+            email="", **fields,
+        )  # fmt: skip
+        return pk
+
+    # --- studios and people ---------------------------------------------------------
+
+    def make_people_and_studios(self) -> None:
+        rng = self.rng
+        ids = self._ids(Studio, Representative, StudioAssignment, Liaison,
+                        Representative.linked_communities.through)  # fmt: skip
+        studios = BulkWriter(Studio)
+        reps = BulkWriter(Representative)
+        links = BulkWriter(Representative.linked_communities.through)
+        assignments = BulkWriter(StudioAssignment)
+        liaisons = BulkWriter(Liaison)
+        users = self.user_writer
+        # studio id -> (prefix, representatives, liaison user, community row)
+        self.studios: dict[int, tuple[str, list[tuple[int, str]], int, tuple]] = {}
+        existing = set(
+            Studio.objects.filter(kind=StudioKind.COMMUNITY).values_list("unit_id", flat=True)
+        )
+        street_name = {s[0]: s[2] for s in self.streets}
+        for community in self.communities:
+            pk, _, name, short, street_id, district_id, *_ = community
+            if pk in existing:
+                continue
+            studio_id = next(ids[Studio])
+            studios.add(
+                id=studio_id, name=f"{short}党代表工作室", kind=StudioKind.COMMUNITY,
+                unit_id=pk, host_organisation=f"{short}党委", address=f"{name}党群服务中心",
+                area_m2=rng.choice([18, 25, 30, 40, 60]), opening_hours="每周三 9:00–12:00",
+                phone=fake_phone(studio_id), funding_source="区财政",
+                established_on=self.start, has_plaque=True, has_representative_board=True,
+                has_desks=True, has_filing_cabinets=rng.random() < 0.9,
+                has_computer_network=True, has_slogan_sign=True, has_rules_posted=True,
+                created_at=self.now, updated_at=self.now,
+            )  # fmt: skip
+            representatives = []
+            for _ in range(self.scale.representatives_per_studio):
+                rep_id = next(ids[Representative])
+                rep_name = fake_name(rng)
+                reps.add(
+                    id=rep_id, name=rep_name,
+                    level=rng.choice([RepresentativeLevel.CITY, RepresentativeLevel.DISTRICT]),
+                    category=RepresentativeCategory.DISTRICT, unit_id=district_id,
+                    employer=f"测试{short}工作单位", position="居民代表",
+                    phone=fake_phone(rep_id), photo="", active=True,
+                    created_at=self.now, updated_at=self.now,
+                )  # fmt: skip
+                links.add(id=next(ids[links.model]), representative_id=rep_id, orgunit_id=pk)
+                assignments.add(
+                    id=next(ids[StudioAssignment]), studio_id=studio_id,
+                    representative_id=rep_id, since=self.start, active=True,
+                    created_at=self.now, updated_at=self.now,
+                )  # fmt: skip
+                representatives.append((rep_id, rep_name))
+            liaison_user = self._user(f"liaison{studio_id}", Role.LIAISON, unit_id=None)
+            liaison_id = next(ids[Liaison])
+            liaisons.add(
+                id=liaison_id, name=fake_name(rng), kind=LiaisonKind.FULL_TIME,
+                studio_id=studio_id, phone=fake_phone(liaison_id), position="专职联络员",
+                user_id=liaison_user, active=True, created_at=self.now, updated_at=self.now,
+            )  # fmt: skip
+            prefix = f"{street_name.get(street_id, '')}{short}"
+            self.studios[studio_id] = (prefix, representatives, liaison_user, community)
+        self._flush(studios, reps, links, assignments, users, liaisons)
+        self.progress(f"工作室 {studios.count}，党代表 {reps.count}，账号 {users.count}")
+
+    # --- events ---------------------------------------------------------------------
+
+    def make_events(self) -> None:
+        rng = self.rng
+        ids = self._ids(Event, Event.representatives.through, Attendance, Appointment)
+        events = BulkWriter(Event)
+        event_reps = BulkWriter(Event.representatives.through)
+        attendance = BulkWriter(Attendance)
+        appointments = BulkWriter(Appointment)
+        per_year = self.scale.events_per_studio_year
+        span = (self.today - self.start).days
+        total = per_year * YEARS
+        for n, (studio_id, (_, reps, liaison_user, _c)) in enumerate(self.studios.items()):
+            for i in range(total):
+                day = self.start + timedelta(days=int(span * (i + rng.random()) / total))
+                starts = aware(day, 9)
+                ends = aware(day, 12)
+                held = day < self.today
+                state = (
+                    EventState.CANCELLED if held and rng.random() < 0.03
+                    else EventState.HELD if held else EventState.PUBLISHED
+                )  # fmt: skip
+                event_id = next(ids[Event])
+                rep_id, _ = rng.choice(reps)
+                events.add(
+                    id=event_id, studio_id=studio_id, kind=rng.choice(
+                        [EventKind.OPENING, EventKind.RECEPTION, EventKind.RECEPTION]),
+                    theme="党代表接待日", starts_at=starts, ends_at=ends,
+                    place="工作室", capacity=10, state=state,
+                    published_at=starts - timedelta(days=8),
+                    people_received=rng.randint(0, 12) if state == EventState.HELD else None,
+                    summary="接待群众，听取意见。" if state == EventState.HELD else "",
+                    cancelled_reason="台风停课" if state == EventState.CANCELLED else "",
+                    created_at=starts - timedelta(days=9), updated_at=starts,
+                )  # fmt: skip
+                event_reps.add(
+                    id=next(ids[event_reps.model]), event_id=event_id, representative_id=rep_id
+                )
+                if state == EventState.HELD:
+                    attendance.add(
+                        id=next(ids[Attendance]), event_id=event_id, representative_id=rep_id,
+                        arrived_at=starts, left_at=ends,
+                    )  # fmt: skip
+                k = self.scale.appointments_per_event
+                for _ in range(int(k) + (rng.random() < k - int(k))):
+                    appointment_id = next(ids[Appointment])
+                    appointment_state = (
+                        rng.choice([AppointmentState.ATTENDED, AppointmentState.ATTENDED,
+                                    AppointmentState.NO_SHOW, AppointmentState.CANCELLED])
+                        if held else AppointmentState.CONFIRMED
+                    )  # fmt: skip
+                    appointments.add(
+                        id=appointment_id, event_id=event_id, name=fake_name(rng),
+                        phone=fake_phone(appointment_id), topic=rng.choice(TOPICS)[1],
+                        preferred_representative_id=rep_id, state=appointment_state,
+                        confirmed_at=starts - timedelta(days=3), confirmed_by_id=liaison_user,
+                        handled_by_id=liaison_user if held else None,
+                        handled_at=ends if held else None,
+                        created_at=starts - timedelta(days=5), updated_at=starts,
+                    )  # fmt: skip
+            if events.count and len(events.batch) >= self.chunk:
+                self._flush(events, event_reps, attendance, appointments)
+                self.progress(f"活动 {events.count}（工作室 {n + 1}/{len(self.studios)}）")
+        self._flush(events, event_reps, attendance, appointments)
+        self.progress(f"活动 {events.count}，预约 {appointments.count}")
+
+    # --- cases ----------------------------------------------------------------------
+
+    def plan_cases(self) -> dict[str, list[int]]:
+        """How many cases each studio receives (busy studios and quiet ones: a
+        log-normal weight), grouped by number prefix, since the counter is per prefix."""
+        rng = self.rng
+        studio_ids = list(self.studios)
+        weights = [rng.lognormvariate(0, 0.8) for _ in studio_ids]
+        total_weight = sum(weights)
+        exact = [self.total_cases * w / total_weight for w in weights]
+        counts = [int(x) for x in exact]
+        short = self.total_cases - sum(counts)
+        for i in sorted(range(len(exact)), key=lambda i: counts[i] - exact[i])[:short]:
+            counts[i] += 1
+        self.case_count = dict(zip(studio_ids, counts, strict=True))
+        by_prefix: dict[str, list[int]] = defaultdict(list)
+        for studio_id in studio_ids:
+            by_prefix[self.studios[studio_id][0]].append(studio_id)
+        return by_prefix
+
+    def make_cases(self) -> None:
+        by_prefix = self.plan_cases()
+        ids = self._ids(Case, CaseStep, Answer, Evaluation, CaseNumberCounter)
+        self.ids = ids
+        self.w_case = BulkWriter(Case)
+        self.w_step = BulkWriter(CaseStep)
+        self.w_answer = BulkWriter(Answer)
+        self.w_eval = BulkWriter(Evaluation)
+        counters = BulkWriter(CaseNumberCounter)
+        existing_counters = set(CaseNumberCounter.objects.values_list("prefix", "year"))
+        began = time.monotonic()
+        span = (self.today - self.start).days + 1
+        done = reported = 0
+        for prefix, studio_ids in by_prefix.items():
+            received = [
+                (self.start + timedelta(days=self.rng.randrange(span)), studio_id)
+                for studio_id in studio_ids
+                for _ in range(self.case_count[studio_id])
+            ]
+            received.sort()
+            serial_of_year: dict[int, int] = defaultdict(int)
+            for day, studio_id in received:
+                serial_of_year[day.year] += 1
+                self.make_case(prefix, day, serial_of_year[day.year], studio_id)
+            for year, last in serial_of_year.items():
+                if (prefix, year) in existing_counters:
+                    raise LoadDataError(f"编号计数器 {prefix}{year} 已存在。")
+                counters.add(id=next(ids[CaseNumberCounter]), prefix=prefix, year=year,
+                             last_serial=last)  # fmt: skip
+            done += len(received)
+            if done - reported >= self.chunk:
+                self._flush_cases(counters, done, began)
+                reported = done
+        if done != reported or not reported:
+            self._flush_cases(counters, done, began)
+
+    def _flush_cases(self, counters: BulkWriter, done: int, began: float) -> None:
+        self._flush(self.w_case, self.w_step, self.w_answer, self.w_eval, counters)
+        elapsed = time.monotonic() - began
+        rate = done / elapsed if elapsed else 0
+        self.progress(
+            f"案件 {done}/{self.total_cases}（{100 * done // max(1, self.total_cases)}%），"
+            f"{elapsed:.0f} 秒，每秒 {rate:.0f} 件"
+        )
+
+    def make_case(self, prefix: str, received_on: date, serial: int, studio_id: int) -> None:
+        rng = self.rng
+        _, reps, liaison_user, community = self.studios[studio_id]
+        _, _, _, short, street_id, district_id, city_id, _ = community
+        rep_id, rep_name = rng.choice(reps)
+        case_id = next(self.ids[Case])
+        channel = pick(rng, CHANNELS)
+        category, summary, content = rng.choice(TOPICS)
+        at = aware(received_on, rng.randint(9, 17), rng.randint(0, 59))
+        steps: list[dict[str, Any]] = []
+        case: dict[str, Any] = {}
+        case.update(
+            id=case_id, number=format_number(prefix, received_on.year, serial),
+            number_prefix=prefix, year=received_on.year, serial=serial, studio_id=studio_id,
+            channel=channel, occasion=pick(rng, OCCASION_OF[channel]), received_on=received_on,
+            category=category, reporter_name=fake_name(rng),
+            reporter_gender=rng.choice(["male", "female", ""]),
+            reporter_age=rng.randint(18, 90), reporter_phone=fake_phone(case_id),
+            reporter_home_address=f"{short}{rng.randint(1, 200)}栋{rng.randint(101, 2801)}",
+            summary=summary, content=content, representative_id=rep_id,
+            representative_name=rep_name, representative_position="居民代表",
+            representative_contact=fake_phone(rep_id), registered_by_id=liaison_user,
+            representative_confirmed_at=at, representative_confirmed_by_id=liaison_user,
+            reporter_confirmed_at=at, reporter_confirmed_by_id=liaison_user,
+            created_at=at, updated_at=at, version=1,
+        )  # fmt: skip
+
+        def step(action: str, before: str, after: str, when: datetime, **more: Any) -> None:
+            steps.append(dict(action=action, state_before=before, state_after=after, at=when,
+                              actor_id=more.pop("actor_id", liaison_user), **more))  # fmt: skip
+
+        R, D, U, A, C = (CaseState.REGISTERED, CaseState.AT_DEPARTMENT, CaseState.WITH_UNIT,
+                         CaseState.ANSWERED, CaseState.CLOSED)  # fmt: skip
+        step(Action.REGISTER, R, R, at, text=summary)
+        age = (self.today - received_on).days
+        if rng.random() < ON_THE_SPOT_SHARE:
+            rating = pick(rng, RATINGS)
+            case.update(
+                outcome=Outcome.ON_THE_SPOT, spot_answer="已当场解释相关政策。",
+                spot_satisfaction=rating, state=C, final_rating=rating, closed_at=at,
+            )  # fmt: skip
+            step(Action.ANSWER_ON_SPOT, R, C, at, text="已当场解释相关政策。", rating=rating)
+            return self._write_case(case, steps)
+        case.update(outcome=Outcome.SENT_ON, state=R)
+        if age < 2 and rng.random() < 0.5:
+            return self._write_case(case, steps)
+        day = received_on + timedelta(days=1)
+        street_department = self.department_of.get(street_id)
+        holder_unit, level = street_id, HolderLevel.STREET
+        step(Action.SEND_TO_STREET, R, D, aware(day, 10), to_department_id=street_department,
+             to_level=HolderLevel.STREET)  # fmt: skip
+        case.update(state=D, holder_level=level, holder_department_id=street_department)
+        if rng.random() < CARRY_FORWARD_SHARE:
+            step(Action.CARRY_FORWARD, D, CaseState.CARRIED_FORWARD, aware(day, 11))
+            case.update(state=CaseState.CARRIED_FORWARD, closed_at=aware(day, 11))
+            return self._write_case(case, steps)
+        if rng.random() < ESCALATE_SHARE and district_id in self.department_of:
+            day += timedelta(days=rng.randint(1, 3))
+            official = self.official_of.get(holder_unit)
+            holder_unit, level = district_id, HolderLevel.DISTRICT
+            if rng.random() < 0.2 and city_id in self.department_of:
+                holder_unit, level = city_id, HolderLevel.CITY
+            department = self.department_of[holder_unit]
+            step(Action.ESCALATE, D, D, aware(day, 10), actor_id=official,
+                 from_department_id=case["holder_department_id"], to_department_id=department,
+                 to_level=level, text="需上级部门协调。")  # fmt: skip
+            case.update(holder_level=level, holder_department_id=department)
+        if day > self.today or (age < 5 and rng.random() < 0.3):
+            return self._write_case(case, steps)
+        official = self.official_of.get(holder_unit)
+        units = self.handling_units.get(holder_unit) or self.handling_units.get(street_id)
+        unit_id, staff = rng.choice(units)
+        day += timedelta(days=rng.randint(0, 2))
+        if rng.random() < RETURN_SHARE:
+            due = self.due(day, 10)
+            step(Action.REFER, D, U, aware(day, 14), actor_id=official,
+                 to_handling_unit_id=unit_id, due_on=due)  # fmt: skip
+            day += timedelta(days=2)
+            step(Action.RETURN, U, D, aware(day, 15), actor_id=staff, text="不属本单位职责范围。")
+            unit_id, staff = rng.choice(units)
+            day += timedelta(days=1)
+        days = 30 if rng.random() < EXTENSION_SHARE else 10
+        due = self.due(day, days)
+        step(Action.REFER, D, U, aware(day, 14), actor_id=official, to_handling_unit_id=unit_id,
+             due_on=due)  # fmt: skip
+        case.update(state=U, handling_unit_id=unit_id, unit_received_on=day, due_on=due,
+                    due_days=days, extension_requested=days == 30)  # fmt: skip
+        late = rng.random() < LATE_SHARE
+        answered = (
+            due + timedelta(days=rng.randint(1, 20)) if late
+            else day + timedelta(days=rng.randint(1, max(1, (due - day).days)))
+        )  # fmt: skip
+        if rng.random() < STUCK_SHARE:
+            answered = self.today + timedelta(days=365)
+        if answered > self.today:
+            if due < self.today:
+                step(Action.URGE, U, U, aware(due + timedelta(days=1), 9), actor_id=official,
+                     text="已超期，请尽快答复。")  # fmt: skip
+            return self._write_case(case, steps)
+        rounds = 1
+        while True:
+            answer_id = next(self.ids[Answer])
+            self.w_answer.add(id=answer_id, case_id=case_id, handling_unit_id=unit_id,
+                              text="经现场核查，已安排整改。", result="已解决",
+                              answered_on=answered, answered_by_id=staff,
+                              on_time=answered <= due)  # fmt: skip
+            step(Action.ANSWER, U, A, aware(answered, 16), actor_id=staff,
+                 text="经现场核查，已安排整改。")  # fmt: skip
+            case.update(state=A)
+            rated_on = answered + timedelta(days=rng.randint(1, 7))
+            if rated_on > self.today:
+                return self._write_case(case, steps)
+            rating = pick(rng, RATINGS) if rounds == 1 else Satisfaction.SATISFIED
+            rated_at = aware(rated_on, 10)
+            self.w_eval.add(id=next(self.ids[Evaluation]), case_id=case_id, answer_id=answer_id,
+                            handling_unit_id=unit_id, rating=rating, round=rounds,
+                            reporter_confirmed=True, representative_confirmed=True,
+                            street_head_confirmed=True, rated_at=rated_at,
+                            rated_by_id=liaison_user)  # fmt: skip
+            if rating == Satisfaction.DISSATISFIED and rng.random() < REOPEN_SHARE:
+                step(Action.EVALUATE, A, A, rated_at, rating=rating)
+                due = self.due(rated_on, 10)
+                step(Action.REOPEN, A, U, rated_at + timedelta(minutes=5), due_on=due)
+                case.update(state=U, due_on=due, unit_received_on=rated_on,
+                            reopen_count=rounds, final_rating=rating)  # fmt: skip
+                answered = rated_on + timedelta(days=rng.randint(1, 12))
+                rounds += 1
+                if answered > self.today:
+                    return self._write_case(case, steps)
+                continue
+            step(Action.EVALUATE, A, C, rated_at, rating=rating)
+            case.update(state=C, final_rating=rating, closed_at=rated_at)
+            return self._write_case(case, steps)
+
+    def _write_case(self, case: dict[str, Any], steps: list[dict[str, Any]]) -> None:
+        case["version"] = len(steps)
+        case["updated_at"] = steps[-1]["at"]
+        self.w_case.add(**case)
+        for values in steps:
+            self.w_step.add(id=next(self.ids[CaseStep]), case_id=case["id"], **values)
+
+
+def run(scale: str, **options: Any) -> Report:
+    return Generator(SCALES[scale], **options).run()

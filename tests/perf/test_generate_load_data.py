@@ -1,0 +1,156 @@
+"""The load-data generator at a tiny scale (issue 8, item 1): counts, shares, gap-free
+numbers that the application's own numbering continues, values written through the
+fields. Runs on SQLite (batched inserts) and PostgreSQL (COPY)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import date
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.db.models import Count
+
+from minyi.cases.models import Answer, Case, CaseNumberCounter, CaseStep, Evaluation
+from minyi.cases.services import case_register
+from minyi.cases.states import Action, CaseState
+from minyi.core.loadgen.generate import LOAD_PASSWORD, SCALES, Generator
+from minyi.duties.models import Appointment, Event, EventState
+from minyi.org.models import Level, OrgUnit
+from minyi.people.models import Role, User
+from minyi.studios.models import Studio
+
+TODAY = date(2026, 11, 20)
+CASES = 1500
+
+
+@pytest.fixture
+def generated(world):
+    report = Generator(SCALES["city"], cases=CASES, today=TODAY, chunk=400).run()
+    return report
+
+
+@pytest.mark.django_db
+def test_it_writes_the_requested_cases_on_every_community_of_the_city(generated):
+    assert Case.objects.count() == CASES
+    assert generated.counts["cases.Case"] == CASES
+    # Every community of the mini tree has a community studio; the generator added
+    # the missing ones, each with a load_ liaison, and only those get cases.
+    communities = OrgUnit.objects.filter(level=Level.COMMUNITY, city__code="4403")
+    assert set(Studio.objects.filter(kind="community").values_list("unit_id", flat=True)) == set(
+        communities.values_list("pk", flat=True)
+    )
+    new_studios = Studio.objects.filter(liaisons__user__username__startswith="load_")
+    assert new_studios.count() >= 3
+    assert set(Case.objects.values_list("studio_id", flat=True)) == set(
+        new_studios.values_list("pk", flat=True)
+    )
+    assert Case.objects.filter(received_on__gt=TODAY).count() == 0
+    assert Case.objects.filter(received_on__lt=date(2021, 11, 21)).count() == 0
+    # Every case has its timeline, starting with its registration.
+    assert CaseStep.objects.filter(action=Action.REGISTER).count() == CASES
+    assert CaseStep.objects.values("case").distinct().count() == CASES
+    assert Event.objects.filter(state=EventState.HELD).exists()
+    assert Appointment.objects.exists()
+
+
+@pytest.mark.django_db
+def test_channels_routes_and_ratings_have_realistic_shares(generated):
+    def share(**filters):
+        return Case.objects.filter(**filters).count() / CASES
+
+    assert 0.45 < share(channel="in_person") < 0.65
+    assert 0.12 < share(channel="phone") < 0.28
+    assert 0.25 < share(outcome="on_the_spot") < 0.45
+    assert share(state=CaseState.CLOSED) > 0.60
+    assert share(final_rating="dissatisfied") < 0.10
+    assert 0.30 < share(final_rating="very_satisfied") < 0.60
+    # Some cases were escalated, some are still open, some are overdue.
+    assert CaseStep.objects.filter(action=Action.ESCALATE).exists()
+    assert Case.objects.filter(state=CaseState.WITH_UNIT, due_on__lt=TODAY).exists()
+    assert Case.objects.filter(state=CaseState.CARRIED_FORWARD).exists()
+    # Answers and ratings belong to routed cases only.
+    assert Answer.objects.count() == Answer.objects.filter(case__outcome="sent_on").count()
+    assert Evaluation.objects.filter(rating="").count() == 0
+
+
+@pytest.mark.django_db
+def test_numbers_are_gap_free_per_prefix_and_year_and_the_counter_continues(generated):
+    serials = defaultdict(list)
+    for prefix, year, serial, number in Case.objects.values_list(
+        "number_prefix", "year", "serial", "number"
+    ):
+        serials[prefix, year].append(serial)
+        assert number == f"{prefix}{year}{serial:03d}"
+    counters = {(c.prefix, c.year): c.last_serial for c in CaseNumberCounter.objects.all()}
+    assert set(counters) == set(serials)
+    for key, found in serials.items():
+        assert sorted(found) == list(range(1, len(found) + 1)), key
+        assert counters[key] == len(found)
+    # Earlier received, lower serial: the numbers follow the order of registration.
+    for key in list(serials)[:5]:
+        days = list(
+            Case.objects.filter(number_prefix=key[0], year=key[1])
+            .order_by("serial")
+            .values_list("received_on", flat=True)
+        )
+        assert days == sorted(days)
+
+    # The application's own registration continues the sequence.
+    case = Case.objects.select_related("studio", "representative").order_by("-pk").first()
+    liaison = User.objects.get(username__startswith="load_liaison", liaison__studio=case.studio)
+    before = counters[case.number_prefix, 2026]
+    new = case_register(
+        actor=liaison,
+        studio=case.studio,
+        representative=case.representative,
+        data={
+            "channel": "in_person",
+            "occasion": "reception",
+            "received_on": date(2026, 11, 20),
+            "reporter_name": "测试居民",
+            "summary": "测试",
+            "content": "测试内容",
+            "outcome": "sent_on",
+        },
+    )
+    assert new.serial == before + 1
+
+
+@pytest.mark.django_db
+def test_values_go_through_the_fields(generated):
+    case = Case.objects.filter(reporter_phone__isnull=False).first()
+    assert case.reporter_phone.startswith("+861380000")
+    assert case.reporter_name.startswith("测试")
+    assert case.created_at.date() == case.received_on
+    step = CaseStep.objects.filter(case=case).order_by("at", "pk").first()
+    assert step.at.date() == case.received_on  # the historical time, not auto_now_add
+
+
+@pytest.mark.django_db
+def test_generated_accounts_log_in_and_see_their_scope(generated, client):
+    liaison = User.objects.filter(role=Role.LIAISON, username__startswith="load_").first()
+    assert client.login(username=liaison.username, password=LOAD_PASSWORD)
+    response = client.get("/cases/")
+    assert response.status_code == 200
+    studio = liaison.liaison.studio
+    case = Case.objects.filter(studio=studio).first()
+    assert client.get(f"/cases/{case.pk}/").status_code == 200
+    other = Case.objects.exclude(studio=studio).first()
+    assert client.get(f"/cases/{other.pk}/").status_code == 404
+    street = User.objects.get(username=f"load_street{studio.unit.street_id}")
+    assert street.role == Role.STREET_OFFICIAL
+
+
+@pytest.mark.django_db
+def test_it_refuses_a_database_that_already_has_cases(generated):
+    with pytest.raises(CommandError, match="已有社情民意案件"):
+        call_command("generate_load_data", "--scale", "city", "--cases", "10")
+    assert Case.objects.count() == CASES
+    assert Case.objects.values("number").annotate(n=Count("id")).filter(n__gt=1).count() == 0
+
+
+@pytest.mark.django_db
+def test_it_explains_a_missing_tree():
+    with pytest.raises(CommandError, match="import_divisions"):
+        call_command("generate_load_data", "--scale", "city", "--cases", "10")
