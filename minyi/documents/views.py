@@ -185,6 +185,9 @@ def studio_ledger(request: HttpRequest, pk: int) -> HttpResponse:
         "printed_at": timezone.localtime(),
     }
     data = render_pdf("documents/studio_ledger.html", context, request)
+    audit.record(
+        AuditAction.EXPORT, studio, detail=f"PDF：跟踪明细帐 {start}–{end}，{len(rows)} 件"
+    )
     return pdf_response(data, f"跟踪明细帐-{studio.name}-{start:%Y%m%d}-{end:%Y%m%d}.pdf")
 
 
@@ -205,6 +208,7 @@ def bimonthly_report(request: HttpRequest, pk: int) -> HttpResponse:
         "printed_at": timezone.localtime(),
     }
     data = render_pdf("documents/bimonthly_report.html", context, request)
+    audit.record(AuditAction.EXPORT, report, detail="PDF：双月报告")
     return pdf_response(
         data, f"双月报告-{report.studio.name}-{report.year}年第{report.period}期.pdf"
     )
