@@ -18,7 +18,12 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         columns = ("id", *chain.HASHED, "hash")
         rows = AuditEvent.objects.order_by("id").values(*columns).iterator(chunk_size=2000)
-        count, broken = chain.verify(rows)
+        try:
+            count, broken = chain.verify(rows)
+        finally:
+            # verify() stops at the first break: close the (server-side, on PostgreSQL) cursor
+            # now, inside the transaction, rather than whenever the generator is collected.
+            rows.close()
         if broken is not None:
             at = timezone.localtime(broken.at).strftime("%Y-%m-%d %H:%M:%S")
             raise CommandError(
