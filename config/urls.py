@@ -14,4 +14,5 @@ urlpatterns = [
     path("api/v1/", minyi_api_urls.urls),
     path("admin/", admin.site.urls),
     path("audit/", include("minyi.audit.urls")),
+    path("security/", include("minyi.twofactor.urls")),
 ]

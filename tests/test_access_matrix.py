@@ -531,6 +531,11 @@ RULES: dict[str, Rule] = {
     "documents:bimonthly_report": Rule(ok=SCOPED_READERS, kwargs=_report),
     # Audit trail (issue 7): the city organisation department only, not even the superuser.
     "audit:event_list": Rule(ok={"city_official"}),
+    # Second factor (issue 7): anyone logged in may enrol a device; the code step sends an
+    # account with nothing to verify back (302); the per-role policy is the city's.
+    "twofactor:enrol": Rule(ok=ALL),
+    "twofactor:verify": Rule(ok=ALL, ok_status=302),
+    "twofactor:policy": Rule(ok={"city_official"}),
 }
 
 
