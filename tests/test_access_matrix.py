@@ -529,6 +529,27 @@ RULES: dict[str, Rule] = {
     # the bi-monthly report follows duties:report_detail.
     "documents:studio_ledger": Rule(ok=SCOPED_READERS, kwargs=_studio),
     "documents:bimonthly_report": Rule(ok=SCOPED_READERS, kwargs=_report),
+    # The online studio (issue 6): public pages, the same for everyone logged in or not.
+    # A case is shown only to a session that proved the progress code (tests/online), so
+    # without one the progress pages answer 403 and the steps that need a draft or a
+    # code redirect. No demo representative has a photo: 404 for all.
+    "online:find": Rule(ok=ALL, anonymous=200),
+    "online:studio": Rule(ok=ALL, anonymous=200, kwargs=_studio),
+    "online:photo": Rule(ok=set(), anonymous=404, kwargs=_rep),
+    "online:report_form": Rule(ok=ALL, anonymous=200, kwargs=_studio),
+    "online:report_check": Rule(ok=ALL, ok_status=302, anonymous=302, kwargs=_studio),
+    "online:report_done": Rule(ok=ALL, ok_status=302, anonymous=302),
+    "online:report_withdraw": Rule(ok=ALL, ok_status=403, anonymous=403, method="post"),
+    "online:lookup": Rule(ok=ALL, anonymous=200),
+    "online:code_request": Rule(ok=ALL, anonymous=200),
+    "online:code_check": Rule(ok=ALL, ok_status=302, anonymous=302),
+    "online:progress": Rule(ok=ALL, ok_status=403, anonymous=403),
+    "online:progress_extend": Rule(ok=ALL, ok_status=403, anonymous=403, method="post"),
+    "online:progress_rate": Rule(ok=ALL, ok_status=403, anonymous=403, method="post"),
+    "online:progress_leave": Rule(ok=ALL, ok_status=302, anonymous=302, method="post"),
+    # Dashboards (issue 5 item 3): every official sees their own unit (the outsider
+    # 梅沙街道 too), a liaison their studio; representatives and handling units have none.
+    "dashboards:overview": Rule(ok=OFFICIALS_OF_SHATOUJIAO | {"outsider", "liaison"}),
     # Audit trail (issue 7): the city organisation department only, not even the superuser.
     "audit:event_list": Rule(ok={"city_official"}),
     # Second factor (issue 7): anyone logged in may enrol a device; the code step sends an
@@ -537,6 +558,117 @@ RULES: dict[str, Rule] = {
     "twofactor:verify": Rule(ok=ALL, ok_status=302),
     "twofactor:policy": Rule(ok={"city_official"}),
 }
+
+
+# --- evaluation (issue 5 item 4, SM 16 / CM 12) ------------------------------------------
+# Organisation departments read every round and assess the studios in their scope; the
+# city (and a superuser) opens, finalises, summarises and records the city committee's
+# decision; the approved circular is for every department. Liaisons, representatives
+# and handling units see nothing of it.
+
+
+def _eval_round(w: Any) -> Any:
+    from tests.evaluation.helpers import open_round
+
+    return open_round()
+
+
+def _eval_open(w: Any) -> dict[str, int]:
+    return {"pk": _eval_round(w).pk}
+
+
+def _eval_assessment(w: Any) -> dict[str, int]:
+    from tests.evaluation.helpers import assessment
+
+    return {"pk": assessment(_eval_round(w)).pk}
+
+
+def _eval_drafting(w: Any) -> Any:
+    """Every studio assessed, finalised by the city: version 2."""
+    from minyi.evaluation.services import round_finalise
+    from tests.evaluation.helpers import assess_all
+
+    round = _eval_round(w)
+    assess_all(round)
+    return round_finalise(actor=_user("city"), round=round, version=round.version)
+
+
+def _eval_submitted(w: Any) -> Any:
+    """Submitted to the city committee: version 3."""
+    from minyi.evaluation.services import round_submit
+
+    round = _eval_drafting(w)
+    return round_submit(actor=_user("city"), round=round, version=round.version)
+
+
+def _eval_approved(w: Any) -> dict[str, int]:
+    from minyi.evaluation.services import round_approve
+
+    round = _eval_submitted(w)
+    return {"pk": round_approve(actor=_user("city"), round=round, version=round.version).pk}
+
+
+EVAL_OFFICIALS = OFFICIALS_OF_SHATOUJIAO | {"outsider"}
+EVAL_CITY = {"admin", "city_official"}
+RULES.update(
+    {
+        "evaluation:index": Rule(ok=EVAL_OFFICIALS),
+        "evaluation:round_open": Rule(
+            ok=EVAL_CITY, ok_status=302, method="post", data={"year": 2025}
+        ),
+        "evaluation:round": Rule(ok=EVAL_OFFICIALS, kwargs=_eval_open),
+        "evaluation:round_refresh": Rule(
+            ok=EVAL_CITY, ok_status=302, method="post", kwargs=_eval_open, data={"version": 1}
+        ),
+        # Studios without an outcome: the city is sent back with the reason.
+        "evaluation:round_finalise": Rule(
+            ok=EVAL_CITY, ok_status=302, method="post", kwargs=_eval_open, data={"version": 1}
+        ),
+        "evaluation:round_reopen": Rule(
+            ok=EVAL_CITY,
+            ok_status=302,
+            method="post",
+            kwargs=lambda w: {"pk": _eval_drafting(w).pk},
+            data={"version": 2},
+        ),
+        "evaluation:assessment": Rule(ok=OFFICIALS_OF_SHATOUJIAO, kwargs=_eval_assessment),
+        "evaluation:summary": Rule(ok=EVAL_CITY, kwargs=_eval_open),
+        "evaluation:summary_pdf": Rule(ok=EVAL_CITY, kwargs=_eval_open),
+        "evaluation:summary_xlsx": Rule(ok=EVAL_CITY, kwargs=_eval_open),
+        "evaluation:circular": Rule(ok=EVAL_CITY, kwargs=lambda w: {"pk": _eval_drafting(w).pk}),
+        "evaluation:circular_edit": Rule(
+            ok=EVAL_CITY,
+            ok_status=302,
+            method="post",
+            kwargs=lambda w: {"pk": _eval_drafting(w).pk},
+            data={"version": 2, "title": "关于年度评估情况的通报", "body": "正文"},
+        ),
+        "evaluation:round_submit": Rule(
+            ok=EVAL_CITY,
+            ok_status=302,
+            method="post",
+            kwargs=lambda w: {"pk": _eval_drafting(w).pk},
+            data={"version": 2},
+        ),
+        "evaluation:round_return": Rule(
+            ok=EVAL_CITY,
+            ok_status=302,
+            method="post",
+            kwargs=lambda w: {"pk": _eval_submitted(w).pk},
+            data={"version": 3, "note": "请补充整改要求"},
+        ),
+        "evaluation:round_approve": Rule(
+            ok=EVAL_CITY,
+            ok_status=302,
+            method="post",
+            kwargs=lambda w: {"pk": _eval_submitted(w).pk},
+            data={"version": 3},
+        ),
+        # Once approved the circular goes to every organisation department.
+        "evaluation:circular_pdf": Rule(ok=EVAL_OFFICIALS, kwargs=_eval_approved),
+        "evaluation:circular_xlsx": Rule(ok=EVAL_OFFICIALS, kwargs=_eval_approved),
+    }
+)
 
 
 def _url_names(resolver: URLResolver | None = None, prefix: str = "") -> set[str]:

@@ -12,6 +12,11 @@ class Command(BaseCommand):
         created = build_demo_cases()
         if created:
             self.stdout.write(f"已载入 {created} 件演示社情民意。")
+        # Year-end evaluation (minyi.evaluation): the year's round, pre-filled.
+        from minyi.evaluation.demo import build_demo_evaluation
+
+        if build_demo_evaluation():
+            self.stdout.write("已开展本年度“五好”工作室评估（演示）。")
         self.stdout.write(
             self.style.SUCCESS(f"演示数据已就绪。演示账号（密码均为 {DEMO_PASSWORD}）：")
         )

@@ -1,0 +1,56 @@
+"""Building blocks for the evaluation tests: a round opened by the city on the
+personas' world, and filling in every studio's outcome."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from minyi.evaluation import services
+from minyi.evaluation.models import EvaluationRound, StudioAssessment
+from minyi.evaluation.outcomes import suggested_outcome
+from minyi.evaluation.summary import assessments_with_scores, decorate
+from minyi.people.models import User
+from minyi.studios.models import Studio
+
+YEAR = 2026
+# Every bi-monthly report of 2026 is due by then (the last on 10 January), so the
+# figures do not depend on the day the tests run.
+AS_OF = date(2027, 1, 31)
+SHATOUJIAO = "沙头角社区党代表工作室"
+DAMEISHA = "大梅沙社区党代表工作室"
+
+
+def user(name: str) -> User:
+    return User.objects.get(username=name)
+
+
+def open_round(year: int = YEAR) -> EvaluationRound:
+    return services.round_open(actor=user("city"), year=year, today=AS_OF)
+
+
+def assessment(round: EvaluationRound, studio: str = SHATOUJIAO) -> StudioAssessment:
+    qs = assessments_with_scores(StudioAssessment.objects.filter(round=round))
+    return decorate(qs.select_related("round").get(studio__name=studio))
+
+
+def scores(a: StudioAssessment) -> dict[str, Any]:
+    return {c.criterion: c for c in a.ordered_scores}
+
+
+def assess_all(round: EvaluationRound, actor: str = "city") -> None:
+    """Give every studio the outcome its scores suggest."""
+    for a in StudioAssessment.objects.filter(round=round):
+        a = assessment(round, a.studio.name)
+        services.assessment_save(
+            actor=user(actor),
+            assessment=a,
+            version=a.version,
+            criteria={},
+            outcome=suggested_outcome(c.score for c in a.ordered_scores),
+            outcome_reason="按五项得分评定",
+        )
+
+
+def studio(name: str = SHATOUJIAO) -> Studio:
+    return Studio.objects.get(name=name)
