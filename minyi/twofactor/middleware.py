@@ -15,16 +15,20 @@ from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 
-from minyi.twofactor.policy import pending_step
+from minyi.twofactor.policy import pending_step, step_at_login
 
 CLEARED_KEY = "_minyi_second_factor_cleared"
 
 
 @receiver(user_logged_in)
 def _new_login(sender, request, user, **kwargs):
-    # The session keeps its data across login (only the key changes): decide afresh.
+    # Decide at login, while the session is being written anyway, so that the first request
+    # after it costs nothing extra. (The session keeps its data across login: decide afresh.)
     if request is not None and hasattr(request, "session"):
-        request.session.pop(CLEARED_KEY, None)
+        if step_at_login(user) is None:
+            request.session[CLEARED_KEY] = True
+        else:
+            request.session.pop(CLEARED_KEY, None)
 
 
 class SecondFactorMiddleware:

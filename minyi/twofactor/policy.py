@@ -36,6 +36,11 @@ def pending_step(user: Any) -> str | None:
     code in this session; "enrol" when its role requires a device it does not have. One query."""
     if not user.is_authenticated or user.is_verified():
         return None
+    return step_at_login(user)
+
+
+def step_at_login(user: Any) -> str | None:
+    """pending_step for an account that has just given its password (no code yet)."""
     devices = TOTPDevice.objects.filter(user=user, confirmed=True)
     roles = RequiredRole.objects.filter(role=user.role)
     found = (
