@@ -169,10 +169,10 @@ def studio_ledger(request: HttpRequest, pk: int) -> HttpResponse:
         params["date_to"] = f"{today.year}-12-31"
     params["studio"] = str(studio.pk)
     try:
-        view, qs, cleaned = filtered(Ledger, request, params)
+        view, qs, form = filtered(Ledger, request, params)
     except BadFilters as exc:
         return _bad_request(f"{exc}。{PERIOD_HINT}")
-    start, end = cleaned["date_from"], cleaned["date_to"]
+    start, end = form.cleaned_data["date_from"], form.cleaned_data["date_to"]
     rows = list(decorated(view, qs))
     context = {
         "studio": studio,
