@@ -17,4 +17,6 @@ urlpatterns = [
     path("api-tokens/", include("minyi.api.urls_pages")),
     path("online/", include("minyi.online.urls")),
     path("admin/", admin.site.urls),
+    path("audit/", include("minyi.audit.urls")),
+    path("security/", include("minyi.twofactor.urls")),
 ]

@@ -6,6 +6,8 @@ from django.core.management.base import BaseCommand, CommandError
 
 from minyi.api.models import ApiToken
 from minyi.api.tokens import token_revoke
+from minyi.audit import record
+from minyi.audit.models import Action
 from minyi.people.models import User
 
 
@@ -36,4 +38,10 @@ class Command(BaseCommand):
             token = ApiToken.objects.filter(pk=options["id"]).first()
             if token is None or not token_revoke(token=token):
                 raise CommandError(f"没有未吊销的令牌 {options['id']}。")
+            record(
+                Action.UPDATE,
+                object_type="api.apitoken",
+                object_id=options["id"],
+                fields=["revoked_at"],
+            )
             self.stdout.write(f"令牌 {options['id']} 已吊销。")
