@@ -56,7 +56,7 @@ def _round(request: HttpRequest, pk: int, *, city: bool = False) -> EvaluationRo
 
 def _is_city(request: HttpRequest, round: EvaluationRound | None = None) -> bool:
     qs = EvaluationRound.objects.for_editor(request.user)
-    return qs.filter(pk=round.pk).exists() if round else services._is_city(request.user)
+    return qs.filter(pk=round.pk).exists() if round else services.is_city(request.user)
 
 
 def _add_errors(form: Any, error: ValidationError) -> None:
@@ -77,14 +77,14 @@ def _add_errors(form: Any, error: ValidationError) -> None:
 def index(request: HttpRequest) -> HttpResponse:
     _official(request)
     rounds = list(EvaluationRound.objects.for_user(request.user).order_by("-year"))
-    form = RoundOpenForm() if services._is_city(request.user) else None
+    form = RoundOpenForm() if services.is_city(request.user) else None
     return render(request, "evaluation/index.html", {"rounds": rounds, "open_form": form})
 
 
 @require_POST
 def round_open(request: HttpRequest) -> HttpResponse:
     _official(request)
-    if not services._is_city(request.user):
+    if not services.is_city(request.user):
         raise Http404
     form = RoundOpenForm(request.POST)
     if form.is_valid():
