@@ -43,3 +43,19 @@ browser: install
 
 clean-db:
 	rm -f data/minyi.sqlite3*
+
+# --- performance (issue 8; docs/performance.md). Not part of `make test`. ---------------
+# Fill a database first: `manage.py generate_load_data --scale city` (or national).
+# They use DATABASE_URL (PostgreSQL) or the SQLite file under MINYI_DATA_DIR.
+.PHONY: bench load soak
+BENCH_ARGS ?=
+LOAD_ARGS ?=
+
+bench: install
+	$(PY) -m bench.run $(BENCH_ARGS)
+
+load: install
+	$(PY) -m bench.load --seconds 60 --label load $(LOAD_ARGS)
+
+soak: install
+	$(PY) -m bench.load --seconds 600 --browsers 12 --public 4 --registrars 4 --label soak $(LOAD_ARGS)

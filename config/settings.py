@@ -43,6 +43,8 @@ INSTALLED_APPS = [
     "minyi.documents",
     "minyi.api",
     "minyi.evaluation",
+    "minyi.online",
+    "minyi.dashboards",
 ]
 
 MIDDLEWARE = [
@@ -106,22 +108,31 @@ SILENCED_SYSTEM_CHECKS = ["django_ratelimit.E003", "django_ratelimit.W001"]
 # SQLite is the embedded default (a file under the git-ignored data folder, WAL mode);
 # PostgreSQL in production through DATABASE_URL.
 DATABASE_URL = env_str("DATABASE_URL", "")
+SQLITE_OPTIONS = {
+    # IMMEDIATE takes the write lock at BEGIN, so two writers queue instead of
+    # failing with "database is locked" half-way through a transaction.
+    "transaction_mode": "IMMEDIATE",
+    "timeout": 20,
+    # synchronous=FULL: a commit is on disk before the case number is shown, so neither
+    # a killed process nor a power cut can lose an acknowledged registration (NORMAL in
+    # WAL mode survives a killed process but may lose the last commits on power loss).
+    # docs/operations.md has the measurements behind this choice.
+    "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;",
+}
 if DATABASE_URL:
     DATABASES = {
         "default": dj_database_url.parse(DATABASE_URL, conn_max_age=env_int("CONN_MAX_AGE", 0))
     }
+    # DATABASE_URL=sqlite:////path/db.sqlite3 names another SQLite file (a restore target,
+    # a crash test's own database) with the same durability options.
+    if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+        DATABASES["default"]["OPTIONS"] = dict(SQLITE_OPTIONS)
 else:
     DATABASES = {
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
             "NAME": DATA_DIR / "minyi.sqlite3",
-            "OPTIONS": {
-                # IMMEDIATE takes the write lock at BEGIN, so two writers queue instead of
-                # failing with "database is locked" half-way through a transaction.
-                "transaction_mode": "IMMEDIATE",
-                "timeout": 20,
-                "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
-            },
+            "OPTIONS": dict(SQLITE_OPTIONS),
             # Tests run on a file, not in memory: concurrency tests need several
             # connections to one database. One file per process, so parallel runs
             # do not trample each other.
@@ -240,3 +251,15 @@ MINYI_REPORTER_CHANNEL = env_str("MINYI_REPORTER_CHANNEL", "console")
 MAX_ATTACHMENT_BYTES = env_int("MAX_ATTACHMENT_BYTES", 10 * 1024 * 1024)
 # "Half a day" (SM 9, SM 10) in hours: the shortest session that counts.
 MINYI_HALF_DAY_HOURS = env_int("MINYI_HALF_DAY_HOURS", 3)
+
+# Personal data at rest (minyi.core.crypto, docs/personal-data.md). MINYI_FIELD_KEY encrypts
+# phones, addresses and ID-like numbers; MINYI_FIELD_KEY_FALLBACKS (comma-separated) are old
+# keys that still decrypt during a rotation; MINYI_LOOKUP_KEY keys the digests used to find
+# rows by phone. Development and tests fall back to fixed keys; production refuses to start
+# without real ones (settings_production).
+MINYI_FIELD_KEY = env_str("MINYI_FIELD_KEY", "") or "bWlueWktZGV2ZWxvcG1lbnQtb25seS1maWVsZC1rZXk="
+MINYI_FIELD_KEY_FALLBACKS = env_list("MINYI_FIELD_KEY_FALLBACKS", [])
+MINYI_LOOKUP_KEY = env_str("MINYI_LOOKUP_KEY", "") or "minyi-development-only-lookup-key"
+# Retention (docs/personal-data.md): a closed case's personal data is anonymised this many
+# years after closing by `manage.py anonymise_closed_cases`.
+MINYI_RETENTION_YEARS = env_int("MINYI_RETENTION_YEARS", 5)

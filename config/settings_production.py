@@ -27,6 +27,16 @@ if not os.environ.get("REDIS_URL"):
         "REDIS_URL must point at Redis: rate limits need a cache shared by every worker"
     )
 
+# Personal data is encrypted under MINYI_FIELD_KEY and found through digests keyed by
+# MINYI_LOOKUP_KEY (minyi.core.crypto); the development fallbacks are public.
+for _name in ("MINYI_FIELD_KEY", "MINYI_LOOKUP_KEY"):
+    if not os.environ.get(_name):
+        raise ImproperlyConfigured(
+            f"{_name} must be set: personal data cannot be encrypted with the development key "
+            "(python -c 'from cryptography.fernet import Fernet; "
+            "print(Fernet.generate_key().decode())')"
+        )
+
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
 SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 365 * 24 * 3600)
 SESSION_COOKIE_SECURE = True

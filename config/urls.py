@@ -12,6 +12,8 @@ urlpatterns = [
     path("duties/", include("minyi.duties.urls")),
     path("documents/", include("minyi.documents.urls")),
     path("evaluation/", include("minyi.evaluation.urls")),
+    path("dashboards/", include("minyi.dashboards.urls")),
     path("api/v1/", minyi_api_urls.urls),
+    path("online/", include("minyi.online.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -16,3 +16,20 @@ def _fast_password_hashing(settings):
 def _private_media_root(settings, tmp_path_factory):
     # Uploads (photos, attachments) go to a fresh folder per test, never into data/.
     settings.MEDIA_ROOT = tmp_path_factory.mktemp("media")
+
+
+@pytest.fixture(autouse=True)
+def _fresh_rate_limits():
+    # Rate limits (django-ratelimit) count in the cache, which outlives a test: every test
+    # starts at zero, so that limits hit in one test never leak into another. Only the
+    # in-process cache is cleared, never a Redis that REDIS_URL might point at.
+    from django.core.cache import caches
+    from django.core.cache.backends.locmem import LocMemCache
+
+    cache = caches["default"]
+    local = isinstance(cache, LocMemCache)
+    if local:
+        cache.clear()
+    yield
+    if local:
+        cache.clear()

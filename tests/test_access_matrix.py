@@ -529,6 +529,27 @@ RULES: dict[str, Rule] = {
     # the bi-monthly report follows duties:report_detail.
     "documents:studio_ledger": Rule(ok=SCOPED_READERS, kwargs=_studio),
     "documents:bimonthly_report": Rule(ok=SCOPED_READERS, kwargs=_report),
+    # The online studio (issue 6): public pages, the same for everyone logged in or not.
+    # A case is shown only to a session that proved the progress code (tests/online), so
+    # without one the progress pages answer 403 and the steps that need a draft or a
+    # code redirect. No demo representative has a photo: 404 for all.
+    "online:find": Rule(ok=ALL, anonymous=200),
+    "online:studio": Rule(ok=ALL, anonymous=200, kwargs=_studio),
+    "online:photo": Rule(ok=set(), anonymous=404, kwargs=_rep),
+    "online:report_form": Rule(ok=ALL, anonymous=200, kwargs=_studio),
+    "online:report_check": Rule(ok=ALL, ok_status=302, anonymous=302, kwargs=_studio),
+    "online:report_done": Rule(ok=ALL, ok_status=302, anonymous=302),
+    "online:report_withdraw": Rule(ok=ALL, ok_status=403, anonymous=403, method="post"),
+    "online:lookup": Rule(ok=ALL, anonymous=200),
+    "online:code_request": Rule(ok=ALL, anonymous=200),
+    "online:code_check": Rule(ok=ALL, ok_status=302, anonymous=302),
+    "online:progress": Rule(ok=ALL, ok_status=403, anonymous=403),
+    "online:progress_extend": Rule(ok=ALL, ok_status=403, anonymous=403, method="post"),
+    "online:progress_rate": Rule(ok=ALL, ok_status=403, anonymous=403, method="post"),
+    "online:progress_leave": Rule(ok=ALL, ok_status=302, anonymous=302, method="post"),
+    # Dashboards (issue 5 item 3): every official sees their own unit (the outsider
+    # 梅沙街道 too), a liaison their studio; representatives and handling units have none.
+    "dashboards:overview": Rule(ok=OFFICIALS_OF_SHATOUJIAO | {"outsider", "liaison"}),
 }
 
 

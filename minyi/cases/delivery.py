@@ -22,7 +22,8 @@ from django.core.mail import send_mail
 from django.db import transaction
 from django.utils import timezone
 
-from minyi.cases.models import DeliveryStatus, FeedbackCopy
+from minyi.cases.models import DeliveryStatus, FeedbackCopy, Recipient
+from minyi.core.phones import mask_phone
 
 log = logging.getLogger("minyi.delivery")
 MAX_ATTEMPTS = 5
@@ -40,9 +41,20 @@ def message_for(copy: FeedbackCopy) -> str:
     )
 
 
+def logged_address(copy: FeedbackCopy) -> str:
+    """The address as a log line may show it: a reporter's phone or address masked, since
+    logs are read by operators who may not see the reporter (docs/personal-data.md)."""
+    if copy.recipient != Recipient.REPORTER:
+        return copy.address
+    if copy.address.startswith("+"):
+        return mask_phone(copy.address)
+    return copy.address[:3] + "****" if copy.address else ""
+
+
 class ConsoleChannel:
     def send(self, copy: FeedbackCopy) -> None:
-        log.info("反馈 → %s %s：%s", copy.get_recipient_display(), copy.address, message_for(copy))
+        who, where = copy.get_recipient_display(), logged_address(copy)
+        log.info("反馈 → %s %s：%s", who, where, message_for(copy))
 
 
 class EmailChannel:

@@ -8,15 +8,16 @@ from typing import Any
 
 from django import forms
 from django.db.models import Q, QuerySet
+from django.http import Http404
 from django.urls import reverse
 from django.utils import timezone
 
 from minyi.cases.attachments import ALLOWED_LABEL, check_upload
 from minyi.cases.models import Case, Channel, Occasion, Outcome, Satisfaction
-from minyi.cases.states import CaseState
+from minyi.cases.states import CaseState, HolderLevel
 from minyi.core.forms import FilterForm, ScopedModelForm
 from minyi.core.phones import normalize_phone
-from minyi.org.models import HandlingUnit
+from minyi.org.models import HandlingUnit, OrgUnit
 from minyi.people.models import Representative, Role
 from minyi.studios.models import Studio, StudioAssignment
 
@@ -342,6 +343,18 @@ def _case_units(user: Any) -> QuerySet:
     )
 
 
+NO_CATEGORY = "-"
+LEVEL_NONE = "none"
+LEVEL_CHOICES = [("", "全部"), (LEVEL_NONE, "未报送"), *HolderLevel.choices]
+ANSWER_ON_TIME, ANSWER_LATE, ANSWER_NONE = "on_time", "late", "none"
+ANSWER_CHOICES = [
+    ("", "全部"),
+    (ANSWER_ON_TIME, "均按期答复"),
+    (ANSWER_LATE, "有超期答复"),
+    (ANSWER_NONE, "尚未答复"),
+]
+
+
 class CaseFilterForm(FilterForm):
     state = forms.ChoiceField(label="状态", choices=[("", "全部"), *CaseState.choices])
     studio = forms.ModelChoiceField(
@@ -355,11 +368,22 @@ class CaseFilterForm(FilterForm):
     overdue = forms.BooleanField(label="只看已超期")
     due_soon = forms.BooleanField(label="只看 3 天内到期")
     held_by_me = forms.BooleanField(label="只看本部门正在办理的")
+    # The filters the dashboards drill into (minyi.dashboards); each has an index.
+    date_from = forms.DateField(label="反映日期从", widget=forms.DateInput(attrs=DATE_WIDGET))
+    date_to = forms.DateField(label="至", widget=forms.DateInput(attrs=DATE_WIDGET))
+    channel = forms.ChoiceField(label="反映方式", choices=[("", "全部"), *Channel.choices])
+    category = forms.ChoiceField(label="类别")
+    level = forms.ChoiceField(label="报送到", choices=LEVEL_CHOICES)
+    answer = forms.ChoiceField(label="答复", choices=ANSWER_CHOICES)
+    unit = forms.ModelChoiceField(
+        label="所属单位", queryset=OrgUnit.objects.none(), empty_label="全部"
+    )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         if not getattr(self.user, "is_official", False):
             del self.fields["held_by_me"]
+        self._scope_dashboard_fields()
         self.fields["q"].label = "编号或摘要"
         self.fields["q"].widget = forms.TextInput(attrs={"type": "search"})
         self.fields["studio"].queryset = Studio.objects.for_user(self.user).order_by("name")
@@ -371,6 +395,39 @@ class CaseFilterForm(FilterForm):
             .distinct()
         )
         self.fields["year"].choices = [("", "全部"), *[(y, f"{y}年") for y in years]]
+
+    def _scope_dashboard_fields(self) -> None:
+        categories = (
+            Case.objects.for_user(self.user)
+            .exclude(category="")
+            .order_by("category")
+            .values_list("category", flat=True)
+            .distinct()
+        )
+        self.fields["category"].choices = [
+            ("", "全部"),
+            (NO_CATEGORY, "未分类"),
+            *[(c, c) for c in categories],
+        ]
+        # A unit is a dashboard's drill-down, not an everyday filter: the field is there
+        # only when the address names one, and offers only that unit, if in scope.
+        # A unit out of scope is a 404, as everywhere: an invalid filter would otherwise
+        # show the unfiltered list under a heading that names the unit.
+        unit_pk = self.data.get("unit") if self.is_bound else None
+        if not unit_pk:
+            del self.fields["unit"]
+            return
+        units = OrgUnit.objects.for_user(self.user)
+        if not str(unit_pk).isdigit() or not units.filter(pk=unit_pk).exists():
+            raise Http404
+        self.fields["unit"].queryset = units.filter(pk=unit_pk)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        start, end = data.get("date_from"), data.get("date_to")
+        if start and end and start > end:
+            self.add_error("date_to", "结束日期不能早于开始日期。")
+        return data
 
 
 class LedgerFilterForm(FilterForm):

@@ -11,6 +11,7 @@ from django.db.models import Q
 from django.urls import reverse
 
 from minyi.cases.states import Action, CaseState, HolderLevel
+from minyi.core.crypto import EncryptedCharField, PhoneDigestField
 from minyi.core.models import ScopedQuerySet, TimeStamped
 from minyi.core.phones import display_phone, mask_phone
 
@@ -143,11 +144,15 @@ class Case(TimeStamped):
             MaxValueValidator(120, "年龄应在 1 到 120 岁之间。"),
         ],
     )
-    reporter_phone = models.CharField("联系电话", max_length=20, blank=True)
+    # Phones and addresses are encrypted at rest; the digests find a reporter by phone
+    # (minyi.core.crypto.phone_digest).
+    reporter_phone = EncryptedCharField("联系电话", max_length=20, blank=True)
+    reporter_phone_digest = PhoneDigestField(source="reporter_phone")
     reporter_employer = models.CharField("工作单位", max_length=100, blank=True)
-    reporter_employer_address = models.CharField("单位地址", max_length=200, blank=True)
-    reporter_home_address = models.CharField("家庭住址", max_length=200, blank=True)
-    reporter_home_phone = models.CharField("住宅电话", max_length=20, blank=True)
+    reporter_employer_address = EncryptedCharField("单位地址", max_length=200, blank=True)
+    reporter_home_address = EncryptedCharField("家庭住址", max_length=200, blank=True)
+    reporter_home_phone = EncryptedCharField("住宅电话", max_length=20, blank=True)
+    reporter_home_phone_digest = PhoneDigestField(source="reporter_home_phone")
     hide_identity_from_unit = models.BooleanField(
         "对承办单位保密身份",
         default=False,
@@ -175,7 +180,7 @@ class Case(TimeStamped):
     )
     representative_name = models.CharField("党代表姓名", max_length=50)
     representative_position = models.CharField("党代表职务", max_length=100, blank=True)
-    representative_contact = models.CharField("党代表联系方式", max_length=20, blank=True)
+    representative_contact = EncryptedCharField("党代表联系方式", max_length=20, blank=True)
     target_level = models.CharField(
         "建议报送",
         max_length=16,
@@ -239,6 +244,12 @@ class Case(TimeStamped):
         "评议结果", max_length=24, choices=Satisfaction.choices, blank=True
     )
     closed_at = models.DateTimeField("办结时间", null=True, blank=True)
+    anonymised_at = models.DateTimeField(
+        "个人信息匿名化时间",
+        null=True,
+        blank=True,
+        help_text="保存期满后反映人的个人信息已匿名化（anonymise_closed_cases）。",
+    )
 
     objects = CaseQuerySet.as_manager()
 
@@ -258,6 +269,11 @@ class Case(TimeStamped):
             models.Index(fields=["holder_department", "state"], name="case_holder_state"),
             models.Index(fields=["final_rating"], name="case_rating"),
             models.Index(fields=["received_on"], name="case_received"),
+            # The dashboards' drill-down filters (minyi.dashboards).
+            models.Index(fields=["channel", "received_on"], name="case_channel_received"),
+            models.Index(fields=["category", "received_on"], name="case_category_received"),
+            models.Index(fields=["holder_level", "received_on"], name="case_level_received"),
+            models.Index(fields=["state", "received_on"], name="case_state_received"),
         ]
 
     def __str__(self) -> str:
@@ -340,6 +356,8 @@ class Answer(models.Model):
 
     class Meta:
         ordering = ["answered_on", "pk"]
+        # "Answered on time / late" filters and the dashboards' on-time rate.
+        indexes = [models.Index(fields=["case", "on_time"], name="answer_case_ontime")]
 
     def __str__(self) -> str:
         return f"{self.case} 答复"
@@ -365,7 +383,8 @@ class FeedbackCopy(models.Model):
     answer = models.ForeignKey(Answer, on_delete=models.PROTECT, related_name="copies")
     recipient = models.CharField("接收方", max_length=16, choices=Recipient.choices)
     channel = models.CharField("渠道", max_length=16)
-    address = models.CharField("送达地址", max_length=200, blank=True)
+    # The reporter's phone or address for the reporter's copy: encrypted like them.
+    address = EncryptedCharField("送达地址", max_length=200, blank=True)
     status = models.CharField(
         max_length=16, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING
     )

@@ -18,7 +18,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
@@ -82,6 +82,39 @@ def _mark_protected(user: Any, cases: list[Case]) -> None:
         )
 
 
+def _dashboard_filters(qs: QuerySet, data: dict[str, Any]) -> QuerySet:
+    """The filters a dashboard's numbers link to (minyi.dashboards.stats counts the same
+    way): reception dates, channel, category, level reached, answers, unit."""
+    if data.get("date_from"):
+        qs = qs.filter(received_on__gte=data["date_from"])
+    if data.get("date_to"):
+        qs = qs.filter(received_on__lte=data["date_to"])
+    if data.get("channel"):
+        qs = qs.filter(channel=data["channel"])
+    if data.get("category"):
+        category = data["category"]
+        qs = qs.filter(category="" if category == forms.NO_CATEGORY else category)
+    if data.get("level"):
+        level = data["level"]
+        qs = qs.filter(holder_level="" if level == forms.LEVEL_NONE else level)
+    if data.get("answer"):
+        qs = qs.filter(answer_q(data["answer"]))
+    if data.get("unit"):
+        qs = qs.filter(data["unit"].subtree_q("studio__unit__"))
+    return qs
+
+
+def answer_q(kind: str) -> Any:
+    """Cases by their answers: all on time, at least one late, none yet."""
+    answered = Exists(Answer.objects.filter(case=OuterRef("pk")))
+    late = Exists(Answer.objects.filter(case=OuterRef("pk"), on_time=False))
+    if kind == forms.ANSWER_ON_TIME:
+        return answered & ~late
+    if kind == forms.ANSWER_LATE:
+        return Q(late)
+    return ~answered
+
+
 class CaseList(ListPage):
     model = Case
     filter_form = forms.CaseFilterForm
@@ -99,6 +132,7 @@ class CaseList(ListPage):
                 qs = qs.filter(**{name: data[name]})
         if data.get("rating"):
             qs = qs.filter(final_rating=data["rating"])
+        qs = _dashboard_filters(qs, data)
         if data.get("held_by_me"):
             qs = qs.filter(holder_department__unit_id=self.request.user.unit_id).exclude(
                 state__in=[CaseState.CLOSED, CaseState.CARRIED_FORWARD]

@@ -13,6 +13,7 @@ from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 
+from minyi.core.crypto import EncryptedCharField, PhoneDigestField
 from minyi.core.models import ScopedQuerySet, TimeStamped
 
 if TYPE_CHECKING:
@@ -266,7 +267,8 @@ class Appointment(TimeStamped):
         "预约方", max_length=16, choices=RequesterKind.choices, default=RequesterKind.PERSON
     )
     name = models.CharField("姓名或单位名称", max_length=100)
-    phone = models.CharField("联系电话", max_length=20)
+    phone = EncryptedCharField("联系电话", max_length=20)
+    phone_digest = PhoneDigestField(source="phone")
     topic = models.CharField("反映事项", max_length=200)
     preferred_representative = models.ForeignKey(
         "people.Representative",
@@ -332,7 +334,7 @@ class HouseholdVisit(TimeStamped):
     )
     visited_on = models.DateField("走访日期")
     household = models.CharField("住户", max_length=100, help_text="如：王先生家")
-    address = models.CharField("住址", max_length=200)
+    address = EncryptedCharField("住址", max_length=200)
     notes = models.TextField("走访情况", blank=True)
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"

@@ -45,6 +45,8 @@ from minyi.duties.models import (
 from minyi.duties.notify import notification_mark_read
 from minyi.duties.record import duty_record as build_duty_record
 from minyi.duties.visits import can_record, household_visit_record, mask_address
+from minyi.online import limits as online_limits
+from minyi.online.codes import phone_key
 from minyi.people.models import Representative
 
 
@@ -89,7 +91,20 @@ def public_booking(request: HttpRequest, event_pk: int) -> HttpResponse:
     event = get_object_or_404(appts.bookable_events().select_related("studio"), pk=event_pk)
     context: dict[str, Any] = {"event": event}
     if request.method == "POST":
+        # Limits per client address and per phone (keyed hash), as on the online studio.
+        hit = online_limits.limited(request, group="book", rate=online_limits.BOOK_PER_CLIENT)
+        if hit:
+            return hit
         form = PublicBookingForm(request.POST, event=event)
+        if form.is_valid() and not form.is_bot:
+            hit = online_limits.limited(
+                request,
+                group="book-phone",
+                rate=online_limits.BOOK_PER_PHONE,
+                key=phone_key(form.cleaned_data["phone"]),
+            )
+            if hit:
+                return hit
         if form.is_bot:
             # Bots see the same confirmation as people; nothing is saved.
             request.session[BOOKED_KEY] = {"event": event.pk, "appointment": None}

@@ -12,6 +12,7 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
+from minyi.core.crypto import EncryptedCharField
 from minyi.core.models import ScopedQuerySet, TimeStamped
 
 if TYPE_CHECKING:
@@ -110,7 +111,7 @@ class OrgUnit(TimeStamped):
         related_name="merged_units",
     )
     party_secretary = models.CharField("党组织书记", max_length=50, blank=True)
-    party_secretary_phone = models.CharField("书记联系电话", max_length=20, blank=True)
+    party_secretary_phone = EncryptedCharField("书记联系电话", max_length=20, blank=True)
 
     objects = OrgUnitQuerySet.as_manager()
 
@@ -213,7 +214,7 @@ class HandlingUnit(TimeStamped):
     )
     remit = models.TextField("职责范围", blank=True)
     contact_person = models.CharField("联系人", max_length=50, blank=True)
-    phone = models.CharField("联系电话", max_length=20, blank=True)
+    phone = EncryptedCharField("联系电话", max_length=20, blank=True)
     retired_at = models.DateTimeField("撤销时间", null=True, blank=True)
 
     objects = HandlingUnitQuerySet.as_manager()

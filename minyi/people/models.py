@@ -9,6 +9,7 @@ from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 
+from minyi.core.crypto import EncryptedCharField
 from minyi.core.models import ScopedQuerySet, TimeStamped
 from minyi.core.phones import display_phone
 from minyi.org.models import Delegation, Group, OrgUnit
@@ -174,7 +175,7 @@ class Representative(TimeStamped):
     )
     employer = models.CharField("工作单位", max_length=100)
     position = models.CharField("职务", max_length=100, blank=True)
-    phone = models.CharField("联系电话", max_length=20, help_text="手机或带区号的固定电话。")
+    phone = EncryptedCharField("联系电话", max_length=20, help_text="手机或带区号的固定电话。")
     photo = models.ImageField("照片", upload_to="representatives/", blank=True)
     linked_communities = models.ManyToManyField(
         OrgUnit,
@@ -258,7 +259,7 @@ class Liaison(TimeStamped):
         related_name="stand_in_liaisons",
     )
     position = models.CharField("职务", max_length=100, blank=True)
-    phone = models.CharField("联系电话", max_length=20)
+    phone = EncryptedCharField("联系电话", max_length=20)
     user = models.OneToOneField(
         User,
         verbose_name="登录账号",

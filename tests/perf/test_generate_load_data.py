@@ -9,11 +9,13 @@ from datetime import date
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.db import connection
 from django.db.models import Count
 
 from minyi.cases.models import Answer, Case, CaseNumberCounter, CaseStep, Evaluation
 from minyi.cases.services import case_register
 from minyi.cases.states import Action, CaseState
+from minyi.core.crypto import is_token, phone_digest
 from minyi.core.loadgen.generate import LOAD_PASSWORD, SCALES, Generator
 from minyi.duties.models import Appointment, Event, EventState
 from minyi.org.models import Level, OrgUnit
@@ -125,6 +127,16 @@ def test_values_go_through_the_fields(generated):
     assert case.created_at.date() == case.received_on
     step = CaseStep.objects.filter(case=case).order_by("at", "pk").first()
     assert step.at.date() == case.received_on  # the historical time, not auto_now_add
+    # Encrypted at rest, with the lookup digest the field derives (minyi.core.crypto).
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT reporter_phone, reporter_phone_digest FROM cases_case WHERE id = %s",
+            [case.pk],
+        )
+        stored, digest = cursor.fetchone()
+    assert stored and case.reporter_phone not in stored
+    assert is_token(stored)
+    assert digest == phone_digest(case.reporter_phone)
 
 
 @pytest.mark.django_db

@@ -126,6 +126,8 @@ PRODUCTION_ENV = {
     "SECURE_PROXY_SSL_HEADER": "HTTP_X_FORWARDED_PROTO,https",
     "MINYI_TRUSTED_PROXY_COUNT": "1",
     "REDIS_URL": "redis://127.0.0.1:6379/0",
+    "MINYI_FIELD_KEY": "Jk3n2ZbH8v1q0sWcXy4uTt6pLm9aRr5eOd7gFi2hBjA=",
+    "MINYI_LOOKUP_KEY": "a-production-like-lookup-key-for-the-check-deploy-test",
 }
 
 

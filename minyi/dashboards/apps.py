@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class DashboardsConfig(AppConfig):
+    name = "minyi.dashboards"
+    verbose_name = "统计图表"

@@ -1,0 +1,385 @@
+"""The numbers of a dashboard: opinions by month, channel, category, status, level
+reached and rating; answers on time and late; overdue cases; the duty minimums.
+
+Each chart is one GROUP BY query over `Case.objects.for_user`, narrowed to the
+dashboard's target (a unit's subtree, a studio, or a liaison's studios) and year of
+reception. Each number carries the address of the list behind it; the list's filters
+(minyi.cases.views._dashboard_filters) select exactly the rows counted here, and
+tests/dashboards checks that the two agree.
+"""
+
+from __future__ import annotations
+
+import calendar
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+from urllib.parse import urlencode
+
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db.models.functions import ExtractMonth
+from django.urls import reverse
+
+from minyi.cases import forms as case_forms
+from minyi.cases.models import Answer, Case, Channel, Satisfaction
+from minyi.cases.states import CaseState, HolderLevel
+from minyi.duties.compliance import evaluate, make_rules, studio_queryset
+from minyi.duties.compliance_rules import Status
+from minyi.org.models import OrgUnit
+from minyi.studios.models import Studio
+
+
+@dataclass(frozen=True)
+class Target:
+    """What a dashboard covers: a unit's subtree, one studio, or (unit and studio both
+    None) everything the user's scope holds, as for a liaison."""
+
+    label: str
+    unit: OrgUnit | None = None
+    studio: Studio | None = None
+
+    def case_q(self) -> Q:
+        if self.studio is not None:
+            return Q(studio=self.studio)
+        if self.unit is not None:
+            return self.unit.subtree_q("studio__unit__")
+        return Q()
+
+    def list_params(self) -> dict[str, Any]:
+        if self.studio is not None:
+            return {"studio": self.studio.pk}
+        if self.unit is not None:
+            return {"unit": self.unit.pk}
+        return {}
+
+
+@dataclass
+class Series:
+    name: str
+    values: list[int]
+    urls: list[str]
+
+
+@dataclass
+class Chart:
+    """One chart and its table: `categories` along one axis, one or more series."""
+
+    key: str
+    title: str
+    kind: str  # "line", "bar", "pie" or "stack"
+    categories: list[str]
+    series: list[Series]
+    note: str = ""
+
+    @property
+    def total(self) -> int:
+        return sum(sum(s.values) for s in self.series)
+
+    @property
+    def rows(self) -> list[tuple[str, list[tuple[int, str]]]]:
+        """For the table: each category with its (number, link) per series."""
+        return [
+            (label, [(s.values[i], s.urls[i]) for s in self.series])
+            for i, label in enumerate(self.categories)
+        ]
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "key": self.key,
+            "title": self.title,
+            "kind": self.kind,
+            "categories": self.categories,
+            "series": [{"name": s.name, "values": s.values, "urls": s.urls} for s in self.series],
+        }
+
+
+@dataclass
+class BreakdownRow:
+    """One line of the table by child unit (or studio): counts and their lists."""
+
+    label: str
+    drill_url: str  # this dashboard for the child unit or studio
+    numbers: dict[str, tuple[int, str]] = field(default_factory=dict)
+
+
+@dataclass
+class Dashboard:
+    target: Target
+    year: int
+    headline: dict[str, tuple[int, str]]
+    on_time_rate: str
+    charts: list[Chart]
+    breakdown: list[BreakdownRow]
+    compliance: Chart
+
+
+def cases_url(**params: Any) -> str:
+    query = {k: v for k, v in params.items() if v not in (None, "")}
+    return f"{reverse('cases:list')}?{urlencode(query)}"
+
+
+def _answered() -> Exists:
+    return Exists(Answer.objects.filter(case=OuterRef("pk")))
+
+
+def _late() -> Exists:
+    return Exists(Answer.objects.filter(case=OuterRef("pk"), on_time=False))
+
+
+def overdue_q(today: date) -> Q:
+    """As the list's "只看已超期": with the unit, past its limit."""
+    return Q(state=CaseState.WITH_UNIT, due_on__lt=today)
+
+
+def build(user: Any, target: Target, year: int, today: date) -> Dashboard:
+    start, end = date(year, 1, 1), date(year, 12, 31)
+    cases = (
+        Case.objects.for_user(user)
+        .filter(target.case_q(), received_on__gte=start, received_on__lte=end)
+        .order_by()
+    )
+    base = {**target.list_params(), "date_from": start.isoformat(), "date_to": end.isoformat()}
+
+    def url(**params: Any) -> str:
+        return cases_url(**{**base, **params})
+
+    charts = [
+        _by_month(cases, target, year),
+        _by_field(cases, "channel", "反映方式", "bar", Channel.choices, lambda v: url(channel=v)),
+        _by_category(cases, url),
+        _by_field(cases, "state", "办理状态", "bar", CaseState.choices, lambda v: url(state=v)),
+        _by_field(
+            cases,
+            "holder_level",
+            "报送到的最高层级",
+            "bar",
+            [("", "未报送（当场答复或待报送）"), *HolderLevel.choices],
+            lambda v: url(level=v or case_forms.LEVEL_NONE),
+        ),
+        _by_field(
+            cases.exclude(final_rating=""),
+            "final_rating",
+            "满意度评议结果",
+            "pie",
+            Satisfaction.choices,
+            lambda v: url(rating=v),
+        ),
+    ]
+    answers = _answers(cases, url)
+    charts.append(answers)
+    on_time, late = answers.series[0].values[0], answers.series[0].values[1]
+    rate = f"{on_time * 100 / (on_time + late):.1f}%" if on_time + late else "—"
+    breakdown, totals = _breakdown(cases, target, today, url)
+    headline = {
+        "total": (totals["total"], url()),
+        "overdue": (totals["overdue"], url(overdue="on")),
+        "on_time": (on_time, url(answer=case_forms.ANSWER_ON_TIME)),
+        "late": (late, url(answer=case_forms.ANSWER_LATE)),
+    }
+    return Dashboard(
+        target=target,
+        year=year,
+        headline=headline,
+        on_time_rate=rate,
+        charts=charts,
+        breakdown=breakdown,
+        compliance=_compliance(user, target, year, today),
+    )
+
+
+def _by_month(cases: QuerySet, target: Target, year: int) -> Chart:
+    counts = dict(
+        cases.annotate(month=ExtractMonth("received_on"))
+        .values("month")
+        .annotate(n=Count("pk"))
+        .values_list("month", "n")
+    )
+    values, urls = [], []
+    for month in range(1, 13):
+        last = calendar.monthrange(year, month)[1]
+        values.append(counts.get(month, 0))
+        urls.append(
+            cases_url(
+                **target.list_params(),
+                date_from=date(year, month, 1).isoformat(),
+                date_to=date(year, month, last).isoformat(),
+            )
+        )
+    return Chart(
+        "month",
+        "各月反映的社情民意",
+        "line",
+        [f"{m}月" for m in range(1, 13)],
+        [Series("件数", values, urls)],
+    )
+
+
+def _by_field(
+    cases: QuerySet,
+    name: str,
+    title: str,
+    kind: str,
+    choices: list[tuple[str, str]],
+    link: Any,
+) -> Chart:
+    counts = dict(cases.values(name).annotate(n=Count("pk")).values_list(name, "n"))
+    values = [counts.get(value, 0) for value, _ in choices]
+    return Chart(
+        name,
+        title,
+        kind,
+        [label for _, label in choices],
+        [Series("件数", values, [link(value) for value, _ in choices])],
+    )
+
+
+def _by_category(cases: QuerySet, url: Any) -> Chart:
+    rows = sorted(
+        cases.values("category").annotate(n=Count("pk")).values_list("category", "n"),
+        key=lambda row: (-row[1], row[0]),
+    )
+    labels = [category or "未分类" for category, _ in rows]
+    values = [n for _, n in rows]
+    urls = [url(category=category or case_forms.NO_CATEGORY) for category, _ in rows]
+    return Chart("category", "反映类别", "bar", labels, [Series("件数", values, urls)])
+
+
+def _answers(cases: QuerySet, url: Any) -> Chart:
+    counts: dict[tuple[bool, bool], int] = defaultdict(int)
+    rows = (
+        cases.annotate(answered=_answered(), late=_late())
+        .values("answered", "late")
+        .annotate(n=Count("pk"))
+        .values_list("answered", "late", "n")
+    )
+    for answered, late, n in rows:
+        counts[(bool(answered), bool(late))] += n
+    on_time, late_n, none = counts[(True, False)], counts[(True, True)], counts[(False, False)]
+    return Chart(
+        "answers",
+        "承办单位答复是否按期",
+        "pie",
+        ["均按期答复", "有超期答复", "尚未答复"],
+        [
+            Series(
+                "件数",
+                [on_time, late_n, none],
+                [
+                    url(answer=case_forms.ANSWER_ON_TIME),
+                    url(answer=case_forms.ANSWER_LATE),
+                    url(answer=case_forms.ANSWER_NONE),
+                ],
+            )
+        ],
+    )
+
+
+def _chain(unit_values: dict[str, Any]) -> list[int]:
+    keys = ("province", "city", "district", "street", "pk")
+    return [unit_values[k] for k in keys if unit_values[k]]
+
+
+def _breakdown(
+    cases: QuerySet, target: Target, today: date, url: Any
+) -> tuple[list[BreakdownRow], dict[str, int]]:
+    """Counts per child unit of the target (per studio below a street), from one query
+    grouped by studio: the number of rows follows the studios, not the cases."""
+    late = Exists(Answer.objects.filter(case=OuterRef("pk"), on_time=False))
+    answered = Exists(Answer.objects.filter(case=OuterRef("pk")))
+    rows = list(
+        cases.values(
+            "studio_id",
+            "studio__name",
+            "studio__unit_id",
+            "studio__unit__province_id",
+            "studio__unit__city_id",
+            "studio__unit__district_id",
+            "studio__unit__street_id",
+        ).annotate(
+            total=Count("pk"),
+            overdue=Count("pk", filter=overdue_q(today)),
+            on_time=Count("pk", filter=Q(answered) & ~Q(late)),
+            late=Count("pk", filter=Q(late)),
+        )
+    )
+    keys = ("total", "overdue", "on_time", "late")
+    totals = dict.fromkeys(keys, 0)
+    groups: dict[tuple[str, int], dict[str, Any]] = {}
+    for row in rows:
+        for key in keys:
+            totals[key] += row[key]
+        child: int | None = None
+        if target.unit is not None:
+            chain = _chain(
+                {
+                    "province": row["studio__unit__province_id"],
+                    "city": row["studio__unit__city_id"],
+                    "district": row["studio__unit__district_id"],
+                    "street": row["studio__unit__street_id"],
+                    "pk": row["studio__unit_id"],
+                }
+            )
+            index = chain.index(target.unit.pk) if target.unit.pk in chain else len(chain)
+            child = chain[index + 1] if index + 1 < len(chain) else None
+            if target.unit.level in ("street", "community"):
+                child = None  # below a street, studio by studio
+        group_key = ("unit", child) if child is not None else ("studio", row["studio_id"])
+        group = groups.setdefault(group_key, dict.fromkeys(keys, 0))
+        group.setdefault("studio_name", row["studio__name"])
+        for key in keys:
+            group[key] += row[key]
+    units = OrgUnit.objects.in_bulk([pk for kind, pk in groups if kind == "unit"])
+    lines = []
+    dashboard = reverse("dashboards:overview")
+    for (kind, pk), group in groups.items():
+        if kind == "unit":
+            label, scope = str(units[pk]), {"unit": pk}
+        else:
+            label, scope = group["studio_name"], {"studio": pk}
+        line = BreakdownRow(label, f"{dashboard}?{urlencode(scope)}")
+        base = {"unit": None, "studio": None, **scope}
+        line.numbers = {
+            "total": (group["total"], url(**base)),
+            "overdue": (group["overdue"], url(**base, overdue="on")),
+            "on_time": (group["on_time"], url(**base, answer=case_forms.ANSWER_ON_TIME)),
+            "late": (group["late"], url(**base, answer=case_forms.ANSWER_LATE)),
+        }
+        lines.append(line)
+    lines.sort(key=lambda line: (-line.numbers["total"][0], line.label))
+    return lines, totals
+
+
+STATUS_ORDER = [Status.RED, Status.AMBER, Status.GREEN, Status.NOT_DUE]
+
+
+def _compliance(user: Any, target: Target, year: int, today: date) -> Chart:
+    """The duty minimums of the target's studios and their representatives for the
+    year, as the compliance page counts them (each result once)."""
+    studios = studio_queryset(user)
+    params: dict[str, Any] = {"year": year}
+    if target.studio is not None:
+        studios = studios.filter(pk=target.studio.pk)
+        params["studio"] = target.studio.pk
+    elif target.unit is not None:
+        studios = studios.filter(target.unit.subtree_q("unit__"))
+        params["unit"] = target.unit.pk
+    evaluation = evaluate(studios, make_rules(date(year, 1, 1), date(year, 12, 31), today))
+    rep_keys = {
+        r.key for row in evaluation.studios for rep in row.representatives for r in rep.results
+    }
+    reps = dict.fromkeys(STATUS_ORDER, 0)
+    own = dict.fromkeys(STATUS_ORDER, 0)
+    for result in evaluation.results():
+        (reps if result.key in rep_keys else own)[result.status] += 1
+    link = f"{reverse('duties:compliance')}?{urlencode(params)}"
+    return Chart(
+        "compliance",
+        "履职达标情况（代表与工作室）",
+        "stack",
+        [status.label for status in STATUS_ORDER],
+        [
+            Series("党代表进站、走访", [reps[s] for s in STATUS_ORDER], [link] * 4),
+            Series("工作室开放、预告、报告", [own[s] for s in STATUS_ORDER], [link] * 4),
+        ],
+    )

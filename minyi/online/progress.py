@@ -1,0 +1,63 @@
+"""A case's timeline in plain words for the person who reported it.
+
+Staff texts (notes, reasons, minutes) are not shown: they are written for colleagues.
+The resident sees what happened, when, and who holds the matter now; the unit's answer
+is shown in full separately."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from minyi.cases.models import Case, CaseStep
+from minyi.cases.states import Action
+
+PLAIN = {
+    Action.REGISTER: "您的意见已登记",
+    Action.ANSWER_ON_SPOT: "党代表当场作了答复",
+    Action.CONFIRM_REPRESENTATIVE: "党代表已确认登记内容",
+    Action.CONFIRM_REPORTER: "您已确认登记内容",
+    Action.SEND_TO_STREET: "工作室已把您的意见报送街道组织部门",
+    Action.REFER: "组织部门已交给{unit}办理",
+    Action.ESCALATE: "已上报上一级组织部门处理",
+    Action.RETURN: "承办单位认为不归它管，组织部门正在另行安排",
+    Action.REQUEST_EXTENSION: "承办单位申请延长办理时间",
+    Action.CONSENT_EXTENSION: "党代表同意延长办理时间",
+    Action.REFUSE_EXTENSION: "党代表不同意延长，承办单位须按原期限答复",
+    Action.PLAN: "承办单位已定出办理计划",
+    Action.ANSWER: "{unit}已书面答复（答复内容见下方）",
+    Action.FEEDBACK: "答复已抄送给您",
+    Action.URGE: "组织部门已催促承办单位",
+    Action.CONSULT: "已召集您、党代表和承办单位三方协商",
+    Action.EVALUATE: "已完成评议，结果：{rating}",
+    Action.REOPEN: "评议为不满意，已退回承办单位重新办理",
+    Action.CARRY_FORWARD: "党代表已把这件事作为代表提案或建议提出",
+}
+
+
+@dataclass(frozen=True)
+class PlainStep:
+    at: datetime
+    text: str
+    due_on: object = None
+
+
+def plain_steps(case: Case) -> list[PlainStep]:
+    """The steps a resident should see, oldest first (one query)."""
+    steps = (
+        CaseStep.objects.filter(case=case)
+        .exclude(action=Action.NOTE)
+        .select_related("to_handling_unit")
+        .order_by("at", "pk")
+    )
+    rows = []
+    for step in steps:
+        template = PLAIN.get(step.action)
+        if template is None:
+            continue
+        text = template.format(
+            unit=step.to_handling_unit.name if step.to_handling_unit else "承办单位",
+            rating=step.get_rating_display() or "",
+        )
+        rows.append(PlainStep(at=step.at, text=text, due_on=step.due_on))
+    return rows

@@ -1,0 +1,236 @@
+"""Writes of the online studio: an online report, its withdrawal, one-time codes and
+the reporter's rating. Each is one transaction; cases are registered and noted only
+through minyi.cases.services, so numbering, attachments and the timeline are the
+same as for a form registered at the studio."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from datetime import timedelta
+from typing import Any, Protocol
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from minyi.cases.models import Case, Channel, Occasion, Outcome, Satisfaction
+from minyi.cases.services import case_note, case_register
+from minyi.cases.states import CaseState
+from minyi.online import codes
+from minyi.online.models import OneTimeCode, OnlineReport, ResidentRating
+
+log = logging.getLogger("minyi.online")
+
+SERVICE_USERNAME = "online-studio"
+WITHDRAW_MINUTES = 30
+ONE_TIME_CODE_MINUTES = 10
+ONE_TIME_CODE_TRIES = 5
+
+
+def service_account() -> Any:
+    """The account that registers online reports. Cases need a registering account; a
+    resident has none. It cannot log in (inactive, unusable password)."""
+    from minyi.people.models import User
+
+    user, created = User.objects.get_or_create(
+        username=SERVICE_USERNAME,
+        defaults={"full_name": "网络工作室（居民网上提交）", "is_active": False},
+    )
+    if created:
+        user.set_unusable_password()
+        user.save(update_fields=["password"])
+    return user
+
+
+@transaction.atomic
+def online_report_submit(
+    *, studio: Any, representative: Any, data: dict[str, Any], attachments: Sequence[Any] = ()
+) -> tuple[OnlineReport, str]:
+    """Register the resident's opinion as a case with the online channel (annex note 3),
+    sent on to the street department by the studio as usual. Returns the report and the
+    progress code, which exists only in this return value and on the resident's screen."""
+    case_data = {
+        **data,
+        "channel": Channel.ONLINE,
+        "channel_note": "网络工作室（居民网上提交）",
+        "occasion": Occasion.ONLINE_STUDIO,
+        "received_on": timezone.localdate(),
+        "outcome": Outcome.SENT_ON,
+    }
+    case = case_register(
+        actor=service_account(),
+        studio=studio,
+        representative=representative,
+        data=case_data,
+        attachments=attachments,
+    )
+    code = codes.new_progress_code()
+    report = OnlineReport.objects.create(
+        case=case,
+        progress_code_hash=codes.hash_progress_code(code),
+        phone_key=codes.phone_key(case.reporter_phone),
+        withdraw_until=timezone.now() + timedelta(minutes=WITHDRAW_MINUTES),
+    )
+    return report, code
+
+
+def can_withdraw(report: OnlineReport) -> bool:
+    return (
+        report.withdrawn_at is None
+        and timezone.now() <= report.withdraw_until
+        and report.case.state == CaseState.REGISTERED
+    )
+
+
+@transaction.atomic
+def online_report_withdraw(*, report: OnlineReport) -> OnlineReport:
+    """Within WITHDRAW_MINUTES of sending and while the studio has not sent it on, the
+    resident may take it back. The case keeps its number (numbers are never reused);
+    its timeline says it was withdrawn and the studio does not send it on."""
+    report = OnlineReport.objects.select_for_update().select_related("case").get(pk=report.pk)
+    if not can_withdraw(report):
+        raise ValidationError(
+            "已超过可撤回的时间，或工作室已开始办理，不能撤回。如需帮助请致电工作室。"
+        )
+    report.withdrawn_at = timezone.now()
+    report.save(update_fields=["withdrawn_at"])
+    case_note(
+        case=report.case,
+        actor=service_account(),
+        text="反映人已在网上撤回本件（提交后 30 分钟内），请勿报送。",
+    )
+    return report
+
+
+def find_report(number: str, progress_code: str) -> OnlineReport | None:
+    """The report with this number and progress code, or None. A missing case and a
+    wrong code take the same path: one query, one hash, one constant-time compare."""
+    number = "".join((number or "").split())[:140]
+    report = OnlineReport.objects.select_related("case").filter(case__number=number).first()
+    stored = report.progress_code_hash if report else None
+    ok = codes.matches(codes.hash_progress_code(progress_code), stored)
+    return report if ok else None
+
+
+# --- one-time codes ----------------------------------------------------------------------
+
+
+class CodeChannel(Protocol):
+    def send(self, phone: str, text: str) -> None: ...
+
+
+class ConsoleCodeChannel:
+    """Development: the message goes to the log, as answer copies do."""
+
+    def send(self, phone: str, text: str) -> None:
+        log.info("验证码短信 → %s：%s", phone, text)
+
+
+# There is no SMS gateway in this system: a deployment registers its gateway here under
+# the name it uses for MINYI_REPORTER_CHANNEL, as it does in minyi.cases.delivery.
+CODE_CHANNELS: dict[str, CodeChannel] = {"console": ConsoleCodeChannel()}
+
+
+def code_channel_name() -> str:
+    name = settings.MINYI_REPORTER_CHANNEL
+    return name if name in CODE_CHANNELS else "console"
+
+
+@transaction.atomic
+def one_time_code_send(*, number: str, phone_e164: str) -> OneTimeCode | None:
+    """Send a code to the reporter's phone when the number and phone match a report.
+    Returns None otherwise; the caller answers the same either way."""
+    number = "".join((number or "").split())[:140]
+    key = codes.phone_key(phone_e164)
+    report = OnlineReport.objects.select_related("case").filter(case__number=number).first()
+    if report is None or not codes.matches(key, report.phone_key or None):
+        return None
+    code = codes.new_one_time_code()
+    name = code_channel_name()
+    row = OneTimeCode.objects.create(
+        report=report,
+        code_hash=codes.hash_one_time_code(code, report.pk),
+        expires_at=timezone.now() + timedelta(minutes=ONE_TIME_CODE_MINUTES),
+        channel=name,
+    )
+    text = (
+        f"【党代表工作室】您查询编号 {report.case.number} 办理进度的验证码是 {code}，"
+        f"{ONE_TIME_CODE_MINUTES} 分钟内有效。如非本人操作请忽略。"
+    )
+    try:
+        CODE_CHANNELS[name].send(report.case.reporter_phone, text)
+    except Exception as exc:  # a gateway fault is recorded, never shown to the resident
+        row.last_error = f"{type(exc).__name__}: {exc}"[:300]
+    else:
+        row.sent = True
+    row.save(update_fields=["sent", "last_error"])
+    return row
+
+
+@transaction.atomic
+def one_time_code_check(*, number: str, code: str) -> OnlineReport | None:
+    """The report when `code` is the newest unexpired, unused code for `number`.
+    Each wrong try counts; after ONE_TIME_CODE_TRIES the code is spent."""
+    number = "".join((number or "").split())[:140]
+    row = (
+        OneTimeCode.objects.select_for_update()
+        .filter(
+            report__case__number=number,
+            used_at__isnull=True,
+            expires_at__gt=timezone.now(),
+            failures__lt=ONE_TIME_CODE_TRIES,
+        )
+        .order_by("-created_at", "-pk")
+        .first()
+    )
+    report_pk = row.report_id if row else 0
+    ok = codes.matches(codes.hash_one_time_code(code, report_pk), row.code_hash if row else None)
+    if row is None:
+        return None
+    if not ok:
+        row.failures += 1
+        row.save(update_fields=["failures"])
+        return None
+    row.used_at = timezone.now()
+    row.save(update_fields=["used_at"])
+    return OnlineReport.objects.select_related("case").get(pk=row.report_id)
+
+
+# --- the reporter's rating ------------------------------------------------------------------
+
+
+def rateable_answer(case: Case) -> Any:
+    """The answer the reporter may rate now: the latest, while the case waits for its
+    rating and the reporter has not rated that answer yet."""
+    if case.state != CaseState.ANSWERED:
+        return None
+    answer = case.answers.order_by("-pk").first()
+    if answer is None or ResidentRating.objects.filter(answer=answer).exists():
+        return None
+    return answer
+
+
+@transaction.atomic
+def resident_rate(*, report: OnlineReport, rating: str, comment: str = "") -> ResidentRating:
+    """The reporter rates the unit's answer online (their part of CM 12's joint rating);
+    the rating goes on the case's timeline for the street department, who records the
+    joint rating with the representative."""
+    if rating not in Satisfaction.values:
+        raise ValidationError({"rating": "请选择您对办理结果的评价。"})
+    comment = (comment or "").strip()
+    if len(comment) > 1000:
+        raise ValidationError({"comment": "意见请不要超过 1000 字。"})
+    case = Case.objects.select_for_update().get(pk=report.case_id)
+    answer = rateable_answer(case)
+    if answer is None:
+        raise ValidationError("这件事现在不需要评价，或您已经评价过了。")
+    rated = ResidentRating.objects.create(case=case, answer=answer, rating=rating, comment=comment)
+    label = Satisfaction(rating).label
+    case_note(
+        case=case,
+        actor=service_account(),
+        text=f"反映人网上评价：{label}。" + (f"意见：{comment}" if comment else ""),
+    )
+    return rated

@@ -1,0 +1,230 @@
+"""The online studio's four resident journeys on a 360 px phone (issue 6; JOURNEYS.md 3
+and 7): find a studio, book, send an opinion, follow it and rate the answer in the
+large-text mode. Every page is checked with axe-core (no serious or critical
+violations), for 44 px tap targets (60 px in the large-text mode), for no sideways
+scrolling, and the first page for its weight (under 100 KB with CSS, scripts, fonts)."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.utils import timezone
+
+from minyi.cases import services as case_services
+from minyi.cases.models import Case
+from minyi.duties.models import Appointment, Event
+from minyi.org.models import HandlingUnit
+from minyi.people.models import Representative, User
+from minyi.studios.models import Studio
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+PHONE = {"width": 360, "height": 740}
+AXE = Path(__file__).parent / "vendor" / "axe.min.js"
+STUDIO = "沙头角社区党代表工作室"
+
+TAP_TARGETS_JS = """(minimum) => {
+  const small = [];
+  const controls = document.querySelectorAll(
+    'a[href], button, select, textarea, summary, input:not([type=hidden]):not([type=radio])' +
+    ':not([type=checkbox]), label:has(input[type=radio]), label:has(input[type=checkbox])');
+  for (const el of controls) {
+    const r = el.getBoundingClientRect();
+    const style = getComputedStyle(el);
+    if (r.width === 0 || r.right < 0 || style.visibility === 'hidden') continue;  // off-screen
+    if (el.closest('[aria-hidden=true]')) continue;  // the honeypot
+    if (r.height < minimum - 0.5 || r.width < 44 - 0.5) {
+      small.push(`${el.tagName} "${(el.textContent || el.name || '').trim().slice(0, 20)}" ` +
+                 `${Math.round(r.width)}x${Math.round(r.height)}`);
+    }
+  }
+  return small;
+}"""
+
+
+def check_page(page: Any, *, large: bool = False) -> None:
+    """axe-core, tap targets, no sideways scroll, and the text size of the mode."""
+    page.evaluate(AXE.read_text(encoding="utf-8"))
+    result = page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
+    bad = [
+        f"{v['id']} ({v['impact']}): {v['help']} → {[n['target'] for n in v['nodes']][:3]}"
+        for v in result["violations"]
+        if v["impact"] in ("serious", "critical")
+    ]
+    assert not bad, f"{page.url}: {bad}"
+    small = page.evaluate(TAP_TARGETS_JS, 60 if large else 44)
+    assert not small, f"{page.url}: tap targets too small: {small}"
+    widths = page.evaluate(
+        "() => [document.documentElement.scrollWidth, document.documentElement.clientWidth]"
+    )
+    assert widths[0] <= widths[1], f"{page.url} scrolls sideways at 360 px: {widths}"
+    size = page.evaluate("() => parseFloat(getComputedStyle(document.body).fontSize)")
+    assert size >= (24 if large else 18), f"{page.url}: body text {size}px"
+    assert page.evaluate("() => document.body.classList.contains('large')") == large
+
+
+def _event() -> Event:
+    start = timezone.now() + timedelta(days=8)
+    event = Event.objects.create(
+        studio=Studio.objects.get(name=STUDIO),
+        kind="reception",
+        theme="听取居民意见",
+        starts_at=start,
+        ends_at=start + timedelta(hours=3),
+        place="工作室接待室",
+        capacity=5,
+        state="published",
+        published_at=timezone.now(),
+    )
+    event.representatives.add(Representative.objects.get(name="演示代表·陈明"))
+    return event
+
+
+def test_find_a_studio_on_a_phone_and_the_first_page_is_light(
+    live_world: Any, new_page: Any
+) -> None:
+    page = new_page(viewport=PHONE)
+    sizes: list[int] = []
+    page.on("requestfinished", lambda request: sizes.append(_size(request)))
+    page.goto("/online/")
+    page.wait_for_load_state("networkidle")
+    total = sum(sizes)
+    assert total < 100_000, f"first page transferred {total} bytes"
+    check_page(page)
+    _event()
+    # Keyboard only: the search box is the first field; Enter searches.
+    page.get_by_label("输入社区、街道或地址").fill("沙头角")
+    page.keyboard.press("Enter")
+    page.get_by_role("heading", name=re.compile("查找结果")).wait_for()
+    check_page(page)
+    page.get_by_role("link", name=STUDIO).click()
+    page.get_by_role("heading", name=STUDIO).wait_for()
+    body = page.locator("main").inner_text()
+    assert "演示代表·陈明" in body and "每周三 9:00–12:00" in body and "听取居民意见" in body
+    check_page(page)
+
+
+def _size(request: Any) -> int:
+    sizes = request.sizes()
+    return sizes["responseBodySize"] + sizes["responseHeadersSize"]
+
+
+def test_book_a_representative_from_the_studio_page(live_world: Any, new_page: Any) -> None:
+    event = _event()
+    page = new_page(viewport=PHONE)
+    page.goto("/online/?text=large")
+    page.get_by_label("输入社区、街道或地址").fill("沙头角社区")
+    page.get_by_role("button", name="查找").click()
+    page.get_by_role("link", name=STUDIO).click()
+    check_page(page, large=True)
+    page.get_by_role("link", name=re.compile("预约这场")).click()
+    page.get_by_role("heading", name="预约见党代表").wait_for()
+    check_page(page, large=True)
+    page.get_by_label("个人").check()
+    page.get_by_label(re.compile("^姓名或单位名称")).fill("演示居民·王大爷")
+    page.get_by_label(re.compile("^联系电话")).fill("13800005678")
+    page.get_by_label(re.compile("^想反映的事情")).fill("工地夜间施工噪声扰民")
+    page.get_by_role("button", name="提交预约").click()
+    page.get_by_role("heading", name="预约已提交").wait_for()
+    check_page(page, large=True)
+    assert Appointment.objects.get(event=event).name == "演示居民·王大爷"
+
+
+def test_send_an_opinion_online_with_a_check_page_and_a_confirmation(
+    live_world: Any, new_page: Any, tmp_path: Path
+) -> None:
+    page = new_page(viewport=PHONE)
+    studio = Studio.objects.get(name=STUDIO)
+    page.goto(f"/online/studios/{studio.pk}/")
+    page.get_by_role("link", name="在网上反映意见").click()
+    page.get_by_role("heading", name="网上反映意见").wait_for()
+    check_page(page)
+    # Sent empty: the summary at the top links to each field.
+    page.get_by_role("button", name="下一步：检查填写内容").click()
+    summary = page.locator("#error-summary")
+    summary.wait_for()
+    check_page(page)
+    summary.get_by_role("link", name=re.compile("一句话说明是什么事")).click()
+    assert page.evaluate("() => document.activeElement.id") == "id_summary"
+    page.get_by_label(re.compile("演示代表·陈明")).check()
+    page.get_by_label(re.compile("^一句话说明是什么事")).fill("工地夜间施工噪声扰民")
+    page.get_by_label(re.compile("^详细情况和您的建议")).fill("海山路工地每晚十点后仍在施工。")
+    page.get_by_label(re.compile("^您的姓名")).fill("演示居民·李阿姨")
+    page.get_by_label(re.compile("^手机号码")).fill("13800007777")
+    page.get_by_label("不让承办单位看到我的姓名和电话").check()
+    page.get_by_role("button", name="下一步：检查填写内容").click()
+    page.get_by_role("heading", name="检查您填写的内容").wait_for()
+    check_page(page)
+    assert "海山路工地每晚十点后仍在施工。" in page.locator("main").inner_text()
+    photo = tmp_path / "工地.png"
+    photo.write_bytes(b"\x89PNG\r\n\x1a\n" + b"\x00" * 64)
+    page.get_by_label(re.compile("^照片或材料")).set_input_files(str(photo))
+    page.get_by_label(re.compile("我已阅读上面的个人信息说明")).check()
+    page.get_by_role("button", name="确认无误，提交").click()
+    page.get_by_role("heading", name="已收到您的意见").wait_for()
+    check_page(page)
+    case = Case.objects.get()
+    text = page.locator("main").inner_text()
+    assert case.number in text and "接下来会怎样" in text
+    assert re.search(r"[2-9A-Z]{4}-[2-9A-Z]{4}", text)
+    assert case.hide_identity_from_unit and case.attachments.count() == 1
+    assert page.get_by_role("button", name="撤回这次反映").is_visible()
+
+
+def test_follow_progress_and_rate_in_large_text(live_world: Any, new_page: Any) -> None:
+    from minyi.online.services import online_report_submit
+
+    studio = Studio.objects.get(name=STUDIO)
+    report, code = online_report_submit(
+        studio=studio,
+        representative=Representative.objects.get(name="演示代表·陈明"),
+        data={
+            "reporter_name": "演示居民·李阿姨",
+            "reporter_phone": "+8613800007777",
+            "summary": "工地夜间施工噪声扰民",
+            "content": "海山路工地每晚十点后仍在施工。",
+        },
+    )
+    case = case_services.case_send_to_street(
+        case=report.case, actor=User.objects.get(username="liaison")
+    )
+    case = case_services.case_refer(
+        case=case,
+        actor=User.objects.get(username="shatoujiao"),
+        handling_unit=HandlingUnit.objects.get(name="沙头角街道城市管理办公室"),
+    )
+    case_services.case_answer(
+        case=case, actor=User.objects.get(username="unit"), text="已责令工地晚上十点后停工。"
+    )
+    page = new_page(viewport=PHONE)
+    page.goto("/online/progress/find/?text=large")
+    check_page(page, large=True)
+    # Keyboard only: Tab to the number field, type, Tab to the code, Enter.
+    page.locator("#id_number").focus()
+    page.keyboard.type(case.number)
+    page.keyboard.press("Tab")
+    assert page.evaluate("() => document.activeElement.id") == "id_code"
+    page.keyboard.type(code.lower())
+    page.keyboard.press("Enter")
+    page.get_by_role("heading", name="办理进度").wait_for()
+    check_page(page, large=True)
+    text = page.locator("main").inner_text()
+    for words in (
+        "您的意见已登记",
+        "组织部门已交给沙头角街道城市管理办公室办理",
+        "已责令工地晚上十点后停工。",
+        "失效",
+    ):
+        assert words in text, words
+    page.get_by_label("基本满意").check()
+    page.get_by_label(re.compile("^还想说的话")).fill("希望持续监督")
+    page.get_by_role("button", name="提交评价").click()
+    page.get_by_text("您的评价：").wait_for()
+    check_page(page, large=True)
+    assert "基本满意" in page.locator("main").inner_text()
+    page.get_by_role("button", name=re.compile("延长")).click()
+    page.get_by_role("heading", name="办理进度").wait_for()

@@ -1,0 +1,55 @@
+"""Walking the online studio with Django's test client."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from django.test import Client
+from django.urls import reverse
+
+from minyi.cases.models import Case
+from minyi.people.models import Representative
+from minyi.studios.models import Studio
+
+STUDIO = "沙头角社区党代表工作室"
+REP = "演示代表·陈明"
+
+
+def studio() -> Studio:
+    return Studio.objects.get(name=STUDIO)
+
+
+def form_data(**overrides: Any) -> dict[str, Any]:
+    data = {
+        "representative": Representative.objects.get(name=REP).pk,
+        "summary": "工地夜间施工噪声扰民",
+        "content": "海山路工地每晚十点后仍在施工，影响休息，希望依法管理。",
+        "reporter_name": "演示居民·李阿姨",
+        "reporter_phone": "13800007777",
+        "reporter_age": "70",
+        "hide_identity_from_unit": "on",
+        "website": "",
+    }
+    data.update(overrides)
+    return data
+
+
+def submit(
+    client: Client | None = None, *, ip: str = "10.0.0.1", files: Any = None, **overrides: Any
+) -> tuple[Client, Case, str]:
+    """Fill in, check and send an opinion; returns the client, the case and the code."""
+    client = client or Client(REMOTE_ADDR=ip)
+    pk = studio().pk
+    response = client.post(reverse("online:report_form", args=[pk]), form_data(**overrides))
+    assert response.status_code == 302, response.content.decode()[:2000]
+    send = {"consent": "on"}
+    if files:
+        send["attachments"] = files
+    response = client.post(reverse("online:report_check", args=[pk]), send)
+    assert response.status_code == 302, response.content.decode()[:2000]
+    done = client.get(reverse("online:report_done"))
+    text = done.content.decode()
+    number = re.search(r"编号：<strong>([^<]+)</strong>", text).group(1)
+    code = re.search(r'<span class="code">([^<]+)</span>', text).group(1)
+    return client, Case.objects.get(number=number), code

@@ -1,0 +1,246 @@
+"""Following a case online: number + progress code or a one-time code sent to the phone;
+lookups cannot be enumerated (a wrong code answers exactly like a missing case) and are
+rate-limited; plain-language steps, the unit's answer and the rating."""
+
+from __future__ import annotations
+
+import re
+import time
+from typing import Any
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from minyi.cases import services as case_services
+from minyi.cases.models import Case
+from minyi.cases.states import Action
+from minyi.online import services
+from minyi.online.models import OneTimeCode, ResidentRating
+from minyi.org.models import HandlingUnit
+from minyi.people.models import User
+from tests.online.helpers import submit
+
+pytestmark = pytest.mark.django_db
+
+CSRF = re.compile(r'name="csrfmiddlewaretoken" value="[^"]+"')
+
+
+def _lookup(client: Client, number: str, code: str) -> Any:
+    return client.post(reverse("online:lookup"), {"number": number, "code": code})
+
+
+def _body(response: Any) -> str:
+    return CSRF.sub("", response.content.decode())
+
+
+def _answered(case: Case) -> Case:
+    liaison = User.objects.get(username="liaison")
+    street = User.objects.get(username="shatoujiao")
+    unit = User.objects.get(username="unit")
+    case = case_services.case_send_to_street(case=case, actor=liaison)
+    case = case_services.case_refer(
+        case=case,
+        actor=street,
+        handling_unit=HandlingUnit.objects.get(name="沙头角街道城市管理办公室"),
+    )
+    case_services.case_answer(case=case, actor=unit, text="已责令工地晚上十点后停止施工。")
+    case.refresh_from_db()
+    return case
+
+
+def test_number_and_code_show_the_steps_in_plain_words(world: Any) -> None:
+    _, case, code = submit()
+    _answered(case)
+    client = Client()
+    # Typed in lower case, with spaces: still found.
+    response = _lookup(client, f" {case.number} ", code.lower().replace("-", " "))
+    assert response.status_code == 302
+    page = client.get(reverse("online:progress")).content.decode()
+    for words in (
+        "您的意见已登记",
+        "工作室已把您的意见报送街道组织部门",
+        "组织部门已交给沙头角街道城市管理办公室办理",
+        "已责令工地晚上十点后停止施工。",
+        "请评价办理结果",
+        "分钟后失效",
+    ):
+        assert words in page, words
+
+
+def test_a_wrong_code_answers_exactly_like_a_missing_case(world: Any) -> None:
+    _, case, _code = submit()
+    missing_number = "沙头角街道沙头角社区2026999"
+    wrong = _lookup(Client(), case.number, "AAAA-AAAA")
+    missing = _lookup(Client(), missing_number, "AAAA-AAAA")
+    assert wrong.status_code == missing.status_code == 400
+    # The page repeats the number typed; apart from that, not one byte differs.
+    typed = re.compile(r'name="number" value="[^"]*"')
+    assert typed.sub("", _body(wrong)) == typed.sub("", _body(missing))
+    assert "AAAA" not in _body(wrong)  # the code typed is not echoed back
+    assert "编号或查询码不对" in _body(wrong)
+
+
+def test_both_paths_hash_and_compare_once(world: Any, monkeypatch: Any) -> None:
+    """Same path for a wrong code and a missing case: one query, one hash, one
+    constant-time compare (no early return that a stopwatch could tell apart)."""
+    _, case, _ = submit()
+    calls: list[str] = []
+    from minyi.online import codes
+
+    real = codes.constant_time_compare
+    monkeypatch.setattr(
+        codes, "constant_time_compare", lambda a, b: calls.append("cmp") or real(a, b)
+    )
+    assert services.find_report(case.number, "AAAA-AAAA") is None
+    assert services.find_report("沙头角街道沙头角社区2026999", "AAAA-AAAA") is None
+    assert calls == ["cmp", "cmp"]
+
+
+def test_lookups_are_rate_limited_per_client_right_or_wrong(world: Any) -> None:
+    _, case, code = submit()
+    client = Client(REMOTE_ADDR="10.2.0.1")
+    for _ in range(10):
+        assert _lookup(client, case.number, "AAAA-AAAA").status_code == 400
+    # Even the right code is refused once the client is over the limit.
+    assert _lookup(client, case.number, code).status_code == 429
+    # Another client is not affected.
+    assert _lookup(Client(REMOTE_ADDR="10.2.0.2"), case.number, code).status_code == 302
+
+
+def test_without_a_proven_code_no_case_is_shown(world: Any) -> None:
+    _, _case, _ = submit()
+    client = Client()
+    assert client.get(reverse("online:progress")).status_code == 403
+    assert client.post(reverse("online:progress_rate"), {"rating": "satisfied"}).status_code == 403
+
+
+def test_the_access_expires_says_so_and_can_be_extended(world: Any, monkeypatch: Any) -> None:
+    _, case, code = submit()
+    client = Client()
+    _lookup(client, case.number, code)
+    now = time.time()
+    monkeypatch.setattr(time, "time", lambda: now + 14 * 60)
+    assert client.post(reverse("online:progress_extend")).status_code == 302
+    monkeypatch.setattr(time, "time", lambda: now + 28 * 60)
+    assert client.get(reverse("online:progress")).status_code == 200  # extended
+    monkeypatch.setattr(time, "time", lambda: now + 31 * 60)
+    response = client.get(reverse("online:progress"))
+    assert response.status_code == 403 and "失效" in response.content.decode()
+    assert client.post(reverse("online:progress_extend")).status_code == 403
+
+
+def test_leaving_forgets_the_case_on_this_phone(world: Any) -> None:
+    _, case, code = submit()
+    client = Client()
+    _lookup(client, case.number, code)
+    client.post(reverse("online:progress_leave"))
+    assert client.get(reverse("online:progress")).status_code == 403
+
+
+def test_the_reporter_rates_the_answer_once_and_it_goes_on_the_timeline(world: Any) -> None:
+    client, case, _code = submit()
+    not_yet = client.post(reverse("online:progress_rate"), {"rating": "satisfied"})
+    assert not_yet.status_code == 400 and "不需要评价" in not_yet.content.decode()
+    case = _answered(case)
+    missing = client.post(reverse("online:progress_rate"), {})
+    assert missing.status_code == 400 and 'href="#id_rating_0"' in missing.content.decode()
+    response = client.post(
+        reverse("online:progress_rate"), {"rating": "dissatisfied", "comment": "晚上还在施工"}
+    )
+    assert response.status_code == 302
+    rated = ResidentRating.objects.get(case=case)
+    assert rated.rating == "dissatisfied" and rated.answer == case.answers.get()
+    note = case.steps.filter(action=Action.NOTE).last()
+    assert note.text == "反映人网上评价：不满意。意见：晚上还在施工"
+    page = client.get(reverse("online:progress")).content.decode()
+    assert "您的评价：<strong>不满意</strong>" in page and "请评价办理结果" not in page
+    again = client.post(reverse("online:progress_rate"), {"rating": "satisfied"})
+    assert again.status_code == 400
+    assert ResidentRating.objects.count() == 1
+
+
+def _codes_sent(monkeypatch: Any) -> list[tuple[str, str]]:
+    sent: list[tuple[str, str]] = []
+
+    class Recorder:
+        def send(self, phone: str, text: str) -> None:
+            sent.append((phone, text))
+
+    monkeypatch.setitem(services.CODE_CHANNELS, "console", Recorder())
+    return sent
+
+
+def test_a_one_time_code_goes_to_the_registered_phone_only(world: Any, monkeypatch: Any) -> None:
+    sent = _codes_sent(monkeypatch)
+    _, case, _ = submit()
+    client = Client()
+    right = client.post(
+        reverse("online:code_request"), {"number": case.number, "phone": "138 0000 7777"}
+    )
+    other = Client().post(
+        reverse("online:code_request"), {"number": case.number, "phone": "13800001111"}
+    )
+    assert right.status_code == other.status_code == 302
+    assert right["Location"] == other["Location"]
+    assert len(sent) == 1 and sent[0][0] == "+8613800007777"
+    code = re.search(r"验证码是 (\d{6})", sent[0][1]).group(1)
+    row = OneTimeCode.objects.get()
+    assert code not in row.code_hash and row.sent and row.channel == "console"
+    check = client.get(reverse("online:code_check")).content.decode()
+    assert "10 分钟内有效" in check and "重新获取" in check
+    assert client.post(reverse("online:code_check"), {"code": code}).status_code == 302
+    assert client.get(reverse("online:progress")).status_code == 200
+    # Used once only.
+    reuse = Client()
+    reuse.post(reverse("online:code_request"), {"number": case.number, "phone": "13800001111"})
+    assert reuse.post(reverse("online:code_check"), {"code": code}).status_code == 400
+
+
+def test_a_one_time_code_is_spent_after_five_wrong_tries(world: Any, monkeypatch: Any) -> None:
+    sent = _codes_sent(monkeypatch)
+    _, case, _ = submit()
+    client = Client()
+    client.post(reverse("online:code_request"), {"number": case.number, "phone": "13800007777"})
+    code = re.search(r"验证码是 (\d{6})", sent[0][1]).group(1)
+    wrong = "000000" if code != "000000" else "111111"
+    for _ in range(5):
+        response = client.post(reverse("online:code_check"), {"code": wrong})
+        assert response.status_code == 400 and "验证码不对或已过期" in response.content.decode()
+    assert client.post(reverse("online:code_check"), {"code": code}).status_code == 400
+
+
+def test_an_expired_one_time_code_is_refused(world: Any, monkeypatch: Any) -> None:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    sent = _codes_sent(monkeypatch)
+    _, case, _ = submit()
+    client = Client()
+    client.post(reverse("online:code_request"), {"number": case.number, "phone": "13800007777"})
+    code = re.search(r"验证码是 (\d{6})", sent[0][1]).group(1)
+    OneTimeCode.objects.update(expires_at=timezone.now() - timedelta(seconds=1))
+    assert client.post(reverse("online:code_check"), {"code": code}).status_code == 400
+
+
+def test_one_time_codes_are_limited_per_phone_whatever_the_address(
+    world: Any, monkeypatch: Any
+) -> None:
+    sent = _codes_sent(monkeypatch)
+    _, case, _ = submit()
+    for n in range(3):
+        response = Client(REMOTE_ADDR=f"10.3.0.{n}").post(
+            reverse("online:code_request"), {"number": case.number, "phone": "13800007777"}
+        )
+        assert response.status_code == 302
+    response = Client(REMOTE_ADDR="10.3.0.50").post(
+        reverse("online:code_request"), {"number": case.number, "phone": "13800007777"}
+    )
+    assert response.status_code == 429
+    assert len(sent) == 3
+    # The key in the cache is the phone's keyed hash, never the number.
+    from django.core.cache import cache
+
+    keys = " ".join(str(k) for k in getattr(cache, "_cache", {}))
+    assert "13800007777" not in keys

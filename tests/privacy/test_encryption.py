@@ -1,0 +1,201 @@
+"""Phones, addresses and ID-like numbers are encrypted at rest (issue 7, item 3): a raw SQL
+read and a backup file show no plaintext; lookups go through keyed digests."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import subprocess
+import sys
+from datetime import date
+from pathlib import Path
+
+import pytest
+from cryptography.fernet import Fernet
+from django.core.exceptions import FieldError
+from django.core.management import call_command
+from django.db import connection
+
+from minyi.cases.models import Case
+from minyi.core import crypto
+from minyi.core.crypto import phone_digest
+from minyi.duties.models import HouseholdVisit
+from minyi.people.models import Liaison, Representative
+from tests.cases.helpers import register
+
+ROOT = Path(__file__).resolve().parents[2]
+PHONE = "+8613800005678"
+PHONE_DIGITS = "13800005678"
+HOME = "沙头角演示小区 3 栋 501"
+EMPLOYER_ADDRESS = "盐田区海山路 8 号"
+HOME_PHONE = "+8675525550123"
+PLAINTEXTS = [PHONE_DIGITS, HOME, EMPLOYER_ADDRESS, "25550123"]
+
+
+@pytest.fixture
+def case(liaison) -> Case:
+    return register(
+        reporter_phone=PHONE,
+        reporter_home_address=HOME,
+        reporter_employer_address=EMPLOYER_ADDRESS,
+        reporter_home_phone=HOME_PHONE,
+    )
+
+
+def _raw_rows(table: str) -> str:
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT * FROM {connection.ops.quote_name(table)}")
+        return repr(cursor.fetchall())
+
+
+def test_a_raw_sql_read_shows_no_plaintext(case):
+    raw = _raw_rows("cases_case")
+    assert case.number in raw  # the read does see the row
+    for plain in PLAINTEXTS:
+        assert plain not in raw
+    # …and the model reads the values back.
+    case = Case.objects.get(pk=case.pk)
+    assert (case.reporter_phone, case.reporter_home_address) == (PHONE, HOME)
+    assert case.reporter_home_phone == HOME_PHONE
+
+
+def test_other_people_s_phones_and_addresses_are_encrypted_too(case, representative):
+    rep = Representative.objects.exclude(phone="").first()
+    liaison = Liaison.objects.first()
+    visit = HouseholdVisit.objects.create(
+        representative=rep,
+        community=case.studio.unit,
+        visited_on=date(2026, 3, 5),
+        household="王先生家",
+        address="沙头角演示路 99 号 1201",
+        recorded_by=representative,
+    )
+    raw = _raw_rows("people_representative") + _raw_rows("people_liaison")
+    assert rep.phone[3:] not in raw and liaison.phone[3:] not in raw
+    assert "1201" not in _raw_rows("duties_householdvisit")
+    assert HouseholdVisit.objects.get(pk=visit.pk).address == "沙头角演示路 99 号 1201"
+    assert rep.name in raw  # names stay plain (searched and sorted), masked on screen
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_backup_file_shows_no_plaintext(world, tmp_path):
+    case = register(
+        reporter_phone=PHONE,
+        reporter_home_address=HOME,
+        reporter_employer_address=EMPLOYER_ADDRESS,
+        reporter_home_phone=HOME_PHONE,
+    )
+    connection.ensure_connection()
+    if connection.vendor == "sqlite":
+        backup = tmp_path / "backup.sqlite3"
+        target = sqlite3.connect(backup)
+        connection.connection.backup(target)
+        target.close()
+        data = backup.read_bytes()
+    else:
+        settings_dict = connection.settings_dict
+        backup = tmp_path / "backup.sql"
+        subprocess.run(
+            [
+                "pg_dump",
+                "--host",
+                settings_dict["HOST"] or "127.0.0.1",
+                "--port",
+                str(settings_dict["PORT"] or 5432),
+                "--username",
+                settings_dict["USER"],
+                "--file",
+                str(backup),
+                settings_dict["NAME"],
+            ],
+            check=True,
+            env={**os.environ, "PGPASSWORD": settings_dict["PASSWORD"] or ""},
+            timeout=120,
+        )
+        data = backup.read_bytes()
+    assert case.number.encode() in data  # the backup holds the case
+    for plain in PLAINTEXTS:
+        assert plain.encode() not in data
+
+
+def test_encrypted_fields_cannot_be_filtered_by_value(case):
+    with pytest.raises(FieldError, match="digest"):
+        list(Case.objects.filter(reporter_phone=PHONE))
+    with pytest.raises(FieldError):
+        list(Case.objects.filter(reporter_home_address__contains="501"))
+    # Emptiness is not a secret and may be filtered.
+    assert Case.objects.filter(pk=case.pk).exclude(reporter_phone="").exists()
+
+
+@pytest.mark.parametrize("typed", ["13800005678", "138 0000 5678", "+86 138-0000-5678"])
+def test_a_reporter_is_found_by_phone_through_the_digest(case, typed):
+    register(reporter_phone="+8613800009999")
+    found = Case.objects.filter(reporter_phone_digest=phone_digest(typed))
+    assert list(found) == [case]
+    home = Case.objects.filter(reporter_home_phone_digest=phone_digest("0755-25550123"))
+    assert list(home) == [case]
+
+
+def test_digests_are_kept_by_save_and_bulk_create(case):
+    case.reporter_phone = "+8613800001111"
+    case.save()
+    assert Case.objects.get(pk=case.pk).reporter_phone_digest == phone_digest("13800001111")
+    case.reporter_phone = ""
+    case.save()
+    assert Case.objects.get(pk=case.pk).reporter_phone_digest == ""
+    digest_field = Case._meta.get_field("reporter_phone_digest")
+    assert phone_digest("13800001111") != crypto.digest("+8613800001111x")
+    assert digest_field.max_length == 64
+
+
+def test_bulk_create_stores_ciphertext(case):
+    # Bulk generators (bulk_create, or COPY fed by get_db_prep_value) store tokens too.
+    field = Case._meta.get_field("reporter_phone")
+    stored = field.get_db_prep_value(PHONE, connection)
+    assert crypto.is_token(stored) and crypto.decrypt(stored) == PHONE
+    clone = Case.objects.get(pk=case.pk)
+    clone.pk, clone.number, clone.serial = None, case.number + "b", case.serial + 1000
+    clone.reporter_phone = "+8613800002222"
+    (created,) = Case.objects.bulk_create([clone])
+    assert "13800002222" not in _raw_rows("cases_case")
+    assert Case.objects.get(pk=created.pk).reporter_phone_digest == phone_digest("13800002222")
+
+
+def test_a_wrong_key_fails_closed(case, settings):
+    settings.MINYI_FIELD_KEY = Fernet.generate_key().decode()
+    with pytest.raises(crypto.DecryptionError):
+        Case.objects.get(pk=case.pk)
+
+
+def test_a_key_is_rotated_with_fallbacks_and_reencryption(case, settings):
+    old_key = settings.MINYI_FIELD_KEY
+    before = _raw_rows("cases_case")
+    settings.MINYI_FIELD_KEY = Fernet.generate_key().decode()
+    settings.MINYI_FIELD_KEY_FALLBACKS = [old_key]
+    assert Case.objects.get(pk=case.pk).reporter_phone == PHONE  # the old key still opens it
+    call_command("reencrypt_personal_data", stdout=open(os.devnull, "w"))  # noqa: SIM115
+    assert _raw_rows("cases_case") != before
+    settings.MINYI_FIELD_KEY_FALLBACKS = []
+    assert Case.objects.get(pk=case.pk).reporter_phone == PHONE  # the new key alone opens it
+    assert Case.objects.get(pk=case.pk).reporter_phone_digest == phone_digest(PHONE)
+
+
+def test_production_refuses_to_start_without_the_keys():
+    keep = ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "MINYI_DATA_DIR")
+    env = {k: v for k, v in os.environ.items() if k in keep}
+    env.update(
+        DJANGO_SETTINGS_MODULE="config.settings_production",
+        SECRET_KEY="k7Vq3pZ9-x_2mR8tL4wY6nB1cD5fG0hJ-s8uE2iO4aQ7zX9vC3bN6mK1lP5rT0yW",
+        ALLOWED_HOSTS="minyi.example.gov.cn",
+        REDIS_URL="redis://127.0.0.1:6379/0",
+        MINYI_LOOKUP_KEY="some-lookup-key",
+    )
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode != 0 and "MINYI_FIELD_KEY" in result.stderr
