@@ -288,7 +288,7 @@ def summary_pdf(request: HttpRequest, pk: int) -> HttpResponse:
         "criteria": Criterion.labels,
         "ratings": RATING_LABELS,
     }
-    data = render_pdf("evaluation/summary_pdf.html", context, request)
+    data = render_pdf("documents/evaluation_summary.html", context, request)
     return pdf_response(data, f"{round.year}年度评估汇总.pdf")
 
 
@@ -433,7 +433,7 @@ def circular_pdf(request: HttpRequest, pk: int) -> HttpResponse:
         "ratings": RATING_LABELS,
         "paragraphs": [p for p in round.circular.body.split("\n\n") if p.strip()],
     }
-    data = render_pdf("evaluation/circular_pdf.html", context, request)
+    data = render_pdf("documents/evaluation_circular.html", context, request)
     return pdf_response(data, f"{round.year}年度通报.pdf")
 
 
