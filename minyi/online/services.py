@@ -145,7 +145,9 @@ def one_time_code_send(*, number: str, phone_e164: str) -> OneTimeCode | None:
     number = "".join((number or "").split())[:140]
     key = codes.phone_key(phone_e164)
     report = OnlineReport.objects.select_related("case").filter(case__number=number).first()
-    if report is None or not codes.matches(key, report.phone_key or None):
+    # Compared even when there is no such case, so that both refusals take one path.
+    same_phone = codes.matches(key, report.phone_key if report else None)
+    if report is None or not same_phone:
         return None
     code = codes.new_one_time_code()
     name = code_channel_name()

@@ -181,8 +181,12 @@ def test_a_one_time_code_goes_to_the_registered_phone_only(world: Any, monkeypat
     other = Client().post(
         reverse("online:code_request"), {"number": case.number, "phone": "13800001111"}
     )
-    assert right.status_code == other.status_code == 302
-    assert right["Location"] == other["Location"]
+    missing = Client().post(
+        reverse("online:code_request"),
+        {"number": "沙头角街道沙头角社区2026999", "phone": "13800007777"},
+    )
+    assert right.status_code == other.status_code == missing.status_code == 302
+    assert right["Location"] == other["Location"] == missing["Location"]
     assert len(sent) == 1 and sent[0][0] == "+8613800007777"
     code = re.search(r"验证码是 (\d{6})", sent[0][1]).group(1)
     row = OneTimeCode.objects.get()
@@ -244,3 +248,26 @@ def test_one_time_codes_are_limited_per_phone_whatever_the_address(
 
     keys = " ".join(str(k) for k in getattr(cache, "_cache", {}))
     assert "13800007777" not in keys
+
+
+def test_the_progress_page_runs_a_fixed_number_of_queries(
+    world: Any, django_assert_num_queries: Any
+) -> None:
+    client, case, _ = submit()
+    url = reverse("online:progress")
+    client.get(url)
+    with django_assert_num_queries(5):  # session, report, answers, ratings, steps
+        client.get(url)
+    liaison = User.objects.get(username="liaison")
+    street = User.objects.get(username="shatoujiao")
+    case = case_services.case_send_to_street(case=case, actor=liaison)
+    case = case_services.case_refer(
+        case=case,
+        actor=street,
+        handling_unit=HandlingUnit.objects.get(name="沙头角街道城市管理办公室"),
+    )
+    for _ in range(3):
+        case = case_services.case_urge(case=case, actor=street)
+    with django_assert_num_queries(5):
+        page = client.get(url).content.decode()
+    assert page.count("组织部门已催促承办单位") == 3
