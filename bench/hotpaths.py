@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from django.db import connection
@@ -320,27 +320,55 @@ def build(today: date) -> list[HotPath]:
         )
     )
 
-    # 7. The public page of a studio (its published upcoming events; no login).
+    # 7. The public page of a studio (minyi.online: the studio, its representatives and
+    # its published events of the next four weeks with places left; no login).
     public = Client()
+    now = _start(today.year, today.month, today.day)
     paths.append(
         HotPath(
             "public_studio_page",
             f"工作室公开页（{studio.name}）",
-            get(public, f"/duties/public/events/?studio={studio.pk}"),
-            sql(
-                """
-                SELECT e.id, e.kind, e.theme, e.starts_at, e.ends_at, e.place, e.capacity,
-                       s.name, (SELECT count(*) FROM duties_appointment ap
-                                 WHERE ap.event_id = e.id
-                                   AND ap.state IN ('requested', 'confirmed', 'attended'))
-                  FROM duties_event e JOIN studios_studio s ON s.id = e.studio_id
-                 WHERE e.studio_id = %s AND e.state = 'published' AND e.starts_at >= %s
-                 ORDER BY e.starts_at, e.id
-                 LIMIT 20
-                """,
-                [studio.pk, _start(today.year, today.month, today.day)],
+            get(public, f"/online/studios/{studio.pk}/"),
+            _both(
+                sql(
+                    """SELECT s.*, u.short_name, st.name, d.name FROM studios_studio s
+                         JOIN org_orgunit u ON u.id = s.unit_id
+                         LEFT JOIN org_orgunit st ON st.id = u.street_id
+                         LEFT JOIN org_orgunit d ON d.id = u.district_id
+                        WHERE s.id = %s AND s.closed_at IS NULL""",
+                    [studio.pk],
+                ),
+                sql(
+                    """SELECT r.id, r.name, r.position, r.photo FROM people_representative r
+                        WHERE r.active AND r.id IN (SELECT representative_id
+                              FROM studios_studioassignment WHERE studio_id = %s AND active)
+                        ORDER BY r.name, r.id""",
+                    [studio.pk],
+                ),
+                sql(
+                    """
+                    SELECT e.id, e.kind, e.theme, e.starts_at, e.ends_at, e.place, e.capacity,
+                           (SELECT count(*) FROM duties_appointment ap
+                             WHERE ap.event_id = e.id
+                               AND ap.state IN ('requested', 'confirmed', 'attended'))
+                      FROM duties_event e
+                     WHERE e.studio_id = %s AND e.state = 'published'
+                       AND e.starts_at >= %s AND e.starts_at < %s
+                     ORDER BY e.starts_at, e.id
+                     LIMIT 50
+                    """,
+                    [studio.pk, now, now + timedelta(weeks=4)],
+                ),
+                sql(
+                    """SELECT er.event_id, r.name FROM duties_event_representatives er
+                         JOIN people_representative r ON r.id = er.representative_id
+                         JOIN duties_event e ON e.id = er.event_id
+                        WHERE e.studio_id = %s AND e.state = 'published'
+                          AND e.starts_at >= %s AND e.starts_at < %s
+                        ORDER BY r.name""",
+                    [studio.pk, now, now + timedelta(weeks=4)],
+                ),
             ),
-            notes=["公开活动列表按工作室筛选（工作室公开页尚未合入）。"],
         )
     )
 

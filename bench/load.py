@@ -14,7 +14,7 @@ overhead would take a larger share of the same two cores the server needs.
 Workload (each virtual client loops until time is up):
 - browsing (staff, logged in): the case list of their street with a status filter,
   a case with its timeline, the overdue list, the ledger of a studio, the start page;
-- public: the published events of a studio, no login;
+- public: a studio's public page and the published events, no login;
 - registration: a liaison opens the form and posts it;
 - routing: the liaison sends the new case to the street, the street official refers
   it to a handling unit (each step a form post with the case's version).
@@ -267,7 +267,12 @@ async def public(client: Client, plan: dict, start: Start, rng: random.Random) -
     until = await start.ready()
     while time.monotonic() < until:
         studio = rng.choice(plan["studios"])
-        await client.call("page:public_events", "GET", f"/duties/public/events/?studio={studio}")
+        if rng.random() < 0.7:
+            await client.call("page:public_studio", "GET", f"/online/studios/{studio}/")
+        else:
+            await client.call(
+                "page:public_events", "GET", f"/duties/public/events/?studio={studio}"
+            )
 
 
 async def registering(
@@ -399,7 +404,14 @@ def check_numbers() -> dict:
 
 
 def start_server(port: int, workers: int, threads: int) -> subprocess.Popen:
+    from django.conf import settings
+
     env = {
+        # The keys the data was written with (the environment's, else the development
+        # ones the generator used): production refuses to start without them set.
+        "MINYI_FIELD_KEY": settings.MINYI_FIELD_KEY,
+        "MINYI_FIELD_KEY_FALLBACKS": ",".join(settings.MINYI_FIELD_KEY_FALLBACKS),
+        "MINYI_LOOKUP_KEY": settings.MINYI_LOOKUP_KEY,
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "config.settings_production",
         "SECRET_KEY": os.environ.get("SECRET_KEY") or secrets.token_urlsafe(64),
@@ -424,16 +436,22 @@ def start_server(port: int, workers: int, threads: int) -> subprocess.Popen:
     return subprocess.Popen(command, cwd=ROOT, env=env)  # noqa: S603 - our own gunicorn
 
 
-def wait_ready(port: int, seconds: float = 60) -> None:
-    import socket
+def wait_ready(port: int, server: subprocess.Popen, seconds: float = 120) -> None:
+    """Until a worker answers HTTP (the master binds the port before workers boot)."""
+    import http.client
 
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise SystemExit("服务器启动失败（见上方 gunicorn 的输出）")
         try:
-            with socket.create_connection(("127.0.0.1", port), timeout=1):
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+            conn.request("GET", "/online/", headers={"X-Forwarded-Proto": "https"})
+            if conn.getresponse().status < 500:
                 return
         except OSError:
-            time.sleep(0.3)
+            pass
+        time.sleep(0.5)
     raise SystemExit("服务器未能启动")
 
 
@@ -532,7 +550,7 @@ def main() -> None:
     before = check_numbers()
     server = start_server(args.port, args.workers, args.threads)
     try:
-        wait_ready(args.port)
+        wait_ready(args.port, server)
         args.pid = server.pid
         stats, memory, seconds = asyncio.run(drive(args, plan))
     finally:

@@ -264,6 +264,37 @@ def _submitted_report(w: Any) -> dict[str, int]:
     return _report(w, state="submitted")
 
 
+def _export_job(w: Any, done: bool = False) -> dict[str, int]:
+    """An export of the liaison's, running or finished."""
+    from django.core.files.base import ContentFile
+
+    from minyi.documents.models import Export, ExportState
+
+    job = Export.objects.create(owner=_user("liaison"), kind="cases", filename="社情民意.xlsx")
+    if done:
+        job.state = ExportState.DONE
+        job.file.save("export.xlsx", ContentFile(b"PK"), save=True)
+    return {"pk": job.pk}
+
+
+def _import_check(w: Any) -> dict[str, int]:
+    """A sheet the street department uploaded: a header and no rows."""
+    from io import BytesIO
+
+    import openpyxl
+    from django.core.files.base import ContentFile
+
+    from minyi.documents.models import Import
+
+    book = openpyxl.Workbook()
+    book.active.append(["名称", "类型", "所在社区或单位", "依托党组织"])
+    buffer = BytesIO()
+    book.save(buffer)
+    record = Import(owner=_user("shatoujiao"), kind="studios", original_name="a.xlsx")
+    record.file.save("a.xlsx", ContentFile(buffer.getvalue()), save=True)
+    return {"pk": record.pk}
+
+
 SCOPED_READERS = OFFICIALS_OF_SHATOUJIAO | {"liaison", "representative"}
 STUDIO_PEOPLE = {"admin", "liaison", "representative"}
 HOLDER = {"admin", "street_official"}  # 沙头角街道's department holds a case sent on
@@ -529,6 +560,21 @@ RULES: dict[str, Rule] = {
     # the bi-monthly report follows duties:report_detail.
     "documents:studio_ledger": Rule(ok=SCOPED_READERS, kwargs=_studio),
     "documents:bimonthly_report": Rule(ok=SCOPED_READERS, kwargs=_report),
+    # Exports: everyone exports the lists they see (rows scoped like the screen); a job
+    # and its file are their owner's only. Imports: officials, as on the create pages.
+    "documents:export": Rule(ok=ALL, kwargs=lambda w: {"kind": "cases"}),
+    "documents:export_job": Rule(ok={"liaison"}, kwargs=_export_job),
+    "documents:export_download": Rule(ok={"liaison"}, kwargs=lambda w: _export_job(w, done=True)),
+    "documents:import": Rule(
+        ok=OFFICIALS_OF_SHATOUJIAO | {"outsider"}, kwargs=lambda w: {"kind": "studios"}
+    ),
+    "documents:import_template": Rule(
+        ok=OFFICIALS_OF_SHATOUJIAO | {"outsider"}, kwargs=lambda w: {"kind": "studios"}
+    ),
+    "documents:import_detail": Rule(ok={"street_official"}, kwargs=_import_check),
+    "documents:import_commit": Rule(
+        ok={"street_official"}, ok_status=400, method="post", kwargs=_import_check
+    ),
     # The online studio (issue 6): public pages, the same for everyone logged in or not.
     # A case is shown only to a session that proved the progress code (tests/online), so
     # without one the progress pages answer 403 and the steps that need a draft or a
@@ -550,6 +596,13 @@ RULES: dict[str, Rule] = {
     # Dashboards (issue 5 item 3): every official sees their own unit (the outsider
     # 梅沙街道 too), a liaison their studio; representatives and handling units have none.
     "dashboards:overview": Rule(ok=OFFICIALS_OF_SHATOUJIAO | {"outsider", "liaison"}),
+    # Audit trail (issue 7): the city organisation department only, not even the superuser.
+    "audit:event_list": Rule(ok={"city_official"}),
+    # Second factor (issue 7): anyone logged in may enrol a device; the code step sends an
+    # account with nothing to verify back (302); the per-role policy is the city's.
+    "twofactor:enrol": Rule(ok=ALL),
+    "twofactor:verify": Rule(ok=ALL, ok_status=302),
+    "twofactor:policy": Rule(ok={"city_official"}),
 }
 
 

@@ -38,20 +38,37 @@ def list_view(view_class: type[ListPage], request: HttpRequest) -> ListPage:
 
 def filtered(
     view_class: type[ListPage], request: HttpRequest, params: Mapping[str, Any] | None = None
-) -> tuple[ListPage, QuerySet, dict[str, Any]]:
-    """(the view, its scoped and filtered queryset, the cleaned filters) for `params`
+) -> tuple[ListPage, QuerySet, Any]:
+    """(the view, its scoped and filtered queryset, the filter form) for `params`
     (default: the request's query string), exactly as the list page computes it."""
     view = list_view(view_class, request)
     data = request.GET if params is None else params
     form = view.filter_form(data or None, user=request.user)
     qs = view.base_queryset()
-    cleaned: dict[str, Any] = {}
     if form.is_bound:
         if not form.is_valid():
             raise BadFilters(form)
-        cleaned = form.cleaned_data
-        qs = view.filter(qs, cleaned)
-    return view, qs, cleaned
+        qs = view.filter(qs, form.cleaned_data)
+    return view, qs, form
+
+
+def describe(form: Any) -> str:
+    """The filters in force, as the screen's labels and values, for an export's header."""
+    if not form.is_bound:
+        return ""
+    parts = []
+    for name, value in form.cleaned_data.items():
+        if value in (None, "", False) or name not in form.fields:
+            continue
+        field = form.fields[name]
+        if value is True:
+            shown = "是"
+        elif hasattr(field, "choices") and not hasattr(value, "pk"):
+            shown = str(dict(field.choices).get(value, value))
+        else:
+            shown = str(value)
+        parts.append(f"{field.label}：{shown}")
+    return "；".join(parts)
 
 
 def decorated(view: ListPage, qs: QuerySet) -> Iterator[Any]:

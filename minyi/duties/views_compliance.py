@@ -84,6 +84,22 @@ def compliance(request: HttpRequest) -> HttpResponse:
         "unit_mode": False,
     }
 
+    evaluation = select(request, rules, context)
+    context["summary"] = evaluation.summary
+    context["blocks"] = (
+        [] if context.get("rollup") is not None else _blocks(evaluation, rules, own_only)
+    )
+    context["hidden_query"] = urlencode(context["hidden"])
+    return render(request, "duties/compliance.html", context)
+
+
+def select(request: HttpRequest, rules: Any, context: dict[str, Any]) -> Evaluation:
+    """The studios the page shows (?studio=, ?unit=, or the user's own), evaluated;
+    fills the page's context. The Excel export calls this too, so it shows exactly
+    what the page shows."""
+    user = request.user
+    scope = scope_of(user)
+    own_only = bool(scope.representative_ids) and not (scope.everything or scope.unit)
     studio_pk = request.GET.get("studio", "")
     if studio_pk:
         if not studio_pk.isdigit():
@@ -117,12 +133,7 @@ def compliance(request: HttpRequest) -> HttpResponse:
     else:
         evaluation = _evaluate(list(studio_queryset(user)), rules, scope, own_only)
         context["title"] = "我的履职达标情况" if own_only else "工作室履职达标情况"
-    context["summary"] = evaluation.summary
-    context["blocks"] = (
-        [] if context.get("rollup") is not None else _blocks(evaluation, rules, own_only)
-    )
-    context["hidden_query"] = urlencode(context["hidden"])
-    return render(request, "duties/compliance.html", context)
+    return evaluation
 
 
 def _evaluate(studios: list, rules: Any, scope: Any, own_only: bool) -> Evaluation:

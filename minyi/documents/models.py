@@ -1,0 +1,91 @@
+"""Exports are recorded: who exported which list with which filters, how many rows.
+A large export is also a job with progress, written in the background; its file is
+kept outside the web root and handed only to its owner."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.urls import reverse
+
+
+class ExportState(models.TextChoices):
+    PENDING = "pending", "排队中"
+    RUNNING = "running", "生成中"
+    DONE = "done", "已完成"
+    FAILED = "failed", "失败"
+
+
+class Export(models.Model):
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="exports"
+    )
+    kind = models.CharField("清单", max_length=24)
+    query = models.TextField("筛选条件", blank=True)
+    state = models.CharField(
+        "状态", max_length=16, choices=ExportState.choices, default=ExportState.PENDING
+    )
+    total = models.PositiveIntegerField("总行数", default=0)
+    written = models.PositiveIntegerField("已写行数", default=0)
+    file = models.FileField(upload_to="exports/%Y/%m/", blank=True)
+    filename = models.CharField(max_length=200, blank=True)
+    error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = "导出记录"
+        verbose_name_plural = "导出记录"
+        indexes = [
+            models.Index(fields=["owner", "created_at"], name="export_owner_created"),
+            models.Index(fields=["state", "created_at"], name="export_state_created"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.owner} {self.kind} {self.created_at:%Y-%m-%d %H:%M}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("documents:export_job", args=[self.pk])
+
+    @property
+    def percent(self) -> int:
+        if self.state == ExportState.DONE:
+            return 100
+        return min(99, self.written * 100 // self.total) if self.total else 0
+
+
+class ImportState(models.TextChoices):
+    CHECKED = "checked", "已检查，待确认"
+    COMMITTED = "committed", "已导入"
+
+
+class Import(models.Model):
+    """An uploaded sheet: checked (dry run) first, committed by its owner only when
+    every row is clean, all rows in one transaction."""
+
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="imports"
+    )
+    kind = models.CharField("清单", max_length=24)
+    file = models.FileField(upload_to="imports/%Y/%m/")
+    original_name = models.CharField("文件名", max_length=200, blank=True)
+    state = models.CharField(
+        "状态", max_length=16, choices=ImportState.choices, default=ImportState.CHECKED
+    )
+    rows = models.PositiveIntegerField("行数", default=0)
+    bad_rows = models.PositiveIntegerField("有问题的行数", default=0)
+    created = models.PositiveIntegerField("新增", default=0)
+    updated = models.PositiveIntegerField("更新", default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    committed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = "导入记录"
+        verbose_name_plural = "导入记录"
+        indexes = [models.Index(fields=["owner", "created_at"], name="import_owner_created")]
+
+    def __str__(self) -> str:
+        return f"{self.owner} {self.kind} {self.original_name}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("documents:import_detail", args=[self.pk])

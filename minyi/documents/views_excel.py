@@ -1,0 +1,84 @@
+"""Excel exports of the lists (issue 5, item 2). The export link on a list page
+carries the page's query string; the rows are the page's own (see lists.py)."""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.http import content_disposition_header
+from django.views.decorators.http import require_GET
+
+from minyi import audit
+from minyi.audit.models import Action as AuditAction
+from minyi.documents.excel import run
+from minyi.documents.lists import BadFilters
+from minyi.documents.models import Export, ExportState
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def xlsx_response(data: bytes, name: str) -> HttpResponse:
+    response = HttpResponse(data, content_type=XLSX)
+    response["Content-Disposition"] = content_disposition_header(True, name)
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@require_GET
+def export_list(request: HttpRequest, kind: str) -> HttpResponse:
+    query = urlencode(list(request.GET.lists()), doseq=True)
+    try:
+        source = run.export_source(kind, request)
+    except BadFilters as exc:
+        return render(request, "documents/export_refused.html", {"message": str(exc)}, status=400)
+    if source.total <= run.SYNC_ROWS:
+        data = run.export_bytes(source, request.user)
+        export = Export.objects.create(
+            owner=request.user,
+            kind=kind,
+            query=query,
+            state=ExportState.DONE,
+            total=source.total,
+            written=source.total,
+            filename=run.filename(source.spec),
+        )
+        audit.record(AuditAction.EXPORT, export, detail=f"Excel：{kind}，{source.total} 行")
+        return xlsx_response(data, run.filename(source.spec))
+    export = Export.objects.create(
+        owner=request.user,
+        kind=kind,
+        query=query,
+        total=source.total,
+        filename=run.filename(source.spec),
+    )
+    run.start_in_background(export.pk)
+    return redirect(export)
+
+
+def _own(request: HttpRequest, pk: int) -> Export:
+    return get_object_or_404(Export.objects.filter(owner=request.user), pk=pk)
+
+
+@require_GET
+def export_job(request: HttpRequest, pk: int) -> HttpResponse:
+    export = _own(request, pk)
+    spec = run.SPECS[export.kind]
+    template = "documents/export_job.html"
+    if getattr(request, "htmx", False):
+        template += "#progress"
+    return render(request, template, {"export": export, "spec": spec, "States": ExportState})
+
+
+@require_GET
+def export_download(request: HttpRequest, pk: int) -> HttpResponse:
+    export = _own(request, pk)
+    if export.state != ExportState.DONE or not export.file:
+        raise Http404
+    audit.record(AuditAction.EXPORT, export, detail=f"Excel：{export.kind}，{export.total} 行")
+    response = FileResponse(
+        export.file.open("rb"), as_attachment=True, filename=export.filename, content_type=XLSX
+    )
+    response["Cache-Control"] = "no-store"
+    return response

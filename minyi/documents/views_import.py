@@ -1,0 +1,179 @@
+"""Imports from .xlsx (issue 5, item 2): a template to download, an upload that is
+checked as a dry run (every bad row with its reasons, nothing saved), and a commit
+by the uploader that checks every row again and saves all rows or none.
+
+Only officials (and the administrator) import, as only they create these records on
+the pages; the forms then limit every row to the units the official may edit."""
+
+from __future__ import annotations
+
+from io import BytesIO
+from typing import Any
+
+import xlsxwriter
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_POST
+
+from minyi.documents.excel.importers import IMPORTERS, Importer, Report
+from minyi.documents.excel.reading import Rejected, read_sheet
+from minyi.documents.excel.safe import neutralise
+from minyi.documents.models import Import, ImportState
+from minyi.documents.views_excel import xlsx_response
+
+MAX_SHOWN = 500  # bad rows listed on the page; the count always covers all of them
+
+
+def _importer_class(request: HttpRequest, kind: str) -> type[Importer]:
+    user = request.user
+    if kind not in IMPORTERS or not (user.is_superuser or getattr(user, "is_official", False)):
+        raise Http404
+    return IMPORTERS[kind]
+
+
+def _check(importer: Importer, upload: Any) -> tuple[Report | None, str]:
+    try:
+        sheet = read_sheet(upload, required=importer.required(), known=importer.known())
+    except Rejected as exc:
+        return None, str(exc)
+    if not sheet.rows:
+        return None, "表中没有数据行。"
+    return importer.check(sheet), ""
+
+
+def _page(
+    request: HttpRequest,
+    cls: type[Importer],
+    *,
+    record: Import | None = None,
+    report: Report | None = None,
+    error: str = "",
+    status: int = 200,
+) -> HttpResponse:
+    context = {
+        "cls": cls,
+        "record": record,
+        "report": report,
+        "bad": report.bad[:MAX_SHOWN] if report else [],
+        "error": error,
+        "max_shown": MAX_SHOWN,
+        "recent": Import.objects.filter(owner=request.user, kind=cls.kind).order_by("-pk")[:5],
+    }
+    return render(request, "documents/import.html", context, status=status)
+
+
+def import_start(request: HttpRequest, kind: str) -> HttpResponse:
+    cls = _importer_class(request, kind)
+    if request.method != "POST":
+        return _page(request, cls)
+    upload = request.FILES.get("file")
+    if upload is None:
+        return _page(request, cls, error="请选择要上传的 .xlsx 文件。", status=400)
+    report, error = _check(cls(request.user), upload)
+    if report is None:
+        return _page(request, cls, error=error, status=400)
+    upload.seek(0)
+    record = Import(
+        owner=request.user,
+        kind=kind,
+        original_name=upload.name[:200],
+        rows=len(report.rows),
+        bad_rows=len(report.bad),
+        created=report.created,
+        updated=report.updated,
+    )
+    record.file.save(f"import-{kind}.xlsx", upload, save=False)
+    record.save()
+    return _page(request, cls, record=record, report=report, status=400 if report.bad else 200)
+
+
+def _own(request: HttpRequest, pk: int) -> Import:
+    return get_object_or_404(Import.objects.filter(owner=request.user), pk=pk)
+
+
+@require_GET
+def import_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    record = _own(request, pk)
+    cls = _importer_class(request, record.kind)
+    if record.state == ImportState.COMMITTED:
+        return _page(request, cls, record=record)
+    with record.file.open("rb") as handle:
+        report, error = _check(cls(request.user), BytesIO(handle.read()))
+    return _page(request, cls, record=record, report=report, error=error)
+
+
+@require_POST
+def import_commit(request: HttpRequest, pk: int) -> HttpResponse:
+    record = _own(request, pk)
+    cls = _importer_class(request, record.kind)
+    importer = cls(request.user)
+    try:
+        with transaction.atomic():
+            locked = Import.objects.select_for_update().get(pk=record.pk)
+            if locked.state != ImportState.CHECKED:
+                return _page(
+                    request, cls, record=locked, error="这份文件已经导入过了。", status=400
+                )
+            if locked.bad_rows:
+                bad = f"检查时有 {locked.bad_rows} 行有问题，未导入任何记录：请修改后重新上传。"
+                return _page(request, cls, record=locked, error=bad, status=400)
+            with locked.file.open("rb") as handle:
+                report, error = _check(importer, BytesIO(handle.read()))
+            if report is None or report.bad:
+                # Something changed since the dry run (a record, the user's scope):
+                # nothing is saved, and the page says what is wrong now.
+                message = error or "数据已发生变化，重新检查发现以下问题，未导入任何记录。"
+                return _page(request, cls, record=locked, report=report, error=message, status=400)
+            importer.commit(report)
+            locked.state = ImportState.COMMITTED
+            locked.committed_at = timezone.now()
+            locked.created, locked.updated = report.created, report.updated
+            locked.save(update_fields=["state", "committed_at", "created", "updated"])
+    except ValidationError as exc:
+        return _page(request, cls, record=record, error=exc.messages[0], status=400)
+    messages.success(
+        request, f"已导入{cls.title}：新增 {report.created} 条，更新 {report.updated} 条。"
+    )
+    return redirect(record)
+
+
+@require_GET
+def import_template(request: HttpRequest, kind: str) -> HttpResponse:
+    cls = _importer_class(request, kind)
+    buffer = BytesIO()
+    workbook = xlsxwriter.Workbook(buffer, {"in_memory": True, "strings_to_formulas": False})
+    bold = workbook.add_format({"bold": True, "bg_color": "#F2F2F2", "border": 1})
+    text = workbook.add_format({"num_format": "@"})
+    sheet = workbook.add_worksheet(cls.title)
+    for index, header in enumerate(cls.headers):
+        sheet.write_string(0, index, header.name, bold)
+        # Columns as text, so phone numbers and codes keep their leading digits.
+        sheet.set_column(
+            index,
+            index,
+            max(12, len(header.name) * 2.2),
+            None if header.name.endswith("日期") else text,
+        )
+    sheet.freeze_panes(1, 0)
+    notes = workbook.add_worksheet("填写说明")
+    for index, title in enumerate(["列名", "必填", "说明", "示例"]):
+        notes.write_string(0, index, title, bold)
+    for row, (header, example) in enumerate(zip(cls.headers, cls.example, strict=True), 1):
+        notes.write_string(row, 0, header.name)
+        notes.write_string(row, 1, "是" if header.required else "")
+        notes.write_string(row, 2, neutralise(header.hint))
+        notes.write_string(row, 3, neutralise(example))
+    notes.write_string(
+        len(cls.headers) + 2,
+        0,
+        "在第一张工作表第 1 行表头下逐行填写，不要合并单元格；日期可填日期格式或 YYYY-MM-DD。"
+        "姓名与电话（工作室为名称与所在单位）相同的记录将被更新，其余新增。",
+    )
+    notes.set_column(0, 0, 20)
+    notes.set_column(2, 3, 48)
+    workbook.close()
+    return xlsx_response(buffer.getvalue(), f"{cls.title}导入模板.xlsx")
