@@ -137,7 +137,9 @@ def test_revoking_stops_the_token_at_once_and_switches_off_its_account(world: An
     page = district.get(f"/api-tokens/{token.pk}/").content.decode()
     assert "已于" in page and "/api/v1/studios" in page  # the call log is on the page
     assert list(
-        ApiCall.objects.filter(path="/api/v1/studios").values_list("token_id", "status")
+        ApiCall.objects.filter(path="/api/v1/studios")
+        .order_by("pk")
+        .values_list("token_id", "status")
     ) == [(token.pk, 200), (token.pk, 200), (None, 401)]
 
 
