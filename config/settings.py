@@ -45,6 +45,10 @@ INSTALLED_APPS = [
     "minyi.evaluation",
     "minyi.online",
     "minyi.dashboards",
+    "minyi.audit",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "minyi.twofactor",
 ]
 
 MIDDLEWARE = [
@@ -56,7 +60,13 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Right after authentication: gives request.user is_verified() (second factor).
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    # After authentication: audit rows read the actor from request.user.
+    "minyi.audit.trail.AuditContextMiddleware",
+    # After OTPMiddleware: holds a password-only login at the TOTP step (minyi/twofactor).
+    "minyi.twofactor.middleware.SecondFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "minyi.core.security.SessionTimeoutMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -263,3 +273,9 @@ MINYI_LOOKUP_KEY = env_str("MINYI_LOOKUP_KEY", "") or "minyi-development-only-lo
 # Retention (docs/personal-data.md): a closed case's personal data is anonymised this many
 # years after closing by `manage.py anonymise_closed_cases`.
 MINYI_RETENTION_YEARS = env_int("MINYI_RETENTION_YEARS", 5)
+# Audit trail (minyi/audit, docs/audit.md): rows are kept at least this many days; the database
+# refuses to delete rows younger than six months whatever this says.
+MINYI_AUDIT_RETENTION_DAYS = env_int("MINYI_AUDIT_RETENTION_DAYS", 365)
+
+# Second factor (minyi/twofactor): the name authenticator apps show next to the code.
+OTP_TOTP_ISSUER = "民意 党代表工作室"

@@ -16,4 +16,6 @@ urlpatterns = [
     path("api/v1/", minyi_api_urls.urls),
     path("online/", include("minyi.online.urls")),
     path("admin/", admin.site.urls),
+    path("audit/", include("minyi.audit.urls")),
+    path("security/", include("minyi.twofactor.urls")),
 ]

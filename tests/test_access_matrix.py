@@ -596,6 +596,13 @@ RULES: dict[str, Rule] = {
     # Dashboards (issue 5 item 3): every official sees their own unit (the outsider
     # 梅沙街道 too), a liaison their studio; representatives and handling units have none.
     "dashboards:overview": Rule(ok=OFFICIALS_OF_SHATOUJIAO | {"outsider", "liaison"}),
+    # Audit trail (issue 7): the city organisation department only, not even the superuser.
+    "audit:event_list": Rule(ok={"city_official"}),
+    # Second factor (issue 7): anyone logged in may enrol a device; the code step sends an
+    # account with nothing to verify back (302); the per-role policy is the city's.
+    "twofactor:enrol": Rule(ok=ALL),
+    "twofactor:verify": Rule(ok=ALL, ok_status=302),
+    "twofactor:policy": Rule(ok={"city_official"}),
 }
 
 

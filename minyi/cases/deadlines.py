@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
+from minyi.audit.trail import record_bulk
 from minyi.workdays.calendar import WorkCalendar, add_workdays
 
 STANDARD_DAYS = 10
@@ -43,3 +44,6 @@ def recompute_case_deadlines(year: int) -> None:
         if (case.due_on, case.due_provisional) != before:
             changed.append(case)
     Case.objects.bulk_update(changed, ["due_on", "due_provisional"], batch_size=500)
+    record_bulk(
+        Case, len(changed), fields=["due_on", "due_provisional"], cause="工作日历变更重算期限"
+    )

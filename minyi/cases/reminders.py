@@ -9,6 +9,7 @@ from datetime import date, timedelta
 
 from django.db import transaction
 
+from minyi.audit.trail import record_bulk
 from minyi.cases.models import Case, Reminder, ReminderKind
 from minyi.cases.states import CaseState
 from minyi.workdays.calendar import WorkCalendar, workdays_between
@@ -68,4 +69,5 @@ def send_reminders(today: date) -> ReminderRun:
     soon = _new_reminders(due_soon_cases(today, calendar), ReminderKind.DUE_SOON)
     overdue = _new_reminders(list(overdue_cases(today)), ReminderKind.OVERDUE)
     Reminder.objects.bulk_create(soon + overdue, ignore_conflicts=True)
+    record_bulk(Reminder, len(soon) + len(overdue), cause="期限提醒")
     return ReminderRun(due_soon=soon, overdue=overdue)

@@ -17,6 +17,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from minyi.audit.trail import record_bulk
 from minyi.cases.attachments import case_attach
 from minyi.cases.deadlines import EXTENDED_DAYS, STANDARD_DAYS, set_deadline
 from minyi.cases.models import (
@@ -394,6 +395,7 @@ def _queue_feedback(case: Case, answer: Answer) -> None:
         ),
     ]
     FeedbackCopy.objects.bulk_create(copies)
+    record_bulk(FeedbackCopy, len(copies), cause=f"答复 cases.answer#{answer.pk}")
 
 
 @transaction.atomic

@@ -11,7 +11,9 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.signals import user_logged_in
+from django.db.models.signals import post_save
 from django.dispatch import receiver
+from django.utils import timezone
 
 LAST_ACTIVITY_KEY = "_minyi_last_activity"
 LOGIN_AT_KEY = "_minyi_login_at"
@@ -69,6 +71,36 @@ def _stamp_login(sender, request, user, **kwargs):
         now = int(time.time())
         request.session[LOGIN_AT_KEY] = now
         request.session[LAST_ACTIVITY_KEY] = now
+
+
+def end_sessions(user) -> int:
+    """Delete every open session of the account. Database sessions keep the user id inside the
+    encoded data, so the live ones are decoded (a staff system has few)."""
+    from django.contrib.sessions.models import Session
+
+    if settings.SESSION_ENGINE not in {
+        "django.contrib.sessions.backends.db",
+        "django.contrib.sessions.backends.cached_db",
+    }:
+        return 0
+    live = Session.objects.filter(expire_date__gt=timezone.now()).iterator(chunk_size=500)
+    keys = [s.session_key for s in live if s.get_decoded().get("_auth_user_id") == str(user.pk)]
+    if keys:
+        Session.objects.filter(session_key__in=keys).delete()
+        if settings.SESSION_ENGINE.endswith("cached_db"):
+            from django.contrib.sessions.backends.cached_db import KEY_PREFIX
+            from django.core.cache import caches
+
+            caches[settings.SESSION_CACHE_ALIAS].delete_many([KEY_PREFIX + k for k in keys])
+    return len(keys)
+
+
+@receiver(post_save, sender=settings.AUTH_USER_MODEL)
+def _deactivated_account_loses_its_sessions(sender, instance, created, **kwargs):
+    # Deactivating an account ends its sessions at once (ModelBackend would also refuse the
+    # inactive user on the next request; deleting the sessions leaves nothing to refuse).
+    if not created and not instance.is_active:
+        end_sessions(instance)
 
 
 class SessionTimeoutMiddleware:

@@ -17,6 +17,8 @@ from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
+from minyi import audit
+from minyi.audit.models import Action as AuditAction
 from minyi.cases import access, services
 from minyi.cases.models import Case, Channel, Outcome, Satisfaction
 from minyi.cases.states import Action, HolderLevel
@@ -95,6 +97,7 @@ def case_form(request: HttpRequest, pk: int) -> HttpResponse:
     }
     data = render_pdf("documents/case_form.html", context, request)
     services.record_personal_data_view(case=case, viewer=request.user, purpose=PURPOSE_FORM)
+    audit.record(AuditAction.EXPORT, case, detail=f"PDF：{PURPOSE_FORM}")
     return pdf_response(data, f"社情民意登记表-{case.number}.pdf")
 
 
@@ -121,6 +124,7 @@ def case_ledger(request: HttpRequest, pk: int) -> HttpResponse:
     }
     data = render_pdf("documents/case_ledger.html", context, request)
     services.record_personal_data_view(case=case, viewer=request.user, purpose=PURPOSE_LEDGER)
+    audit.record(AuditAction.EXPORT, case, detail=f"PDF：{PURPOSE_LEDGER}")
     return pdf_response(data, f"跟踪明细帐-{case.number}.pdf")
 
 
@@ -136,6 +140,7 @@ def duty_record(request: HttpRequest, pk: int) -> HttpResponse:
     record = build_duty_record(representative=rep, year=year)
     context = {"rep": rep, "record": record, "year": year, "printed_at": timezone.localtime()}
     data = render_pdf("documents/duty_record.html", context, request)
+    audit.record(AuditAction.EXPORT, rep, detail=f"PDF：{year} 年履职档案")
     return pdf_response(data, f"履职档案-{rep.name}-{year}.pdf")
 
 
@@ -180,6 +185,9 @@ def studio_ledger(request: HttpRequest, pk: int) -> HttpResponse:
         "printed_at": timezone.localtime(),
     }
     data = render_pdf("documents/studio_ledger.html", context, request)
+    audit.record(
+        AuditAction.EXPORT, studio, detail=f"PDF：跟踪明细帐 {start}–{end}，{len(rows)} 件"
+    )
     return pdf_response(data, f"跟踪明细帐-{studio.name}-{start:%Y%m%d}-{end:%Y%m%d}.pdf")
 
 
@@ -200,6 +208,7 @@ def bimonthly_report(request: HttpRequest, pk: int) -> HttpResponse:
         "printed_at": timezone.localtime(),
     }
     data = render_pdf("documents/bimonthly_report.html", context, request)
+    audit.record(AuditAction.EXPORT, report, detail="PDF：双月报告")
     return pdf_response(
         data, f"双月报告-{report.studio.name}-{report.year}年第{report.period}期.pdf"
     )

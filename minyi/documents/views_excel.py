@@ -10,6 +10,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_GET
 
+from minyi import audit
+from minyi.audit.models import Action as AuditAction
 from minyi.documents.excel import run
 from minyi.documents.lists import BadFilters
 from minyi.documents.models import Export, ExportState
@@ -33,7 +35,7 @@ def export_list(request: HttpRequest, kind: str) -> HttpResponse:
         return render(request, "documents/export_refused.html", {"message": str(exc)}, status=400)
     if source.total <= run.SYNC_ROWS:
         data = run.export_bytes(source, request.user)
-        Export.objects.create(
+        export = Export.objects.create(
             owner=request.user,
             kind=kind,
             query=query,
@@ -42,6 +44,7 @@ def export_list(request: HttpRequest, kind: str) -> HttpResponse:
             written=source.total,
             filename=run.filename(source.spec),
         )
+        audit.record(AuditAction.EXPORT, export, detail=f"Excel：{kind}，{source.total} 行")
         return xlsx_response(data, run.filename(source.spec))
     export = Export.objects.create(
         owner=request.user,
@@ -73,6 +76,7 @@ def export_download(request: HttpRequest, pk: int) -> HttpResponse:
     export = _own(request, pk)
     if export.state != ExportState.DONE or not export.file:
         raise Http404
+    audit.record(AuditAction.EXPORT, export, detail=f"Excel：{export.kind}，{export.total} 行")
     response = FileResponse(
         export.file.open("rb"), as_attachment=True, filename=export.filename, content_type=XLSX
     )

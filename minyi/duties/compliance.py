@@ -21,6 +21,7 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
+from minyi.audit.trail import record_bulk
 from minyi.duties.compliance_rules import (
     DEFAULT_HALF_DAY_HOURS,
     EventFacts,
@@ -478,4 +479,5 @@ def send_warnings(today: date) -> int:
             ),
             ignore_conflicts=True,
         )
+        record_bulk(Notification, len(new), cause="履职预警")
     return len(new)

@@ -15,6 +15,7 @@ from django.db import transaction
 from django.db.models import Count, Q
 from django.utils import timezone
 
+from minyi.audit.trail import record_bulk
 from minyi.duties.models import ActivityMonth, Attendance, Event, EventKind, EventState
 from minyi.people.models import Representative, Role
 from minyi.people.scopes import scope_of
@@ -242,7 +243,7 @@ def event_record(
     if errors:
         raise ValidationError(errors)
     event.attendances.all().delete()
-    Attendance.objects.bulk_create(
+    present = Attendance.objects.bulk_create(
         [
             Attendance(
                 event=event,
@@ -253,6 +254,7 @@ def event_record(
             for p in attendance
         ]
     )
+    record_bulk(Attendance, len(present), cause=f"活动签到 duties.event#{event.pk}")
     event.representatives.add(*[p.representative for p in attendance])
     event.people_received = people_received
     event.summary = summary.strip()

@@ -9,6 +9,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
+from minyi.audit.trail import record_bulk
 from minyi.duties.models import Notification
 
 TEXT_MAX = 300
@@ -26,7 +27,9 @@ def notification_send(*, recipients: Iterable[Any], text: str, url: str = "") ->
         seen.add(user.pk)
         rows.append(Notification(recipient=user, text=text, url=url))
     with transaction.atomic():
-        return Notification.objects.bulk_create(rows)
+        created = Notification.objects.bulk_create(rows)
+        record_bulk(Notification, len(created), cause=url)
+        return created
 
 
 def notification_mark_read(*, user: Any, pk: int | None = None) -> int:
@@ -36,7 +39,9 @@ def notification_mark_read(*, user: Any, pk: int | None = None) -> int:
     if pk is not None:
         qs = qs.filter(pk=pk)
     with transaction.atomic():
-        return qs.update(read_at=timezone.now())
+        count = qs.update(read_at=timezone.now())
+        record_bulk(Notification, count, fields=["read_at"], cause="标为已读")
+        return count
 
 
 def unread_count(user: Any) -> int:

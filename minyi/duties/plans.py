@@ -21,6 +21,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from minyi.audit.trail import record_bulk
 from minyi.duties.models import (
     AnnualPlan,
     Event,
@@ -428,6 +429,9 @@ def plan_expand(*, plan: AnnualPlan) -> int:
             through(event_id=event.pk, representative_id=s.representative_id)
             for event, s in zip(created, sessions, strict=True)
         ]
+    )
+    record_bulk(
+        Event, len(events) + len(session_events), cause=f"展开年度计划 duties.annualplan#{plan.pk}"
     )
     plan.expanded_at = timezone.now()
     plan.save(update_fields=["expanded_at", "updated_at"])

@@ -18,6 +18,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from minyi.audit.trail import record_bulk
 from minyi.evaluation import prefill as prefilling
 from minyi.evaluation.models import (
     MAX_SCORE,
@@ -100,9 +101,11 @@ def _prefill(round: EvaluationRound, today: date | None = None) -> None:
     studios."""
     active = Studio.objects.active().values_list("pk", flat=True)
     have = set(round.assessments.values_list("studio_id", flat=True))
-    StudioAssessment.objects.bulk_create(
+    made = StudioAssessment.objects.bulk_create(
         StudioAssessment(round=round, studio_id=pk) for pk in active if pk not in have
     )
+    cause = f"年度评估取数 evaluation.evaluationround#{round.pk}"
+    record_bulk(StudioAssessment, len(made), cause=cause)
     assessments = dict(round.assessments.values_list("studio_id", "pk"))
     studios = prefilling.studios_for_prefill(assessments)
     figures = prefilling.prefill(studios, round.year, today)
@@ -129,6 +132,9 @@ def _prefill(round: EvaluationRound, today: date | None = None) -> None:
                 changed.append(row)
     CriterionScore.objects.bulk_create(new)
     CriterionScore.objects.bulk_update(changed, ["prefilled_score", "evidence"], batch_size=500)
+    record_bulk(
+        CriterionScore, len(new) + len(changed), fields=["prefilled_score", "evidence"], cause=cause
+    )
     round.prefilled_at = timezone.now()
     round.save(update_fields=["prefilled_at", "updated_at"])
 

@@ -17,6 +17,8 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from minyi import audit
+from minyi.audit.models import Action as AuditAction
 from minyi.documents.pdf import pdf_response, render_pdf
 from minyi.evaluation import services
 from minyi.evaluation.excel import xlsx_response
@@ -289,12 +291,14 @@ def summary_pdf(request: HttpRequest, pk: int) -> HttpResponse:
         "ratings": RATING_LABELS,
     }
     data = render_pdf("evaluation/summary_pdf.html", context, request)
+    audit.record(AuditAction.EXPORT, round, detail="PDF：年度评估汇总")
     return pdf_response(data, f"{round.year}年度评估汇总.pdf")
 
 
 @require_GET
 def summary_xlsx(request: HttpRequest, pk: int) -> HttpResponse:
     round = _round(request, pk, city=True)
+    audit.record(AuditAction.EXPORT, round, detail="Excel：年度评估汇总")
     return xlsx_response(
         summary_workbook(round, summary_of(round)), f"{round.year}年度评估汇总.xlsx"
     )
@@ -434,6 +438,7 @@ def circular_pdf(request: HttpRequest, pk: int) -> HttpResponse:
         "paragraphs": [p for p in round.circular.body.split("\n\n") if p.strip()],
     }
     data = render_pdf("evaluation/circular_pdf.html", context, request)
+    audit.record(AuditAction.EXPORT, round, detail="PDF：年度通报")
     return pdf_response(data, f"{round.year}年度通报.pdf")
 
 
@@ -442,4 +447,5 @@ def circular_xlsx(request: HttpRequest, pk: int) -> HttpResponse:
     _official(request)
     round = _circular_round(request, pk)
     data = circular_workbook(round, summary_of(round))
+    audit.record(AuditAction.EXPORT, round, detail="Excel：年度通报附表")
     return xlsx_response(data, f"{round.year}年度通报附表.xlsx")

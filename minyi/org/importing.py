@@ -23,6 +23,7 @@ from django.db import connection, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from minyi.audit.trail import record_bulk
 from minyi.org.models import (
     ANCESTOR_LEVELS,
     LEVEL_ORDER,
@@ -343,6 +344,9 @@ def import_files(
         if any(source.fmt is SHENZHEN for source in sources):
             apply_party_adjustments(result)
             ensure_shenzhen_bodies(result)
+        # The import writes in bulk (COPY, bulk_create/update): one audit row for the run.
+        written = sum(c.created + c.updated for c in result.counts.values())
+        record_bulk(OrgUnit, written, cause="导入行政区划：" + "；".join(result.summary())[:150])
         result.imported = True
     return result
 

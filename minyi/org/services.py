@@ -7,7 +7,8 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from minyi.org.models import ANCESTOR_LEVELS, LEVEL_ORDER, OrgUnit
+from minyi.audit.trail import record_bulk
+from minyi.org.models import ANCESTOR_LEVELS, LEVEL_ORDER, HandlingUnit, OrgUnit
 
 
 @transaction.atomic
@@ -26,9 +27,10 @@ def unit_reparent(*, unit: OrgUnit, parent: OrgUnit) -> None:
         else []
     )
     if above:
-        OrgUnit.objects.filter(**{f"{unit.level}_id": unit.pk}).update(
+        moved = OrgUnit.objects.filter(**{f"{unit.level}_id": unit.pk}).update(
             **{f"{lvl}_id": getattr(unit, f"{lvl}_id") for lvl in above}
         )
+        record_bulk(OrgUnit, moved, fields=above, cause=f"调整上级 org.orgunit#{unit.pk}")
     _follow_delegation(unit, parent)
 
 
@@ -44,7 +46,8 @@ def _follow_delegation(street: OrgUnit, district: OrgUnit) -> None:
         return
     group.delegation = delegation
     group.save(update_fields=["delegation", "updated_at"])
-    Representative.objects.filter(group=group).update(delegation=delegation)
+    moved = Representative.objects.filter(group=group).update(delegation=delegation)
+    record_bulk(Representative, moved, fields=["delegation"], cause=f"代表组 org.group#{group.pk}")
 
 
 @transaction.atomic
@@ -73,20 +76,26 @@ def unit_merge(*, source: OrgUnit, target: OrgUnit) -> None:
         )
     for child in list(source.children.all()):
         unit_reparent(unit=child, parent=target)
-    Studio.objects.filter(unit=source).update(unit=target)
-    source.handling_units.update(area=target)
+    cause = f"合并 org.orgunit#{source.pk} → #{target.pk}"
+    record_bulk(
+        Studio, Studio.objects.filter(unit=source).update(unit=target), fields=["unit"], cause=cause
+    )
+    record_bulk(
+        HandlingUnit, source.handling_units.update(area=target), fields=["area"], cause=cause
+    )
     # CM 7: a party secretary stands in only where there is no studio. Stand-ins of
     # the source move to the target, unless the target has a studio of its own.
     stand_ins = Liaison.objects.filter(community=source)
     if Studio.objects.active().filter(unit=target).exists():
-        stand_ins.update(active=False)
+        record_bulk(Liaison, stand_ins.update(active=False), fields=["active"], cause=cause)
     else:
-        stand_ins.update(community=target)
+        record_bulk(Liaison, stand_ins.update(community=target), fields=["community"], cause=cause)
     _merge_groups(source, target)
     links = Representative.linked_communities.through.objects
     already = set(links.filter(orgunit=target).values_list("representative_id", flat=True))
-    links.filter(orgunit=source, representative_id__in=already).delete()
-    links.filter(orgunit=source).update(orgunit=target)
+    dropped, _ = links.filter(orgunit=source, representative_id__in=already).delete()
+    moved = links.filter(orgunit=source).update(orgunit=target)
+    record_bulk(Representative, dropped + moved, fields=["linked_communities"], cause=cause)
     source.merged_into = target
     source.retired_at = timezone.now()
     source.save(update_fields=["merged_into", "retired_at", "updated_at"])
@@ -100,8 +109,14 @@ def _merge_groups(source: OrgUnit, target: OrgUnit) -> None:
     source_group = Group.objects.filter(unit=source).first()
     target_group = Group.objects.filter(unit=target).first()
     if source_group and target_group:
-        Representative.objects.filter(group=source_group).update(
+        moved = Representative.objects.filter(group=source_group).update(
             group=target_group, delegation=target_group.delegation
+        )
+        record_bulk(
+            Representative,
+            moved,
+            fields=["group", "delegation"],
+            cause=f"并组 org.group#{source_group.pk}",
         )
 
 

@@ -8,6 +8,8 @@ from typing import Any
 from django import forms
 from django.contrib.auth.password_validation import validate_password
 
+from minyi.audit import record
+from minyi.audit.models import Action
 from minyi.core.forms import FilterForm
 from minyi.org.models import HandlingUnit, Level, OrgUnit
 from minyi.people.models import OFFICIAL_ROLE_LEVELS, Liaison, Representative, Role, User
@@ -116,17 +118,29 @@ class AccountForm(forms.ModelForm):
         if self.cleaned_data.get("password"):
             account.set_password(self.cleaned_data["password"])
         account.save()
-        # One person, one account: re-link the liaison or representative record.
-        Liaison.objects.filter(user=account).exclude(
-            pk=getattr(self.cleaned_data.get("liaison"), "pk", None)
-        ).update(user=None)
-        Representative.objects.filter(user=account).exclude(
-            pk=getattr(self.cleaned_data.get("representative"), "pk", None)
-        ).update(user=None)
+        # One person, one account: re-link the liaison or representative record. The link
+        # decides what the account sees, so a change is a permission change (audit trail).
+        relinked = (
+            Liaison.objects.filter(user=account)
+            .exclude(pk=getattr(self.cleaned_data.get("liaison"), "pk", None))
+            .update(user=None)
+        )
+        relinked += (
+            Representative.objects.filter(user=account)
+            .exclude(pk=getattr(self.cleaned_data.get("representative"), "pk", None))
+            .update(user=None)
+        )
         for field in ("liaison", "representative"):
             person = self.cleaned_data.get(field)
             if person is not None:
-                type(person).objects.filter(pk=person.pk).update(user=account)
+                relinked += (
+                    type(person)
+                    .objects.filter(pk=person.pk)
+                    .exclude(user=account)
+                    .update(user=account)
+                )
+        if relinked:
+            record(Action.PERMISSION_CHANGE, account, fields=["liaison", "representative"])
         return account
 
 

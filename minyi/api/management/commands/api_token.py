@@ -6,6 +6,8 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
 from minyi.api.models import ApiToken
+from minyi.audit import record
+from minyi.audit.models import Action
 from minyi.people.models import User
 
 
@@ -35,4 +37,10 @@ class Command(BaseCommand):
             )
             if not updated:
                 raise CommandError(f"没有未吊销的令牌 {options['id']}。")
+            record(
+                Action.UPDATE,
+                object_type="api.apitoken",
+                object_id=options["id"],
+                fields=["revoked_at"],
+            )
             self.stdout.write(f"令牌 {options['id']} 已吊销。")

@@ -9,6 +9,7 @@ from django.apps import apps
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
+from minyi.audit.trail import record_bulk
 from minyi.core.crypto import EncryptedCharField, PhoneDigestField, phone_digest
 
 BATCH = 500
@@ -38,4 +39,5 @@ class Command(BaseCommand):
                 if batch:
                     model._base_manager.bulk_update(batch, names)
                     rows += len(batch)
+                record_bulk(model, rows, fields=names, cause="个人信息重新加密")
             self.stdout.write(f"{model._meta.label}: {rows} 行")

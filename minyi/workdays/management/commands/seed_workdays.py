@@ -11,6 +11,7 @@ from __future__ import annotations
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
+from minyi.audit.trail import record_bulk
 from minyi.workdays.models import CalendarYear, SpecialDay
 from minyi.workdays.recompute import calendar_year_completed
 from minyi.workdays.seeding import fill_year, package_years, seed_from_package
@@ -37,6 +38,9 @@ class Command(BaseCommand):
             self.stdout.write(f"{fill_year}年：补入{created}天。")
             return
         result = seed_from_package(CalendarYear, SpecialDay)
+        # Bulk inserts send no signals (seeding also runs inside a migration, before the
+        # audit table exists, so the command records it rather than the seeding code).
+        record_bulk(SpecialDay, result.created_days, cause="导入 chinesecalendar 节假日")
         for year in result.created_years:
             calendar_year_completed(year)
         known = package_years()

@@ -1,0 +1,134 @@
+"""Appending to the trail. Every row costs one indexed read of the chain head and one INSERT
+(plus, on PostgreSQL, a transaction-level advisory lock that serialises appends so that two
+writers never chain onto the same head; on SQLite the IMMEDIATE transactions already hold the
+write lock). The append runs in the caller's transaction: a write that rolls back takes its
+audit row with it, so the trail never claims something that did not happen."""
+
+from __future__ import annotations
+
+import contextvars
+import uuid
+from collections.abc import Iterable
+from typing import Any
+
+from django.db import connection, transaction
+from django.utils import timezone
+
+from minyi.audit import chain, db
+from minyi.audit.models import Action, AuditEvent, Result
+
+# The request being served (set by AuditContextMiddleware), so that signal handlers deep in a
+# service know who is acting and from where. Outside requests (commands, cron) it is None.
+current_request: contextvars.ContextVar[Any] = contextvars.ContextVar(
+    "minyi_audit_request", default=None
+)
+
+
+def object_type_of(obj_or_model: Any) -> str:
+    meta = obj_or_model._meta
+    return f"{meta.app_label}.{meta.model_name}"
+
+
+def _actor_of(request: Any) -> Any:
+    if request is None:
+        return None
+    user = getattr(request, "user", None)
+    if user is not None and getattr(user, "is_authenticated", False):
+        return user
+    token = getattr(request, "api_token", None)  # the open API acts as the token's account
+    return getattr(token, "user", None)
+
+
+def _role_of(actor: Any) -> str:
+    if actor is None:
+        return ""
+    return getattr(actor, "role", "") or ("superuser" if actor.is_superuser else "")
+
+
+def _request_id(request: Any) -> str:
+    if request is None:
+        return ""
+    rid = getattr(request, "audit_request_id", None)
+    if rid is None:
+        rid = uuid.uuid4().hex
+        request.audit_request_id = rid
+    return rid
+
+
+def record(
+    action: str,
+    obj: Any = None,
+    *,
+    object_type: str = "",
+    object_id: Any = "",
+    result: str = Result.SUCCESS,
+    fields: Iterable[str] = (),
+    detail: str = "",
+    request: Any = None,
+    actor: Any = None,
+    actor_name: str = "",
+) -> AuditEvent:
+    """Append one event. `obj` (a model instance) fills object_type and object_id; `fields`
+    are field NAMES, never values; `detail` must not carry personal data. The actor and the
+    client address come from `request` or, failing that, the request being served."""
+    from minyi.core.security import client_ip
+
+    request = request if request is not None else current_request.get()
+    actor = actor if actor is not None else _actor_of(request)
+    if obj is not None:
+        object_type = object_type or object_type_of(obj)
+        object_id = object_id or obj.pk
+    row = {
+        "at": timezone.now(),
+        "actor_id": getattr(actor, "pk", None),
+        "actor_name": (getattr(actor, "username", "") or actor_name)[:150],
+        "actor_role": _role_of(actor),
+        "actor_unit_id": getattr(actor, "unit_id", None),
+        "ip": client_ip(request) if request is not None else None,
+        "action": action,
+        "object_type": object_type,
+        "object_id": "" if object_id in (None, "") else str(object_id),
+        "result": result,
+        "fields": sorted(set(fields)),
+        "detail": detail[:200],
+        "request_id": _request_id(request),
+    }
+    # No savepoint: inside a caller's transaction a failed append fails that transaction.
+    with transaction.atomic(savepoint=False):
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [db.PG_LOCK_KEY])
+        head = AuditEvent.objects.order_by("-id").values_list("hash", flat=True).first()
+        row["prev_hash"] = head or chain.GENESIS
+        row["hash"] = chain.digest(row)
+        event = AuditEvent(**row)
+        event.save(force_insert=True)
+    return event
+
+
+class AuditContextMiddleware:
+    """Makes the request known to the audit signal handlers. Goes after AuthenticationMiddleware
+    (the actor is read from request.user when a row is written)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        token = current_request.set(request)
+        try:
+            response = self.get_response(request)
+        finally:
+            current_request.reset(token)
+        rid = getattr(request, "audit_request_id", None)
+        if rid:
+            response["X-Request-ID"] = rid
+        return response
+
+
+def record_bulk(model: Any, count: int, *, fields: Iterable[str] = (), cause: str = "") -> None:
+    """One row for a queryset.update(), bulk_create() or bulk_update() that wrote `count` rows
+    of `model` (these send no signals). `cause` says why, e.g. "合并 org.orgunit#12"."""
+    if not count:
+        return
+    detail = f"{count} 条" + (f"：{cause}" if cause else "")
+    record(Action.BULK_WRITE, object_type=object_type_of(model), fields=fields, detail=detail)

@@ -1,0 +1,1 @@
+from tests.security.conftest import account  # noqa: F401  (the "anquan" staff account)
