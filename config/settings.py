@@ -261,6 +261,8 @@ MINYI_REPORTER_CHANNEL = env_str("MINYI_REPORTER_CHANNEL", "console")
 MAX_ATTACHMENT_BYTES = env_int("MAX_ATTACHMENT_BYTES", 10 * 1024 * 1024)
 # "Half a day" (SM 9, SM 10) in hours: the shortest session that counts.
 MINYI_HALF_DAY_HOURS = env_int("MINYI_HALF_DAY_HOURS", 3)
+# Open API: calls per token (or per client address without a token), django-ratelimit syntax.
+MINYI_API_RATE = env_str("MINYI_API_RATE", "600/m")
 
 # Personal data at rest (minyi.core.crypto, docs/personal-data.md). MINYI_FIELD_KEY encrypts
 # phones, addresses and ID-like numbers; MINYI_FIELD_KEY_FALLBACKS (comma-separated) are old

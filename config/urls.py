@@ -14,6 +14,7 @@ urlpatterns = [
     path("evaluation/", include("minyi.evaluation.urls")),
     path("dashboards/", include("minyi.dashboards.urls")),
     path("api/v1/", minyi_api_urls.urls),
+    path("api-tokens/", include("minyi.api.urls_pages")),
     path("online/", include("minyi.online.urls")),
     path("admin/", admin.site.urls),
     path("audit/", include("minyi.audit.urls")),

@@ -101,6 +101,16 @@ def _case_answered(w: Any) -> dict[str, int]:
     return {"pk": case.pk}
 
 
+def _street_token(w: Any) -> dict[str, int]:
+    """A token for 沙头角街道's organisation department, issued in the pages' way."""
+    from minyi.api.tokens import token_issue
+    from minyi.people.models import Role, User
+
+    account = User(role=Role.STREET_OFFICIAL, unit=w["440308003"])
+    token, _secret = token_issue(issuer=_user("admin"), name="沙头角街道接口", account=account)
+    return {"pk": token.pk}
+
+
 @dataclass
 class Rule:
     """`ok` personas get `ok_status`; everyone else logged in gets `other`; anonymous
@@ -551,6 +561,14 @@ RULES: dict[str, Rule] = {
     # Compliance: every official sees their own subtree (the outsider 梅沙街道 too), a
     # liaison their studio, a representative their own; a handling unit has no duties.
     "duties:compliance": Rule(ok=ALL - {"handling_unit_staff"}),
+    # API tokens (issue 6): those who manage accounts issue tokens; a token is visible
+    # and revocable to whoever may edit its (service) account.
+    "apitokens:list": Rule(ok=OFFICIALS_OF_SHATOUJIAO | {"outsider"}),
+    "apitokens:create": Rule(ok=OFFICIALS_OF_SHATOUJIAO | {"outsider"}),
+    "apitokens:detail": Rule(ok=OFFICIALS_OF_SHATOUJIAO, kwargs=_street_token),
+    "apitokens:revoke": Rule(
+        ok=OFFICIALS_OF_SHATOUJIAO, ok_status=302, method="post", kwargs=_street_token
+    ),
     # Documents (issue 5): the two case PDFs carry the reporter's full details, so they
     # follow cases:reporter; the duty record follows duties:duty_record.
     "documents:case_form": Rule(ok=SCOPED_READERS, kwargs=_case),
@@ -773,3 +791,182 @@ def test_admin_is_for_superusers_only(world: Any, persona: str) -> None:
         client.force_login(_user(PERSONAS[persona]))
     response = client.get("/admin/")
     assert response.status_code == (200 if persona == "admin" else 302)
+
+
+# --- the open API (issue 6/7): every operation of the OpenAPI document, for a token of
+# every persona's account. No token is 401; out of scope and steps the role can never
+# take are 404, as on screen. Bodies are valid where the data can be static.
+
+
+@dataclass
+class ApiRule:
+    ok: set[str]
+    ok_status: int = 200
+    other: int = 404
+    kwargs: Callable[[Any], dict[str, Any]] | None = None
+    body: dict[str, Any] | None = None
+    params: dict[str, Any] = field(default_factory=dict)
+    exceptions: dict[str, int] = field(default_factory=dict)
+
+    def expected(self, persona: str) -> int:
+        if persona == "anonymous":
+            return 401
+        if persona in self.exceptions:
+            return self.exceptions[persona]
+        return self.ok_status if persona in self.ok else self.other
+
+
+def _api_case_body(w: Any) -> dict[str, Any]:
+    return {
+        "studio_id": Studio.objects.get(name="沙头角社区党代表工作室").pk,
+        "representative_id": Representative.objects.get(name="演示代表·陈明").pk,
+        "channel": "other",
+        "channel_note": "12345工单",
+        "received_on": "2026-03-04",
+        "reporter_name": "演示居民·李阿姨",
+        "reporter_phone": "13800005678",
+        "summary": "小区路灯损坏",
+        "content": "三栋门口路灯坏了两周。",
+    }
+
+
+def _unit_id(w: Any) -> int:
+    return HandlingUnit.objects.get(name="沙头角街道城市管理办公室").pk
+
+
+API_RULES: dict[tuple[str, str], ApiRule] = {
+    ("GET", "/cases"): ApiRule(ok=ALL),
+    # The outsider may register, but not at 沙头角's studio (422); a handling unit
+    # registers nowhere (404, as the registration page).
+    ("POST", "/cases"): ApiRule(
+        ok=OFFICIALS_OF_SHATOUJIAO | {"liaison", "representative"},
+        ok_status=201,
+        body=_api_case_body,  # type: ignore[arg-type]
+        exceptions={"outsider": 422},
+    ),
+    ("GET", "/cases/{case_id}"): ApiRule(ok=SCOPED_READERS, kwargs=_case),
+    ("POST", "/cases/{case_id}/confirm"): ApiRule(
+        ok=STUDIO_PEOPLE, kwargs=_case, body={"who": "representative"}
+    ),
+    ("POST", "/cases/{case_id}/send"): ApiRule(
+        ok=STUDIO_PEOPLE | {"street_official"}, kwargs=_case, body={}
+    ),
+    ("POST", "/cases/{case_id}/carry-forward"): ApiRule(
+        ok=STUDIO_PEOPLE, kwargs=_case, body={"form": "建议", "note": "闭会期间提出"}
+    ),
+    ("POST", "/cases/{case_id}/note"): ApiRule(
+        ok=STUDIO_PEOPLE | {"street_official"}, kwargs=_case, body={"text": "已电话告知"}
+    ),
+    ("POST", "/cases/{case_id}/refer"): ApiRule(
+        ok=HOLDER,
+        kwargs=_case_at_department,
+        body=lambda w: {"handling_unit_id": _unit_id(w)},  # type: ignore[arg-type]
+    ),
+    ("POST", "/cases/{case_id}/escalate"): ApiRule(
+        ok=HOLDER, kwargs=_case_at_department, body={"reason": "超出街道权限"}
+    ),
+    ("POST", "/cases/{case_id}/consult"): ApiRule(
+        ok=HOLDER | {"representative"},
+        kwargs=_case_at_department,
+        body={"held_on": "2026-03-06", "attendees": "反映人、陈明代表", "minutes": "约定时段"},
+    ),
+    ("POST", "/cases/{case_id}/return"): ApiRule(
+        ok=UNIT, kwargs=_case_with_unit, body={"reason": "属区住建局职责"}
+    ),
+    ("POST", "/cases/{case_id}/extension"): ApiRule(
+        ok=UNIT, kwargs=_case_with_unit, body={"reason": "需协调多个部门"}
+    ),
+    ("POST", "/cases/{case_id}/plan"): ApiRule(
+        ok=UNIT, kwargs=_case_with_unit, body={"plan": "本周内现场执法"}
+    ),
+    ("POST", "/cases/{case_id}/answer"): ApiRule(
+        ok=UNIT, kwargs=_case_with_unit, body={"text": "已责令停工。", "result": "已解决"}
+    ),
+    ("POST", "/cases/{case_id}/urge"): ApiRule(
+        ok=HOLDER, kwargs=_case_with_unit, body={"note": "请尽快答复"}
+    ),
+    ("POST", "/cases/{case_id}/extension/decide"): ApiRule(
+        ok=HOLDER | {"representative"}, kwargs=_case_extension_requested, body={"consent": True}
+    ),
+    ("POST", "/cases/{case_id}/evaluate"): ApiRule(
+        ok=HOLDER,
+        kwargs=_case_answered,
+        body={"rating": "satisfied", "reporter_confirmed": True},
+    ),
+    ("GET", "/studios"): ApiRule(ok=ALL),
+    ("GET", "/studios/{studio_id}"): ApiRule(ok=SCOPED_READERS, kwargs=_studio),
+    ("GET", "/handling-units"): ApiRule(ok=ALL),
+    ("GET", "/representatives"): ApiRule(ok=ALL),
+    ("GET", "/representatives/{representative_id}"): ApiRule(ok=SCOPED_READERS, kwargs=_rep),
+    ("GET", "/events"): ApiRule(ok=ALL),
+    ("GET", "/events/{event_id}"): ApiRule(ok=SCOPED_READERS, kwargs=_event),
+    ("GET", "/appointments"): ApiRule(ok=ALL),
+    ("GET", "/appointments/{appointment_id}"): ApiRule(ok=SCOPED_READERS, kwargs=_appointment),
+    # Appointment actions: the studio's editors, as on the appointment page. The event
+    # has not started, so attendance is refused with the reason (409); linking needs a
+    # case of that day at the studio (422).
+    ("POST", "/appointments/{appointment_id}/confirm"): ApiRule(
+        ok=STUDIO_EDITORS, kwargs=_appointment, body={}
+    ),
+    ("POST", "/appointments/{appointment_id}/cancel"): ApiRule(
+        ok=STUDIO_EDITORS, kwargs=_appointment, body={"reason": "本人来电取消"}
+    ),
+    ("POST", "/appointments/{appointment_id}/no-show"): ApiRule(
+        ok=STUDIO_EDITORS, ok_status=409, kwargs=_appointment, body={}
+    ),
+    ("POST", "/appointments/{appointment_id}/attended"): ApiRule(
+        ok=STUDIO_EDITORS, ok_status=409, kwargs=_appointment, body={}
+    ),
+    ("POST", "/appointments/{appointment_id}/link-case"): ApiRule(
+        ok=STUDIO_EDITORS, ok_status=422, kwargs=_appointment, body={"case_id": 999999}
+    ),
+    ("GET", "/calendar/deadline"): ApiRule(ok=ALL, params={"date": "2025-09-26", "days": 10}),
+}
+
+
+def _api_operations() -> set[tuple[str, str]]:
+    from minyi.api.api import api
+
+    paths = api.get_openapi_schema()["paths"]
+    return {
+        (method.upper(), path.removeprefix("/api/v1"))
+        for path, operations in paths.items()
+        for method in operations
+    }
+
+
+def test_every_api_operation_has_a_declared_rule() -> None:
+    undeclared = _api_operations() - set(API_RULES)
+    assert not undeclared, f"API operations without a rule in API_RULES: {undeclared}"
+    assert not set(API_RULES) - _api_operations(), "rules for API operations that do not exist"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("persona", list(PERSONAS))
+@pytest.mark.parametrize("operation", sorted(API_RULES))
+def test_each_persona_token_gets_the_declared_status(
+    world: Any, persona: str, operation: tuple[str, str]
+) -> None:
+    from minyi.api.models import ApiToken
+
+    method, path = operation
+    rule = API_RULES[operation]
+    headers = {}
+    if PERSONAS[persona]:
+        _token, secret = ApiToken.issue(user=_user(PERSONAS[persona]), name=f"矩阵 {persona}")
+        headers["Authorization"] = f"Bearer {secret}"
+    if rule.kwargs:
+        (value,) = rule.kwargs(world).values()
+        path = path.replace(path[path.index("{") : path.index("}") + 1], str(value))
+    client = Client()
+    if method == "GET":
+        response = client.get(f"/api/v1{path}", rule.params, headers=headers)
+    else:
+        body = rule.body(world) if callable(rule.body) else (rule.body or {})
+        response = client.post(
+            f"/api/v1{path}", body, content_type="application/json", headers=headers
+        )
+    assert response.status_code == rule.expected(persona), (
+        f"{persona} {method} {path}: got {response.status_code}, "
+        f"expected {rule.expected(persona)}: {response.content[:300]!r}"
+    )

@@ -1,8 +1,10 @@
 """Integration tokens, their call log and idempotency keys for the open API.
 
 A token acts as one account: the API applies exactly that account's scoping
-(`X.objects.for_user(token.user)`), so an administrator scopes a token to an
-organisation unit and role by issuing it for an account with that unit and role.
+(`X.objects.for_user(token.user)`). An administrator issues a token for a role and an
+organisation unit (or handling unit) in the pages; the token then gets its own
+service account with that role and unit, so `scope_of` and every `for_user` apply
+unchanged: one scoping mechanism for screens and API (docs/decisions.md).
 Only the SHA-256 of the secret is stored; the plain token is shown once.
 """
 
@@ -42,6 +44,11 @@ class ApiToken(models.Model):
     created_at = models.DateTimeField("签发时间", auto_now_add=True)
     revoked_at = models.DateTimeField("吊销时间", null=True, blank=True)
     last_used_at = models.DateTimeField("最近使用", null=True, blank=True)
+    service_account = models.BooleanField(
+        "专用账号",
+        default=False,
+        help_text="账号是为该令牌创建的（无密码、不能登录页面）；吊销令牌时一并停用。",
+    )
 
     class Meta:
         verbose_name = "接口令牌"
@@ -51,13 +58,23 @@ class ApiToken(models.Model):
         return self.name
 
     @classmethod
-    def issue(cls, *, user, name: str, created_by=None) -> tuple[ApiToken, str]:
+    def issue(
+        cls, *, user, name: str, created_by=None, service_account: bool = False
+    ) -> tuple[ApiToken, str]:
         """A new token and its plain secret (shown once, never stored)."""
         secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
         token = cls.objects.create(
-            name=name, user=user, created_by=created_by, secret_hash=hash_secret(secret)
+            name=name,
+            user=user,
+            created_by=created_by,
+            secret_hash=hash_secret(secret),
+            service_account=service_account,
         )
         return token, secret
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None
 
 
 class ApiCall(models.Model):
@@ -72,6 +89,8 @@ class ApiCall(models.Model):
     class Meta:
         verbose_name = "接口调用记录"
         verbose_name_plural = "接口调用记录"
+        # A token's page lists its latest calls.
+        indexes = [models.Index(fields=["token", "-at"], name="apicall_token_at")]
 
     def __str__(self) -> str:
         return f"{self.method} {self.path} {self.status}"

@@ -1,22 +1,44 @@
-"""The API's URLs, each view wrapped to log the call and to skip the login redirect
-(tokens, not sessions, authenticate here)."""
+"""The API's URLs, each view wrapped to apply the per-token rate limit, to log the call
+and to skip the login redirect (tokens, not sessions, authenticate here)."""
 
 from __future__ import annotations
 
 from functools import wraps
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
 from django.http import HttpRequest, HttpResponse
+from django_ratelimit.core import is_ratelimited
 
 from minyi.api.api import api
-from minyi.api.models import ApiCall
+from minyi.api.models import ApiCall, hash_secret
+from minyi.core.security import client_ip
+from minyi.core.views import rate_limited
+
+
+def _rate_key(group: str, request: HttpRequest) -> str:
+    """Per token (by its digest, before authentication); calls without a bearer token
+    are counted per client address, which also slows down guessing."""
+    header = request.headers.get("Authorization", "")
+    scheme, _, secret = header.partition(" ")
+    if scheme.lower() == "bearer" and secret.strip():
+        return "token:" + hash_secret(secret.strip())
+    return f"ip:{client_ip(request)}"
 
 
 def _logged(view: Any) -> Any:
     @wraps(view)
     def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        response = view(request, *args, **kwargs)
+        limited = is_ratelimited(
+            request,
+            group="minyi-api",
+            key=_rate_key,
+            rate=settings.MINYI_API_RATE,
+            method=is_ratelimited.ALL,
+            increment=True,
+        )
+        response = rate_limited(request) if limited else view(request, *args, **kwargs)
         ApiCall.objects.create(
             token=getattr(request, "api_token", None),
             method=request.method or "",

@@ -120,7 +120,7 @@ def building(studio: Studio) -> Prefill:
     evidence = [f"{item.rule}：{item.message}" for item in shortfalls]
     if studio.has_premises:
         if studio.area_m2 is not None and studio.area_m2 >= 20:
-            evidence.insert(0, f"SM 5：面积 {studio.area_m2} 平方米。")
+            evidence.insert(0, f"SM 5：面积 {float(studio.area_m2):g} 平方米。")
         if not any(item.rule == "SM 5" and "缺少" in item.message for item in shortfalls):
             evidence.append("SM 5：规定的七项设施和标识齐全。")
     else:

@@ -52,7 +52,7 @@ def _city(actor: Any, round: EvaluationRound) -> None:
         raise PermissionError("只有市委组织部可以进行此操作。")
 
 
-def _is_city(actor: Any) -> bool:
+def is_city(actor: Any) -> bool:
     from minyi.people.scopes import scope_of
 
     scope = scope_of(actor)
@@ -66,7 +66,7 @@ def _is_city(actor: Any) -> bool:
 def round_open(*, actor: Any, year: int, today: date | None = None) -> EvaluationRound:
     """Open the year's round: an assessment for every active studio, pre-filled from
     the records as they stand on `today` (default: today)."""
-    if not _is_city(actor):
+    if not is_city(actor):
         raise PermissionError("只有市委组织部可以开展年度评估。")
     if not MIN_YEAR <= year <= MAX_YEAR:
         raise ValidationError({"year": f"年度应在 {MIN_YEAR} 到 {MAX_YEAR} 之间。"})

@@ -58,7 +58,7 @@ def _round(request: HttpRequest, pk: int, *, city: bool = False) -> EvaluationRo
 
 def _is_city(request: HttpRequest, round: EvaluationRound | None = None) -> bool:
     qs = EvaluationRound.objects.for_editor(request.user)
-    return qs.filter(pk=round.pk).exists() if round else services._is_city(request.user)
+    return qs.filter(pk=round.pk).exists() if round else services.is_city(request.user)
 
 
 def _add_errors(form: Any, error: ValidationError) -> None:
@@ -79,14 +79,14 @@ def _add_errors(form: Any, error: ValidationError) -> None:
 def index(request: HttpRequest) -> HttpResponse:
     _official(request)
     rounds = list(EvaluationRound.objects.for_user(request.user).order_by("-year"))
-    form = RoundOpenForm() if services._is_city(request.user) else None
+    form = RoundOpenForm() if services.is_city(request.user) else None
     return render(request, "evaluation/index.html", {"rounds": rounds, "open_form": form})
 
 
 @require_POST
 def round_open(request: HttpRequest) -> HttpResponse:
     _official(request)
-    if not services._is_city(request.user):
+    if not services.is_city(request.user):
         raise Http404
     form = RoundOpenForm(request.POST)
     if form.is_valid():
@@ -290,7 +290,7 @@ def summary_pdf(request: HttpRequest, pk: int) -> HttpResponse:
         "criteria": Criterion.labels,
         "ratings": RATING_LABELS,
     }
-    data = render_pdf("evaluation/summary_pdf.html", context, request)
+    data = render_pdf("documents/evaluation_summary.html", context, request)
     audit.record(AuditAction.EXPORT, round, detail="PDF：年度评估汇总")
     return pdf_response(data, f"{round.year}年度评估汇总.pdf")
 
@@ -437,7 +437,7 @@ def circular_pdf(request: HttpRequest, pk: int) -> HttpResponse:
         "ratings": RATING_LABELS,
         "paragraphs": [p for p in round.circular.body.split("\n\n") if p.strip()],
     }
-    data = render_pdf("evaluation/circular_pdf.html", context, request)
+    data = render_pdf("documents/evaluation_circular.html", context, request)
     audit.record(AuditAction.EXPORT, round, detail="PDF：年度通报")
     return pdf_response(data, f"{round.year}年度通报.pdf")
 

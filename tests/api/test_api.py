@@ -97,8 +97,8 @@ def test_street_officials_see_only_their_own_street(api: Any) -> None:
     _assert_error(meisha.get(f"/cases/{case.pk}"), 404)
     _assert_error(meisha.post(f"/cases/{case.pk}/send"), 404)
 
-    sha_studios = {s["name"] for s in shatoujiao.get("/studios").json()}
-    mei_studios = {s["name"] for s in meisha.get("/studios").json()}
+    sha_studios = {s["name"] for s in shatoujiao.get("/studios").json()["items"]}
+    mei_studios = {s["name"] for s in meisha.get("/studios").json()["items"]}
     assert STUDIO in sha_studios and STUDIO not in mei_studios
     assert not sha_studios & mei_studios
     expected = set(
@@ -106,8 +106,8 @@ def test_street_officials_see_only_their_own_street(api: Any) -> None:
     )
     assert mei_studios == expected
 
-    sha_units = {u["id"] for u in shatoujiao.get("/handling-units").json()}
-    mei_units = {u["id"] for u in meisha.get("/handling-units").json()}
+    sha_units = {u["id"] for u in shatoujiao.get("/handling-units").json()["items"]}
+    mei_units = {u["id"] for u in meisha.get("/handling-units").json()["items"]}
     assert not sha_units & mei_units
 
 
@@ -204,13 +204,15 @@ def test_malformed_bodies_are_4xx_json(api: Any, body: str) -> None:
 def test_send_and_refer(api: Any) -> None:
     case = register()
     liaison, street = api("liaison"), api("shatoujiao")
-    _assert_error(street.post(f"/cases/{case.pk}/refer", {"handling_unit_id": 1}), 409)
+    # Not yet sent: the street does not hold it, so referring is not its step (as on screen).
+    _assert_error(street.post(f"/cases/{case.pk}/refer", {"handling_unit_id": 1}), 404)
     sent = liaison.post(f"/cases/{case.pk}/send", {"version": case.version})
     assert sent.status_code == 200, sent.content
     assert sent.json()["state"] == CaseState.AT_DEPARTMENT
     data = _assert_error(liaison.post(f"/cases/{case.pk}/send"), 409)
     assert data["code"] == "transition_not_allowed"
-    _assert_error(liaison.post(f"/cases/{case.pk}/refer", {"handling_unit_id": 1}), 403)
+    # A step the role can never take is a 404, as on screen.
+    _assert_error(liaison.post(f"/cases/{case.pk}/refer", {"handling_unit_id": 1}), 404)
     _assert_error(street.post(f"/cases/{case.pk}/refer", {"handling_unit_id": 999999}), 422)
     _assert_error(street.post(f"/cases/{case.pk}/refer", {}), 422)
     unit = User.objects.get(username="unit").handling_unit
@@ -354,7 +356,7 @@ def test_an_unexpected_error_is_a_500_json_without_a_stack_trace(
     def boom(*args: Any, **kwargs: Any) -> None:
         raise RuntimeError("secret internals")
 
-    monkeypatch.setattr("minyi.api.api.add_workdays", boom)
+    monkeypatch.setattr("minyi.api.resources.add_workdays", boom)
     response = api("shatoujiao").get("/calendar/deadline", {"date": "2025-09-26", "days": 10})
     data = _assert_error(response, 500)
     assert data["code"] == "server_error"

@@ -7,15 +7,6 @@ import pytest
 from django.test import Client
 
 from minyi.people.models import User
-from tests.browser.conftest import (  # noqa: F401  (the browser fixtures, for test_browser)
-    artifacts,
-    browser,
-    live_world,
-    login,
-    new_page,
-    page,
-    pytest_runtest_makereport,
-)
 from tests.core.helpers import client_for
 from tests.personas import PERSONAS
 

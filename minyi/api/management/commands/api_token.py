@@ -3,16 +3,19 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
-from django.utils import timezone
 
 from minyi.api.models import ApiToken
+from minyi.api.tokens import token_revoke
 from minyi.audit import record
 from minyi.audit.models import Action
 from minyi.people.models import User
 
 
 class Command(BaseCommand):
-    help = "签发或吊销开放接口令牌：api_token create --user 用户名 --name 名称；api_token revoke ID"
+    help = (
+        "签发或吊销开放接口令牌：api_token create --user 用户名 --name 名称；api_token revoke ID。"
+        "按角色和单位签发（专用账号）请在“接口令牌”页面操作。"
+    )
 
     def add_arguments(self, parser: Any) -> None:
         sub = parser.add_subparsers(dest="action", required=True)
@@ -32,10 +35,8 @@ class Command(BaseCommand):
             self.stdout.write(secret)
             self.stdout.write("令牌只显示这一次，请妥善保存。")
         else:
-            updated = ApiToken.objects.filter(pk=options["id"], revoked_at__isnull=True).update(
-                revoked_at=timezone.now()
-            )
-            if not updated:
+            token = ApiToken.objects.filter(pk=options["id"]).first()
+            if token is None or not token_revoke(token=token):
                 raise CommandError(f"没有未吊销的令牌 {options['id']}。")
             record(
                 Action.UPDATE,

@@ -1,0 +1,126 @@
+"""What every API module shares: the error shape, the token's account, and lists that
+reuse the screens' own filter forms and querysets behind a stable cursor."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from typing import Any
+
+from django import forms
+from django.http import HttpRequest, JsonResponse
+from ninja import Schema
+
+MAX_LIMIT = 100
+
+
+class ApiError(Exception):
+    def __init__(self, status: int, code: str, message: str, fields: dict | None = None):
+        self.status, self.code, self.message, self.fields = status, code, message, fields or {}
+
+
+def error(status: int, code: str, message: str, fields: dict | None = None) -> JsonResponse:
+    return JsonResponse(
+        {"code": code, "message": message, "fields": fields or {}},
+        status=status,
+        json_dumps_params={"ensure_ascii": False},
+    )
+
+
+class ErrorOut(Schema):
+    code: str
+    message: str
+    fields: dict[str, Any] = {}
+
+
+# Every authenticated operation may answer these; 429 is the per-token rate limit.
+ERRORS: dict[int, Any] = {401: ErrorOut, 422: ErrorOut, 429: ErrorOut}
+ONE = {**ERRORS, 404: ErrorOut}
+STEP = {**ONE, 400: ErrorOut, 409: ErrorOut}
+
+
+def account(request: HttpRequest) -> Any:
+    """The account the token acts as; every query is scoped by it."""
+    return request.auth.user  # type: ignore[attr-defined]
+
+
+def form_error(form: forms.BaseForm) -> ApiError:
+    fields = {name: [str(m) for m in errs] for name, errs in form.errors.items()}
+    first = next(iter(fields.values()))[0] if fields else "输入有误。"
+    return ApiError(422, "invalid", first, fields)
+
+
+def encode_cursor(pk: int) -> str:
+    return base64.urlsafe_b64encode(f"id:{pk}".encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> int:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        prefix, _, value = raw.partition(":")
+        pk = int(value)
+        if prefix != "id" or not 1 <= pk < 2**63:
+            raise ValueError
+        return pk
+    except (binascii.Error, UnicodeDecodeError, ValueError) as exc:
+        raise ApiError(
+            422, "invalid", "分页游标无效，请使用上一页返回的 next_cursor。", {"cursor": ["无效"]}
+        ) from exc
+
+
+def reject_unknown_params(request: HttpRequest, known: set[str]) -> None:
+    """A misspelt filter must not silently return everything."""
+    unknown = sorted(set(request.GET) - known)
+    if unknown:
+        raise ApiError(
+            422,
+            "invalid",
+            f"不支持的查询参数：{unknown[0]}。",
+            {name or "（空）": ["不支持"] for name in unknown},
+        )
+
+
+class PageParams(Schema):
+    cursor: str | None = None
+    limit: int = 20
+
+
+def screen_list(
+    request: HttpRequest,
+    view_class: type,
+    params: Schema,
+    *,
+    adjust: Any = None,
+) -> tuple[list[Any], str | None]:
+    """One page of a screen's list: the screen's own queryset (`for_user`) and filter
+    form with its `filter()`, so the API filters exactly as the page does. Ordered by
+    id, newest first, with a cursor on the id: rows inserted meanwhile land before the
+    first page and never shift or repeat later pages."""
+    reject_unknown_params(request, set(type(params).model_fields))
+    raw = params.dict()
+    limit, cursor = raw.pop("limit"), raw.pop("cursor")
+    if not 1 <= limit <= MAX_LIMIT:
+        raise ApiError(422, "invalid", "每页条数应在 1 到 100 之间。", {"limit": ["1–100"]})
+    for name, value in raw.items():
+        if isinstance(value, str) and "\x00" in value:
+            raise ApiError(422, "invalid", "参数含有无效字符。", {name: ["含有无效字符。"]})
+    view = view_class()
+    view.request = request
+    data = {k: ("on" if v is True else v) for k, v in raw.items() if v not in (None, False, "")}
+    form = view.filter_form(data, user=request.user)
+    if adjust is not None:
+        adjust(form)
+    unknown = set(data) - set(form.fields)
+    if unknown:
+        # A filter the screen does not offer this role (e.g. 本部门正在办理 for a unit).
+        name = sorted(unknown)[0]
+        raise ApiError(422, "invalid", "该筛选条件不适用于此令牌的角色。", {name: ["不适用"]})
+    if not form.is_valid():
+        raise form_error(form)
+    qs = view.filter(view.base_queryset(), form.cleaned_data)
+    if cursor:
+        qs = qs.filter(pk__lt=decode_cursor(cursor))
+    rows = list(qs.order_by("-pk")[: limit + 1])
+    more = len(rows) > limit
+    rows = view.decorate(rows[:limit])
+    return rows, (encode_cursor(rows[-1].pk) if more else None)

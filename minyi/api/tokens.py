@@ -1,0 +1,55 @@
+"""Issuing and revoking integration tokens (services for the token pages and command).
+
+A token issued in the pages gets its own service account with the chosen role and unit
+(no password, so it can never log in to the pages). The API then scopes it with
+`for_user(account)` like any person with that role and unit: there is no second
+scoping mechanism to keep in step with the screens."""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+from django.db import transaction
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from minyi.api.models import ApiToken
+from minyi.people.models import User
+
+
+def can_manage_tokens(user: Any) -> bool:
+    """Those who manage accounts (superusers and organisation departments) manage tokens,
+    within the same bounds: only for accounts they may edit."""
+    return bool(user.is_superuser or getattr(user, "is_official", False))
+
+
+def tokens_for(user: Any) -> QuerySet:
+    """The tokens this administrator may see and revoke: those acting as an account in
+    their scope (`User.objects.for_editor`)."""
+    if not can_manage_tokens(user):
+        return ApiToken.objects.none()
+    return ApiToken.objects.filter(user__in=User.objects.for_editor(user).values("pk"))
+
+
+@transaction.atomic
+def token_issue(*, issuer: Any, name: str, account: User) -> tuple[ApiToken, str]:
+    """Save the (unsaved) service account with its role and unit and issue its token."""
+    account.username = f"api-{secrets.token_hex(6)}"
+    account.full_name = f"接口：{name}"[:150]
+    account.is_active = True
+    account.set_unusable_password()
+    account.save()
+    return ApiToken.issue(user=account, name=name, created_by=issuer, service_account=True)
+
+
+@transaction.atomic
+def token_revoke(*, token: ApiToken) -> bool:
+    """Revoke at once; a service account made for the token is switched off with it.
+    False when it was already revoked."""
+    updated = ApiToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(
+        revoked_at=timezone.now()
+    )
+    if updated and token.service_account:
+        User.objects.filter(pk=token.user_id).update(is_active=False)
+    return bool(updated)

@@ -1,0 +1,81 @@
+"""The token pages (接口令牌): administrators issue a token for a role and unit, see it
+once, read each token's call log, and revoke it. Tokens out of the administrator's
+scope are 404, as everything else."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
+
+from minyi.api.forms import TokenForm
+from minyi.api.models import ApiCall, ApiToken
+from minyi.api.tokens import can_manage_tokens, token_issue, token_revoke, tokens_for
+
+CALLS_SHOWN = 50
+
+
+def _require_manager(request: HttpRequest) -> None:
+    if not can_manage_tokens(request.user):
+        raise Http404
+
+
+def token_list(request: HttpRequest) -> HttpResponse:
+    _require_manager(request)
+    tokens = (
+        tokens_for(request.user)
+        .select_related("user", "user__unit", "user__handling_unit", "created_by")
+        .order_by("revoked_at", "-created_at", "-pk")
+    )
+    return render(request, "api/token_list.html", {"tokens": tokens, "title": "接口令牌"})
+
+
+def token_create(request: HttpRequest) -> HttpResponse:
+    _require_manager(request)
+    if request.method == "POST":
+        form = TokenForm(request.POST, user=request.user)
+        if form.is_valid():
+            token, secret = token_issue(
+                issuer=request.user, name=form.cleaned_data["name"], account=form.account()
+            )
+            # Shown on this response only: never stored, never redirected through a URL.
+            response = render(
+                request,
+                "api/token_issued.html",
+                {"token": token, "secret": secret, "title": "令牌已签发"},
+            )
+            response["Cache-Control"] = "no-store"
+            return response
+        return render(
+            request, "api/token_form.html", {"form": form, "title": "签发接口令牌"}, status=400
+        )
+    form = TokenForm(user=request.user)
+    return render(request, "api/token_form.html", {"form": form, "title": "签发接口令牌"})
+
+
+def _token(request: HttpRequest, pk: int) -> ApiToken:
+    _require_manager(request)
+    return get_object_or_404(
+        tokens_for(request.user).select_related(
+            "user", "user__unit", "user__handling_unit", "created_by"
+        ),
+        pk=pk,
+    )
+
+
+def token_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    token = _token(request, pk)
+    calls = list(ApiCall.objects.filter(token=token).order_by("-at", "-pk")[:CALLS_SHOWN])
+    context = {"token": token, "calls": calls, "title": f"接口令牌：{token.name}"}
+    return render(request, "api/token_detail.html", context)
+
+
+@require_POST
+def token_revoke_view(request: HttpRequest, pk: int) -> HttpResponse:
+    token = _token(request, pk)
+    if token_revoke(token=token):
+        messages.success(request, f"令牌“{token.name}”已吊销，立即失效。")
+    else:
+        messages.info(request, "该令牌已吊销。")
+    return redirect("apitokens:detail", pk=token.pk)

@@ -1,0 +1,107 @@
+"""Every workflow step over the API goes through the page's form, permission rule and
+service: a case walked from registration to closing, and bad steps refused with a
+Chinese message and nothing saved."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from minyi.cases.models import Case, CaseStep
+from minyi.org.models import HandlingUnit
+from tests.cases.helpers import register
+
+pytestmark = pytest.mark.django_db
+
+
+def _ok(response: Any) -> dict[str, Any]:
+    assert response.status_code == 200, response.content.decode()
+    return response.json()
+
+
+def _refused(response: Any, status: int, field: str | None = None) -> dict[str, Any]:
+    assert response.status_code == status, response.content.decode()
+    data = response.json()
+    assert any("\u4e00" <= ch <= "\u9fff" for ch in data["message"])
+    if field:
+        assert field in data["fields"], data
+    return data
+
+
+def test_a_case_walked_through_every_step(api: Any) -> None:
+    liaison, rep, street, unit = api("liaison"), api("rep"), api("shatoujiao"), api("unit")
+    case = register()
+    path = f"/cases/{case.pk}"
+    _ok(rep.post(f"{path}/confirm", {"who": "representative"}))
+    _ok(liaison.post(f"{path}/note", {"text": "已电话告知反映人登记编号"}))
+    assert _ok(liaison.post(f"{path}/send"))["state"] == "at_department"
+    _ok(
+        street.post(
+            f"{path}/consult", {"held_on": "2026-03-06", "attendees": "三方", "minutes": "纪要"}
+        )
+    )
+    handling = HandlingUnit.objects.get(name="沙头角街道城市管理办公室")
+    detail = _ok(street.post(f"{path}/refer", {"handling_unit_id": handling.pk}))
+    assert detail["state"] == "with_unit" and detail["due_on"]
+    assert "answer" in _ok(unit.get(path))["permitted_actions"]
+    _ok(unit.post(f"{path}/plan", {"plan": "本周内修复"}))
+    _ok(street.post(f"{path}/urge", {"note": "请尽快"}))
+    assert _ok(unit.post(f"{path}/extension", {"reason": "需协调"}))["extension_requested"]
+    decided = _ok(rep.post(f"{path}/extension/decide", {"consent": True, "note": "同意"}))
+    assert not decided["extension_requested"]
+    assert _ok(unit.post(f"{path}/answer", {"text": "已修复。"}))["state"] == "answered"
+    reopened = _ok(street.post(f"{path}/evaluate", {"rating": "dissatisfied", "reopen": True}))
+    assert reopened["state"] == "with_unit" and reopened["reopen_count"] == 1
+    _ok(unit.post(f"{path}/answer", {"text": "已重新施工。", "result": "已解决"}))
+    closed = _ok(
+        street.post(f"{path}/evaluate", {"rating": "satisfied", "reporter_confirmed": True})
+    )
+    assert closed["state"] == "closed" and closed["final_rating"] == "satisfied"
+    actions = list(CaseStep.objects.filter(case=case).values_list("action", flat=True))
+    for action in ("send_to_street", "refer", "plan", "urge", "request_extension"):
+        assert action in actions
+    assert actions.count("answer") == 2
+
+
+def test_return_escalate_and_carry_forward(api: Any) -> None:
+    liaison, street, unit = api("liaison"), api("shatoujiao"), api("unit")
+    handling = HandlingUnit.objects.get(name="沙头角街道城市管理办公室")
+    case = register()
+    path = f"/cases/{case.pk}"
+    liaison.post(f"{path}/send")
+    street.post(f"{path}/refer", {"handling_unit_id": handling.pk})
+    returned = _ok(unit.post(f"{path}/return", {"reason": "属区住建局职责"}))
+    assert returned["state"] == "at_department" and returned["handling_unit_id"] is None
+    escalated = _ok(street.post(f"{path}/escalate", {"reason": "超出街道权限"}))
+    assert escalated["holder_level"] == "district"
+    # The street no longer holds it; the district does.
+    _refused(street.post(f"{path}/escalate", {"reason": "再报"}), 404)
+    other = register()
+    carried = _ok(liaison.post(f"/cases/{other.pk}/carry-forward", {"form": "建议"}))
+    assert carried["state"] == "carried_forward"
+
+
+def test_bad_steps_are_refused_and_change_nothing(api: Any) -> None:
+    liaison, street = api("liaison"), api("shatoujiao")
+    case = register()
+    path = f"/cases/{case.pk}"
+    _refused(liaison.post(f"{path}/note", {"text": "   "}), 422, "text")
+    _refused(liaison.post(f"{path}/carry-forward", {"form": "请愿"}), 422)
+    liaison.post(f"{path}/send")
+    _refused(street.post(f"{path}/escalate", {"reason": ""}), 422, "reason")
+    _refused(
+        street.post(
+            f"{path}/consult", {"held_on": "2999-01-01", "attendees": "三方", "minutes": "纪要"}
+        ),
+        422,
+        "held_on",
+    )
+    stale = _refused(street.post(f"{path}/escalate", {"reason": "理由", "version": 1}), 409)
+    assert stale["code"] == "case_changed"
+    # A step the state does not allow now: 409 with the reason.
+    state = _refused(street.post(f"{path}/urge", {}), 409)
+    assert state["code"] == "transition_not_allowed"
+    case.refresh_from_db()
+    assert case.state == "at_department" and case.version == 2
+    assert Case.objects.get(pk=case.pk).holder_level == "street"

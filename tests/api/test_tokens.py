@@ -1,0 +1,161 @@
+"""Tokens issued, scoped and revoked in the pages: shown once and stored hashed, a
+service account with the chosen role and unit (so the API sees what that role sees on
+screen), bounded by the issuer's own scope, logged, rate-limited, revoked at once."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+from django.test import Client, override_settings
+
+from minyi.api.models import ApiCall, ApiToken, hash_secret
+from minyi.cases.models import Case
+from minyi.org.models import HandlingUnit, OrgUnit
+from minyi.people.models import Role, User
+from minyi.studios.models import Studio
+from tests.api.conftest import ApiClient
+from tests.cases.helpers import register
+
+pytestmark = pytest.mark.django_db
+
+
+def _logged_in(username: str) -> Client:
+    client = Client()
+    client.force_login(User.objects.get(username=username))
+    return client
+
+
+def _issue(client: Client, **data: Any) -> Any:
+    return client.post("/api-tokens/new/", data)
+
+
+def _secret(response: Any) -> str:
+    match = re.search(r'value="(minyi_[^"]+)"', response.content.decode())
+    assert match, "the token is shown on the page"
+    return match.group(1)
+
+
+def test_a_district_issues_a_street_token_shown_once_and_stored_hashed(world: Any) -> None:
+    district = _logged_in("yantian")
+    street = OrgUnit.objects.get(code="440308003")
+    response = _issue(district, name="沙头角 12345 对接", role=Role.STREET_OFFICIAL, unit=street.pk)
+    assert response.status_code == 200, response.content.decode()
+    assert response["Cache-Control"] == "no-store"
+    secret = _secret(response)
+    token = ApiToken.objects.get(name="沙头角 12345 对接")
+    assert token.secret_hash == hash_secret(secret)
+    assert secret not in str(ApiToken.objects.filter(pk=token.pk).values().get())
+    assert token.created_by.username == "yantian" and token.service_account
+    account = token.user
+    assert (account.role, account.unit_id) == (Role.STREET_OFFICIAL, street.pk)
+    assert not account.has_usable_password()
+    # Never shown again: neither the list nor the token's page carries the secret.
+    for url in ("/api-tokens/", f"/api-tokens/{token.pk}/"):
+        page = district.get(url)
+        assert page.status_code == 200 and secret not in page.content.decode()
+    # It sees what 沙头角街道's department sees on screen, and nothing of 梅沙.
+    case = register()
+    api = ApiClient(secret)
+    assert [c["id"] for c in api.get("/cases").json()["items"]] == [case.pk]
+    studios = {s["id"] for s in api.get("/studios").json()["items"]}
+    screen = set(
+        Studio.objects.for_user(User.objects.get(username="shatoujiao"))
+        .active()
+        .values_list("pk", flat=True)
+    )
+    assert studios == screen
+
+
+def test_a_handling_unit_token_sees_only_cases_referred_to_it(world: Any, api: Any) -> None:
+    unit = HandlingUnit.objects.get(name="沙头角街道城市管理办公室")
+    response = _issue(
+        _logged_in("shatoujiao"),
+        name="城管办系统",
+        role=Role.HANDLING_UNIT_STAFF,
+        handling_unit=unit.pk,
+    )
+    token_api = ApiClient(_secret(response))
+    case, other = register(), register(summary="另一件")
+    assert token_api.get("/cases").json()["items"] == []
+    api("liaison").post(f"/cases/{case.pk}/send")
+    api("shatoujiao").post(f"/cases/{case.pk}/refer", {"handling_unit_id": unit.pk})
+    assert [c["id"] for c in token_api.get("/cases").json()["items"]] == [case.pk]
+    assert token_api.get(f"/cases/{other.pk}").status_code == 404
+    answered = token_api.post(f"/cases/{case.pk}/answer", {"text": "已修复路灯。"})
+    assert answered.status_code == 200, answered.content
+    assert Case.objects.get(pk=case.pk).state == "answered"
+
+
+@pytest.mark.parametrize(
+    ("username", "data", "field"),
+    [
+        # 梅沙街道 may not give a token 沙头角's scope.
+        ("meisha", {"role": Role.STREET_OFFICIAL, "unit": "440308003"}, "unit"),
+        # Nor a district's reach from a street.
+        ("meisha", {"role": Role.DISTRICT_OFFICIAL, "unit": "440308"}, "unit"),
+        # The unit must fit the role.
+        ("yantian", {"role": Role.DISTRICT_OFFICIAL, "unit": "440308003"}, "unit"),
+        ("yantian", {"role": Role.STREET_OFFICIAL}, "unit"),
+        ("yantian", {"role": Role.HANDLING_UNIT_STAFF}, "handling_unit"),
+        # Liaisons and representatives are people, not integrations.
+        ("yantian", {"role": Role.LIAISON}, "role"),
+        ("yantian", {"role": Role.STREET_OFFICIAL, "unit": "440308003", "name": " "}, "name"),
+    ],
+)
+def test_a_token_cannot_reach_further_than_its_issuer(
+    world: Any, username: str, data: dict[str, Any], field: str
+) -> None:
+    data = {"name": "越权令牌", **data}
+    if "unit" in data:
+        data["unit"] = OrgUnit.objects.get(code=data["unit"]).pk
+    response = _issue(_logged_in(username), **data)
+    assert response.status_code == 400
+    assert field in response.context["form"].errors
+    assert not ApiToken.objects.exists()
+    assert not User.objects.filter(username__startswith="api-").exists()
+
+
+def test_revoking_stops_the_token_at_once_and_switches_off_its_account(world: Any) -> None:
+    district = _logged_in("yantian")
+    street = OrgUnit.objects.get(code="440308003")
+    secret = _secret(_issue(district, name="待吊销", role=Role.STREET_OFFICIAL, unit=street.pk))
+    token = ApiToken.objects.get(name="待吊销")
+    api = ApiClient(secret)
+    assert api.get("/studios").status_code == 200
+    # 梅沙街道 cannot see or revoke 沙头角's token.
+    meisha = _logged_in("meisha")
+    assert meisha.get(f"/api-tokens/{token.pk}/").status_code == 404
+    assert meisha.post(f"/api-tokens/{token.pk}/revoke/").status_code == 404
+    assert api.get("/studios").status_code == 200
+    response = district.post(f"/api-tokens/{token.pk}/revoke/")
+    assert response.status_code == 302
+    assert api.get("/studios").status_code == 401
+    token.refresh_from_db()
+    assert token.revoked_at is not None and not token.user.is_active
+    page = district.get(f"/api-tokens/{token.pk}/").content.decode()
+    assert "已于" in page and "/api/v1/studios" in page  # the call log is on the page
+    assert list(
+        ApiCall.objects.filter(path="/api/v1/studios").values_list("token_id", "status")
+    ) == [(token.pk, 200), (token.pk, 200), (None, 401)]
+
+
+def test_only_those_who_manage_accounts_manage_tokens(world: Any) -> None:
+    for username in ("liaison", "rep", "unit"):
+        client = _logged_in(username)
+        assert client.get("/api-tokens/").status_code == 404
+        assert client.post("/api-tokens/new/", {"name": "x"}).status_code == 404
+
+
+@override_settings(MINYI_API_RATE="3/m")
+def test_each_token_has_its_own_rate_limit(api: Any) -> None:
+    first, second = api("shatoujiao"), api("shatoujiao")
+    statuses = [first.get("/studios").status_code for _ in range(4)]
+    assert statuses == [200, 200, 200, 429]
+    limited = first.get("/studios")
+    assert limited.status_code == 429 and limited.json()["code"] == "rate_limited"
+    assert limited["Retry-After"]
+    assert "频繁" in limited.json()["message"]
+    assert second.get("/studios").status_code == 200  # another token is not affected
+    assert ApiCall.objects.filter(status=429).count() == 2
