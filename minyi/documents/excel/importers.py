@@ -216,7 +216,34 @@ class Importer:
 # --- representatives ---------------------------------------------------------------------
 
 
-class RepresentativeImporter(Importer):
+class MatchByNameAndPhone:
+    """People are matched by name + phone: an edited export imports back as updates.
+    Phones are encrypted, so candidates are fetched by name and compared in Python."""
+
+    model: ClassVar[Any]
+    user: Any
+
+    def key(self, record: dict[str, Any]) -> tuple[str, ...]:
+        return (as_text(record.get("姓名")), _phone_key(as_text(record.get("联系电话"))))
+
+    def existing(self, keys: list[tuple[str, ...]]) -> tuple[dict, set]:
+        names = {name for name, _ in keys}
+        mine = set(
+            self.model.objects.for_editor(self.user)
+            .filter(name__in=names)
+            .values_list("pk", flat=True)
+        )
+        editable, foreign = {}, set()
+        for person in self.model.objects.filter(name__in=names):
+            key = (person.name, person.phone)
+            if person.pk in mine:
+                editable[key] = person
+            else:
+                foreign.add(key)
+        return editable, foreign
+
+
+class RepresentativeImporter(MatchByNameAndPhone, Importer):
     kind = "representatives"
     title = "党代表"
     model = Representative
@@ -256,25 +283,6 @@ class RepresentativeImporter(Importer):
         self.communities = Lookup(
             self.field_queryset("linked_communities"), "name", "short_name", what="联系社区"
         )
-
-    def key(self, record: dict[str, Any]) -> tuple[str, ...]:
-        return (as_text(record.get("姓名")), _phone_key(as_text(record.get("联系电话"))))
-
-    def existing(self, keys: list[tuple[str, ...]]) -> tuple[dict, set]:
-        names = {name for name, _ in keys}
-        mine = set(
-            Representative.objects.for_editor(self.user)
-            .filter(name__in=names)
-            .values_list("pk", flat=True)
-        )
-        editable, foreign = {}, set()
-        for rep in Representative.objects.filter(name__in=names):
-            key = (rep.name, rep.phone)
-            if rep.pk in mine:
-                editable[key] = rep
-            else:
-                foreign.add(key)
-        return editable, foreign
 
     def data(self, record: dict[str, Any]) -> dict[str, Any]:
         errors, data = (
@@ -330,7 +338,7 @@ def _items(value: Any) -> list[str]:
 # --- liaisons ---------------------------------------------------------------------------
 
 
-class LiaisonImporter(Importer):
+class LiaisonImporter(MatchByNameAndPhone, Importer):
     kind = "liaisons"
     title = "联络员"
     model = Liaison
@@ -360,22 +368,6 @@ class LiaisonImporter(Importer):
         self.communities = Lookup(
             self.field_queryset("community"), "name", "short_name", what="社区"
         )
-
-    def key(self, record: dict[str, Any]) -> tuple[str, ...]:
-        return (as_text(record.get("姓名")), _phone_key(as_text(record.get("联系电话"))))
-
-    def existing(self, keys: list[tuple[str, ...]]) -> tuple[dict, set]:
-        names = {name for name, _ in keys}
-        mine = set(
-            Liaison.objects.for_editor(self.user)
-            .filter(name__in=names)
-            .values_list("pk", flat=True)
-        )
-        editable, foreign = {}, set()
-        for liaison in Liaison.objects.filter(name__in=names):
-            key = (liaison.name, liaison.phone)
-            (editable.__setitem__(key, liaison) if liaison.pk in mine else foreign.add(key))
-        return editable, foreign
 
     def data(self, record: dict[str, Any]) -> dict[str, Any]:
         errors, data = (
