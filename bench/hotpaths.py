@@ -99,7 +99,7 @@ SELECT c.id, c.number, c.summary, c.state, c.received_on, c.due_on, c.reporter_n
 
 def busiest(level: str) -> OrgUnit:
     """The unit of this level with the most cases: the worst case for its lists."""
-    column = f"studio__unit__{level}"
+    column = level  # the case's own area column (Case.street, Case.district …)
     top = (
         Case.objects.values(column)
         .annotate(n=Count("id"))
@@ -129,10 +129,13 @@ def build(today: date) -> list[HotPath]:
             f"街道案件列表（{street.name}，状态={state.label}，{year}年，50 条）",
             get(c, f"/cases/?state={state}&year={year}"),
             sql(
+                # The year as a range of received_on (the numbering year is its year),
+                # which case_street_state_received reads directly.
                 CASE_LIST_SQL.format(
-                    where="(u.id = %s OR u.street_id = %s) AND c.state = %s AND c.year = %s"
+                    where="c.street_id = %s AND c.state = %s"
+                    " AND c.received_on >= %s AND c.received_on <= %s"
                 ),
-                [street.pk, street.pk, str(state), year],
+                [street.pk, str(state), date(year, 1, 1), date(year, 12, 31)],
             ),
             row_ids,
             first_column,
@@ -141,7 +144,7 @@ def build(today: date) -> list[HotPath]:
 
     # 2. A case with its timeline: a routed, rated case of that street.
     case = (
-        Case.objects.filter(studio__unit__street=street, state=CaseState.CLOSED, reopen_count=0)
+        Case.objects.filter(street=street, state=CaseState.CLOSED, reopen_count=0)
         .exclude(outcome=Outcome.ON_THE_SPOT)
         .order_by("-pk")
         .first()
@@ -204,10 +207,8 @@ def build(today: date) -> list[HotPath]:
             f"区超期案件（{district.name}）",
             get(dc, "/cases/?overdue=on"),
             sql(
-                CASE_LIST_SQL.format(
-                    where="(u.id = %s OR u.district_id = %s) AND c.state = %s AND c.due_on < %s"
-                ),
-                [district.pk, district.pk, str(CaseState.WITH_UNIT), today],
+                CASE_LIST_SQL.format(where="c.district_id = %s AND c.state = %s AND c.due_on < %s"),
+                [district.pk, str(CaseState.WITH_UNIT), today],
             ),
             row_ids,
             first_column,
@@ -226,8 +227,10 @@ def build(today: date) -> list[HotPath]:
     except NoReverseMatch:
         dashboard = "/"
         note = ["看板尚未合入：以首页（各状态案件数）代替。"]
-    city_where = "(u.id = %s OR u.city_id = %s) AND c.year = %s"
-    city_params = [city.pk, city.pk, year]
+    # The dashboard's period is the reception date (docs/decisions.md); the case's own
+    # city column, no join.
+    city_where = "c.city_id = %s AND c.received_on >= %s AND c.received_on <= %s"
+    city_params = [city.pk, date(year, 1, 1), date(year, 12, 31)]
     paths.append(
         HotPath(
             "city_dashboard",
@@ -237,8 +240,6 @@ def build(today: date) -> list[HotPath]:
                 *[
                     sql(
                         f"""SELECT {column}, count(*) FROM cases_case c
-                            JOIN studios_studio s ON s.id = c.studio_id
-                            JOIN org_orgunit u ON u.id = s.unit_id
                            WHERE {city_where} GROUP BY 1 ORDER BY 1""",  # noqa: S608
                         city_params,
                     )
@@ -250,7 +251,7 @@ def build(today: date) -> list[HotPath]:
                         "c.category",
                         "c.state",
                         "c.final_rating",
-                        "u.district_id",
+                        "c.district_id",
                     )
                 ]
             ),

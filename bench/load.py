@@ -334,10 +334,10 @@ def make_plan(today: str) -> dict:
     from minyi.studios.models import Studio
 
     streets = list(
-        Case.objects.values("studio__unit__street")
+        Case.objects.values("street")
         .annotate(n=Count("id"))
         .order_by("-n")
-        .values_list("studio__unit__street", flat=True)[:12]
+        .values_list("street", flat=True)[:12]
     )
     year = int(today[:4]) - 1
     browsers, registrars = [], []
@@ -347,9 +347,7 @@ def make_plan(today: str) -> dict:
             Studio.objects.filter(unit__street_id=street).values_list("pk", flat=True)[:20]
         )
         cases = list(
-            Case.objects.filter(studio__unit__street_id=street)
-            .order_by("-pk")
-            .values_list("pk", flat=True)[:300]
+            Case.objects.filter(street_id=street).order_by("-pk").values_list("pk", flat=True)[:300]
         )
         units = list(HandlingUnit.objects.filter(area_id=street).values_list("pk", flat=True))
         browsers.append(

@@ -77,7 +77,7 @@ class CaseQuerySet(ScopedQuerySet):
 
     def scope_q(self, scope: Scope, *, write: bool) -> Q | None:
         if scope.unit is not None:
-            return scope.unit.subtree_q("studio__unit__")
+            return scope.unit.area_q()
         if scope.handling_unit_id is not None:
             referred = CaseStep.objects.filter(
                 action=Action.REFER, to_handling_unit_id=scope.handling_unit_id
@@ -115,6 +115,55 @@ class Case(TimeStamped):
     serial = models.PositiveIntegerField("序号")
     studio = models.ForeignKey(
         "studios.Studio", verbose_name="工作室", on_delete=models.PROTECT, related_name="cases"
+    )
+    # Where the case belongs: its studio's unit and, per level, that unit's ancestor or
+    # the unit itself (OrgUnit.area_pointers). Stored on the case so that scoping and the
+    # lists filter on one indexed column instead of joining case → studio → unit; they
+    # follow the studio when the organisation changes (minyi.cases.areas,
+    # docs/decisions.md). Null only above the studio's level (a district studio's case
+    # has no street).
+    area = models.ForeignKey(
+        "org.OrgUnit",
+        verbose_name="所属单元",
+        null=True,
+        editable=False,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    street = models.ForeignKey(
+        "org.OrgUnit",
+        verbose_name="所属街道",
+        null=True,
+        editable=False,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,  # case_street_state_received leads with it
+    )
+    district = models.ForeignKey(
+        "org.OrgUnit",
+        verbose_name="所属区",
+        null=True,
+        editable=False,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,  # case_district_state_received leads with it
+    )
+    city = models.ForeignKey(
+        "org.OrgUnit",
+        verbose_name="所属市",
+        null=True,
+        editable=False,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,  # case_city_state_received leads with it
+    )
+    province = models.ForeignKey(
+        "org.OrgUnit",
+        verbose_name="所属省",
+        null=True,
+        editable=False,
+        on_delete=models.PROTECT,
+        related_name="+",
     )
     state = models.CharField(
         "状态", max_length=24, choices=CaseState.choices, default=CaseState.REGISTERED
@@ -274,6 +323,16 @@ class Case(TimeStamped):
             models.Index(fields=["category", "received_on"], name="case_category_received"),
             models.Index(fields=["holder_level", "received_on"], name="case_level_received"),
             models.Index(fields=["state", "received_on"], name="case_state_received"),
+            # A street's, district's or city's list (scope, state, newest first), its
+            # overdue list and its dashboard (scope and a year of received_on): range
+            # reads on the case's own area columns.
+            models.Index(
+                fields=["street", "state", "received_on"], name="case_street_state_received"
+            ),
+            models.Index(
+                fields=["district", "state", "received_on"], name="case_district_state_received"
+            ),
+            models.Index(fields=["city", "state", "received_on"], name="case_city_state_received"),
         ]
 
     def __str__(self) -> str:

@@ -87,6 +87,7 @@ def case_register(
         year=received_on.year,
         serial=serial,
         studio=studio,
+        **studio.unit.area_pointers(),
         representative=representative,
         representative_name=representative.name,
         representative_position=representative.position,

@@ -43,7 +43,7 @@ class Target:
         if self.studio is not None:
             return Q(studio=self.studio)
         if self.unit is not None:
-            return self.unit.subtree_q("studio__unit__")
+            return self.unit.area_q()
         return Q()
 
     def list_params(self) -> dict[str, Any]:
@@ -276,8 +276,13 @@ def _answers(cases: QuerySet, url: Any) -> Chart:
 
 
 def _chain(unit_values: dict[str, Any]) -> list[int]:
-    keys = ("province", "city", "district", "street", "pk")
-    return [unit_values[k] for k in keys if unit_values[k]]
+    """The units from the top down to the studio's own, each once: a case's column at
+    its studio's own level holds that unit, the same id as its area."""
+    chain: list[int] = []
+    for key in ("province", "city", "district", "street", "pk"):
+        if unit_values[key] and unit_values[key] not in chain:
+            chain.append(unit_values[key])
+    return chain
 
 
 def _breakdown(
@@ -291,11 +296,11 @@ def _breakdown(
         cases.values(
             "studio_id",
             "studio__name",
-            "studio__unit_id",
-            "studio__unit__province_id",
-            "studio__unit__city_id",
-            "studio__unit__district_id",
-            "studio__unit__street_id",
+            "area_id",
+            "province_id",
+            "city_id",
+            "district_id",
+            "street_id",
         ).annotate(
             total=Count("pk"),
             overdue=Count("pk", filter=overdue_q(today)),
@@ -313,11 +318,11 @@ def _breakdown(
         if target.unit is not None:
             chain = _chain(
                 {
-                    "province": row["studio__unit__province_id"],
-                    "city": row["studio__unit__city_id"],
-                    "district": row["studio__unit__district_id"],
-                    "street": row["studio__unit__street_id"],
-                    "pk": row["studio__unit_id"],
+                    "province": row["province_id"],
+                    "city": row["city_id"],
+                    "district": row["district_id"],
+                    "street": row["street_id"],
+                    "pk": row["area_id"],
                 }
             )
             index = chain.index(target.unit.pk) if target.unit.pk in chain else len(chain)

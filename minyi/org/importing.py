@@ -24,6 +24,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from minyi.audit.trail import record_bulk
+from minyi.cases.areas import cases_follow_unit
 from minyi.org.models import (
     ANCESTOR_LEVELS,
     LEVEL_ORDER,
@@ -561,6 +562,7 @@ def _move_streets(
             district_id=street.district_id,
             updated_at=timezone.now(),
         )
+        cases_follow_unit(street)
         _add(result, f"迁入{to.name}的街道", 1)
 
 

@@ -142,6 +142,25 @@ class OrgUnit(TimeStamped):
             q |= Q(**{f"{prefix}{self.level}_id": self.pk})
         return q
 
+    def area_pointers(self) -> dict[str, int | None]:
+        """The area columns of a case registered at a studio of this unit (`Case.area`
+        and `Case.province` … `Case.street`): the unit, its ancestors, and at its own
+        level the unit itself, so that a street studio's case has street = that street
+        and "the cases of X" is one equality on X's level (`area_q`)."""
+        pointers: dict[str, int | None] = {"area_id": self.pk}
+        for level in ANCESTOR_LEVELS:
+            pointers[f"{level}_id"] = getattr(self, f"{level}_id")
+        if self.level in ANCESTOR_LEVELS:
+            pointers[f"{self.level}_id"] = self.pk
+        return pointers
+
+    def area_q(self, prefix: str = "") -> Q:
+        """Cases (reached through `prefix`) of studios of this unit or beneath it, from
+        the case's own area columns: the same rows as `subtree_q(prefix + "studio__unit__")`
+        without the two joins, and one indexed equality."""
+        column = self.level if self.level in ANCESTOR_LEVELS else "area"
+        return Q(**{f"{prefix}{column}_id": self.pk})
+
     def set_ancestors_from(self, parent: OrgUnit | None) -> None:
         """Copy the ancestor pointers from the parent, plus the parent itself."""
         self.parent = parent

@@ -8,6 +8,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from minyi.audit.trail import record_bulk
+from minyi.cases.areas import cases_follow_merge, cases_follow_unit
 from minyi.org.models import ANCESTOR_LEVELS, LEVEL_ORDER, HandlingUnit, OrgUnit
 
 
@@ -31,6 +32,7 @@ def unit_reparent(*, unit: OrgUnit, parent: OrgUnit) -> None:
             **{f"{lvl}_id": getattr(unit, f"{lvl}_id") for lvl in above}
         )
         record_bulk(OrgUnit, moved, fields=above, cause=f"调整上级 org.orgunit#{unit.pk}")
+    cases_follow_unit(unit)
     _follow_delegation(unit, parent)
 
 
@@ -80,6 +82,7 @@ def unit_merge(*, source: OrgUnit, target: OrgUnit) -> None:
     record_bulk(
         Studio, Studio.objects.filter(unit=source).update(unit=target), fields=["unit"], cause=cause
     )
+    cases_follow_merge(source, target)
     record_bulk(
         HandlingUnit, source.handling_units.update(area=target), fields=["area"], cause=cause
     )

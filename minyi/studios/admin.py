@@ -1,5 +1,8 @@
+from typing import Any
+
 from django.contrib import admin
 
+from minyi.cases.areas import cases_follow_studio
 from minyi.studios.models import Studio, StudioAssignment
 
 
@@ -9,6 +12,11 @@ class StudioAdmin(admin.ModelAdmin):
     list_filter = ["kind"]
     search_fields = ["name", "address"]
     raw_id_fields = ["unit"]
+
+    def save_model(self, request: Any, obj: Studio, form: Any, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        if change and "unit" in form.changed_data:
+            cases_follow_studio(obj)
 
 
 admin.site.register(StudioAssignment, raw_id_fields=["studio", "representative"])

@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from minyi.cases.areas import cases_follow_studio
 from minyi.core.views_base import FormPage, ListPage, scoped_get
 from minyi.people.models import Liaison
 from minyi.studios.forms import AssignmentForm, StudioFilterForm, StudioForm
@@ -125,6 +126,14 @@ class StudioFormPage(FormPage):
 
     def can_create(self) -> bool:
         return _can_manage(self.request.user)
+
+    def save(self, form: Any) -> Any:
+        moved = form.instance.pk is not None and "unit" in form.changed_data
+        studio = form.save()
+        if moved:
+            # Its cases are scoped by their own area columns: they move with it.
+            cases_follow_studio(studio)
+        return studio
 
 
 @require_POST

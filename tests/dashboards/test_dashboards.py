@@ -233,3 +233,31 @@ def test_the_case_list_refuses_dates_in_the_wrong_order(world: Any, street_offic
     )
     assert response.status_code == 200
     assert "结束日期不能早于开始日期。" in response.content.decode()
+
+
+def test_studios_at_a_street_or_district_itself_are_counted_in_the_right_line(
+    cases: None, district_official: Any, world: Any
+) -> None:
+    # Their cases' column at the studio's own level holds the unit itself (Case.area
+    # and Case.street are both the street): counted once, in the street's line, and a
+    # district studio's as a studio of its own, not as a line for the district.
+    from datetime import date
+
+    from minyi.cases.services import case_register
+    from minyi.people.models import Representative, User
+    from minyi.studios.models import StudioKind
+    from tests.cases.helpers import reporter_data
+
+    for code, name in (("440308003", "沙头角街道机关工作室"), ("440308", "盐田区机关工作室")):
+        studio = Studio.objects.create(unit=world[code], name=name, kind=StudioKind.AGENCY)
+        case_register(
+            actor=User.objects.get(username="liaison"),
+            studio=studio,
+            representative=Representative.objects.get(name="演示代表·陈明"),
+            data=reporter_data(received_on=date(YEAR, 6, 1)),
+        )
+    response = client_for(district_official).get(URL, {"year": YEAR})
+    lines = {
+        line.label: line.numbers["total"][0] for line in response.context["dashboard"].breakdown
+    }
+    assert lines == {"沙头角街道": 9, "梅沙街道": 1, "盐田区机关工作室": 1}

@@ -12,6 +12,7 @@ from django.core.management import CommandError, call_command
 from django.db import connection
 from django.db.models import Count
 
+from minyi.cases.areas import AREA_COLUMNS
 from minyi.cases.models import Answer, Case, CaseNumberCounter, CaseStep, Evaluation
 from minyi.cases.services import case_register
 from minyi.cases.states import Action, CaseState
@@ -152,6 +153,17 @@ def test_generated_accounts_log_in_and_see_their_scope(generated, client):
     assert client.get(f"/cases/{other.pk}/").status_code == 404
     street = User.objects.get(username=f"load_street{studio.unit.street_id}")
     assert street.role == Role.STREET_OFFICIAL
+
+
+@pytest.mark.django_db
+def test_cases_carry_their_studios_area(generated):
+    # Scoping reads these columns (Case.objects.for_user): a wrong one hides a case.
+    expected = {
+        studio.pk: tuple(studio.unit.area_pointers()[c] for c in AREA_COLUMNS)
+        for studio in Studio.objects.select_related("unit")
+    }
+    rows = Case.objects.order_by().values_list("studio_id", *AREA_COLUMNS).distinct()
+    assert rows and all(expected[studio_id] == tuple(areas) for studio_id, *areas in rows)
 
 
 @pytest.mark.django_db

@@ -32,6 +32,7 @@ from django.contrib.auth.hashers import make_password
 from django.db import connection, transaction
 from django.utils import timezone
 
+from minyi.cases.areas import AREA_COLUMNS
 from minyi.cases.models import (
     Answer,
     Case,
@@ -483,8 +484,24 @@ class Generator:
             by_prefix[self.studios[studio_id][0]].append(studio_id)
         return by_prefix
 
+    def case_areas(self) -> dict[int, tuple[int | None, ...]]:
+        """Per studio, the values of its cases' area columns (`AREA_COLUMNS`, from
+        OrgUnit.area_pointers of the studio's community), computed once per studio."""
+        province_of = dict(
+            OrgUnit.objects.filter(level=Level.CITY).values_list("pk", "province_id")
+        )
+        areas = {}
+        for studio_id, (*_, community) in self.studios.items():
+            pk, level, _, _, street_id, district_id, city_id, _ = community
+            unit = OrgUnit(pk=pk, level=level, street_id=street_id, district_id=district_id,
+                           city_id=city_id, province_id=province_of.get(city_id))  # fmt: skip
+            pointers = unit.area_pointers()
+            areas[studio_id] = tuple(pointers[column] for column in AREA_COLUMNS)
+        return areas
+
     def make_cases(self) -> None:
         by_prefix = self.plan_cases()
+        self.case_area = self.case_areas()
         ids = self._ids(Case, CaseStep, Answer, Evaluation, CaseNumberCounter)
         self.ids = ids
         self.w_case = BulkWriter(Case)
@@ -554,6 +571,7 @@ class Generator:
             reporter_confirmed_at=at, reporter_confirmed_by_id=liaison_user,
             created_at=at, updated_at=at, version=1,
         )  # fmt: skip
+        case.update(zip(AREA_COLUMNS, self.case_area[studio_id], strict=True))
 
         def step(action: str, before: str, after: str, when: datetime, **more: Any) -> None:
             steps.append(dict(action=action, state_before=before, state_after=after, at=when,
