@@ -18,7 +18,7 @@ def backfill(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('cases', '0005_dashboard_filters'),
+        ('cases', '0006_answer_timeliness'),
         ('org', '0002_encrypt_phones'),
         ('people', '0004_encrypt_phones'),
         ('studios', '0001_initial'),
