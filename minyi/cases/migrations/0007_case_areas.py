@@ -52,6 +52,14 @@ class Migration(migrations.Migration):
             field=models.ForeignKey(db_index=False, editable=False, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='org.orgunit', verbose_name='所属街道'),
         ),
         migrations.RunPython(backfill, migrations.RunPython.noop, elidable=True),
+        migrations.RemoveIndex(
+            model_name='case',
+            name='case_received',
+        ),
+        migrations.AddIndex(
+            model_name='case',
+            index=models.Index(fields=['received_on', 'city', 'district', 'street', 'area', 'province', 'studio', 'state', 'channel', 'category', 'holder_level', 'final_rating', 'answer_timeliness', 'due_on', 'id'], name='case_received_dashboard'),
+        ),
         migrations.AddIndex(
             model_name='case',
             index=models.Index(fields=['street', 'state', 'received_on'], name='case_street_state_received'),
