@@ -22,6 +22,7 @@ from minyi.cases.attachments import case_attach
 from minyi.cases.deadlines import EXTENDED_DAYS, STANDARD_DAYS, set_deadline
 from minyi.cases.models import (
     Answer,
+    AnswerTimeliness,
     Case,
     CaseStep,
     Consultation,
@@ -366,11 +367,20 @@ def case_answer(
         answered_by=actor,
         on_time=case.due_on is None or answered_on <= case.due_on,
     )
+    case.answer_timeliness = timeliness_after(case.answer_timeliness, answer.on_time)
     _commit(
         case, Action.ANSWER, actor, before, after, to_handling_unit=case.handling_unit, text=text
     )
     _queue_feedback(case, answer)
     return answer
+
+
+def timeliness_after(current: str, on_time: bool) -> str:
+    """One late answer marks the case late for good; the first on-time answer marks an
+    unanswered case on time."""
+    if not on_time:
+        return AnswerTimeliness.LATE
+    return current or AnswerTimeliness.ON_TIME
 
 
 def _queue_feedback(case: Case, answer: Answer) -> None:
