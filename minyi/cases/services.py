@@ -32,6 +32,7 @@ from minyi.cases.models import (
     PersonalDataView,
     Recipient,
     Satisfaction,
+    record_category,
 )
 from minyi.cases.numbering import format_number, next_serial, number_prefix
 from minyi.cases.states import (
@@ -104,6 +105,7 @@ def case_register(
         case.closed_at = timezone.now()
     case.full_clean()
     case.save()
+    record_category(case)
     _record(
         case, Action.REGISTER, actor, CaseState.REGISTERED, CaseState.REGISTERED, text=case.summary
     )

@@ -42,6 +42,7 @@ from minyi.cases.models import (
     Occasion,
     Outcome,
     Satisfaction,
+    StudioCategory,
 )
 from minyi.cases.numbering import format_number
 from minyi.cases.states import Action, CaseState, HolderLevel
@@ -235,6 +236,7 @@ class Generator:
             self.make_people_and_studios()
             self.make_events()
             self.make_cases()
+            self.make_categories()
             reset_sequences(
                 OrgDepartment, HandlingUnit, User, Studio, Representative,
                 Representative.linked_communities.through, StudioAssignment, Liaison,
@@ -518,6 +520,16 @@ class Generator:
                 reported = done
         if done != reported or not reported:
             self._flush_cases(counters, done, began)
+
+    def make_categories(self) -> None:
+        # The cases are written around case_register, so their studios' category
+        # vocabulary (StudioCategory, the list filter's choices) is filled here.
+        pairs = Case.objects.exclude(category="").order_by().values_list("studio_id", "category")
+        StudioCategory.objects.bulk_create(
+            [StudioCategory(studio_id=s, name=n) for s, n in pairs.distinct()],
+            batch_size=5000,
+            ignore_conflicts=True,
+        )
 
     def _flush_cases(self, counters: BulkWriter, done: int, began: float) -> None:
         self._flush(self.w_case, self.w_step, self.w_answer, self.w_eval, counters)
