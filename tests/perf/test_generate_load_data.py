@@ -16,7 +16,7 @@ from minyi.cases.models import Answer, Case, CaseNumberCounter, CaseStep, Evalua
 from minyi.cases.services import case_register
 from minyi.cases.states import Action, CaseState
 from minyi.core.crypto import is_token, phone_digest
-from minyi.core.loadgen.generate import LOAD_PASSWORD, SCALES, Generator
+from minyi.core.loadgen.generate import LOAD_PASSWORD, LOADED, SCALES, Generator
 from minyi.duties.models import Appointment, Event, EventState
 from minyi.org.models import Level, OrgUnit
 from minyi.people.models import Role, User
@@ -166,3 +166,64 @@ def test_it_refuses_a_database_that_already_has_cases(generated):
 def test_it_explains_a_missing_tree():
     with pytest.raises(CommandError, match="import_divisions"):
         call_command("generate_load_data", "--scale", "city", "--cases", "10")
+
+
+@pytest.mark.django_db
+def test_every_stored_phone_decrypts_and_matches_its_digest(generated):
+    # Reporters come back: far fewer distinct residents than cases, each with one
+    # phone, whose token (stored once per resident) decrypts on every one of their rows.
+    rows = list(
+        Case.objects.values_list(
+            "reporter_phone", "reporter_phone_digest", "reporter_home_address",
+            "representative_contact",
+        )
+    )  # fmt: skip
+    phones = {phone for phone, *_ in rows}
+    assert CASES / 5 < len(phones) < CASES * 0.9
+    for phone, digest, address, contact in rows:
+        assert phone.startswith("+861380000")
+        assert digest == phone_digest(phone)
+        assert address and contact.startswith("+861380000")
+    assert Appointment.objects.exclude(phone_digest="").count() == Appointment.objects.count()
+    for phone, digest in Appointment.objects.values_list("phone", "phone_digest")[:200]:
+        assert digest == phone_digest(phone)
+
+
+def _indexes_and_foreign_keys(tables):
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT indexdef FROM pg_indexes WHERE tablename = ANY(%s) "
+            "UNION ALL SELECT pg_get_constraintdef(oid) FROM pg_constraint "
+            "WHERE conrelid = ANY (SELECT to_regclass(t) FROM unnest(%s::text[]) t)",
+            [tables, tables],
+        )
+        return sorted(row[0] for row in cursor.fetchall())
+
+
+@pytest.mark.django_db(transaction=True)
+def test_indexes_and_foreign_keys_dropped_for_the_load_are_back(world):
+    if connection.vendor != "postgresql":
+        pytest.skip("indexes are dropped for the load on PostgreSQL only")
+    tables = [m._meta.db_table for m in LOADED]
+    before = _indexes_and_foreign_keys(tables)
+    assert any("case_state_due" in d for d in before)
+    Generator(SCALES["city"], cases=200, today=TODAY, chunk=50).run()
+    assert _indexes_and_foreign_keys(tables) == before
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_failed_load_leaves_nothing_behind(world, monkeypatch):
+    # The load is one transaction: the dropped indexes come back with the rollback.
+    tables = [m._meta.db_table for m in LOADED]
+    before = _indexes_and_foreign_keys(tables) if connection.vendor == "postgresql" else []
+
+    def broken(self, *args, **kwargs):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(Generator, "reporter", broken)
+    with pytest.raises(RuntimeError, match="boom"):
+        Generator(SCALES["city"], cases=200, today=TODAY, chunk=50).run()
+    assert Case.objects.count() == 0
+    assert not Event.objects.filter(studio__liaisons__user__username__startswith="load_").exists()
+    if connection.vendor == "postgresql":
+        assert _indexes_and_foreign_keys(tables) == before

@@ -21,6 +21,7 @@ import random
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from functools import cache
@@ -46,7 +47,13 @@ from minyi.cases.models import (
 )
 from minyi.cases.numbering import format_number
 from minyi.cases.states import Action, CaseState, HolderLevel
-from minyi.core.loadgen.bulk import BulkWriter, next_id, reset_sequences
+from minyi.core.loadgen.bulk import (
+    BulkWriter,
+    CopyPipe,
+    deferred_indexes,
+    next_id,
+    reset_sequences,
+)
 from minyi.duties.models import (
     Appointment,
     AppointmentState,
@@ -118,6 +125,9 @@ EXTENSION_SHARE = 0.05
 LATE_SHARE = 0.08  # answered after the deadline
 STUCK_SHARE = 0.01  # old cases still waiting, long overdue
 REOPEN_SHARE = 0.5  # of 不满意 ratings, sent back for handling
+# Residents come back: a studio's reporters raise this many opinions each on average
+# over the five years, some far more than others (see `reporter`).
+CASES_PER_REPORTER = 2.5
 
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘"
 GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华玉兰萍红"
@@ -142,6 +152,14 @@ UNIT_NAMES = {
 }
 
 Progress = Callable[[str], object]
+
+# The tables that receive many rows: their secondary indexes and foreign keys are
+# re-created after the load (bulk.deferred_indexes).
+LOADED = (
+    User, Studio, Representative, Representative.linked_communities.through,
+    StudioAssignment, Liaison, Event, Event.representatives.through, Attendance,
+    Appointment, Case, CaseStep, Answer, Evaluation,
+)  # fmt: skip
 
 
 def pick(rng: random.Random, table: list[tuple[Any, float]]) -> Any:
@@ -202,6 +220,9 @@ class Generator:
         self.calendar = WorkCalendar()
         self._due: dict[tuple[date, int], date] = {}
         self.now = timezone.now()
+        self.pipe: CopyPipe | None = None  # open while a phase writes without reading
+        self.reporters: dict[int, list[tuple[str, str, int, str, str]]] = {}
+        self.reporter_serial = 0
 
     # --- helpers --------------------------------------------------------------------
 
@@ -210,8 +231,21 @@ class Generator:
 
     def _flush(self, *writers: BulkWriter) -> None:
         for writer in writers:
-            writer.flush()
+            writer.flush(self.pipe)
             self.counts[writer.model._meta.label] = writer.count
+
+    @contextmanager
+    def piped(self) -> Iterator[None]:
+        """The COPYs of the block run in a thread while Python prepares the next batch
+        (PostgreSQL only; the block must not read what it writes)."""
+        if connection.vendor != "postgresql":
+            yield
+            return
+        with CopyPipe() as self.pipe:
+            try:
+                yield
+            finally:
+                self.pipe = None
 
     def due(self, received: date, days: int) -> date:
         key = (received, days)
@@ -232,10 +266,16 @@ class Generator:
                 with connection.cursor() as cursor:
                     cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
             self.load_tree()
-            self.make_bodies()
-            self.make_people_and_studios()
-            self.make_events()
-            self.make_cases()
+            with deferred_indexes(*LOADED):
+                self.make_bodies()
+                self.make_people_and_studios()
+                # Each phase reads what it needs before its first row is queued.
+                with self.piped():
+                    self.make_events()
+                with self.piped():
+                    self.make_cases()
+                self.progress("重建索引和外键约束")
+            # After the cases are in (the COPY pipe closed): read back, not queued.
             self.make_categories()
             reset_sequences(
                 OrgDepartment, HandlingUnit, User, Studio, Representative,
@@ -338,7 +378,6 @@ class Generator:
     # --- studios and people ---------------------------------------------------------
 
     def make_people_and_studios(self) -> None:
-        rng = self.rng
         ids = self._ids(Studio, Representative, StudioAssignment, Liaison,
                         Representative.linked_communities.through)  # fmt: skip
         studios = BulkWriter(Studio)
@@ -353,6 +392,16 @@ class Generator:
             Studio.objects.filter(kind=StudioKind.COMMUNITY).values_list("unit_id", flat=True)
         )
         street_name = {s[0]: s[2] for s in self.streets}
+        with self.piped():
+            self._make_studios(street_name, existing, ids, studios, reps, links, assignments,
+                               liaisons)  # fmt: skip
+        self.progress(f"工作室 {studios.count}，党代表 {reps.count}，账号 {users.count}")
+
+    def _make_studios(self, street_name: dict[int, str], existing: set[int],
+                      ids: dict[Any, Iterator[int]], studios: BulkWriter, reps: BulkWriter,
+                      links: BulkWriter, assignments: BulkWriter,
+                      liaisons: BulkWriter) -> None:  # fmt: skip
+        rng = self.rng
         for community in self.communities:
             pk, _, name, short, street_id, district_id, *_ = community
             if pk in existing:
@@ -396,8 +445,9 @@ class Generator:
             )  # fmt: skip
             prefix = f"{street_name.get(street_id, '')}{short}"
             self.studios[studio_id] = (prefix, representatives, liaison_user, community)
-        self._flush(studios, reps, links, assignments, users, liaisons)
-        self.progress(f"工作室 {studios.count}，党代表 {reps.count}，账号 {users.count}")
+            if len(studios.batch) >= self.chunk:
+                self._flush(studios, reps, links, assignments, self.user_writer, liaisons)
+        self._flush(studios, reps, links, assignments, self.user_writer, liaisons)
 
     # --- events ---------------------------------------------------------------------
 
@@ -509,6 +559,8 @@ class Generator:
             for day, studio_id in received:
                 serial_of_year[day.year] += 1
                 self.make_case(prefix, day, serial_of_year[day.year], studio_id)
+            for studio_id in studio_ids:
+                self.reporters.pop(studio_id, None)  # their cases are all made
             for year, last in serial_of_year.items():
                 if (prefix, year) in existing_counters:
                     raise LoadDataError(f"编号计数器 {prefix}{year} 已存在。")
@@ -537,8 +589,25 @@ class Generator:
         rate = done / elapsed if elapsed else 0
         self.progress(
             f"案件 {done}/{self.total_cases}（{100 * done // max(1, self.total_cases)}%），"
-            f"{elapsed:.0f} 秒，每秒 {rate:.0f} 件"
+            f"{elapsed:.0f} 秒，每秒 {rate:.0f} 件，本进程 CPU {time.process_time():.0f} 秒"
         )
+
+    def reporter(self, studio_id: int, short: str) -> tuple[str, str, int, str, str]:
+        """One of the studio's residents: name, gender, age, phone and home address.
+        Each studio has its own residents, about one per CASES_PER_REPORTER of its
+        cases; the draw favours the first ones, so a few come often and many once."""
+        pool = self.reporters.get(studio_id)
+        if pool is None:
+            rng = self.rng
+            pool = self.reporters[studio_id] = []
+            for _ in range(max(1, round(self.case_count[studio_id] / CASES_PER_REPORTER))):
+                self.reporter_serial += 1
+                pool.append((
+                    fake_name(rng), rng.choice(["male", "female", ""]), rng.randint(18, 90),
+                    fake_phone(self.reporter_serial),
+                    f"{short}{rng.randint(1, 200)}栋{rng.randint(101, 2801)}",
+                ))  # fmt: skip
+        return pool[int(len(pool) * self.rng.random() ** 1.5)]
 
     def make_case(self, prefix: str, received_on: date, serial: int, studio_id: int) -> None:
         rng = self.rng
@@ -549,16 +618,15 @@ class Generator:
         channel = pick(rng, CHANNELS)
         category, summary, content = rng.choice(TOPICS)
         at = aware(received_on, rng.randint(9, 17), rng.randint(0, 59))
+        reporter_name, gender, age, phone, address = self.reporter(studio_id, short)
         steps: list[dict[str, Any]] = []
         case: dict[str, Any] = {}
         case.update(
             id=case_id, number=format_number(prefix, received_on.year, serial),
             number_prefix=prefix, year=received_on.year, serial=serial, studio_id=studio_id,
             channel=channel, occasion=pick(rng, OCCASION_OF[channel]), received_on=received_on,
-            category=category, reporter_name=fake_name(rng),
-            reporter_gender=rng.choice(["male", "female", ""]),
-            reporter_age=rng.randint(18, 90), reporter_phone=fake_phone(case_id),
-            reporter_home_address=f"{short}{rng.randint(1, 200)}栋{rng.randint(101, 2801)}",
+            category=category, reporter_name=reporter_name, reporter_gender=gender,
+            reporter_age=age, reporter_phone=phone, reporter_home_address=address,
             summary=summary, content=content, representative_id=rep_id,
             representative_name=rep_name, representative_position="居民代表",
             representative_contact=fake_phone(rep_id), registered_by_id=liaison_user,
