@@ -52,7 +52,7 @@ def _scoped_case(request: HttpRequest, pk: int) -> Case:
     qs = _case_related(Case.objects.for_user(request.user)).select_related(
         "representative_confirmed_by", "reporter_confirmed_by"
     )
-    return get_object_or_404(qs, pk=pk)
+    return access.fetched_in_scope(get_object_or_404(qs, pk=pk), request.user)
 
 
 def _is_htmx(request: HttpRequest) -> bool:
