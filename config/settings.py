@@ -110,6 +110,11 @@ if REDIS_URL:
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# Sessions: with Redis, read from the cache and written through to the database
+# (cached_db), which saves the session query every request pays; the database stays the
+# record, so logout, deactivation (minyi.core.security.end_sessions clears both) and a
+# Redis restart all behave as with database sessions. Without Redis, the database alone.
+SESSION_ENGINE = "django.contrib.sessions.backends." + ("cached_db" if REDIS_URL else "db")
 RATELIMIT_USE_CACHE = "default"
 RATELIMIT_VIEW = "minyi.core.views.rate_limited"
 # locmem is not shared across processes; production refuses it (settings_production).

@@ -48,3 +48,10 @@ CSRF_COOKIE_SECURE = True
 # SECURE_HSTS_PRELOAD=1 opts in where the owner agrees.
 if not SECURE_HSTS_PRELOAD:  # noqa: F405
     SILENCED_SYSTEM_CHECKS = [*globals().get("SILENCED_SYSTEM_CHECKS", []), "security.W021"]
+
+# Persistent database connections unless CONN_MAX_AGE says otherwise: a new PostgreSQL
+# connection per request costs a server process and an authentication, milliseconds that
+# every page would pay (bench/load.py). The health check replaces a connection the server
+# closed (a restart) instead of failing the request that finds it.
+DATABASES["default"]["CONN_MAX_AGE"] = env_int("CONN_MAX_AGE", 60)  # noqa: F405
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True  # noqa: F405

@@ -46,10 +46,19 @@ def _values(instance: Any) -> dict[str, Any]:
     }
 
 
+def _copy(instance: Any) -> dict[str, Any]:
+    # A plain copy of the instance's dict (a C-level copy): every row any page loads pays
+    # for this, so it must not walk the model's fields; _changed picks the fields out
+    # of it only when the row is saved, which few loaded rows ever are.
+    state = instance.__dict__.copy()
+    state.pop(_SNAPSHOT, None)
+    return state
+
+
 def _snapshot(sender: Any, instance: Any, **kwargs: Any) -> None:
     # Loaded rows remember their values, so that a save can name the fields it changed.
     if instance.pk is not None:
-        instance.__dict__[_SNAPSHOT] = _values(instance)
+        instance.__dict__[_SNAPSHOT] = _copy(instance)
 
 
 def _changed(instance: Any, update_fields: Any) -> list[str]:
@@ -90,7 +99,7 @@ def _saved(sender: Any, instance: Any, created: bool, raw: bool, update_fields: 
         ):
             action = Action.PERMISSION_CHANGE
         record(action, instance, fields=names)
-    instance.__dict__[_SNAPSHOT] = _values(instance)
+    instance.__dict__[_SNAPSHOT] = _copy(instance)
 
 
 def _deleted(sender: Any, instance: Any, **kwargs: Any) -> None:

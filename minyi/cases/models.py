@@ -55,6 +55,16 @@ class Outcome(models.TextChoices):
     SENT_ON = "sent_on", "报送街道组织部门"
 
 
+class AnswerTimeliness(models.TextChoices):
+    """Whether the handling units' written answers came within their limits (CM 11):
+    kept on the case when an answer is recorded, so the lists and dashboards count
+    on-time and late answers without a sub-query per case."""
+
+    NONE = "", "尚未答复"
+    ON_TIME = "on_time", "均按期答复"
+    LATE = "late", "有超期答复"
+
+
 class TargetLevel(models.TextChoices):
     """The level the representative marks on the ledger form (annex 2)."""
 
@@ -195,6 +205,15 @@ class Case(TimeStamped):
         "反映人对当场答复的满意度", max_length=24, choices=Satisfaction.choices, blank=True
     )
 
+    answer_timeliness = models.CharField(
+        "答复是否按期",
+        max_length=8,
+        choices=AnswerTimeliness.choices,
+        blank=True,
+        default=AnswerTimeliness.NONE,
+        editable=False,
+    )
+
     representative_confirmed_at = models.DateTimeField("党代表确认时间", null=True, blank=True)
     representative_confirmed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
@@ -274,6 +293,7 @@ class Case(TimeStamped):
             models.Index(fields=["category", "received_on"], name="case_category_received"),
             models.Index(fields=["holder_level", "received_on"], name="case_level_received"),
             models.Index(fields=["state", "received_on"], name="case_state_received"),
+            models.Index(fields=["answer_timeliness", "received_on"], name="case_answers_received"),
         ]
 
     def __str__(self) -> str:

@@ -29,12 +29,16 @@ def next_serial(prefix: str, year: int) -> int:
     SQLite the IMMEDIATE transaction already holds the database's write lock), and a
     rollback gives the serial back, so there are no gaps."""
     assert transaction.get_connection().in_atomic_block, "next_serial needs a transaction"
-    try:
-        with transaction.atomic():
-            CaseNumberCounter.objects.get_or_create(prefix=prefix, year=year)
-    except IntegrityError:
-        pass  # another transaction created the row first; the lock below waits for it
-    counter = CaseNumberCounter.objects.select_for_update().get(prefix=prefix, year=year)
+    counters = CaseNumberCounter.objects.select_for_update()
+    # Usually the row exists: one locking read, no savepoint around a get_or_create.
+    counter = counters.filter(prefix=prefix, year=year).first()
+    if counter is None:
+        try:
+            with transaction.atomic():
+                CaseNumberCounter.objects.create(prefix=prefix, year=year)
+        except IntegrityError:
+            pass  # another transaction created the row first; the lock below waits for it
+        counter = counters.get(prefix=prefix, year=year)
     counter.last_serial += 1
     counter.save(update_fields=["last_serial"])
     return counter.last_serial

@@ -22,6 +22,7 @@ from minyi.cases.attachments import case_attach
 from minyi.cases.deadlines import EXTENDED_DAYS, STANDARD_DAYS, set_deadline
 from minyi.cases.models import (
     Answer,
+    AnswerTimeliness,
     Case,
     CaseStep,
     Consultation,
@@ -81,12 +82,9 @@ def case_register(
     (closed, with the answer and the reporter's satisfaction) or waiting to be sent on."""
     received_on = data["received_on"]
     prefix = number_prefix(studio)
-    serial = next_serial(prefix, received_on.year)
     case = Case(
-        number=format_number(prefix, received_on.year, serial),
         number_prefix=prefix,
         year=received_on.year,
-        serial=serial,
         studio=studio,
         representative=representative,
         representative_name=representative.name,
@@ -103,7 +101,13 @@ def case_register(
         case.state = CaseState.CLOSED
         case.final_rating = case.spot_satisfaction
         case.closed_at = timezone.now()
-    case.full_clean()
+    # Validated before the serial is taken: from there until commit the counter row and,
+    # through the counter's audit row, the audit trail are locked (minyi.audit.trail), so
+    # every registration waits for the slowest part after it. The number's uniqueness is
+    # the counter's to give and the database's unique constraints' to enforce.
+    case.full_clean(exclude=["number", "serial"])
+    case.serial = next_serial(prefix, received_on.year)
+    case.number = format_number(prefix, received_on.year, case.serial)
     case.save()
     record_category(case)
     _record(
@@ -365,11 +369,20 @@ def case_answer(
         answered_by=actor,
         on_time=case.due_on is None or answered_on <= case.due_on,
     )
+    case.answer_timeliness = timeliness_after(case.answer_timeliness, answer.on_time)
     _commit(
         case, Action.ANSWER, actor, before, after, to_handling_unit=case.handling_unit, text=text
     )
     _queue_feedback(case, answer)
     return answer
+
+
+def timeliness_after(current: str, on_time: bool) -> str:
+    """One late answer marks the case late for good; the first on-time answer marks an
+    unanswered case on time."""
+    if not on_time:
+        return AnswerTimeliness.LATE
+    return current or AnswerTimeliness.ON_TIME
 
 
 def _queue_feedback(case: Case, answer: Answer) -> None:

@@ -11,18 +11,17 @@ tests/dashboards checks that the two agree.
 from __future__ import annotations
 
 import calendar
-from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 from urllib.parse import urlencode
 
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.db.models.functions import ExtractMonth
 from django.urls import reverse
 
 from minyi.cases import forms as case_forms
-from minyi.cases.models import Answer, Case, Channel, Satisfaction
+from minyi.cases.models import AnswerTimeliness, Case, Channel, Satisfaction
 from minyi.cases.states import CaseState, HolderLevel
 from minyi.duties.compliance import evaluate, make_rules, studio_queryset
 from minyi.duties.compliance_rules import Status
@@ -117,14 +116,6 @@ class Dashboard:
 def cases_url(**params: Any) -> str:
     query = {k: v for k, v in params.items() if v not in (None, "")}
     return f"{reverse('cases:list')}?{urlencode(query)}"
-
-
-def _answered() -> Exists:
-    return Exists(Answer.objects.filter(case=OuterRef("pk")))
-
-
-def _late() -> Exists:
-    return Exists(Answer.objects.filter(case=OuterRef("pk"), on_time=False))
 
 
 def overdue_q(today: date) -> Q:
@@ -246,16 +237,14 @@ def _by_category(cases: QuerySet, url: Any) -> Chart:
 
 
 def _answers(cases: QuerySet, url: Any) -> Chart:
-    counts: dict[tuple[bool, bool], int] = defaultdict(int)
-    rows = (
-        cases.annotate(answered=_answered(), late=_late())
-        .values("answered", "late")
+    counts = dict(
+        cases.values("answer_timeliness")
         .annotate(n=Count("pk"))
-        .values_list("answered", "late", "n")
+        .values_list("answer_timeliness", "n")
     )
-    for answered, late, n in rows:
-        counts[(bool(answered), bool(late))] += n
-    on_time, late_n, none = counts[(True, False)], counts[(True, True)], counts[(False, False)]
+    on_time = counts.get(AnswerTimeliness.ON_TIME, 0)
+    late_n = counts.get(AnswerTimeliness.LATE, 0)
+    none = counts.get(AnswerTimeliness.NONE, 0)
     return Chart(
         "answers",
         "承办单位答复是否按期",
@@ -285,8 +274,6 @@ def _breakdown(
 ) -> tuple[list[BreakdownRow], dict[str, int]]:
     """Counts per child unit of the target (per studio below a street), from one query
     grouped by studio: the number of rows follows the studios, not the cases."""
-    late = Exists(Answer.objects.filter(case=OuterRef("pk"), on_time=False))
-    answered = Exists(Answer.objects.filter(case=OuterRef("pk")))
     rows = list(
         cases.values(
             "studio_id",
@@ -299,8 +286,8 @@ def _breakdown(
         ).annotate(
             total=Count("pk"),
             overdue=Count("pk", filter=overdue_q(today)),
-            on_time=Count("pk", filter=Q(answered) & ~Q(late)),
-            late=Count("pk", filter=Q(late)),
+            on_time=Count("pk", filter=Q(answer_timeliness=AnswerTimeliness.ON_TIME)),
+            late=Count("pk", filter=Q(answer_timeliness=AnswerTimeliness.LATE)),
         )
     )
     keys = ("total", "overdue", "on_time", "late")

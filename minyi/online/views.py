@@ -17,16 +17,19 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.contrib.auth.decorators import login_not_required
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db.models import Count, Prefetch, Q, QuerySet
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.utils import timezone
+from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST
 
 from minyi.cases.models import Answer, Case
 from minyi.duties.models import Event, EventState
-from minyi.online import limits, services
+from minyi.online import limits, public_cache, services
 from minyi.online.forms import (
     CodeCheckForm,
     CodeRequestForm,
@@ -112,7 +115,23 @@ def _representatives(studio: Studio) -> QuerySet:
 
 @login_not_required
 def studio_page(request: HttpRequest, pk: int) -> HttpResponse:
-    studio = get_object_or_404(_public_studios(), pk=pk)
+    # The content is the same for every resident: rendered once and cached for a short
+    # time, until a write to what it shows (minyi.online.public_cache).
+    key = public_cache.key("studio", pk)
+    page = cache.get(key)
+    if page is None:
+        studio = get_object_or_404(_public_studios(), pk=pk)
+        page = {"studio_name": studio.name, "content": _studio_content(studio)}
+        cache.set(key, page, public_cache.SECONDS)
+    return _page(
+        request,
+        "online/studio.html",
+        # Our own rendering of public data, escaped when it was rendered.
+        {"studio_name": page["studio_name"], "content": mark_safe(page["content"])},  # noqa: S308
+    )
+
+
+def _studio_content(studio: Studio) -> str:
     now = timezone.now()
     events = list(
         Event.objects.filter(
@@ -134,9 +153,8 @@ def studio_page(request: HttpRequest, pk: int) -> HttpResponse:
     )
     for event in events:
         event.places_left = max(event.capacity - event.booked, 0)
-    return _page(
-        request,
-        "online/studio.html",
+    return render_to_string(
+        "online/_studio_content.html",
         {
             "studio": studio,
             "representatives": list(_representatives(studio)),

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
+from importlib import import_module
 from unittest import mock
 
 import pytest
@@ -13,6 +14,7 @@ from minyi.cases import services
 from minyi.cases.access import can_see_reporter, permitted_actions
 from minyi.cases.delivery import deliver_pending
 from minyi.cases.models import (
+    AnswerTimeliness,
     Case,
     DeliveryStatus,
     FeedbackCopy,
@@ -418,3 +420,60 @@ def test_a_copy_that_cannot_be_delivered_is_retried_then_marked_failed(
     assert copy.status == DeliveryStatus.FAILED and copy.attempts == MAX_ATTEMPTS
     assert "sms-missing" in copy.last_error
     assert answer.copies.filter(status=DeliveryStatus.SENT).count() == 3
+
+
+def test_the_case_keeps_whether_its_answers_came_on_time(
+    world, liaison, street_official, handling_unit_staff
+):
+    """The lists and dashboards count on-time and late answers from the case's own
+    column; one late answer marks the case late even if a later one is on time."""
+    case = services.case_refer(
+        case=_sent(register(), liaison),
+        actor=street_official,
+        handling_unit=_unit("沙头角街道城市管理办公室"),
+    )
+    assert case.answer_timeliness == AnswerTimeliness.NONE
+    with _on(case.due_on + timedelta(days=1)):
+        services.case_answer(case=case, actor=handling_unit_staff, text="已口头提醒工地。")
+    case.refresh_from_db()
+    assert case.answer_timeliness == AnswerTimeliness.LATE
+    services.case_evaluate(
+        case=case,
+        actor=street_official,
+        rating=Satisfaction.DISSATISFIED,
+        reopen=True,
+        reporter_confirmed=True,
+        representative_confirmed=True,
+        street_head_confirmed=True,
+    )
+    case.refresh_from_db()
+    with _on(case.due_on):
+        answer = services.case_answer(case=case, actor=handling_unit_staff, text="已停工整改。")
+    assert answer.on_time
+    case.refresh_from_db()
+    assert case.answer_timeliness == AnswerTimeliness.LATE
+
+
+def test_the_migration_backfills_answer_timeliness_from_the_answers(
+    world, liaison, street_official, handling_unit_staff
+):
+    from django.apps import apps as global_apps
+
+    backfill = import_module("minyi.cases.migrations.0006_answer_timeliness").backfill
+    cases = []
+    for late in (False, True):
+        case = services.case_refer(
+            case=_sent(register(), liaison),
+            actor=street_official,
+            handling_unit=_unit("沙头角街道城市管理办公室"),
+        )
+        with _on(case.due_on + timedelta(days=1 if late else 0)):
+            services.case_answer(case=case, actor=handling_unit_staff, text="已处理。")
+        cases.append(case)
+    unanswered = register()
+    Case.objects.update(answer_timeliness="")
+    backfill(global_apps, None)
+    found = dict(Case.objects.values_list("pk", "answer_timeliness"))
+    assert found[cases[0].pk] == AnswerTimeliness.ON_TIME
+    assert found[cases[1].pk] == AnswerTimeliness.LATE
+    assert found[unanswered.pk] == AnswerTimeliness.NONE

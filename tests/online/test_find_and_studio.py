@@ -89,14 +89,51 @@ def test_the_studio_page_runs_a_fixed_number_of_queries(
         _event(day)
     client = Client()
     url = reverse("online:studio", args=[studio().pk])
-    client.get(url)
-    # studio, representatives, events, their representatives; plus the session.
+    # studio, representatives, events, their representatives.
     with django_assert_num_queries(4):
         client.get(url)
+    # The same content for every resident, from the cache (minyi.online.public_cache).
+    with django_assert_num_queries(0):
+        Client().get(url)
     for day in range(12, 20):
         _event(day)
     with django_assert_num_queries(4):
-        client.get(url)
+        page = client.get(url).content.decode()
+    assert page.count("预约这场") == 12
+
+
+def test_the_cached_studio_page_follows_every_change_it_shows(world: Any) -> None:
+    from minyi.duties.models import Appointment
+
+    event = _event(8, capacity=2)
+    url = reverse("online:studio", args=[studio().pk])
+    assert "还剩 2 个名额" in Client().get(url).content.decode()
+    Appointment.objects.create(
+        event=event, name="王阿姨", phone="13800001111", topic="楼道灯", state="confirmed"
+    )
+    assert "还剩 1 个名额" in Client().get(url).content.decode()
+    event.theme = "改过的主题"
+    event.save()
+    assert "改过的主题" in Client().get(url).content.decode()
+    rep = Representative.objects.get(name=REP)
+    rep.position = "新的职务"
+    rep.save()
+    assert "新的职务" in Client().get(url).content.decode()
+    place = studio()
+    place.opening_hours = "每周五 14:00–17:00"
+    place.save()
+    assert "每周五 14:00–17:00" in Client().get(url).content.decode()
+    place.closed_at = timezone.now()
+    place.save()
+    assert Client().get(url).status_code == 404
+
+
+def test_the_cached_content_carries_nothing_of_the_request(world: Any) -> None:
+    url = reverse("online:studio", args=[studio().pk])
+    assert 'class="public large"' not in Client().get(url).content.decode()
+    large = Client().get(url, {"text": "large"}).content.decode()
+    assert 'class="public large"' in large and f'href="{url}?text=normal"' in large
+    assert "no-store" in Client().get(url)["Cache-Control"]
 
 
 def test_the_search_runs_one_query(world: Any, django_assert_num_queries: Any) -> None:

@@ -85,6 +85,14 @@ def test_channels_routes_and_ratings_have_realistic_shares(generated):
     # Answers and ratings belong to routed cases only.
     assert Answer.objects.count() == Answer.objects.filter(case__outcome="sent_on").count()
     assert Evaluation.objects.filter(rating="").count() == 0
+    # The case's own record of its answers agrees with the answers.
+    late = set(Answer.objects.filter(on_time=False).values_list("case_id", flat=True))
+    answered = set(Answer.objects.values_list("case_id", flat=True))
+    assert late
+    assert set(Case.objects.filter(answer_timeliness="late").values_list("pk", flat=True)) == late
+    assert set(Case.objects.filter(answer_timeliness="on_time").values_list("pk", flat=True)) == (
+        answered - late
+    )
 
 
 @pytest.mark.django_db

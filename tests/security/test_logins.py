@@ -223,3 +223,53 @@ def test_deactivated_account_loses_its_active_session(account):
     assert response.status_code == 302 and response.url.startswith(LOGIN)
     # And it cannot log in again.
     assert _login(Client(), "anquan", ip="10.0.0.9").status_code == 200
+
+
+# Production reads sessions through Redis (cached_db, config/settings.py); the session must
+# still end everywhere it is cached.
+@pytest.fixture(params=["db", "cached_db"])
+def session_engine(request, settings):
+    settings.SESSION_ENGINE = f"django.contrib.sessions.backends.{request.param}"
+    return request.param
+
+
+def test_production_reads_sessions_through_the_cache(settings):
+    from config import settings as config
+
+    assert settings.SESSION_ENGINE == config.SESSION_ENGINE
+    assert (config.SESSION_ENGINE.endswith("cached_db")) == bool(config.REDIS_URL)
+
+
+def test_deactivation_ends_the_session_in_the_cache_too(account, session_engine):
+    client = Client()
+    assert _login(client, "anquan").status_code == 302
+    assert client.get(reverse("home")).status_code == 200
+    key = client.session.session_key
+    account.is_active = False
+    account.save()
+    engine = __import__(
+        f"django.contrib.sessions.backends.{session_engine}", fromlist=["SessionStore"]
+    )
+    assert not engine.SessionStore().exists(key)
+    # The old cookie, replayed, finds no session (nothing left in the cache to serve it).
+    account.is_active = True
+    account.save()
+    response = client.get(reverse("home"))
+    assert response.status_code == 302 and response.url.startswith(LOGIN)
+
+
+def test_a_logged_out_cookie_cannot_be_replayed(account, session_engine):
+    client = Client()
+    assert _login(client, "anquan").status_code == 302
+    cookie = client.cookies[settings_cookie_name()].value
+    assert client.post(reverse("logout")).status_code == 302
+    replay = Client()
+    replay.cookies[settings_cookie_name()] = cookie
+    response = replay.get(reverse("home"))
+    assert response.status_code == 302 and response.url.startswith(LOGIN)
+
+
+def settings_cookie_name() -> str:
+    from django.conf import settings
+
+    return settings.SESSION_COOKIE_NAME

@@ -46,6 +46,7 @@ from minyi.cases.models import (
     StudioCategory,
 )
 from minyi.cases.numbering import format_number
+from minyi.cases.services import timeliness_after
 from minyi.cases.states import Action, CaseState, HolderLevel
 from minyi.core.loadgen.bulk import (
     BulkWriter,
@@ -716,7 +717,8 @@ class Generator:
                               on_time=answered <= due)  # fmt: skip
             step(Action.ANSWER, U, A, aware(answered, 16), actor_id=staff,
                  text="经现场核查，已安排整改。")  # fmt: skip
-            case.update(state=A)
+            case.update(state=A, answer_timeliness=timeliness_after(
+                case.get("answer_timeliness", ""), answered <= due))  # fmt: skip
             rated_on = answered + timedelta(days=rng.randint(1, 7))
             if rated_on > self.today:
                 return self._write_case(case, steps)
