@@ -342,11 +342,12 @@ def _scope_units(user: Any) -> QuerySet:
     `services.units_for_referral`), so the units whose area is the scope's area, lies
     beneath it or above it. Retired units stay: old cases still name them."""
     scope = scope_of(user)
-    units = HandlingUnit.objects.order_by("retired_at", "name")
+    # Only what the option shows: the contact phone is encrypted, one decryption each.
+    units = HandlingUnit.objects.only("name", "retired_at").order_by("retired_at", "name")
     if scope.everything:
         return units
     if scope.handling_unit_id is not None:
-        return HandlingUnit.objects.for_user(user).order_by("name")
+        return HandlingUnit.objects.for_user(user).only("name", "retired_at").order_by("name")
     if scope.unit is not None:
         unit = scope.unit
         above = [getattr(unit, f"{level}_id") for level in ANCESTOR_LEVELS]

@@ -106,10 +106,10 @@ def case_register(
     # every registration waits for the slowest part after it. The number's uniqueness is
     # the counter's to give and the database's unique constraints' to enforce.
     case.full_clean(exclude=["number", "serial"])
+    record_category(case)  # before the serial's lock, for the same reason
     case.serial = next_serial(prefix, received_on.year)
     case.number = format_number(prefix, received_on.year, case.serial)
     case.save()
-    record_category(case)
     _record(
         case, Action.REGISTER, actor, CaseState.REGISTERED, CaseState.REGISTERED, text=case.summary
     )

@@ -25,7 +25,7 @@ def fill(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('cases', '0005_dashboard_filters'),
+        ('cases', '0006_answer_timeliness'),
         ('studios', '0001_initial'),
     ]
 
