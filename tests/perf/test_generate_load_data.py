@@ -10,7 +10,7 @@ from datetime import date
 import pytest
 from django.core.management import CommandError, call_command
 from django.db import connection
-from django.db.models import Count
+from django.db.models import Count, F
 
 from minyi.cases.models import (
     Answer,
@@ -23,7 +23,7 @@ from minyi.cases.models import (
 from minyi.cases.services import case_register
 from minyi.cases.states import Action, CaseState
 from minyi.core.crypto import is_token, phone_digest
-from minyi.core.loadgen.generate import LOAD_PASSWORD, LOADED, SCALES, Generator
+from minyi.core.loadgen.generate import LOAD_PASSWORD, LOADED, SCALES, Generator, LoadDataError
 from minyi.duties.models import Appointment, Event, EventState
 from minyi.org.models import Level, OrgUnit
 from minyi.people.models import Role, User
@@ -240,9 +240,20 @@ def test_a_failed_load_leaves_nothing_behind(world, monkeypatch):
         raise RuntimeError("boom")
 
     monkeypatch.setattr(Generator, "reporter", broken)
-    with pytest.raises(RuntimeError, match="boom"):
+    with pytest.raises((RuntimeError, LoadDataError), match="boom"):
         Generator(SCALES["city"], cases=200, today=TODAY, chunk=50).run()
     assert Case.objects.count() == 0
     assert not Event.objects.filter(studio__liaisons__user__username__startswith="load_").exists()
     if connection.vendor == "postgresql":
         assert _indexes_and_foreign_keys(tables) == before
+
+
+@pytest.mark.django_db
+def test_case_ids_are_contiguous_and_ratings_belong_to_their_case_s_answers(generated):
+    # On PostgreSQL two worker processes made the cases, each with its own id ranges.
+    ids = sorted(Case.objects.values_list("pk", flat=True))
+    assert ids == list(range(ids[0], ids[0] + CASES))
+    assert Evaluation.objects.exclude(answer__case=F("case")).count() == 0
+    assert Answer.objects.exclude(case__in=Case.objects.all()).count() == 0
+    steps = CaseStep.objects.values("case").annotate(n=Count("id"))
+    assert max(row["n"] for row in steps) <= 12

@@ -88,7 +88,7 @@ class CopyPipe:
 
     def __init__(self) -> None:
         self.raw = connection.connection  # psycopg's connection, which takes a lock per call
-        self.queue: queue.Queue[tuple[str, list[list[Any]]] | None] = queue.Queue(maxsize=6)
+        self.queue: queue.Queue[tuple[str, list[list[Any]] | bytes] | None] = queue.Queue(maxsize=6)
         self.error: BaseException | None = None
         self.thread = threading.Thread(target=self._run, name="copy-pipe", daemon=True)
 
@@ -102,7 +102,7 @@ class CopyPipe:
         if self.error is not None and exc[0] is None:
             raise self.error
 
-    def put(self, sql: str, rows: list[list[Any]]) -> None:
+    def put(self, sql: str, rows: list[list[Any]] | bytes) -> None:
         if self.error is not None:
             raise self.error
         self.queue.put((sql, rows))
@@ -114,10 +114,33 @@ class CopyPipe:
             sql, rows = item
             try:
                 with self.raw.cursor() as cursor, cursor.copy(sql) as copy:
-                    for row in rows:
-                        copy.write_row(row)
+                    if isinstance(rows, bytes):
+                        copy.write(rows)  # COPY text made by a worker (CopyText)
+                    else:
+                        for row in rows:
+                            copy.write_row(row)
             except BaseException as exc:
                 self.error = exc
+
+
+class CopyText:
+    """Stands in for the COPY pipe in a worker process: turns a batch of prepared rows
+    into COPY text with psycopg's own formatter (the same text `write_row` sends) and
+    hands it on, so the process feeding the database only passes bytes along."""
+
+    def __init__(self, send: Callable[[str, bytes], object]) -> None:
+        from psycopg._copy_base import TextFormatter  # the formatter behind write_row
+        from psycopg.adapt import Transformer
+
+        self.send = send
+        self.formatter = TextFormatter
+        self.transformer = Transformer()
+
+    def put(self, sql: str, rows: list[list[Any]]) -> None:
+        formatter = self.formatter(self.transformer)
+        chunks = [formatter.write_row(row) for row in rows]
+        chunks.append(formatter.end())
+        self.send(sql, b"".join(chunks))
 
 
 class BulkWriter:
@@ -243,7 +266,7 @@ class BulkWriter:
         if not self.postgresql and len(self.batch) >= SQLITE_BATCH:
             self.flush()
 
-    def flush(self, pipe: CopyPipe | None = None) -> None:
+    def flush(self, pipe: CopyPipe | CopyText | None = None) -> None:
         """Write the rows held so far: one COPY on PostgreSQL (a connection runs one
         COPY at a time, so tables are flushed one after the other; through the pipe
         when one is open), batched INSERTs on SQLite."""

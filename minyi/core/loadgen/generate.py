@@ -17,8 +17,12 @@ All accounts share one password (LOAD_PASSWORD), hashed once.
 
 from __future__ import annotations
 
+import multiprocessing
+import queue
 import random
+import resource
 import time
+import traceback
 from collections import defaultdict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -51,6 +55,7 @@ from minyi.cases.states import Action, CaseState, HolderLevel
 from minyi.core.loadgen.bulk import (
     BulkWriter,
     CopyPipe,
+    CopyText,
     deferred_indexes,
     next_id,
     reset_sequences,
@@ -154,6 +159,25 @@ UNIT_NAMES = {
 
 Progress = Callable[[str], object]
 
+# The most rows of each kind one case (one prefix, for the counters) can have: a
+# worker's ids run from its start to start + room × its cases. A case has at most 11
+# steps (registration, sending, escalation, a referral returned and made again, two
+# rounds of answer and rating with a reopening between) and two answers and ratings.
+ID_ROOM = {Case: 1, CaseStep: 12, Answer: 2, Evaluation: 2, CaseNumberCounter: YEARS + 1}
+ID_LIMIT = 1 << 62
+
+
+def _no_queries(*args: Any) -> None:
+    raise RuntimeError("负载数据子进程不能访问数据库。")
+
+
+def cpu_seconds() -> float:
+    """CPU time of this process and its finished children (the case workers)."""
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
 # The tables that receive many rows: their secondary indexes and foreign keys are
 # re-created after the load (bulk.deferred_indexes).
 LOADED = (
@@ -197,6 +221,7 @@ class LoadDataError(Exception):
 class Report:
     counts: dict[str, int]
     seconds: float
+    cpu_seconds: float  # this process and its case workers (not the database server)
 
 
 class Generator:
@@ -209,10 +234,13 @@ class Generator:
         today: date | None = None,
         progress: Progress = lambda message: None,
         chunk: int = 20_000,
+        workers: int = 2,
     ) -> None:
         self.scale = scale
         self.total_cases = scale.cases if cases is None else cases
         self.rng = random.Random(seed)
+        self.seed = seed
+        self.workers = workers
         self.today = today or timezone.localdate()
         self.start = self.today.replace(year=self.today.year - YEARS) + timedelta(days=1)
         self.progress = progress
@@ -273,10 +301,9 @@ class Generator:
                 # Each phase reads what it needs before its first row is queued.
                 with self.piped():
                     self.make_events()
-                with self.piped():
-                    self.make_cases()
-                self.progress("重建索引和外键约束")
-            # After the cases are in (the COPY pipe closed): read back, not queued.
+                self.make_cases()
+                self.progress(f"写入完成，{time.monotonic() - began:.0f} 秒；重建索引和外键约束")
+            # After the cases are in: read back, not queued.
             self.make_categories()
             reset_sequences(
                 OrgDepartment, HandlingUnit, User, Studio, Representative,
@@ -287,7 +314,7 @@ class Generator:
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:
                 cursor.execute("ANALYZE")
-        return Report(dict(self.counts), time.monotonic() - began)
+        return Report(dict(self.counts), time.monotonic() - began, cpu_seconds())
 
     # --- the tree -------------------------------------------------------------------
 
@@ -537,19 +564,132 @@ class Generator:
         return by_prefix
 
     def make_cases(self) -> None:
-        by_prefix = self.plan_cases()
-        ids = self._ids(Case, CaseStep, Answer, Evaluation, CaseNumberCounter)
+        """The cases, prefix by prefix. On PostgreSQL `workers` processes each make the
+        cases of a share of the prefixes (a prefix's serials are all made by one of
+        them, in order) and send their rows as COPY text; this process only feeds them
+        to the database. Each worker has its own ranges of ids, wide enough for the
+        most rows a case can have (ID_ROOM), so ids never clash; the ranges leave a
+        gap between workers, and Case ids none (a case is one row)."""
+        by_prefix = list(self.plan_cases().items())
+        self.existing_counters = set(CaseNumberCounter.objects.values_list("prefix", "year"))
+        first = {m: next_id(m) for m in ID_ROOM}
+        # Every deadline a case can need, worked out here: the working-day calendar is
+        # read from the database, which the workers must not touch.
+        day = self.start
+        while day <= self.today + timedelta(days=10):
+            for days in (10, 30):
+                self.due(day, days)
+            day += timedelta(days=1)
+        workers = self.workers if connection.vendor == "postgresql" else 1
+        groups = self._share_out(by_prefix, workers)
+        self.began = time.monotonic()
+        self.cases_done = 0
+        if len(groups) == 1:
+            with self.piped():
+                counts = self._make_group(by_prefix, first, 0, self._case_progress)
+        else:
+            counts = self._run_workers(groups, first)
+        self.counts.update(counts)
+
+    def _share_out(self, by_prefix: list[tuple[str, list[int]]],
+                   workers: int) -> list[list[tuple[str, list[int]]]]:  # fmt: skip
+        """Consecutive runs of prefixes with about equal numbers of cases."""
+        target = self.total_cases / max(1, workers)
+        groups: list[list[tuple[str, list[int]]]] = [[]]
+        size = 0
+        for item in by_prefix:
+            if size >= target * len(groups) and len(groups) < workers:
+                groups.append([])
+            groups[-1].append(item)
+            size += sum(self.case_count[s] for s in item[1])
+        return [g for g in groups if g]
+
+    def _starts(self, groups: list[list[tuple[str, list[int]]]],
+                first: dict[Any, int]) -> list[dict[Any, int]]:  # fmt: skip
+        starts = []
+        cases = prefixes = 0
+        for group in groups:
+            starts.append({
+                m: first[m] + room * (prefixes if m is CaseNumberCounter else cases)
+                for m, room in ID_ROOM.items()
+            })  # fmt: skip
+            cases += sum(self.case_count[s] for _, studio_ids in group for s in studio_ids)
+            prefixes += len(group)
+        return starts
+
+    def _run_workers(self, groups: list[list[tuple[str, list[int]]]],
+                     first: dict[Any, int]) -> dict[str, int]:  # fmt: skip
+        context = multiprocessing.get_context("fork")
+        out = context.Queue(maxsize=4 * len(groups))
+        processes = [
+            context.Process(target=self._worker, args=(n, group, starts, out), daemon=True)
+            for n, (group, starts) in enumerate(zip(groups, self._starts(groups, first),
+                                                    strict=True))
+        ]  # fmt: skip
+        # Forked before the COPY thread starts: a fork copies no other thread, and a
+        # lock that thread held would stay locked in the child.
+        for process in processes:
+            process.start()
+        counts: dict[str, int] = defaultdict(int)
+        running = len(processes)
+        try:
+            with self.piped():
+                while running:
+                    try:
+                        kind, *payload = out.get(timeout=5)
+                    except queue.Empty:
+                        if any(p.exitcode not in (None, 0) for p in processes):
+                            raise LoadDataError("生成案件的子进程意外退出。") from None
+                        continue
+                    if kind == "copy":
+                        self.pipe.put(*payload)
+                    elif kind == "progress":
+                        self._case_progress(payload[0])
+                    elif kind == "done":
+                        for label, n in payload[0].items():
+                            counts[label] += n
+                        running -= 1
+                    else:
+                        raise LoadDataError(f"生成案件的子进程出错：\n{payload[0]}")
+        finally:
+            for process in processes:
+                if process.is_alive() and running:
+                    process.kill()
+                process.join()
+        return counts
+
+    def _worker(self, n: int, group: list[tuple[str, list[int]]], starts: dict[Any, int],
+                out: Any) -> None:  # fmt: skip
+        """In a forked process: never touches the database (the parent's connection is
+        inherited and must stay the parent's); makes the rows and sends COPY text."""
+        try:
+            # A query here would run on the parent's connection, in the middle of its
+            # COPY: refuse any, loudly.
+            connection.execute_wrapper(_no_queries).__enter__()
+            self.rng = random.Random(f"{self.seed}-cases-{n}")
+            self.reporter_serial = starts[Case]
+            self.pipe = CopyText(lambda sql, text: out.put(("copy", sql, text)))
+            counts = self._make_group(group, starts, n, lambda k: out.put(("progress", k)))
+            out.put(("done", counts))
+        except BaseException:
+            out.put(("error", traceback.format_exc()))
+        finally:
+            out.close()
+            out.join_thread()
+
+    def _make_group(self, by_prefix: list[tuple[str, list[int]]], starts: dict[Any, int],
+                    n: int, progress: Callable[[int], object]) -> dict[str, int]:  # fmt: skip
+        ids = {m: iter(range(start, start + ID_LIMIT)) for m, start in starts.items()}
         self.ids = ids
         self.w_case = BulkWriter(Case)
         self.w_step = BulkWriter(CaseStep)
         self.w_answer = BulkWriter(Answer)
         self.w_eval = BulkWriter(Evaluation)
         counters = BulkWriter(CaseNumberCounter)
-        existing_counters = set(CaseNumberCounter.objects.values_list("prefix", "year"))
-        began = time.monotonic()
+        writers = (self.w_case, self.w_step, self.w_answer, self.w_eval, counters)
         span = (self.today - self.start).days + 1
         done = reported = 0
-        for prefix, studio_ids in by_prefix.items():
+        for prefix, studio_ids in by_prefix:
             received = [
                 (self.start + timedelta(days=self.rng.randrange(span)), studio_id)
                 for studio_id in studio_ids
@@ -563,16 +703,22 @@ class Generator:
             for studio_id in studio_ids:
                 self.reporters.pop(studio_id, None)  # their cases are all made
             for year, last in serial_of_year.items():
-                if (prefix, year) in existing_counters:
+                if (prefix, year) in self.existing_counters:
                     raise LoadDataError(f"编号计数器 {prefix}{year} 已存在。")
                 counters.add(id=next(ids[CaseNumberCounter]), prefix=prefix, year=year,
                              last_serial=last)  # fmt: skip
             done += len(received)
             if done - reported >= self.chunk:
-                self._flush_cases(counters, done, began)
+                self._flush(*writers)
+                progress(done - reported)
                 reported = done
-        if done != reported or not reported:
-            self._flush_cases(counters, done, began)
+        self._flush(*writers)
+        if done != reported or not done:
+            progress(done - reported)
+        for writer in writers:
+            limit = ID_ROOM[writer.model] * (len(by_prefix) if writer is counters else done)
+            assert writer.count <= limit, f"{writer.model.__name__}: more rows than ids"
+        return {w.model._meta.label: w.count for w in writers}
 
     def make_categories(self) -> None:
         # The cases are written around case_register, so their studios' category
@@ -584,13 +730,15 @@ class Generator:
             ignore_conflicts=True,
         )
 
-    def _flush_cases(self, counters: BulkWriter, done: int, began: float) -> None:
-        self._flush(self.w_case, self.w_step, self.w_answer, self.w_eval, counters)
-        elapsed = time.monotonic() - began
+    def _case_progress(self, more: int) -> None:
+        self.cases_done += more
+        done = self.cases_done
+        elapsed = time.monotonic() - self.began
         rate = done / elapsed if elapsed else 0
         self.progress(
             f"案件 {done}/{self.total_cases}（{100 * done // max(1, self.total_cases)}%），"
-            f"{elapsed:.0f} 秒，每秒 {rate:.0f} 件，本进程 CPU {time.process_time():.0f} 秒"
+            f"{elapsed:.0f} 秒，每秒 {rate:.0f} 件，"
+            f"本进程 CPU {time.process_time():.0f} 秒"
         )
 
     def reporter(self, studio_id: int, short: str) -> tuple[str, str, int, str, str]:

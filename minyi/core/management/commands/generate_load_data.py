@@ -17,19 +17,31 @@ class Command(BaseCommand):
         parser.add_argument("--cases", type=int, help="案件数（默认按规模：50 万或 1000 万）")
         parser.add_argument("--seed", type=int, default=2026)
         parser.add_argument("--chunk", type=int, default=20_000, help="每批写入的案件数")
+        parser.add_argument(
+            "--workers", type=int, default=2,
+            help="PostgreSQL 上并行生成案件的进程数（默认 2；SQLite 上总是 1）",
+        )  # fmt: skip
 
     def handle(self, *args: Any, scale: str, cases: int | None, seed: int, chunk: int,
-               **options: Any) -> None:  # fmt: skip
+               workers: int, **options: Any) -> None:  # fmt: skip
         if cases is not None and cases < 0:
             raise CommandError("案件数不能为负数。")
+        if workers < 1 or chunk < 1:
+            raise CommandError("进程数和每批案件数至少为 1。")
         generator = Generator(
-            SCALES[scale], cases=cases, seed=seed, chunk=chunk, progress=self.stdout.write
-        )
+            SCALES[scale], cases=cases, seed=seed, chunk=chunk, workers=workers,
+            progress=self.stdout.write,
+        )  # fmt: skip
         try:
             report = generator.run()
         except LoadDataError as exc:
             raise CommandError(str(exc)) from exc
-        self.stdout.write(self.style.SUCCESS(f"完成，用时 {report.seconds:.1f} 秒。"))
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"完成，用时 {report.seconds:.1f} 秒，"
+                f"CPU {report.cpu_seconds:.1f} 秒（本进程和生成案件的子进程）。"
+            )
+        )
         for label, n in sorted(report.counts.items()):
             self.stdout.write(f"  {label}: {n}")
         self.stdout.write(f"所有 load_ 账号的密码：{LOAD_PASSWORD}")
