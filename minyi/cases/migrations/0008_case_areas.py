@@ -18,7 +18,7 @@ def backfill(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('cases', '0006_answer_timeliness'),
+        ('cases', '0007_studio_categories'),
         ('org', '0002_encrypt_phones'),
         ('people', '0004_encrypt_phones'),
         ('studios', '0001_initial'),
