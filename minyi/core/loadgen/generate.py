@@ -687,11 +687,11 @@ class Generator:
         try:
             # A query here would run on the parent's connection, in the middle of its
             # COPY: refuse any, loudly.
-            connection.execute_wrapper(_no_queries).__enter__()
-            self.rng = random.Random(f"{self.seed}-cases-{n}")
-            self.reporter_serial = starts[Case]
-            self.pipe = CopyText(lambda sql, text: out.put(("copy", sql, text)))
-            counts = self._make_group(group, starts, n, lambda k: out.put(("progress", k)))
+            with connection.execute_wrapper(_no_queries):
+                self.rng = random.Random(f"{self.seed}-cases-{n}")
+                self.reporter_serial = starts[Case]
+                self.pipe = CopyText(lambda sql, text: out.put(("copy", sql, text)))
+                counts = self._make_group(group, starts, n, lambda k: out.put(("progress", k)))
             out.put(("done", counts))
         except BaseException:
             out.put(("error", traceback.format_exc()))
