@@ -100,4 +100,17 @@ def can_see_reporter(user: Any, case: Case) -> bool:
             and not case.hide_identity_from_unit
             and case.about_unit_id != user.handling_unit_id
         )
+    if getattr(case, SCOPED_FOR, None) == user.pk:
+        return True  # fetched through Case.objects.for_user(user) in this request
     return Case.objects.for_user(user).filter(pk=case.pk).exists()
+
+
+# Set by `fetched_in_scope` on a case read through `for_user`, so that the detail page
+# does not ask the database again, once per check, whether the case is in scope.
+SCOPED_FOR = "_minyi_scoped_for"
+
+
+def fetched_in_scope(case: Case, user: Any) -> Case:
+    """Mark a case just read through `Case.objects.for_user(user)` as in that scope."""
+    setattr(case, SCOPED_FOR, user.pk)
+    return case

@@ -13,12 +13,13 @@ from django.urls import reverse
 from django.utils import timezone
 
 from minyi.cases.attachments import ALLOWED_LABEL, check_upload
-from minyi.cases.models import Case, Channel, Occasion, Outcome, Satisfaction
+from minyi.cases.models import Case, Channel, Occasion, Outcome, Satisfaction, StudioCategory
 from minyi.cases.states import CaseState, HolderLevel
 from minyi.core.forms import FilterForm, ScopedModelForm
 from minyi.core.phones import normalize_phone
-from minyi.org.models import HandlingUnit, OrgUnit
+from minyi.org.models import ANCESTOR_LEVELS, HandlingUnit, OrgUnit
 from minyi.people.models import Representative, Role
+from minyi.people.scopes import scope_of
 from minyi.studios.models import Studio, StudioAssignment
 
 AGE_MESSAGE = "年龄应在 1 到 120 岁之间，请核对。"
@@ -330,17 +331,63 @@ class RegistrationForm(ScopedModelForm):
 # --- filters -------------------------------------------------------------------------
 
 
-def _case_units(user: Any) -> QuerySet:
-    """Handling units that appear on cases in scope (the filter's choices)."""
-    return (
-        HandlingUnit.objects.filter(
-            pk__in=Case.objects.for_user(user)
-            .filter(handling_unit__isnull=False)
-            .values("handling_unit")
+def _unit_label(unit: HandlingUnit) -> str:
+    return f"{unit.name}（已撤销）" if unit.retired_at else unit.name
+
+
+def _scope_units(user: Any) -> QuerySet:
+    """The handling units a case in scope can have been referred to (the filter's
+    choices), found from the organisation rather than from the cases: a case is
+    referred by the department of its studio's street, district or city (CM 10,
+    `services.units_for_referral`), so the units whose area is the scope's area, lies
+    beneath it or above it. Retired units stay: old cases still name them."""
+    scope = scope_of(user)
+    # Only what the option shows: the contact phone is encrypted, one decryption each.
+    units = HandlingUnit.objects.only("name", "retired_at").order_by("retired_at", "name")
+    if scope.everything:
+        return units
+    if scope.handling_unit_id is not None:
+        return HandlingUnit.objects.for_user(user).only("name", "retired_at").order_by("name")
+    if scope.unit is not None:
+        unit = scope.unit
+        above = [getattr(unit, f"{level}_id") for level in ANCESTOR_LEVELS]
+        return units.filter(unit.subtree_q("area__") | Q(area_id__in=[a for a in above if a]))
+    if not (scope.studio_ids or scope.representative_ids):
+        return units.none()
+    studios = Q(pk__in=scope.studio_ids)
+    if scope.representative_ids:
+        # A representative keeps the cases they received at a studio they have left.
+        studios |= Q(assignments__representative_id__in=scope.representative_ids)
+    rows = (
+        Studio.objects.filter(studios)
+        .values_list(
+            "unit_id",
+            "unit__street_id",
+            "unit__district_id",
+            "unit__city_id",
+            "unit__province_id",
         )
-        .select_related("area")
-        .order_by("name")
+        .distinct()
     )
+    return units.filter(area_id__in={pk for row in rows for pk in row if pk})
+
+
+def _scope_years(user: Any) -> list[int]:
+    """From the year of the first case registered anywhere to this year, newest first.
+    The first case is one read at the end of the received_on index, whatever the
+    number of cases; reading the years off the cases in scope was a scan of them all
+    (docs/performance.md, finding 2). A year without cases in scope shows an empty
+    list, which is the true answer for it."""
+    first = Case.objects.order_by("received_on").values_list("received_on", flat=True).first()
+    this_year = timezone.localdate().year
+    start = min(first.year, this_year) if first else this_year
+    return list(range(this_year, start - 1, -1))
+
+
+def _scope_handling_units(field: forms.ModelChoiceField, user: Any) -> None:
+    field.queryset = _scope_units(user)
+    field.label_from_instance = _unit_label
+    field.error_messages["invalid_choice"] = "请从列表中选择您管辖范围内的承办单位。"
 
 
 NO_CATEGORY = "-"
@@ -372,7 +419,9 @@ class CaseFilterForm(FilterForm):
     date_from = forms.DateField(label="反映日期从", widget=forms.DateInput(attrs=DATE_WIDGET))
     date_to = forms.DateField(label="至", widget=forms.DateInput(attrs=DATE_WIDGET))
     channel = forms.ChoiceField(label="反映方式", choices=[("", "全部"), *Channel.choices])
-    category = forms.ChoiceField(label="类别")
+    category = forms.ChoiceField(
+        label="类别", error_messages={"invalid_choice": "请从列表中选择类别。"}
+    )
     level = forms.ChoiceField(label="报送到", choices=LEVEL_CHOICES)
     answer = forms.ChoiceField(label="答复", choices=ANSWER_CHOICES)
     unit = forms.ModelChoiceField(
@@ -387,21 +436,20 @@ class CaseFilterForm(FilterForm):
         self.fields["q"].label = "编号或摘要"
         self.fields["q"].widget = forms.TextInput(attrs={"type": "search"})
         self.fields["studio"].queryset = Studio.objects.for_user(self.user).order_by("name")
-        self.fields["handling_unit"].queryset = _case_units(self.user)
-        years = (
-            Case.objects.for_user(self.user)
-            .order_by("-year")
-            .values_list("year", flat=True)
-            .distinct()
-        )
+        _scope_handling_units(self.fields["handling_unit"], self.user)
+        years = _scope_years(self.user)
         self.fields["year"].choices = [("", "全部"), *[(y, f"{y}年") for y in years]]
+        self.fields["year"].error_messages["invalid_choice"] = (
+            f"年度只能选 {years[-1]} 年至 {years[0]} 年。"
+        )
 
     def _scope_dashboard_fields(self) -> None:
+        # The categories used at the studios in scope (a small table kept by
+        # case_register), not DISTINCT over the cases in scope.
         categories = (
-            Case.objects.for_user(self.user)
-            .exclude(category="")
-            .order_by("category")
-            .values_list("category", flat=True)
+            StudioCategory.objects.for_user(self.user)
+            .order_by("name")
+            .values_list("name", flat=True)
             .distinct()
         )
         self.fields["category"].choices = [
@@ -446,7 +494,7 @@ class LedgerFilterForm(FilterForm):
         super().__init__(*args, **kwargs)
         del self.fields["q"]
         self.fields["studio"].queryset = Studio.objects.for_user(self.user).order_by("name")
-        self.fields["handling_unit"].queryset = _case_units(self.user)
+        _scope_handling_units(self.fields["handling_unit"], self.user)
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()

@@ -535,3 +535,68 @@ class CaseAttachment(models.Model):
 
     def __str__(self) -> str:
         return self.original_name
+
+
+class StudioCategoryQuerySet(ScopedQuerySet):
+    def scope_q(self, scope: Scope, *, write: bool) -> Q | None:
+        # The same studios as the cases a scope covers, so the list's category choices
+        # are the categories of cases the user may see (minyi.cases.forms).
+        if write:
+            return None
+        if scope.unit is not None:
+            return scope.unit.subtree_q("studio__unit__")
+        if scope.handling_unit_id is not None:
+            # The studios of the area the unit answers for: referrals come from there.
+            from minyi.org.models import HandlingUnit
+
+            area = HandlingUnit.objects.filter(pk=scope.handling_unit_id).values("area_id")[:1]
+            q = Q(studio__unit_id=models.Subquery(area))
+            for level in ("province", "city", "district", "street"):
+                q |= Q(**{f"studio__unit__{level}_id": models.Subquery(area)})
+            return q
+        q = Q(studio_id__in=scope.studio_ids) if scope.studio_ids else Q(pk__in=[])
+        if scope.representative_ids:
+            from minyi.studios.models import StudioAssignment
+
+            # Cases a representative received stay theirs after they leave a studio.
+            q |= Q(
+                studio_id__in=StudioAssignment.objects.filter(
+                    representative_id__in=scope.representative_ids
+                ).values("studio_id")
+            )
+        return q
+
+
+class StudioCategory(models.Model):
+    """A category (free text on the form) that has been used at a studio: the bounded
+    source of the list filter's category choices. Reading DISTINCT categories off the
+    cases cost a scan of every case in scope on every list view (docs/performance.md,
+    finding 2); this table grows with studios times categories, not with cases.
+    Kept up to date by `record_category` whenever a case is registered."""
+
+    studio = models.ForeignKey(
+        "studios.Studio", on_delete=models.CASCADE, related_name="case_categories"
+    )
+    name = models.CharField("类别", max_length=50)
+
+    objects = StudioCategoryQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "工作室使用过的类别"
+        verbose_name_plural = "工作室使用过的类别"
+        constraints = [
+            models.UniqueConstraint(fields=["studio", "name"], name="studiocategory_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+def record_category(case: Case) -> None:
+    """Add the case's category to its studio's vocabulary. One INSERT that a
+    concurrent registration of the same category cannot make fail."""
+    if case.category:
+        StudioCategory.objects.bulk_create(
+            [StudioCategory(studio_id=case.studio_id, name=case.category)],
+            ignore_conflicts=True,
+        )

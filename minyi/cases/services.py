@@ -33,6 +33,7 @@ from minyi.cases.models import (
     PersonalDataView,
     Recipient,
     Satisfaction,
+    record_category,
 )
 from minyi.cases.numbering import format_number, next_serial, number_prefix
 from minyi.cases.states import (
@@ -105,6 +106,7 @@ def case_register(
     # every registration waits for the slowest part after it. The number's uniqueness is
     # the counter's to give and the database's unique constraints' to enforce.
     case.full_clean(exclude=["number", "serial"])
+    record_category(case)  # before the serial's lock, for the same reason
     case.serial = next_serial(prefix, received_on.year)
     case.number = format_number(prefix, received_on.year, case.serial)
     case.save()

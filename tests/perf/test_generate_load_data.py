@@ -12,7 +12,14 @@ from django.core.management import CommandError, call_command
 from django.db import connection
 from django.db.models import Count, F
 
-from minyi.cases.models import Answer, Case, CaseNumberCounter, CaseStep, Evaluation
+from minyi.cases.models import (
+    Answer,
+    Case,
+    CaseNumberCounter,
+    CaseStep,
+    Evaluation,
+    StudioCategory,
+)
 from minyi.cases.services import case_register
 from minyi.cases.states import Action, CaseState
 from minyi.core.crypto import is_token, phone_digest
@@ -54,6 +61,10 @@ def test_it_writes_the_requested_cases_on_every_community_of_the_city(generated)
     assert CaseStep.objects.values("case").distinct().count() == CASES
     assert Event.objects.filter(state=EventState.HELD).exists()
     assert Appointment.objects.exists()
+    # The list filter's category choices (StudioCategory) match the cases written.
+    assert set(StudioCategory.objects.values_list("studio_id", "name")) == set(
+        Case.objects.exclude(category="").values_list("studio_id", "category")
+    )
 
 
 @pytest.mark.django_db

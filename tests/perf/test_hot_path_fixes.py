@@ -43,3 +43,7 @@ def test_the_duty_record_finds_listed_and_attended_events_once_without_a_distinc
     assert "DISTINCT" not in event_sql
     assert "JOIN" in event_sql  # the studio, nothing else
     assert event_sql.count("JOIN") == 1
+    # The ids as one UNION, then the events by primary key: an OR of two sub-selects
+    # made PostgreSQL test every event of the year against both.
+    assert "UNION" in event_sql
+    assert " OR " not in event_sql

@@ -49,6 +49,7 @@ from minyi.cases.models import (
     Occasion,
     Outcome,
     Satisfaction,
+    StudioCategory,
 )
 from minyi.cases.numbering import format_number
 from minyi.cases.services import timeliness_after
@@ -325,6 +326,8 @@ class Generator:
                 self.make_cases()
                 self.progress(f"写入完成，{time.monotonic() - began:.0f} 秒；重建索引和外键约束")
             self.progress(f"索引和外键约束已重建，{time.monotonic() - began:.0f} 秒")
+            # After the cases are in: read back, not queued.
+            self.make_categories()
             reset_sequences(
                 OrgDepartment, HandlingUnit, User, Studio, Representative,
                 Representative.linked_communities.through, StudioAssignment, Liaison,
@@ -741,6 +744,16 @@ class Generator:
             limit = ID_ROOM[writer.model] * (len(by_prefix) if writer is counters else done)
             assert writer.count <= limit, f"{writer.model.__name__}: more rows than ids"
         return {w.model._meta.label: w.count for w in writers}
+
+    def make_categories(self) -> None:
+        # The cases are written around case_register, so their studios' category
+        # vocabulary (StudioCategory, the list filter's choices) is filled here.
+        pairs = Case.objects.exclude(category="").order_by().values_list("studio_id", "category")
+        StudioCategory.objects.bulk_create(
+            [StudioCategory(studio_id=s, name=n) for s, n in pairs.distinct()],
+            batch_size=5000,
+            ignore_conflicts=True,
+        )
 
     def _case_progress(self, more: int) -> None:
         self.cases_done += more
