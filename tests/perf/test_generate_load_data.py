@@ -269,3 +269,21 @@ def test_case_ids_are_contiguous_and_ratings_belong_to_their_case_s_answers(gene
     assert Answer.objects.exclude(case__in=Case.objects.all()).count() == 0
     steps = CaseStep.objects.values("case").annotate(n=Count("id"))
     assert max(row["n"] for row in steps) <= 12
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_case_worker_refuses_to_query_the_database(world, monkeypatch):
+    # The workers share the parent's connection by inheritance; a query from one would
+    # land in the middle of the parent's COPY.
+    if connection.vendor != "postgresql":
+        pytest.skip("the case workers run on PostgreSQL only")
+    original = Generator.reporter
+
+    def querying(self, *args, **kwargs):
+        Case.objects.count()
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(Generator, "reporter", querying)
+    with pytest.raises(LoadDataError, match="不能访问数据库"):
+        Generator(SCALES["city"], cases=200, today=TODAY, chunk=50, workers=2).run()
+    assert Case.objects.count() == 0

@@ -18,6 +18,7 @@ All accounts share one password (LOAD_PASSWORD), hashed once.
 from __future__ import annotations
 
 import multiprocessing
+import os
 import queue
 import random
 import resource
@@ -29,6 +30,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from functools import cache
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -168,6 +170,25 @@ ID_ROOM = {Case: 1, CaseStep: 12, Answer: 2, Evaluation: 2, CaseNumberCounter: Y
 ID_LIMIT = 1 << 62
 
 
+def server_cpu_seconds() -> float | None:
+    """CPU time of the PostgreSQL process serving this connection, read from /proc when
+    the server runs on this machine (parallel index-build workers not included); None
+    when it cannot be known."""
+    if connection.vendor != "postgresql":
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        pid = cursor.fetchone()[0]
+    proc = Path(f"/proc/{pid}")
+    try:
+        if proc.joinpath("comm").read_text().strip() != "postgres":
+            return None  # a remote server: this pid is some other local process
+        fields = proc.joinpath("stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def _no_queries(*args: Any) -> None:
     raise RuntimeError("负载数据子进程不能访问数据库。")
 
@@ -223,6 +244,7 @@ class Report:
     counts: dict[str, int]
     seconds: float
     cpu_seconds: float  # this process and its case workers (not the database server)
+    server_cpu_seconds: float | None = None  # the PostgreSQL process serving the load
 
 
 class Generator:
@@ -304,6 +326,7 @@ class Generator:
                     self.make_events()
                 self.make_cases()
                 self.progress(f"写入完成，{time.monotonic() - began:.0f} 秒；重建索引和外键约束")
+            self.progress(f"索引和外键约束已重建，{time.monotonic() - began:.0f} 秒")
             # After the cases are in: read back, not queued.
             self.make_categories()
             reset_sequences(
@@ -315,7 +338,9 @@ class Generator:
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:
                 cursor.execute("ANALYZE")
-        return Report(dict(self.counts), time.monotonic() - began, cpu_seconds())
+        return Report(
+            dict(self.counts), time.monotonic() - began, cpu_seconds(), server_cpu_seconds()
+        )
 
     # --- the tree -------------------------------------------------------------------
 
@@ -682,11 +707,11 @@ class Generator:
         try:
             # A query here would run on the parent's connection, in the middle of its
             # COPY: refuse any, loudly.
-            connection.execute_wrapper(_no_queries).__enter__()
-            self.rng = random.Random(f"{self.seed}-cases-{n}")
-            self.reporter_serial = starts[Case]
-            self.pipe = CopyText(lambda sql, text: out.put(("copy", sql, text)))
-            counts = self._make_group(group, starts, n, lambda k: out.put(("progress", k)))
+            with connection.execute_wrapper(_no_queries):
+                self.rng = random.Random(f"{self.seed}-cases-{n}")
+                self.reporter_serial = starts[Case]
+                self.pipe = CopyText(lambda sql, text: out.put(("copy", sql, text)))
+                counts = self._make_group(group, starts, n, lambda k: out.put(("progress", k)))
             out.put(("done", counts))
         except BaseException:
             out.put(("error", traceback.format_exc()))

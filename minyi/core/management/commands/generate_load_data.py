@@ -42,6 +42,8 @@ class Command(BaseCommand):
                 f"CPU {report.cpu_seconds:.1f} 秒（本进程和生成案件的子进程）。"
             )
         )
+        if report.server_cpu_seconds is not None:
+            self.stdout.write(f"数据库服务进程 CPU {report.server_cpu_seconds:.1f} 秒。")
         for label, n in sorted(report.counts.items()):
             self.stdout.write(f"  {label}: {n}")
         self.stdout.write(f"所有 load_ 账号的密码：{LOAD_PASSWORD}")
