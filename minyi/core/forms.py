@@ -6,11 +6,14 @@ from typing import Any
 
 from django import forms
 
+from minyi.core.widgets import use_fast_selects
+
 
 class ScopedModelForm(forms.ModelForm):
     def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
         self.user = user
         super().__init__(*args, **kwargs)
+        use_fast_selects(self)
         self.scope_fields()
 
     def scope_fields(self) -> None:
@@ -23,5 +26,6 @@ class FilterForm(forms.Form):
     def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
         self.user = user
         super().__init__(*args, **kwargs)
+        use_fast_selects(self)
         for field in self.fields.values():
             field.required = False

@@ -1,0 +1,57 @@
+"""FastSelect writes the same <select> as Django's template-rendered one."""
+
+from __future__ import annotations
+
+import pytest
+from django import forms
+from django.test.html import parse_html
+
+from minyi.core.forms import FilterForm
+from minyi.core.widgets import FastSelect
+from minyi.org.models import OrgUnit
+
+CHOICES = [
+    ("", "全部"),
+    ("a&b", '甲 <乙> & "丙"'),
+    ("组", [("1", "一"), ("2", "二")]),
+    (3, "三"),
+]
+
+
+@pytest.mark.parametrize("value", [None, "", "a&b", "2", 3, ["1", "3"]])
+@pytest.mark.parametrize(
+    "attrs", [None, {"id": "id_x", "aria-describedby": "h", "required": True, "disabled": False}]
+)
+def test_the_markup_is_djangos(value, attrs):
+    django = forms.Select(choices=CHOICES).render("x", value, attrs=attrs)
+    fast = FastSelect(choices=CHOICES).render("x", value, attrs=attrs)
+    assert parse_html(fast) == parse_html(django)
+    assert "<乙>" not in fast  # escaped, as Django escapes it
+
+
+class _Form(FilterForm):
+    unit = forms.ModelChoiceField(queryset=OrgUnit.objects.none(), empty_label="全部")
+    kind = forms.ChoiceField(choices=[("", "全部")])
+    many = forms.MultipleChoiceField(choices=[("1", "一")])
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["unit"].queryset = OrgUnit.objects.order_by("pk")[:3]
+        self.fields["kind"].choices = [("", "全部"), ("k", "甲")]
+
+
+@pytest.mark.django_db
+def test_filter_forms_use_it_and_choices_set_afterwards_reach_it(world):
+    form = _Form(data={"unit": str(OrgUnit.objects.order_by("pk").first().pk)}, user=None)
+    assert isinstance(form.fields["unit"].widget, FastSelect)
+    assert isinstance(form.fields["kind"].widget, FastSelect)
+    assert not isinstance(form.fields["many"].widget, FastSelect)  # multiple stays Django's
+    html = str(form["unit"])
+    units = list(OrgUnit.objects.order_by("pk")[:3])
+    assert all(f">{u}</option>" in html for u in units)
+    assert f'<option value="{units[0].pk}" selected>' in html
+    assert '<option value="k">甲</option>' in str(form["kind"])
+    # The same bound field through Django's own widget: identical markup, aria included.
+    field = form.fields["unit"]
+    field.widget = forms.Select(choices=field.choices)
+    assert parse_html(html) == parse_html(str(field.get_bound_field(form, "unit")))
