@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta, tzinfo
 from typing import Any
 
 from django.conf import settings
@@ -125,8 +125,10 @@ class Evaluation:
         return sorted(found, key=lambda r: (-r.status.severity, r.due or date.max, r.key))
 
 
-def _local_date(value: datetime) -> date:
-    return timezone.localtime(value).date()
+def _local_date(value: datetime, tz: tzinfo) -> date:
+    # The zone is looked up once per evaluation: timezone.localtime() asks the
+    # request-local current zone on every call, tens of thousands of times for a city.
+    return value.astimezone(tz).date()
 
 
 def _hours(start: datetime, end: datetime) -> float:
@@ -220,7 +222,7 @@ def evaluate(
         ).values_list("studio_id", "year", "period", "state", "submitted_at"):
             on = None
             if state != ReportState.DRAFT and submitted_at is not None:
-                on = _local_date(submitted_at)
+                on = _local_date(submitted_at, tz)
             reports[studio_id].append(ReportFacts(year, period, on))
 
     # Sessions per representative: attendance when recorded, else a held event.
@@ -232,12 +234,12 @@ def evaluate(
         if (event_id, rep_id) in attended:
             arrived, left = attended[(event_id, rep_id)]
             session = Session(
-                _local_date(arrived), _hours(arrived, left), True, event["studio__name"]
+                _local_date(arrived, tz), _hours(arrived, left), True, event["studio__name"]
             )
         else:
             held = event["state"] == EventState.HELD
             session = Session(
-                _local_date(event["starts_at"]),
+                _local_date(event["starts_at"], tz),
                 _hours(event["starts_at"], event["ends_at"]),
                 held,
                 event["studio__name"],
@@ -266,10 +268,12 @@ def evaluate(
             EventFacts(
                 id=event["pk"],
                 title=event["theme"] or Event(kind=event["kind"]).get_kind_display(),
-                day=_local_date(event["starts_at"]),
+                day=_local_date(event["starts_at"], tz),
                 hours=_hours(event["starts_at"], event["ends_at"]),
                 status=_EVENT_STATUS[event["state"]],
-                published_on=_local_date(event["published_at"]) if event["published_at"] else None,
+                published_on=_local_date(event["published_at"], tz)
+                if event["published_at"]
+                else None,
                 late_reason=event["late_reason"],
             )
         )
