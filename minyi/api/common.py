@@ -78,6 +78,16 @@ def reject_unknown_params(request: HttpRequest, known: set[str]) -> None:
             f"不支持的查询参数：{unknown[0]}。",
             {name or "（空）": ["不支持"] for name in unknown},
         )
+    # Every filter takes one value: `?q=a&q=b` would otherwise be answered for one of
+    # them, silently dropping the other.
+    repeated = sorted(name for name in request.GET if len(request.GET.getlist(name)) > 1)
+    if repeated:
+        raise ApiError(
+            422,
+            "invalid",
+            f"查询参数 {repeated[0]} 只能出现一次。",
+            {name: ["只能出现一次"] for name in repeated},
+        )
 
 
 class PageParams(Schema):

@@ -194,6 +194,9 @@ def test_filters_are_the_screens(api: Any, two_streets: dict[str, Any]) -> None:
     assert bad.status_code == 422 and "stat" in bad.json()["fields"]
     street = OrgUnit.objects.get(code="440308001")
     assert sha.get("/studios", {"street": street.pk}).status_code == 422
+    # A filter given twice is refused: answering for one value would drop the other.
+    twice = sha.get("/appointments", {"q": ["王大爷", "李阿姨"]})
+    assert twice.status_code == 422 and twice.json()["fields"] == {"q": ["只能出现一次"]}
 
 
 @pytest.mark.parametrize("path", [p for p, _ in RESOURCES])
