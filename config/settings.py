@@ -142,6 +142,12 @@ if DATABASE_URL:
     # a crash test's own database) with the same durability options.
     if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         DATABASES["default"]["OPTIONS"] = dict(SQLITE_OPTIONS)
+    else:
+        # No JIT for our connections: at 500,000 cases PostgreSQL spent about 190 ms
+        # compiling each of the city dashboard's GROUP BYs, more than running them, and
+        # the short indexed queries of every other page never gain from it
+        # (docs/performance.md). `?options=...` in DATABASE_URL still overrides this.
+        DATABASES["default"].setdefault("OPTIONS", {}).setdefault("options", "-c jit=off")
 else:
     DATABASES = {
         "default": {
