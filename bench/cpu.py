@@ -69,7 +69,7 @@ def main() -> None:
     from django.test import Client
     from django.utils import timezone
 
-    from bench.load import make_plan
+    from bench.load import make_plan, registration_form
     from minyi.people.models import User
 
     settings.DEBUG = False
@@ -94,20 +94,7 @@ def main() -> None:
     # The street's oldest case, not its newest: the runs register cases of their own,
     # and the page measured must stay the same one from run to run.
     case = Case.objects.filter(studio_id__in=browser["studios"]).order_by("pk")[0].pk
-    form = {
-        "studio": reg["studio"],
-        "representative": reg["representative"],
-        "channel": "in_person",
-        "occasion": "reception",
-        "received_on": today,
-        "reporter_name": "测试居民",
-        "reporter_gender": "female",
-        "reporter_age": "66",
-        "reporter_phone": "13800001234",
-        "summary": "楼道灯不亮",
-        "content": "楼道灯坏了一周，晚上上下楼不安全，请尽快维修。",
-        "outcome": "sent_on",
-    }
+    form = registration_form(reg["studio"], reg["representative"], today)
     created: list[int] = []
 
     def register():

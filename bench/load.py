@@ -38,6 +38,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from http.cookies import SimpleCookie
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlencode
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -287,20 +288,7 @@ async def registering(
         form_page = await client.call("page:register_form", "GET", "/cases/new/")
         if form_page is None:
             continue
-        form = {
-            "studio": plan["studio"],
-            "representative": plan["representative"],
-            "channel": "in_person",
-            "occasion": "reception",
-            "received_on": plan["today"],
-            "reporter_name": "测试居民",
-            "reporter_gender": "female",
-            "reporter_age": "66",
-            "reporter_phone": "13800001234",
-            "summary": "楼道灯不亮",
-            "content": "楼道灯坏了一周，晚上上下楼不安全，请尽快维修。",
-            "outcome": "sent_on",
-        }
+        form = registration_form(plan["studio"], plan["representative"], plan["today"])
         done = await client.call("register", "POST", "/cases/new/", form, expect=(302,))
         if done is None:
             continue
@@ -317,6 +305,24 @@ async def registering(
             {"version": 2, "handling_unit": rng.choice(plan["handling_units"]), "note": "请办理"},
             (302,),
         )
+
+
+def registration_form(studio: Any, representative: Any, today: Any) -> dict[str, Any]:
+    """The registration form a liaison posts in the mix (bench/cpu.py posts the same)."""
+    return {
+        "studio": studio,
+        "representative": representative,
+        "channel": "in_person",
+        "occasion": "reception",
+        "received_on": today,
+        "reporter_name": "测试居民",
+        "reporter_gender": "female",
+        "reporter_age": "66",
+        "reporter_phone": "13800001234",
+        "summary": "楼道灯不亮",
+        "content": "楼道灯坏了一周，晚上上下楼不安全，请尽快维修。",
+        "outcome": "sent_on",
+    }
 
 
 def make_plan(today: str) -> dict:
