@@ -24,8 +24,15 @@ from minyi.cases.models import (
 from minyi.cases.services import case_register
 from minyi.cases.states import Action, CaseState
 from minyi.core.crypto import is_token, phone_digest
-from minyi.core.loadgen.generate import LOAD_PASSWORD, LOADED, SCALES, Generator, LoadDataError
-from minyi.duties.models import Appointment, Event, EventState
+from minyi.core.loadgen.generate import (
+    LOAD_PASSWORD,
+    LOADED,
+    SCALES,
+    YEARS,
+    Generator,
+    LoadDataError,
+)
+from minyi.duties.models import Appointment, Attendance, Event, EventState
 from minyi.org.models import Level, OrgUnit
 from minyi.people.models import Role, User
 from minyi.studios.models import Studio
@@ -269,6 +276,28 @@ def test_case_ids_are_contiguous_and_ratings_belong_to_their_case_s_answers(gene
     assert Answer.objects.exclude(case__in=Case.objects.all()).count() == 0
     steps = CaseStep.objects.values("case").annotate(n=Count("id"))
     assert max(row["n"] for row in steps) <= 12
+
+
+@pytest.mark.django_db
+def test_every_new_studio_has_its_five_years_of_events(generated):
+    # On PostgreSQL two worker processes made the events, each for half the studios
+    # and with its own id ranges: every studio still has exactly its share.
+    per_studio = SCALES["city"].events_per_studio_year * YEARS
+    studios = Studio.objects.filter(liaisons__user__username__startswith="load_")
+    counts = dict(studios.annotate(n=Count("events")).values_list("pk", "n"))
+    assert len(counts) >= 3
+    assert set(counts.values()) == {per_studio}
+    events = Event.objects.filter(studio__in=studios)
+    assert (
+        Event.representatives.through.objects.filter(event__in=events).count()
+        == len(counts) * per_studio
+    )
+    held = events.filter(state=EventState.HELD)
+    assert Attendance.objects.filter(event__in=held).count() == held.count()
+    assert Attendance.objects.exclude(event__in=held).count() == 0
+    # One appointment per event at city scale (appointments_per_event 1.0).
+    assert Appointment.objects.filter(event__in=events).count() == len(counts) * per_studio
+    assert generated.counts["duties.Event"] == len(counts) * per_studio
 
 
 @pytest.mark.django_db(transaction=True)

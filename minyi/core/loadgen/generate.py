@@ -17,6 +17,7 @@ All accounts share one password (LOAD_PASSWORD), hashed once.
 
 from __future__ import annotations
 
+import math
 import multiprocessing
 import os
 import queue
@@ -29,7 +30,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from functools import cache
+from functools import cache, partial
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -168,6 +169,19 @@ Progress = Callable[[str], object]
 # rounds of answer and rating with a reopening between) and two answers and ratings.
 ID_ROOM = {Case: 1, CaseStep: 12, Answer: 2, Evaluation: 2, CaseNumberCounter: YEARS + 1}
 ID_LIMIT = 1 << 62
+
+
+def event_room(scale: Scale) -> dict[Any, int]:
+    """The most rows of each kind one studio's events can have: every event has one
+    representative, at most one attendance and at most ⌈appointments_per_event⌉
+    appointments."""
+    per_studio = scale.events_per_studio_year * YEARS
+    return {
+        Event: per_studio,
+        Event.representatives.through: per_studio,
+        Attendance: per_studio,
+        Appointment: per_studio * math.ceil(scale.appointments_per_event),
+    }
 
 
 def server_cpu_seconds() -> float | None:
@@ -322,8 +336,7 @@ class Generator:
                 self.make_bodies()
                 self.make_people_and_studios()
                 # Each phase reads what it needs before its first row is queued.
-                with self.piped():
-                    self.make_events()
+                self.make_events()
                 self.make_cases()
                 self.progress(f"写入完成，{time.monotonic() - began:.0f} 秒；重建索引和外键约束")
             self.progress(f"索引和外键约束已重建，{time.monotonic() - began:.0f} 秒")
@@ -506,20 +519,59 @@ class Generator:
     # --- events ---------------------------------------------------------------------
 
     def make_events(self) -> None:
-        rng = self.rng
-        ids = self._ids(Event, Event.representatives.through, Attendance, Appointment)
+        """Five years of events per studio with their representatives, attendance and
+        appointments. On PostgreSQL `workers` processes each make the events of a
+        consecutive share of the studios and send COPY text, as for the cases; a studio
+        has a fixed number of events, so each share's ids start where the previous
+        share's room (EVENT_ROOM) ends."""
+        room = event_room(self.scale)
+        first = {m: next_id(m) for m in room}
+        studio_ids = list(self.studios)
+        workers = self.workers if connection.vendor == "postgresql" else 1
+        size = math.ceil(len(studio_ids) / max(1, workers)) or 1
+        shares = [studio_ids[i : i + size] for i in range(0, len(studio_ids), size)]
+        jobs = []
+        before = 0
+        for n, share in enumerate(shares):
+            starts = {m: first[m] + r * before for m, r in room.items()}
+            jobs.append(partial(self._make_event_share, n, share, starts))
+            before += len(share)
+        self.studios_done = 0
+        progress = self._event_progress
+        if len(jobs) <= 1:
+            with self.piped():
+                counts = jobs[0](progress) if jobs else {}
+        else:
+            counts = self._run_workers(jobs, progress)
+        self.counts.update(counts)
+        self.progress(
+            f"活动 {counts.get(Event._meta.label, 0)}，"
+            f"预约 {counts.get(Appointment._meta.label, 0)}"
+        )
+
+    def _event_progress(self, more: int) -> None:
+        self.studios_done += more
+        self.progress(f"活动：工作室 {self.studios_done}/{len(self.studios)}")
+
+    def _make_event_share(self, n: int, studio_ids: list[int], starts: dict[Any, int],
+                          progress: Callable[[int], object]) -> dict[str, int]:  # fmt: skip
+        rng = random.Random(f"{self.seed}-events-{n}")
+        ids = {m: iter(range(start, start + ID_LIMIT)) for m, start in starts.items()}
         events = BulkWriter(Event)
         event_reps = BulkWriter(Event.representatives.through)
         attendance = BulkWriter(Attendance)
         appointments = BulkWriter(Appointment)
+        writers = (events, event_reps, attendance, appointments)
         per_year = self.scale.events_per_studio_year
         span = (self.today - self.start).days
         total = per_year * YEARS
-        for n, (studio_id, (_, reps, liaison_user, _c)) in enumerate(self.studios.items()):
+        reported = 0
+        for done, studio_id in enumerate(studio_ids, 1):
+            _, reps, liaison_user, _c = self.studios[studio_id]
             for i in range(total):
                 day = self.start + timedelta(days=int(span * (i + rng.random()) / total))
-                starts = aware(day, 9)
-                ends = aware(day, 12)
+                starts_at = aware(day, 9)
+                ends_at = aware(day, 12)
                 held = day < self.today
                 state = (
                     EventState.CANCELLED if held and rng.random() < 0.03
@@ -530,13 +582,13 @@ class Generator:
                 events.add(
                     id=event_id, studio_id=studio_id, kind=rng.choice(
                         [EventKind.OPENING, EventKind.RECEPTION, EventKind.RECEPTION]),
-                    theme="党代表接待日", starts_at=starts, ends_at=ends,
+                    theme="党代表接待日", starts_at=starts_at, ends_at=ends_at,
                     place="工作室", capacity=10, state=state,
-                    published_at=starts - timedelta(days=8),
+                    published_at=starts_at - timedelta(days=8),
                     people_received=rng.randint(0, 12) if state == EventState.HELD else None,
                     summary="接待群众，听取意见。" if state == EventState.HELD else "",
                     cancelled_reason="台风停课" if state == EventState.CANCELLED else "",
-                    created_at=starts - timedelta(days=9), updated_at=starts,
+                    created_at=starts_at - timedelta(days=9), updated_at=starts_at,
                 )  # fmt: skip
                 event_reps.add(
                     id=next(ids[event_reps.model]), event_id=event_id, representative_id=rep_id
@@ -544,7 +596,7 @@ class Generator:
                 if state == EventState.HELD:
                     attendance.add(
                         id=next(ids[Attendance]), event_id=event_id, representative_id=rep_id,
-                        arrived_at=starts, left_at=ends,
+                        arrived_at=starts_at, left_at=ends_at,
                     )  # fmt: skip
                 k = self.scale.appointments_per_event
                 for _ in range(int(k) + (rng.random() < k - int(k))):
@@ -558,16 +610,21 @@ class Generator:
                         id=appointment_id, event_id=event_id, name=fake_name(rng),
                         phone=fake_phone(appointment_id), topic=rng.choice(TOPICS)[1],
                         preferred_representative_id=rep_id, state=appointment_state,
-                        confirmed_at=starts - timedelta(days=3), confirmed_by_id=liaison_user,
+                        confirmed_at=starts_at - timedelta(days=3), confirmed_by_id=liaison_user,
                         handled_by_id=liaison_user if held else None,
-                        handled_at=ends if held else None,
-                        created_at=starts - timedelta(days=5), updated_at=starts,
+                        handled_at=ends_at if held else None,
+                        created_at=starts_at - timedelta(days=5), updated_at=starts_at,
                     )  # fmt: skip
-            if events.count and len(events.batch) >= self.chunk:
-                self._flush(events, event_reps, attendance, appointments)
-                self.progress(f"活动 {events.count}（工作室 {n + 1}/{len(self.studios)}）")
-        self._flush(events, event_reps, attendance, appointments)
-        self.progress(f"活动 {events.count}，预约 {appointments.count}")
+            if len(events.batch) >= self.chunk:
+                self._flush(*writers)
+                progress(done - reported)
+                reported = done
+        self._flush(*writers)
+        progress(len(studio_ids) - reported)
+        for writer in writers:
+            limit = event_room(self.scale)[writer.model] * len(studio_ids)
+            assert writer.count <= limit, f"{writer.model.__name__}: more rows than ids"
+        return {w.model._meta.label: w.count for w in writers}
 
     # --- cases ----------------------------------------------------------------------
 
@@ -630,7 +687,12 @@ class Generator:
             with self.piped():
                 counts = self._make_group(by_prefix, first, 0, self._case_progress)
         else:
-            counts = self._run_workers(groups, first)
+            jobs = [
+                partial(self._make_case_group, n, group, starts)
+                for n, (group, starts) in enumerate(zip(groups, self._starts(groups, first),
+                                                        strict=True))
+            ]  # fmt: skip
+            counts = self._run_workers(jobs, self._case_progress)
         self.counts.update(counts)
 
     def _share_out(self, by_prefix: list[tuple[str, list[int]]],
@@ -659,15 +721,16 @@ class Generator:
             prefixes += len(group)
         return starts
 
-    def _run_workers(self, groups: list[list[tuple[str, list[int]]]],
-                     first: dict[Any, int]) -> dict[str, int]:  # fmt: skip
+    def _run_workers(self, jobs: list[Callable[[Callable[[int], object]], dict[str, int]]],
+                     progress: Callable[[int], object]) -> dict[str, int]:  # fmt: skip
+        """Runs each job in a forked process of its own; a job makes rows, sends them as
+        COPY text (this process only feeds them to the database) and reports progress,
+        which goes to `progress`. Returns the rows written per model label."""
         context = multiprocessing.get_context("fork")
-        out = context.Queue(maxsize=4 * len(groups))
+        out = context.Queue(maxsize=4 * len(jobs))
         processes = [
-            context.Process(target=self._worker, args=(n, group, starts, out), daemon=True)
-            for n, (group, starts) in enumerate(zip(groups, self._starts(groups, first),
-                                                    strict=True))
-        ]  # fmt: skip
+            context.Process(target=self._worker, args=(job, out), daemon=True) for job in jobs
+        ]
         # Forked before the COPY thread starts: a fork copies no other thread, and a
         # lock that thread held would stay locked in the child.
         for process in processes:
@@ -681,26 +744,26 @@ class Generator:
                         kind, *payload = out.get(timeout=5)
                     except queue.Empty:
                         if any(p.exitcode not in (None, 0) for p in processes):
-                            raise LoadDataError("生成案件的子进程意外退出。") from None
+                            raise LoadDataError("生成数据的子进程意外退出。") from None
                         continue
                     if kind == "copy":
                         self.pipe.put(*payload)
                     elif kind == "progress":
-                        self._case_progress(payload[0])
+                        progress(payload[0])
                     elif kind == "done":
                         for label, n in payload[0].items():
                             counts[label] += n
                         running -= 1
                     else:
-                        raise LoadDataError(f"生成案件的子进程出错：\n{payload[0]}")
+                        raise LoadDataError(f"生成数据的子进程出错：\n{payload[0]}")
         finally:
             for process in processes:
                 if process.is_alive() and running:
                     process.kill()
                 process.join()
-        return counts
+        return dict(counts)
 
-    def _worker(self, n: int, group: list[tuple[str, list[int]]], starts: dict[Any, int],
+    def _worker(self, job: Callable[[Callable[[int], object]], dict[str, int]],
                 out: Any) -> None:  # fmt: skip
         """In a forked process: never touches the database (the parent's connection is
         inherited and must stay the parent's); makes the rows and sends COPY text."""
@@ -708,16 +771,22 @@ class Generator:
             # A query here would run on the parent's connection, in the middle of its
             # COPY: refuse any, loudly.
             with connection.execute_wrapper(_no_queries):
-                self.rng = random.Random(f"{self.seed}-cases-{n}")
-                self.reporter_serial = starts[Case]
                 self.pipe = CopyText(lambda sql, text: out.put(("copy", sql, text)))
-                counts = self._make_group(group, starts, n, lambda k: out.put(("progress", k)))
+                counts = job(lambda k: out.put(("progress", k)))
             out.put(("done", counts))
         except BaseException:
             out.put(("error", traceback.format_exc()))
         finally:
             out.close()
             out.join_thread()
+
+    def _make_case_group(self, n: int, group: list[tuple[str, list[int]]],
+                         starts: dict[Any, int],
+                         progress: Callable[[int], object]) -> dict[str, int]:  # fmt: skip
+        """One worker's share of the cases, with a random stream of its own."""
+        self.rng = random.Random(f"{self.seed}-cases-{n}")
+        self.reporter_serial = starts[Case]
+        return self._make_group(group, starts, n, progress)
 
     def _make_group(self, by_prefix: list[tuple[str, list[int]]], starts: dict[Any, int],
                     n: int, progress: Callable[[int], object]) -> dict[str, int]:  # fmt: skip
