@@ -17,7 +17,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
@@ -36,6 +36,7 @@ from minyi.duties.compliance_rules import (
     Summary,
     covering_range,
     representative_results,
+    studio_counts,
     studio_results,
 )
 from minyi.duties.models import (
@@ -125,6 +126,16 @@ class Evaluation:
         return sorted(found, key=lambda r: (-r.status.severity, r.due or date.max, r.key))
 
 
+# Positions in the event rows evaluate() loads.
+_STUDIO_NAME, _STARTS, _ENDS, _STATE = 2, 5, 6, 7
+
+
+def _kind_labels() -> dict[str, str]:
+    """What Event.get_kind_display() says for each kind, looked up once per evaluation
+    instead of building an Event per event without a theme."""
+    return {value: str(label) for value, label in Event._meta.get_field("kind").flatchoices}
+
+
 def _local_date(value: datetime, tz: tzinfo) -> date:
     # The zone is looked up once per evaluation: timezone.localtime() asks the
     # request-local current zone on every call, tens of thousands of times for a city.
@@ -135,41 +146,72 @@ def _hours(start: datetime, end: datetime) -> float:
     return (end - start).total_seconds() / 3600
 
 
-def evaluate(
+@dataclass
+class _Facts:
+    """What the rules are applied to, loaded in a fixed number of queries."""
+
+    studios: list[Studio]
+    representatives: dict[int, Representative]  # empty unless asked for
+    reps_at: dict[int, list[int]]  # studio → its representatives, in assignment order
+    rep_facts: dict[int, RepresentativeFacts]
+    studio_facts: dict[int, StudioFacts]  # empty when only representatives are judged
+
+
+def _load(
     studios: Iterable[Studio],
     rules: Rules,
+    representative_ids: Iterable[int] | None,
     *,
-    representative_ids: Iterable[int] | None = None,
-) -> Evaluation:
-    """Compliance of the given studios and their representatives. With
-    `representative_ids`, only those representatives are judged and the studios' own
-    results are left out (a representative's own view)."""
+    objects: bool = True,
+) -> _Facts:
+    """The facts for `studios`; with `objects`, the representatives' own rows too
+    (for the rows of the compliance page), else only what the rules need."""
     studio_list = list(studios)
     studio_ids = [s.pk for s in studio_list]
     only_reps = set(representative_ids) if representative_ids is not None else None
+    # A queryset of studios goes into the statements as a subquery: a city's hundreds
+    # of studio ids (and thousands of representative ids) written into every statement
+    # cost more to bind than the statements take to run.
+    studio_filter: Any = studios.values("pk") if isinstance(studios, QuerySet) else studio_ids
 
     # All assignments of the representatives who work at these studios: the studios
     # they work at here, and the earliest date they started at any studio.
     here = StudioAssignment.objects.filter(
-        studio_id__in=studio_ids, active=True, representative__active=True
+        studio_id__in=studio_filter, active=True, representative__active=True
     )
     if only_reps is not None:
         here = here.filter(representative_id__in=only_reps)
-    assignments = list(
-        StudioAssignment.objects.filter(
-            representative_id__in=here.values("representative_id")
-        ).select_related("representative__user")
-    )
-    reps: dict[int, Representative] = {}
+    # Every representative with an assignment here has at least this one: the same
+    # set as the keys of `reps` below.
+    rep_filter = here.values("representative_id")
+    assignments = StudioAssignment.objects.filter(representative_id__in=rep_filter)
+    representatives: dict[int, Representative] = {}
+    if objects:
+        rows = []
+        for a in assignments.select_related("representative__user"):
+            representatives[a.representative_id] = a.representative
+            rep = a.representative
+            rows.append((a.representative_id, a.studio_id, a.since, a.active, rep.name, rep.level))
+    else:
+        rows = list(
+            assignments.values_list(
+                "representative_id",
+                "studio_id",
+                "since",
+                "active",
+                "representative__name",
+                "representative__level",
+            )
+        )
+    reps: dict[int, tuple[str, str]] = {}  # name, level
     starts: dict[int, list[date | None]] = defaultdict(list)
     reps_at: dict[int, list[int]] = defaultdict(list)
     in_scope = set(studio_ids)
-    for a in assignments:
-        reps[a.representative_id] = a.representative
-        starts[a.representative_id].append(a.since)
-        if a.active and a.studio_id in in_scope:
-            reps_at[a.studio_id].append(a.representative_id)
-    rep_ids = list(reps)
+    for rep_id, studio_id, since, active, name, level in rows:
+        reps[rep_id] = (name, level)
+        starts[rep_id].append(since)
+        if active and studio_id in in_scope:
+            reps_at[studio_id].append(rep_id)
 
     first, last = covering_range(rules.start, rules.end)
     tz = timezone.get_current_timezone()
@@ -177,12 +219,13 @@ def evaluate(
     high = datetime.combine(last + timedelta(days=1), time.min, tzinfo=tz)
     through = Event.representatives.through
     events_qs = Event.objects.filter(starts_at__gte=low, starts_at__lt=high).filter(
-        Q(studio_id__in=studio_ids)
-        | Q(pk__in=through.objects.filter(representative_id__in=rep_ids).values("event_id"))
+        Q(studio_id__in=studio_filter)
+        | Q(pk__in=through.objects.filter(representative_id__in=rep_filter).values("event_id"))
     )
+    # Tuples, not dicts: a city's year is tens of thousands of events.
     events = {
-        row["pk"]: row
-        for row in events_qs.values(
+        row[0]: row
+        for row in events_qs.values_list(
             "pk",
             "studio_id",
             "studio__name",
@@ -197,20 +240,20 @@ def evaluate(
     }
     event_pks = events_qs.values("pk")
     links = set(
-        through.objects.filter(event_id__in=event_pks, representative_id__in=rep_ids).values_list(
-            "event_id", "representative_id"
-        )
+        through.objects.filter(
+            event_id__in=event_pks, representative_id__in=rep_filter
+        ).values_list("event_id", "representative_id")
     )
     attended = {
         (e, r): (arrived, left)
         for e, r, arrived, left in Attendance.objects.filter(
-            event_id__in=event_pks, representative_id__in=rep_ids
+            event_id__in=event_pks, representative_id__in=rep_filter
         ).values_list("event_id", "representative_id", "arrived_at", "left_at")
     }
-    city_reps = [pk for pk, rep in reps.items() if rep.level == RepresentativeLevel.CITY]
     visits: dict[int, list[date]] = defaultdict(list)
     for rep_id, day in HouseholdVisit.objects.filter(
-        representative_id__in=city_reps,
+        representative_id__in=rep_filter,
+        representative__level=RepresentativeLevel.CITY,
         visited_on__gte=date(rules.start.year, 1, 1),
         visited_on__lte=date(rules.end.year, 12, 31),
     ).values_list("representative_id", "visited_on"):
@@ -218,7 +261,7 @@ def evaluate(
     reports: dict[int, list[ReportFacts]] = defaultdict(list)
     if only_reps is None:
         for studio_id, year, period, state, submitted_at in BimonthlyReport.objects.filter(
-            studio_id__in=studio_ids, year__gte=first.year, year__lte=last.year
+            studio_id__in=studio_filter, year__gte=first.year, year__lte=last.year
         ).values_list("studio_id", "year", "period", "state", "submitted_at"):
             on = None
             if state != ReportState.DRAFT and submitted_at is not None:
@@ -229,73 +272,116 @@ def evaluate(
     sessions: dict[int, list[Session]] = defaultdict(list)
     for event_id, rep_id in links | set(attended):
         event = events.get(event_id)
-        if event is None or event["state"] == EventState.CANCELLED:
+        if event is None or event[_STATE] == EventState.CANCELLED:
             continue
         if (event_id, rep_id) in attended:
             arrived, left = attended[(event_id, rep_id)]
             session = Session(
-                _local_date(arrived, tz), _hours(arrived, left), True, event["studio__name"]
+                _local_date(arrived, tz), _hours(arrived, left), True, event[_STUDIO_NAME]
             )
         else:
-            held = event["state"] == EventState.HELD
+            held = event[_STATE] == EventState.HELD
             session = Session(
-                _local_date(event["starts_at"], tz),
-                _hours(event["starts_at"], event["ends_at"]),
+                _local_date(event[_STARTS], tz),
+                _hours(event[_STARTS], event[_ENDS]),
                 held,
-                event["studio__name"],
+                event[_STUDIO_NAME],
             )
         sessions[rep_id].append(session)
 
-    rep_rows: dict[int, RepresentativeRow] = {}
-    for rep_id, rep in reps.items():
+    rep_facts: dict[int, RepresentativeFacts] = {}
+    for rep_id, (name, level) in reps.items():
         dates = starts[rep_id]
         since = None if not dates or None in dates else min(d for d in dates if d)
-        facts = RepresentativeFacts(
+        rep_facts[rep_id] = RepresentativeFacts(
             id=rep_id,
-            name=rep.name,
-            city_level=rep.level == RepresentativeLevel.CITY,
+            name=name,
+            city_level=level == RepresentativeLevel.CITY,
             since=since,
             sessions=tuple(sessions[rep_id]),
             visits=tuple(visits[rep_id]),
         )
-        rep_rows[rep_id] = RepresentativeRow(rep, representative_results(facts, rules))
 
-    studio_events: dict[int, list[EventFacts]] = defaultdict(list)
-    for event in events.values():
-        if event["studio_id"] not in in_scope:
-            continue
-        studio_events[event["studio_id"]].append(
-            EventFacts(
-                id=event["pk"],
-                title=event["theme"] or Event(kind=event["kind"]).get_kind_display(),
-                day=_local_date(event["starts_at"], tz),
-                hours=_hours(event["starts_at"], event["ends_at"]),
-                status=_EVENT_STATUS[event["state"]],
-                published_on=_local_date(event["published_at"], tz)
-                if event["published_at"]
-                else None,
-                late_reason=event["late_reason"],
+    studio_facts: dict[int, StudioFacts] = {}
+    if only_reps is None:
+        studio_events: dict[int, list[EventFacts]] = defaultdict(list)
+        kinds = _kind_labels()
+        for pk, studio_id, _, kind, theme, begins, ends, state, published, late in events.values():
+            if studio_id not in in_scope:
+                continue
+            studio_events[studio_id].append(
+                EventFacts(
+                    id=pk,
+                    title=theme or kinds.get(kind, kind),
+                    day=_local_date(begins, tz),
+                    hours=_hours(begins, ends),
+                    status=_EVENT_STATUS[state],
+                    published_on=_local_date(published, tz) if published else None,
+                    late_reason=late,
+                )
             )
-        )
-
-    rows = []
-    for studio in studio_list:
-        own: list[Result] = []
-        if only_reps is None:
-            facts = StudioFacts(
+        for studio in studio_list:
+            studio_facts[studio.pk] = StudioFacts(
                 id=studio.pk,
                 name=studio.name,
                 established_on=studio.established_on,
                 events=tuple(studio_events[studio.pk]),
                 reports=tuple(reports[studio.pk]),
             )
-            own = studio_results(facts, rules)
+    return _Facts(studio_list, representatives, reps_at, rep_facts, studio_facts)
+
+
+def evaluate(
+    studios: Iterable[Studio],
+    rules: Rules,
+    *,
+    representative_ids: Iterable[int] | None = None,
+) -> Evaluation:
+    """Compliance of the given studios and their representatives. With
+    `representative_ids`, only those representatives are judged and the studios' own
+    results are left out (a representative's own view)."""
+    facts = _load(studios, rules, representative_ids)
+    rep_rows = {
+        rep_id: RepresentativeRow(facts.representatives[rep_id], representative_results(f, rules))
+        for rep_id, f in facts.rep_facts.items()
+    }
+    rows = []
+    for studio in facts.studios:
+        own: list[Result] = []
+        if studio.pk in facts.studio_facts:
+            own = studio_results(facts.studio_facts[studio.pk], rules)
         members = sorted(
-            (rep_rows[r] for r in dict.fromkeys(reps_at[studio.pk])),
+            (rep_rows[r] for r in dict.fromkeys(facts.reps_at[studio.pk])),
             key=lambda row: (row.representative.name, row.representative.pk),
         )
         rows.append(StudioRow(studio, own, members))
     return Evaluation(rules, rows)
+
+
+@dataclass
+class Counts:
+    """How many results of each status `evaluate()` would give, each result once."""
+
+    representatives: dict[Status, int]  # SM 9, CM 4
+    studios: dict[Status, int]  # the studios' own: SM 10, SM 12.5
+
+
+def count(studios: Iterable[Studio], rules: Rules) -> Counts:
+    """The status counts of `evaluate(studios, rules).results()`, split into the
+    representatives' results and the studios' own, for a dashboard that shows only the
+    counts: the same facts and the same rules, without building the studios' weekly
+    results. tests/duties/test_compliance_counts.py holds the two together."""
+    facts = _load(studios, rules, None, objects=False)
+    reps = dict.fromkeys(Status, 0)
+    # Each representative once, however many of the studios they work at: results()
+    # counts each key once, and a representative's keys are theirs alone.
+    for f in facts.rep_facts.values():
+        for result in representative_results(f, rules):
+            reps[result.status] += 1
+    own = dict.fromkeys(Status, 0)
+    for studio in facts.studios:
+        studio_counts(facts.studio_facts[studio.pk], rules, own)
+    return Counts(reps, own)
 
 
 # --- Roll-up along the tree -----------------------------------------------------------

@@ -33,10 +33,11 @@ from __future__ import annotations
 
 import calendar
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from enum import Enum
+from functools import lru_cache
 
 WARN_DAYS = 21  # "three weeks before a two-month window closes"
 REPORT_DUE_DAYS = 10
@@ -183,21 +184,50 @@ def make_window(year: int, index: int) -> Window:
 
 
 def windows(start: date, end: date) -> list[Window]:
+    return list(_windows(start, end))
+
+
+# The calendars depend only on the period, not on whose facts are judged: a city's
+# evaluation asks for the same ones once per studio and per representative (thousands
+# of times), so they are built once. Windows are frozen; callers get tuples or copies.
+@lru_cache(maxsize=64)
+def _windows(start: date, end: date) -> tuple[Window, ...]:
     found: list[Window] = []
     current = window_of(start)
     while current.first <= end:
         found.append(current)
         current = window_of(current.last + timedelta(days=1))
-    return found
+    return tuple(found)
 
 
 def iso_weeks(start: date, end: date) -> list[tuple[date, date]]:
+    return [(week.monday, week.sunday) for week in _weeks(start, end)]
+
+
+@dataclass(frozen=True)
+class _Week:
+    monday: date
+    sunday: date
+    period: str  # "2026年第 3 周（1 月 12 日起）"
+    key: str  # the end of a result's key: "2026-W03"
+
+
+@lru_cache(maxsize=64)
+def _weeks(start: date, end: date) -> tuple[_Week, ...]:
     monday = start - timedelta(days=start.weekday())
     found = []
     while monday <= end:
-        found.append((monday, monday + timedelta(days=6)))
+        year, week, _ = monday.isocalendar()
+        found.append(
+            _Week(
+                monday,
+                monday + timedelta(days=6),
+                f"{year}年第 {week} 周（{md(monday)}起）",
+                f"{year}-W{week:02d}",
+            )
+        )
         monday += timedelta(days=7)
-    return found
+    return tuple(found)
 
 
 def md(day: date) -> str:
@@ -217,17 +247,26 @@ def covering_range(start: date, end: date) -> tuple[date, date]:
 def representative_sessions(rep: RepresentativeFacts, rules: Rules) -> list[Result]:
     """SM 9 / CM 4: a session of at least half a day in every two-month window."""
     results = []
-    for window in windows(rules.start, rules.end):
+    # Each long session under its window, in the representative's order: a window
+    # looks only at its own sessions.
+    by_window: dict[tuple[int, int], list[Session]] = {}
+    for s in rep.sessions:
+        if s.hours >= rules.half_day_hours:
+            by_window.setdefault((s.day.year, (s.day.month - 1) // 2 + 1), []).append(s)
+    for window in _windows(rules.start, rules.end):
         first = window.first
         if rep.since is not None and rep.since > window.first:
             if (window.last - rep.since).days + 1 < WARN_DAYS:
                 continue  # assigned too late in this window to be judged on it
             first = rep.since
-        results.append(_session_window(rep, window, first, rules))
+        sessions = by_window.get((window.year, window.index), [])
+        results.append(_session_window(rep, window, first, rules, sessions))
     return results
 
 
-def _session_window(rep: RepresentativeFacts, window: Window, first: date, r: Rules) -> Result:
+def _session_window(
+    rep: RepresentativeFacts, window: Window, first: date, r: Rules, sessions: list[Session]
+) -> Result:
     def base(status: Status, reason: str, **kw: object) -> Result:
         return Result(
             rule="SM 9",
@@ -242,7 +281,7 @@ def _session_window(rep: RepresentativeFacts, window: Window, first: date, r: Ru
         )
 
     long_enough = [
-        s for s in rep.sessions if first <= s.day <= window.last and s.hours >= r.half_day_hours
+        s for s in sessions if first <= s.day <= window.last and s.hours >= r.half_day_hours
     ]
     held = sorted((s for s in long_enough if s.held and s.day <= r.today), key=lambda s: s.day)
     if held:
@@ -313,44 +352,73 @@ def household_visits(rep: RepresentativeFacts, rules: Rules) -> list[Result]:
 
 def studio_openings(studio: StudioFacts, rules: Rules) -> list[Result]:
     """SM 10: open at least once a week, at least half a day."""
-    results = []
-    long_events = [e for e in studio.events if e.hours >= rules.half_day_hours]
-    for monday, sunday in iso_weeks(rules.start, rules.end):
-        if studio.established_on and sunday < studio.established_on:
-            continue
-        status, reason, scheduled = _week_status(long_events, monday, sunday, rules.today)
-        year, week, _ = monday.isocalendar()
-        results.append(
-            Result(
-                rule="SM 10",
-                topic="每周开放",
-                subject=studio.name,
-                period=f"{year}年第 {week} 周（{md(monday)}起）",
-                status=status,
-                reason=reason,
-                key=f"sm10:s{studio.id}:{year}-W{week:02d}",
-                due=sunday,
-                scheduled=scheduled,
-            )
+    prefix = f"sm10:s{studio.id}:"
+    return [
+        Result(
+            rule="SM 10",
+            topic="每周开放",
+            subject=studio.name,
+            period=week.period,
+            status=status,
+            reason=_week_reason(status, event),
+            key=prefix + week.key,
+            due=week.sunday,
+            scheduled=event is not None and event.status is EventStatus.SCHEDULED,
         )
-    return results
+        for week, status, event in _opening_weeks(studio, rules)
+    ]
+
+
+def _opening_weeks(
+    studio: StudioFacts, rules: Rules
+) -> Iterator[tuple[_Week, Status, EventFacts | None]]:
+    """SM 10's verdict on each week judged, and the event it rests on. The results
+    and the counts (`studio_counts`) both come from here."""
+    # Each long event under the Monday of its week, in the studio's order, so that a
+    # week looks only at its own events (a year is 53 weeks: scanning every event for
+    # every week made this quadratic in the events of a studio).
+    by_week: dict[date, list[EventFacts]] = {}
+    for e in studio.events:
+        if e.hours >= rules.half_day_hours:
+            by_week.setdefault(e.day - timedelta(days=e.day.weekday()), []).append(e)
+    established = studio.established_on
+    for week in _weeks(rules.start, rules.end):
+        if established and week.sunday < established:
+            continue
+        status, event = _week_status(
+            by_week.get(week.monday, []), week.monday, week.sunday, rules.today
+        )
+        yield week, status, event
 
 
 def _week_status(
     events: list[EventFacts], monday: date, sunday: date, today: date
-) -> tuple[Status, str, bool]:
+) -> tuple[Status, EventFacts | None]:
+    """The week's status, and the held (else the scheduled) event that makes it green."""
     in_week = [e for e in events if monday <= e.day <= sunday]
     held = [e for e in in_week if e.status is EventStatus.HELD and e.day <= today]
     if held:
-        return Status.GREEN, f"{md(held[0].day)}开放（{held[0].title}）。", False
+        return Status.GREEN, held[0]
     planned = [e for e in in_week if e.status is EventStatus.SCHEDULED and e.day >= today]
     if planned:
-        return Status.GREEN, f"已安排 {md(planned[0].day)}开放。", True
+        return Status.GREEN, planned[0]
     if sunday < today:
-        return Status.RED, "本周没有半天以上的开放活动。", False
+        return Status.RED, None
     if monday <= today:
-        return Status.AMBER, "本周尚未开放，也未安排半天以上的开放活动。", False
-    return Status.NOT_DUE, "尚未安排开放活动。", False
+        return Status.AMBER, None
+    return Status.NOT_DUE, None
+
+
+def _week_reason(status: Status, event: EventFacts | None) -> str:
+    if event is not None and event.status is EventStatus.HELD:
+        return f"{md(event.day)}开放（{event.title}）。"
+    if event is not None:
+        return f"已安排 {md(event.day)}开放。"
+    if status is Status.RED:
+        return "本周没有半天以上的开放活动。"
+    if status is Status.AMBER:
+        return "本周尚未开放，也未安排半天以上的开放活动。"
+    return "尚未安排开放活动。"
 
 
 def publication(studio: StudioFacts, rules: Rules) -> list[Result]:
@@ -398,7 +466,7 @@ def bimonthly_reports(studio: StudioFacts, rules: Rules) -> list[Result]:
     """SM 12.5: a report for every finished two-month period, ten days after it ends."""
     submitted = {(r.year, r.period): r.submitted_on for r in studio.reports if r.submitted_on}
     results = []
-    for window in windows(rules.start, rules.end):
+    for window in _windows(rules.start, rules.end):
         if studio.established_on and window.last < studio.established_on:
             continue
         due = window.last + timedelta(days=REPORT_DUE_DAYS)
@@ -443,6 +511,16 @@ def studio_results(studio: StudioFacts, rules: Rules) -> list[Result]:
 
 def representative_results(rep: RepresentativeFacts, rules: Rules) -> list[Result]:
     return representative_sessions(rep, rules) + household_visits(rep, rules)
+
+
+def studio_counts(studio: StudioFacts, rules: Rules, counts: dict[Status, int]) -> None:
+    """Add the statuses of `studio_results(studio, rules)` to `counts`, without building
+    the week-by-week results (a year is 53 per studio) that only the compliance page
+    shows: the same verdicts, from the same code."""
+    for _, status, _ in _opening_weeks(studio, rules):
+        counts[status] += 1
+    for result in publication(studio, rules) + bimonthly_reports(studio, rules):
+        counts[result.status] += 1
 
 
 # --- Roll-up -------------------------------------------------------------------------

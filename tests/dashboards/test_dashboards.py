@@ -18,6 +18,7 @@ from minyi.duties.compliance_rules import Status
 from minyi.studios.models import Studio
 from tests.core.helpers import client_for
 from tests.dashboards.helpers import YEAR, build_cases
+from tests.duties.test_compliance_page import _grow
 
 URL = reverse("dashboards:overview")
 NUMBER_LINK = re.compile(r'<a href="([^"]+)" data-number="([a-z_]+)">(\d+)</a>')
@@ -192,6 +193,23 @@ def test_the_dashboard_runs_a_fixed_number_of_queries(
     with django_assert_num_queries(few):
         response = client.get(URL, {"year": YEAR})
     assert response.context["dashboard"].headline["total"][0] > 8 + 12
+
+
+@pytest.mark.parametrize("persona", ["city_official", "street_official"])
+def test_the_dashboard_runs_a_fixed_number_of_queries_however_many_studios(
+    world: Any, request: Any, persona: str
+) -> None:
+    """The duty minimums chart judges every studio in scope: its queries must not grow
+    with them (a city has hundreds of studios)."""
+    client = client_for(request.getfixturevalue(persona))
+    year = {"year": 2026}  # the year _grow's events and reports are in
+    _grow(world, 2)
+    client.get(URL, year)
+    few = _queries(client, URL, year)
+    _grow(world, 6)
+    response = client.get(URL, year)
+    assert sum(sum(s.values) for s in response.context["dashboard"].compliance.series) > 0
+    assert _queries(client, URL, year) == few
 
 
 FILTERS = [
