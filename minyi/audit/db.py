@@ -22,8 +22,29 @@ from django.db.backends.signals import connection_created
 
 TABLE = "audit_auditevent"
 RETENTION_FLOOR_DAYS = 184
-# pg_advisory_xact_lock key that serialises appends to the chain ("audit" in ASCII).
-PG_LOCK_KEY = 0x6175646974
+# The trail is LANES independent hash chains ("lanes"). On PostgreSQL a transaction appends
+# to lane txid_current() % LANES and holds that lane's advisory lock until it commits, so
+# only transactions that land in the same lane wait for each other: with one chain every
+# audited write in the system was serialised on one lock (issue 8). Eight is several times
+# the writers the server runs at once (4 workers, plus cron and commands), so two concurrent
+# writers share a lane one time in eight; more lanes would only lengthen verify's report.
+# Changing LANES is safe at any time (each row stores its lane; verify walks whatever lanes
+# exist). SQLite writes everything to lane 0: its IMMEDIATE transactions serialise writers.
+LANES = 8
+# First key of the two-int4 pg_advisory_xact_lock(key, lane) that serialises one lane's
+# appends ("audi" in ASCII; the second key is the lane).
+PG_LOCK_KEY = 0x61756469
+# One statement that locks the transaction's lane and returns it. The lock must be taken
+# before the lane's head is read, in a separate statement: under READ COMMITTED a statement
+# sees the rows committed when it started, so a head read in the statement that waited for
+# the lock could miss the row the previous holder committed meanwhile. txid_current() is the
+# top-level transaction's id (also inside savepoints), so every append of a transaction uses
+# one lane, and a transaction never holds two lane locks (no deadlock between lanes).
+PG_LANE_LOCK_SQL = (
+    # Two integer constants of this module, no input:
+    f"SELECT l.lane FROM (SELECT (txid_current() % {LANES})::int AS lane) l, "  # noqa: S608
+    f"LATERAL pg_advisory_xact_lock({PG_LOCK_KEY}, l.lane)"
+)
 
 _flush = threading.local()
 

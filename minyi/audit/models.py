@@ -80,6 +80,9 @@ class AuditEvent(models.Model):
     fields = models.JSONField("涉及字段", default=list, blank=True)
     detail = models.CharField("说明", max_length=200, blank=True)
     request_id = models.CharField("请求编号", max_length=32, blank=True)
+    # Which of the independent hash chains the row belongs to (minyi.audit.db.LANES);
+    # prev_hash is the hash of the previous row of the same lane.
+    lane = models.PositiveSmallIntegerField(default=0)
     prev_hash = models.CharField(max_length=64)
     hash = models.CharField(max_length=64)
 
@@ -94,6 +97,8 @@ class AuditEvent(models.Model):
             models.Index(fields=["action", "at"], name="audit_action_at"),
             models.Index(fields=["object_type", "object_id", "at"], name="audit_object_at"),
             models.Index(fields=["ip", "at"], name="audit_ip_at"),
+            # A lane's head (the append reads it each time).
+            models.Index(fields=["lane", "id"], name="audit_lane_id"),
         ]
 
     def __str__(self) -> str:

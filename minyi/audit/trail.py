@@ -1,8 +1,9 @@
-"""Appending to the trail. Every row costs one indexed read of the chain head and one INSERT
-(plus, on PostgreSQL, a transaction-level advisory lock that serialises appends so that two
-writers never chain onto the same head; on SQLite the IMMEDIATE transactions already hold the
-write lock). The append runs in the caller's transaction: a write that rolls back takes its
-audit row with it, so the trail never claims something that did not happen."""
+"""Appending to the trail. Every row costs one indexed read of its lane's head and one INSERT
+(plus, on PostgreSQL, a transaction-level advisory lock on the transaction's lane, so that two
+writers never chain onto the same head while writers in other lanes go on; on SQLite the
+IMMEDIATE transactions already hold the write lock and there is one lane). The append runs in
+the caller's transaction: a write that rolls back takes its audit row with it, so the trail
+never claims something that did not happen."""
 
 from __future__ import annotations
 
@@ -95,10 +96,18 @@ def record(
     }
     # No savepoint: inside a caller's transaction a failed append fails that transaction.
     with transaction.atomic(savepoint=False):
+        lane = 0
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:
-                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [db.PG_LOCK_KEY])
-        head = AuditEvent.objects.order_by("-id").values_list("hash", flat=True).first()
+                cursor.execute(db.PG_LANE_LOCK_SQL)
+                (lane,) = cursor.fetchone()
+        head = (
+            AuditEvent.objects.filter(lane=lane)
+            .order_by("-id")
+            .values_list("hash", flat=True)
+            .first()
+        )
+        row["lane"] = lane
         row["prev_hash"] = head or chain.GENESIS
         row["hash"] = chain.digest(row)
         event = AuditEvent(**row)

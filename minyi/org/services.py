@@ -12,14 +12,22 @@ from minyi.cases.areas import cases_follow_merge, cases_follow_unit
 from minyi.org.models import ANCESTOR_LEVELS, LEVEL_ORDER, HandlingUnit, OrgUnit
 
 
+def check_parent(unit: OrgUnit, parent: OrgUnit) -> None:
+    """A unit's parent is a live unit of the level just above its own."""
+    if (
+        unit.level not in LEVEL_ORDER[1:]
+        or parent.level != LEVEL_ORDER[LEVEL_ORDER.index(unit.level) - 1]
+    ):
+        raise ValidationError("新的上级单元层级不正确。")
+    if parent.is_retired:
+        raise ValidationError(f"“{parent.name}”已撤销，不能作为上级单元。")
+
+
 @transaction.atomic
 def unit_reparent(*, unit: OrgUnit, parent: OrgUnit) -> None:
     """Move a unit (and everything beneath it) under another parent of the same level
     as its current one, rewriting the descendants' ancestor pointers in one UPDATE."""
-    if parent.level != LEVEL_ORDER[LEVEL_ORDER.index(unit.level) - 1]:
-        raise ValidationError("新的上级单元层级不正确。")
-    if parent.is_retired:
-        raise ValidationError(f"“{parent.name}”已撤销，不能作为上级单元。")
+    check_parent(unit, parent)
     unit.set_ancestors_from(parent)
     unit.save()
     above = (

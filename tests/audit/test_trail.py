@@ -15,6 +15,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from minyi import audit
+from minyi.audit import chain
 from minyi.audit import db as audit_db
 from minyi.audit.models import Action, AppendOnlyError, AuditEvent, Result
 from minyi.people.models import User
@@ -151,9 +152,12 @@ def test_a_write_that_rolls_back_leaves_no_audit_row(world):
 
 
 def test_record_is_one_insert_after_reading_the_chain_head(world, django_assert_num_queries):
-    expected = 3 if connection.vendor == "postgresql" else 2  # + the advisory lock
-    with transaction.atomic(), django_assert_num_queries(expected):
+    expected = 3 if connection.vendor == "postgresql" else 2  # + the lane's advisory lock
+    with transaction.atomic(), django_assert_num_queries(expected) as captured:
         audit.record(Action.EXPORT, object_type="cases.case", object_id=1, detail="测试")
+    # The head is read from the append's lane only (the (lane, id) index).
+    head = captured.captured_queries[-2]["sql"]
+    assert '"lane" = ' in head and "LIMIT 1" in head
 
 
 # --- append-only ------------------------------------------------------------------------
@@ -189,21 +193,19 @@ def test_the_database_refuses_update_and_delete_even_in_raw_sql(world):
 
 def _backdate(days: int) -> None:
     """Move every row back in time (tests only: drops the trigger inside the test's
-    transaction, which the rollback restores) and re-seal the chain."""
-    from minyi.audit import chain
-
+    transaction, which the rollback restores) and re-seal each lane's chain."""
     with connection.cursor() as cursor:
         for sql in audit_db.drop_sql(connection.vendor):
             cursor.execute(sql)
-        previous = chain.GENESIS
-        rows = AuditEvent.objects.order_by("id").values("id", *chain.HASHED)
+        previous: dict[int, str] = {}
+        rows = AuditEvent.objects.order_by("id").values("id", "lane", *chain.HASHED)
         for row in rows:
             row["at"] = row["at"] - timedelta(days=days)
-            row["prev_hash"] = previous
-            previous = chain.digest(row)
+            row["prev_hash"] = previous.get(row["lane"], chain.GENESIS)
+            previous[row["lane"]] = chain.digest(row)
             cursor.execute(
                 f"UPDATE {audit_db.TABLE} SET at = %s, prev_hash = %s, hash = %s WHERE id = %s",
-                [row["at"], row["prev_hash"], previous, row["id"]],
+                [row["at"], row["prev_hash"], previous[row["lane"]], row["id"]],
             )
         for sql in audit_db.create_sql(connection.vendor):
             cursor.execute(sql)
@@ -241,6 +243,7 @@ def test_each_row_chains_onto_the_previous_one(world):
     a = audit.record(Action.EXPORT, object_type="cases.case", object_id=1)
     b = audit.record(Action.EXPORT, object_type="cases.case", object_id=2)
     assert b.prev_hash == a.hash and len(b.hash) == 64 and b.hash != a.hash
+    assert a.lane == b.lane  # one transaction, one lane
 
 
 def test_verify_passes_on_an_intact_trail(world, capsys):

@@ -175,3 +175,51 @@ class TestBackfill:
         assert {c.pk: areas(c) for c in (case, other)} == expected
         # Cases that already have their areas are left alone.
         assert backfill_areas(Case, Studio) == 0
+
+
+class TestAdminParentChange:
+    """The Django admin is a superuser's repair tool; a parent changed there goes through
+    `unit_reparent` like any other move, and the derived pointers cannot be typed in."""
+
+    @pytest.fixture
+    def admin_client(self, client: Any, django_user_model: Any) -> Any:
+        user = django_user_model.objects.create(
+            username="tree-admin", is_staff=True, is_superuser=True
+        )
+        client.force_login(user)
+        return client
+
+    def change(self, admin_client: Any, unit: OrgUnit, **values: Any) -> Any:
+        url = reverse("admin:org_orgunit_change", args=[unit.pk])
+        data = post_data_from(admin_client.get(url)) | values
+        return admin_client.post(url, data)
+
+    def test_a_street_moved_in_the_admin_takes_its_communities_and_cases_along(
+        self, world: Any, admin_client: Any, district_official: User
+    ) -> None:
+        case = register()
+        response = self.change(admin_client, world[SHATOUJIAO_STREET], parent=world[LUOHU].pk)
+        assert response.status_code == 302
+        assert areas(case) == ids(world, SHATOUJIAO, SHATOUJIAO_STREET, LUOHU, CITY, PROVINCE)
+        assert OrgUnit.objects.get(pk=world[SHATOUJIAO].pk).district_id == world[LUOHU].pk
+        assert visible(luohu_official(), case)
+        assert not visible(district_official, case)
+
+    def test_a_parent_of_the_wrong_level_is_refused_and_nothing_changes(
+        self, world: Any, admin_client: Any
+    ) -> None:
+        case = register()
+        before = areas(case)
+        response = self.change(admin_client, world[SHATOUJIAO], parent=world[LUOHU].pk)
+        assert response.status_code == 200
+        assert "新的上级单元层级不正确。" in response.content.decode()
+        assert OrgUnit.objects.get(pk=world[SHATOUJIAO].pk).parent_id == world[SHATOUJIAO_STREET].pk
+        assert areas(case) == before
+
+    def test_the_derived_pointers_are_not_editable(self, world: Any, admin_client: Any) -> None:
+        url = reverse("admin:org_orgunit_change", args=[world[SHATOUJIAO].pk])
+        form = admin_client.get(url).context["adminform"].form
+        assert {"province", "city", "district", "street", "level"}.isdisjoint(form.fields)
+        # A posted pointer is ignored, not saved.
+        self.change(admin_client, world[SHATOUJIAO], district=world[LUOHU].pk)
+        assert OrgUnit.objects.get(pk=world[SHATOUJIAO].pk).district_id == world[YANTIAN].pk

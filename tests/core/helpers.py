@@ -18,8 +18,10 @@ def client_for(user: Any) -> Client:
 
 
 def post_data_from(response: Any) -> dict[str, Any]:
-    """The values a browser would post back for the form on a rendered page."""
-    form = response.context["form"]
+    """The values a browser would post back for the form on a rendered page (an admin
+    change page's form too)."""
+    context = response.context
+    form = context["adminform"].form if "adminform" in context else context["form"]
     data: dict[str, Any] = {}
     for name, field in form.fields.items():
         if isinstance(field, forms.FileField):
