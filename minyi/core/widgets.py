@@ -12,7 +12,7 @@ from typing import Any
 
 from django import forms
 from django.forms.utils import flatatt
-from django.utils.html import format_html
+from django.utils.html import conditional_escape, format_html
 from django.utils.safestring import SafeString, mark_safe
 
 
@@ -20,24 +20,38 @@ class FastSelect(forms.Select):
     def render(
         self, name: str, value: Any, attrs: dict[str, Any] | None = None, renderer: Any = None
     ) -> SafeString:
-        widget = self.get_context(name, value, attrs)["widget"]
-        parts = [format_html('<select name="{}"{}>', widget["name"], flatatt(widget["attrs"]))]
-        for group, options, _index in widget["optgroups"]:
-            if group:
-                parts.append(format_html('<optgroup label="{}">', group))
-            parts.extend(
-                format_html(
-                    '<option value="{}"{}>{}</option>',
-                    option["value"],
-                    flatatt(option["attrs"]),
-                    option["label"],
+        if self.allow_multiple_selected:
+            return super().render(name, value, attrs, renderer)
+        # What forms.Select.get_context and optgroups compute, without building a
+        # context dict per option: one string per option, escaped as format_html
+        # escapes (conditional_escape: a label already marked safe stays as it is).
+        values = self.format_value(value)
+        selected_done = False
+        parts = [
+            format_html('<select name="{}"{}>', name, flatatt(self.build_attrs(self.attrs, attrs)))
+        ]
+        for option_value, option_label in self.choices:
+            if isinstance(option_label, (list, tuple)):
+                # Django's template writes <optgroup> only for a group with a name.
+                group, options = option_value, option_label
+                if group:
+                    parts.append(format_html('<optgroup label="{}">', group))
+            else:
+                group, options = (
+                    None,
+                    ((option_value if option_value is not None else "", option_label),),
                 )
-                for option in options
-            )
+            for sub_value, sub_label in options:
+                selected = not selected_done and str(sub_value) in values
+                selected_done |= selected
+                parts.append(
+                    f'<option value="{conditional_escape(sub_value)}"'
+                    f"{' selected' if selected else ''}>{conditional_escape(sub_label)}</option>"
+                )
             if group:
                 parts.append("</optgroup>")
         parts.append("</select>")
-        return mark_safe("".join(parts))  # noqa: S308 - every value went through format_html
+        return mark_safe("".join(parts))  # noqa: S308 - every value went through an escape
 
 
 def use_fast_selects(form: forms.BaseForm) -> None:

@@ -27,6 +27,10 @@ def _case_reads(queries: list[dict[str, Any]]) -> list[str]:
     return [q["sql"] for q in queries if 'FROM "cases_case"' in q["sql"]]
 
 
+def _user_reads(queries: list[dict[str, Any]]) -> list[str]:
+    return [q["sql"] for q in queries if 'FROM "people_user"' in q["sql"]]
+
+
 @pytest.mark.parametrize("persona", ["liaison", "shatoujiao", "unit", "rep"])
 def test_the_case_is_read_once_and_the_timeline_in_fixed_queries(
     world: Any, persona: str, django_assert_num_queries: Any
@@ -40,6 +44,9 @@ def test_the_case_is_read_once_and_the_timeline_in_fixed_queries(
     with CaptureQueriesContext(connection) as few:
         assert client.get(case.get_absolute_url()).status_code == 200
     assert len(_case_reads(few.captured_queries)) == 1, _case_reads(few.captured_queries)
+    # The only read of the accounts table of its own is the session's user: the case's
+    # registering user comes joined to the case (it was a query of its own per page).
+    assert len(_user_reads(few.captured_queries)) == 1, _user_reads(few.captured_queries)
     for i in range(10):
         case = services.case_note(
             case=Case.objects.get(pk=case.pk), actor=_user("liaison"), text=f"备注{i}"

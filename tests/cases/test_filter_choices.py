@@ -207,3 +207,19 @@ def test_the_pages_run_the_same_queries_with_3_cases_and_with_60(
     with django_assert_num_queries(len(few)):
         response = client.get(reverse(name))
     assert response.status_code == 200
+
+
+@pytest.mark.parametrize("name", ["cases:list", "cases:ledger"])
+def test_the_pages_read_no_encrypted_column_they_do_not_show(world: Any, name: str) -> None:
+    """Every encrypted column read is a decryption per row (minyi.core.crypto): the rows
+    show the reporter's phone and (ledger) the representative's contact, not the party
+    secretaries' phones of the org units joined, nor a handling unit's phone."""
+    client = client_for(_user("shatoujiao"))
+    _many_cases(world, 3)
+    with CaptureQueriesContext(connection) as pages:
+        response = client.get(reverse(name))
+    assert response.status_code == 200
+    for sql in (q["sql"] for q in pages.captured_queries):
+        if 'FROM "cases_case"' in sql or 'FROM "studios_studio"' in sql:
+            assert "party_secretary_phone" not in sql, sql
+            assert '"org_handlingunit"."phone"' not in sql, sql

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import phonenumbers
 import pytest
 from django.core.exceptions import ValidationError
 
-from minyi.core.phones import display_phone, mask_phone, normalize_phone
+from minyi.core.phones import CN_MOBILE_E164, display_phone, mask_phone, normalize_phone
 
 
 @pytest.mark.parametrize(
@@ -61,3 +62,34 @@ def test_a_number_from_outside_the_mainland_keeps_its_international_form() -> No
     assert stored == "+85221234567"
     assert display_phone(stored) == "+852 2123 4567"
     assert mask_phone(stored) == "852****4567"
+
+
+def _national_form_by_phonenumbers(e164: str) -> str:
+    # display_phone's general path, without its shortcut for mobile numbers.
+    number = phonenumbers.parse(e164, "CN")
+    significant = phonenumbers.national_significant_number(number)
+    area = phonenumbers.length_of_geographical_area_code(number)
+    return f"0{significant[:area]}-{significant[area:]}" if area else significant
+
+
+def test_the_mobile_shortcut_shows_what_phonenumbers_shows() -> None:
+    # Every four-digit start a mainland mobile number can have, with three endings each:
+    # the shortcut (no parsing) must agree with phonenumbers on all of them.
+    for start in range(1300, 2000):
+        for ending in ("0000000", "1234567", "9999999"):
+            stored = f"+86{start}{ending}"
+            assert display_phone(stored) == _national_form_by_phonenumbers(stored), stored
+
+
+@pytest.mark.parametrize(
+    "stored",
+    [
+        "+86138000012345",  # 12 digits
+        "+8612345678901",  # 12x is not a mobile range
+        "+861012345678",  # Beijing: starts with 1 too, has an area code
+        "+8613800001234\n",  # trailing junk
+    ],
+)
+def test_what_only_looks_like_a_mobile_number_takes_the_general_path(stored: str) -> None:
+    assert not CN_MOBILE_E164.fullmatch(stored)
+    assert display_phone(stored) == _national_form_by_phonenumbers(stored)

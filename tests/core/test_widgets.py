@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from django import forms
 from django.test.html import parse_html
+from django.utils.safestring import mark_safe
 
 from minyi.core.forms import FilterForm
 from minyi.core.widgets import FastSelect
@@ -27,6 +28,23 @@ def test_the_markup_is_djangos(value, attrs):
     fast = FastSelect(choices=CHOICES).render("x", value, attrs=attrs)
     assert parse_html(fast) == parse_html(django)
     assert "<乙>" not in fast  # escaped, as Django escapes it
+
+
+# FastSelect writes each option itself: the corners of Django's template it must match.
+ODD_CHOICES = [
+    ("s", mark_safe("<b>粗</b>")),  # a label marked safe is not escaped again
+    ("", [("4", "四"), (5, "五")]),  # a group without a name: no <optgroup>
+    (None, "空"),  # None is written as ""
+    ("4", "四（重复）"),  # only the first matching option is selected
+]
+
+
+@pytest.mark.parametrize("value", [None, "", "s", "4", 5])
+def test_the_markup_is_djangos_in_the_corners(value):
+    django = forms.Select(choices=ODD_CHOICES).render("x", value)
+    fast = FastSelect(choices=ODD_CHOICES).render("x", value)
+    assert parse_html(fast) == parse_html(django)
+    assert "<b>粗</b>" in fast
 
 
 class _Form(FilterForm):
