@@ -351,7 +351,10 @@ def _scope_units(user: Any) -> QuerySet:
     if scope.unit is not None:
         unit = scope.unit
         above = [getattr(unit, f"{level}_id") for level in ANCESTOR_LEVELS]
-        return units.filter(unit.subtree_q("area__") | Q(area_id__in=[a for a in above if a]))
+        # One IN over the units (beneath, and the ancestors), not IN … OR IN …: an OR of
+        # a sub-query and a list reads every handling unit (56 ms nationally).
+        areas = OrgUnit.objects.filter(unit.subtree_q() | Q(pk__in=[a for a in above if a]))
+        return units.filter(area__in=areas.values("pk"))
     if not (scope.studio_ids or scope.representative_ids):
         return units.none()
     studios = Q(pk__in=scope.studio_ids)
