@@ -17,7 +17,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
@@ -218,10 +218,21 @@ def _load(
     low = datetime.combine(first, time.min, tzinfo=tz)
     high = datetime.combine(last + timedelta(days=1), time.min, tzinfo=tz)
     through = Event.representatives.through
-    events_qs = Event.objects.filter(starts_at__gte=low, starts_at__lt=high).filter(
-        Q(studio_id__in=studio_filter)
-        | Q(pk__in=through.objects.filter(representative_id__in=rep_filter).values("event_id"))
+    # The studios' events and the representatives' events, as one IN over a UNION of
+    # two indexed reads: `studio IN … OR pk IN …` cannot use an index, and read every
+    # event of the year in the country (4.9 s per statement at 6.2 million events).
+    in_range = {"starts_at__gte": low, "starts_at__lt": high}
+    ids = (
+        Event.objects.filter(studio_id__in=studio_filter, **in_range)
+        .values("pk")
+        .union(
+            through.objects.filter(
+                representative_id__in=rep_filter,
+                **{f"event__{name}": value for name, value in in_range.items()},
+            ).values("event_id")
+        )
     )
+    events_qs = Event.objects.filter(pk__in=ids)
     # Tuples, not dicts: a city's year is tens of thousands of events.
     events = {
         row[0]: row
