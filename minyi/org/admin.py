@@ -47,7 +47,6 @@ class OrgUnitAdmin(admin.ModelAdmin):
     list_filter = ["level", "kind"]
     search_fields = ["name", "short_name", "code"]
     raw_id_fields = ["parent", "merged_into"]
-    readonly_fields = DERIVED
 
     def get_readonly_fields(self, request: Any, obj: Any = None) -> list[str]:
         # A unit's level decides which columns point at it; it is set once, when added.
