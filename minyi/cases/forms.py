@@ -4,10 +4,11 @@ form carries the case's `version`, so a step taken on a stale page is refused.""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django import forms
-from django.db.models import Q, QuerySet
+from django.db.models import Model, Q, QuerySet
 from django.http import Http404
 from django.urls import reverse
 from django.utils import timezone
@@ -387,10 +388,109 @@ def _scope_years(user: Any) -> list[int]:
     return list(range(this_year, start - 1, -1))
 
 
-def _scope_handling_units(field: forms.ModelChoiceField, user: Any) -> None:
-    field.queryset = _scope_units(user)
-    field.label_from_instance = _unit_label
-    field.error_messages["invalid_choice"] = "请从列表中选择您管辖范围内的承办单位。"
+# The list's and the ledger's studio and handling-unit filters offer every one in scope
+# up to this many (a street has some 70 studios; a district up to 1,500, a city 7,000,
+# the country 620,000, and handling units grow with them). A larger scope gets the one
+# it asked for (?studio=, the dashboards' links) and a search by name instead: a
+# 1,500-option select is unusable, and building it grew the page's time with the scope
+# (docs/performance.md).
+SELECT_LIMIT = 200
+NAME_MAX = 50
+
+
+class KnownChoiceField(forms.ModelChoiceField):
+    """A ModelChoiceField that holds the objects it offers (`known`), so cleaning one of
+    them reads nothing more. Any other value is looked up in the queryset, which is
+    scoped: a value out of scope is an invalid choice, as with ModelChoiceField."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.known: dict[str, Model] = {}
+
+    def to_python(self, value: Any) -> Any:
+        if value not in self.empty_values and str(value) in self.known:
+            return self.known[str(value)]
+        return super().to_python(value)
+
+
+def _bounded_select(model: type[Model], label: str) -> KnownChoiceField:
+    return KnownChoiceField(
+        label=label,
+        queryset=model.objects.none(),  # type: ignore[attr-defined]
+        empty_label="全部",
+        error_messages={"invalid_choice": f"请从列表中选择您管辖范围内的{label}。"},
+    )
+
+
+def _name_search(label: str) -> forms.CharField:
+    return forms.CharField(
+        label=label,
+        max_length=NAME_MAX,
+        widget=forms.TextInput(attrs={"type": "search", "placeholder": "输入名称中的字词"}),
+        error_messages={"max_length": f"{label}最多 {NAME_MAX} 个字，请缩短后再筛选。"},
+    )
+
+
+def _bound_choices(
+    form: forms.Form,
+    name: str,
+    search: str,
+    queryset: QuerySet,
+    sort_key: Callable[[Any], Any],
+) -> None:
+    """Choices for the select `name` at a cost that does not grow with the scope: one
+    read of at most SELECT_LIMIT + 1 rows of the scoped `queryset` (unordered, so the
+    database stops there), plus, for a large scope asked for one, that one. A small
+    scope keeps the select of all of them, sorted here by `sort_key` (an ORDER BY would
+    read the whole scope before the LIMIT), and has no search field; a large one
+    offers only the one asked for, and the text field `search` (a name search)."""
+    field = form.fields[name]
+    field.queryset = queryset
+    offered = list(queryset.order_by()[: SELECT_LIMIT + 1])
+    if len(offered) <= SELECT_LIMIT:
+        offered.sort(key=sort_key)
+        del form.fields[search]
+    else:
+        wanted = str(form.data.get(name) or "") if form.is_bound else ""
+        # A pk has at most 18 digits (bigint); a longer number is simply not in scope.
+        offered = (
+            list(queryset.filter(pk=int(wanted))) if wanted.isdigit() and len(wanted) <= 18 else []
+        )
+    field.known = {str(obj.pk): obj for obj in offered}
+    field.widget.choices = [
+        ("", field.empty_label),
+        *[(obj.pk, field.label_from_instance(obj)) for obj in offered],
+    ]
+
+
+def _scope_studio_and_unit(form: forms.Form) -> None:
+    # Only what the options show (the filter needs no more of the chosen one than its
+    # pk; a unit's contact phone is encrypted, one decryption each).
+    studios = Studio.objects.for_user(form.user).only("name").order_by("name")
+    # By code point, as the C collation the databases use orders them.
+    _bound_choices(form, "studio", "studio_name", studios, lambda s: (s.name, s.pk))
+    form.fields["handling_unit"].label_from_instance = _unit_label
+    _bound_choices(
+        form,
+        "handling_unit",
+        "handling_unit_name",
+        _scope_units(form.user),
+        # Current units by name, then the retired ones by date retired (ORDER BY
+        # retired_at put them first on PostgreSQL, which sorts NULLs last, and last on
+        # SQLite).
+        lambda u: (u.retired_at is not None, u.retired_at and u.retired_at.timestamp(), u.name),
+    )
+
+
+def studios_named(user: Any, text: str) -> QuerySet:
+    """The pks of the studios in the user's scope whose name contains `text`: the name
+    search of a large scope's list and ledger."""
+    return Studio.objects.for_user(user).filter(name__icontains=text).values("pk")
+
+
+def units_named(user: Any, text: str) -> QuerySet:
+    """The pks of the handling units of the user's scope whose name contains `text`."""
+    return _scope_units(user).filter(name__icontains=text).values("pk")
 
 
 NO_CATEGORY = "-"
@@ -407,12 +507,10 @@ ANSWER_CHOICES = [
 
 class CaseFilterForm(FilterForm):
     state = forms.ChoiceField(label="状态", choices=[("", "全部"), *CaseState.choices])
-    studio = forms.ModelChoiceField(
-        label="工作室", queryset=Studio.objects.none(), empty_label="全部"
-    )
-    handling_unit = forms.ModelChoiceField(
-        label="承办单位", queryset=HandlingUnit.objects.none(), empty_label="全部"
-    )
+    studio = _bounded_select(Studio, "工作室")
+    studio_name = _name_search("工作室名称")
+    handling_unit = _bounded_select(HandlingUnit, "承办单位")
+    handling_unit_name = _name_search("承办单位名称")
     year = forms.TypedChoiceField(label="年度", coerce=int, empty_value=None)
     rating = forms.ChoiceField(label="评议结果", choices=[("", "全部"), *Satisfaction.choices])
     overdue = forms.BooleanField(label="只看已超期")
@@ -438,12 +536,7 @@ class CaseFilterForm(FilterForm):
         self._scope_dashboard_fields()
         self.fields["q"].label = "编号或摘要"
         self.fields["q"].widget = forms.TextInput(attrs={"type": "search"})
-        # Only what the option shows (the filter needs no more of the chosen studio than
-        # its pk): a street's filters offer some 70 studios on every list page.
-        self.fields["studio"].queryset = (
-            Studio.objects.for_user(self.user).only("name").order_by("name")
-        )
-        _scope_handling_units(self.fields["handling_unit"], self.user)
+        _scope_studio_and_unit(self)
         years = _scope_years(self.user)
         self.fields["year"].choices = [("", "全部"), *[(y, f"{y}年") for y in years]]
         self.fields["year"].error_messages["invalid_choice"] = (
@@ -489,23 +582,16 @@ class LedgerFilterForm(FilterForm):
     date_from = forms.DateField(label="反映日期从", widget=forms.DateInput(attrs=DATE_WIDGET))
     date_to = forms.DateField(label="至", widget=forms.DateInput(attrs=DATE_WIDGET))
     state = forms.ChoiceField(label="状态", choices=[("", "全部"), *CaseState.choices])
-    studio = forms.ModelChoiceField(
-        label="工作室", queryset=Studio.objects.none(), empty_label="全部"
-    )
-    handling_unit = forms.ModelChoiceField(
-        label="承办单位", queryset=HandlingUnit.objects.none(), empty_label="全部"
-    )
+    studio = _bounded_select(Studio, "工作室")
+    studio_name = _name_search("工作室名称")
+    handling_unit = _bounded_select(HandlingUnit, "承办单位")
+    handling_unit_name = _name_search("承办单位名称")
     rating = forms.ChoiceField(label="评议结果", choices=[("", "全部"), *Satisfaction.choices])
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         del self.fields["q"]
-        # Only what the option shows (the filter needs no more of the chosen studio than
-        # its pk): a street's filters offer some 70 studios on every list page.
-        self.fields["studio"].queryset = (
-            Studio.objects.for_user(self.user).only("name").order_by("name")
-        )
-        _scope_handling_units(self.fields["handling_unit"], self.user)
+        _scope_studio_and_unit(self)
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()

@@ -116,6 +116,17 @@ def _dashboard_filters(qs: QuerySet, data: dict[str, Any]) -> QuerySet:
     return qs
 
 
+def _name_filters(qs: QuerySet, user: Any, data: dict[str, Any]) -> QuerySet:
+    """A large scope's searches by studio and handling-unit name: the cases of those in
+    scope whose name contains the text (a sub-query over the scope's studios or units,
+    not a join of every case to a name)."""
+    if data.get("studio_name"):
+        qs = qs.filter(studio__in=forms.studios_named(user, data["studio_name"]))
+    if data.get("handling_unit_name"):
+        qs = qs.filter(handling_unit__in=forms.units_named(user, data["handling_unit_name"]))
+    return qs
+
+
 def answer_q(kind: str) -> Any:
     """Cases by their answers: all on time, at least one late, none yet (the column
     the answer step keeps, indexed with the date of reception)."""
@@ -150,6 +161,7 @@ class CaseList(ListPage):
         for name in ("state", "studio", "handling_unit", "year"):
             if data.get(name):
                 qs = qs.filter(**{name: data[name]})
+        qs = _name_filters(qs, self.request.user, data)
         if data.get("year"):
             # The numbering year is the year of received_on (case_register): saying so
             # lets the indexes (street or district or city, state, received_on) read the
@@ -649,6 +661,7 @@ class Ledger(ListPage):
         for name in ("state", "studio", "handling_unit"):
             if data.get(name):
                 qs = qs.filter(**{name: data[name]})
+        qs = _name_filters(qs, self.request.user, data)
         if data.get("rating"):
             qs = qs.filter(final_rating=data["rating"])
         return qs
