@@ -10,7 +10,7 @@ from typing import Any
 from django import forms
 from django.db.models import Model, Q, QuerySet
 from django.http import Http404
-from django.urls import reverse
+from django.urls import reverse, reverse_lazy
 from django.utils import timezone
 
 from minyi.cases.attachments import ALLOWED_LABEL, check_upload
@@ -18,6 +18,7 @@ from minyi.cases.models import Case, Channel, Occasion, Outcome, Satisfaction, S
 from minyi.cases.states import CaseState, HolderLevel
 from minyi.core.forms import FilterForm, ScopedModelForm
 from minyi.core.phones import normalize_phone
+from minyi.core.widgets import SuggestingSearchInput
 from minyi.org.models import ANCESTOR_LEVELS, HandlingUnit, OrgUnit
 from minyi.people.models import Representative, Role
 from minyi.people.scopes import scope_of
@@ -422,11 +423,16 @@ def _bounded_select(model: type[Model], label: str) -> KnownChoiceField:
     )
 
 
-def _name_search(label: str) -> forms.CharField:
+def _name_search(label: str, suggest: str | None = None) -> forms.CharField:
+    attrs = {"placeholder": "输入名称中的字词"}
     return forms.CharField(
         label=label,
         max_length=NAME_MAX,
-        widget=forms.TextInput(attrs={"type": "search", "placeholder": "输入名称中的字词"}),
+        widget=(
+            SuggestingSearchInput(reverse_lazy(suggest), attrs=attrs)
+            if suggest
+            else forms.TextInput(attrs={"type": "search", **attrs})
+        ),
         error_messages={"max_length": f"{label}最多 {NAME_MAX} 个字，请缩短后再筛选。"},
     )
 
@@ -488,6 +494,20 @@ def studios_named(user: Any, text: str) -> QuerySet:
     return Studio.objects.for_user(user).filter(name__icontains=text).values("pk")
 
 
+SUGGESTIONS = 20
+
+
+def studio_suggestions(user: Any, text: str) -> list[str]:
+    """Up to SUGGESTIONS names of studios in the user's scope containing `text`, for
+    the name search's type-ahead. Unordered in the database, so it stops at the
+    twentieth match however many studios match ("社区" matches nearly all)."""
+    text = text.strip()
+    if not text or len(text) > NAME_MAX:
+        return []
+    named = Studio.objects.for_user(user).filter(name__icontains=text).order_by()
+    return sorted(set(named.values_list("name", flat=True)[:SUGGESTIONS]))
+
+
 def units_named(user: Any, text: str) -> QuerySet:
     """The pks of the handling units of the user's scope whose name contains `text`."""
     return _scope_units(user).filter(name__icontains=text).values("pk")
@@ -508,7 +528,7 @@ ANSWER_CHOICES = [
 class CaseFilterForm(FilterForm):
     state = forms.ChoiceField(label="状态", choices=[("", "全部"), *CaseState.choices])
     studio = _bounded_select(Studio, "工作室")
-    studio_name = _name_search("工作室名称")
+    studio_name = _name_search("工作室名称", "cases:studio_suggestions")
     handling_unit = _bounded_select(HandlingUnit, "承办单位")
     handling_unit_name = _name_search("承办单位名称")
     year = forms.TypedChoiceField(label="年度", coerce=int, empty_value=None)
@@ -583,7 +603,7 @@ class LedgerFilterForm(FilterForm):
     date_to = forms.DateField(label="至", widget=forms.DateInput(attrs=DATE_WIDGET))
     state = forms.ChoiceField(label="状态", choices=[("", "全部"), *CaseState.choices])
     studio = _bounded_select(Studio, "工作室")
-    studio_name = _name_search("工作室名称")
+    studio_name = _name_search("工作室名称", "cases:studio_suggestions")
     handling_unit = _bounded_select(HandlingUnit, "承办单位")
     handling_unit_name = _name_search("承办单位名称")
     rating = forms.ChoiceField(label="评议结果", choices=[("", "全部"), *Satisfaction.choices])

@@ -194,6 +194,13 @@ class CaseList(ListPage):
         return {"can_register": forms.registrable_studios(self.request.user).exists()}
 
 
+def studio_suggestions(request: HttpRequest) -> HttpResponse:
+    """The <option>s of the studio-name search's type-ahead (a large scope's list and
+    ledger): studios in the user's scope only."""
+    names = forms.studio_suggestions(request.user, request.GET.get("studio_name", ""))
+    return render(request, "cases/studio_suggestions.html", {"names": names})
+
+
 # --- registration ---------------------------------------------------------------------
 
 

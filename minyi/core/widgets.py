@@ -64,3 +64,33 @@ def use_fast_selects(form: forms.BaseForm) -> None:
             new = FastSelect(attrs=old.attrs, choices=old.choices)
             new.is_required = old.is_required
             field.widget = new
+
+
+class SuggestingSearchInput(forms.TextInput):
+    """A search box that, with htmx, fills a <datalist> from `url` as the user types
+    (`url` answers <option>s for the box's own name=value); without JavaScript it is a
+    plain search box. The list's own request leaves the address and the results alone."""
+
+    input_type = "search"
+
+    def __init__(self, url: str, attrs: dict[str, Any] | None = None) -> None:
+        super().__init__(attrs)
+        self.url = url
+
+    def render(
+        self, name: str, value: Any, attrs: dict[str, Any] | None = None, renderer: Any = None
+    ) -> SafeString:
+        list_id = f"{(attrs or {}).get('id') or name}-suggestions"
+        attrs = {
+            **(attrs or {}),
+            "list": list_id,
+            "autocomplete": "off",
+            "hx-get": self.url,
+            "hx-trigger": "input changed delay:300ms",
+            "hx-target": f"#{list_id}",
+            "hx-swap": "innerHTML",
+            "hx-push-url": "false",
+            "hx-sync": "this:replace",
+        }
+        box = super().render(name, value, attrs, renderer)
+        return format_html('{}<datalist id="{}"></datalist>', box, list_id)

@@ -7,6 +7,7 @@ large scope."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -229,3 +230,44 @@ def test_a_large_scope_reads_no_more_than_a_small_one(world: Any, limit: Any, na
     small = _queries(user, name, {})
     limit(1)
     assert _queries(user, name, {}) == small
+
+
+class TestSuggestions:
+    """The name search's type-ahead (htmx fills a <datalist>): names of studios in
+    scope only, at most twenty, read at a fixed cost."""
+
+    def _names(self, user: User, text: str) -> list[str]:
+        response = client_for(user).get(reverse("cases:studio_suggestions"), {"studio_name": text})
+        assert response.status_code == 200
+        return re.findall(r'<option value="([^"]*)">', text_of(response))
+
+    def test_it_suggests_the_studios_in_scope_that_match(self, world: Any) -> None:
+        _add_studios(world, 1, unit="440303001001", name="大梅沙")  # 罗湖区, same words
+        assert self._names(_user("yantian"), "梅沙") == [MEISHA_STUDIO]
+        assert self._names(_user("meisha"), "沙头角") == []
+        assert self._names(_user("yantian"), "工作室") == sorted([STUDIO, MEISHA_STUDIO])
+
+    @pytest.mark.parametrize("text", ["", "   ", "长" * 51])
+    def test_nothing_to_search_suggests_nothing(self, world: Any, text: str) -> None:
+        assert self._names(_user("yantian"), text) == []
+
+    def test_at_most_twenty_at_the_same_cost(self, world: Any) -> None:
+        user = _user("yantian")
+        _add_studios(world, 3)
+        client = client_for(user)
+        url = reverse("cases:studio_suggestions")
+        client.get(url)  # warm the session
+        with CaptureQueriesContext(connection) as few:
+            client.get(url, {"studio_name": "测试"})
+        _add_studios(world, 40)
+        with CaptureQueriesContext(connection) as many:
+            response = client.get(url, {"studio_name": "测试"})
+        assert len(many) == len(few)
+        assert text_of(response).count("<option") == forms.SUGGESTIONS
+
+    def test_the_large_scopes_search_box_asks_for_them(self, world: Any, limit: Any) -> None:
+        limit(1)
+        page = text_of(client_for(_user("yantian")).get(reverse("cases:list")))
+        assert f'hx-get="{reverse("cases:studio_suggestions")}"' in page
+        assert 'list="id_studio_name-suggestions"' in page
+        assert '<datalist id="id_studio_name-suggestions"></datalist>' in page
