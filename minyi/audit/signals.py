@@ -17,9 +17,15 @@ from django.db.models.signals import m2m_changed, post_delete, post_init, post_s
 from minyi.audit.models import Action, Result
 from minyi.audit.trail import object_type_of, record
 
-# Not recorded row by row: the trail itself, and the API's call log (itself a log of who
-# called what, written on every API request).
-EXEMPT = {"audit.auditevent", "api.apicall"}
+# Not recorded row by row: the trail itself, the API's call log (itself a log of who
+# called what, written on every API request), and the compliance tallies (derived
+# numbers, recomputed from the audited facts; minyi.duties.tallies).
+EXEMPT = {
+    "audit.auditevent",
+    "api.apicall",
+    "duties.studiotally",
+    "duties.representativetally",
+}
 # A change to these fields of an account is a permission change.
 PERMISSION_FIELDS = {"role", "unit", "handling_unit", "is_active", "is_staff", "is_superuser"}
 PERMISSION_M2M = {"groups", "user_permissions"}

@@ -23,7 +23,8 @@ from django.urls import reverse
 from minyi.cases import forms as case_forms
 from minyi.cases.models import AnswerTimeliness, Case, Channel, Satisfaction
 from minyi.cases.states import CaseState, HolderLevel
-from minyi.duties.compliance import count, make_rules, studio_queryset
+from minyi.duties import tallies
+from minyi.duties.compliance import studio_queryset
 from minyi.duties.compliance_rules import Status
 from minyi.org.models import OrgUnit
 from minyi.studios.models import Studio
@@ -356,8 +357,9 @@ def _compliance(user: Any, target: Target, year: int, today: date) -> Chart:
     elif target.unit is not None:
         studios = studios.filter(target.unit.subtree_q("unit__"))
         params["unit"] = target.unit.pk
-    # Only the counts: count() gives those of evaluate() without the weekly rows.
-    counts = count(studios, make_rules(date(year, 1, 1), date(year, 12, 31), today))
+    # Only the counts, as compliance.count() gives them, added up from each studio's
+    # and each representative's tally for the year (recomputed where stale).
+    counts = tallies.count(studios, year, today)
     reps, own = counts.representatives, counts.studios
     link = f"{reverse('duties:compliance')}?{urlencode(params)}"
     return Chart(

@@ -459,3 +459,53 @@ class HouseholdAddressView(models.Model):
 
     def __str__(self) -> str:
         return f"{self.viewer} 查看 {self.visit}"
+
+
+class Tally(models.Model):
+    """Derived, not a record: how many of one year's results had each status, as on
+    `as_of`, so that a dashboard adds up a few numbers per studio instead of judging
+    every studio of a city (minyi.duties.tallies). Rebuilt from the facts whenever
+    they change; a tally is fresh when computed today and after its facts last changed.
+    Not audited: nothing here is entered by anyone."""
+
+    year = models.PositiveIntegerField()
+    as_of = models.DateField()  # the `today` of the rules it was computed with
+    computed_at = models.DateTimeField()  # when its facts were read
+    dirtied_at = models.DateTimeField(null=True, blank=True)  # when they last changed
+    red = models.PositiveIntegerField(default=0)
+    amber = models.PositiveIntegerField(default=0)
+    green = models.PositiveIntegerField(default=0)
+    not_due = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        abstract = True
+
+
+class StudioTally(Tally):
+    """A studio's own minimums (SM 10, SM 12.5) for a year."""
+
+    studio = models.ForeignKey("studios.Studio", on_delete=models.CASCADE, related_name="+")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["studio", "year"], name="studiotally_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.studio_id} {self.year}"
+
+
+class RepresentativeTally(Tally):
+    """A representative's minimums (SM 9, CM 4) for a year, wherever they were met."""
+
+    representative = models.ForeignKey(
+        "people.Representative", on_delete=models.CASCADE, related_name="+"
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["representative", "year"], name="reptally_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.representative_id} {self.year}"

@@ -22,6 +22,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from minyi.audit.trail import record_bulk
+from minyi.duties import tallies
 from minyi.duties.models import (
     AnnualPlan,
     Event,
@@ -430,6 +431,9 @@ def plan_expand(*, plan: AnnualPlan) -> int:
             for event, s in zip(created, sessions, strict=True)
         ]
     )
+    # bulk_create() sends no signals: the tallies these events change are marked here.
+    tallies.mark_studios([plan.studio_id])
+    tallies.mark_representatives([s.representative_id for s in sessions])
     record_bulk(
         Event, len(events) + len(session_events), cause=f"展开年度计划 duties.annualplan#{plan.pk}"
     )
