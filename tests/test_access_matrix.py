@@ -359,6 +359,7 @@ RULES: dict[str, Rule] = {
     "cases:list": Rule(ok=ALL),
     "cases:ledger": Rule(ok=ALL),
     "cases:studio_suggestions": Rule(ok=ALL),
+    "cases:category_suggestions": Rule(ok=ALL),
     "cases:create": Rule(ok=OFFICIALS_OF_SHATOUJIAO | {"outsider", "liaison", "representative"}),
     "cases:detail": Rule(ok=SCOPED_READERS, kwargs=_case),
     "cases:reporter": Rule(ok=SCOPED_READERS, method="post", kwargs=_case),

@@ -8,6 +8,7 @@ urlpatterns = [
     path("new/", views.case_create, name="create"),
     path("ledger/", views.Ledger.as_view(), name="ledger"),
     path("studio-suggestions/", views.studio_suggestions, name="studio_suggestions"),
+    path("category-suggestions/", views.category_suggestions, name="category_suggestions"),
     path("<int:pk>/", views.case_detail, name="detail"),
     path("<int:pk>/reporter/", views.case_reporter, name="reporter"),
     path("<int:pk>/confirm/", views.step_view("confirm"), name="confirm"),

@@ -201,6 +201,17 @@ def studio_suggestions(request: HttpRequest) -> HttpResponse:
     return render(request, "cases/studio_suggestions.html", {"names": names})
 
 
+def category_suggestions(request: HttpRequest) -> HttpResponse:
+    """The <option>s of the category box's type-ahead (a large scope's list): the
+    categories used in the user's scope only, and "未分类" when it matches."""
+    uncategorised, names = forms.category_suggestions(request.user, request.GET.get("category", ""))
+    return render(
+        request,
+        "cases/category_suggestions.html",
+        {"names": names, "uncategorised": uncategorised, "no_category": forms.NO_CATEGORY},
+    )
+
+
 # --- registration ---------------------------------------------------------------------
 
 

@@ -2,8 +2,9 @@
 the size of the scope: a scope of up to `SELECT_LIMIT` studios (a street has some 70)
 keeps the select of all of them; a larger one (a district has up to 1,500) offers only
 the one its address asks for (the dashboards link with ?studio=) and a search by name
-within its scope. The tests lower the limit so that the demo's few studios make a
-large scope."""
+within its scope. The list's category filter likewise: a select up to `CATEGORY_LIMIT`
+(studio, category) pairs, a text field with a type-ahead beyond. The tests lower the
+limits so that the demo's few studios make a large scope."""
 
 from __future__ import annotations
 
@@ -11,13 +12,14 @@ import re
 from typing import Any
 
 import pytest
+from django import forms as django_forms
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from minyi.cases import forms, services
 from minyi.cases.forms import CaseFilterForm, LedgerFilterForm
-from minyi.cases.models import Case
+from minyi.cases.models import Case, StudioCategory
 from minyi.org.models import HandlingUnit
 from minyi.people.models import Representative, User
 from minyi.studios.models import Studio, StudioKind
@@ -40,6 +42,14 @@ def _user(username: str) -> User:
 def limit(monkeypatch: pytest.MonkeyPatch) -> Any:
     def set_limit(n: int) -> None:
         monkeypatch.setattr(forms, "SELECT_LIMIT", n)
+
+    return set_limit
+
+
+@pytest.fixture
+def category_limit(monkeypatch: pytest.MonkeyPatch) -> Any:
+    def set_limit(n: int) -> None:
+        monkeypatch.setattr(forms, "CATEGORY_LIMIT", n)
 
     return set_limit
 
@@ -271,3 +281,177 @@ class TestSuggestions:
         assert f'hx-get="{reverse("cases:studio_suggestions")}"' in page
         assert 'list="id_studio_name-suggestions"' in page
         assert '<datalist id="id_studio_name-suggestions"></datalist>' in page
+
+
+# --- categories -----------------------------------------------------------------------
+
+OTHER_DISTRICT = "440303001001"  # 罗湖区
+
+
+def _categorised() -> None:
+    """Cases of three categories and one without, at 盐田区's two studios."""
+    register(summary="城管的一件", category="城市管理")
+    register(summary="环卫的一件", category="环境卫生")
+    register(summary="未分类的一件", category="")
+    studio = Studio.objects.get(name=MEISHA_STUDIO)
+    services.case_register(
+        actor=_user("yantian"),
+        studio=studio,
+        representative=Representative.objects.get(assignments__studio=studio),
+        data=reporter_data(summary="旅游的一件", category="旅游管理"),
+    )
+
+
+def _add_categories(world: Any, names: list[str], unit: str = "440308003006") -> None:
+    _add_studios(world, 1, unit=unit, name="类别")
+    studio = Studio.objects.latest("pk")
+    StudioCategory.objects.bulk_create(StudioCategory(studio=studio, name=n) for n in names)
+
+
+class TestCategories:
+    def test_a_small_scope_keeps_the_select_of_its_categories(self, world: Any) -> None:
+        _categorised()
+        form = CaseFilterForm(user=_user("yantian"))
+        assert isinstance(form.fields["category"], django_forms.ChoiceField)
+        # By code point, as the C collation sorts them.
+        assert _offered(form, "category") == ["全部", "未分类", "城市管理", "旅游管理", "环境卫生"]
+        street = CaseFilterForm(user=_user("meisha"))
+        assert _offered(street, "category") == ["全部", "未分类", "旅游管理"]
+
+    def test_a_small_scope_explains_an_unknown_category(self, world: Any) -> None:
+        _categorised()
+        response = client_for(_user("meisha")).get(reverse("cases:list"), {"category": "城市管理"})
+        assert response.status_code == 200
+        assert "类别：请从列表中选择类别。（筛选未生效）" in text_of(response)
+
+    def test_a_large_scope_gets_a_text_box_with_a_type_ahead(
+        self, world: Any, category_limit: Any
+    ) -> None:
+        _categorised()
+        category_limit(2)
+        response = client_for(_user("yantian")).get(reverse("cases:list"))
+        form = response.context["form"]
+        assert isinstance(form.fields["category"], forms.CategorySearchField)
+        page = text_of(response)
+        assert f'hx-get="{reverse("cases:category_suggestions")}"' in page
+        assert '<datalist id="id_category-suggestions"></datalist>' in page
+        assert forms.CATEGORY_HINT in page
+        assert "环境卫生" not in page.replace("环卫的一件", "")
+
+    def test_the_limit_counts_pairs_and_stays_small_up_to_it(
+        self, world: Any, category_limit: Any
+    ) -> None:
+        _categorised()  # three (studio, category) pairs
+        category_limit(3)
+        assert isinstance(
+            CaseFilterForm(user=_user("yantian")).fields["category"], django_forms.ChoiceField
+        )
+        category_limit(2)
+        assert isinstance(
+            CaseFilterForm(user=_user("yantian")).fields["category"], forms.CategorySearchField
+        )
+
+    @pytest.mark.parametrize(
+        ("category", "expected"),
+        [
+            ("城市管理", ["城管的一件"]),
+            ("旅游管理", ["旅游的一件"]),
+            ("-", ["未分类的一件"]),
+            ("", ["城管的一件", "旅游的一件", "未分类的一件", "环卫的一件"]),
+        ],
+    )
+    def test_a_dashboard_link_selects_the_same_rows_in_a_large_scope(
+        self, world: Any, category_limit: Any, category: str, expected: list[str]
+    ) -> None:
+        _categorised()
+        yantian = _user("yantian")
+        small = _summaries(yantian, "cases:list", category=category)
+        category_limit(0)
+        large = _summaries(yantian, "cases:list", category=category)
+        assert small == large == sorted(expected)
+
+    def test_a_category_of_another_district_finds_nothing(
+        self, world: Any, category_limit: Any
+    ) -> None:
+        _categorised()
+        _add_categories(world, ["罗湖专属"], unit=OTHER_DISTRICT)
+        category_limit(0)
+        assert _summaries(_user("yantian"), "cases:list", category="罗湖专属") == []
+
+    @pytest.mark.parametrize(
+        ("value", "message"),
+        [
+            ("长" * 51, "类别最多 50 个字，请缩短后再筛选。"),
+            ("城市\x00管理", "类别中有无法识别的字符，请重新输入。"),
+            ("城市\n管理", "类别中有无法识别的字符，请重新输入。"),
+        ],
+    )
+    def test_bad_input_is_explained_and_the_list_still_shows(
+        self, world: Any, category_limit: Any, value: str, message: str
+    ) -> None:
+        _categorised()
+        category_limit(0)
+        response = client_for(_user("yantian")).get(reverse("cases:list"), {"category": value})
+        assert response.status_code == 200
+        assert f"类别：{message}（筛选未生效）" in text_of(response)
+        assert len(response.context["rows"]) == 4
+
+    @pytest.mark.parametrize("params", [{}, {"category": "城市管理"}, {"category": "-"}])
+    def test_the_list_reads_as_much_in_a_large_scope_as_in_a_small_one(
+        self, world: Any, category_limit: Any, params: dict[str, str]
+    ) -> None:
+        _categorised()
+        user = _user("yantian")
+        small = _queries(user, "cases:list", params)
+        _add_categories(world, [f"类别{i:02d}" for i in range(30)])
+        assert _queries(user, "cases:list", params) == small
+        category_limit(5)
+        large = _queries(user, "cases:list", params)
+        _add_categories(world, [f"类别{i:02d}" for i in range(30)])
+        assert _queries(user, "cases:list", params) == large == small
+
+
+class TestCategorySuggestions:
+    """The category box's type-ahead: categories used in scope only, at most twenty,
+    "未分类" when it matches, at a fixed cost."""
+
+    def _options(self, user: User, text: str) -> list[str]:
+        response = client_for(user).get(reverse("cases:category_suggestions"), {"category": text})
+        assert response.status_code == 200
+        return re.findall(r'<option value="([^"]*)">', text_of(response))
+
+    def test_it_suggests_the_categories_in_scope_that_match(self, world: Any) -> None:
+        _categorised()
+        _add_categories(world, ["罗湖城市管理", "罗湖专属"], unit=OTHER_DISTRICT)
+        yantian, meisha = _user("yantian"), _user("meisha")
+        assert self._options(yantian, "管理") == ["城市管理", "旅游管理"]
+        assert self._options(meisha, "管理") == ["旅游管理"]
+        assert self._options(yantian, "罗湖") == []
+        assert self._options(_user("city"), "罗湖") == ["罗湖专属", "罗湖城市管理"]
+
+    @pytest.mark.parametrize("text", ["未分类", "分类", "-"])
+    def test_uncategorised_is_reachable(self, world: Any, text: str) -> None:
+        _categorised()
+        response = client_for(_user("yantian")).get(
+            reverse("cases:category_suggestions"), {"category": text}
+        )
+        assert '<option value="-">未分类</option>' in text_of(response)
+
+    @pytest.mark.parametrize("text", ["", "   ", "长" * 51])
+    def test_nothing_to_search_suggests_nothing(self, world: Any, text: str) -> None:
+        _categorised()
+        assert self._options(_user("yantian"), text) == []
+
+    def test_at_most_twenty_at_the_same_cost(self, world: Any) -> None:
+        _add_categories(world, [f"测试类别{i:02d}" for i in range(3)])
+        client = client_for(_user("yantian"))
+        url = reverse("cases:category_suggestions")
+        client.get(url)  # warm the session
+        with CaptureQueriesContext(connection) as few:
+            client.get(url, {"category": "测试"})
+        _add_categories(world, [f"测试类别{i:02d}" for i in range(40)])
+        with CaptureQueriesContext(connection) as many:
+            response = client.get(url, {"category": "测试"})
+        assert len(many) == len(few)
+        options = re.findall(r'<option value="([^"]*)">', text_of(response))
+        assert options == [f"测试类别{i:02d}" for i in range(forms.SUGGESTIONS)]
