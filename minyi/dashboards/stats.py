@@ -17,7 +17,6 @@ from typing import Any
 from urllib.parse import urlencode
 
 from django.db.models import Count, Q, QuerySet
-from django.db.models.functions import ExtractMonth
 from django.urls import reverse
 
 from minyi.cases import forms as case_forms
@@ -136,13 +135,23 @@ def build(user: Any, target: Target, year: int, today: date) -> Dashboard:
     def url(**params: Any) -> str:
         return cases_url(**{**base, **params})
 
+    counts = _counts(cases, year)
     charts = [
-        _by_month(cases, target, year),
-        _by_field(cases, "channel", "反映方式", "bar", Channel.choices, lambda v: url(channel=v)),
-        _by_category(cases, url),
-        _by_field(cases, "state", "办理状态", "bar", CaseState.choices, lambda v: url(state=v)),
+        _by_month(counts["month"], target, year),
         _by_field(
-            cases,
+            counts["channel"],
+            "channel",
+            "反映方式",
+            "bar",
+            Channel.choices,
+            lambda v: url(channel=v),
+        ),
+        _by_category(cases, url),
+        _by_field(
+            counts["state"], "state", "办理状态", "bar", CaseState.choices, lambda v: url(state=v)
+        ),
+        _by_field(
+            counts["holder_level"],
             "holder_level",
             "报送到的最高层级",
             "bar",
@@ -150,7 +159,7 @@ def build(user: Any, target: Target, year: int, today: date) -> Dashboard:
             lambda v: url(level=v or case_forms.LEVEL_NONE),
         ),
         _by_field(
-            cases.exclude(final_rating=""),
+            counts["final_rating"],
             "final_rating",
             "满意度评议结果",
             "pie",
@@ -158,7 +167,7 @@ def build(user: Any, target: Target, year: int, today: date) -> Dashboard:
             lambda v: url(rating=v),
         ),
     ]
-    answers = _answers(cases, url)
+    answers = _answers(counts["answer_timeliness"], url)
     charts.append(answers)
     on_time, late = answers.series[0].values[0], answers.series[0].values[1]
     rate = f"{on_time * 100 / (on_time + late):.1f}%" if on_time + late else "—"
@@ -180,13 +189,43 @@ def build(user: Any, target: Target, year: int, today: date) -> Dashboard:
     )
 
 
-def _by_month(cases: QuerySet, target: Target, year: int) -> Chart:
-    counts = dict(
-        cases.annotate(month=ExtractMonth("received_on"))
-        .values("month")
-        .annotate(n=Count("pk"))
-        .values_list("month", "n")
-    )
+# The charts with fixed categories, and the choices each counts.
+CHOICE_FIELDS = {
+    "channel": Channel.values,
+    "state": CaseState.values,
+    "holder_level": ["", *HolderLevel.values],
+    "final_rating": Satisfaction.values,
+    "answer_timeliness": AnswerTimeliness.values,
+}
+
+
+def _counts(cases: QuerySet, year: int) -> dict[str, dict[Any, int]]:
+    """Every chart with fixed categories (month, channel, status, level, rating,
+    answers) from one pass over the year's cases: one filtered COUNT per category,
+    instead of a GROUP BY per chart that read the year's cases six times (a city's
+    year is some 100,000 cases)."""
+    aggregates: dict[str, Any] = {}
+    for month in range(1, 13):
+        last = calendar.monthrange(year, month)[1]
+        aggregates[f"month_{month}"] = Count(
+            "pk",
+            filter=Q(
+                received_on__gte=date(year, month, 1), received_on__lte=date(year, month, last)
+            ),
+        )
+    for name, values in CHOICE_FIELDS.items():
+        for i, value in enumerate(values):
+            aggregates[f"{name}_{i}"] = Count("pk", filter=Q(**{name: value}))
+    row = cases.aggregate(**aggregates)
+    counts: dict[str, dict[Any, int]] = {
+        "month": {month: row[f"month_{month}"] for month in range(1, 13)}
+    }
+    for name, values in CHOICE_FIELDS.items():
+        counts[name] = {value: row[f"{name}_{i}"] for i, value in enumerate(values)}
+    return counts
+
+
+def _by_month(counts: dict[Any, int], target: Target, year: int) -> Chart:
     values, urls = [], []
     for month in range(1, 13):
         last = calendar.monthrange(year, month)[1]
@@ -208,14 +247,13 @@ def _by_month(cases: QuerySet, target: Target, year: int) -> Chart:
 
 
 def _by_field(
-    cases: QuerySet,
+    counts: dict[Any, int],
     name: str,
     title: str,
     kind: str,
     choices: list[tuple[str, str]],
     link: Any,
 ) -> Chart:
-    counts = dict(cases.values(name).annotate(n=Count("pk")).values_list(name, "n"))
     values = [counts.get(value, 0) for value, _ in choices]
     return Chart(
         name,
@@ -237,12 +275,7 @@ def _by_category(cases: QuerySet, url: Any) -> Chart:
     return Chart("category", "反映类别", "bar", labels, [Series("件数", values, urls)])
 
 
-def _answers(cases: QuerySet, url: Any) -> Chart:
-    counts = dict(
-        cases.values("answer_timeliness")
-        .annotate(n=Count("pk"))
-        .values_list("answer_timeliness", "n")
-    )
+def _answers(counts: dict[Any, int], url: Any) -> Chart:
     on_time = counts.get(AnswerTimeliness.ON_TIME, 0)
     late_n = counts.get(AnswerTimeliness.LATE, 0)
     none = counts.get(AnswerTimeliness.NONE, 0)
