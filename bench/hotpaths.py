@@ -231,30 +231,40 @@ def build(today: date) -> list[HotPath]:
     # city column, no join.
     city_where = "c.city_id = %s AND c.received_on >= %s AND c.received_on <= %s"
     city_params = [city.pk, date(year, 1, 1), date(year, 12, 31)]
+    if connection.vendor == "postgresql":
+        # The database at its best: every chart's counts in one pass (GROUPING SETS),
+        # as the page now reads them in one pass (filtered counts).
+        city_db = sql(
+            f"""SELECT EXTRACT(MONTH FROM c.received_on), c.channel, c.category, c.state,
+                       c.final_rating, c.district_id, count(*)
+                FROM cases_case c WHERE {city_where}
+                GROUP BY GROUPING SETS ((1), (2), (3), (4), (5), (6))""",  # noqa: S608
+            city_params,
+        )
+    else:
+        city_db = _both(
+            *[
+                sql(
+                    f"""SELECT {column}, count(*) FROM cases_case c
+                       WHERE {city_where} GROUP BY 1 ORDER BY 1""",  # noqa: S608
+                    city_params,
+                )
+                for column in (
+                    "strftime('%%m', c.received_on)",
+                    "c.channel",
+                    "c.category",
+                    "c.state",
+                    "c.final_rating",
+                    "c.district_id",
+                )
+            ]
+        )
     paths.append(
         HotPath(
             "city_dashboard",
             f"全市看板（{year}年）",
             get(cc, f"{dashboard}?year={year}"),
-            _both(
-                *[
-                    sql(
-                        f"""SELECT {column}, count(*) FROM cases_case c
-                           WHERE {city_where} GROUP BY 1 ORDER BY 1""",  # noqa: S608
-                        city_params,
-                    )
-                    for column in (
-                        "EXTRACT(MONTH FROM c.received_on)"
-                        if connection.vendor == "postgresql"
-                        else "strftime('%%m', c.received_on)",
-                        "c.channel",
-                        "c.category",
-                        "c.state",
-                        "c.final_rating",
-                        "c.district_id",
-                    )
-                ]
-            ),
+            city_db,
             notes=note,
         )
     )

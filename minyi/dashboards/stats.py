@@ -17,7 +17,6 @@ from typing import Any
 from urllib.parse import urlencode
 
 from django.db.models import Count, Q, QuerySet
-from django.db.models.functions import ExtractMonth
 from django.urls import reverse
 
 from minyi.cases import forms as case_forms
@@ -136,13 +135,24 @@ def build(user: Any, target: Target, year: int, today: date) -> Dashboard:
     def url(**params: Any) -> str:
         return cases_url(**{**base, **params})
 
+    counts = _counts(cases, year)
+    per_studio = _per_studio(cases, today)
     charts = [
-        _by_month(cases, target, year),
-        _by_field(cases, "channel", "反映方式", "bar", Channel.choices, lambda v: url(channel=v)),
-        _by_category(cases, url),
-        _by_field(cases, "state", "办理状态", "bar", CaseState.choices, lambda v: url(state=v)),
+        _by_month(counts["month"], target, year),
         _by_field(
-            cases,
+            counts["channel"],
+            "channel",
+            "反映方式",
+            "bar",
+            Channel.choices,
+            lambda v: url(channel=v),
+        ),
+        _by_category(per_studio, url),
+        _by_field(
+            counts["state"], "state", "办理状态", "bar", CaseState.choices, lambda v: url(state=v)
+        ),
+        _by_field(
+            counts["holder_level"],
             "holder_level",
             "报送到的最高层级",
             "bar",
@@ -150,7 +160,7 @@ def build(user: Any, target: Target, year: int, today: date) -> Dashboard:
             lambda v: url(level=v or case_forms.LEVEL_NONE),
         ),
         _by_field(
-            cases.exclude(final_rating=""),
+            counts["final_rating"],
             "final_rating",
             "满意度评议结果",
             "pie",
@@ -158,11 +168,11 @@ def build(user: Any, target: Target, year: int, today: date) -> Dashboard:
             lambda v: url(rating=v),
         ),
     ]
-    answers = _answers(cases, url)
+    answers = _answers(counts["answer_timeliness"], url)
     charts.append(answers)
     on_time, late = answers.series[0].values[0], answers.series[0].values[1]
     rate = f"{on_time * 100 / (on_time + late):.1f}%" if on_time + late else "—"
-    breakdown, totals = _breakdown(cases, target, today, url)
+    breakdown, totals = _breakdown(per_studio, target, url)
     headline = {
         "total": (totals["total"], url()),
         "overdue": (totals["overdue"], url(overdue="on")),
@@ -180,13 +190,43 @@ def build(user: Any, target: Target, year: int, today: date) -> Dashboard:
     )
 
 
-def _by_month(cases: QuerySet, target: Target, year: int) -> Chart:
-    counts = dict(
-        cases.annotate(month=ExtractMonth("received_on"))
-        .values("month")
-        .annotate(n=Count("pk"))
-        .values_list("month", "n")
-    )
+# The charts with fixed categories, and the choices each counts.
+CHOICE_FIELDS = {
+    "channel": Channel.values,
+    "state": CaseState.values,
+    "holder_level": ["", *HolderLevel.values],
+    "final_rating": Satisfaction.values,
+    "answer_timeliness": AnswerTimeliness.values,
+}
+
+
+def _counts(cases: QuerySet, year: int) -> dict[str, dict[Any, int]]:
+    """Every chart with fixed categories (month, channel, status, level, rating,
+    answers) from one pass over the year's cases: one filtered COUNT per category,
+    instead of a GROUP BY per chart that read the year's cases six times (a city's
+    year is some 100,000 cases)."""
+    aggregates: dict[str, Any] = {}
+    for month in range(1, 13):
+        last = calendar.monthrange(year, month)[1]
+        aggregates[f"month_{month}"] = Count(
+            "pk",
+            filter=Q(
+                received_on__gte=date(year, month, 1), received_on__lte=date(year, month, last)
+            ),
+        )
+    for name, values in CHOICE_FIELDS.items():
+        for i, value in enumerate(values):
+            aggregates[f"{name}_{i}"] = Count("pk", filter=Q(**{name: value}))
+    row = cases.aggregate(**aggregates)
+    counts: dict[str, dict[Any, int]] = {
+        "month": {month: row[f"month_{month}"] for month in range(1, 13)}
+    }
+    for name, values in CHOICE_FIELDS.items():
+        counts[name] = {value: row[f"{name}_{i}"] for i, value in enumerate(values)}
+    return counts
+
+
+def _by_month(counts: dict[Any, int], target: Target, year: int) -> Chart:
     values, urls = [], []
     for month in range(1, 13):
         last = calendar.monthrange(year, month)[1]
@@ -208,14 +248,13 @@ def _by_month(cases: QuerySet, target: Target, year: int) -> Chart:
 
 
 def _by_field(
-    cases: QuerySet,
+    counts: dict[Any, int],
     name: str,
     title: str,
     kind: str,
     choices: list[tuple[str, str]],
     link: Any,
 ) -> Chart:
-    counts = dict(cases.values(name).annotate(n=Count("pk")).values_list(name, "n"))
     values = [counts.get(value, 0) for value, _ in choices]
     return Chart(
         name,
@@ -226,23 +265,18 @@ def _by_field(
     )
 
 
-def _by_category(cases: QuerySet, url: Any) -> Chart:
-    rows = sorted(
-        cases.values("category").annotate(n=Count("pk")).values_list("category", "n"),
-        key=lambda row: (-row[1], row[0]),
-    )
+def _by_category(per_studio: list[dict[str, Any]], url: Any) -> Chart:
+    found: dict[str, int] = {}
+    for row in per_studio:
+        found[row["category"]] = found.get(row["category"], 0) + row["total"]
+    rows = sorted(found.items(), key=lambda row: (-row[1], row[0]))
     labels = [category or "未分类" for category, _ in rows]
     values = [n for _, n in rows]
     urls = [url(category=category or case_forms.NO_CATEGORY) for category, _ in rows]
     return Chart("category", "反映类别", "bar", labels, [Series("件数", values, urls)])
 
 
-def _answers(cases: QuerySet, url: Any) -> Chart:
-    counts = dict(
-        cases.values("answer_timeliness")
-        .annotate(n=Count("pk"))
-        .values_list("answer_timeliness", "n")
-    )
+def _answers(counts: dict[Any, int], url: Any) -> Chart:
     on_time = counts.get(AnswerTimeliness.ON_TIME, 0)
     late_n = counts.get(AnswerTimeliness.LATE, 0)
     none = counts.get(AnswerTimeliness.NONE, 0)
@@ -275,20 +309,21 @@ def _chain(unit_values: dict[str, Any]) -> list[int]:
     return chain
 
 
-def _breakdown(
-    cases: QuerySet, target: Target, today: date, url: Any
-) -> tuple[list[BreakdownRow], dict[str, int]]:
-    """Counts per child unit of the target (per studio below a street), from one query
-    grouped by studio: the number of rows follows the studios, not the cases."""
-    rows = list(
+def _per_studio(cases: QuerySet, today: date) -> list[dict[str, Any]]:
+    """The counts of the breakdown and of the category chart, from one query grouped by
+    studio and category: the number of rows follows the studios (times their
+    categories), not the cases. Grouped on the case's own columns: the studios' names
+    (only a street's or a studio's breakdown shows them) are read afterwards, not
+    joined to every case."""
+    return list(
         cases.values(
             "studio_id",
-            "studio__name",
             "area_id",
             "province_id",
             "city_id",
             "district_id",
             "street_id",
+            "category",
         ).annotate(
             total=Count("pk"),
             overdue=Count("pk", filter=overdue_q(today)),
@@ -296,6 +331,12 @@ def _breakdown(
             late=Count("pk", filter=Q(answer_timeliness=AnswerTimeliness.LATE)),
         )
     )
+
+
+def _breakdown(
+    rows: list[dict[str, Any]], target: Target, url: Any
+) -> tuple[list[BreakdownRow], dict[str, int]]:
+    """Counts per child unit of the target (per studio below a street)."""
     keys = ("total", "overdue", "on_time", "late")
     totals = dict.fromkeys(keys, 0)
     groups: dict[tuple[str, int], dict[str, Any]] = {}
@@ -319,17 +360,21 @@ def _breakdown(
                 child = None  # below a street, studio by studio
         group_key = ("unit", child) if child is not None else ("studio", row["studio_id"])
         group = groups.setdefault(group_key, dict.fromkeys(keys, 0))
-        group.setdefault("studio_name", row["studio__name"])
         for key in keys:
             group[key] += row[key]
     units = OrgUnit.objects.in_bulk([pk for kind, pk in groups if kind == "unit"])
+    names = dict(
+        Studio.objects.filter(pk__in=[pk for kind, pk in groups if kind == "studio"]).values_list(
+            "pk", "name"
+        )
+    )
     lines = []
     dashboard = reverse("dashboards:overview")
     for (kind, pk), group in groups.items():
         if kind == "unit":
             label, scope = str(units[pk]), {"unit": pk}
         else:
-            label, scope = group["studio_name"], {"studio": pk}
+            label, scope = names[pk], {"studio": pk}
         line = BreakdownRow(label, f"{dashboard}?{urlencode(scope)}")
         base = {"unit": None, "studio": None, **scope}
         line.numbers = {
