@@ -16,6 +16,7 @@ from django.db.models import Count, Q
 from django.utils import timezone
 
 from minyi.audit.trail import record_bulk
+from minyi.duties import tallies
 from minyi.duties.models import ActivityMonth, Attendance, Event, EventKind, EventState
 from minyi.people.models import Representative, Role
 from minyi.people.scopes import scope_of
@@ -255,6 +256,9 @@ def event_record(
         ]
     )
     record_bulk(Attendance, len(present), cause=f"活动签到 duties.event#{event.pk}")
+    # bulk_create() sends no signals: the attendees' compliance tallies are marked here
+    # (the event's save below marks its studio and its linked representatives too).
+    tallies.mark_representatives([p.representative.pk for p in attendance])
     event.representatives.add(*[p.representative for p in attendance])
     event.people_received = people_received
     event.summary = summary.strip()

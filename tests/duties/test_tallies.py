@@ -18,6 +18,7 @@ from django.test.utils import CaptureQueriesContext
 
 from minyi.duties import tallies
 from minyi.duties.compliance import count, make_rules
+from minyi.duties.events import Presence, event_record
 from minyi.duties.models import (
     AnnualPlan,
     Attendance,
@@ -146,6 +147,21 @@ def _delete_event(world: Any) -> None:
     Representative.objects.get(name="测试代表·缺席").events.get().delete()
 
 
+def _recorded(world: Any) -> None:
+    # Through the service, which writes attendance with bulk_create() (no signals): the
+    # whole of the studio's first event, the absentee's first session.
+    absentee = Representative.objects.get(name="测试代表·缺席")
+    event = absentee.assignments.get().studio.events.order_by("starts_at").first()
+    event_record(
+        actor=User.objects.create_superuser("tally-admin", password="x" * 12),
+        event=event,
+        attendance=[Presence(absentee, event.starts_at, event.ends_at)],
+        people_received=3,
+        summary="接待群众",
+    )
+
+
+_recorded.prepare = _absentee  # type: ignore[attr-defined]
 _attendance.prepare = _absentee_at_the_first_event  # type: ignore[attr-defined]
 _delete_event.prepare = _absentee_at_the_first_event  # type: ignore[attr-defined]
 
@@ -211,6 +227,7 @@ CHANGES: list[Callable[[Any], None]] = [
     _unlink_representative,
     _clear_links,
     _attendance,
+    _recorded,
     _delete_event,
     _report,
     _visits,
