@@ -12,8 +12,10 @@ same `_load` and the same rules as `count()`, only the rows that are missing or 
 A row is fresh when `as_of` is today and its facts have not changed since they were
 read (`dirtied_at` before `computed_at`). The signals below set `dirtied_at` on every
 save or delete of a fact, twice: inside the writer's transaction, so that a crash after
-the commit cannot leave a stale row fresh, and again after the commit, so that a
-recomputation that read the facts before the commit is not taken as fresh either.
+the commit cannot leave a stale row fresh (skipping rows a recomputation has locked at
+that moment, so that a writer never waits for one), and again after the commit, so that
+a recomputation that read the facts before the commit is not taken as fresh either.
+Recomputations write rows in ascending order: two of them wait, never deadlock.
 A change the signals cannot see (queryset.update(), bulk_create(), raw SQL) must call
 `mark_studios`/`mark_representatives` itself, as the plan expansion does; the date in
 `as_of` bounds what a forgotten call can cost to the rest of that day.
@@ -28,7 +30,7 @@ from collections.abc import Iterable
 from datetime import date, datetime
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Exists, F, OuterRef, Q, QuerySet, Sum
 from django.db.models.signals import m2m_changed, post_delete, post_save, pre_delete
 from django.utils import timezone
@@ -153,7 +155,10 @@ def _row(year: int, today: date, read_at: datetime, counts: dict[Status, int]) -
 
 def _upsert(model: type, rows: list[Any], owner: str) -> None:
     # `dirtied_at` is left as it is: a change made while the facts were being read
-    # keeps the row stale.
+    # keeps the row stale. Rows go in ascending order of their owner, as the stamps
+    # lock them, so that two writers of the same rows wait for each other, never
+    # deadlock.
+    rows.sort(key=lambda row: getattr(row, f"{owner}_id"))
     model.objects.bulk_create(
         rows,
         update_conflicts=True,
@@ -190,6 +195,19 @@ def _mark(model: type, owner: str, ids: Iterable[int]) -> None:
         # week, and an assignment's start date in every year.
         model.objects.filter(**{f"{owner}_id__in": ids}).update(dirtied_at=timezone.now())
 
+    def stamp_in_transaction() -> None:
+        # Committed with the change or not at all, so a crash between the commit and
+        # the stamp after it cannot leave a stale row fresh. Rows a recomputation is
+        # writing at this moment are skipped rather than waited for: the writer holds
+        # these locks until it commits, in no particular order, and waiting could
+        # deadlock with a recomputation that locks rows in ascending order. The stamp
+        # after the commit covers the rows skipped.
+        rows = model.objects.filter(**{f"{owner}_id__in": ids})
+        if connection.in_atomic_block and connection.features.has_select_for_update_skip_locked:
+            free = list(rows.select_for_update(skip_locked=True).values_list("pk", flat=True))
+            rows = model.objects.filter(pk__in=free)
+        rows.update(dirtied_at=timezone.now())
+
     def stamp_after_commit() -> None:
         # A row a recomputation is about to insert, from facts read before this commit,
         # must come out stale: so the years around today get a (stale) row first, then
@@ -210,7 +228,7 @@ def _mark(model: type, owner: str, ids: Iterable[int]) -> None:
         model.objects.bulk_create(placeholders, ignore_conflicts=True, batch_size=1000)
         stamp()
 
-    stamp()  # inside the writer's transaction: committed with the change, or not at all
+    stamp_in_transaction()
     transaction.on_commit(stamp_after_commit)
 
 

@@ -346,3 +346,57 @@ def test_the_dashboard_counts_the_same_with_and_without_rows(world: Any, client:
         again.context["dashboard"].compliance.as_json()
         == first.context["dashboard"].compliance.as_json()
     )
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="row locks: PostgreSQL only")
+@pytest.mark.django_db(transaction=True)
+def test_a_writer_never_waits_inside_its_transaction_for_a_recomputation(world: Any) -> None:
+    """A recomputation holds a tally's row lock while it writes it; a writer changing
+    that studio's facts must not wait for it inside its own transaction (the writer's
+    locks come in no particular order, so waiting could deadlock): it skips the row,
+    and its stamp after the commit marks it."""
+    import threading
+
+    from django.db import connections, transaction
+
+    studio = studios().order_by("pk").first()
+    tallies.refresh([studio.pk], [], 2026, TODAY)
+    locked, release, saved = threading.Event(), threading.Event(), threading.Event()
+    errors: list[BaseException] = []
+
+    def recomputation() -> None:
+        try:
+            with transaction.atomic():
+                StudioTally.objects.select_for_update().get(studio=studio, year=2026)
+                locked.set()
+                release.wait(20)
+        except BaseException as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    def writer() -> None:
+        try:
+            with transaction.atomic():
+                make_event(studio, date(2026, 5, 20))
+                saved.set()  # the change and its in-transaction stamp, before the commit
+        except BaseException as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    holder = threading.Thread(target=recomputation)
+    holder.start()
+    assert locked.wait(10)
+    changer = threading.Thread(target=writer)
+    changer.start()
+    try:
+        assert saved.wait(10), "the writer waited for the recomputation's lock"
+    finally:
+        release.set()
+        holder.join(20)
+        changer.join(20)
+    assert not errors
+    row = StudioTally.objects.get(studio=studio, year=2026)
+    assert row.dirtied_at is not None and row.dirtied_at > row.computed_at
+    assert from_tallies() == expected()
