@@ -259,12 +259,32 @@ def build(today: date) -> list[HotPath]:
                 )
             ]
         )
+    # The compliance chart: the sums of the studios' and their representatives' tallies
+    # for the year (kept fresh by the page; the database's answer assumes they are).
+    in_city = """SELECT s.id FROM studios_studio s JOIN org_orgunit u ON u.id = s.unit_id
+                 WHERE s.closed_at IS NULL AND (u.city_id = %s OR u.id = %s)"""
+    compliance_db = _both(
+        sql(
+            f"""SELECT sum(red), sum(amber), sum(green), sum(not_due) FROM duties_studiotally
+                WHERE year = %s AND studio_id IN ({in_city})""",  # noqa: S608
+            [year, city.pk, city.pk],
+        ),
+        sql(
+            f"""SELECT sum(t.red), sum(t.amber), sum(t.green), sum(t.not_due)
+                FROM duties_representativetally t
+                JOIN people_representative r ON r.id = t.representative_id
+                WHERE t.year = %s AND r.active AND r.id IN (
+                    SELECT representative_id FROM studios_studioassignment
+                    WHERE active AND studio_id IN ({in_city}))""",  # noqa: S608
+            [year, city.pk, city.pk],
+        ),
+    )
     paths.append(
         HotPath(
             "city_dashboard",
             f"全市看板（{year}年）",
             get(cc, f"{dashboard}?year={year}"),
-            city_db,
+            _both(city_db, compliance_db),
             notes=note,
         )
     )

@@ -484,7 +484,9 @@ class Tally(models.Model):
 class StudioTally(Tally):
     """A studio's own minimums (SM 10, SM 12.5) for a year."""
 
-    studio = models.ForeignKey("studios.Studio", on_delete=models.CASCADE, related_name="+")
+    studio = models.ForeignKey(
+        "studios.Studio", on_delete=models.CASCADE, related_name="compliance_tallies"
+    )
 
     class Meta:
         constraints = [
@@ -499,7 +501,7 @@ class RepresentativeTally(Tally):
     """A representative's minimums (SM 9, CM 4) for a year, wherever they were met."""
 
     representative = models.ForeignKey(
-        "people.Representative", on_delete=models.CASCADE, related_name="+"
+        "people.Representative", on_delete=models.CASCADE, related_name="compliance_tallies"
     )
 
     class Meta:

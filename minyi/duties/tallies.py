@@ -31,7 +31,7 @@ from datetime import date, datetime
 from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import Exists, F, OuterRef, Q, QuerySet, Sum
+from django.db.models import Count, Exists, F, FilteredRelation, OuterRef, Q, QuerySet, Sum
 from django.db.models.signals import m2m_changed, post_delete, post_save, pre_delete
 from django.utils import timezone
 
@@ -74,33 +74,52 @@ def scope_representatives(studios: QuerySet) -> QuerySet:
 
 def count(studios: QuerySet, year: int, today: date) -> Counts:
     """What `compliance.count(studios, make_rules(<year>, today))` gives, from the
-    tallies: the missing and stale ones are recomputed first."""
+    tallies: the missing and stale ones are recomputed first. Two statements when all
+    are fresh (the sums and how many of them are fresh, per kind)."""
     representatives = scope_representatives(studios)
-    stale_studios = list(
-        studios.filter(
-            ~Exists(StudioTally.objects.filter(_fresh(today), studio=OuterRef("pk"), year=year))
-        ).values_list("pk", flat=True)
-    )
-    stale_reps = list(
-        representatives.filter(
-            ~Exists(
-                RepresentativeTally.objects.filter(
-                    _fresh(today), representative=OuterRef("pk"), year=year
+    own = _totals(studios, year, today)
+    theirs = _totals(representatives, year, today)
+    if own["fresh"] < own["owners"] or theirs["fresh"] < theirs["owners"]:
+        stale_studios = list(
+            studios.filter(
+                ~Exists(StudioTally.objects.filter(_fresh(today), studio=OuterRef("pk"), year=year))
+            ).values_list("pk", flat=True)
+        )
+        stale_reps = list(
+            representatives.filter(
+                ~Exists(
+                    RepresentativeTally.objects.filter(
+                        _fresh(today), representative=OuterRef("pk"), year=year
+                    )
                 )
-            )
-        ).values_list("pk", flat=True)
-    )
-    if stale_studios or stale_reps:
+            ).values_list("pk", flat=True)
+        )
         refresh(stale_studios, stale_reps, year, today)
+        own = _totals(studios, year, today)
+        theirs = _totals(representatives, year, today)
     return Counts(
-        _sum(RepresentativeTally.objects.filter(representative__in=representatives, year=year)),
-        _sum(StudioTally.objects.filter(studio__in=studios.values("pk"), year=year)),
+        {status: theirs[name] or 0 for status, name in _FIELDS.items()},
+        {status: own[name] or 0 for status, name in _FIELDS.items()},
     )
 
 
-def _sum(tallies: QuerySet) -> dict[Status, int]:
-    totals = tallies.aggregate(**{name: Sum(name) for name in _FIELDS.values()})
-    return {status: totals[name] or 0 for status, name in _FIELDS.items()}
+def _totals(owners: QuerySet, year: int, today: date) -> dict[str, Any]:
+    """The year's sums over the owners' tallies (studios' or representatives'), with
+    how many owners there are and how many of them have a fresh tally: one statement,
+    the owners LEFT JOINed to their (at most one) tally of the year."""
+    tally = FilteredRelation("compliance_tallies", condition=Q(compliance_tallies__year=year))
+    fresh = Q(tally__as_of=today) & (
+        Q(tally__dirtied_at__isnull=True) | Q(tally__dirtied_at__lt=F("tally__computed_at"))
+    )
+    return (
+        owners.order_by()
+        .annotate(tally=tally)
+        .aggregate(
+            owners=Count("pk"),
+            fresh=Count("pk", filter=fresh),
+            **{name: Sum(f"tally__{name}") for name in _FIELDS.values()},
+        )
+    )
 
 
 def refresh(

@@ -280,7 +280,7 @@ def test_fresh_tallies_judge_nobody_and_cost_a_fixed_number_of_queries(
     with CaptureQueriesContext(connection) as many:
         found = from_tallies()
     assert found == expected()
-    assert len(many) == len(few) == 4
+    assert len(many) == len(few) == 2
 
 
 @pytest.mark.parametrize("row_existed", [True, False])
