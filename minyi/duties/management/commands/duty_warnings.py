@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
-from django.utils import timezone
+from django.core.management.base import BaseCommand, CommandParser
 
 from minyi.duties.compliance import send_warnings
+from minyi.duties.management.options import add_date_option, day_of
 
 
 class Command(BaseCommand):
@@ -18,13 +17,9 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--date", help="按哪一天计算，格式 YYYY-MM-DD；默认今天。")
+        add_date_option(parser)
 
     def handle(self, *args: Any, **options: Any) -> None:
-        raw = options.get("date")
-        try:
-            today = date.fromisoformat(raw) if raw else timezone.localdate()
-        except ValueError as exc:
-            raise CommandError("日期格式应为 YYYY-MM-DD。") from exc
+        today = day_of(options)
         created = send_warnings(today)
         self.stdout.write(f"{today:%Y-%m-%d}：新发出 {created} 条提醒。")

@@ -4,12 +4,11 @@ after midnight; safe to run twice."""
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
-from django.utils import timezone
 
+from minyi.duties.management.options import add_date_option, day_of
 from minyi.duties.tallies import refresh_all
 
 
@@ -17,15 +16,11 @@ class Command(BaseCommand):
     help = "重新计算各工作室和党代表本年度的履职达标统计（看板使用），每天零点后运行一次。"
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--date", help="按哪一天计算，格式 YYYY-MM-DD；默认今天。")
+        add_date_option(parser)
         parser.add_argument("--year", type=int, help="统计哪一年度；默认为该日期所在年度。")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        raw = options.get("date")
-        try:
-            today = date.fromisoformat(raw) if raw else timezone.localdate()
-        except ValueError as exc:
-            raise CommandError("日期格式应为 YYYY-MM-DD。") from exc
+        today = day_of(options)
         year = options.get("year") or today.year
         if not 2000 <= year <= today.year + 1:
             raise CommandError(f"年度应在 2000 年至 {today.year + 1} 年之间。")
