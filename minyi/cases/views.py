@@ -158,14 +158,16 @@ class CaseList(ListPage):
     def filter(self, qs: QuerySet, data: dict[str, Any]) -> QuerySet:
         if data.get("q"):
             qs = qs.filter(Q(number__icontains=data["q"]) | Q(summary__icontains=data["q"]))
-        for name in ("state", "studio", "handling_unit", "year"):
+        for name in ("state", "studio", "handling_unit"):
             if data.get(name):
                 qs = qs.filter(**{name: data[name]})
         qs = _name_filters(qs, self.request.user, data)
         if data.get("year"):
-            # The numbering year is the year of received_on (case_register): saying so
-            # lets the indexes (street or district or city, state, received_on) read the
-            # year as a range, for the page and its count, instead of testing every row.
+            # The numbering year is the year of received_on (case_register sets both and
+            # nothing changes either): as a range of received_on alone, the indexes
+            # (street or district or city, state, received_on) answer the page and its
+            # count by themselves. `year = …` as well made PostgreSQL visit every
+            # matching row in the table: 3.2 s to count a national year's closed cases.
             year = int(data["year"])
             qs = qs.filter(received_on__gte=date(year, 1, 1), received_on__lte=date(year, 12, 31))
         if data.get("rating"):

@@ -223,3 +223,24 @@ def test_the_pages_read_no_encrypted_column_they_do_not_show(world: Any, name: s
         if 'FROM "cases_case"' in sql or 'FROM "studios_studio"' in sql:
             assert "party_secretary_phone" not in sql, sql
             assert '"org_handlingunit"."phone"' not in sql, sql
+
+
+@pytest.mark.parametrize("persona", ["shatoujiao", "yantian"])
+def test_the_year_filter_is_a_range_of_received_on_alone(world: Any, persona: str) -> None:
+    """The numbering year is the year of received_on, so the year filter reads the range
+    of dates only: `year = …` as well made PostgreSQL visit every matching row of the
+    table (3.2 s to count a national year's closed cases; docs/performance.md)."""
+    _many_cases(world, 6)
+    client = client_for(_user(persona))
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(reverse("cases:list"), {"year": 2025})
+    assert response.status_code == 200
+    reads = [q["sql"] for q in captured.captured_queries if 'FROM "cases_case"' in q["sql"]]
+    assert any("received_on" in sql for sql in reads)
+    for sql in reads:
+        assert '"cases_case"."year" =' not in sql, sql
+    shown = {case.pk for case in response.context["rows"]}
+    assert shown and shown == set(
+        Case.objects.filter(received_on__year=2025).values_list("pk", flat=True)
+    )
+    assert all(Case.objects.get(pk=pk).year == 2025 for pk in shown)
