@@ -17,7 +17,8 @@ that moment, so that a writer never waits for one), and again after the commit, 
 a recomputation that read the facts before the commit is not taken as fresh either.
 Recomputations write rows in ascending order: two of them wait, never deadlock.
 A change the signals cannot see (queryset.update(), bulk_create(), raw SQL) must call
-`mark_studios`/`mark_representatives` itself, as the plan expansion does; the date in
+`mark_studios`/`mark_representatives` itself, as the plan expansion and the recording
+of an event's attendance do; the date in
 `as_of` bounds what a forgotten call can cost to the rest of that day.
 
 `refresh_compliance_tallies` (cron, after midnight) recomputes the day's rows for all
