@@ -149,6 +149,7 @@ def main() -> None:
         stats = pstats.Stats(profiler)
         stats.sort_stats("cumulative").print_stats(args.top)
         stats.sort_stats("tottime").print_stats(args.top)
+        _by_part(stats, args.repeat)
         return
     print(f"# {args.repeat} 次，{connection.vendor}")
     print("| 请求 | 查询数 | CPU p50 | CPU 平均 | 墙钟 p50 |")
@@ -171,6 +172,32 @@ def main() -> None:
             f"{statistics.mean(cpu):.2f} ms | {statistics.median(wall):.2f} ms |",
             flush=True,
         )
+
+
+_PARTS = (
+    ("django/template", "模板"),
+    ("django/forms", "表单"),
+    ("django/db", "ORM"),
+    ("psycopg", "数据库驱动"),
+    ("django/urls", "URL 反查"),
+    ("django/utils", "django.utils"),
+    ("cryptography", "加解密"),
+    ("/minyi/", "minyi 自身"),
+)
+
+
+def _by_part(stats: pstats.Stats, repeat: int) -> None:
+    """Own time (tottime) per request, grouped by where the function lives: which layer
+    the page's CPU goes to, without the nesting that makes cumulative times overlap."""
+    totals: dict[str, float] = {}
+    for (filename, _line, _name), (_cc, _nc, tottime, _ct, _callers) in stats.stats.items():
+        part = next((label for key, label in _PARTS if key in filename), "其他")
+        totals[part] = totals.get(part, 0.0) + tottime
+    whole = sum(totals.values())
+    print("| 部分 | 每次请求（剖析下） | 占比 |")
+    print("| --- | ---: | ---: |")
+    for part, seconds in sorted(totals.items(), key=lambda item: -item[1]):
+        print(f"| {part} | {seconds / repeat * 1000:.1f} ms | {seconds / whole:.0%} |")
 
 
 def _instructions(kinds: dict, wanted: list[str], repeat: int, register, counts: dict) -> None:
