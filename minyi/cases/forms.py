@@ -224,16 +224,48 @@ class RegistrationForm(ScopedModelForm):
         if user.role == Role.REPRESENTATIVE and not user.is_superuser:
             # A representative registers what they heard themselves (notes 5, 7).
             reps = reps.filter(user=user)
-        hint = self._studio_choice(studios)
-        if hint is not None and not self.is_bound:
+        # One read of the studios' ids and areas serves the preselection, the units
+        # around them and a blank form's options (they were three reads, two of them of
+        # whole studios with two whole org units each).
+        rows = list(
+            studios.values_list(
+                "pk",
+                "unit_id",
+                "unit__street_id",
+                "unit__district_id",
+                "unit__city_id",
+                "name",
+                "unit__street__name",
+            )
+        )
+        self.studio_pks = [row[0] for row in rows]
+        if not self.is_bound:
+            # The labels _studio_label gives; a posted form, shown again, reads its options
+            # from the queryset as before.
+            self.fields["studio"].widget.choices = [
+                ("", "请选择"),
+                *[(row[0], f"{row[6] or ''} {row[5]}".strip()) for row in rows],
+            ]
+        # A posted form shows what was posted: what to preselect matters only to a blank
+        # form.
+        hint = None if self.is_bound else self._studio_choice(self.studio_pks)
+        if hint is not None:
             reps = reps.filter(assignments__studio=hint, assignments__active=True)
         self.fields["representative"].queryset = reps.order_by("name").distinct()
         self.fields["representative"].label_from_instance = _rep_label
         self.fields["representative"].empty_label = "请选择"
 
-        self.fields["about_unit"].queryset = self._units(studios)
+        units = self._units(rows)
+        self.fields["about_unit"].queryset = units
         self.fields["about_unit"].empty_label = "不涉及具体单位"
         self.fields["about_unit"].required = False
+        if not self.is_bound:
+            # The option is the unit's name (its str): read as (pk, name) pairs, not as
+            # whole units with their encrypted phones decrypted, one per option.
+            self.fields["about_unit"].widget.choices = [
+                ("", "不涉及具体单位"),
+                *units.values_list("pk", "name"),
+            ]
 
         self.fields["received_on"].initial = timezone.localdate()
         for name, default in (("channel", Channel.IN_PERSON), ("occasion", Occasion.RECEPTION)):
@@ -248,32 +280,44 @@ class RegistrationForm(ScopedModelForm):
             *[(v, label) for v, label in self.fields["reporter_gender"].choices if v],
         ]
         if hint is not None:
-            self.initial.setdefault("studio", hint.pk)
-        reps_list = list(self.fields["representative"].queryset[:2])
-        if len(reps_list) == 1 and not self.is_bound:
-            self.initial.setdefault("representative", reps_list[0].pk)
+            self.initial.setdefault("studio", hint)
+        if not self.is_bound:
+            # Read once for both the options and the preselection of the only one.
+            reps_list = list(self.fields["representative"].queryset)
+            self.fields["representative"].widget.choices = [
+                ("", "请选择"),
+                *[(rep.pk, _rep_label(rep)) for rep in reps_list],
+            ]
+            if len(reps_list) == 1:
+                self.initial.setdefault("representative", reps_list[0].pk)
 
-    def _studio_choice(self, studios: QuerySet) -> Studio | None:
-        """The studio to preselect: the one asked for, or the user's only one."""
+    def _studio_choice(self, pks: list[int]) -> int | None:
+        """The pk of the studio to preselect, among the registrable `pks`: the one asked
+        for, or the user's only one."""
         if self.studio_hint:
             try:
-                return studios.filter(pk=int(self.studio_hint)).first()
+                wanted = int(self.studio_hint)
             except (TypeError, ValueError):
                 return None
-        only = list(studios[:2])
-        return only[0] if len(only) == 1 else None
+            return wanted if wanted in pks else None
+        return pks[0] if len(pks) == 1 else None
 
-    def _units(self, studios: QuerySet) -> QuerySet:
+    def _units(self, rows: list[tuple[int, ...]]) -> QuerySet:
         """Handling units in scope, and those answering for the area around the user's
-        studios (street, district, city), so a liaison can name the unit complained of."""
-        rows = studios.values_list(
-            "unit_id", "unit__street_id", "unit__district_id", "unit__city_id"
-        )
-        areas = {pk for row in rows for pk in row if pk}
+        studios (street, district, city), so a liaison can name the unit complained of.
+        `rows` are the studios' (pk, unit, street, district, city, …)."""
+        areas = {pk for row in rows for pk in row[1:5] if pk}
         units = HandlingUnit.objects.active().filter(
             Q(pk__in=HandlingUnit.objects.for_user(self.user).values("pk")) | Q(area_id__in=areas)
         )
-        return units.select_related("area").order_by("area__level", "name")
+        # The option shows the name alone: the unit's area is not read with it (a whole
+        # org unit per option, and its encrypted phone decrypted).
+        return units.order_by("area__level", "name")
+
+    def _get_validation_exclusions(self) -> set[str]:
+        # These three were fetched from the user's scoped querysets by their fields just
+        # now; the model's own check would look each one up again (a query apiece).
+        return super()._get_validation_exclusions() | {"studio", "representative", "about_unit"}
 
     def clean_reporter_phone(self) -> str:
         return normalize_phone(self.cleaned_data.get("reporter_phone", ""))

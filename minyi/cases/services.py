@@ -69,6 +69,22 @@ class ReporterData:
     home_phone: str = ""
 
 
+# References full_clean would look up again, one existence query each (eight per
+# registration): the studio and the representative the caller just read (through the
+# user's scope), the acting account, and the area pointers copied from the studio's own
+# unit row. The database's foreign keys still refuse a row that is gone.
+_READ_WITH_THE_REQUEST = (
+    "studio",
+    "representative",
+    "registered_by",
+    "area",
+    "street",
+    "district",
+    "city",
+    "province",
+)
+
+
 @transaction.atomic
 def case_register(
     *,
@@ -106,7 +122,7 @@ def case_register(
     # through the counter's audit row, the audit trail are locked (minyi.audit.trail), so
     # every registration waits for the slowest part after it. The number's uniqueness is
     # the counter's to give and the database's unique constraints' to enforce.
-    case.full_clean(exclude=["number", "serial"])
+    case.full_clean(exclude=["number", "serial", *_READ_WITH_THE_REQUEST])
     record_category(case)  # before the serial's lock, for the same reason
     case.serial = next_serial(prefix, received_on.year)
     case.number = format_number(prefix, received_on.year, case.serial)
@@ -161,16 +177,24 @@ def _commit(case: Case, action: str, actor: Any, before: str, after: str, **step
 def department_of(studio: Any, level: str) -> OrgDepartment:
     """The organisation department of `level` above a studio (CM 10's chain)."""
     unit = studio.unit
-    target = {
-        HolderLevel.STREET: unit if unit.level == "street" else unit.street,
-        HolderLevel.DISTRICT: unit if unit.level == "district" else unit.district,
-        HolderLevel.CITY: unit if unit.level == "city" else unit.city,
-        HolderLevel.CITY_COMMITTEE: unit if unit.level == "city" else unit.city,
+    unit_level = {
+        HolderLevel.STREET: "street",
+        HolderLevel.DISTRICT: "district",
+        HolderLevel.CITY: "city",
+        HolderLevel.CITY_COMMITTEE: "city",
     }[HolderLevel(level)]
+    # The ancestor's id is on the unit's own row: the ancestors themselves are not read
+    # (they were, all three, a query each), and the department comes with its unit,
+    # which _holder_level_of reads.
+    target = unit.pk if unit.level == unit_level else getattr(unit, f"{unit_level}_id")
     if target is None and level == HolderLevel.STREET:
         # A studio of a system committee or a district has no street above it.
         return department_of(studio, HolderLevel.DISTRICT)
-    department = OrgDepartment.objects.filter(unit=target).first() if target else None
+    department = (
+        OrgDepartment.objects.select_related("unit").filter(unit_id=target).first()
+        if target
+        else None
+    )
     if department is None:
         raise ValidationError(f"找不到{HolderLevel(level).label}，请先在组织架构中设立。")
     return department

@@ -235,10 +235,15 @@ def _add_errors(form: Any, error: ValidationError) -> None:
 
 def case_create(request: HttpRequest) -> HttpResponse:
     user = request.user
-    if not forms.registrable_studios(user).exists():
-        raise Http404
     if request.method == "POST":
         form = forms.RegistrationForm(request.POST, request.FILES, user=user)
+    else:
+        form = forms.RegistrationForm(user=user, studio_hint=request.GET.get("studio"))
+    # The form has read the studios where the user may register (an existence query of
+    # their own before): nowhere is a 404.
+    if not form.studio_pks:
+        raise Http404
+    if request.method == "POST":
         if form.is_valid():
             try:
                 case = services.case_register(
@@ -254,7 +259,6 @@ def case_create(request: HttpRequest) -> HttpResponse:
                 messages.success(request, f"登记成功，编号：{case.number}")
                 return redirect(case.get_absolute_url())
         return render(request, "cases/case_form.html", {"form": form}, status=400)
-    form = forms.RegistrationForm(user=user, studio_hint=request.GET.get("studio"))
     if _is_htmx(request) and request.htmx.target == "representative-field":
         return render(request, "cases/case_form.html#representative_field", {"form": form})
     return render(request, "cases/case_form.html", {"form": form})
