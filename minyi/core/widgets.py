@@ -11,9 +11,10 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.forms.renderers import DjangoTemplates
 from django.forms.utils import flatatt
-from django.utils.html import conditional_escape, format_html
-from django.utils.safestring import SafeString, mark_safe
+from django.utils.html import conditional_escape, escape, format_html
+from django.utils.safestring import SafeData, SafeString, mark_safe
 
 
 class FastSelect(forms.Select):
@@ -94,3 +95,71 @@ class SuggestingSearchInput(forms.TextInput):
         }
         box = super().render(name, value, attrs, renderer)
         return format_html('{}<datalist id="{}"></datalist>', box, list_id)
+
+
+# The widget templates of Django's that are only `{% include "…/input.html" %}`.
+INPUT_TEMPLATES = frozenset(
+    f"django/forms/widgets/{name}.html"
+    for name in (
+        "input",
+        "checkbox",
+        "color",
+        "date",
+        "datetime",
+        "email",
+        "file",
+        "hidden",
+        "number",
+        "password",
+        "search",
+        "tel",
+        "text",
+        "time",
+        "url",
+    )
+)
+TEXTAREA_TEMPLATE = "django/forms/widgets/textarea.html"
+
+
+def _formatted(value: Any) -> str:
+    # {{ value|stringformat:'s' }} under autoescape: a value marked safe stays as it is.
+    text = "%s" % (str(value) if isinstance(value, tuple) else value)
+    return text if isinstance(value, SafeData) else escape(text)
+
+
+def _attrs(attrs: dict[str, Any]) -> str:
+    # django/forms/widgets/attrs.html
+    return "".join(
+        f" {conditional_escape(name)}"
+        if value is True
+        else f' {conditional_escape(name)}="{_formatted(value)}"'
+        for name, value in attrs.items()
+        if value is not False
+    )
+
+
+class FastRenderer(DjangoTemplates):
+    """Django's form renderer, but the plain <input>s and <textarea>s, a page's most
+    numerous widgets after the options of a <select>, are written here rather than
+    through two templates each (input.html and attrs.html), with the same markup
+    (tests/core/test_widgets.py compares them). It assumes Django's own templates for
+    these (the project overrides none); every other template renders as before."""
+
+    def render(self, template_name: str, context: dict[str, Any], request: Any = None) -> str:
+        if template_name in INPUT_TEMPLATES:
+            widget = context["widget"]
+            value = "" if widget["value"] is None else f' value="{_formatted(widget["value"])}"'
+            return (
+                f'<input type="{conditional_escape(widget["type"])}"'
+                f' name="{conditional_escape(widget["name"])}"{value}{_attrs(widget["attrs"])}>'
+            )
+        if template_name == TEXTAREA_TEMPLATE:
+            widget = context["widget"]
+            value = widget["value"]
+            if value is None or isinstance(value, str):
+                return (
+                    f'<textarea name="{conditional_escape(widget["name"])}"'
+                    f"{_attrs(widget['attrs'])}>\n"
+                    f"{conditional_escape(value) if value else ''}</textarea>"
+                )
+        return super().render(template_name, context, request)

@@ -1,14 +1,16 @@
-"""FastSelect writes the same <select> as Django's template-rendered one."""
+"""FastSelect writes the same <select> as Django's template-rendered one, and
+FastRenderer the same plain inputs and textareas."""
 
 from __future__ import annotations
 
 import pytest
 from django import forms
+from django.forms.renderers import DjangoTemplates, get_default_renderer
 from django.test.html import parse_html
 from django.utils.safestring import mark_safe
 
 from minyi.core.forms import FilterForm
-from minyi.core.widgets import FastSelect
+from minyi.core.widgets import INPUT_TEMPLATES, FastRenderer, FastSelect
 from minyi.org.models import OrgUnit
 
 CHOICES = [
@@ -73,3 +75,49 @@ def test_filter_forms_use_it_and_choices_set_afterwards_reach_it(world):
     field = form.fields["unit"]
     field.widget = forms.Select(choices=field.choices)
     assert parse_html(html) == parse_html(str(field.get_bound_field(form, "unit")))
+
+
+# FastRenderer writes the plain inputs and textareas itself: Django's templates for them.
+class _Object:
+    def __str__(self) -> str:
+        return "对象 & <值>"
+
+
+INPUT_WIDGETS = [
+    forms.TextInput(attrs={"placeholder": '输入 "名称" & <类别>', "inputmode": "tel"}),
+    forms.NumberInput(attrs={"min": 1, "max": 120}),
+    forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+    forms.EmailInput(),
+    forms.HiddenInput(),
+    forms.PasswordInput(render_value=True),
+    forms.CheckboxInput(),
+    forms.FileInput(attrs={"accept": ".pdf"}),
+    forms.Textarea(attrs={"rows": 3}),
+    forms.SearchInput(),
+]
+VALUES = [None, "", '甲 <乙> & "丙"', mark_safe("<b>粗</b>"), 0, 5, "2026-03-04", True, _Object()]
+ATTRS = [
+    None,
+    {"id": "id_x", "aria-describedby": "h", "required": True, "disabled": False},
+    {"id": mark_safe("id_<x>"), "data-n": 0, "data-none": None, "hx-vals": '{"a": 1}'},
+]
+
+
+@pytest.mark.parametrize("widget", INPUT_WIDGETS, ids=lambda w: type(w).__name__)
+@pytest.mark.parametrize("value", VALUES)
+@pytest.mark.parametrize("attrs", ATTRS)
+def test_plain_inputs_are_written_as_djangos_templates_write_them(widget, value, attrs):
+    django = widget.render("x&y", value, attrs=attrs, renderer=DjangoTemplates())
+    fast = widget.render("x&y", value, attrs=attrs, renderer=FastRenderer())
+    assert fast == django
+
+
+def test_the_input_templates_are_only_includes_of_input_html():
+    engine = DjangoTemplates().engine
+    for name in INPUT_TEMPLATES - {"django/forms/widgets/input.html"}:
+        source = engine.get_template(name).template.source.strip()
+        assert source == '{% include "django/forms/widgets/input.html" %}', name
+
+
+def test_forms_render_through_it():
+    assert isinstance(get_default_renderer(), FastRenderer)
