@@ -164,13 +164,27 @@ def _begin(case: Case, action: str, version: int | None) -> tuple[Case, str, str
         raise CaseChanged(CaseChanged.message)
     before = locked.state
     after = next_state(action, before)
+    locked.__dict__[_AS_LOCKED] = locked.__dict__.copy()
     return locked, before, after
+
+
+# The case's values as _begin read them under the lock, so that _commit writes only the
+# columns the step changed: rewriting all sixty, the five encrypted ones re-encrypted,
+# was half the CPU of a step's save. Nobody else can have changed the others meanwhile:
+# the row is locked.
+_AS_LOCKED = "_minyi_as_locked"
 
 
 def _commit(case: Case, action: str, actor: Any, before: str, after: str, **step: Any) -> CaseStep:
     case.state = after
     case.version += 1
-    case.save()
+    locked = case.__dict__.pop(_AS_LOCKED)
+    changed = [
+        field.name
+        for field in case._meta.concrete_fields
+        if locked[field.attname] != getattr(case, field.attname)
+    ]
+    case.save(update_fields=[*changed, "updated_at"])
     return _record(case, action, actor, before, after, **step)
 
 

@@ -1,7 +1,8 @@
-"""Registration and the first routing step read each thing once (issue 8): the blank
+"""Registration and the first routing steps read each thing once (issue 8): the blank
 form's options come from one read per list and are the options of the fields' scoped
 querysets; a registration does not look up again what it has just read; sending to the
-street reads the department, not the studio's ancestors one by one."""
+street reads the department, not the studio's ancestors one by one; a step writes the
+columns it changes."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from django.test.html import parse_html
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from minyi.audit.models import AuditEvent
 from minyi.cases import services
 from minyi.cases.forms import RegistrationForm
 from minyi.people.models import User
@@ -65,3 +67,18 @@ def test_sending_to_the_street_reads_no_ancestor_of_the_studio(world: Any) -> No
     case.refresh_from_db()
     assert case.holder_department.unit == case.studio.unit.street
     assert case.holder_level == "street"
+
+
+def test_a_step_writes_only_the_columns_it_changes(world: Any) -> None:
+    case = register()
+    with CaptureQueriesContext(connection) as sent:
+        case = services.case_send_to_street(case=case, actor=User.objects.get(username="liaison"))
+    (update,) = [
+        q["sql"] for q in sent.captured_queries if q["sql"].startswith('UPDATE "cases_case"')
+    ]
+    assert '"holder_department_id"' in update and '"version"' in update
+    assert '"reporter_phone"' not in update and '"content"' not in update
+    case.refresh_from_db()
+    assert case.version == 2 and case.state == "at_department"
+    event = AuditEvent.objects.filter(object_type="cases.case", action="update").latest("id")
+    assert event.fields == ["holder_department", "holder_level", "state", "updated_at", "version"]
