@@ -26,6 +26,7 @@ from django.core.cache import cache
 from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 
+from minyi.core import generations
 from minyi.people.scopes import Scope
 
 SECONDS = 300
@@ -33,11 +34,7 @@ GENERATION_KEY = "cases:choices-generation"
 
 
 def generation() -> int:
-    value = cache.get(GENERATION_KEY)
-    if value is None:
-        cache.add(GENERATION_KEY, 1, timeout=None)
-        value = cache.get(GENERATION_KEY) or 1
-    return int(value)
+    return generations.current(GENERATION_KEY)
 
 
 def _scope_part(scope: Scope) -> str:
@@ -78,11 +75,7 @@ def bump() -> None:
 
 
 def _bump_now() -> None:
-    try:
-        cache.incr(GENERATION_KEY)
-    except ValueError:  # not there yet (or evicted): any new value invalidates
-        cache.add(GENERATION_KEY, 1, timeout=None)
-        cache.incr(GENERATION_KEY)
+    generations.bump(GENERATION_KEY)
 
 
 def _on_write(**kwargs: Any) -> None:
