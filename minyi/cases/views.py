@@ -21,12 +21,21 @@ from django.core.exceptions import ValidationError
 from django.db.models import Prefetch, Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from minyi.cases import access, forms, services
 from minyi.cases.attachments import can_download
 from minyi.cases.deadlines import EXTENDED_DAYS
-from minyi.cases.models import Answer, AnswerTimeliness, Case, CaseStep, Evaluation, Outcome
+from minyi.cases.models import (
+    Answer,
+    AnswerTimeliness,
+    Case,
+    CaseStep,
+    Evaluation,
+    Outcome,
+    Satisfaction,
+)
 from minyi.cases.states import TRANSITIONS, Action, CaseState, HolderLevel, next_state
 from minyi.cases.states import TransitionNotAllowed as NotAllowed
 from minyi.cases.summary import DUE_SOON_DAYS
@@ -82,6 +91,32 @@ def _mark_deadlines(cases: list[Case]) -> list[Case]:
         case.is_due_soon = (
             waiting and not case.is_overdue and case.due_on <= today + timedelta(DUE_SOON_DAYS)
         )
+    return cases
+
+
+STATE_LABELS = dict(CaseState.choices)
+RATING_LABELS = dict(Satisfaction.choices)
+
+
+def detail_links() -> Callable[[int], str]:
+    """The detail page's address for any pk, from one reverse() per page: reverse()
+    costs some 60 µs, which was 3 ms of a page of 50 rows."""
+    marker = 2_147_483_647
+    head, _, tail = reverse("cases:detail", args=[marker]).rpartition(str(marker))
+    return lambda pk: f"{head}{pk}{tail}"
+
+
+def _mark_row_texts(cases: list[Case]) -> list[Case]:
+    """What a list row prints, made once here rather than by the template per cell:
+    the template's date filter (DateFormat), get_FOO_display() and {% url %} cost
+    30–60 µs a cell, a third of a 50-row page's rendering. Dates are ISO (Y-m-d)."""
+    link = detail_links()
+    for case in cases:
+        case.url = link(case.pk)
+        case.received_text = case.received_on.isoformat()
+        case.due_text = case.due_on.isoformat() if case.due_on else ""
+        case.state_label = STATE_LABELS.get(case.state, case.state)
+        case.rating_label = RATING_LABELS.get(case.final_rating, case.final_rating)
     return cases
 
 
@@ -190,7 +225,7 @@ class CaseList(ListPage):
 
     def decorate(self, rows: list[Any]) -> list[Any]:
         _mark_protected(self.request.user, rows)
-        return _mark_deadlines(rows)
+        return _mark_row_texts(_mark_deadlines(rows))
 
     def extra_context(self) -> dict[str, Any]:
         return {"can_register": forms.registrable_studios(self.request.user).exists()}
