@@ -96,9 +96,6 @@ TEMPLATES = [
     },
 ]
 
-# Plain inputs and textareas written in Python, same markup (minyi.core.widgets).
-FORM_RENDERER = "minyi.core.widgets.FastRenderer"
-
 # Caches back the rate limits (django-ratelimit), which need atomic increments shared by
 # every worker: Redis when REDIS_URL is set (production requires it), otherwise one
 # process's memory, which is right for `make run` and the tests.

@@ -19,7 +19,7 @@ from minyi.cases.models import Case, Channel, Occasion, Outcome, Satisfaction, S
 from minyi.cases.states import CaseState, HolderLevel
 from minyi.core.forms import FilterForm, ScopedModelForm
 from minyi.core.phones import normalize_phone
-from minyi.core.widgets import SuggestingSearchInput
+from minyi.core.widgets import FAST_RENDERER, SuggestingSearchInput
 from minyi.org.models import ANCESTOR_LEVELS, HandlingUnit, OrgUnit
 from minyi.people.models import Representative, Role
 from minyi.people.scopes import scope_of
@@ -800,6 +800,8 @@ class LedgerFilterForm(FilterForm):
 
 class StepForm(forms.Form):
     """Every step form: the case's version as loaded, checked by the service."""
+
+    default_renderer = FAST_RENDERER
 
     version = forms.IntegerField(
         widget=forms.HiddenInput,

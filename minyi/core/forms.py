@@ -6,10 +6,12 @@ from typing import Any
 
 from django import forms
 
-from minyi.core.widgets import use_fast_selects
+from minyi.core.widgets import FAST_RENDERER, use_fast_selects
 
 
 class ScopedModelForm(forms.ModelForm):
+    default_renderer = FAST_RENDERER
+
     def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
         self.user = user
         super().__init__(*args, **kwargs)
@@ -21,6 +23,7 @@ class ScopedModelForm(forms.ModelForm):
 
 
 class FilterForm(forms.Form):
+    default_renderer = FAST_RENDERER
     q = forms.CharField(label="搜索", required=False, max_length=100)
 
     def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:

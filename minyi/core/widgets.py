@@ -163,3 +163,9 @@ class FastRenderer(DjangoTemplates):
                     f"{conditional_escape(value) if value else ''}</textarea>"
                 )
         return super().render(template_name, context, request)
+
+
+# One instance: the renderer keeps its template engine (a form given a class would
+# build one, and load its templates again, per form). The forms that use it set it as
+# their default_renderer (minyi.core.forms, the case step forms).
+FAST_RENDERER = FastRenderer()

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import pytest
 from django import forms
-from django.forms.renderers import DjangoTemplates, get_default_renderer
+from django.forms.renderers import DjangoTemplates
 from django.test.html import parse_html
 from django.utils.safestring import mark_safe
 
-from minyi.core.forms import FilterForm
-from minyi.core.widgets import INPUT_TEMPLATES, FastRenderer, FastSelect
+from minyi.cases.forms import StepForm
+from minyi.core.forms import FilterForm, ScopedModelForm
+from minyi.core.widgets import FAST_RENDERER, INPUT_TEMPLATES, FastRenderer, FastSelect
 from minyi.org.models import OrgUnit
 
 CHOICES = [
@@ -119,5 +120,6 @@ def test_the_input_templates_are_only_includes_of_input_html():
         assert source == '{% include "django/forms/widgets/input.html" %}', name
 
 
-def test_forms_render_through_it():
-    assert isinstance(get_default_renderer(), FastRenderer)
+def test_the_projects_form_bases_render_through_it():
+    assert isinstance(FilterForm(user=None).renderer, FastRenderer)
+    assert ScopedModelForm.default_renderer is StepForm.default_renderer is FAST_RENDERER
