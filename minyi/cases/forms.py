@@ -13,6 +13,7 @@ from django.http import Http404
 from django.urls import reverse, reverse_lazy
 from django.utils import timezone
 
+from minyi.cases import choice_cache
 from minyi.cases.attachments import ALLOWED_LABEL, check_upload
 from minyi.cases.models import Case, Channel, Occasion, Outcome, Satisfaction, StudioCategory
 from minyi.cases.states import CaseState, HolderLevel
@@ -333,10 +334,6 @@ class RegistrationForm(ScopedModelForm):
 # --- filters -------------------------------------------------------------------------
 
 
-def _unit_label(unit: HandlingUnit) -> str:
-    return f"{unit.name}（已撤销）" if unit.retired_at else unit.name
-
-
 def _scope_units(user: Any) -> QuerySet:
     """The handling units a case in scope can have been referred to (the filter's
     choices), found from the organisation rather than from the cases: a case is
@@ -400,17 +397,20 @@ NAME_MAX = 50
 
 
 class KnownChoiceField(forms.ModelChoiceField):
-    """A ModelChoiceField that holds the objects it offers (`known`), so cleaning one of
-    them reads nothing more. Any other value is looked up in the queryset, which is
-    scoped: a value out of scope is an invalid choice, as with ModelChoiceField."""
+    """A ModelChoiceField that knows the rows it offers (`known`: pk → the cached row),
+    so cleaning one of them reads nothing more: the chosen one becomes a model object
+    with just those columns (`build`). Any other value is looked up in the queryset,
+    which is scoped: a value out of scope is an invalid choice, as with
+    ModelChoiceField."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.known: dict[str, Model] = {}
+        self.known: dict[str, tuple] = {}
+        self.build: Callable[[tuple], Model] | None = None
 
     def to_python(self, value: Any) -> Any:
-        if value not in self.empty_values and str(value) in self.known:
-            return self.known[str(value)]
+        if value not in self.empty_values and str(value) in self.known and self.build:
+            return self.build(self.known[str(value)])
         return super().to_python(value)
 
 
@@ -437,54 +437,117 @@ def _name_search(label: str, suggest: str | None = None) -> forms.CharField:
     )
 
 
+class _Rows:
+    """The cached form of a model's choices: rows of (pk, *columns). `build` makes the
+    chosen one a model object with those columns, the others deferred, as the
+    queryset's .only() would have."""
+
+    def __init__(self, model: type[Model], columns: tuple[str, ...]) -> None:
+        self.model, self.columns = model, columns
+        self.names = ["id", *columns]
+
+    def build(self, row: tuple) -> Model:
+        return self.model.from_db(None, self.names, list(row))  # type: ignore[attr-defined]
+
+
+_STUDIO_ROWS = _Rows(Studio, ("name",))
+_UNIT_ROWS = _Rows(HandlingUnit, ("name", "retired_at"))
+
+
+def _offered(queryset: QuerySet, columns: tuple[str, ...], sort_key: Callable) -> list | None:
+    """At most SELECT_LIMIT rows of (pk, *columns) of the scoped `queryset`, sorted by
+    `sort_key`, or None for a larger scope. One read of at most SELECT_LIMIT + 1 rows,
+    unordered, so the database stops there (an ORDER BY would read the whole scope
+    before the LIMIT)."""
+    rows = list(queryset.order_by().values_list("pk", *columns)[: SELECT_LIMIT + 1])
+    if len(rows) > SELECT_LIMIT:
+        return None
+    rows.sort(key=sort_key)
+    return rows
+
+
 def _bound_choices(
     form: forms.Form,
     name: str,
     search: str,
     queryset: QuerySet,
-    sort_key: Callable[[Any], Any],
+    offered: list | None,
+    rows: _Rows,
+    label: Callable[[tuple], str],
 ) -> None:
-    """Choices for the select `name` at a cost that does not grow with the scope: one
-    read of at most SELECT_LIMIT + 1 rows of the scoped `queryset` (unordered, so the
-    database stops there), plus, for a large scope asked for one, that one. A small
-    scope keeps the select of all of them, sorted here by `sort_key` (an ORDER BY would
-    read the whole scope before the LIMIT), and has no search field; a large one
-    offers only the one asked for, and the text field `search` (a name search)."""
+    """Choices for the select `name` at a cost that does not grow with the scope: the
+    scope's rows `offered` (cached, choice_cache), plus, for a large scope asked for
+    one, that one. A small scope keeps the select of all of them and has no search
+    field; a large one offers only the one asked for, and the text field `search` (a
+    name search)."""
     field = form.fields[name]
     field.queryset = queryset
-    offered = list(queryset.order_by()[: SELECT_LIMIT + 1])
-    if len(offered) <= SELECT_LIMIT:
-        offered.sort(key=sort_key)
+    field.build = rows.build
+    if offered is not None:
         del form.fields[search]
     else:
         wanted = str(form.data.get(name) or "") if form.is_bound else ""
         # A pk has at most 18 digits (bigint); a longer number is simply not in scope.
         offered = (
-            list(queryset.filter(pk=int(wanted))) if wanted.isdigit() and len(wanted) <= 18 else []
+            list(queryset.filter(pk=int(wanted)).values_list("pk", *rows.columns))
+            if wanted.isdigit() and len(wanted) <= 18
+            else []
         )
-    field.known = {str(obj.pk): obj for obj in offered}
-    field.widget.choices = [
-        ("", field.empty_label),
-        *[(obj.pk, field.label_from_instance(obj)) for obj in offered],
-    ]
+    field.known = {str(row[0]): row for row in offered}
+    field.widget.choices = [("", field.empty_label), *[(row[0], label(row)) for row in offered]]
+
+
+def _scope_choices(form: forms.Form) -> dict[str, list | None]:
+    """The scope's studios, handling units and categories as the filters offer them
+    (None: too many to list), from the shared cache (choice_cache), read once per
+    form."""
+    if getattr(form, "_choices", None) is None:
+        user = form.user
+        studios = Studio.objects.for_user(user)
+        units = _scope_units(user)
+
+        def compute() -> dict[str, list | None]:
+            return {
+                # By code point, as the C collation the databases use orders them.
+                "studios": _offered(studios, _STUDIO_ROWS.columns, lambda s: (s[1], s[0])),
+                # Current units by name, then the retired ones by date retired (ORDER BY
+                # retired_at put them first on PostgreSQL, which sorts NULLs last, and
+                # last on SQLite).
+                "units": _offered(
+                    units,
+                    _UNIT_ROWS.columns,
+                    lambda u: (u[2] is not None, u[2] and u[2].timestamp(), u[1]),
+                ),
+                "categories": _scope_categories(user),
+            }
+
+        form._choices = choice_cache.cached(
+            scope_of(user), f"filters:{SELECT_LIMIT}:{CATEGORY_LIMIT}", compute
+        )
+    return form._choices
 
 
 def _scope_studio_and_unit(form: forms.Form) -> None:
     # Only what the options show (the filter needs no more of the chosen one than its
     # pk; a unit's contact phone is encrypted, one decryption each).
-    studios = Studio.objects.for_user(form.user).only("name").order_by("name")
-    # By code point, as the C collation the databases use orders them.
-    _bound_choices(form, "studio", "studio_name", studios, lambda s: (s.name, s.pk))
-    form.fields["handling_unit"].label_from_instance = _unit_label
+    choices = _scope_choices(form)
+    _bound_choices(
+        form,
+        "studio",
+        "studio_name",
+        Studio.objects.for_user(form.user).only(*_STUDIO_ROWS.columns),
+        choices["studios"],
+        _STUDIO_ROWS,
+        lambda s: s[1],
+    )
     _bound_choices(
         form,
         "handling_unit",
         "handling_unit_name",
         _scope_units(form.user),
-        # Current units by name, then the retired ones by date retired (ORDER BY
-        # retired_at put them first on PostgreSQL, which sorts NULLs last, and last on
-        # SQLite).
-        lambda u: (u.retired_at is not None, u.retired_at and u.retired_at.timestamp(), u.name),
+        choices["units"],
+        _UNIT_ROWS,
+        lambda u: f"{u[1]}（已撤销）" if u[2] else u[1],
     )
 
 
@@ -635,7 +698,7 @@ class CaseFilterForm(FilterForm):
         # The categories used at the studios in scope (a small table kept by
         # case_register), not DISTINCT over the cases in scope; a large scope gets a
         # text field (CATEGORY_LIMIT).
-        categories = _scope_categories(self.user)
+        categories = _scope_choices(self)["categories"]
         if categories is None:
             self.fields["category"] = CategorySearchField()
         else:

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
-from django.db import models
+from django.db import connection, models
 from django.db.models import Q
 from django.urls import reverse
 
@@ -677,9 +677,21 @@ class StudioCategory(models.Model):
 
 def record_category(case: Case) -> None:
     """Add the case's category to its studio's vocabulary. One INSERT that a
-    concurrent registration of the same category cannot make fail."""
-    if case.category:
-        StudioCategory.objects.bulk_create(
-            [StudioCategory(studio_id=case.studio_id, name=case.category)],
-            ignore_conflicts=True,
+    concurrent registration of the same category cannot make fail; when it adds a
+    row, the cached filter choices are out of date (choice_cache)."""
+    if not case.category:
+        return
+    table = connection.ops.quote_name(StudioCategory._meta.db_table)
+    with connection.cursor() as cursor:
+        # Both databases answer ON CONFLICT … RETURNING (SQLite since 3.35): a row
+        # comes back only when one was added.
+        cursor.execute(
+            f"INSERT INTO {table} (studio_id, name) VALUES (%s, %s) "  # noqa: S608
+            "ON CONFLICT (studio_id, name) DO NOTHING RETURNING id",
+            [case.studio_id, case.category],
         )
+        added = cursor.fetchone() is not None
+    if added:
+        from minyi.cases import choice_cache
+
+        choice_cache.bump()

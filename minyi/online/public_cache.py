@@ -13,19 +13,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.cache import cache
 from django.db.models.signals import m2m_changed, post_delete, post_save
+
+from minyi.core import generations
 
 SECONDS = 60
 GENERATION_KEY = "online:public-generation"
 
 
 def generation() -> int:
-    value = cache.get(GENERATION_KEY)
-    if value is None:
-        cache.add(GENERATION_KEY, 1, timeout=None)
-        value = cache.get(GENERATION_KEY) or 1
-    return int(value)
+    return generations.current(GENERATION_KEY)
 
 
 def key(kind: str, pk: int) -> str:
@@ -33,11 +30,7 @@ def key(kind: str, pk: int) -> str:
 
 
 def _bump(**kwargs: Any) -> None:
-    try:
-        cache.incr(GENERATION_KEY)
-    except ValueError:  # not there yet (or evicted): any new value invalidates
-        cache.add(GENERATION_KEY, 1, timeout=None)
-        cache.incr(GENERATION_KEY)
+    generations.bump(GENERATION_KEY)
 
 
 def connect() -> None:

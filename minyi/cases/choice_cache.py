@@ -1,0 +1,95 @@
+"""The case filters' choices of a scope, kept in the shared cache (issue 8).
+
+Every view of the case list and the ledger offers the studios, handling units and
+categories of the viewer's scope. They are the same for everyone with that scope and
+change seldom (a studio opened, a unit retired, a category used for the first time),
+yet reading them cost a street's list about a sixth of its time: three queries and a
+hundred and more model rows per view. They are names and keys of the organisation,
+never anything about a case or a reporter.
+
+The key is the scope's content (a street official's unit, a liaison's studios …), not
+the account, so everyone with one scope shares one entry. Any save or delete of a model
+the choices are read from bumps one generation number after its transaction commits,
+so the next view reads afresh; a write the signals do not see (queryset.update,
+bulk_create) is bounded by the time limit. `record_category` bumps when it adds a
+category (models.py). Choosing a value never relies on the cache: a value the cached
+list lacks is looked up in the scoped queryset (forms.KnownChoiceField).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from typing import Any
+
+from django.core.cache import cache
+from django.db import transaction
+from django.db.models.signals import post_delete, post_save
+
+from minyi.core import generations
+from minyi.people.scopes import Scope
+
+SECONDS = 300
+GENERATION_KEY = "cases:choices-generation"
+
+
+def generation() -> int:
+    return generations.current(GENERATION_KEY)
+
+
+def _scope_part(scope: Scope) -> str:
+    unit = scope.unit.pk if scope.unit is not None else ""
+    text = (
+        f"{int(scope.everything)}|{unit}|{scope.studio_ids}|{scope.representative_ids}|"
+        f"{scope.liaison_ids}|{scope.unit_ids}|{scope.handling_unit_id or ''}"
+    )
+    # A liaison of many studios has a long tuple; the key stays short.
+    return hashlib.blake2b(text.encode(), digest_size=12).hexdigest()
+
+
+def cached[T](scope: Scope, what: str, compute: Callable[[], T]) -> T:
+    """`compute()` for this scope, from the cache while no write has bumped the
+    generation. `what` names the choices and whatever else their value depends on
+    (the limits), so a change of either is a new entry. One round trip to the cache
+    when it is current: the entry is stored with the generation it was read under and
+    fetched together with the current one."""
+    key = f"cases:choices:{what}:{_scope_part(scope)}"
+    found = cache.get_many([GENERATION_KEY, key])
+    current = found.get(GENERATION_KEY)
+    if current is None:
+        current = generation()
+    entry = found.get(key)
+    if entry is not None and entry[0] == current:
+        return entry[1]
+    # Read under `current`: a write that commits meanwhile bumps past it, and the next
+    # view reads afresh.
+    value = compute()
+    cache.set(key, (current, value), SECONDS)
+    return value
+
+
+def bump() -> None:
+    """Invalidate every scope's choices once the current transaction commits (before
+    it, a view could cache what it read under the new number)."""
+    transaction.on_commit(_bump_now)
+
+
+def _bump_now() -> None:
+    generations.bump(GENERATION_KEY)
+
+
+def _on_write(**kwargs: Any) -> None:
+    bump()
+
+
+def connect() -> None:
+    from minyi.cases.models import StudioCategory
+    from minyi.org.models import HandlingUnit, OrgUnit
+    from minyi.studios.models import Studio, StudioAssignment
+
+    # Studios and assignments make a scope's studios; units (and their areas) its
+    # handling units; studio categories its categories.
+    for model in (Studio, StudioAssignment, HandlingUnit, OrgUnit, StudioCategory):
+        uid = f"cases-choices-{model._meta.label_lower}"
+        post_save.connect(_on_write, sender=model, dispatch_uid=f"{uid}-save")
+        post_delete.connect(_on_write, sender=model, dispatch_uid=f"{uid}-delete")
