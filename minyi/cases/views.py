@@ -96,6 +96,32 @@ def _mark_deadlines(cases: list[Case]) -> list[Case]:
     return cases
 
 
+STATE_LABELS = dict(CaseState.choices)
+RATING_LABELS = dict(Satisfaction.choices)
+
+
+def detail_links() -> Callable[[int], str]:
+    """The detail page's address for any pk, from one reverse() per page: reverse()
+    costs some 60 µs, which was 3 ms of a page of 50 rows."""
+    marker = 2_147_483_647
+    head, _, tail = reverse("cases:detail", args=[marker]).rpartition(str(marker))
+    return lambda pk: f"{head}{pk}{tail}"
+
+
+def _mark_row_texts(cases: list[Case]) -> list[Case]:
+    """What a list row prints, made once here rather than by the template per cell:
+    the template's date filter (DateFormat), get_FOO_display() and {% url %} cost
+    30–60 µs a cell, a third of a 50-row page's rendering. Dates are ISO (Y-m-d)."""
+    link = detail_links()
+    for case in cases:
+        case.url = link(case.pk)
+        case.received_text = case.received_on.isoformat()
+        case.due_text = case.due_on.isoformat() if case.due_on else ""
+        case.state_label = STATE_LABELS.get(case.state, case.state)
+        case.rating_label = RATING_LABELS.get(case.final_rating, case.final_rating)
+    return cases
+
+
 def _mark_protected(user: Any, cases: list[Case]) -> None:
     """A handling unit that may not see a reporter (they asked, or the case is about
     that unit) sees not even the masked name and phone."""
@@ -201,7 +227,7 @@ class CaseList(ListPage):
 
     def decorate(self, rows: list[Any]) -> list[Any]:
         _mark_protected(self.request.user, rows)
-        return _mark_deadlines(rows)
+        return _mark_row_texts(_mark_deadlines(rows))
 
     def extra_context(self) -> dict[str, Any]:
         return {"can_register": forms.registrable_studios(self.request.user).exists()}
@@ -665,8 +691,6 @@ LEDGER_FIELDS = (
     "state",
     "final_rating",
 )
-STATE_LABELS = dict(CaseState.choices)
-RATING_LABELS = dict(Satisfaction.choices)
 TICKED, UNTICKED = "☑", "☐"
 
 
@@ -679,12 +703,6 @@ def _ymd(value: date) -> str:
     if isinstance(value, datetime):
         value = (timezone.localtime(value) if timezone.is_aware(value) else value).date()
     return value.isoformat()
-
-
-def _detail_url_format() -> str:
-    # One reverse() a page instead of one a row: the detail URL differs only by its pk.
-    marker = 987654321
-    return reverse("cases:detail", args=[marker]).replace(str(marker), "{pk}")
 
 
 class Ledger(ListPage):
@@ -756,7 +774,7 @@ class Ledger(ListPage):
         reads one attribute a cell instead of calling methods and date filters on each
         of 50 rows."""
         _mark_protected(self.request.user, rows)
-        detail_url = _detail_url_format()
+        link = detail_links()
         for case in rows:
             reached = {step.to_level for step in case.routing_steps}
             if HolderLevel.CITY_COMMITTEE in reached:
@@ -772,12 +790,12 @@ class Ledger(ListPage):
                 case.street_name = case.studio_unit_name
             else:
                 case.street_name = "—"
-            self._cells(case, detail_url)
+            self._cells(case, link)
         return rows
 
     @staticmethod
-    def _cells(case: Any, detail_url: str) -> None:
-        case.url = detail_url.format(pk=case.pk)
+    def _cells(case: Any, link: Callable[[int], str]) -> None:
+        case.url = link(case.pk)
         if not case.reporter_hidden:
             case.masked_name = case.reporter_name_masked
             case.masked_phone = case.reporter_phone_masked

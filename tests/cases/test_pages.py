@@ -521,6 +521,24 @@ class TestListAndLedger:
         assert "已超期" in detail
         assert "个工作日" in detail
 
+    def test_a_list_row_prints_what_the_case_holds(self, street_official: User) -> None:
+        """The row's texts are made in the view (cases.views._mark_row_texts), not by
+        the template's filters: the same link, ISO dates and Chinese labels."""
+        case = refer(register())
+        Case.objects.filter(pk=case.pk).update(final_rating=Satisfaction.SATISFIED)
+        case.refresh_from_db()
+        response = client_for(street_official).get(reverse("cases:list"))
+        html = response.content.decode()
+        (row,) = response.context["rows"]
+        assert f'<a href="{case.get_absolute_url()}">{case.number}</a>' in html
+        assert f'<td class="hide-sm">{case.received_on:%Y-%m-%d}</td>' in html
+        assert f"{case.due_on:%Y-%m-%d}" in html
+        assert (row.state_label, row.rating_label) == (
+            case.get_state_display(),
+            case.get_final_rating_display(),
+        )
+        assert f'<td>{case.get_state_display()}<div class="muted">满意</div></td>' in html
+
     def test_the_list_filters(self, liaison: User) -> None:
         register(summary="噪声")
         refer(register(summary="占道"))
