@@ -130,7 +130,7 @@ def screen_list(
     qs = view.filter(view.base_queryset(), form.cleaned_data)
     if cursor:
         qs = qs.filter(pk__lt=decode_cursor(cursor))
-    rows = list(qs.order_by("-pk")[: limit + 1])
+    rows = list(view.row_columns(qs.order_by("-pk")[: limit + 1]))
     more = len(rows) > limit
     rows = view.decorate(rows[:limit])
     return rows, (encode_cursor(rows[-1].pk) if more else None)

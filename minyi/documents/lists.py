@@ -75,7 +75,7 @@ def decorated(view: ListPage, qs: QuerySet) -> Iterator[Any]:
     """Every row, decorated by the list view, read in chunks so a large list never
     sits in memory whole (prefetches run per chunk)."""
     batch: list[Any] = []
-    for row in qs.iterator(chunk_size=CHUNK):
+    for row in view.row_columns(qs).iterator(chunk_size=CHUNK):
         batch.append(row)
         if len(batch) == CHUNK:
             yield from view.decorate(batch)

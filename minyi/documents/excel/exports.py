@@ -85,7 +85,7 @@ def _signed(attr: str) -> Callable[[Any], str]:
 
 LEDGER = [
     Column("街道", lambda c: c.street_name, width=12),
-    Column("工作室", lambda c: c.studio.name, width=24),
+    Column("工作室", lambda c: c.studio_name, width=24),
     Column("编号", lambda c: c.number, width=30),
     Column("反映人", _reporter, width=12),
     Column("联系电话", _reporter_phone, width=14),
@@ -102,11 +102,7 @@ LEDGER = [
     Column("党代表确认时间", lambda c: c.representative_confirmed_at, DATETIME, 16),
     Column(
         "承办单位",
-        lambda c: (
-            c.last_answer.handling_unit.name
-            if c.last_answer
-            else (c.handling_unit.name if c.handling_unit else "")
-        ),
+        lambda c: c.last_answer.unit_name if c.last_answer else (c.handling_unit_name or ""),
         width=24,
     ),
     Column("反馈时间", lambda c: _answer(c, "answered_on"), DATE, 12),
