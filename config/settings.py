@@ -231,7 +231,7 @@ SECURE_CSP = {
 # whatever the account (trying one password on many accounts), each for AXES_COOLOFF_TIME.
 AUTHENTICATION_BACKENDS = [
     "minyi.core.security.LockoutBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    "minyi.core.security.AccountBackend",
 ]
 AXES_ENABLED = True
 AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)

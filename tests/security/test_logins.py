@@ -273,3 +273,22 @@ def settings_cookie_name() -> str:
     from django.conf import settings
 
     return settings.SESSION_COOKIE_NAME
+
+
+def test_the_signed_in_account_comes_with_its_unit_in_one_query(account):
+    """Every staff page needs the account's unit for its scope: the backend reads both
+    in one query (AccountBackend), and still refuses an account deactivated since."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    backend = security.AccountBackend()
+    with CaptureQueriesContext(connection) as queries:
+        user = backend.get_user(account.pk)
+        assert user.unit.name == account.unit.name
+    assert len(queries) == 1
+    client = Client()
+    assert _login(client, "anquan").status_code == 302
+    assert client.session["_auth_user_backend"] == "minyi.core.security.AccountBackend"
+    account.is_active = False
+    account.save()
+    assert backend.get_user(account.pk) is None
