@@ -1,0 +1,57 @@
+"""A row the user chose, deleted by someone else before the write committed.
+
+Forms read the rows a user picks (a representative, a handling unit …) and the services
+write references to them without looking them up again (minyi.cases.services,
+_READ_WITH_THE_REQUEST): the database's foreign keys are the last word. Django creates
+them DEFERRABLE INITIALLY DEFERRED on both PostgreSQL and SQLite, so a reference to a
+row that is gone fails at COMMIT, i.e. when the outermost `transaction.atomic` exits:
+that is where `references_checked` must stand, outside every atomic block, so that the
+whole transaction (case, number, timeline, audit rows) has rolled back when the user is
+told. Other integrity errors (a unique number, an idempotency key) mean something else
+and pass through untouched.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from django.db import IntegrityError
+
+# PostgreSQL's SQLSTATE for foreign_key_violation.
+PG_FOREIGN_KEY_VIOLATION = "23503"
+SQLITE_FOREIGN_KEY_VIOLATION = "SQLITE_CONSTRAINT_FOREIGNKEY"
+
+
+class ReferenceGone(Exception):
+    """A write referred to a row that was deleted meanwhile; nothing was saved."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+def is_foreign_key_violation(exc: BaseException) -> bool:
+    """Whether `exc` is the database refusing a reference to a missing row."""
+    if not isinstance(exc, IntegrityError):
+        return False
+    cause = exc.__cause__
+    sqlstate = getattr(cause, "sqlstate", None) or getattr(cause, "pgcode", None)
+    if sqlstate:
+        return sqlstate == PG_FOREIGN_KEY_VIOLATION
+    if getattr(cause, "sqlite_errorname", None) == SQLITE_FOREIGN_KEY_VIOLATION:
+        return True
+    # A deferred check failing at COMMIT: SQLite reports it as plain SQLITE_CONSTRAINT.
+    return "FOREIGN KEY constraint failed" in str(exc)
+
+
+@contextmanager
+def references_checked(message: str) -> Iterator[None]:
+    """Turn a foreign-key violation of the enclosed writes into `ReferenceGone(message)`.
+    Use it around the outermost atomic block (see the module's docstring)."""
+    try:
+        yield
+    except IntegrityError as exc:
+        if is_foreign_key_violation(exc):
+            raise ReferenceGone(message) from exc
+        raise
