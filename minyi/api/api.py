@@ -23,6 +23,7 @@ from minyi.api.common import ApiError, error
 from minyi.api.models import ApiToken, hash_secret
 from minyi.cases.services import CaseChanged
 from minyi.cases.states import TransitionNotAllowed
+from minyi.core.integrity import ReferenceGone
 
 logger = logging.getLogger(__name__)
 
@@ -101,6 +102,11 @@ def _transition(request: HttpRequest, exc: TransitionNotAllowed) -> HttpResponse
 @api.exception_handler(CaseChanged)
 def _changed(request: HttpRequest, exc: CaseChanged) -> HttpResponse:
     return error(409, "case_changed", CaseChanged.message)
+
+
+@api.exception_handler(ReferenceGone)
+def _gone(request: HttpRequest, exc: ReferenceGone) -> HttpResponse:
+    return error(409, "reference_gone", exc.message)
 
 
 @api.exception_handler(Http404)
