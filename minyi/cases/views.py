@@ -27,7 +27,7 @@ from django.utils.text import Truncator
 from django.views.decorators.http import require_POST
 
 from minyi.cases import access, forms, services
-from minyi.cases.attachments import can_download
+from minyi.cases.attachments import can_download, discarded_unless_committed
 from minyi.cases.deadlines import EXTENDED_DAYS
 from minyi.cases.models import (
     Answer,
@@ -302,7 +302,7 @@ def case_create(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         if form.is_valid():
             try:
-                with references_checked(REGISTRATION_GONE):
+                with discarded_unless_committed(), references_checked(REGISTRATION_GONE):
                     case = services.case_register(
                         actor=user,
                         studio=form.cleaned_data["studio"],

@@ -2,16 +2,20 @@
 (registration no longer looks its references up again, minyi.cases.services
 _READ_WITH_THE_REQUEST): the database's foreign key refuses the write at COMMIT. The
 user is told in Chinese, what they typed is shown again, and nothing is saved: no case,
-no timeline row, no audit row, no serial taken (the next case gets the next number).
+no timeline row, no audit row, no serial taken (the next case gets the next number), no
+uploaded file left in storage.
 
 Transactional tests: the foreign keys are checked when the outermost transaction
 commits, which a test wrapped in a transaction never does."""
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import pytest
+from django.conf import settings
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import IntegrityError, connection
 from django.urls import reverse
 
@@ -29,6 +33,7 @@ from tests.core.helpers import client_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 CASE_TYPES = ("cases.case", "cases.casestep", "cases.casenumbercounter", "cases.studiocategory")
 
 
@@ -77,9 +82,11 @@ def test_a_deleted_representative_is_reported_and_the_form_kept(world: Any, monk
     _deleted_first(monkeypatch, services, "case_register", lambda: _delete_representative(rep))
     audit_before = _case_audit_rows()
 
+    scan = SimpleUploadedFile("scan.png", PNG, content_type="image/png")
     response = client_for(liaison).post(
         reverse("cases:create"),
-        form_data(representative=rep.pk, summary="楼道堆放杂物", reporter_name="演示居民·赵大姐"),
+        form_data(representative=rep.pk, summary="楼道堆放杂物", reporter_name="演示居民·赵大姐")
+        | {"attachments": [scan]},
     )
 
     assert response.status_code == 409
@@ -93,6 +100,8 @@ def test_a_deleted_representative_is_reported_and_the_form_kept(world: Any, monk
     assert not CaseStep.objects.exclude(case__serial=1).exists()
     assert _case_audit_rows() == audit_before
     assert CaseNumberCounter.objects.get().last_serial == 1
+    assert "附件需要重新选择" in text
+    assert not [name for _, _, names in os.walk(settings.MEDIA_ROOT) for name in names]
     monkeypatch.undo()
     assert register().serial == 2
 
