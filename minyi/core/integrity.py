@@ -13,10 +13,15 @@ and pass through untouched.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import logging
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 from django.db import IntegrityError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+
+log = logging.getLogger("minyi.integrity")
 
 # PostgreSQL's SQLSTATE for foreign_key_violation.
 PG_FOREIGN_KEY_VIOLATION = "23503"
@@ -55,3 +60,31 @@ def references_checked(message: str) -> Iterator[None]:
         if is_foreign_key_violation(exc):
             raise ReferenceGone(message) from exc
         raise
+
+
+# The last resort, for the pages that do not catch it themselves (the case pages, the
+# online studio and the API's registration and steps do, and keep the user's input).
+GONE_PAGE_MESSAGE = (
+    "您所选的内容刚被他人删除或停用，本次提交没有保存。请返回上一页，刷新后重新选择再提交。"
+)
+
+
+class ReferenceGoneMiddleware:
+    """A foreign-key violation that reached no handler is a 409 page in Chinese, not a
+    500. Its transaction has rolled back (the error comes from the outermost COMMIT).
+    Any other integrity error is left to Django's handling."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exc: Exception) -> HttpResponse | None:
+        if not is_foreign_key_violation(exc):
+            return None
+        log.warning("foreign key violation on %s %s: %s", request.method, request.path, exc)
+        response = render(request, "409.html", {"message": GONE_PAGE_MESSAGE}, status=409)
+        if getattr(request, "htmx", False):
+            response["HX-Retarget"] = "body"  # the whole page, not inside a fragment
+        return response
