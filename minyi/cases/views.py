@@ -310,11 +310,11 @@ def case_create(request: HttpRequest) -> HttpResponse:
                         data=form.case_data(),
                         attachments=form.cleaned_data["attachments"],
                     )
-            except ValidationError as exc:
-                _add_errors(form, exc)
             except ReferenceGone as exc:
                 form = _registration_again(request, exc)
                 return render(request, "cases/case_form.html", {"form": form}, status=409)
+            except ValidationError as exc:
+                _add_errors(form, exc)
             else:
                 messages.success(request, f"登记成功，编号：{case.number}")
                 return redirect(case.get_absolute_url())
@@ -635,7 +635,7 @@ def case_step(request: HttpRequest, pk: int, step: str) -> HttpResponse:
             spec.run(case, user, form.cleaned_data)
     except services.CaseChanged:
         return _changed(request, case, form_key)
-    except ReferenceGone as exc:
+    except ReferenceGone as exc:  # before ValidationError, which it is
         return _gone(request, case, form_key, exc)
     except NotAllowed as exc:
         # Keep what was typed; a form of buttons only (confirm, send) is not shown again.

@@ -17,6 +17,7 @@ import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -28,12 +29,14 @@ PG_FOREIGN_KEY_VIOLATION = "23503"
 SQLITE_FOREIGN_KEY_VIOLATION = "SQLITE_CONSTRAINT_FOREIGNKEY"
 
 
-class ReferenceGone(Exception):
-    """A write referred to a row that was deleted meanwhile; nothing was saved."""
+class ReferenceGone(ValidationError):
+    """A write referred to a row that was deleted meanwhile; nothing was saved. A
+    ValidationError, so that a view which already shows a service's refusal on its form
+    shows this one too, with what was typed; the case pages and the API catch it first
+    (409)."""
 
     def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
+        super().__init__(message, code="reference_gone")
 
 
 def is_foreign_key_violation(exc: BaseException) -> bool:

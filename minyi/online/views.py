@@ -252,12 +252,12 @@ def report_check(request: HttpRequest, pk: int) -> HttpResponse:
                 data=case_data,
                 attachments=form.cleaned_data["attachments"],
             )
+    except ReferenceGone as exc:
+        return _report_again(request, studio, data, exc, uploads=bool(request.FILES))
     except ValidationError as exc:
         for message in exc.messages:
             form.add_error(None, message)
         return _page(request, "online/report_check.html", {**context, "form": form}, status=400)
-    except ReferenceGone as exc:
-        return _report_again(request, studio, data, exc, uploads=bool(request.FILES))
     del request.session[DRAFT_KEY]
     # The code is shown once, on the next page, and then forgotten.
     request.session[SENT_KEY] = {"report": report.pk, "code": code}
