@@ -61,6 +61,24 @@ def _case_related(qs: QuerySet) -> QuerySet:
 
 # Columns the list's rows never show (the content, the reporter's other
 # contacts, all encrypted but the content).
+# What a row of the case list page prints (with the studio's, the department's and the
+# handling unit's names), and what _mark_protected reads to hide the reporter.
+LIST_ROW_FIELDS = (
+    "number",
+    "received_on",
+    "reporter_name",
+    "reporter_phone",
+    "summary",
+    "state",
+    "final_rating",
+    "holder_department",
+    "handling_unit",
+    "due_on",
+    "due_provisional",
+    "hide_identity_from_unit",
+    "about_unit",
+)
+
 NOT_IN_ROWS = (
     "content",
     "reporter_employer_address",
@@ -224,6 +242,21 @@ class CaseList(ListPage):
                 due_on__lte=today + timedelta(DUE_SOON_DAYS),
             )
         return qs
+
+    def page_rows(self, qs: QuerySet) -> QuerySet:
+        # The page's row prints these columns and three names; the export and the API
+        # (row_columns) keep the whole case with its studio and units. Building a case
+        # of fifteen columns and no related objects, instead of a case of forty with a
+        # studio, a department and a handling unit, halves the rows' share of the page.
+        return (
+            qs.select_related(None)
+            .only(*LIST_ROW_FIELDS)
+            .annotate(
+                studio_name=F("studio__name"),
+                holder_name=F("holder_department__name"),
+                handling_unit_name=F("handling_unit__name"),
+            )
+        )
 
     def decorate(self, rows: list[Any]) -> list[Any]:
         _mark_protected(self.request.user, rows)
