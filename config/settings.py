@@ -291,6 +291,11 @@ MINYI_RETENTION_YEARS = env_int("MINYI_RETENTION_YEARS", 5)
 # Audit trail (minyi/audit, docs/audit.md): rows are kept at least this many days; the database
 # refuses to delete rows younger than six months whatever this says.
 MINYI_AUDIT_RETENTION_DAYS = env_int("MINYI_AUDIT_RETENTION_DAYS", 365)
+# Excel files (minyi/documents, docs/personal-data.md): `manage.py purge_document_files` deletes
+# an export's file this many days after it was made, and an uploaded sheet's file once it is
+# imported or this many days after upload; the rows stay as the record. At least one day.
+MINYI_EXPORT_FILE_DAYS = env_int("MINYI_EXPORT_FILE_DAYS", 7)
+MINYI_IMPORT_FILE_DAYS = env_int("MINYI_IMPORT_FILE_DAYS", 7)
 
 # Second factor (minyi/twofactor): the name authenticator apps show next to the code.
 OTP_TOTP_ISSUER = "民意 党代表工作室"

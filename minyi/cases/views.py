@@ -38,6 +38,7 @@ from minyi.cases.models import (
     Outcome,
     Satisfaction,
 )
+from minyi.cases.rows import row_html
 from minyi.cases.states import TRANSITIONS, Action, CaseState, HolderLevel, next_state
 from minyi.cases.states import TransitionNotAllowed as NotAllowed
 from minyi.cases.summary import DUE_SOON_DAYS
@@ -62,6 +63,24 @@ def _case_related(qs: QuerySet) -> QuerySet:
 
 # Columns the list's rows never show (the content, the reporter's other
 # contacts, all encrypted but the content).
+# What a row of the case list page prints (with the studio's, the department's and the
+# handling unit's names), and what _mark_protected reads to hide the reporter.
+LIST_ROW_FIELDS = (
+    "number",
+    "received_on",
+    "reporter_name",
+    "reporter_phone",
+    "summary",
+    "state",
+    "final_rating",
+    "holder_department",
+    "handling_unit",
+    "due_on",
+    "due_provisional",
+    "hide_identity_from_unit",
+    "about_unit",
+)
+
 NOT_IN_ROWS = (
     "content",
     "reporter_employer_address",
@@ -226,9 +245,29 @@ class CaseList(ListPage):
             )
         return qs
 
+    def page_rows(self, qs: QuerySet) -> QuerySet:
+        # The page's row prints these columns and three names; the export and the API
+        # (row_columns) keep the whole case with its studio and units. Building a case
+        # of fifteen columns and no related objects, instead of a case of forty with a
+        # studio, a department and a handling unit, halves the rows' share of the page.
+        return (
+            qs.select_related(None)
+            .only(*LIST_ROW_FIELDS)
+            .annotate(
+                studio_name=F("studio__name"),
+                holder_name=F("holder_department__name"),
+                handling_unit_name=F("handling_unit__name"),
+            )
+        )
+
     def decorate(self, rows: list[Any]) -> list[Any]:
         _mark_protected(self.request.user, rows)
         return _mark_row_texts(_mark_deadlines(rows))
+
+    def present(self, rows: list[Any]) -> list[Any]:
+        for case in rows:
+            case.row_html = row_html(case)
+        return rows
 
     def extra_context(self) -> dict[str, Any]:
         return {"can_register": forms.registrable_studios(self.request.user).exists()}

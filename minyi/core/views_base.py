@@ -43,6 +43,15 @@ class ListPage(View):
         export's rows, so that the count does not join for them."""
         return qs
 
+    def page_rows(self, qs: QuerySet) -> QuerySet:
+        """The rows of the HTML page, which may show fewer columns than an export or the
+        API (both read `row_columns`): a page can read just what its row prints."""
+        return self.row_columns(qs)
+
+    def present(self, rows: list[Any]) -> list[Any]:
+        """What only the HTML page adds to its decorated rows (e.g. their markup)."""
+        return rows
+
     def extra_context(self) -> dict[str, Any]:
         return {}
 
@@ -57,7 +66,7 @@ class ListPage(View):
         context = {
             "form": form,
             "page": page,
-            "rows": self.decorate(list(self.row_columns(page.object_list))),
+            "rows": self.present(self.decorate(list(self.page_rows(page.object_list)))),
             "title": self.title,
             "query": query.urlencode(),
             **self.extra_context(),

@@ -1,6 +1,10 @@
 """Exports are recorded: who exported which list with which filters, how many rows.
 A large export is also a job with progress, written in the background; its file is
-kept outside the web root and handed only to its owner."""
+kept outside the web root and handed only to its owner.
+
+The files hold personal data and are kept only for a few days (`manage.py
+purge_document_files`, docs/personal-data.md); the rows stay as the record and
+`file_purged_at` tells the pages why the file is gone."""
 
 from __future__ import annotations
 
@@ -32,6 +36,12 @@ class Export(models.Model):
     error = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    file_purged_at = models.DateTimeField(
+        "文件删除时间",
+        null=True,
+        blank=True,
+        help_text="文件已按保留期限删除（purge_document_files），记录保留。",
+    )
 
     class Meta:
         verbose_name = "导出记录"
@@ -67,7 +77,8 @@ class Import(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="imports"
     )
     kind = models.CharField("清单", max_length=24)
-    file = models.FileField(upload_to="imports/%Y/%m/")
+    # Blank once the retention job has deleted the file (file_purged_at says when).
+    file = models.FileField(upload_to="imports/%Y/%m/", blank=True)
     original_name = models.CharField("文件名", max_length=200, blank=True)
     state = models.CharField(
         "状态", max_length=16, choices=ImportState.choices, default=ImportState.CHECKED
@@ -78,6 +89,12 @@ class Import(models.Model):
     updated = models.PositiveIntegerField("更新", default=0)
     created_at = models.DateTimeField(auto_now_add=True)
     committed_at = models.DateTimeField(null=True, blank=True)
+    file_purged_at = models.DateTimeField(
+        "文件删除时间",
+        null=True,
+        blank=True,
+        help_text="上传的文件已删除（导入后或超过保留期限，purge_document_files），记录保留。",
+    )
 
     class Meta:
         verbose_name = "导入记录"

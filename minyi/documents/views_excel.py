@@ -15,6 +15,7 @@ from minyi.audit.models import Action as AuditAction
 from minyi.documents.excel import run
 from minyi.documents.lists import BadFilters
 from minyi.documents.models import Export, ExportState
+from minyi.documents.retention import export_file_days, export_purged_message
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -68,17 +69,35 @@ def export_job(request: HttpRequest, pk: int) -> HttpResponse:
     template = "documents/export_job.html"
     if getattr(request, "htmx", False):
         template += "#progress"
-    return render(request, template, {"export": export, "spec": spec, "States": ExportState})
+    context = {
+        "export": export,
+        "spec": spec,
+        "States": ExportState,
+        "purged": export_purged_message() if export.file_purged_at else "",
+        "file_days": export_file_days(),
+    }
+    return render(request, template, context)
+
+
+def _file_gone(request: HttpRequest, export: Export, message: str) -> HttpResponse:
+    context = {"message": message, "back": export.get_absolute_url()}
+    return render(request, "documents/file_gone.html", context, status=410)
 
 
 @require_GET
 def export_download(request: HttpRequest, pk: int) -> HttpResponse:
     export = _own(request, pk)
+    if export.file_purged_at:
+        return _file_gone(request, export, export_purged_message())
     if export.state != ExportState.DONE or not export.file:
         raise Http404
+    try:
+        handle = export.file.open("rb")
+    except FileNotFoundError:
+        # Lost from storage (a restored backup, a disk cleaned by hand): the owner can
+        # export again; the row stays as the record.
+        return _file_gone(request, export, "文件已不存在，导出记录仍保留；如需要请重新导出。")
     audit.record(AuditAction.EXPORT, export, detail=f"Excel：{export.kind}，{export.total} 行")
-    response = FileResponse(
-        export.file.open("rb"), as_attachment=True, filename=export.filename, content_type=XLSX
-    )
+    response = FileResponse(handle, as_attachment=True, filename=export.filename, content_type=XLSX)
     response["Cache-Control"] = "no-store"
     return response

@@ -23,9 +23,11 @@ from minyi.documents.excel.importers import IMPORTERS, Importer, Report
 from minyi.documents.excel.reading import Rejected, read_sheet
 from minyi.documents.excel.safe import neutralise
 from minyi.documents.models import Import, ImportState
+from minyi.documents.retention import import_file_days, import_purged_message
 from minyi.documents.views_excel import xlsx_response
 
 MAX_SHOWN = 500  # bad rows listed on the page; the count always covers all of them
+MISSING = "上传的文件已不存在，未导入任何记录；如需导入请重新上传。"
 
 
 def _importer_class(request: HttpRequest, kind: str) -> type[Importer]:
@@ -57,6 +59,8 @@ def _page(
     context = {
         "cls": cls,
         "record": record,
+        "purged": import_purged_message(record) if record and record.file_purged_at else "",
+        "file_days": import_file_days(),
         "report": report,
         "bad": report.bad[:MAX_SHOWN] if report else [],
         "error": error,
@@ -95,14 +99,27 @@ def _own(request: HttpRequest, pk: int) -> Import:
     return get_object_or_404(Import.objects.filter(owner=request.user), pk=pk)
 
 
+def _read(record: Import) -> bytes | None:
+    """The uploaded file's bytes; None once the retention job deleted it or storage lost it."""
+    if record.file_purged_at or not record.file:
+        return None
+    try:
+        with record.file.open("rb") as handle:
+            return handle.read()
+    except FileNotFoundError:
+        return None
+
+
 @require_GET
 def import_detail(request: HttpRequest, pk: int) -> HttpResponse:
     record = _own(request, pk)
     cls = _importer_class(request, record.kind)
     if record.state == ImportState.COMMITTED:
         return _page(request, cls, record=record)
-    with record.file.open("rb") as handle:
-        report, error = _check(cls(request.user), BytesIO(handle.read()))
+    data = _read(record)
+    if data is None:
+        return _page(request, cls, record=record, error="" if record.file_purged_at else MISSING)
+    report, error = _check(cls(request.user), BytesIO(data))
     return _page(request, cls, record=record, report=report, error=error)
 
 
@@ -121,8 +138,11 @@ def import_commit(request: HttpRequest, pk: int) -> HttpResponse:
             if locked.bad_rows:
                 bad = f"检查时有 {locked.bad_rows} 行有问题，未导入任何记录：请修改后重新上传。"
                 return _page(request, cls, record=locked, error=bad, status=400)
-            with locked.file.open("rb") as handle:
-                report, error = _check(importer, BytesIO(handle.read()))
+            data = _read(locked)
+            if data is None:
+                gone = import_purged_message(locked) if locked.file_purged_at else MISSING
+                return _page(request, cls, record=locked, error=gone, status=400)
+            report, error = _check(importer, BytesIO(data))
             if report is None or report.bad:
                 # Something changed since the dry run (a record, the user's scope):
                 # nothing is saved, and the page says what is wrong now.

@@ -539,6 +539,36 @@ class TestListAndLedger:
         )
         assert f'<td>{case.get_state_display()}<div class="muted">满意</div></td>' in html
 
+    def test_a_list_row_reads_only_what_it_prints(self, street_official: User) -> None:
+        """The page's rows (CaseList.page_rows) are cases of the printed columns with
+        the three names joined in, not whole cases with their related objects; the
+        names still print, and nothing is fetched row by row afterwards."""
+        case = refer(register())
+        client = client_for(street_official)
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get(reverse("cases:list"))
+        (row,) = response.context["rows"]
+        html = response.content.decode()
+        assert f'<div class="muted">{case.studio.name}</div>' in html
+        assert f"<div>承办：{case.handling_unit.name}</div>" in html
+        assert case.holder_department.name in html
+        (rows_sql,) = [
+            q["sql"]
+            for q in queries
+            if '"cases_case"."summary"' in q["sql"] and "LIMIT" in q["sql"]
+        ]
+        assert '"reporter_home_address"' not in rows_sql
+        assert '"address"' not in rows_sql  # no studio built for the row
+        assert row.get_deferred_fields() >= {"content", "reporter_home_address"}
+
+    def test_list_rows_escape_what_people_typed(self, street_official: User) -> None:
+        """The rows are written in Python (minyi.cases.rows), not by the autoescaping
+        template engine: every value must still be escaped."""
+        refer(register(summary='<script>alert("x")</script> & 噪声'))
+        html = client_for(street_official).get(reverse("cases:list")).content.decode()
+        assert "<script>alert" not in html
+        assert "<td>&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; 噪声</td>" in html
+
     def test_the_list_filters(self, liaison: User) -> None:
         register(summary="噪声")
         refer(register(summary="占道"))
