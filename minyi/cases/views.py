@@ -38,6 +38,7 @@ from minyi.cases.models import (
     Outcome,
     Satisfaction,
 )
+from minyi.cases.rows import row_html
 from minyi.cases.states import TRANSITIONS, Action, CaseState, HolderLevel, next_state
 from minyi.cases.states import TransitionNotAllowed as NotAllowed
 from minyi.cases.summary import DUE_SOON_DAYS
@@ -261,6 +262,11 @@ class CaseList(ListPage):
     def decorate(self, rows: list[Any]) -> list[Any]:
         _mark_protected(self.request.user, rows)
         return _mark_row_texts(_mark_deadlines(rows))
+
+    def present(self, rows: list[Any]) -> list[Any]:
+        for case in rows:
+            case.row_html = row_html(case)
+        return rows
 
     def extra_context(self) -> dict[str, Any]:
         return {"can_register": forms.registrable_studios(self.request.user).exists()}

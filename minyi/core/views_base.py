@@ -48,6 +48,10 @@ class ListPage(View):
         API (both read `row_columns`): a page can read just what its row prints."""
         return self.row_columns(qs)
 
+    def present(self, rows: list[Any]) -> list[Any]:
+        """What only the HTML page adds to its decorated rows (e.g. their markup)."""
+        return rows
+
     def extra_context(self) -> dict[str, Any]:
         return {}
 
@@ -62,7 +66,7 @@ class ListPage(View):
         context = {
             "form": form,
             "page": page,
-            "rows": self.decorate(list(self.page_rows(page.object_list))),
+            "rows": self.present(self.decorate(list(self.page_rows(page.object_list)))),
             "title": self.title,
             "query": query.urlencode(),
             **self.extra_context(),

@@ -561,6 +561,14 @@ class TestListAndLedger:
         assert '"address"' not in rows_sql  # no studio built for the row
         assert row.get_deferred_fields() >= {"content", "reporter_home_address"}
 
+    def test_list_rows_escape_what_people_typed(self, street_official: User) -> None:
+        """The rows are written in Python (minyi.cases.rows), not by the autoescaping
+        template engine: every value must still be escaped."""
+        refer(register(summary='<script>alert("x")</script> & 噪声'))
+        html = client_for(street_official).get(reverse("cases:list")).content.decode()
+        assert "<script>alert" not in html
+        assert "<td>&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; 噪声</td>" in html
+
     def test_the_list_filters(self, liaison: User) -> None:
         register(summary="噪声")
         refer(register(summary="占道"))
