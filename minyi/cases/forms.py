@@ -4,6 +4,7 @@ form carries the case's `version`, so a step taken on a stale page is refused.""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -424,10 +425,28 @@ def _scope_years(user: Any) -> list[int]:
     number of cases; reading the years off the cases in scope was a scan of them all
     (docs/performance.md, finding 2). A year without cases in scope shows an empty
     list, which is the true answer for it."""
-    first = Case.objects.order_by("received_on").values_list("received_on", flat=True).first()
     this_year = timezone.localdate().year
-    start = min(first.year, this_year) if first else this_year
+    start = min(_first_year(), this_year)
     return list(range(this_year, start - 1, -1))
+
+
+_FIRST_YEAR_SECONDS = 300
+_first_year_seen: tuple[float, int] = (float("-inf"), 0)
+
+
+def _first_year() -> int:
+    """The year of the first case registered, kept by the process for five minutes: it
+    changes only when a case older than every other is registered, and a query on every
+    list and ledger view was a fifth of their fixed cost. A year that late shows up in
+    the select within five minutes; `?year=` is checked against the same list."""
+    global _first_year_seen
+    seen_at, year = _first_year_seen
+    now = time.monotonic()
+    if now - seen_at > _FIRST_YEAR_SECONDS:
+        first = Case.objects.order_by("received_on").values_list("received_on", flat=True).first()
+        year = first.year if first else timezone.localdate().year
+        _first_year_seen = (now, year)
+    return year
 
 
 # The list's and the ledger's studio and handling-unit filters offer every one in scope
