@@ -3,6 +3,7 @@ through `for_user` / `for_editor`, so "not yours" is a 404 like "does not exist"
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from django.contrib import messages
@@ -43,9 +44,10 @@ class ListPage(View):
         export's rows, so that the count does not join for them."""
         return qs
 
-    def page_rows(self, qs: QuerySet) -> QuerySet:
+    def page_rows(self, qs: QuerySet) -> Iterable[Any]:
         """The rows of the HTML page, which may show fewer columns than an export or the
-        API (both read `row_columns`): a page can read just what its row prints."""
+        API (both read `row_columns`): a page can read just what its row prints, or
+        return its rows already read (e.g. with their related rows read as tuples)."""
         return self.row_columns(qs)
 
     def present(self, rows: list[Any]) -> list[Any]:

@@ -12,6 +12,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from minyi.cases import services
 from minyi.cases.models import (
@@ -19,10 +20,12 @@ from minyi.cases.models import (
     Case,
     CaseNumberCounter,
     CaseStep,
+    Outcome,
     PersonalDataView,
     Satisfaction,
 )
 from minyi.cases.states import Action, CaseState
+from minyi.core.phones import display_phone
 from minyi.org.models import HandlingUnit
 from minyi.people.models import Representative, User
 from minyi.studios.models import Studio
@@ -624,6 +627,85 @@ class TestListAndLedger:
             reverse("cases:ledger"), {"rating": "very_satisfied"}
         )
         assert filtered.context["rows"] == []
+
+    def test_a_ledger_row_prints_the_cells_of_annex_2(self, street_official: User) -> None:
+        """The page's rows are written in Python (minyi.cases.ledger_rows) from the
+        answers and evaluations read as tuples: the markup the template printed, cell by
+        cell, for a case answered late and evaluated, and for one reopened."""
+        case = refer(register())
+        services.case_answer(case=case, actor=_user("unit"), text="已处理", result="已停工")
+        Answer.objects.filter(case=case).update(on_time=False)
+        case.refresh_from_db()
+        services.case_evaluate(
+            case=case,
+            actor=street_official,
+            rating=Satisfaction.BASICALLY_SATISFIED,
+            reporter_confirmed=True,
+            representative_confirmed=False,
+            street_head_confirmed=True,
+        )
+        reopened = refer(register(summary="第二件"))
+        services.case_answer(case=reopened, actor=_user("unit"), text="已回复居民")
+        reopened.refresh_from_db()
+        services.case_evaluate(
+            case=reopened,
+            actor=street_official,
+            rating=Satisfaction.DISSATISFIED,
+            reporter_confirmed=False,
+            representative_confirmed=False,
+            street_head_confirmed=False,
+            reopen=True,
+        )
+        case.refresh_from_db()
+        response = client_for(street_official).get(reverse("cases:ledger"))
+        first, second = response.context["rows"]
+        today = f"{services.today():%Y-%m-%d}"
+        rep = case.representative_position
+        signed = case.representative_confirmed_at
+        assert first.row_html == (
+            "<tr><td>沙头角街道</td>"
+            f"<td>{STUDIO}</td>"
+            f'<td><a href="{case.get_absolute_url()}">{case.number}</a></td>'
+            f'<td>演*******<div class="muted">{MASKED_PHONE}</div></td>'
+            "<td>工地夜间施工噪声扰民</td>"
+            "<td>2026-03-04</td>"
+            f"<td>演示代表·陈明{f'<div>{rep}</div>' if rep else ''}"
+            f'<div class="muted">{display_phone(case.representative_contact)}</div></td>'
+            '<td class="sent"><div>☑ 街道</div><div>☐ 区</div><div>☐ 市</div></td>'
+            f"<td>{f'☑ {timezone.localtime(signed):%Y-%m-%d}' if signed else '☐'}</td>"
+            f"<td>{URBAN}</td>"
+            f'<td>{today}<div><span class="badge overdue">逾期</span></div></td>'
+            "<td>已停工</td>"
+            "<td>基本满意</td>"
+            "<td><div>☑ 反映人</div><div>☐ 党代表</div><div>☑ 街道负责人</div>"
+            f'<div class="muted">{today}</div></td></tr>'
+        )
+        assert "<td>已回复居民</td><td>不满意（重办中）</td>" in second.row_html
+        assert "<div>☐ 反映人</div><div>☐ 党代表</div><div>☐ 街道负责人</div>" in (second.row_html)
+        assert first.row_html in response.content.decode()
+
+    def test_ledger_rows_escape_what_people_typed(self, street_official: User) -> None:
+        """The rows are written in Python, not by the autoescaping template engine:
+        every value typed by people (the summary, the reporter's name, the answer, the
+        on-the-spot answer) must still be escaped."""
+        typed = '<script>alert("x")</script> & 噪声'
+        escaped = "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; 噪声"
+        case = refer(register(summary=typed, reporter_name="<王>"))
+        services.case_answer(case=case, actor=_user("unit"), text="已处理", result='<i>"停"</i>')
+        register(
+            summary="当场答复的一件",
+            outcome=Outcome.ON_THE_SPOT,
+            spot_answer="<b>已解释</b> &",
+            spot_satisfaction=Satisfaction.SATISFIED,
+        )
+        html = client_for(street_official).get(reverse("cases:ledger")).content.decode()
+        assert "<script>alert" not in html
+        assert "<b>" not in html
+        assert "<i>" not in html
+        assert f"<td>{escaped}</td>" in html
+        assert '<td>&lt;**<div class="muted">' in html
+        assert "<td>&lt;i&gt;&quot;停&quot;&lt;/i&gt;</td>" in html
+        assert "<td>&lt;b&gt;已解释&lt;/b&gt; &amp;</td>" in html
 
     def test_the_ledger_marks_escalation(self, street_official: User) -> None:
         case = services.case_send_to_street(case=register(), actor=street_official)
