@@ -14,6 +14,7 @@ import copy
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from functools import cache
 from typing import Any
 
 from django.contrib import messages
@@ -35,6 +36,7 @@ from minyi.cases.models import (
     Case,
     CaseStep,
     Evaluation,
+    FeedbackCopy,
     Outcome,
     Satisfaction,
 )
@@ -42,6 +44,7 @@ from minyi.cases.rows import row_html
 from minyi.cases.states import TRANSITIONS, Action, CaseState, HolderLevel, next_state
 from minyi.cases.states import TransitionNotAllowed as NotAllowed
 from minyi.cases.summary import DUE_SOON_DAYS
+from minyi.cases.timeline import timeline
 from minyi.core.phones import display_phone
 from minyi.core.views_base import ListPage
 from minyi.org.models import Level
@@ -50,6 +53,7 @@ from minyi.workdays.calendar import WorkCalendar, workdays_between
 
 
 def _case_related(qs: QuerySet) -> QuerySet:
+    """The API's case, with its related rows whole (the page reads less: _scoped_case)."""
     return qs.select_related(
         "studio",
         "studio__unit",
@@ -88,11 +92,39 @@ NOT_IN_ROWS = (
 )
 
 
+# What the case page prints of the case's related rows (names; an account is printed
+# as its full name or username) and what `access` and the referral form read of them
+# (the studio's street, the holding department's unit): these columns are joined in with
+# all of the case's own, and nothing else of those rows. Joining them whole, some 140
+# columns of nine rows, cost more to compile and to build than the database took to
+# answer (issue 8). Reading another column of them costs a query of its own; the
+# query-count tests in tests/cases/test_detail_queries.py catch that.
+CASE_PAGE_RELATED = (
+    "studio__name",
+    "studio__unit__street__name",
+    "holder_department__name",
+    "holder_department__unit",
+    "handling_unit__name",
+    "about_unit__name",
+    *(
+        f"{account}__{name}"
+        for account in ("registered_by", "representative_confirmed_by", "reporter_confirmed_by")
+        for name in ("full_name", "username")
+    ),
+)
+
+
+@cache
+def _case_page_columns() -> tuple[str, ...]:
+    own = tuple(field.name for field in Case._meta.concrete_fields)
+    return own + CASE_PAGE_RELATED
+
+
 def _scoped_case(request: HttpRequest, pk: int) -> Case:
-    # The page names who registered the case: joined here rather than read on its own
-    # while the template renders.
-    qs = _case_related(Case.objects.for_user(request.user)).select_related(
-        "representative_confirmed_by", "reporter_confirmed_by", "registered_by"
+    qs = (
+        Case.objects.for_user(request.user)
+        .select_related(*dict.fromkeys(name.rpartition("__")[0] for name in CASE_PAGE_RELATED))
+        .only(*_case_page_columns())
     )
     return access.fetched_in_scope(get_object_or_404(qs, pk=pk), request.user)
 
@@ -203,7 +235,7 @@ class CaseList(ListPage):
     def base_queryset(self) -> QuerySet:
         # The row shows neither these texts nor these contacts: not reading them saves
         # five decryptions per row (minyi.core.crypto). It names the studio, the
-        # department and the unit, nothing of their org units (the detail page's
+        # department and the unit, nothing of their org units (the API's
         # _case_related joins those): three joins and ~140 model rows a page fewer.
         return (
             Case.objects.for_user(self.request.user)
@@ -565,6 +597,33 @@ def _step_forms(case: Case, permitted: set[str]) -> dict[str, Any]:
     return result
 
 
+# What the page prints of a case's answers (with the copies sent of each: not their
+# encrypted address), evaluations and attachments, and of the unit and the account
+# named on them.
+ACCOUNT_NAME = ("full_name", "username")
+ANSWER_COLUMNS = (
+    "text",
+    "result",
+    "answered_on",
+    "on_time",
+    "handling_unit__name",
+    *(f"answered_by__{name}" for name in ACCOUNT_NAME),
+)
+COPY_COLUMNS = ("answer", "recipient", "status", "delivered_at")
+EVALUATION_COLUMNS = (
+    "round",
+    "rating",
+    "reporter_confirmed",
+    "representative_confirmed",
+    "street_head_confirmed",
+    "comment",
+    "rated_at",
+    "handling_unit__name",
+    *(f"rated_by__{name}" for name in ACCOUNT_NAME),
+)
+ATTACHMENT_COLUMNS = ("original_name", "size")
+
+
 def _detail_context(
     request: HttpRequest,
     case: Case,
@@ -577,11 +636,6 @@ def _detail_context(
     step_forms = _step_forms(case, permitted)
     if bound is not None:
         step_forms[bound[0]] = bound[1]
-    steps = list(
-        case.steps.select_related(
-            "actor", "from_department", "to_department", "to_handling_unit"
-        ).order_by("at", "pk")
-    )
     return {
         "case": case,
         "permitted": permitted,
@@ -589,13 +643,20 @@ def _detail_context(
         "can_see_reporter": access.can_see_reporter(user, case),
         "rep_contact": display_phone(case.representative_contact),
         "deadline": _deadline(case),
-        "steps": steps,
+        "steps": timeline(case.steps),
         "answers": list(
-            case.answers.select_related("handling_unit", "answered_by").prefetch_related("copies")
+            case.answers.select_related("handling_unit", "answered_by")
+            .only(*ANSWER_COLUMNS)
+            .prefetch_related(Prefetch("copies", FeedbackCopy.objects.only(*COPY_COLUMNS)))
         ),
-        "evaluations": list(case.evaluations.select_related("handling_unit", "rated_by")),
-        "consultations": list(case.consultations.select_related("recorded_by")),
-        "attachments": list(case.attachments.all()) if can_download(user, case) else None,
+        "evaluations": list(
+            case.evaluations.select_related("handling_unit", "rated_by").only(*EVALUATION_COLUMNS)
+        ),
+        # Who recorded a consultation is not printed.
+        "consultations": list(case.consultations.all()),
+        "attachments": (
+            list(case.attachments.only(*ATTACHMENT_COLUMNS)) if can_download(user, case) else None
+        ),
         "attachment_form": forms.AttachmentForm() if Action.NOTE in permitted else None,
         "error": error,
         "partial": _is_htmx(request),
