@@ -93,3 +93,27 @@ def test_the_case_comes_with_the_names_it_prints_and_nothing_else_of_its_rows(
     assert len([q for q in read.captured_queries if '"password"' in q["sql"]]) == 1
     text = page.content.decode()
     assert "沙头角街道城市管理办公室" in text and "所反映的单位" in text
+
+
+def test_a_case_not_yet_answered_asks_for_no_evaluations(world: Any) -> None:
+    """An evaluation rates an answer: the page of a case without one does not ask."""
+    case = services.case_send_to_street(case=register(), actor=_user("liaison"))
+    client = client_for(_user("shatoujiao"))
+    client.get(case.get_absolute_url())  # warm the session
+    with CaptureQueriesContext(connection) as read:
+        assert client.get(case.get_absolute_url()).status_code == 200
+    assert not [q for q in read.captured_queries if '"cases_evaluation"' in q["sql"]]
+    urban = HandlingUnit.objects.get(name="沙头角街道城市管理办公室")
+    case = services.case_refer(case=case, actor=_user("shatoujiao"), handling_unit=urban)
+    services.case_answer(case=case, actor=_user("unit"), text="已处理。")
+    services.case_evaluate(
+        case=case,
+        actor=_user("shatoujiao"),
+        rating="satisfied",
+        reporter_confirmed=True,
+        representative_confirmed=True,
+        street_head_confirmed=True,
+    )
+    page = client.get(case.get_absolute_url())
+    assert [e.rating for e in page.context["evaluations"]] == ["satisfied"]
+    assert "满意度评议" in page.content.decode()
