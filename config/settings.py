@@ -65,6 +65,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     # After authentication: audit rows read the actor from request.user.
     "minyi.audit.trail.AuditContextMiddleware",
+    # A choice deleted by someone else before the commit: a 409 page, not a 500.
+    "minyi.core.integrity.ReferenceGoneMiddleware",
     # After OTPMiddleware: holds a password-only login at the TOTP step (minyi/twofactor).
     "minyi.twofactor.middleware.SecondFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",

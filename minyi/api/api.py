@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import IntegrityError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils import timezone
 from django.utils.html import escape
@@ -23,6 +24,7 @@ from minyi.api.common import ApiError, error
 from minyi.api.models import ApiToken, hash_secret
 from minyi.cases.services import CaseChanged
 from minyi.cases.states import TransitionNotAllowed
+from minyi.core.integrity import ReferenceGone, is_foreign_key_violation
 
 logger = logging.getLogger(__name__)
 
@@ -101,6 +103,22 @@ def _transition(request: HttpRequest, exc: TransitionNotAllowed) -> HttpResponse
 @api.exception_handler(CaseChanged)
 def _changed(request: HttpRequest, exc: CaseChanged) -> HttpResponse:
     return error(409, "case_changed", CaseChanged.message)
+
+
+@api.exception_handler(ReferenceGone)
+def _gone(request: HttpRequest, exc: ReferenceGone) -> HttpResponse:
+    return error(409, "reference_gone", exc.message)
+
+
+API_GONE_MESSAGE = "请求所引用的记录刚被他人删除或停用，本次请求没有保存，请重新查询后再提交。"
+
+
+@api.exception_handler(IntegrityError)
+def _integrity(request: HttpRequest, exc: IntegrityError) -> HttpResponse:
+    # Endpoints that name the row in their message catch it themselves (ReferenceGone).
+    if is_foreign_key_violation(exc):
+        return error(409, "reference_gone", API_GONE_MESSAGE)
+    return _server_error(request, exc)
 
 
 @api.exception_handler(Http404)

@@ -33,6 +33,7 @@ from minyi.cases.forms import RegistrationForm, registrable_studios
 from minyi.cases.models import Case, Satisfaction
 from minyi.cases.services import case_register, record_personal_data_view, today
 from minyi.cases.states import TRANSITIONS, CaseState, next_state
+from minyi.core.integrity import ReferenceGone, is_foreign_key_violation, references_checked
 
 router = Router(tags=["cases"])
 
@@ -355,12 +356,16 @@ def create_case(
                     response_body=body,
                     case=case,
                 )
-    except IntegrityError:
+    except IntegrityError as exc:
         # A concurrent retry with the same key won: answer as it did.
         stored = IdempotencyKey.objects.filter(token=token, key=key).first() if key else None
-        if stored is None:
-            raise
-        return _replay(stored, request_hash)
+        if stored is not None:
+            return _replay(stored, request_hash)
+        if is_foreign_key_violation(exc):
+            # The studio, representative or unit the form read was deleted before the
+            # commit: nothing was saved (nor the key), and the serial was given back.
+            raise ReferenceGone(case_views.REGISTRATION_GONE) from exc
+        raise
     return Status(201, body)
 
 
@@ -397,7 +402,8 @@ def _step(request: HttpRequest, case_id: int, step: str, data: dict[str, Any]) -
     form = spec.form(data={k: v for k, v in data.items() if v is not None}, case=case)
     if not form.is_valid():
         raise form_error(form)
-    spec.run(case, user, form.cleaned_data)
+    with references_checked(spec.gone):
+        spec.run(case, user, form.cleaned_data)
     return _detail(_case(request, case_id), user)
 
 

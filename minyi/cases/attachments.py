@@ -3,7 +3,10 @@ browser's word; the size is capped; the stored name is generated."""
 
 from __future__ import annotations
 
+import contextvars
 import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from django.conf import settings
@@ -51,6 +54,31 @@ def check_upload(upload: UploadedFile) -> tuple[str, str]:
     return found
 
 
+# The files saved under discarded_unless_committed (storage, name), or None outside it.
+_saved_files: contextvars.ContextVar[list[tuple[Any, str]] | None] = contextvars.ContextVar(
+    "minyi_saved_attachment_files", default=None
+)
+
+
+@contextmanager
+def discarded_unless_committed() -> Iterator[None]:
+    """Delete the attachment files saved inside if the enclosed writes fail. A file is
+    in storage before its row commits; when the commit then fails (a choice deleted
+    meanwhile, minyi.core.integrity) the rows are gone and the file, a resident's photo
+    or scan, would stay with nothing pointing at it. Use it around the outermost atomic
+    block, as references_checked."""
+    saved: list[tuple[Any, str]] = []
+    token = _saved_files.set(saved)
+    try:
+        yield
+    except BaseException:
+        for storage, name in saved:
+            storage.delete(name)
+        raise
+    finally:
+        _saved_files.reset(token)
+
+
 @transaction.atomic
 def case_attach(*, case: Case, actor: Any, upload: UploadedFile) -> CaseAttachment:
     content_type, extension = check_upload(upload)
@@ -64,6 +92,9 @@ def case_attach(*, case: Case, actor: Any, upload: UploadedFile) -> CaseAttachme
         uploaded_by=actor,
     )
     attachment.file.save(token, upload, save=False)
+    saved = _saved_files.get()
+    if saved is not None:
+        saved.append((attachment.file.storage, attachment.file.name))
     attachment.save()
     return attachment
 

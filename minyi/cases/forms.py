@@ -4,6 +4,7 @@ form carries the case's `version`, so a step taken on a stale page is refused.""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -424,10 +425,28 @@ def _scope_years(user: Any) -> list[int]:
     number of cases; reading the years off the cases in scope was a scan of them all
     (docs/performance.md, finding 2). A year without cases in scope shows an empty
     list, which is the true answer for it."""
-    first = Case.objects.order_by("received_on").values_list("received_on", flat=True).first()
     this_year = timezone.localdate().year
-    start = min(first.year, this_year) if first else this_year
+    start = min(_first_year(), this_year)
     return list(range(this_year, start - 1, -1))
+
+
+_FIRST_YEAR_SECONDS = 300
+_first_year_seen: tuple[float, int] = (float("-inf"), 0)
+
+
+def _first_year() -> int:
+    """The year of the first case registered, kept by the process for five minutes: it
+    changes only when a case older than every other is registered, and a query on every
+    list and ledger view was a fifth of their fixed cost. A year that late shows up in
+    the select within five minutes; `?year=` is checked against the same list."""
+    global _first_year_seen
+    seen_at, year = _first_year_seen
+    now = time.monotonic()
+    if now - seen_at > _FIRST_YEAR_SECONDS:
+        first = Case.objects.order_by("received_on").values_list("received_on", flat=True).first()
+        year = first.year if first else timezone.localdate().year
+        _first_year_seen = (now, year)
+    return year
 
 
 # The list's and the ledger's studio and handling-unit filters offer every one in scope
@@ -514,7 +533,7 @@ def _bound_choices(
     form: forms.Form,
     name: str,
     search: str,
-    queryset: QuerySet,
+    queryset: Callable[[], QuerySet],
     offered: list | None,
     rows: _Rows,
     label: Callable[[tuple], str],
@@ -525,19 +544,22 @@ def _bound_choices(
     field; a large one offers only the one asked for, and the text field `search` (a
     name search)."""
     field = form.fields[name]
-    field.queryset = queryset
     field.build = rows.build
+    wanted = str(form.data.get(name) or "") if form.is_bound else ""
     if offered is not None:
         del form.fields[search]
     else:
-        wanted = str(form.data.get(name) or "") if form.is_bound else ""
         # A pk has at most 18 digits (bigint); a longer number is simply not in scope.
         offered = (
-            list(queryset.filter(pk=int(wanted)).values_list("pk", *rows.columns))
+            list(queryset().filter(pk=int(wanted)).values_list("pk", *rows.columns))
             if wanted.isdigit() and len(wanted) <= 18
             else []
         )
     field.known = {str(row[0]): row for row in offered}
+    # The scoped queryset is built (a few ORM filters, about a millisecond) only when
+    # cleaning needs it: a value the offered rows lack, which it then refuses or finds.
+    if wanted and wanted not in field.known:
+        field.queryset = queryset()
     field.widget.choices = [("", field.empty_label), *[(row[0], label(row)) for row in offered]]
 
 
@@ -547,10 +569,9 @@ def _scope_choices(form: forms.Form) -> dict[str, list | None]:
     form."""
     if getattr(form, "_choices", None) is None:
         user = form.user
-        studios = Studio.objects.for_user(user)
-        units = _scope_units(user)
 
         def compute() -> dict[str, list | None]:
+            studios = Studio.objects.for_user(user)
             return {
                 # By code point, as the C collation the databases use orders them.
                 "studios": _offered(studios, _STUDIO_ROWS.columns, lambda s: (s[1], s[0])),
@@ -558,7 +579,7 @@ def _scope_choices(form: forms.Form) -> dict[str, list | None]:
                 # retired_at put them first on PostgreSQL, which sorts NULLs last, and
                 # last on SQLite).
                 "units": _offered(
-                    units,
+                    _scope_units(user),
                     _UNIT_ROWS.columns,
                     lambda u: (u[2] is not None, u[2] and u[2].timestamp(), u[1]),
                 ),
@@ -579,7 +600,7 @@ def _scope_studio_and_unit(form: forms.Form) -> None:
         form,
         "studio",
         "studio_name",
-        Studio.objects.for_user(form.user).only(*_STUDIO_ROWS.columns),
+        lambda: Studio.objects.for_user(form.user).only(*_STUDIO_ROWS.columns),
         choices["studios"],
         _STUDIO_ROWS,
         lambda s: s[1],
@@ -588,7 +609,7 @@ def _scope_studio_and_unit(form: forms.Form) -> None:
         form,
         "handling_unit",
         "handling_unit_name",
-        _scope_units(form.user),
+        lambda: _scope_units(form.user),
         choices["units"],
         _UNIT_ROWS,
         lambda u: f"{u[1]}（已撤销）" if u[2] else u[1],

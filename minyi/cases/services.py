@@ -70,12 +70,15 @@ class ReporterData:
 
 
 # References full_clean would look up again, one existence query each (eight per
-# registration): the studio and the representative the caller just read (through the
-# user's scope), the acting account, and the area pointers copied from the studio's own
-# unit row. The database's foreign keys still refuse a row that is gone.
+# registration, nine with a unit complained of): the studio, the representative and the
+# unit complained of that the caller just read (through the user's scope), the acting
+# account, and the area pointers copied from the studio's own unit row. The database's
+# foreign keys still refuse a row that is gone, at COMMIT; the callers' boundaries turn
+# that into a message (minyi.core.integrity.references_checked).
 _READ_WITH_THE_REQUEST = (
     "studio",
     "representative",
+    "about_unit",
     "registered_by",
     "area",
     "street",

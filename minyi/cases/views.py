@@ -28,7 +28,7 @@ from django.utils.text import Truncator
 from django.views.decorators.http import require_POST
 
 from minyi.cases import access, forms, services
-from minyi.cases.attachments import can_download
+from minyi.cases.attachments import can_download, discarded_unless_committed
 from minyi.cases.deadlines import EXTENDED_DAYS
 from minyi.cases.models import (
     Answer,
@@ -45,6 +45,7 @@ from minyi.cases.states import TRANSITIONS, Action, CaseState, HolderLevel, next
 from minyi.cases.states import TransitionNotAllowed as NotAllowed
 from minyi.cases.summary import DUE_SOON_DAYS
 from minyi.cases.timeline import timeline
+from minyi.core.integrity import ReferenceGone, references_checked
 from minyi.core.phones import display_phone
 from minyi.core.views_base import ListPage
 from minyi.org.models import Level
@@ -341,6 +342,24 @@ def _add_errors(form: Any, error: ValidationError) -> None:
             form.add_error(field if field in form.fields else None, message)
 
 
+REGISTRATION_GONE = (
+    "所选的工作室、党代表或所反映的单位刚被删除或停用，本次登记没有保存，请重新选择后再提交。"
+)
+
+
+def _registration_again(request: HttpRequest, gone: ReferenceGone) -> Any:
+    """The posted form once more, validated against the rows as they are now, so that
+    the choice that is gone is marked at its field; what was typed stays. Uploads
+    cannot be kept by a browser: the message says to choose them again."""
+    form = forms.RegistrationForm(request.POST, request.FILES, user=request.user)
+    form.is_valid()
+    message = gone.message
+    if request.FILES:
+        message += "附件需要重新选择。"
+    form.add_error(None, message)
+    return form
+
+
 def case_create(request: HttpRequest) -> HttpResponse:
     user = request.user
     if request.method == "POST":
@@ -354,13 +373,17 @@ def case_create(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         if form.is_valid():
             try:
-                case = services.case_register(
-                    actor=user,
-                    studio=form.cleaned_data["studio"],
-                    representative=form.cleaned_data["representative"],
-                    data=form.case_data(),
-                    attachments=form.cleaned_data["attachments"],
-                )
+                with discarded_unless_committed(), references_checked(REGISTRATION_GONE):
+                    case = services.case_register(
+                        actor=user,
+                        studio=form.cleaned_data["studio"],
+                        representative=form.cleaned_data["representative"],
+                        data=form.case_data(),
+                        attachments=form.cleaned_data["attachments"],
+                    )
+            except ReferenceGone as exc:
+                form = _registration_again(request, exc)
+                return render(request, "cases/case_form.html", {"form": form}, status=409)
             except ValidationError as exc:
                 _add_errors(form, exc)
             else:
@@ -375,6 +398,9 @@ def case_create(request: HttpRequest) -> HttpResponse:
 # --- detail ---------------------------------------------------------------------------
 
 
+STEP_GONE = "本次操作涉及的记录刚被他人删除或停用，操作没有保存，请刷新页面后再试。"
+
+
 @dataclass(frozen=True)
 class Step:
     """One step endpoint: its form, how the action follows from the form's data, and
@@ -384,6 +410,8 @@ class Step:
     action: Callable[[dict[str, Any]], str]
     run: Callable[[Case, Any, dict[str, Any]], Any]
     done: str
+    # What to say when a row the step refers to was deleted meanwhile (nothing saved).
+    gone: str = STEP_GONE
 
 
 def _fixed(action: str) -> Callable[[dict[str, Any]], str]:
@@ -422,6 +450,7 @@ STEPS: dict[str, Step] = {
             version=d["version"],
         ),
         "已转办承办单位，答复期限已计算。",
+        gone="所选的承办单位刚被删除或停用，转办没有保存，请重新选择后再提交。",
     ),
     "escalate": Step(
         forms.EscalateForm,
@@ -792,9 +821,12 @@ def case_step(request: HttpRequest, pk: int, step: str) -> HttpResponse:
             request, case, status=400, bound=(form_key, form), error="请修改以下问题后再提交。"
         )
     try:
-        spec.run(case, user, form.cleaned_data)
+        with references_checked(spec.gone):
+            spec.run(case, user, form.cleaned_data)
     except services.CaseChanged:
         return _changed(request, case, form_key)
+    except ReferenceGone as exc:  # before ValidationError, which it is
+        return _gone(request, case, form_key, exc)
     except NotAllowed as exc:
         # Keep what was typed; a form of buttons only (confirm, send) is not shown again.
         keep = (form_key, form) if form.visible_fields() else None
@@ -827,6 +859,18 @@ def _changed(request: HttpRequest, case: Case, form_key: str) -> HttpResponse:
         context["shown_steps"] = _shown_steps(fresh, context["step_forms"])
     template = "cases/case_detail.html" + ("#case_body" if _is_htmx(request) else "")
     return render(request, template, context, status=409)
+
+
+def _gone(request: HttpRequest, case: Case, form_key: str, gone: ReferenceGone) -> HttpResponse:
+    """A row the step referred to was deleted meanwhile: nothing was saved. The case as
+    it is now, with the step's form bound to what was posted, checked against the rows
+    as they are now (the choice that is gone is marked at its field)."""
+    fresh = _scoped_case(request, case.pk)
+    step = "confirm" if form_key.startswith("confirm_") else form_key
+    form = STEPS[step].form(request.POST, case=fresh)
+    form.is_valid()
+    keep = (form_key, form) if form.visible_fields() else None
+    return _render_detail(request, fresh, status=409, bound=keep, error=gone.message)
 
 
 def step_view(step: str) -> Callable[..., HttpResponse]:

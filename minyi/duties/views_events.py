@@ -19,6 +19,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from minyi.cases.models import Case
+from minyi.core.integrity import references_checked
 from minyi.core.views_base import ListPage
 from minyi.duties import events as services
 from minyi.duties.forms_events import (
@@ -113,6 +114,11 @@ def _form_page(request: HttpRequest, form: Any, title: str, cancel: str) -> Http
     )
 
 
+# A studio or representative deleted between the form's read and the commit: shown on
+# the form like any refusal of the service, what was typed kept (minyi.core.integrity).
+EVENT_GONE = "所选的工作室或党代表刚被删除或停用，活动没有保存，请重新选择后再提交。"
+
+
 def event_create(request: HttpRequest) -> HttpResponse:
     if not editable_studios(request.user).exists():
         raise Http404
@@ -122,11 +128,12 @@ def event_create(request: HttpRequest) -> HttpResponse:
     form = EventForm(request.POST or None, user=request.user, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
-            event = services.event_create(
-                actor=request.user,
-                data=form.event_data(),
-                representatives=list(form.cleaned_data["representatives"]),
-            )
+            with references_checked(EVENT_GONE):
+                event = services.event_create(
+                    actor=request.user,
+                    data=form.event_data(),
+                    representatives=list(form.cleaned_data["representatives"]),
+                )
         except PermissionError as exc:
             raise Http404 from exc
         except ValidationError as exc:
@@ -142,12 +149,13 @@ def event_edit(request: HttpRequest, pk: int) -> HttpResponse:
     form = EventForm(request.POST or None, user=request.user, event=event)
     if request.method == "POST" and form.is_valid():
         try:
-            services.event_update(
-                actor=request.user,
-                event=event,
-                data=form.event_data(),
-                representatives=list(form.cleaned_data["representatives"]),
-            )
+            with references_checked(EVENT_GONE):
+                services.event_update(
+                    actor=request.user,
+                    event=event,
+                    data=form.event_data(),
+                    representatives=list(form.cleaned_data["representatives"]),
+                )
         except PermissionError as exc:
             raise Http404 from exc
         except ValidationError as exc:

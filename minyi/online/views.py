@@ -27,7 +27,9 @@ from django.utils import timezone
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST
 
+from minyi.cases.attachments import discarded_unless_committed
 from minyi.cases.models import Answer, Case
+from minyi.core.integrity import ReferenceGone, references_checked
 from minyi.duties.models import Event, EventState
 from minyi.online import limits, public_cache, services
 from minyi.online.forms import (
@@ -243,12 +245,15 @@ def report_check(request: HttpRequest, pk: int) -> HttpResponse:
         return hit
     case_data = {k: v for k, v in data.items() if k != "representative"}
     try:
-        report, code = services.online_report_submit(
-            studio=studio,
-            representative=representative,
-            data=case_data,
-            attachments=form.cleaned_data["attachments"],
-        )
+        with discarded_unless_committed(), references_checked(REPORT_GONE):
+            report, code = services.online_report_submit(
+                studio=studio,
+                representative=representative,
+                data=case_data,
+                attachments=form.cleaned_data["attachments"],
+            )
+    except ReferenceGone as exc:
+        return _report_again(request, studio, data, exc, uploads=bool(request.FILES))
     except ValidationError as exc:
         for message in exc.messages:
             form.add_error(None, message)
@@ -258,6 +263,27 @@ def report_check(request: HttpRequest, pk: int) -> HttpResponse:
     request.session[SENT_KEY] = {"report": report.pk, "code": code}
     _grant(request, report)
     return redirect("online:report_done")
+
+
+REPORT_GONE = (
+    "您选择的党代表刚刚不在本工作室接待了（或工作室信息有变动），这次没有提交成功。"
+    "您填写的内容都还在，请重新选择后再提交。"
+)
+
+
+def _report_again(
+    request: HttpRequest, studio: Studio, data: dict[str, Any], gone: ReferenceGone, uploads: bool
+) -> HttpResponse:
+    """The first step again, filled in from the draft (which stays in the session) and
+    checked against the representatives as they are now, so that the choice that is
+    gone is marked. A browser cannot keep the chosen files: they are asked for again."""
+    reps = _representatives(studio)
+    form = OnlineReportForm(data, representatives=reps) if reps.exists() else None
+    if form is not None:
+        form.is_valid()
+        form.add_error(None, gone.message + ("照片或材料需要重新选择。" if uploads else ""))
+    context = {"studio": studio, "form": form}
+    return _page(request, "online/report_form.html", context, status=409)
 
 
 @login_not_required

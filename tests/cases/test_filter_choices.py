@@ -35,7 +35,8 @@ def _user(username: str) -> User:
 
 
 def _unit_names(form: Any) -> set[str]:
-    return {unit.name for unit in form.fields["handling_unit"].queryset}
+    """The units the select offers (its rows: pk, name, retired_at)."""
+    return {row[1] for row in form.fields["handling_unit"].known.values()}
 
 
 @pytest.fixture
@@ -244,3 +245,21 @@ def test_the_year_filter_is_a_range_of_received_on_alone(world: Any, persona: st
         Case.objects.filter(received_on__year=2025).values_list("pk", flat=True)
     )
     assert all(Case.objects.get(pk=pk).year == 2025 for pk in shown)
+
+
+def test_the_first_year_is_read_once_per_five_minutes(world: Any, monkeypatch: Any) -> None:
+    """The year select starts at the first case's year, read once and kept by the
+    process for five minutes (minyi.cases.forms._first_year)."""
+    from minyi.cases import forms as case_forms
+
+    clock = [1000.0]
+    monkeypatch.setattr(case_forms.time, "monotonic", lambda: clock[0])
+    case = register(received_on=date(2019, 3, 1))
+    with CaptureQueriesContext(connection) as first:
+        assert case_forms._first_year() == 2019
+    Case.objects.filter(pk=case.pk).update(received_on=date(2017, 3, 1))
+    with CaptureQueriesContext(connection) as again:
+        assert case_forms._first_year() == 2019
+    assert (len(first), len(again)) == (1, 0)
+    clock[0] += 301
+    assert case_forms._first_year() == 2017

@@ -122,3 +122,48 @@ def test_the_record_runs_a_constant_number_of_queries(world, representative):
     for month in range(6, 12):
         held_event(date(2026, month, 6), rep=chen)
     assert count() == few
+
+
+def test_the_record_is_four_reads_of_rows_that_carry_their_printed_texts(
+    world, representative, django_assert_num_queries
+):
+    # Issue 8: the events with the representative's own attendance joined in (no
+    # prefetch), and every list read as values, each row holding what the page and
+    # the PDF print, so that the templates run no date filter or get_FOO_display().
+    chen, case = a_year_of_work(world)
+    with django_assert_num_queries(4):
+        record = duty_record(representative=chen, year=2026)
+    first, second = record.events
+    assert (first.day, first.scheduled, first.present) == (
+        "2026-03-07",
+        "09:00—12:00",
+        "09:00—12:00",
+    )
+    assert second.present == "10:00—12:00"
+    assert first.activity.endswith("：接待日2026-03-07") and first.state == "已举行"
+    (visit,) = record.visits
+    assert (visit.day, visit.address_masked) == ("2026-03-04", "沙头角演示小****")
+    (appointment,) = record.appointments
+    assert (appointment.day, appointment.topic, appointment.state) == (
+        "2026-03-07",
+        "加装电梯",
+        "已接待",
+    )
+    (row,) = record.cases
+    assert (row.pk, row.number, row.day) == (case.pk, case.number, "2026-03-07")
+    assert not row.closed and row.state == case.get_state_display()
+    Appointment.objects.update(case=case)
+    (appointment,) = duty_record(representative=chen, year=2026).appointments
+    assert appointment.state == f"已接待（{case.number}）"
+
+
+def test_the_record_page_reads_the_record_in_four_queries(world, representative):
+    chen, _ = a_year_of_work(world)
+    client = client_for(representative)
+    url = reverse("duties:duty_record", args=[chen.pk])
+    with CaptureQueriesContext(connection) as empty:
+        assert client.get(url, {"year": "abc"}).status_code == 400
+    with CaptureQueriesContext(connection) as full:
+        assert client.get(url, {"year": 2026}).status_code == 200
+    # The bad year's page is the same page without the record.
+    assert len(full.captured_queries) - len(empty.captured_queries) == 4

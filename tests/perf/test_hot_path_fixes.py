@@ -41,8 +41,11 @@ def test_the_duty_record_finds_listed_and_attended_events_once_without_a_distinc
     assert len(found) == len(set(found))
     event_sql = next(q["sql"] for q in queries if 'FROM "duties_event"' in q["sql"])
     assert "DISTINCT" not in event_sql
-    assert "JOIN" in event_sql  # the studio, nothing else
-    assert event_sql.count("JOIN") == 1
+    # The studio, and their own attendance (at most one an event: attendance_once),
+    # joined in place of a prefetch; nothing that could repeat an event.
+    assert event_sql.count("INNER JOIN") == 1
+    assert event_sql.count("LEFT OUTER JOIN") == 1
+    assert event_sql.count("JOIN") == 2
     # The ids as one UNION, then the events by primary key: an OR of two sub-selects
     # made PostgreSQL test every event of the year against both.
     assert "UNION" in event_sql
