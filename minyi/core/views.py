@@ -1,9 +1,12 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django.db.models import Prefetch
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
+from minyi.cases import choice_cache
 from minyi.cases.summary import case_counts, provisional_notice
 from minyi.org.models import HandlingUnit, OrgUnit
 from minyi.people.models import Liaison, Representative
@@ -32,13 +35,9 @@ def home(request: HttpRequest) -> HttpResponse:
         )
     context = {
         "scope_unit": scope.unit,
-        "studio_count": Studio.objects.for_user(user).active().count(),
         "studios": studios[:20],
         "studios_with_warnings": [s for s in studios if s.warnings],
-        "representative_count": Representative.objects.for_user(user).active().count(),
-        "liaison_count": Liaison.objects.for_user(user).active().count(),
-        "unit_count": OrgUnit.objects.for_user(user).active().count(),
-        "handling_unit_count": HandlingUnit.objects.for_user(user).active().count(),
+        **choice_cache.cached(scope, "home-counts", lambda: _organisation_counts(user)),
         "own_representative": Representative.objects.filter(
             pk__in=scope.representative_ids
         ).first(),
@@ -47,6 +46,19 @@ def home(request: HttpRequest) -> HttpResponse:
         "calendar_notice": provisional_notice(user),
     }
     return render(request, "core/home.html", context)
+
+
+def _organisation_counts(user: Any) -> dict[str, int]:
+    """What the scope holds, for the start page: five counts that change only when the
+    organisation does, kept per scope in the shared cache with the filters' choices
+    (minyi.cases.choice_cache, bumped by every save of what they count)."""
+    return {
+        "studio_count": Studio.objects.for_user(user).active().count(),
+        "representative_count": Representative.objects.for_user(user).active().count(),
+        "liaison_count": Liaison.objects.for_user(user).active().count(),
+        "unit_count": OrgUnit.objects.for_user(user).active().count(),
+        "handling_unit_count": HandlingUnit.objects.for_user(user).active().count(),
+    }
 
 
 def rate_limited(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
