@@ -107,6 +107,11 @@ class AuditEvent(models.Model):
     def save(self, *args: Any, **kwargs: Any) -> None:
         if self.pk is not None or not self._state.adding:
             raise AppendOnlyError("审计记录只能新增，不能修改。")
+        from minyi.audit.trail import forget_head
+
+        # A row not appended by trail.record (which remembers its own after this) moves
+        # the head of its lane: the transaction's remembered head is stale.
+        forget_head()
         super().save(*args, **kwargs)
 
     def delete(self, *args: Any, **kwargs: Any) -> Any:

@@ -96,23 +96,67 @@ def record(
     }
     # No savepoint: inside a caller's transaction a failed append fails that transaction.
     with transaction.atomic(savepoint=False):
-        lane = 0
-        if connection.vendor == "postgresql":
-            with connection.cursor() as cursor:
-                cursor.execute(db.PG_LANE_LOCK_SQL)
-                (lane,) = cursor.fetchone()
-        head = (
-            AuditEvent.objects.filter(lane=lane)
-            .order_by("-id")
-            .values_list("hash", flat=True)
-            .first()
-        )
+        known = _head_of_transaction()
+        if known is not None:
+            lane, head = known
+        else:
+            lane = 0
+            if connection.vendor == "postgresql":
+                with connection.cursor() as cursor:
+                    cursor.execute(db.PG_LANE_LOCK_SQL)
+                    (lane,) = cursor.fetchone()
+            head = (
+                AuditEvent.objects.filter(lane=lane)
+                .order_by("-id")
+                .values_list("hash", flat=True)
+                .first()
+            )
         row["lane"] = lane
         row["prev_hash"] = head or chain.GENESIS
         row["hash"] = chain.digest(row)
         event = AuditEvent(**row)
         event.save(force_insert=True)
+        _remember_head(lane, row["hash"])
     return event
+
+
+# The lane and head of the transaction's last append, so that its next append neither
+# locks the lane again nor reads the head back (two queries of the three; a registration
+# appends three rows). Sound because the lane's lock is held until the transaction ends:
+# nobody else can append to the lane meanwhile, so the row just written stays its head.
+# The entry is tied to the transaction's outermost atomic block and to the connection's
+# list of commit hooks, which Django replaces with a new list at every commit, rollback,
+# closing and rollback to a savepoint: after any of these (the row may be gone, or the
+# lock released) the entry no longer matches and the next append reads as before.
+_HEAD = "_minyi_audit_head"
+
+
+def _head_of_transaction() -> tuple[int, str] | None:
+    # The thread's own connection object, not the module-level proxy (shared by threads).
+    conn = transaction.get_connection()
+    known = conn.__dict__.get(_HEAD)
+    if known is None:
+        return None
+    hooks, outermost, lane, head = known
+    blocks = conn.atomic_blocks
+    if conn.run_on_commit is not hooks or not blocks or blocks[0] is not outermost:
+        del conn.__dict__[_HEAD]
+        return None
+    return lane, head
+
+
+def _remember_head(lane: int, head: str) -> None:
+    # Only inside a caller's transaction (the block around this append is not the
+    # outermost one): otherwise the transaction, and the lock, end with this append.
+    conn = transaction.get_connection()
+    if len(conn.atomic_blocks) > 1:
+        conn.__dict__[_HEAD] = (conn.run_on_commit, conn.atomic_blocks[0], lane, head)
+
+
+def forget_head() -> None:
+    """For whatever writes or deletes audit rows other than `record` (the model's save,
+    the purge): the next append reads its lane's head from the table."""
+    transaction.get_connection().__dict__.pop(_HEAD, None)
 
 
 class AuditContextMiddleware:

@@ -85,11 +85,23 @@ def _on_write(**kwargs: Any) -> None:
 def connect() -> None:
     from minyi.cases.models import StudioCategory
     from minyi.org.models import HandlingUnit, OrgUnit
+    from minyi.people.models import Liaison, Representative
     from minyi.studios.models import Studio, StudioAssignment
 
     # Studios and assignments make a scope's studios; units (and their areas) its
-    # handling units; studio categories its categories.
-    for model in (Studio, StudioAssignment, HandlingUnit, OrgUnit, StudioCategory):
+    # handling units; studio categories its categories. The start page's counts of the
+    # scope (minyi.core.views.home) are kept here too, hence representatives and
+    # liaisons.
+    models = (
+        Studio,
+        StudioAssignment,
+        HandlingUnit,
+        OrgUnit,
+        StudioCategory,
+        Representative,
+        Liaison,
+    )
+    for model in models:
         uid = f"cases-choices-{model._meta.label_lower}"
         post_save.connect(_on_write, sender=model, dispatch_uid=f"{uid}-save")
         post_delete.connect(_on_write, sender=model, dispatch_uid=f"{uid}-delete")

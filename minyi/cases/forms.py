@@ -9,7 +9,7 @@ from collections.abc import Callable
 from typing import Any
 
 from django import forms
-from django.db.models import Model, Q, QuerySet
+from django.db.models import Exists, Model, OuterRef, Q, QuerySet
 from django.http import Http404
 from django.urls import reverse, reverse_lazy
 from django.utils import timezone
@@ -54,6 +54,36 @@ def _studio_label(studio: Studio) -> str:
 
 def _rep_label(rep: Representative) -> str:
     return f"{rep.name}（{rep.position}）" if rep.position else rep.name
+
+
+class ReadChoiceField(forms.ModelChoiceField):
+    """A ModelChoiceField whose form has already read the chosen row (`known`, by pk, set
+    by the form from the read of its options): cleaning it looks nothing up again. Any
+    other value is cleaned against the queryset as usual."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.known: dict[str, Model] = {}
+
+    def to_python(self, value: Any) -> Any:
+        known = self.known.get(str(value)) if value not in self.empty_values else None
+        return known if known is not None else super().to_python(value)
+
+
+def _posted_pk(value: Any) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _partial(model: type[Model], db: str, values: dict[str, Any]) -> Model:
+    """A row of `model` built from the columns already read (`values`, by attname); the
+    others are deferred (read if ever touched, as .only() would)."""
+    fields = model._meta.concrete_fields
+    return model.from_db(
+        db, set(values), [values[f.attname] for f in fields if f.attname in values]
+    )
 
 
 class MultipleFileInput(forms.ClearableFileInput):
@@ -175,6 +205,7 @@ class RegistrationForm(ScopedModelForm):
             "content": forms.Textarea(attrs={"rows": 6}),
             "spot_answer": forms.Textarea(attrs={"rows": 3}),
         }
+        field_classes = {"studio": ReadChoiceField}
         help_texts = {
             "channel_note": "网上或其他途径反映的，请注明途径；附件材料另行存档（须知第3条）。",
             "reporter_phone": "11位手机号，或带区号的固定电话，如 0755-12345678。",
@@ -229,6 +260,10 @@ class RegistrationForm(ScopedModelForm):
         # One read of the studios' ids and areas serves the preselection, the units
         # around them and a blank form's options (they were three reads, two of them of
         # whole studios with two whole org units each).
+        # A posted form's studio is built from its row here (what the registration uses
+        # of it: the name, the unit's level, short name and areas, the street's name), not
+        # read again whole with its unit and street when the field is cleaned.
+        posted = _posted_pk(self.data.get(self.add_prefix("studio"))) if self.is_bound else None
         rows = list(
             studios.values_list(
                 "pk",
@@ -238,9 +273,15 @@ class RegistrationForm(ScopedModelForm):
                 "unit__city_id",
                 "name",
                 "unit__street__name",
+                *(("unit__level", "unit__short_name", "unit__province_id") if posted else ()),
             )
         )
         self.studio_pks = [row[0] for row in rows]
+        chosen = next((row for row in rows if row[0] == posted), None)
+        if chosen is not None:
+            self.fields["studio"].known = {str(posted): self._studio_of(chosen, studios.db)}
+        else:
+            posted = None
         if not self.is_bound:
             # The labels _studio_label gives; a posted form, shown again, reads its options
             # from the queryset as before.
@@ -253,6 +294,17 @@ class RegistrationForm(ScopedModelForm):
         hint = None if self.is_bound else self._studio_choice(self.studio_pks)
         if hint is not None:
             reps = reps.filter(assignments__studio=hint, assignments__active=True)
+        if posted is not None:
+            # Whether the representative works at the posted studio (clean's rule) comes
+            # with the representative's own read, not in an existence query after it.
+            reps = reps.annotate(
+                works_at_posted_studio=Exists(
+                    StudioAssignment.objects.filter(
+                        studio_id=posted, representative=OuterRef("pk"), active=True
+                    )
+                )
+            )
+        self.posted_studio = posted
         self.fields["representative"].queryset = reps.order_by("name").distinct()
         self.fields["representative"].label_from_instance = _rep_label
         self.fields["representative"].empty_label = "请选择"
@@ -292,6 +344,29 @@ class RegistrationForm(ScopedModelForm):
             ]
             if len(reps_list) == 1:
                 self.initial.setdefault("representative", reps_list[0].pk)
+
+    @staticmethod
+    def _studio_of(row: tuple[Any, ...], db: str) -> Studio:
+        pk, unit_id, street_id, district_id, city_id, name, street_name = row[:7]
+        level, short_name, province_id = row[7:10]
+        unit = _partial(
+            OrgUnit,
+            db,
+            {
+                "id": unit_id,
+                "level": level,
+                "short_name": short_name,
+                "province_id": province_id,
+                "city_id": city_id,
+                "district_id": district_id,
+                "street_id": street_id,
+            },
+        )
+        if street_id is not None:
+            unit.street = _partial(OrgUnit, db, {"id": street_id, "name": street_name})
+        studio = _partial(Studio, db, {"id": pk, "name": name, "unit_id": unit_id})
+        studio.unit = unit
+        return studio
 
     def _studio_choice(self, pks: list[int]) -> int | None:
         """The pk of the studio to preselect, among the registrable `pks`: the one asked
@@ -348,13 +423,7 @@ class RegistrationForm(ScopedModelForm):
     def clean(self) -> dict[str, Any]:
         data = super().clean()
         studio, rep = data.get("studio"), data.get("representative")
-        if (
-            studio is not None
-            and rep is not None
-            and not StudioAssignment.objects.filter(
-                studio=studio, representative=rep, active=True
-            ).exists()
-        ):
+        if studio is not None and rep is not None and not self._works_at(rep, studio):
             self.add_error("representative", f"{rep.name} 没有进驻{studio.name}。")
         if data.get("channel") == Channel.OTHER and not data.get("channel_note", "").strip():
             self.add_error("channel_note", "通过其他途径反映的，请注明途径（须知第3条）。")
@@ -366,6 +435,13 @@ class RegistrationForm(ScopedModelForm):
         elif data.get("outcome") == Outcome.SENT_ON:
             data["spot_answer"], data["spot_satisfaction"] = "", ""
         return data
+
+    def _works_at(self, rep: Representative, studio: Studio) -> bool:
+        if studio.pk == self.posted_studio and hasattr(rep, "works_at_posted_studio"):
+            return rep.works_at_posted_studio
+        return StudioAssignment.objects.filter(
+            studio=studio, representative=rep, active=True
+        ).exists()
 
     def case_data(self) -> dict[str, Any]:
         """The fields `services.case_register` takes as `data`."""

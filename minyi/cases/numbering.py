@@ -4,8 +4,10 @@ never wrapped, gap-free per studio and year."""
 
 from __future__ import annotations
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 
+from minyi.audit.models import Action
+from minyi.audit.trail import object_type_of, record
 from minyi.cases.models import CaseNumberCounter
 from minyi.org.models import Level
 
@@ -23,22 +25,45 @@ def format_number(prefix: str, year: int, serial: int) -> str:
     return f"{prefix}{year}{serial:03d}"
 
 
+def _take_sql() -> str:
+    meta = CaseNumberCounter._meta
+    q = connection.ops.quote_name
+    # Table and column names from the model, no input.
+    return (
+        f"UPDATE {q(meta.db_table)} SET {q('last_serial')} = {q('last_serial')} + 1 "  # noqa: S608
+        f"WHERE {q('prefix')} = %s AND {q('year')} = %s RETURNING {q('id')}, {q('last_serial')}"
+    )
+
+
+def _take(prefix: str, year: int) -> tuple[int, int] | None:
+    with connection.cursor() as cursor:
+        cursor.execute(_take_sql(), [prefix, year])
+        return cursor.fetchone()
+
+
 def next_serial(prefix: str, year: int) -> int:
     """Take the next serial. Must run inside the transaction that inserts the case: the
-    counter row stays locked until it commits (select_for_update on PostgreSQL; on
+    counter row stays locked until it commits (the UPDATE's row lock on PostgreSQL; on
     SQLite the IMMEDIATE transaction already holds the database's write lock), and a
     rollback gives the serial back, so there are no gaps."""
     assert transaction.get_connection().in_atomic_block, "next_serial needs a transaction"
-    counters = CaseNumberCounter.objects.select_for_update()
-    # Usually the row exists: one locking read, no savepoint around a get_or_create.
-    counter = counters.filter(prefix=prefix, year=year).first()
-    if counter is None:
+    # One statement increments, locks and reads the row (it was a locking read and an
+    # UPDATE). A concurrent transaction's UPDATE waits for the lock and then increments
+    # the committed value, so serials stay gap-free and unique.
+    taken = _take(prefix, year)
+    if taken is None:
         try:
             with transaction.atomic():
                 CaseNumberCounter.objects.create(prefix=prefix, year=year)
         except IntegrityError:
-            pass  # another transaction created the row first; the lock below waits for it
-        counter = counters.get(prefix=prefix, year=year)
-    counter.last_serial += 1
-    counter.save(update_fields=["last_serial"])
-    return counter.last_serial
+            pass  # another transaction created the row first; the UPDATE waits for it
+        taken = _take(prefix, year)
+    pk, serial = taken
+    # The UPDATE sends no post_save: the same row the signal wrote for counter.save().
+    record(
+        Action.UPDATE,
+        object_type=object_type_of(CaseNumberCounter),
+        object_id=pk,
+        fields=["last_serial"],
+    )
+    return serial

@@ -288,7 +288,11 @@ def units_for_referral(case: Case):  # type: ignore[no-untyped-def]
     """A department refers to handling units of its own level and area (CM 10)."""
     if case.holder_department_id is None:
         return HandlingUnit.objects.none()
-    return HandlingUnit.objects.active().filter(area=case.holder_department.unit).order_by("name")
+    return (
+        HandlingUnit.objects.active()
+        .filter(area_id=case.holder_department.unit_id)
+        .order_by("name")
+    )
 
 
 @transaction.atomic

@@ -17,12 +17,20 @@ DUE_SOON_DAYS = 3
 def case_counts(user: Any) -> dict[str, int]:
     now = today()
     with_unit = Q(state=CaseState.WITH_UNIT)
-    return Case.objects.for_user(user).aggregate(
-        open_cases=Count("pk", filter=Q(state__in=OPEN_STATES)),
-        overdue_cases=Count("pk", filter=with_unit & Q(due_on__lt=now)),
-        due_soon_cases=Count(
-            "pk", filter=with_unit & Q(due_on__gte=now, due_on__lte=now + timedelta(DUE_SOON_DAYS))
-        ),
+    # Every count is of open cases (WITH_UNIT is one of OPEN_STATES): filtering on the
+    # state first lets the (area, state, received_on) indexes hand over the open cases
+    # alone, instead of every case of the scope over the years being read and tested.
+    return (
+        Case.objects.for_user(user)
+        .filter(state__in=OPEN_STATES)
+        .aggregate(
+            open_cases=Count("pk", filter=Q(state__in=OPEN_STATES)),
+            overdue_cases=Count("pk", filter=with_unit & Q(due_on__lt=now)),
+            due_soon_cases=Count(
+                "pk",
+                filter=with_unit & Q(due_on__gte=now, due_on__lte=now + timedelta(DUE_SOON_DAYS)),
+            ),
+        )
     )
 
 

@@ -13,7 +13,8 @@ from __future__ import annotations
 import copy
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
+from functools import cache
 from typing import Any
 
 from django.contrib import messages
@@ -22,6 +23,7 @@ from django.db.models import F, Prefetch, Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from minyi.cases import access, forms, services
@@ -35,6 +37,7 @@ from minyi.cases.models import (
     Case,
     CaseStep,
     Evaluation,
+    FeedbackCopy,
     Outcome,
     Satisfaction,
 )
@@ -42,6 +45,7 @@ from minyi.cases.rows import row_html
 from minyi.cases.states import TRANSITIONS, Action, CaseState, HolderLevel, next_state
 from minyi.cases.states import TransitionNotAllowed as NotAllowed
 from minyi.cases.summary import DUE_SOON_DAYS
+from minyi.cases.timeline import timeline
 from minyi.core.integrity import ReferenceGone, references_checked
 from minyi.core.phones import display_phone
 from minyi.core.views_base import ListPage
@@ -51,6 +55,7 @@ from minyi.workdays.calendar import WorkCalendar, workdays_between
 
 
 def _case_related(qs: QuerySet) -> QuerySet:
+    """The API's case, with its related rows whole (the page reads less: _scoped_case)."""
     return qs.select_related(
         "studio",
         "studio__unit",
@@ -89,11 +94,39 @@ NOT_IN_ROWS = (
 )
 
 
+# What the case page prints of the case's related rows (names; an account is printed
+# as its full name or username) and what `access` and the referral form read of them
+# (the studio's street, the holding department's unit): these columns are joined in with
+# all of the case's own, and nothing else of those rows. Joining them whole, some 140
+# columns of nine rows, cost more to compile and to build than the database took to
+# answer (issue 8). Reading another column of them costs a query of its own; the
+# query-count tests in tests/cases/test_detail_queries.py catch that.
+CASE_PAGE_RELATED = (
+    "studio__name",
+    "studio__unit__street__name",
+    "holder_department__name",
+    "holder_department__unit",
+    "handling_unit__name",
+    "about_unit__name",
+    *(
+        f"{account}__{name}"
+        for account in ("registered_by", "representative_confirmed_by", "reporter_confirmed_by")
+        for name in ("full_name", "username")
+    ),
+)
+
+
+@cache
+def _case_page_columns() -> tuple[str, ...]:
+    own = tuple(field.name for field in Case._meta.concrete_fields)
+    return own + CASE_PAGE_RELATED
+
+
 def _scoped_case(request: HttpRequest, pk: int) -> Case:
-    # The page names who registered the case: joined here rather than read on its own
-    # while the template renders.
-    qs = _case_related(Case.objects.for_user(request.user)).select_related(
-        "representative_confirmed_by", "reporter_confirmed_by", "registered_by"
+    qs = (
+        Case.objects.for_user(request.user)
+        .select_related(*dict.fromkeys(name.rpartition("__")[0] for name in CASE_PAGE_RELATED))
+        .only(*_case_page_columns())
     )
     return access.fetched_in_scope(get_object_or_404(qs, pk=pk), request.user)
 
@@ -204,7 +237,7 @@ class CaseList(ListPage):
     def base_queryset(self) -> QuerySet:
         # The row shows neither these texts nor these contacts: not reading them saves
         # five decryptions per row (minyi.core.crypto). It names the studio, the
-        # department and the unit, nothing of their org units (the detail page's
+        # department and the unit, nothing of their org units (the API's
         # _case_related joins those): three joins and ~140 model rows a page fewer.
         return (
             Case.objects.for_user(self.request.user)
@@ -551,6 +584,89 @@ FORM_FOR_ACTION = {
 }
 
 
+# The step forms in the order the page offers them: the key in _step_forms' result, the
+# step's address, the form's heading and its button.
+SHOWN_STEPS = (
+    ("confirm_representative", "cases:confirm", "党代表确认登记表内容（须知第7条）", "党代表确认"),
+    ("confirm_reporter", "cases:confirm", "反映人签字确认（须知第4条）", "记录反映人已确认"),
+    ("send", "cases:send", "报送街道组织部门（CM 第十条）", "报送"),
+    ("refer", "cases:refer", "转办本级承办单位", "转办"),
+    ("escalate", "cases:escalate", "上报上级组织部门", "上报"),
+    ("plan", "cases:plan", "办理计划（措施、人员、时限）", "保存办理计划"),
+    ("answer", "cases:answer", "书面答复（CM 第十一条）", "提交答复"),
+    ("extension", "cases:extension", "申请延期至 30 个工作日", "申请延期"),
+    ("extension_decide", "cases:extension_decide", "对延期申请的意见", "提交意见"),
+    ("return", "cases:return", "不属本单位职责，退回", "退回"),
+    ("urge", "cases:urge", "催办", "催办"),
+    ("consult", "cases:consult", "三方协商（CM 第十二条）", "记录协商"),
+    ("evaluate", "cases:evaluate", "满意度评议（CM 第十二条）", "提交评议"),
+    (
+        "carry_forward",
+        "cases:carry_forward",
+        "转为代表提案、建议、询问或质询（CM 第九条）",
+        "转交",
+    ),
+    ("note", "cases:note", "备注", "添加备注"),
+)
+
+
+def _shown_steps(case: Case, step_forms: dict[str, Any]) -> list[dict[str, Any]]:
+    """The step forms offered, each with its address made once: the template went
+    through fifteen {% with %} blocks, one per possible form, and reversed each
+    form's address twice."""
+    return [
+        {
+            "form": step_forms[key],
+            "action": reverse(url_name, args=[case.pk]),
+            "kind": url_name.removeprefix("cases:"),
+            "title": title,
+            "button": button,
+        }
+        for key, url_name, title, button in SHOWN_STEPS
+        if key in step_forms
+    ]
+
+
+def _minute(moment: datetime | None) -> str:
+    """What `|date:"Y-m-d H:i"` shows, in the current time zone."""
+    return f"{timezone.localtime(moment):%Y-%m-%d %H:%M}" if moment else ""
+
+
+# The case's choices the page prints, by their labels (what get_FOO_display returns).
+LABELLED = (
+    "state",
+    "final_rating",
+    "channel",
+    "occasion",
+    "target_level",
+    "reporter_gender",
+    "outcome",
+    "spot_satisfaction",
+    "holder_level",
+)
+LABELS = {name: dict(Case._meta.get_field(name).flatchoices) for name in LABELLED}
+
+
+def _case_texts(case: Case) -> dict[str, str]:
+    """The case's dates and choices as the page prints them, made here: the template's
+    date filter and get_FOO_display cost some 30–50 µs each."""
+    received = case.received_on
+    labels = {}
+    for name in LABELLED:
+        value = getattr(case, name)
+        labels[name] = str(LABELS[name].get(value, value))
+    return {
+        **labels,
+        "received_on": f"{received.year}年{received.month}月{received.day}日",
+        "created_at": _minute(case.created_at),
+        "representative_confirmed_at": _minute(case.representative_confirmed_at),
+        "reporter_confirmed_at": _minute(case.reporter_confirmed_at),
+        "closed_at": _minute(case.closed_at),
+        "unit_received_on": case.unit_received_on.isoformat() if case.unit_received_on else "",
+        "due_on": case.due_on.isoformat() if case.due_on else "",
+    }
+
+
 def _role_may(user: Any, case: Case, action: str) -> bool:
     """Whether the user's role lets them take `action` on this case in some state that
     allows it: then a refusal is about the state, and is explained, not hidden."""
@@ -594,6 +710,33 @@ def _step_forms(case: Case, permitted: set[str]) -> dict[str, Any]:
     return result
 
 
+# What the page prints of a case's answers (with the copies sent of each: not their
+# encrypted address), evaluations and attachments, and of the unit and the account
+# named on them.
+ACCOUNT_NAME = ("full_name", "username")
+ANSWER_COLUMNS = (
+    "text",
+    "result",
+    "answered_on",
+    "on_time",
+    "handling_unit__name",
+    *(f"answered_by__{name}" for name in ACCOUNT_NAME),
+)
+COPY_COLUMNS = ("answer", "recipient", "status", "delivered_at")
+EVALUATION_COLUMNS = (
+    "round",
+    "rating",
+    "reporter_confirmed",
+    "representative_confirmed",
+    "street_head_confirmed",
+    "comment",
+    "rated_at",
+    "handling_unit__name",
+    *(f"rated_by__{name}" for name in ACCOUNT_NAME),
+)
+ATTACHMENT_COLUMNS = ("original_name", "size")
+
+
 def _detail_context(
     request: HttpRequest,
     case: Case,
@@ -606,25 +749,34 @@ def _detail_context(
     step_forms = _step_forms(case, permitted)
     if bound is not None:
         step_forms[bound[0]] = bound[1]
-    steps = list(
-        case.steps.select_related(
-            "actor", "from_department", "to_department", "to_handling_unit"
-        ).order_by("at", "pk")
+    answers = list(
+        case.answers.select_related("handling_unit", "answered_by")
+        .only(*ANSWER_COLUMNS)
+        .prefetch_related(Prefetch("copies", FeedbackCopy.objects.only(*COPY_COLUMNS)))
     )
     return {
         "case": case,
         "permitted": permitted,
         "step_forms": step_forms,
+        "shown_steps": _shown_steps(case, step_forms),
+        "texts": _case_texts(case),
         "can_see_reporter": access.can_see_reporter(user, case),
         "rep_contact": display_phone(case.representative_contact),
         "deadline": _deadline(case),
-        "steps": steps,
-        "answers": list(
-            case.answers.select_related("handling_unit", "answered_by").prefetch_related("copies")
+        "steps": timeline(case.steps),
+        "answers": answers,
+        # An evaluation rates an answer (it must name one): a case not yet answered has
+        # none, and its page does not ask.
+        "evaluations": list(
+            case.evaluations.select_related("handling_unit", "rated_by").only(*EVALUATION_COLUMNS)
+        )
+        if answers
+        else [],
+        # Who recorded a consultation is not printed.
+        "consultations": list(case.consultations.all()),
+        "attachments": (
+            list(case.attachments.only(*ATTACHMENT_COLUMNS)) if can_download(user, case) else None
         ),
-        "evaluations": list(case.evaluations.select_related("handling_unit", "rated_by")),
-        "consultations": list(case.consultations.select_related("recorded_by")),
-        "attachments": list(case.attachments.all()) if can_download(user, case) else None,
         "attachment_form": forms.AttachmentForm() if Action.NOTE in permitted else None,
         "error": error,
         "partial": _is_htmx(request),
@@ -705,6 +857,7 @@ def _changed(request: HttpRequest, case: Case, form_key: str) -> HttpResponse:
         for name in set(kept.fields) - set(shown.fields):
             del kept.fields[name]
         context["step_forms"][form_key] = kept
+        context["shown_steps"] = _shown_steps(fresh, context["step_forms"])
     template = "cases/case_detail.html" + ("#case_body" if _is_htmx(request) else "")
     return render(request, template, context, status=409)
 

@@ -10,12 +10,15 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Count, Prefetch, Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.utils import timezone
+from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST
 
 from minyi.cases.models import Case
@@ -34,6 +37,7 @@ from minyi.duties.forms_plans import editable_studios
 from minyi.duties.models import ActivityMonth, Appointment, Event, EventState
 from minyi.duties.plans import SHANGHAI
 from minyi.duties.views_plans import _add_errors
+from minyi.online import public_cache
 from minyi.people.models import Representative
 
 PUBLIC_PAGE_SIZE = 30
@@ -295,7 +299,28 @@ def event_record(request: HttpRequest, pk: int) -> HttpResponse:
 @login_not_required
 def public_events(request: HttpRequest) -> HttpResponse:
     """Upcoming published events of every studio: studio, time, place, representatives
-    (names and positions only) and places left. No personal data."""
+    (names and positions only) and places left. No personal data.
+
+    The same for every visitor: its table is rendered once per studio and page and
+    kept for a short time, until a write to what it shows (minyi.online.public_cache,
+    as the public studio page)."""
+    studio = request.GET.get("studio", "")
+    studio_id = int(studio) if studio.isdigit() and len(studio) <= 18 else None
+    number = request.GET.get("page", "")
+    # A page number is kept as asked only when plausible: any other asks for page 1's
+    # key (get_page answers it with the first or last page), so that odd addresses
+    # cannot fill the cache with copies.
+    number = number if number.isdigit() and len(number) <= 4 else "1"
+    key = public_cache.key(f"events:{studio_id or 0}:{number}", 0)
+    content = cache.get(key)
+    if content is None:
+        content = _public_events_table(studio_id, number)
+        cache.set(key, content, public_cache.SECONDS)
+    # Our own rendering of public data, escaped when it was rendered.
+    return render(request, "duties/event_public.html", {"content": mark_safe(content)})  # noqa: S308
+
+
+def _public_events_table(studio_id: int | None, number: str) -> str:
     qs = (
         Event.objects.filter(state=EventState.PUBLISHED, starts_at__gte=timezone.now())
         .select_related("studio", "studio__unit", "studio__unit__street")
@@ -310,14 +335,16 @@ def public_events(request: HttpRequest) -> HttpResponse:
         )
         .order_by("starts_at", "pk")
     )
-    studio = request.GET.get("studio")
-    if studio and studio.isdigit():
-        qs = qs.filter(studio_id=int(studio))
-    page = Paginator(qs, PUBLIC_PAGE_SIZE).get_page(request.GET.get("page"))
+    if studio_id is not None:
+        qs = qs.filter(studio_id=studio_id)
+    page = Paginator(qs, PUBLIC_PAGE_SIZE).get_page(number)
     rows = list(page.object_list)
     for event in rows:
         event.places_left = max(event.capacity - event.booked, 0)
-    return render(request, "duties/event_public.html", {"page": page, "rows": rows, "query": ""})
+    query = f"studio={studio_id}" if studio_id is not None else ""
+    return render_to_string(
+        "duties/_event_public_table.html", {"page": page, "rows": rows, "query": query}
+    )
 
 
 # --- the activity month (CM 6) --------------------------------------------------------

@@ -18,6 +18,7 @@ from minyi import audit
 from minyi.audit import chain
 from minyi.audit import db as audit_db
 from minyi.audit.models import Action, AppendOnlyError, AuditEvent, Result
+from minyi.audit.trail import forget_head
 from minyi.people.models import User
 from tests.security.conftest import PASSWORD
 
@@ -152,12 +153,59 @@ def test_a_write_that_rolls_back_leaves_no_audit_row(world):
 
 
 def test_record_is_one_insert_after_reading_the_chain_head(world, django_assert_num_queries):
+    forget_head()  # the world's rows were appended in this test's transaction
     expected = 3 if connection.vendor == "postgresql" else 2  # + the lane's advisory lock
     with transaction.atomic(), django_assert_num_queries(expected) as captured:
         audit.record(Action.EXPORT, object_type="cases.case", object_id=1, detail="测试")
     # The head is read from the append's lane only (the (lane, id) index).
     head = captured.captured_queries[-2]["sql"]
     assert '"lane" = ' in head and "LIMIT 1" in head
+
+
+def test_a_transactions_next_append_is_one_insert(world, django_assert_num_queries):
+    """The lane stays locked until the transaction ends: its next append chains onto the
+    row it just wrote without locking or reading again."""
+    with transaction.atomic():
+        first = audit.record(Action.EXPORT, object_type="cases.case", object_id=1)
+        with django_assert_num_queries(1):
+            second = audit.record(Action.EXPORT, object_type="cases.case", object_id=2)
+    assert (second.lane, second.prev_hash) == (first.lane, first.hash)
+    call_command("verify_audit")
+
+
+def test_an_append_rolled_back_to_a_savepoint_is_not_chained_onto(world):
+    with transaction.atomic():
+        kept = audit.record(Action.EXPORT, object_type="cases.case", object_id=1)
+        try:
+            with transaction.atomic():
+                audit.record(Action.EXPORT, object_type="cases.case", object_id=2)
+                raise RuntimeError
+        except RuntimeError:
+            pass
+        after = audit.record(Action.EXPORT, object_type="cases.case", object_id=3)
+    assert after.prev_hash == kept.hash
+    call_command("verify_audit")
+
+
+def test_an_append_in_a_released_savepoint_is_chained_onto(world):
+    with transaction.atomic():
+        with transaction.atomic():
+            inner = audit.record(Action.EXPORT, object_type="cases.case", object_id=1)
+        after = audit.record(Action.EXPORT, object_type="cases.case", object_id=2)
+    assert after.prev_hash == inner.hash
+    call_command("verify_audit")
+
+
+def test_a_row_written_without_record_moves_the_head(world):
+    with transaction.atomic():
+        head = audit.record(Action.EXPORT, object_type="cases.case", object_id=1)
+        row = {name: getattr(head, name) for name in (*chain.HASHED, "lane")}
+        row["prev_hash"] = head.hash
+        row["hash"] = chain.digest(row)
+        other = AuditEvent.objects.create(**row)
+        after = audit.record(Action.EXPORT, object_type="cases.case", object_id=2)
+    assert after.prev_hash == other.hash
+    call_command("verify_audit")
 
 
 # --- append-only ------------------------------------------------------------------------

@@ -141,6 +141,35 @@ class TestHome:
         context = client_for(street_official).get(reverse("home")).context
         assert (context["studio_count"], context["unit_count"]) == (0, 3)
 
+    def test_the_counts_are_kept_until_the_organisation_changes(
+        self, street_official: User, django_capture_on_commit_callbacks: Any
+    ) -> None:
+        """The scope's counts are kept in the shared cache (minyi.cases.choice_cache);
+        a saved representative shows on the next view."""
+        from minyi.people.models import Representative
+
+        client = client_for(street_official)
+        before = client.get(reverse("home")).context["representative_count"]
+        rep = Representative.objects.filter(active=True).first()
+        with django_capture_on_commit_callbacks(execute=True):
+            Representative.objects.create(
+                name="新任代表",
+                unit=street_official.unit,
+                level=rep.level,
+                category=rep.category,
+                phone="13800138001",
+            )
+        assert client.get(reverse("home")).context["representative_count"] == before + 1
+
+    def test_the_studios_are_read_without_their_phones(self, street_official: User) -> None:
+        """The start page's studios and liaisons bring only what the page and the SM 5 /
+        SM 11 checks read: no encrypted phone decrypted for them."""
+        response = client_for(street_official).get(reverse("home"))
+        (studio, *_) = response.context["studios"]
+        assert "phone" in studio.get_deferred_fields()
+        assert all("phone" in item.get_deferred_fields() for item in studio.liaisons.all())
+        assert [w.rule for w in studio.warnings] == [w.rule for w in studio.shortfalls()]
+
     def test_an_official_sees_the_unit_they_answer_for(self, district_official: User) -> None:
         page = text_of(client_for(district_official).get(reverse("home")))
         assert "区（新区）组织部门 · 管辖范围：盐田区" in page

@@ -279,3 +279,25 @@ def test_studios_at_a_street_or_district_itself_are_counted_in_the_right_line(
         line.label: line.numbers["total"][0] for line in response.context["dashboard"].breakdown
     }
     assert lines == {"沙头角街道": 9, "梅沙街道": 1, "盐田区机关工作室": 1}
+
+
+def test_the_breakdown_is_grouped_by_line_in_the_database(
+    cases: None, city_official: Any, world: Any
+) -> None:
+    """The city's breakdown and category chart come from rows grouped by the line they
+    count for (a district) and category, not by studio (stats._per_studio): the rows
+    follow the lines shown, whatever the number of studios."""
+    from datetime import date
+
+    from minyi.cases.models import Case
+    from minyi.dashboards.stats import Target, _per_studio
+
+    city = world["4403"]
+    target = Target(label=city.name, unit=city)
+    cases_of_year = Case.objects.filter(
+        target.case_q(), received_on__gte=date(YEAR, 1, 1), received_on__lte=date(YEAR, 12, 31)
+    ).order_by()
+    rows = _per_studio(cases_of_year, date(YEAR, 12, 31), target)
+    assert {row["child"] for row in rows} == {world["440308"].pk}
+    assert len({(row["child"], row["category"]) for row in rows}) == len(rows)
+    assert sum(row["total"] for row in rows) == cases_of_year.count()

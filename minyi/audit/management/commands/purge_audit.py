@@ -17,6 +17,7 @@ from django.utils import timezone
 from minyi.audit import record
 from minyi.audit.db import RETENTION_FLOOR_DAYS
 from minyi.audit.models import Action, AuditEvent
+from minyi.audit.trail import forget_head
 
 
 class Command(BaseCommand):
@@ -49,6 +50,7 @@ class Command(BaseCommand):
         # AuditQuerySet.delete() refuses; this is the one sanctioned path (the trigger still
         # checks the age of every row).
         count = old._raw_delete(old.db)
+        forget_head()  # the head record() remembers for this transaction may be gone
         if count:
             record(
                 Action.PURGE,
