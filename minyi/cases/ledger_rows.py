@@ -24,12 +24,10 @@ from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.text import Truncator
 
-from minyi.cases.models import Answer, CaseStep, Evaluation, Satisfaction
-from minyi.cases.states import CaseState
+from minyi.cases.models import RATING_LABELS, Answer, CaseStep, Evaluation
+from minyi.cases.states import STATE_LABELS
 
 TICKED, UNTICKED = "☑", "☐"
-STATE_LABELS = dict(CaseState.choices)
-RATING_LABELS = dict(Satisfaction.choices)
 HIDDEN = '<span class="muted">身份保密</span>'
 LATE = '<div><span class="badge overdue">逾期</span></div>'
 MUTED = ' class="muted"'

@@ -50,6 +50,9 @@ class Satisfaction(models.TextChoices):
     DISSATISFIED = "dissatisfied", "不满意"
 
 
+RATING_LABELS = dict(Satisfaction.choices)  # by value, as states.STATE_LABELS
+
+
 class Outcome(models.TextChoices):
     ON_THE_SPOT = "on_the_spot", "当场答复"
     SENT_ON = "sent_on", "报送街道组织部门"

@@ -21,6 +21,11 @@ class CaseState(models.TextChoices):
     CARRIED_FORWARD = "carried_forward", "转为代表提案或建议"
 
 
+# The labels by value, for pages that print them from plain values (rows written in
+# Python, not get_state_display() per row).
+STATE_LABELS = dict(CaseState.choices)
+
+
 OPEN_STATES = {
     CaseState.REGISTERED,
     CaseState.AT_DEPARTMENT,

@@ -19,13 +19,11 @@ from django.utils import timezone
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
-from minyi.cases.models import Satisfaction
-from minyi.cases.states import Action, CaseState, HolderLevel
+from minyi.cases.models import RATING_LABELS
+from minyi.cases.states import STATE_LABELS, Action, HolderLevel
 
 ACTION_LABELS = dict(Action.choices)
-STATE_LABELS = dict(CaseState.choices)
 LEVEL_LABELS = dict(HolderLevel.choices)
-RATING_LABELS = dict(Satisfaction.choices)
 
 # What a step's line prints, in this order (the names of the related rows joined in).
 COLUMNS = (

@@ -32,6 +32,7 @@ from minyi.cases.deadlines import EXTENDED_DAYS
 from minyi.cases.ledger_rows import page_related
 from minyi.cases.ledger_rows import row_html as ledger_row_html
 from minyi.cases.models import (
+    RATING_LABELS,
     Answer,
     AnswerTimeliness,
     Case,
@@ -39,10 +40,16 @@ from minyi.cases.models import (
     Evaluation,
     FeedbackCopy,
     Outcome,
-    Satisfaction,
 )
 from minyi.cases.rows import row_html
-from minyi.cases.states import TRANSITIONS, Action, CaseState, HolderLevel, next_state
+from minyi.cases.states import (
+    STATE_LABELS,
+    TRANSITIONS,
+    Action,
+    CaseState,
+    HolderLevel,
+    next_state,
+)
 from minyi.cases.states import TransitionNotAllowed as NotAllowed
 from minyi.cases.summary import DUE_SOON_DAYS
 from minyi.cases.timeline import timeline
@@ -147,10 +154,6 @@ def _mark_deadlines(cases: list[Case]) -> list[Case]:
             waiting and not case.is_overdue and case.due_on <= today + timedelta(DUE_SOON_DAYS)
         )
     return cases
-
-
-STATE_LABELS = dict(CaseState.choices)
-RATING_LABELS = dict(Satisfaction.choices)
 
 
 def detail_links() -> Callable[[int], str]:

@@ -20,7 +20,7 @@ from django.db.models import FilteredRelation, Q
 from django.utils import timezone
 
 from minyi.cases.models import Case
-from minyi.cases.states import CaseState
+from minyi.cases.states import STATE_LABELS, CaseState
 from minyi.duties.models import (
     Appointment,
     AppointmentState,
@@ -38,7 +38,6 @@ KIND_LABELS = dict(EventKind.choices)
 EVENT_STATE_LABELS = dict(EventState.choices)
 REQUESTER_LABELS = dict(RequesterKind.choices)
 APPOINTMENT_STATE_LABELS = dict(AppointmentState.choices)
-CASE_STATE_LABELS = dict(CaseState.choices)
 
 
 def year_bounds(year: int) -> tuple[datetime, datetime]:
@@ -263,7 +262,7 @@ def _cases(representative: Representative, year: int) -> list[CaseRow]:
             day=_day(received_on),
             summary=summary,
             closed=state == CaseState.CLOSED,
-            state=CASE_STATE_LABELS.get(state, state),
+            state=STATE_LABELS.get(state, state),
         )
         for pk, number, received_on, summary, state in rows
     ]
