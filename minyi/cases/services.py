@@ -7,6 +7,7 @@ overwritten), write the change and its `CaseStep`.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -14,7 +15,8 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import router, transaction
+from django.db.models.signals import post_save
 from django.utils import timezone
 
 from minyi.audit.trail import record_bulk
@@ -156,59 +158,103 @@ def _record(
     )
 
 
-def _begin(case: Case, action: str, version: int | None) -> tuple[Case, str, str]:
-    """Lock the case, check nobody changed it since `version`, check the transition."""
-    locked = (
-        Case.objects.select_for_update(of=("self",))
-        .select_related("studio__unit", "holder_department__unit", "handling_unit")
-        .get(pk=case.pk)
-    )
-    if version is not None and locked.version != version:
+def _begin(
+    case: Case, action: str, version: int | None, *, lock: bool = False
+) -> tuple[Case, str, str]:
+    """Check nobody changed the case since `version`, check the transition; returns the
+    copy of the case the step changes and _commit writes.
+
+    With a `version` (every page and API step) the caller's case, read in its request,
+    is the one the step starts from: a case at another version is refused at once, and
+    the write itself is refused if the row moved on meanwhile (_commit's UPDATE … WHERE
+    version), so the case is not read a second time under a lock. Without one (commands,
+    tests calling a service directly) the row is locked and read afresh; so it is with
+    `lock`, for a step that writes rows of its own before the case's (an answer, a
+    consultation, an evaluation): their audit rows take the audit lane's lock, and every
+    other step takes the case's row (its UPDATE) before that lane, so taking them the
+    other way round could deadlock with a step on the same case in the same lane."""
+    if version is None or lock:
+        locked = (
+            Case.objects.select_for_update(of=("self",))
+            .select_related("studio__unit", "holder_department__unit", "handling_unit")
+            .get(pk=case.pk)
+        )
+        if version is not None and locked.version != version:
+            raise CaseChanged(CaseChanged.message)
+        case = locked
+    elif case.version != version:
         raise CaseChanged(CaseChanged.message)
-    before = locked.state
+    else:
+        # A copy: a step refused halfway leaves the caller's case as it was read, which
+        # the page shows again with the refusal.
+        case = copy.copy(case)
+    before = case.state
     after = next_state(action, before)
-    locked.__dict__[_AS_LOCKED] = locked.__dict__.copy()
-    return locked, before, after
+    case.__dict__[_AS_READ] = case.__dict__.copy()
+    return case, before, after
 
 
-# The case's values as _begin read them under the lock, so that _commit writes only the
-# columns the step changed: rewriting all sixty, the five encrypted ones re-encrypted,
-# was half the CPU of a step's save. Nobody else can have changed the others meanwhile:
-# the row is locked.
-_AS_LOCKED = "_minyi_as_locked"
+# The case's values as _begin had them, so that _commit writes only the columns the step
+# changed: rewriting all sixty, the five encrypted ones re-encrypted, was half the CPU of
+# a step's save. Another step cannot have changed the others meanwhile: the write is
+# refused unless the version is still the one read.
+_AS_READ = "_minyi_as_read"
 
 
 def _commit(case: Case, action: str, actor: Any, before: str, after: str, **step: Any) -> CaseStep:
+    read = case.__dict__.pop(_AS_READ)
+    expected = case.version
     case.state = after
     case.version += 1
-    locked = case.__dict__.pop(_AS_LOCKED)
+    case.updated_at = timezone.now()
+    state = case.__dict__
     changed = [
-        field.name
+        field
         for field in case._meta.concrete_fields
-        if locked[field.attname] != getattr(case, field.attname)
+        if field.attname in state and read.get(field.attname, _UNREAD) != state[field.attname]
     ]
-    case.save(update_fields=[*changed, "updated_at"])
+    # One UPDATE that is also the version check. save() has no condition of its own, so
+    # the post_save it would send (the audit row of the change) is sent here.
+    written = Case.objects.filter(pk=case.pk, version=expected).update(
+        **{field.attname: state[field.attname] for field in changed}
+    )
+    if not written:
+        raise CaseChanged(CaseChanged.message)
+    post_save.send(
+        sender=Case,
+        instance=case,
+        created=False,
+        update_fields=frozenset(field.name for field in changed),
+        raw=False,
+        using=router.db_for_write(Case, instance=case),
+    )
     return _record(case, action, actor, before, after, **step)
 
 
-def department_of(studio: Any, level: str) -> OrgDepartment:
-    """The organisation department of `level` above a studio (CM 10's chain)."""
-    unit = studio.unit
+_UNREAD = object()
+
+
+def department_of(case: Case, level: str) -> OrgDepartment:
+    """The organisation department of `level` above the case's studio (CM 10's chain)."""
     unit_level = {
         HolderLevel.STREET: "street",
         HolderLevel.DISTRICT: "district",
         HolderLevel.CITY: "city",
         HolderLevel.CITY_COMMITTEE: "city",
     }[HolderLevel(level)]
-    # The ancestor's id is on the unit's own row: the ancestors themselves are not read
-    # (they were, all three, a query each), and the department comes with its unit,
-    # which _holder_level_of reads.
-    target = unit.pk if unit.level == unit_level else getattr(unit, f"{unit_level}_id")
+    # The case's area columns are its studio's unit and that unit's ancestors, each at
+    # its own level (minyi.cases.areas): the unit of the department is on the case's own
+    # row, and neither the studio nor its unit is read (nor, as once, its ancestors).
+    target = getattr(case, f"{unit_level}_id")
     if target is None and level == HolderLevel.STREET:
         # A studio of a system committee or a district has no street above it.
-        return department_of(studio, HolderLevel.DISTRICT)
+        return department_of(case, HolderLevel.DISTRICT)
     department = (
-        OrgDepartment.objects.select_related("unit").filter(unit_id=target).first()
+        OrgDepartment.objects.select_related("unit")
+        .only("name", "unit__level")
+        .filter(unit_id=target)
+        .order_by()
+        .first()
         if target
         else None
     )
@@ -245,7 +291,7 @@ def case_confirm(*, case: Case, actor: Any, who: str, version: int | None = None
 @transaction.atomic
 def case_send_to_street(*, case: Case, actor: Any, version: int | None = None) -> Case:
     case, before, after = _begin(case, Action.SEND_TO_STREET, version)
-    department = department_of(case.studio, HolderLevel.STREET)
+    department = department_of(case, HolderLevel.STREET)
     case.holder_department, case.holder_level = department, _holder_level_of(department)
     _commit(
         case,
@@ -267,7 +313,7 @@ def case_escalate(*, case: Case, actor: Any, reason: str, version: int | None = 
     if current not in ESCALATION:
         raise TransitionNotAllowed("市委已是最高一级，不能再上报。")
     target_level = ESCALATION[current]
-    department = department_of(case.studio, target_level)
+    department = department_of(case, target_level)
     source = case.holder_department
     case.holder_department, case.holder_level = department, target_level
     _commit(
@@ -295,6 +341,15 @@ def units_for_referral(case: Case):  # type: ignore[no-untyped-def]
     )
 
 
+def _may_refer_to(case: Case, unit: HandlingUnit) -> bool:
+    """units_for_referral's rule, on the unit's own columns."""
+    return (
+        case.holder_department_id is not None
+        and unit.retired_at is None
+        and unit.area_id == case.holder_department.unit_id
+    )
+
+
 @transaction.atomic
 def case_refer(
     *,
@@ -305,7 +360,10 @@ def case_refer(
     version: int | None = None,
 ) -> Case:
     case, before, after = _begin(case, Action.REFER, version)
-    if not units_for_referral(case).filter(pk=handling_unit.pk).exists():
+    # The unit as the caller read it (the page's form, from units_for_referral of this
+    # very case and version), not looked up again; a unit deleted meanwhile is refused by
+    # its foreign key at COMMIT (minyi.core.integrity).
+    if not _may_refer_to(case, handling_unit):
         raise ValidationError({"handling_unit": "只能转办给本级组织部门所在区域的承办单位。"})
     case.handling_unit = handling_unit
     case.extension_requested = False
@@ -404,7 +462,7 @@ def case_answer(
     level and is copied to the reporter, the representative and the studio (CM 11)."""
     if not text.strip():
         raise ValidationError({"text": "请填写书面答复内容。"})
-    case, before, after = _begin(case, Action.ANSWER, version)
+    case, before, after = _begin(case, Action.ANSWER, version, lock=True)
     answered_on = today()
     answer = Answer.objects.create(
         case=case,
@@ -472,7 +530,7 @@ def case_consult(
 ) -> Consultation:
     if not attendees.strip() or not minutes.strip():
         raise ValidationError("三方协商须填写参加人员和协商纪要。")
-    case, before, after = _begin(case, Action.CONSULT, version)
+    case, before, after = _begin(case, Action.CONSULT, version, lock=True)
     consultation = Consultation.objects.create(
         case=case,
         held_on=held_on,
@@ -506,7 +564,7 @@ def case_evaluate(
     if reopen and rating != Satisfaction.DISSATISFIED:
         raise ValidationError({"reopen": "只有“不满意”的案件才能退回重新办理。"})
     action = Action.REOPEN if reopen else Action.EVALUATE
-    case, before, after = _begin(case, action, version)
+    case, before, after = _begin(case, action, version, lock=True)
     answer = case.answers.order_by("-pk").first()
     evaluation = Evaluation.objects.create(
         case=case,
