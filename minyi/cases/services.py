@@ -389,7 +389,7 @@ def case_return(*, case: Case, actor: Any, reason: str, version: int | None = No
     if not reason.strip():
         raise ValidationError({"reason": "退回须说明理由。"})
     case, before, after = _begin(case, Action.RETURN, version)
-    unit = case.handling_unit
+    unit_id = case.handling_unit_id
     case.handling_unit = None
     case.unit_received_on = case.due_on = case.due_days = None
     case.due_provisional = case.extension_requested = False
@@ -401,7 +401,7 @@ def case_return(*, case: Case, actor: Any, reason: str, version: int | None = No
         after,
         to_department=case.holder_department,
         text=reason,
-        to_handling_unit=unit,
+        to_handling_unit_id=unit_id,
     )
     return case
 
@@ -450,7 +450,15 @@ def case_plan(*, case: Case, actor: Any, plan: str, version: int | None = None) 
 @transaction.atomic
 def case_urge(*, case: Case, actor: Any, note: str = "", version: int | None = None) -> Case:
     case, before, after = _begin(case, Action.URGE, version)
-    _commit(case, Action.URGE, actor, before, after, to_handling_unit=case.handling_unit, text=note)
+    _commit(
+        case,
+        Action.URGE,
+        actor,
+        before,
+        after,
+        to_handling_unit_id=case.handling_unit_id,
+        text=note,
+    )
     return case
 
 

@@ -138,6 +138,28 @@ def _scoped_case(request: HttpRequest, pk: int) -> Case:
     return access.fetched_in_scope(get_object_or_404(qs, pk=pk), request.user)
 
 
+# What a step's POST reads of the case's related rows: the studio's street and the
+# holding department's unit, on which access.permitted_actions and the referral's choice
+# of units decide (the services need the case's own columns, all read). The names the
+# page prints (CASE_PAGE_RELATED, eight joined rows) are read only when the page is shown
+# again, after a refusal; a step that succeeds redirects.
+STEP_RELATED = ("studio__unit__street", "holder_department__unit")
+
+
+@cache
+def _case_step_columns() -> tuple[str, ...]:
+    return tuple(field.name for field in Case._meta.concrete_fields) + STEP_RELATED
+
+
+def _case_for_step(request: HttpRequest, pk: int) -> Case:
+    qs = (
+        Case.objects.for_user(request.user)
+        .select_related("studio__unit", "holder_department")
+        .only(*_case_step_columns())
+    )
+    return access.fetched_in_scope(get_object_or_404(qs, pk=pk), request.user)
+
+
 def _is_htmx(request: HttpRequest) -> bool:
     return bool(getattr(request, "htmx", False))
 
@@ -802,7 +824,7 @@ def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def case_step(request: HttpRequest, pk: int, step: str) -> HttpResponse:
     spec = STEPS[step]
-    case = _scoped_case(request, pk)
+    case = _case_for_step(request, pk)
     user = request.user
     action = spec.action(request.POST)
     form_key = {
@@ -817,12 +839,16 @@ def case_step(request: HttpRequest, pk: int, step: str) -> HttpResponse:
         try:
             next_state(action, case.state)
         except NotAllowed as exc:
-            return _render_detail(request, case, status=400, error=str(exc))
+            return _render_detail(request, _scoped_case(request, pk), status=400, error=str(exc))
         raise Http404  # pragma: no cover - permitted_actions and the state table disagree
     form = spec.form(request.POST, case=case)
     if not form.is_valid():
         return _render_detail(
-            request, case, status=400, bound=(form_key, form), error="请修改以下问题后再提交。"
+            request,
+            _scoped_case(request, pk),
+            status=400,
+            bound=(form_key, form),
+            error="请修改以下问题后再提交。",
         )
     try:
         with references_checked(spec.gone):
@@ -834,11 +860,17 @@ def case_step(request: HttpRequest, pk: int, step: str) -> HttpResponse:
     except NotAllowed as exc:
         # Keep what was typed; a form of buttons only (confirm, send) is not shown again.
         keep = (form_key, form) if form.visible_fields() else None
-        return _render_detail(request, case, status=400, bound=keep, error=str(exc))
+        return _render_detail(
+            request, _scoped_case(request, pk), status=400, bound=keep, error=str(exc)
+        )
     except ValidationError as exc:
         _add_errors(form, exc)
         return _render_detail(
-            request, case, status=400, bound=(form_key, form), error="请修改以下问题后再提交。"
+            request,
+            _scoped_case(request, pk),
+            status=400,
+            bound=(form_key, form),
+            error="请修改以下问题后再提交。",
         )
     messages.success(request, spec.done)
     if _is_htmx(request):
