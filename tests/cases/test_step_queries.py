@@ -1,5 +1,5 @@
 """The two routing steps the load run takes after a registration, sending to the street
-and referring to a handling unit, run a fixed number of queries (issue 8: 13 and 19 at
+and referring to a handling unit, run a fixed number of queries (issue 8: 12 and 18 at
 city scale before): the case is read once, through the user's scope and with only the
 related rows the step decides on, and the step's UPDATE is its version check (no second
 read under a lock); the referral does not look the handling unit up again after the
@@ -51,17 +51,17 @@ def _case_reads(queries: list[dict[str, Any]]) -> list[str]:
 def test_sending_to_the_street_runs_a_fixed_number_of_queries(
     world: Any, liaison: User, django_assert_num_queries: Any
 ) -> None:
-    """The session and its account, the liaison's studios (scope), the case; then the
-    street's department, the case's UPDATE (… WHERE version), the timeline row and the
-    two audit rows, of which the first locks the lane (PostgreSQL) and reads its head.
-    At city scale on PostgreSQL: 12 queries with BEGIN and COMMIT (13 before); here the
-    test's transaction makes these a savepoint and its release, and the session is a
-    database row."""
+    """The session (its account comes from the cache, minyi.core.account_cache), the
+    liaison's studios (scope), the case; then the street's department, the case's UPDATE
+    (… WHERE version), the timeline row and the two audit rows, of which the first locks
+    the lane (PostgreSQL) and reads its head. At city scale on PostgreSQL: 11 queries with
+    BEGIN and COMMIT (12 before); here the test's transaction makes these a savepoint
+    and its release, and the session is a database row."""
     case = register()
     client = client_for(liaison)
     client.get(reverse("cases:list"))  # warm the session
     forget_head()  # the test's own transaction holds its lane: as a new one would not
-    with django_assert_num_queries(12 + _lane_lock()) as sent:
+    with django_assert_num_queries(11 + _lane_lock()) as sent:
         response = client.post(reverse("cases:send", args=[case.pk]), {"version": 1})
     assert response.status_code == 302
     (case_read,) = _case_reads(sent.captured_queries)
@@ -82,18 +82,18 @@ def test_referring_runs_a_fixed_number_of_queries(
     monkeypatch: Any,
     django_assert_num_queries: Any,
 ) -> None:
-    """The session and its account, the case, the unit chosen (the form's field); then
-    the year's calendar (two queries), the UPDATE, the timeline row and the two audit
-    rows. At city scale on PostgreSQL: 17 queries (19 before; of these, three are the
-    session's idle-time write and one the second factor's check, which the test's
-    session does not make)."""
+    """The session, the case, the unit chosen (the form's field); then the year's
+    calendar (two queries), the UPDATE, the timeline row and the two audit rows. At city
+    scale on PostgreSQL the load run's referral is 16 queries (18 before; of these, three
+    are the session's idle-time write and one the second factor's check, which the
+    test's session does not make)."""
     monkeypatch.setattr(services, "today", lambda: REFERRED_ON)
     case = _sent(liaison)
     unit = HandlingUnit.objects.get(name=UNIT)
     client = client_for(street_official)
     client.get(reverse("cases:list"))
     forget_head()
-    with django_assert_num_queries(13 + _lane_lock()) as referred:
+    with django_assert_num_queries(12 + _lane_lock()) as referred:
         response = client.post(
             reverse("cases:refer", args=[case.pk]), {"version": 2, "handling_unit": unit.pk}
         )
