@@ -13,8 +13,9 @@ from django.db.models import Exists, Model, OuterRef, Q, QuerySet
 from django.http import Http404
 from django.urls import reverse, reverse_lazy
 from django.utils import timezone
+from django.utils.safestring import SafeString
 
-from minyi.cases import choice_cache
+from minyi.cases import choice_cache, form_rows
 from minyi.cases.attachments import ALLOWED_LABEL, check_upload
 from minyi.cases.models import Case, Channel, Occasion, Outcome, Satisfaction, StudioCategory
 from minyi.cases.states import CaseState, HolderLevel
@@ -449,7 +450,17 @@ class RegistrationForm(ScopedModelForm):
         return {name: self.cleaned_data[name] for name in self.Meta.fields if name not in skip}
 
     def sections(self) -> list[tuple[str, list[Any]]]:
+        # The bound fields by fieldset: what the template iterated before `rows`
+        # (tests/cases/test_form_rows.py renders that template beside it).
         return [(title, [self[name] for name in names]) for title, names in self.SECTIONS]
+
+    def rows(self) -> SafeString:
+        """The fieldsets and their rows, written in Python (minyi.cases.form_rows)."""
+        return form_rows.sections(self, self.SECTIONS)
+
+    def representative_row(self) -> SafeString:
+        """The representative's row, which htmx swaps when the studio changes."""
+        return form_rows.representative_row(self)
 
 
 # --- filters -------------------------------------------------------------------------
