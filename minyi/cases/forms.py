@@ -48,6 +48,19 @@ def registrable_studios(user: Any) -> QuerySet:
     )
 
 
+# A registrable studio's row: its pk, unit and areas (the units around it), name and street
+# name (its label).
+STUDIO_COLUMNS = (
+    "pk",
+    "unit_id",
+    "unit__street_id",
+    "unit__district_id",
+    "unit__city_id",
+    "name",
+    "unit__street__name",
+)
+
+
 def _studio_label(studio: Studio) -> str:
     street = studio.unit.street.name if studio.unit.street_id and studio.unit.street else ""
     return f"{street} {studio.name}".strip()
@@ -264,19 +277,22 @@ class RegistrationForm(ScopedModelForm):
         # A posted form's studio is built from its row here (what the registration uses
         # of it: the name, the unit's level, short name and areas, the street's name), not
         # read again whole with its unit and street when the field is cleaned.
+        # A blank form takes the studios and the units around them from the shared cache
+        # (choice_cache: saves of studios, assignments, org units, handling units and
+        # representatives bump it), which spares the page two of its reads.
         posted = _posted_pk(self.data.get(self.add_prefix("studio"))) if self.is_bound else None
-        rows = list(
-            studios.values_list(
-                "pk",
-                "unit_id",
-                "unit__street_id",
-                "unit__district_id",
-                "unit__city_id",
-                "name",
-                "unit__street__name",
-                *(("unit__level", "unit__short_name", "unit__province_id") if posted else ()),
+        if self.is_bound:
+            rows = list(
+                studios.values_list(
+                    *STUDIO_COLUMNS,
+                    *(("unit__level", "unit__short_name", "unit__province_id") if posted else ()),
+                )
             )
-        )
+        else:
+            blank = choice_cache.cached(
+                scope_of(user), f"registration:{self._gate()}", lambda: self._blank(studios)
+            )
+            rows = blank["studios"]
         self.studio_pks = [row[0] for row in rows]
         chosen = next((row for row in rows if row[0] == posted), None)
         if chosen is not None:
@@ -317,10 +333,7 @@ class RegistrationForm(ScopedModelForm):
         if not self.is_bound:
             # The option is the unit's name (its str): read as (pk, name) pairs, not as
             # whole units with their encrypted phones decrypted, one per option.
-            self.fields["about_unit"].widget.choices = [
-                ("", "不涉及具体单位"),
-                *units.values_list("pk", "name"),
-            ]
+            self.fields["about_unit"].widget.choices = [("", "不涉及具体单位"), *blank["units"]]
 
         self.fields["received_on"].initial = timezone.localdate()
         for name, default in (("channel", Channel.IN_PERSON), ("occasion", Occasion.RECEPTION)):
@@ -337,14 +350,30 @@ class RegistrationForm(ScopedModelForm):
         if hint is not None:
             self.initial.setdefault("studio", hint)
         if not self.is_bound:
-            # Read once for both the options and the preselection of the only one.
-            reps_list = list(self.fields["representative"].queryset)
-            self.fields["representative"].widget.choices = [
-                ("", "请选择"),
-                *[(rep.pk, _rep_label(rep)) for rep in reps_list],
-            ]
+            # Read once for both the options and the preselection of the only one, and
+            # kept with the studios (a representative's own form: theirs alone).
+            own = user.pk if user.role == Role.REPRESENTATIVE and not user.is_superuser else ""
+            queryset = self.fields["representative"].queryset
+            reps_list = choice_cache.cached(
+                scope_of(user),
+                f"registration-reps:{self._gate()}:{hint or ''}:{own}",
+                lambda: [(rep.pk, _rep_label(rep)) for rep in queryset],
+            )
+            self.fields["representative"].widget.choices = [("", "请选择"), *reps_list]
             if len(reps_list) == 1:
-                self.initial.setdefault("representative", reps_list[0].pk)
+                self.initial.setdefault("representative", reps_list[0][0])
+
+    def _gate(self) -> str:
+        # What registrable_studios asks of the account besides its scope.
+        user = self.user
+        official = int(bool(getattr(user, "is_official", False)))
+        return f"{user.role}:{int(user.is_superuser)}:{official}"
+
+    def _blank(self, studios: QuerySet) -> dict[str, list[tuple[Any, ...]]]:
+        """A blank form's studios (rows of STUDIO_COLUMNS) and the (pk, name) of the
+        handling units around them: what choice_cache keeps for the scope."""
+        rows = list(studios.values_list(*STUDIO_COLUMNS))
+        return {"studios": rows, "units": list(self._units(rows).values_list("pk", "name"))}
 
     @staticmethod
     def _studio_of(row: tuple[Any, ...], db: str) -> Studio:

@@ -21,7 +21,7 @@ from minyi.cases.forms import RegistrationForm
 from minyi.cases.models import Case
 from minyi.cases.numbering import number_prefix
 from minyi.people.models import Representative, User
-from minyi.studios.models import Studio
+from minyi.studios.models import Studio, StudioAssignment
 from tests.cases.helpers import register
 from tests.cases.test_pages import form_data
 from tests.core.helpers import client_for, text_of
@@ -141,3 +141,35 @@ def test_a_studio_outside_the_users_own_is_refused(world: Any, liaison: User, po
     assert response.status_code == 400
     assert "请选择您可以登记的工作室。" in text_of(response)
     assert not Case.objects.exists()
+
+
+def test_the_blank_form_runs_a_fixed_number_of_queries(
+    world: Any, liaison: User, django_assert_num_queries: Any
+) -> None:
+    """The session and its account, the liaison's studios (scope) and the unread count:
+    the studios, the units around them and the representatives come from the shared
+    cache (choice_cache) once a first form has read them. At city scale on PostgreSQL,
+    with the session in Redis, that is 3 queries (6 before)."""
+    client = client_for(liaison)
+    assert client.get(reverse("cases:create")).status_code == 200  # session and cache warm
+    with django_assert_num_queries(4):
+        response = client.get(reverse("cases:create"))
+    assert response.status_code == 200
+    assert "演示代表·陈明" in text_of(response)
+
+
+def test_the_cached_choices_follow_a_new_assignment(
+    world: Any, liaison: User, django_capture_on_commit_callbacks: Any
+) -> None:
+    client = client_for(liaison)
+    studio = Studio.objects.get(name="沙头角社区党代表工作室")
+    url = reverse("cases:create") + f"?studio={studio.pk}"
+    newcomer = Representative.objects.exclude(assignments__studio=studio).filter(active=True)[0]
+    assert newcomer.name not in text_of(client.get(url))
+    with django_capture_on_commit_callbacks(execute=True):
+        StudioAssignment.objects.create(studio=studio, representative=newcomer)
+    assert newcomer.name in text_of(client.get(url))
+    with django_capture_on_commit_callbacks(execute=True):
+        newcomer.active = False
+        newcomer.save()
+    assert newcomer.name not in text_of(client.get(url))
