@@ -173,3 +173,18 @@ def test_the_cached_choices_follow_a_new_assignment(
         newcomer.active = False
         newcomer.save()
     assert newcomer.name not in text_of(client.get(url))
+
+
+def test_a_blank_form_builds_its_scoped_querysets_only_when_read(world: Any, liaison: User) -> None:
+    RegistrationForm(user=liaison)  # the first reads the representatives into the cache
+    form = RegistrationForm(user=liaison)
+    for name in CHOICE_FIELDS:
+        assert form.fields[name]._make_queryset is not None, name  # not built
+    studios = form.fields["studio"].queryset  # read: built once, from the scope
+    assert form.fields["studio"]._make_queryset is None
+    assert list(studios) == list(
+        Studio.objects.for_user(liaison).active().order_by("unit__code", "name")
+    )
+    assert form.fields["studio"].queryset is studios
+    form.fields["studio"].queryset = Studio.objects.none()  # a queryset set replaces it
+    assert list(form.fields["studio"].queryset) == []
