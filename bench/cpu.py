@@ -121,6 +121,8 @@ def main() -> None:
         # A 404 inside the staff pages: session, account, scope, navigation and the
         # unread count around a page with nothing else, i.e. a staff page's fixed cost.
         "page:not_found": lambda: staff.get("/cases/0/"),
+        # An address no view answers: the frame alone, without the case query above.
+        "page:frame": lambda: staff.get("/cases/no-such-page/"),
         "page:public_studio": lambda: anonymous.get(f"/online/studios/{studio}/"),
         "page:public_events": lambda: anonymous.get(f"/duties/public/events/?studio={studio}"),
         "page:register_form": lambda: liaison.get("/cases/new/"),

@@ -15,6 +15,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from minyi.api.models import ApiToken
+from minyi.core import account_cache
 from minyi.people.models import User
 
 
@@ -52,4 +53,5 @@ def token_revoke(*, token: ApiToken) -> bool:
     )
     if updated and token.service_account:
         User.objects.filter(pk=token.user_id).update(is_active=False)
+        account_cache.forget(token.user_id)
     return bool(updated)

@@ -6,4 +6,6 @@ class CoreConfig(AppConfig):
     verbose_name = "基础"
 
     def ready(self):
-        from minyi.core import security  # noqa: F401  (connects the login signal)
+        from minyi.core import account_cache, security  # noqa: F401  (security: the login signal)
+
+        account_cache.connect()

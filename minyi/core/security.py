@@ -16,6 +16,8 @@ from django.db.models.signals import post_save
 from django.dispatch import receiver
 from django.utils import timezone
 
+from minyi.core import account_cache
+
 LAST_ACTIVITY_KEY = "_minyi_last_activity"
 LOGIN_AT_KEY = "_minyi_login_at"
 # Write the activity stamp at most this often, so that not every request rewrites the session.
@@ -72,12 +74,15 @@ UserModel = get_user_model()
 class AccountBackend(ModelBackend):
     """The model backend, reading the signed-in account with its organisation unit in
     the same query: every staff page's scope (minyi.people.scopes) needs the unit, and
-    fetching it on its own was a second query on every request."""
+    fetching it on its own was a second query on every request. The row is kept in the
+    shared cache between requests (minyi.core.account_cache)."""
 
     def get_user(self, user_id):
-        try:
-            user = UserModel._default_manager.select_related("unit").get(pk=user_id)
-        except UserModel.DoesNotExist:
+        def load():
+            return UserModel._default_manager.select_related("unit").filter(pk=user_id).first()
+
+        user = account_cache.fetched(user_id, load)
+        if user is None:
             return None
         return user if self.user_can_authenticate(user) else None
 

@@ -48,6 +48,7 @@ from minyi.duties.models import (
     Notification,
     ReportState,
 )
+from minyi.duties.notify import unread_changed
 from minyi.org.models import OrgUnit
 from minyi.people.models import Liaison, Representative, RepresentativeLevel, Role, User
 from minyi.studios.models import Studio, StudioAssignment
@@ -581,4 +582,5 @@ def send_warnings(today: date) -> int:
             ignore_conflicts=True,
         )
         record_bulk(Notification, len(new), cause="履职预警")
+        unread_changed(recipient for recipient, _url in new)
     return len(new)

@@ -6,13 +6,20 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
 
 from minyi.audit.trail import record_bulk
+from minyi.core import generations
 from minyi.duties.models import Notification
 
 TEXT_MAX = 300
+# The navigation of every staff page shows the unread count, which was a query of its
+# own on every request (issue 8). It is kept in the shared cache per account under the
+# account's generation number, which every write below bumps. A write that goes round
+# them (the admin, a deleted account's cascade) shows within this many seconds.
+UNREAD_SECONDS = 300
 
 
 def notification_send(*, recipients: Iterable[Any], text: str, url: str = "") -> list[Notification]:
@@ -29,6 +36,7 @@ def notification_send(*, recipients: Iterable[Any], text: str, url: str = "") ->
     with transaction.atomic():
         created = Notification.objects.bulk_create(rows)
         record_bulk(Notification, len(created), cause=url)
+        unread_changed(seen)
         return created
 
 
@@ -41,10 +49,43 @@ def notification_mark_read(*, user: Any, pk: int | None = None) -> int:
     with transaction.atomic():
         count = qs.update(read_at=timezone.now())
         record_bulk(Notification, count, fields=["read_at"], cause="标为已读")
+        if count:
+            unread_changed([user.pk])
         return count
 
 
+def _generation_key(user_id: int) -> str:
+    return f"duties:unread-generation:{user_id}"
+
+
 def unread_count(user: Any) -> int:
+    """The account's unread notifications: one round trip to the cache while no write
+    has bumped the account's generation, otherwise counted and kept."""
     if user is None or not getattr(user, "is_authenticated", False):
         return 0
-    return Notification.objects.filter(recipient=user, read_at__isnull=True).count()
+    generation_key, key = _generation_key(user.pk), f"duties:unread:{user.pk}"
+    found = cache.get_many([generation_key, key])
+    current = found.get(generation_key)
+    if current is None:
+        current = generations.current(generation_key)
+    entry = found.get(key)
+    if entry is not None and entry[0] == current:
+        return entry[1]
+    # Counted under `current`: a write committing meanwhile bumps past it.
+    count = Notification.objects.filter(recipient=user, read_at__isnull=True).count()
+    cache.set(key, (current, count), UNREAD_SECONDS)
+    return count
+
+
+def unread_changed(user_ids: Iterable[int]) -> None:
+    """The accounts' counts are stale: now, so that the writing request and its
+    transaction's own later reads see the change, and again after the commit, since a
+    view that read before the commit may have kept the old count under the first bump."""
+    keys = [_generation_key(pk) for pk in set(user_ids)]
+
+    def bump() -> None:
+        for key in keys:
+            generations.bump(key)
+
+    bump()
+    transaction.on_commit(bump)

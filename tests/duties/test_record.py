@@ -118,6 +118,7 @@ def test_the_record_runs_a_constant_number_of_queries(world, representative):
             assert client.get(url, {"year": 2026}).status_code == 200
         return len(ctx.captured_queries)
 
+    count()  # the first view also counts the unread notifications, then kept (cache)
     few = count()
     for month in range(6, 12):
         held_event(date(2026, month, 6), rep=chen)
