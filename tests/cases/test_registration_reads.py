@@ -146,13 +146,13 @@ def test_a_studio_outside_the_users_own_is_refused(world: Any, liaison: User, po
 def test_the_blank_form_runs_a_fixed_number_of_queries(
     world: Any, liaison: User, django_assert_num_queries: Any
 ) -> None:
-    """The session and its account, the liaison's studios (scope) and the unread count:
-    the studios, the units around them and the representatives come from the shared
-    cache (choice_cache) once a first form has read them. At city scale on PostgreSQL,
-    with the session in Redis, that is 3 queries (6 before)."""
+    """The session and the liaison's studios (scope); the account and the unread count
+    are kept in the shared cache, and so are the studios, the units around them and the
+    representatives (choice_cache) once a first form has read them (they were three
+    queries)."""
     client = client_for(liaison)
     assert client.get(reverse("cases:create")).status_code == 200  # session and cache warm
-    with django_assert_num_queries(4):
+    with django_assert_num_queries(2):
         response = client.get(reverse("cases:create"))
     assert response.status_code == 200
     assert "演示代表·陈明" in text_of(response)
