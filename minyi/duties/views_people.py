@@ -44,6 +44,7 @@ from minyi.duties.models import (
 )
 from minyi.duties.notify import notification_mark_read
 from minyi.duties.record import duty_record as build_duty_record
+from minyi.duties.record_rows import table_bodies
 from minyi.duties.visits import can_record, household_visit_record, mask_address
 from minyi.online import limits as online_limits
 from minyi.online.codes import phone_key
@@ -457,6 +458,7 @@ def duty_record(request: HttpRequest, pk: int) -> HttpResponse:
         {
             "rep": rep,
             "record": record,
+            "bodies": table_bodies(record),
             "year": year,
             "years": range(today.year, today.year - 6, -1),
         },

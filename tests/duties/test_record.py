@@ -162,9 +162,75 @@ def test_the_record_page_reads_the_record_in_four_queries(world, representative)
     chen, _ = a_year_of_work(world)
     client = client_for(representative)
     url = reverse("duties:duty_record", args=[chen.pk])
+    client.get(url)  # the account and its unread count are read once, then kept (cache)
     with CaptureQueriesContext(connection) as empty:
         assert client.get(url, {"year": "abc"}).status_code == 400
     with CaptureQueriesContext(connection) as full:
         assert client.get(url, {"year": 2026}).status_code == 200
     # The bad year's page is the same page without the record.
     assert len(full.captured_queries) - len(empty.captured_queries) == 4
+
+
+# The page's tables as the template wrote them before minyi.duties.record_rows: the
+# oracle the Python rows are checked against.
+OLD_TABLE_LOOPS = """
+{% for e in record.events %}
+<tr>
+  <td>{{ e.day }}</td>
+  <td>{{ e.studio }}</td>
+  <td>{{ e.activity }}</td>
+  <td>{{ e.scheduled }}</td>
+  <td>{% if e.present %}{{ e.present }}{% else %}<span class="muted">未登记</span>{% endif %}</td>
+  <td>{{ e.state }}</td>
+</tr>
+{% empty %}<tr><td colspan="6" class="muted">本年度没有活动记录。</td></tr>
+{% endfor %}|
+{% for v in record.visits %}
+<tr><td>{{ v.day }}</td><td>{{ v.community }}</td><td>{{ v.household }}</td>
+<td>{{ v.address_masked }}</td></tr>
+{% empty %}<tr><td colspan="4" class="muted">本年度没有入户走访记录。</td></tr>
+{% endfor %}|
+{% for a in record.appointments %}
+<tr><td>{{ a.day }}</td><td>{{ a.studio }}</td><td>{{ a.requester }}</td>
+<td>{{ a.topic }}</td><td>{{ a.state }}</td></tr>
+{% empty %}<tr><td colspan="5" class="muted">本年度没有约见该代表的预约。</td></tr>
+{% endfor %}|
+{% for c in record.cases %}
+<tr><td>{{ c.number }}</td><td>{{ c.day }}</td><td>{{ c.summary }}</td><td>{{ c.state }}</td></tr>
+{% empty %}<tr><td colspan="4" class="muted">本年度没有接待登记的社情民意。</td></tr>
+{% endfor %}"""
+
+
+def _tables_both_ways(record) -> tuple[str, str]:
+    import re
+
+    from django.template import Context, Template
+
+    from minyi.duties.record_rows import table_bodies
+
+    def tight(html: str) -> str:
+        return re.sub(r">\s+<", "><", html.strip())
+
+    old = Template(OLD_TABLE_LOOPS).render(Context({"record": record})).split("|")
+    bodies = table_bodies(record)
+    new = [bodies[name] for name in ("events", "visits", "appointments", "cases")]
+    return [tight(part) for part in old], [tight(part) for part in new]
+
+
+def test_the_python_rows_print_what_the_template_printed(world):
+    chen, _case = a_year_of_work(world)
+    # A value to escape, and an event the representative was listed on but not seen at.
+    listed = make_event(reps=(chen.name,), state=EventState.HELD, theme='<b>"旧改" & 加装</b>')
+    start = datetime(2026, 6, 6, 9, tzinfo=TZ)
+    Event.objects.filter(pk=listed.pk).update(starts_at=start, ends_at=start + timedelta(hours=2))
+    record = duty_record(representative=chen, year=2026)
+    old, new = _tables_both_ways(record)
+    assert new == old
+    assert len(record.events) >= 2 and record.visits and record.appointments and record.cases
+    assert "&lt;b&gt;&quot;旧改&quot; &amp; 加装&lt;/b&gt;" in new[0] and "未登记" in new[0]
+
+
+def test_an_empty_year_prints_the_empty_rows(world):
+    chen = Representative.objects.get(name="演示代表·陈明")
+    old, new = _tables_both_ways(duty_record(representative=chen, year=2001))
+    assert new == old and "本年度没有活动记录。" in new[0]
