@@ -13,8 +13,9 @@ from django.db.models import Exists, Model, OuterRef, Q, QuerySet
 from django.http import Http404
 from django.urls import reverse, reverse_lazy
 from django.utils import timezone
+from django.utils.safestring import SafeString
 
-from minyi.cases import choice_cache
+from minyi.cases import choice_cache, form_rows
 from minyi.cases.attachments import ALLOWED_LABEL, check_upload
 from minyi.cases.models import Case, Channel, Occasion, Outcome, Satisfaction, StudioCategory
 from minyi.cases.states import CaseState, HolderLevel
@@ -47,6 +48,19 @@ def registrable_studios(user: Any) -> QuerySet:
     )
 
 
+# A registrable studio's row: its pk, unit and areas (the units around it), name and street
+# name (its label).
+STUDIO_COLUMNS = (
+    "pk",
+    "unit_id",
+    "unit__street_id",
+    "unit__district_id",
+    "unit__city_id",
+    "name",
+    "unit__street__name",
+)
+
+
 def _studio_label(studio: Studio) -> str:
     street = studio.unit.street.name if studio.unit.street_id and studio.unit.street else ""
     return f"{street} {studio.name}".strip()
@@ -56,7 +70,33 @@ def _rep_label(rep: Representative) -> str:
     return f"{rep.name}（{rep.position}）" if rep.position else rep.name
 
 
-class ReadChoiceField(forms.ModelChoiceField):
+class DeferredChoiceField(forms.ModelChoiceField):
+    """A ModelChoiceField whose queryset may be given as a function (`defer_queryset`),
+    built when first read (by cleaning, or by Django's own choices), not when the form
+    is made: a blank registration form takes its options from choice_cache and never
+    reads its scoped querysets, whose building (a dozen ORM filters with subqueries)
+    was a good part of its time."""
+
+    _make_queryset: Callable[[], QuerySet] | None = None
+
+    def defer_queryset(self, make: Callable[[], QuerySet]) -> None:
+        self._make_queryset = make
+
+    def _get_deferred_queryset(self) -> QuerySet | None:
+        if self._make_queryset is not None:
+            make, self._make_queryset = self._make_queryset, None
+            # What ModelChoiceField's setter keeps, leaving the widget's choices alone.
+            self._queryset = make().all()
+        return self._queryset
+
+    def _set_deferred_queryset(self, queryset: QuerySet | None) -> None:
+        self._make_queryset = None
+        forms.ModelChoiceField.queryset.fset(self, queryset)  # type: ignore[attr-defined]
+
+    queryset = property(_get_deferred_queryset, _set_deferred_queryset)
+
+
+class ReadChoiceField(DeferredChoiceField):
     """A ModelChoiceField whose form has already read the chosen row (`known`, by pk, set
     by the form from the read of its options): cleaning it looks nothing up again. Any
     other value is cleaned against the queryset as usual."""
@@ -205,7 +245,11 @@ class RegistrationForm(ScopedModelForm):
             "content": forms.Textarea(attrs={"rows": 6}),
             "spot_answer": forms.Textarea(attrs={"rows": 3}),
         }
-        field_classes = {"studio": ReadChoiceField}
+        field_classes = {
+            "studio": ReadChoiceField,
+            "representative": DeferredChoiceField,
+            "about_unit": DeferredChoiceField,
+        }
         help_texts = {
             "channel_note": "网上或其他途径反映的，请注明途径；附件材料另行存档（须知第3条）。",
             "reporter_phone": "11位手机号，或带区号的固定电话，如 0755-12345678。",
@@ -239,12 +283,11 @@ class RegistrationForm(ScopedModelForm):
 
     def scope_fields(self) -> None:
         user = self.user
-        studios = registrable_studios(user)
-        self.fields["studio"].queryset = studios
-        self.fields["studio"].label_from_instance = _studio_label
-        self.fields["studio"].empty_label = "请选择"
+        studio_field = self.fields["studio"]
+        studio_field.label_from_instance = _studio_label
+        studio_field.empty_label = "请选择"
         # Choosing the studio reloads the representatives who work there.
-        self.fields["studio"].widget.attrs.update(
+        studio_field.widget.attrs.update(
             {
                 "hx-get": reverse("cases:create"),
                 "hx-trigger": "change",
@@ -252,74 +295,63 @@ class RegistrationForm(ScopedModelForm):
                 "hx-swap": "outerHTML",
             }
         )
-
-        reps = Representative.objects.for_user(user).active()
-        if user.role == Role.REPRESENTATIVE and not user.is_superuser:
-            # A representative registers what they heard themselves (notes 5, 7).
-            reps = reps.filter(user=user)
         # One read of the studios' ids and areas serves the preselection, the units
         # around them and a blank form's options (they were three reads, two of them of
         # whole studios with two whole org units each).
         # A posted form's studio is built from its row here (what the registration uses
         # of it: the name, the unit's level, short name and areas, the street's name), not
         # read again whole with its unit and street when the field is cleaned.
+        # A blank form takes the studios, the units around them and the representatives
+        # from the shared cache (choice_cache: saves of studios, assignments, org units,
+        # handling units and representatives bump it), and never builds the scoped
+        # querysets its fields would clean with (a dozen ORM filters): they are built if
+        # read (DeferredChoiceField).
         posted = _posted_pk(self.data.get(self.add_prefix("studio"))) if self.is_bound else None
-        rows = list(
-            studios.values_list(
-                "pk",
-                "unit_id",
-                "unit__street_id",
-                "unit__district_id",
-                "unit__city_id",
-                "name",
-                "unit__street__name",
-                *(("unit__level", "unit__short_name", "unit__province_id") if posted else ()),
+        if self.is_bound:
+            studios = registrable_studios(user)
+            studio_field.queryset = studios
+            rows = list(
+                studios.values_list(
+                    *STUDIO_COLUMNS,
+                    *(("unit__level", "unit__short_name", "unit__province_id") if posted else ()),
+                )
             )
-        )
+        else:
+            studio_field.defer_queryset(lambda: registrable_studios(user))
+            blank = choice_cache.cached(scope_of(user), f"registration:{self._gate()}", self._blank)
+            rows = blank["studios"]
         self.studio_pks = [row[0] for row in rows]
         chosen = next((row for row in rows if row[0] == posted), None)
         if chosen is not None:
-            self.fields["studio"].known = {str(posted): self._studio_of(chosen, studios.db)}
+            studio_field.known = {str(posted): self._studio_of(chosen, studios.db)}
         else:
             posted = None
         if not self.is_bound:
             # The labels _studio_label gives; a posted form, shown again, reads its options
             # from the queryset as before.
-            self.fields["studio"].widget.choices = [
+            studio_field.widget.choices = [
                 ("", "请选择"),
                 *[(row[0], f"{row[6] or ''} {row[5]}".strip()) for row in rows],
             ]
         # A posted form shows what was posted: what to preselect matters only to a blank
         # form.
         hint = None if self.is_bound else self._studio_choice(self.studio_pks)
-        if hint is not None:
-            reps = reps.filter(assignments__studio=hint, assignments__active=True)
-        if posted is not None:
-            # Whether the representative works at the posted studio (clean's rule) comes
-            # with the representative's own read, not in an existence query after it.
-            reps = reps.annotate(
-                works_at_posted_studio=Exists(
-                    StudioAssignment.objects.filter(
-                        studio_id=posted, representative=OuterRef("pk"), active=True
-                    )
-                )
-            )
         self.posted_studio = posted
-        self.fields["representative"].queryset = reps.order_by("name").distinct()
-        self.fields["representative"].label_from_instance = _rep_label
-        self.fields["representative"].empty_label = "请选择"
-
-        units = self._units(rows)
-        self.fields["about_unit"].queryset = units
-        self.fields["about_unit"].empty_label = "不涉及具体单位"
-        self.fields["about_unit"].required = False
-        if not self.is_bound:
+        rep_field = self.fields["representative"]
+        rep_field.label_from_instance = _rep_label
+        rep_field.empty_label = "请选择"
+        unit_field = self.fields["about_unit"]
+        unit_field.empty_label = "不涉及具体单位"
+        unit_field.required = False
+        if self.is_bound:
+            rep_field.queryset = self._representatives(None, posted)
+            unit_field.queryset = self._units(rows)
+        else:
+            rep_field.defer_queryset(lambda: self._representatives(hint, None))
+            unit_field.defer_queryset(lambda: self._units(rows))
             # The option is the unit's name (its str): read as (pk, name) pairs, not as
             # whole units with their encrypted phones decrypted, one per option.
-            self.fields["about_unit"].widget.choices = [
-                ("", "不涉及具体单位"),
-                *units.values_list("pk", "name"),
-            ]
+            unit_field.widget.choices = [("", "不涉及具体单位"), *blank["units"]]
 
         self.fields["received_on"].initial = timezone.localdate()
         for name, default in (("channel", Channel.IN_PERSON), ("occasion", Occasion.RECEPTION)):
@@ -336,14 +368,51 @@ class RegistrationForm(ScopedModelForm):
         if hint is not None:
             self.initial.setdefault("studio", hint)
         if not self.is_bound:
-            # Read once for both the options and the preselection of the only one.
-            reps_list = list(self.fields["representative"].queryset)
-            self.fields["representative"].widget.choices = [
-                ("", "请选择"),
-                *[(rep.pk, _rep_label(rep)) for rep in reps_list],
-            ]
+            # Read once for both the options and the preselection of the only one, and
+            # kept with the studios (a representative's own form: theirs alone).
+            own = user.pk if user.role == Role.REPRESENTATIVE and not user.is_superuser else ""
+            reps_list = choice_cache.cached(
+                scope_of(user),
+                f"registration-reps:{self._gate()}:{hint or ''}:{own}",
+                lambda: [(rep.pk, _rep_label(rep)) for rep in rep_field.queryset],
+            )
+            rep_field.widget.choices = [("", "请选择"), *reps_list]
             if len(reps_list) == 1:
-                self.initial.setdefault("representative", reps_list[0].pk)
+                self.initial.setdefault("representative", reps_list[0][0])
+
+    def _representatives(self, hint: int | None, posted: int | None) -> QuerySet:
+        """The representatives the user may name: active, in scope, a representative
+        themselves alone; working at the preselected studio `hint` if any. With the
+        `posted` studio, whether each works there (clean's rule) comes with their read,
+        not in an existence query after it."""
+        user = self.user
+        reps = Representative.objects.for_user(user).active()
+        if user.role == Role.REPRESENTATIVE and not user.is_superuser:
+            # A representative registers what they heard themselves (notes 5, 7).
+            reps = reps.filter(user=user)
+        if hint is not None:
+            reps = reps.filter(assignments__studio=hint, assignments__active=True)
+        if posted is not None:
+            reps = reps.annotate(
+                works_at_posted_studio=Exists(
+                    StudioAssignment.objects.filter(
+                        studio_id=posted, representative=OuterRef("pk"), active=True
+                    )
+                )
+            )
+        return reps.order_by("name").distinct()
+
+    def _gate(self) -> str:
+        # What registrable_studios asks of the account besides its scope.
+        user = self.user
+        official = int(bool(getattr(user, "is_official", False)))
+        return f"{user.role}:{int(user.is_superuser)}:{official}"
+
+    def _blank(self) -> dict[str, list[tuple[Any, ...]]]:
+        """A blank form's studios (rows of STUDIO_COLUMNS) and the (pk, name) of the
+        handling units around them: what choice_cache keeps for the scope."""
+        rows = list(registrable_studios(self.user).values_list(*STUDIO_COLUMNS))
+        return {"studios": rows, "units": list(self._units(rows).values_list("pk", "name"))}
 
     @staticmethod
     def _studio_of(row: tuple[Any, ...], db: str) -> Studio:
@@ -449,7 +518,17 @@ class RegistrationForm(ScopedModelForm):
         return {name: self.cleaned_data[name] for name in self.Meta.fields if name not in skip}
 
     def sections(self) -> list[tuple[str, list[Any]]]:
+        # The bound fields by fieldset: what the template iterated before `rows`
+        # (tests/cases/test_form_rows.py renders that template beside it).
         return [(title, [self[name] for name in names]) for title, names in self.SECTIONS]
+
+    def rows(self) -> SafeString:
+        """The fieldsets and their rows, written in Python (minyi.cases.form_rows)."""
+        return form_rows.sections(self, self.SECTIONS)
+
+    def representative_row(self) -> SafeString:
+        """The representative's row, which htmx swaps when the studio changes."""
+        return form_rows.representative_row(self)
 
 
 # --- filters -------------------------------------------------------------------------

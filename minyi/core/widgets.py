@@ -119,6 +119,18 @@ INPUT_TEMPLATES = frozenset(
     )
 )
 TEXTAREA_TEMPLATE = "django/forms/widgets/textarea.html"
+# Radio buttons and checkbox lists: multiple_input.html around one input_option.html
+# (through radio_option.html or checkbox_option.html) per choice.
+CHOICE_INPUT_TEMPLATES = frozenset(
+    {"django/forms/widgets/radio.html", "django/forms/widgets/checkbox_select.html"}
+)
+OPTION_TEMPLATES = frozenset(
+    {"django/forms/widgets/radio_option.html", "django/forms/widgets/checkbox_option.html"}
+)
+# A field's error list: default.html is only an include of ul.html.
+ERROR_LIST_TEMPLATES = frozenset(
+    {"django/forms/errors/list/default.html", "django/forms/errors/list/ul.html"}
+)
 
 
 def _formatted(value: Any) -> str:
@@ -138,21 +150,66 @@ def _attrs(attrs: dict[str, Any]) -> str:
     )
 
 
+def _input(widget: dict[str, Any]) -> str:
+    # django/forms/widgets/input.html, without the newline the file ends with.
+    value = "" if widget["value"] is None else f' value="{_formatted(widget["value"])}"'
+    return (
+        f'<input type="{conditional_escape(widget["type"])}"'
+        f' name="{conditional_escape(widget["name"])}"{value}{_attrs(widget["attrs"])}>'
+    )
+
+
+def _option(option: dict[str, Any]) -> str:
+    # input_option.html as radio_option.html or checkbox_option.html include it: each
+    # include keeps its file's closing newline (only the outermost render strips).
+    if not option["wrap_label"]:
+        return f"{_input(option)}\n\n\n"
+    label_id = option["attrs"].get("id")
+    label_for = f' for="{conditional_escape(label_id)}"' if label_id else ""
+    return f"<label{label_for}>{_input(option)}\n {conditional_escape(option['label'])}</label>\n\n"
+
+
+def _choice_inputs(widget: dict[str, Any]) -> str:
+    # django/forms/widgets/multiple_input.html
+    element_id = widget["attrs"].get("id")
+    css = widget["attrs"].get("class")
+    parts = [
+        "<div",
+        f' id="{conditional_escape(element_id)}"' if element_id else "",
+        f' class="{conditional_escape(css)}"' if css else "",
+        ">",
+    ]
+    for group, options, _index in widget["optgroups"]:
+        if group:
+            parts.append(f"\n  <div><label>{conditional_escape(group)}</label>")
+        parts.extend(f"<div>\n    {_option(option)}</div>" for option in options)
+        if group:
+            parts.append("\n  </div>")
+    parts.append("\n</div>")
+    return "".join(parts)
+
+
+def _error_list(errors: Any, error_class: Any) -> str:
+    # django/forms/errors/list/ul.html
+    if not errors:
+        return ""
+    field_id = getattr(errors, "field_id", None)
+    element_id = f' id="{conditional_escape(field_id)}_error"' if field_id else ""
+    items = "".join(f"<li>{conditional_escape(error)}</li>" for error in errors)
+    return f'<ul class="{conditional_escape(error_class)}"{element_id}>{items}</ul>'
+
+
 class FastRenderer(DjangoTemplates):
     """Django's form renderer, but the plain <input>s and <textarea>s, a page's most
     numerous widgets after the options of a <select>, are written here rather than
-    through two templates each (input.html and attrs.html), with the same markup
-    (tests/core/test_widgets.py compares them). It assumes Django's own templates for
+    through two templates each (input.html and attrs.html), and so are radio buttons,
+    checkbox lists (four templates per choice) and a field's error list, with the same
+    markup (tests/core/test_widgets.py compares them). It assumes Django's own templates for
     these (the project overrides none); every other template renders as before."""
 
     def render(self, template_name: str, context: dict[str, Any], request: Any = None) -> str:
         if template_name in INPUT_TEMPLATES:
-            widget = context["widget"]
-            value = "" if widget["value"] is None else f' value="{_formatted(widget["value"])}"'
-            return (
-                f'<input type="{conditional_escape(widget["type"])}"'
-                f' name="{conditional_escape(widget["name"])}"{value}{_attrs(widget["attrs"])}>'
-            )
+            return _input(context["widget"])
         if template_name == TEXTAREA_TEMPLATE:
             widget = context["widget"]
             value = widget["value"]
@@ -162,6 +219,16 @@ class FastRenderer(DjangoTemplates):
                     f"{_attrs(widget['attrs'])}>\n"
                     f"{conditional_escape(value) if value else ''}</textarea>"
                 )
+        if template_name in CHOICE_INPUT_TEMPLATES:
+            widget = context["widget"]
+            if all(
+                option["template_name"] in OPTION_TEMPLATES
+                for _group, options, _index in widget["optgroups"]
+                for option in options
+            ):
+                return _choice_inputs(widget)
+        if template_name in ERROR_LIST_TEMPLATES:
+            return _error_list(context["errors"], context["error_class"])
         return super().render(template_name, context, request)
 
 

@@ -21,7 +21,7 @@ from minyi.cases.forms import RegistrationForm
 from minyi.cases.models import Case
 from minyi.cases.numbering import number_prefix
 from minyi.people.models import Representative, User
-from minyi.studios.models import Studio
+from minyi.studios.models import Studio, StudioAssignment
 from tests.cases.helpers import register
 from tests.cases.test_pages import form_data
 from tests.core.helpers import client_for, text_of
@@ -73,19 +73,21 @@ def test_registering_looks_up_nothing_it_has_just_read(world: Any, liaison: User
 def test_a_registration_runs_a_fixed_number_of_queries(
     world: Any, liaison: User, django_assert_num_queries: Any
 ) -> None:
-    """The session and its account, the liaison's studios (scope), the registrable
-    studios, the representative (with the assignment); then the serial (one UPDATE …
-    RETURNING), the case, its timeline row and their three audit rows, of which only the
-    first locks the lane (PostgreSQL) and reads its head. At city scale on PostgreSQL that
-    is 14 queries with BEGIN and COMMIT (21 before); here the test's transaction makes
-    these a savepoint and its release, and the session is a database row."""
+    """The session (its account is kept in the cache since the first registration:
+    minyi.core.account_cache), the liaison's studios (scope), the registrable studios,
+    the representative (with the assignment); then the serial (one UPDATE … RETURNING),
+    the case, its timeline row and their three audit rows, of which only the first locks
+    the lane (PostgreSQL) and reads its head. At city scale on PostgreSQL these come with
+    BEGIN and COMMIT (21 queries in session 6, 14 in session 7 with the account); here
+    the test's transaction makes these a savepoint and its release, and the session is a
+    database row."""
     client = client_for(liaison)
     data = form_data()
     # The first registration of the studio's year creates its counter and category.
     assert client.post(reverse("cases:create"), data).status_code == 302
     forget_head()  # the test's own transaction holds its lane: as a new one would not
     lane_lock = 1 if connection.vendor == "postgresql" else 0
-    with django_assert_num_queries(15 + lane_lock):
+    with django_assert_num_queries(14 + lane_lock):
         assert client.post(reverse("cases:create"), data).status_code == 302
     assert AuditEvent.objects.filter(object_type="cases.casenumbercounter").count() == 3
 
@@ -141,3 +143,50 @@ def test_a_studio_outside_the_users_own_is_refused(world: Any, liaison: User, po
     assert response.status_code == 400
     assert "请选择您可以登记的工作室。" in text_of(response)
     assert not Case.objects.exists()
+
+
+def test_the_blank_form_runs_a_fixed_number_of_queries(
+    world: Any, liaison: User, django_assert_num_queries: Any
+) -> None:
+    """The session and the liaison's studios (scope); the account and the unread count
+    are kept in the shared cache, and so are the studios, the units around them and the
+    representatives (choice_cache) once a first form has read them (they were three
+    queries)."""
+    client = client_for(liaison)
+    assert client.get(reverse("cases:create")).status_code == 200  # session and cache warm
+    with django_assert_num_queries(2):
+        response = client.get(reverse("cases:create"))
+    assert response.status_code == 200
+    assert "演示代表·陈明" in text_of(response)
+
+
+def test_the_cached_choices_follow_a_new_assignment(
+    world: Any, liaison: User, django_capture_on_commit_callbacks: Any
+) -> None:
+    client = client_for(liaison)
+    studio = Studio.objects.get(name="沙头角社区党代表工作室")
+    url = reverse("cases:create") + f"?studio={studio.pk}"
+    newcomer = Representative.objects.exclude(assignments__studio=studio).filter(active=True)[0]
+    assert newcomer.name not in text_of(client.get(url))
+    with django_capture_on_commit_callbacks(execute=True):
+        StudioAssignment.objects.create(studio=studio, representative=newcomer)
+    assert newcomer.name in text_of(client.get(url))
+    with django_capture_on_commit_callbacks(execute=True):
+        newcomer.active = False
+        newcomer.save()
+    assert newcomer.name not in text_of(client.get(url))
+
+
+def test_a_blank_form_builds_its_scoped_querysets_only_when_read(world: Any, liaison: User) -> None:
+    RegistrationForm(user=liaison)  # the first reads the representatives into the cache
+    form = RegistrationForm(user=liaison)
+    for name in CHOICE_FIELDS:
+        assert form.fields[name]._make_queryset is not None, name  # not built
+    studios = form.fields["studio"].queryset  # read: built once, from the scope
+    assert form.fields["studio"]._make_queryset is None
+    assert list(studios) == list(
+        Studio.objects.for_user(liaison).active().order_by("unit__code", "name")
+    )
+    assert form.fields["studio"].queryset is studios
+    form.fields["studio"].queryset = Studio.objects.none()  # a queryset set replaces it
+    assert list(form.fields["studio"].queryset) == []

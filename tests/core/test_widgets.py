@@ -123,3 +123,53 @@ def test_the_input_templates_are_only_includes_of_input_html():
 def test_the_projects_form_bases_render_through_it():
     assert isinstance(FilterForm(user=None).renderer, FastRenderer)
     assert ScopedModelForm.default_renderer is StepForm.default_renderer is FAST_RENDERER
+
+
+# … and radio buttons, checkbox lists and error lists.
+CHOICE_WIDGETS = [
+    forms.RadioSelect(choices=CHOICES),
+    forms.RadioSelect(choices=ODD_CHOICES, attrs={"class": "inline"}),
+    forms.CheckboxSelectMultiple(choices=CHOICES),
+]
+
+
+@pytest.mark.parametrize("widget", CHOICE_WIDGETS, ids=lambda w: type(w).__name__)
+@pytest.mark.parametrize("value", [None, "", "a&b", "2", 3, ["1", "3"], "s"])
+@pytest.mark.parametrize("attrs", ATTRS)
+def test_choice_inputs_are_written_as_djangos_templates_write_them(widget, value, attrs):
+    django = widget.render("x&y", value, attrs=attrs, renderer=DjangoTemplates())
+    fast = widget.render("x&y", value, attrs=attrs, renderer=FastRenderer())
+    assert fast == django
+
+
+def test_the_choice_and_error_templates_are_only_includes():
+    engine = DjangoTemplates().engine
+    includes = {
+        "django/forms/widgets/radio.html": "django/forms/widgets/multiple_input.html",
+        "django/forms/widgets/checkbox_select.html": "django/forms/widgets/multiple_input.html",
+        "django/forms/widgets/radio_option.html": "django/forms/widgets/input_option.html",
+        "django/forms/widgets/checkbox_option.html": "django/forms/widgets/input_option.html",
+        "django/forms/errors/list/default.html": "django/forms/errors/list/ul.html",
+    }
+    for name, included in includes.items():
+        source = engine.get_template(name).template.source.strip()
+        assert source == f'{{% include "{included}" %}}', name
+
+
+class _Errors(forms.Form):
+    name = forms.CharField(label="姓名", max_length=3)
+    age = forms.IntegerField(label="年龄", error_messages={"invalid": "年龄请填写<整数>。"})
+    kind = forms.ChoiceField(choices=[("a", "甲")], widget=forms.RadioSelect)
+
+
+@pytest.mark.parametrize("data", [{}, {"name": "太长的名字", "age": "x", "kind": "b"}])
+def test_error_lists_are_written_as_djangos_templates_write_them(data):
+    django = _Errors(data=data, renderer=DjangoTemplates())
+    fast = _Errors(data=data, renderer=FastRenderer())
+    django.add_error(None, mark_safe("<b>整体</b>的错误"))
+    fast.add_error(None, mark_safe("<b>整体</b>的错误"))
+    for name in ("name", "age", "kind"):
+        assert str(fast[name].errors) == str(django[name].errors), name
+        assert str(fast[name]) == str(django[name]), name
+    assert str(fast.non_field_errors()) == str(django.non_field_errors())
+    assert str(fast.errors) == str(django.errors)
