@@ -149,6 +149,7 @@ def test_the_report_list_runs_a_constant_number_of_queries(world, liaison, distr
     report_submit(
         report=report_create(actor=liaison, studio=studio, year=2026, period=1), actor=liaison
     )
+    count()  # the account and its unread count are read once, then kept (cache)
     few = count()
     for year in range(2020, 2026):
         for period in range(1, 7):
