@@ -22,7 +22,6 @@ import hashlib
 from collections.abc import Callable
 from typing import Any
 
-from django.core.cache import cache
 from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 
@@ -54,18 +53,7 @@ def cached[T](scope: Scope, what: str, compute: Callable[[], T]) -> T:
     when it is current: the entry is stored with the generation it was read under and
     fetched together with the current one."""
     key = f"cases:choices:{what}:{_scope_part(scope)}"
-    found = cache.get_many([GENERATION_KEY, key])
-    current = found.get(GENERATION_KEY)
-    if current is None:
-        current = generation()
-    entry = found.get(key)
-    if entry is not None and entry[0] == current:
-        return entry[1]
-    # Read under `current`: a write that commits meanwhile bumps past it, and the next
-    # view reads afresh.
-    value = compute()
-    cache.set(key, (current, value), SECONDS)
-    return value
+    return generations.kept(key, [GENERATION_KEY], compute, SECONDS)
 
 
 def bump() -> None:

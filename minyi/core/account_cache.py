@@ -19,9 +19,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from django.core.cache import cache
-from django.db import transaction
-
 from minyi.core import generations
 
 SECONDS = 60
@@ -36,35 +33,14 @@ def fetched(pk: Any, load: Callable[[], Any]) -> Any:
     while neither generation has moved since it was kept."""
     from minyi.cases.choice_cache import GENERATION_KEY as ORGANISATION_KEY
 
-    own_key, key = _generation_key(pk), f"core:account:{pk}"
-    found = cache.get_many([own_key, ORGANISATION_KEY, key])
-    own = found.get(own_key)
-    if own is None:
-        own = generations.current(own_key)
-    organisation = found.get(ORGANISATION_KEY)
-    if organisation is None:
-        organisation = generations.current(ORGANISATION_KEY)
-    entry = found.get(key)
-    if entry is not None and entry[0] == (own, organisation):
-        return entry[1]
-    # Read under these numbers: a write committing meanwhile bumps past them.
-    account = load()
-    if account is not None:
-        cache.set(key, ((own, organisation), account), SECONDS)
-    return account
+    return generations.kept(
+        f"core:account:{pk}", [_generation_key(pk), ORGANISATION_KEY], load, SECONDS
+    )
 
 
 def forget(pk: Any) -> None:
-    """The account changed: now, for the writing request's own later reads, and again
-    after the commit, for a request that read the old row before it and kept it under
-    the first bump."""
-    key = _generation_key(pk)
-
-    def bump() -> None:
-        generations.bump(key)
-
-    bump()
-    transaction.on_commit(bump)
+    """The account changed (generations.bump_now_and_after_commit)."""
+    generations.bump_now_and_after_commit([_generation_key(pk)])
 
 
 def _on_write(sender: Any, instance: Any, **kwargs: Any) -> None:

@@ -6,7 +6,6 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
 
@@ -63,29 +62,14 @@ def unread_count(user: Any) -> int:
     has bumped the account's generation, otherwise counted and kept."""
     if user is None or not getattr(user, "is_authenticated", False):
         return 0
-    generation_key, key = _generation_key(user.pk), f"duties:unread:{user.pk}"
-    found = cache.get_many([generation_key, key])
-    current = found.get(generation_key)
-    if current is None:
-        current = generations.current(generation_key)
-    entry = found.get(key)
-    if entry is not None and entry[0] == current:
-        return entry[1]
-    # Counted under `current`: a write committing meanwhile bumps past it.
-    count = Notification.objects.filter(recipient=user, read_at__isnull=True).count()
-    cache.set(key, (current, count), UNREAD_SECONDS)
-    return count
+    return generations.kept(
+        f"duties:unread:{user.pk}",
+        [_generation_key(user.pk)],
+        lambda: Notification.objects.filter(recipient=user, read_at__isnull=True).count(),
+        UNREAD_SECONDS,
+    )
 
 
 def unread_changed(user_ids: Iterable[int]) -> None:
-    """The accounts' counts are stale: now, so that the writing request and its
-    transaction's own later reads see the change, and again after the commit, since a
-    view that read before the commit may have kept the old count under the first bump."""
-    keys = [_generation_key(pk) for pk in set(user_ids)]
-
-    def bump() -> None:
-        for key in keys:
-            generations.bump(key)
-
-    bump()
-    transaction.on_commit(bump)
+    """The accounts' counts are stale (generations.bump_now_and_after_commit)."""
+    generations.bump_now_and_after_commit(_generation_key(pk) for pk in set(user_ids))
