@@ -76,18 +76,18 @@ def test_a_registration_runs_a_fixed_number_of_queries(
     """The session (its account is kept in the cache since the first registration:
     minyi.core.account_cache), the liaison's studios (scope), the registrable studios,
     the representative (with the assignment); then the serial (one UPDATE … RETURNING),
-    the case, its timeline row and their three audit rows, of which only the first locks
-    the lane (PostgreSQL) and reads its head. At city scale on PostgreSQL these come with
-    BEGIN and COMMIT (21 queries in session 6, 14 in session 7 with the account); here
-    the test's transaction makes these a savepoint and its release, and the session is a
-    database row."""
+    the case, its timeline row and their three audit rows in one INSERT (audit.batched),
+    which locks the lane (PostgreSQL) and reads its head first. At city scale on
+    PostgreSQL these come with BEGIN and COMMIT (21 queries in session 6, 14 in session
+    7 with the account, 13 in session 8); here the test's transaction makes these a
+    savepoint and its release, and the session is a database row."""
     client = client_for(liaison)
     data = form_data()
     # The first registration of the studio's year creates its counter and category.
     assert client.post(reverse("cases:create"), data).status_code == 302
     forget_head()  # the test's own transaction holds its lane: as a new one would not
     lane_lock = 1 if connection.vendor == "postgresql" else 0
-    with django_assert_num_queries(14 + lane_lock):
+    with django_assert_num_queries(12 + lane_lock):
         assert client.post(reverse("cases:create"), data).status_code == 302
     assert AuditEvent.objects.filter(object_type="cases.casenumbercounter").count() == 3
 
