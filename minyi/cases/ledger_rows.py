@@ -25,7 +25,7 @@ from django.utils.text import Truncator
 
 from minyi.cases.models import RATING_LABELS, Answer, CaseStep, Evaluation
 from minyi.cases.states import STATE_LABELS
-from minyi.core.markup import escape
+from minyi.core.markup import escape_text as escape
 
 TICKED, UNTICKED = "☑", "☐"
 HIDDEN = '<span class="muted">身份保密</span>'

@@ -32,6 +32,13 @@ def escape(text: Any) -> Any:
     return SafeString(html.escape(str(text)))
 
 
+def escape_text(value: Any) -> str:
+    """The same text as `escape`, as a plain str: for a writer of markup that marks the
+    whole of what it wrote safe once (the ledger's rows), where a SafeString per value
+    would be made only to be joined."""
+    return html.escape(str(value))
+
+
 def install() -> None:
     """Let Django's `conditional_escape` (the template engine's autoescaping, format_html)
     use the escape above: it looks `escape` up in django.utils.html's globals on each

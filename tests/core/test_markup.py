@@ -22,7 +22,7 @@ CORPUS = [
     "138****1234",
     "多行\n文本\t制表",
     "&amp; already escaped",
-    mark_safe("<b>safe</b>"),  # escape() escapes safe strings too; only conditional_escape spares them
+    mark_safe("<b>safe</b>"),  # escape() escapes a safe string too (conditional_escape does not)
     SafeString("'"),
     0,
     42,
@@ -39,6 +39,7 @@ def test_same_text_and_type_as_django_for_every_value() -> None:
         ours, theirs = markup.escape(value), markup.django_escape(value)
         assert ours == theirs, value
         assert type(ours) is type(theirs) is SafeString, value
+        assert markup.escape_text(value) == theirs, value
 
 
 def test_a_lazy_string_stays_lazy_and_follows_the_language() -> None:
