@@ -53,6 +53,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=30)
     parser.add_argument("--profile", default="", help="请求种类，如 register、page:case_list")
     parser.add_argument("--top", type=int, default=40)
+    parser.add_argument("--profile-out", default="", help="把剖析数据存入此文件（pstats 格式）")
     parser.add_argument(
         "--callgrind",
         default="",
@@ -152,6 +153,8 @@ def main() -> None:
             run()
             profiler.disable()
         stats = pstats.Stats(profiler)
+        if args.profile_out:
+            stats.dump_stats(args.profile_out)
         stats.sort_stats("cumulative").print_stats(args.top)
         stats.sort_stats("tottime").print_stats(args.top)
         _by_part(stats, args.repeat)

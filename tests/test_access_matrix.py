@@ -496,7 +496,9 @@ RULES: dict[str, Rule] = {
     "duties:notification_list": Rule(ok=ALL),
     "duties:notification_read": Rule(ok=ALL, ok_status=302, method="post"),
     "duties:visit_list": Rule(ok=ALL),
-    "duties:visit_create": Rule(ok=OFFICIALS_OF_SHATOUJIAO | {"outsider", "representative"}),
+    "duties:visit_create": Rule(
+        ok=OFFICIALS_OF_SHATOUJIAO | {"outsider", "liaison", "representative"}
+    ),
     "duties:visit_detail": Rule(ok=SCOPED_READERS, kwargs=_household_visit),
     "duties:duty_record": Rule(ok=SCOPED_READERS, kwargs=_rep),
     "duties:report_list": Rule(ok=ALL),

@@ -48,6 +48,24 @@ def registrable_studios(user: Any) -> QuerySet:
     )
 
 
+def registration_gate(user: Any) -> str:
+    """What registrable_studios asks of the account besides its scope: part of the key
+    of whatever is kept per scope about registering (choice_cache)."""
+    official = int(bool(getattr(user, "is_official", False)))
+    return f"{user.role}:{int(user.is_superuser)}:{official}"
+
+
+def may_register(user: Any) -> bool:
+    """Whether the list offers 登记社情民意: registrable_studios(user).exists(), kept with
+    the scope's choices (a studio opened or closed bumps them) instead of a query on
+    every view of the list. The registration form and its POST check afresh."""
+    return choice_cache.cached(
+        scope_of(user),
+        f"may-register:{registration_gate(user)}",
+        lambda: registrable_studios(user).exists(),
+    )
+
+
 # A registrable studio's row: its pk, unit and areas (the units around it), name and street
 # name (its label).
 STUDIO_COLUMNS = (
@@ -394,10 +412,7 @@ class RegistrationForm(ScopedModelForm):
         return reps.order_by("name").distinct()
 
     def _gate(self) -> str:
-        # What registrable_studios asks of the account besides its scope.
-        user = self.user
-        official = int(bool(getattr(user, "is_official", False)))
-        return f"{user.role}:{int(user.is_superuser)}:{official}"
+        return registration_gate(self.user)
 
     def _blank(self) -> dict[str, list[tuple[Any, ...]]]:
         """The form's studios (rows of STUDIO_COLUMNS and the columns a posted studio is

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
+
+from minyi.core.markup import escape
 
 PROVISIONAL = ' <span class="badge warn" title="该年节假日安排尚未录入，期限按周末计算">暂定</span>'
 OVERDUE = '<div><span class="badge overdue">已超期</span></div>'

@@ -16,11 +16,11 @@ from typing import Any
 from django.db.models import QuerySet
 from django.template.defaultfilters import linebreaksbr
 from django.utils import timezone
-from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
 from minyi.cases.models import RATING_LABELS
 from minyi.cases.states import STATE_LABELS, Action, HolderLevel
+from minyi.core.markup import escape
 
 ACTION_LABELS = dict(Action.choices)
 LEVEL_LABELS = dict(HolderLevel.choices)

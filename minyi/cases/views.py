@@ -328,7 +328,7 @@ class CaseList(ListPage):
         return rows
 
     def extra_context(self) -> dict[str, Any]:
-        return {"can_register": forms.registrable_studios(self.request.user).exists()}
+        return {"can_register": forms.may_register(self.request.user)}
 
 
 def studio_suggestions(request: HttpRequest) -> HttpResponse:

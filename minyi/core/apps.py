@@ -6,6 +6,7 @@ class CoreConfig(AppConfig):
     verbose_name = "基础"
 
     def ready(self):
-        from minyi.core import account_cache, security  # noqa: F401  (security: the login signal)
+        from minyi.core import account_cache, markup, security  # noqa: F401  (security: the login signal)
 
         account_cache.connect()
+        markup.install()

@@ -13,8 +13,10 @@ from typing import Any
 from django import forms
 from django.forms.renderers import DjangoTemplates
 from django.forms.utils import flatatt
-from django.utils.html import conditional_escape, escape, format_html
+from django.utils.html import conditional_escape, format_html
 from django.utils.safestring import SafeData, SafeString, mark_safe
+
+from minyi.core.markup import escape
 
 
 class FastSelect(forms.Select):

@@ -13,7 +13,7 @@ from minyi.core.forms import FilterForm
 from minyi.core.phones import normalize_phone
 from minyi.duties.models import AppointmentState, Event, ReportState, RequesterKind
 from minyi.duties.reports import PERIODS, writable_studios
-from minyi.duties.visits import recordable_communities, recordable_representatives
+from minyi.duties.visits import recordable_communities, recordable_representatives, refusals
 from minyi.people.models import Representative
 
 
@@ -148,6 +148,9 @@ class HouseholdVisitForm(forms.Form):
     def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.user = user
+        refused_representative, refused_community = refusals(user)
+        self.fields["representative"].error_messages["invalid_choice"] = refused_representative
+        self.fields["community"].error_messages["invalid_choice"] = refused_community
         reps = recordable_representatives(user)
         self.fields["representative"].queryset = reps
         if reps.count() == 1 and not self.is_bound:

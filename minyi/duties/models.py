@@ -319,6 +319,15 @@ class HouseholdVisitQuerySet(ScopedQuerySet):
             return Q(representative__in=scope.representative_ids)
         if scope.studio_ids and not write:
             return Q(representative__assignments__studio_id__in=scope.studio_ids)
+        if scope.studio_ids:
+            # The liaison keeps the studio's duty records: they change the visits of the
+            # representatives now assigned to it (minyi.duties.visits).
+            from minyi.studios.models import StudioAssignment
+
+            assigned = StudioAssignment.objects.filter(
+                studio_id__in=scope.studio_ids, active=True
+            ).values("representative_id")
+            return Q(representative__in=assigned)
         return None
 
 

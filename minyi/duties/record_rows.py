@@ -13,9 +13,9 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
+from minyi.core.markup import escape
 from minyi.duties.record import AppointmentRow, CaseRow, DutyRecord, EventRow, VisitRow
 
 NOT_RECORDED = '<span class="muted">未登记</span>'

@@ -144,3 +144,23 @@ def test_a_chosen_studio_from_the_cache_filters_and_names_it(world: Any) -> None
     chosen = form.cleaned_data["studio"]
     assert (chosen.pk, chosen.name) == (studio.pk, studio.name)
     assert Case.objects.filter(studio=chosen).count() == Case.objects.filter(studio=studio).count()
+
+
+def _offers_registration(user: User) -> bool:
+    return reverse("cases:create") in client_for(user).get(reverse("cases:list")).content.decode()
+
+
+def test_the_register_link_is_kept_per_scope_and_follows_a_closed_studio(
+    world: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    liaison = _user("liaison")
+    assert _offers_registration(liaison)
+    assert not _offers_registration(_user("unit"))  # handling units register nothing
+    with CaptureQueriesContext(connection) as warm:
+        assert _offers_registration(liaison)
+    assert not [sql for sql in _choice_reads(warm) if ' FROM "studios_studio"' in sql]
+    with django_capture_on_commit_callbacks(execute=True):
+        for studio in Studio.objects.for_user(liaison):
+            studio.closed_at = timezone.now()
+            studio.save(update_fields=["closed_at"])
+    assert not _offers_registration(liaison)

@@ -1,6 +1,7 @@
-"""Household visits (CM 4): recorded by the representative or a department in scope,
-never dated in the future; the address is masked in lists and on the visit's page,
-shown in full only on request to those in scope, and every such view is recorded."""
+"""Household visits (CM 4): recorded by the representative, their studio's liaison or
+a department in scope, never dated in the future; the address is masked in lists and
+on the visit's page, shown in full only on request to those in scope, and every such
+view is recorded."""
 
 from __future__ import annotations
 
@@ -13,9 +14,12 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from minyi.duties.compliance import evaluate, make_rules
 from minyi.duties.models import HouseholdVisit
+from minyi.duties.record import duty_record
 from minyi.duties.visits import household_visit_record, mask_address
 from minyi.people.models import Representative
+from minyi.studios.models import Studio
 from tests.core.helpers import client_for, text_of
 
 ADDRESS = "沙头角演示小区 3 栋 501"
@@ -97,12 +101,95 @@ def test_a_department_records_only_for_its_representatives_and_communities(
     assert HouseholdVisit.objects.count() == 1
 
 
-def test_a_liaison_reads_the_studios_visits_but_does_not_record(world, liaison, representative):
+def test_a_liaison_records_a_visit_for_a_representative_of_their_studio(world, liaison):
+    client = client_for(liaison)
+    form = text_of(client.get(reverse("duties:visit_create")))
+    # Only the studio's representatives and the studio's community are offered.
+    assert "演示代表·陈明" in form and "演示代表·黄海" not in form
+    assert "沙头角社区" in form and "大梅沙社区" not in form and "田心社区" not in form
+    response = client.post(reverse("duties:visit_create"), visit_data(world))
+    assert response.status_code == 302
+    visit = HouseholdVisit.objects.get()
+    assert visit.representative.name == "演示代表·陈明"
+    assert visit.recorded_by == liaison
+    # The address stays masked until asked for, and asking is recorded.
+    page = text_of(client.get(response["Location"]))
+    assert ADDRESS not in page and "查看完整住址" in page
+    assert ADDRESS in text_of(client.post(response["Location"]))
+    assert visit.address_views.get().viewer == liaison
+
+
+def test_a_liaison_cannot_record_for_a_representative_of_another_studio(world, liaison):
+    huang = Representative.objects.get(name="演示代表·黄海")  # 大梅沙社区党代表工作室
+    response = client_for(liaison).post(
+        reverse("duties:visit_create"),
+        visit_data(world, representative=huang.pk, community=world["440308001006"].pk),
+    )
+    assert response.status_code == 400
+    assert "只能为进驻本工作室的党代表登记入户走访" in text_of(response)
+    with pytest.raises(ValidationError) as excinfo:
+        household_visit_record(
+            actor=liaison,
+            representative=huang,
+            community=world["440308001006"],
+            visited_on=date(2026, 3, 4),
+            household="演示·张先生家",
+            address="大梅沙演示村",
+        )
+    assert excinfo.value.error_dict["representative"][0].messages == [
+        "只能为进驻本工作室的党代表登记入户走访。"
+    ]
+    assert not HouseholdVisit.objects.exists()
+
+
+def test_a_liaison_records_only_in_the_studio_s_area(world, liaison):
+    # 田心社区 is 陈明's neighbour, but not where 沙头角社区党代表工作室 is.
+    response = client_for(liaison).post(
+        reverse("duties:visit_create"),
+        visit_data(world, community=world["440308003009"].pk),
+    )
+    assert response.status_code == 400
+    assert "请选择本工作室所在区域内的社区" in text_of(response)
+    assert not HouseholdVisit.objects.exists()
+
+
+def test_a_liaison_may_change_the_visits_of_their_studio_s_representatives_only(
+    world, liaison, district_official
+):
+    chen = Representative.objects.get(name="演示代表·陈明")
+    huang = Representative.objects.get(name="演示代表·黄海")
+    for rep, community in ((chen, "440308003006"), (huang, "440308001006")):
+        household_visit_record(
+            actor=district_official,
+            representative=rep,
+            community=world[community],
+            visited_on=date(2026, 3, 4),
+            household=f"演示·{rep.name}走访",
+            address=ADDRESS,
+        )
+    editable = HouseholdVisit.objects.for_editor(liaison)
+    assert [v.representative.name for v in editable] == ["演示代表·陈明"]
+
+
+def test_a_visit_the_liaison_records_counts_in_the_record_and_compliance(world, liaison):
+    client_for(liaison).post(reverse("duties:visit_create"), visit_data(world))
+    chen = Representative.objects.get(name="演示代表·陈明")
+    assert duty_record(representative=chen, year=2026).totals["visits"] == 1
+    studios = Studio.objects.filter(name="沙头角社区党代表工作室")
+    rules = make_rules(date(2026, 1, 1), date(2026, 12, 31), date(2027, 1, 1))
+    (cm4,) = [r for r in evaluate(studios, rules).results() if r.key == f"cm4:r{chen.pk}:2026"]
+    assert cm4.reason == "2026年入户走访 1 户，不足 10 户。"
+
+
+def test_a_liaison_still_reads_the_visits_the_representative_records(
+    world, liaison, representative
+):
     client_for(representative).post(reverse("duties:visit_create"), visit_data(world))
     visit = HouseholdVisit.objects.get()
+    assert visit.recorded_by == representative
     client = client_for(liaison)
     assert client.get(reverse("duties:visit_detail", args=[visit.pk])).status_code == 200
-    assert client.get(reverse("duties:visit_create")).status_code == 404
+    assert "演示·王先生家" in text_of(client.get(reverse("duties:visit_list")))
 
 
 def test_visits_are_404_to_the_outsider(world, outsider, representative):
