@@ -126,11 +126,21 @@ def test_an_account_with_a_device_enters_a_code_after_the_password(account):
     TOTPDevice.objects.filter(pk=device.pk).update(throttling_failure_count=0)
     right = client.post(VERIFY, {"token": _code(device, drift=1), "next": "/cases/"})
     assert right.status_code == 302 and right.url == "/cases/"
-    assert client.get(HOME).status_code == 200
+    home = client.get(HOME)
+    assert home.status_code == 200 and ENROL not in home.content.decode()
 
     # A new login asks again.
     again = _password_login()
     assert again.get(HOME).url.startswith(VERIFY)
+
+
+def test_the_start_page_offers_enrolment_to_an_account_without_a_device(account):
+    """No role requires a device here, so nothing sends the official to enrolment:
+    the start page does, until a device is bound (verified in this session)."""
+    client = _password_login()
+    page = client.get(HOME).content.decode()
+    assert f'href="{ENROL}"' in page and "绑定动态口令" in page
+    assert client.get(ENROL).status_code == 200
 
 
 def test_an_offsite_next_is_ignored(account):
