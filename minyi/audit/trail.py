@@ -14,6 +14,7 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 from django.db import connection, transaction
+from django.db.models import Value
 from django.utils import timezone
 
 from minyi.audit import chain, db
@@ -134,7 +135,15 @@ def _append(pending: list[tuple[dict[str, Any], AuditEvent]]) -> None:
         else:
             # One INSERT of several rows: both databases hand out the ids in the order of
             # the rows, the chain's order, which verify walks by id.
-            AuditEvent.objects.bulk_create([event for _, event in pending])
+            events = [event for _, event in pending]
+            for event in events:
+                # An expression among the values makes PostgreSQL's compiler write the
+                # rows as VALUES (…), (…) rather than UNNEST of one array per column,
+                # whose adaptation of sixteen lists cost more than the round trip saved.
+                event.lane = Value(lane)
+            AuditEvent.objects.bulk_create(events)
+            for event in events:
+                event.lane = lane
         _remember_head(lane, head)
 
 
