@@ -314,43 +314,34 @@ class RegistrationForm(ScopedModelForm):
             }
         )
         # One read of the studios' ids and areas serves the preselection, the units
-        # around them and a blank form's options (they were three reads, two of them of
-        # whole studios with two whole org units each).
+        # around them and the options (they were three reads, two of them of whole
+        # studios with two whole org units each).
         # A posted form's studio is built from its row here (what the registration uses
         # of it: the name, the unit's level, short name and areas, the street's name), not
         # read again whole with its unit and street when the field is cleaned.
-        # A blank form takes the studios, the units around them and the representatives
-        # from the shared cache (choice_cache: saves of studios, assignments, org units,
-        # handling units and representatives bump it), and never builds the scoped
-        # querysets its fields would clean with (a dozen ORM filters): they are built if
-        # read (DeferredChoiceField).
+        # Blank or posted, the form takes the studios and the units around them from the
+        # shared cache (choice_cache: saves of studios, assignments, org units, handling
+        # units, representatives and liaisons bump it once they commit; the key is the
+        # scope), and never builds the scoped querysets its fields would clean with (a
+        # dozen ORM filters): they are built if read (DeferredChoiceField), e.g. for a
+        # studio the cached rows lack, which is then looked up in the scope as before.
+        # The cached rows are the choices, as the filters' are (KnownChoiceField).
         posted = _posted_pk(self.data.get(self.add_prefix("studio"))) if self.is_bound else None
-        if self.is_bound:
-            studios = registrable_studios(user)
-            studio_field.queryset = studios
-            rows = list(
-                studios.values_list(
-                    *STUDIO_COLUMNS,
-                    *(("unit__level", "unit__short_name", "unit__province_id") if posted else ()),
-                )
-            )
-        else:
-            studio_field.defer_queryset(lambda: registrable_studios(user))
-            blank = choice_cache.cached(scope_of(user), f"registration:{self._gate()}", self._blank)
-            rows = blank["studios"]
+        studio_field.defer_queryset(lambda: registrable_studios(user))
+        blank = choice_cache.cached(scope_of(user), f"registration-2:{self._gate()}", self._blank)
+        rows = blank["studios"]
         self.studio_pks = [row[0] for row in rows]
         chosen = next((row for row in rows if row[0] == posted), None)
         if chosen is not None:
-            studio_field.known = {str(posted): self._studio_of(chosen, studios.db)}
+            studio_field.known = {str(posted): self._studio_of(chosen, Studio.objects.db)}
         else:
             posted = None
-        if not self.is_bound:
-            # The labels _studio_label gives; a posted form, shown again, reads its options
-            # from the queryset as before.
-            studio_field.widget.choices = [
-                ("", "请选择"),
-                *[(row[0], f"{row[6] or ''} {row[5]}".strip()) for row in rows],
-            ]
+        # The labels _studio_label gives, in the queryset's order; a posted form shown
+        # again shows the same.
+        studio_field.widget.choices = [
+            ("", "请选择"),
+            *[(row[0], f"{row[6] or ''} {row[5]}".strip()) for row in rows],
+        ]
         # A posted form shows what was posted: what to preselect matters only to a blank
         # form.
         hint = None if self.is_bound else self._studio_choice(self.studio_pks)
@@ -363,13 +354,13 @@ class RegistrationForm(ScopedModelForm):
         unit_field.required = False
         if self.is_bound:
             rep_field.queryset = self._representatives(None, posted)
-            unit_field.queryset = self._units(rows)
         else:
             rep_field.defer_queryset(lambda: self._representatives(hint, None))
-            unit_field.defer_queryset(lambda: self._units(rows))
-            # The option is the unit's name (its str): read as (pk, name) pairs, not as
-            # whole units with their encrypted phones decrypted, one per option.
-            unit_field.widget.choices = [("", "不涉及具体单位"), *blank["units"]]
+        # Read only when a unit is posted.
+        unit_field.defer_queryset(lambda: self._units(rows))
+        # The option is the unit's name (its str): read as (pk, name) pairs, not as
+        # whole units with their encrypted phones decrypted, one per option.
+        unit_field.widget.choices = [("", "不涉及具体单位"), *blank["units"]]
 
         self.fields["received_on"].initial = timezone.localdate()
         for name, default in (("channel", Channel.IN_PERSON), ("occasion", Occasion.RECEPTION)):
@@ -424,9 +415,14 @@ class RegistrationForm(ScopedModelForm):
         return registration_gate(self.user)
 
     def _blank(self) -> dict[str, list[tuple[Any, ...]]]:
-        """A blank form's studios (rows of STUDIO_COLUMNS) and the (pk, name) of the
-        handling units around them: what choice_cache keeps for the scope."""
-        rows = list(registrable_studios(self.user).values_list(*STUDIO_COLUMNS))
+        """The form's studios (rows of STUDIO_COLUMNS and the columns a posted studio is
+        built from, _studio_of) and the (pk, name) of the handling units around them:
+        what choice_cache keeps for the scope."""
+        rows = list(
+            registrable_studios(self.user).values_list(
+                *STUDIO_COLUMNS, "unit__level", "unit__short_name", "unit__province_id"
+            )
+        )
         return {"studios": rows, "units": list(self._units(rows).values_list("pk", "name"))}
 
     @staticmethod

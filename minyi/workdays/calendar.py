@@ -5,8 +5,9 @@ State Council made it a make-up working day (调休上班). A year whose schedul
 marked complete is counted by weekends alone and every result touching it is flagged
 provisional, so a deadline is never guessed silently and never crashes.
 
-Each year's special days are read once into a `WorkCalendar` (two queries a year); the
-day-by-day walk then runs in memory. Pass one `WorkCalendar` to several calls to share
+Each year's special days are read once into a `WorkCalendar` (two queries a year, none
+while the shared cache holds the year: minyi.workdays.cache); the day-by-day walk then
+runs in memory. Pass one `WorkCalendar` to several calls to share
 it, e.g. when recomputing many cases.
 """
 
@@ -16,6 +17,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
+from minyi.workdays import cache
 from minyi.workdays.models import WEEKEND, CalendarYear, DayKind, SpecialDay
 
 WEEKEND_REASON = "周末"
@@ -71,6 +73,11 @@ class WorkCalendar:
 
 
 def _load_year(year: int) -> YearSchedule:
+    # From the shared cache while the calendar is unchanged (minyi.workdays.cache).
+    return cache.year_schedule(year, lambda: _read_year(year))
+
+
+def _read_year(year: int) -> YearSchedule:
     calendar_year = CalendarYear.objects.filter(year=year).first()
     if calendar_year is None or not calendar_year.complete:
         # An incomplete year counts by weekends alone: half-entered holidays would make

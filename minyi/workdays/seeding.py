@@ -18,6 +18,8 @@ from typing import Any
 
 import chinese_calendar
 
+from minyi.workdays import cache
+
 HOLIDAY = "holiday"
 MAKEUP_WORKDAY = "makeup_workday"
 
@@ -112,4 +114,6 @@ def _create_missing_days(special_day_model: Any, calendar_year: Any) -> int:
         if d not in taken
     ]
     special_day_model.objects.bulk_create(new)
+    # bulk_create sends no signal (nor does a migration's model): the kept years go.
+    cache.bump()
     return len(new)

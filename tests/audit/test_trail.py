@@ -4,6 +4,7 @@ chain that verify_audit checks, retention, and the search page."""
 from __future__ import annotations
 
 from datetime import timedelta
+from itertools import pairwise
 from typing import Any
 
 import pytest
@@ -18,7 +19,7 @@ from minyi import audit
 from minyi.audit import chain
 from minyi.audit import db as audit_db
 from minyi.audit.models import Action, AppendOnlyError, AuditEvent, Result
-from minyi.audit.trail import forget_head
+from minyi.audit.trail import batched, forget_head
 from minyi.people.models import User
 from tests.security.conftest import PASSWORD
 
@@ -193,6 +194,48 @@ def test_an_append_in_a_released_savepoint_is_chained_onto(world):
             inner = audit.record(Action.EXPORT, object_type="cases.case", object_id=1)
         after = audit.record(Action.EXPORT, object_type="cases.case", object_id=2)
     assert after.prev_hash == inner.hash
+    call_command("verify_audit")
+
+
+def test_rows_recorded_in_a_batch_are_one_insert_chained_in_their_order(
+    world, django_assert_num_queries
+):
+    """audit.batched (a workflow step's two rows, a registration's three): the rows one
+    record each would have written, in one INSERT, their ids in the order recorded."""
+    with transaction.atomic():
+        first = audit.record(Action.EXPORT, object_type="cases.case", object_id=1)
+        with django_assert_num_queries(1) as captured, batched():
+            held = [
+                audit.record(Action.EXPORT, object_type="cases.case", object_id=n)
+                for n in (2, 3, 4)
+            ]
+            assert all(event.pk is None for event in held)  # nothing written yet
+        (insert,) = [q["sql"] for q in captured.captured_queries]
+        assert insert.startswith('INSERT INTO "audit_auditevent"')
+        after = audit.record(Action.EXPORT, object_type="cases.case", object_id=5)
+    rows = _events(pk__gte=first.pk)
+    assert [row.object_id for row in rows] == ["1", "2", "3", "4", "5"]
+    assert [row.pk for row in rows[1:4]] == [event.pk for event in held]
+    for previous, row in pairwise(rows):
+        assert row.prev_hash == previous.hash and row.lane == previous.lane
+    assert after.prev_hash == held[-1].hash
+    call_command("verify_audit")
+
+
+def test_a_batch_left_by_an_exception_appends_nothing(world):
+    before = AuditEvent.objects.count()
+    with transaction.atomic(), pytest.raises(RuntimeError), batched():
+        audit.record(Action.EXPORT, object_type="cases.case", object_id=1)
+        raise RuntimeError
+    assert AuditEvent.objects.count() == before
+
+
+def test_a_batch_opens_with_the_lanes_lock_and_head(world, django_assert_num_queries):
+    forget_head()  # the world's rows were appended in this test's transaction
+    expected = 3 if connection.vendor == "postgresql" else 2  # + the lane's advisory lock
+    with transaction.atomic(), django_assert_num_queries(expected), batched():
+        for n in (1, 2):
+            audit.record(Action.EXPORT, object_type="cases.case", object_id=n)
     call_command("verify_audit")
 
 
