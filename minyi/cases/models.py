@@ -8,10 +8,10 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import connection, models
 from django.db.models import Q
-from django.urls import reverse
 
 from minyi.cases.states import Action, CaseState, HolderLevel
 from minyi.core.crypto import EncryptedCharField, PhoneDigestField
+from minyi.core.links import pk_url
 from minyi.core.models import ScopedQuerySet, TimeStamped
 from minyi.core.phones import display_phone, mask_phone
 
@@ -386,7 +386,7 @@ class Case(TimeStamped):
         return self.number
 
     def get_absolute_url(self) -> str:
-        return reverse("cases:detail", args=[self.pk])
+        return pk_url("cases:detail", self.pk)
 
     @property
     def reporter_phone_masked(self) -> str:

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
-from django.urls import reverse
+
+from minyi.core.links import pk_url
 
 
 class ExportState(models.TextChoices):
@@ -55,7 +56,7 @@ class Export(models.Model):
         return f"{self.owner} {self.kind} {self.created_at:%Y-%m-%d %H:%M}"
 
     def get_absolute_url(self) -> str:
-        return reverse("documents:export_job", args=[self.pk])
+        return pk_url("documents:export_job", self.pk)
 
     @property
     def percent(self) -> int:
@@ -105,4 +106,4 @@ class Import(models.Model):
         return f"{self.owner} {self.kind} {self.original_name}"
 
     def get_absolute_url(self) -> str:
-        return reverse("documents:import_detail", args=[self.pk])
+        return pk_url("documents:import_detail", self.pk)

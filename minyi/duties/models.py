@@ -11,9 +11,9 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
-from django.urls import reverse
 
 from minyi.core.crypto import EncryptedCharField, PhoneDigestField
+from minyi.core.links import pk_url
 from minyi.core.models import ScopedQuerySet, TimeStamped
 
 if TYPE_CHECKING:
@@ -197,7 +197,7 @@ class Event(TimeStamped):
         return f"{self.studio} {self.get_kind_display()} {self.starts_at:%Y-%m-%d}"
 
     def get_absolute_url(self) -> str:
-        return reverse("duties:event_detail", args=[self.pk])
+        return pk_url("duties:event_detail", self.pk)
 
     @property
     def hours(self) -> float:

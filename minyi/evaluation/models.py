@@ -13,8 +13,8 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
-from django.urls import reverse
 
+from minyi.core.links import pk_url
 from minyi.core.models import ScopedQuerySet, TimeStamped
 from minyi.evaluation.states import RoundState
 
@@ -106,7 +106,7 @@ class EvaluationRound(TimeStamped):
         return f"{self.year}年度“五好”党代表工作室评估"
 
     def get_absolute_url(self) -> str:
-        return reverse("evaluation:round", args=[self.pk])
+        return pk_url("evaluation:round", self.pk)
 
     @property
     def is_assessing(self) -> bool:
@@ -155,7 +155,7 @@ class StudioAssessment(TimeStamped):
         return f"{self.studio} {self.round.year}年度评估"
 
     def get_absolute_url(self) -> str:
-        return reverse("evaluation:assessment", args=[self.pk])
+        return pk_url("evaluation:assessment", self.pk)
 
 
 class CriterionScore(models.Model):

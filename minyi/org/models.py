@@ -9,10 +9,10 @@ from typing import TYPE_CHECKING
 
 from django.db import models
 from django.db.models import Q
-from django.urls import reverse
 from django.utils import timezone
 
 from minyi.core.crypto import EncryptedCharField
+from minyi.core.links import pk_url
 from minyi.core.models import ScopedQuerySet, TimeStamped
 
 if TYPE_CHECKING:
@@ -129,7 +129,7 @@ class OrgUnit(TimeStamped):
         return self.short_name or self.name
 
     def get_absolute_url(self) -> str:
-        return reverse("org:unit_detail", args=[self.pk])
+        return pk_url("org:unit_detail", self.pk)
 
     @property
     def is_retired(self) -> bool:
@@ -261,7 +261,7 @@ class HandlingUnit(TimeStamped):
         return self.name
 
     def get_absolute_url(self) -> str:
-        return reverse("org:handlingunit_edit", args=[self.pk])
+        return pk_url("org:handlingunit_edit", self.pk)
 
     @property
     def level(self) -> str:

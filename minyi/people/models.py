@@ -7,9 +7,9 @@ from typing import TYPE_CHECKING
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.db import models
 from django.db.models import Q
-from django.urls import reverse
 
 from minyi.core.crypto import EncryptedCharField
+from minyi.core.links import pk_url
 from minyi.core.models import ScopedQuerySet, TimeStamped
 from minyi.core.phones import display_phone
 from minyi.org.models import Delegation, Group, OrgUnit
@@ -94,7 +94,7 @@ class User(AbstractUser):
         return self.full_name or self.username
 
     def get_absolute_url(self) -> str:
-        return reverse("people:account_edit", args=[self.pk])
+        return pk_url("people:account_edit", self.pk)
 
     @property
     def is_official(self) -> bool:
@@ -210,7 +210,7 @@ class Representative(TimeStamped):
         return self.name
 
     def get_absolute_url(self) -> str:
-        return reverse("people:representative_detail", args=[self.pk])
+        return pk_url("people:representative_detail", self.pk)
 
     @property
     def phone_display(self) -> str:
@@ -291,7 +291,7 @@ class Liaison(TimeStamped):
         return f"{self.name}（{self.get_kind_display()}）"
 
     def get_absolute_url(self) -> str:
-        return reverse("people:liaison_edit", args=[self.pk])
+        return pk_url("people:liaison_edit", self.pk)
 
     @property
     def phone_display(self) -> str:

@@ -9,8 +9,8 @@ from typing import TYPE_CHECKING
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Exists, OuterRef, Q
-from django.urls import reverse
 
+from minyi.core.links import pk_url
 from minyi.core.models import ScopedQuerySet, TimeStamped
 from minyi.core.phones import display_phone
 from minyi.org.models import OrgUnit
@@ -142,7 +142,7 @@ class Studio(TimeStamped):
         return self.name
 
     def get_absolute_url(self) -> str:
-        return reverse("studios:detail", args=[self.pk])
+        return pk_url("studios:detail", self.pk)
 
     @property
     def phone_display(self) -> str:
