@@ -10,6 +10,7 @@ sub-path) and forgotten when the URLconf setting changes.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import cache
 from typing import Any
 
@@ -32,6 +33,12 @@ def pk_url(name: str, pk: Any) -> str:
     """reverse(name, args=[pk]) for a URL pattern whose one argument is an int key."""
     head, tail = _parts(get_script_prefix(), name)
     return f"{head}{int(pk)}{tail}"
+
+
+def pk_urls(name: str) -> Callable[[int], str]:
+    """pk_url for one name, looked up once: for a page that links every row."""
+    head, tail = _parts(get_script_prefix(), name)
+    return lambda pk: f"{head}{int(pk)}{tail}"
 
 
 def _forget(**kwargs: Any) -> None:

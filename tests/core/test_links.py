@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from django.urls import reverse, set_script_prefix
 
-from minyi.core.links import pk_url
+from minyi.core.links import pk_url, pk_urls
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -26,7 +26,7 @@ def test_every_model_link_is_the_reversed_address() -> None:
     assert {"cases:detail", "studios:detail", "people:representative_detail"} <= names
     for name in sorted(names):
         for pk in (1, 7, 42, 2_147_483_646):
-            assert pk_url(name, pk) == reverse(name, args=[pk]), name
+            assert pk_url(name, pk) == pk_urls(name)(pk) == reverse(name, args=[pk]), name
 
 
 def test_a_script_prefix_is_honoured() -> None:
