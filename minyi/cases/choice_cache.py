@@ -22,7 +22,6 @@ import hashlib
 from collections.abc import Callable
 from typing import Any
 
-from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 
 from minyi.core import generations
@@ -58,12 +57,9 @@ def cached[T](scope: Scope, what: str, compute: Callable[[], T]) -> T:
 
 def bump() -> None:
     """Invalidate every scope's choices once the current transaction commits (before
-    it, a view could cache what it read under the new number)."""
-    transaction.on_commit(_bump_now)
-
-
-def _bump_now() -> None:
-    generations.bump(GENERATION_KEY)
+    it, a view could cache what it read under the new number); until then the
+    transaction reads them afresh and keeps nothing (generations.bump_after_commit)."""
+    generations.bump_after_commit([GENERATION_KEY])
 
 
 def _on_write(**kwargs: Any) -> None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
@@ -164,3 +164,21 @@ def test_the_register_link_is_kept_per_scope_and_follows_a_closed_studio(
             studio.closed_at = timezone.now()
             studio.save(update_fields=["closed_at"])
     assert not _offers_registration(liaison)
+
+
+class _RolledBack(Exception):
+    pass
+
+
+def test_choices_read_inside_a_rolled_back_write_are_not_served_after_it(world: Any) -> None:
+    """The writing transaction sees its own studio and keeps nothing of what it read:
+    a list with a rolled-back studio would otherwise be offered for SECONDS."""
+    official = _user("shatoujiao")
+    studio = Studio.objects.get(name="沙头角社区党代表工作室")
+    assert "改名后的工作室" not in _studio_names(CaseFilterForm(user=official))
+    with pytest.raises(_RolledBack), transaction.atomic():
+        studio.name = "改名后的工作室"
+        studio.save()
+        assert "改名后的工作室" in _studio_names(CaseFilterForm(user=official))
+        raise _RolledBack
+    assert "改名后的工作室" not in _studio_names(CaseFilterForm(user=official))
