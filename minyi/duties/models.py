@@ -330,6 +330,10 @@ class HouseholdVisitQuerySet(ScopedQuerySet):
             return Q(representative__in=assigned)
         return None
 
+    def counted(self) -> HouseholdVisitQuerySet:
+        """The visits that count (CM 4): not withdrawn."""
+        return self.filter(withdrawn_at__isnull=True)
+
 
 class HouseholdVisit(TimeStamped):
     """入户走访 (CM 4: at least 10 a year for a city representative). The household's
@@ -348,6 +352,16 @@ class HouseholdVisit(TimeStamped):
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
+    version = models.PositiveIntegerField(
+        "版本", default=1, help_text="每次修改加一；据此发现两人同时修改同一条走访。"
+    )
+    # A visit entered by mistake is withdrawn, not deleted: its address views stay
+    # (HouseholdAddressView), and it no longer counts (minyi.duties.visits).
+    withdrawn_at = models.DateTimeField("撤回时间", null=True, blank=True)
+    withdrawn_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    withdrawn_reason = models.CharField("撤回理由", max_length=200, blank=True)
 
     objects = HouseholdVisitQuerySet.as_manager()
 

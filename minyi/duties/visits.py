@@ -18,10 +18,13 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
+from minyi.duties import tallies
 from minyi.duties.models import HouseholdVisit
+from minyi.evaluation.models import EvaluationRound
+from minyi.evaluation.states import RoundState
 from minyi.org.models import Level, OrgUnit
 from minyi.people.models import Representative
 from minyi.people.scopes import Scope, scope_of
@@ -104,6 +107,75 @@ def recordable_communities(user: Any, representative: Representative | None = No
     return qs.filter(q)
 
 
+class NotAllowed(Exception):
+    """The visit cannot be changed in its state (withdrawn, or its year closed): 400."""
+
+
+class Changed(Exception):
+    """Someone else saved the visit since this user loaded it: 409, nothing saved."""
+
+    message = "这条入户走访刚刚已被他人修改或撤回，您的修改未保存。请查看最新内容后再操作。"
+
+
+WITHDRAWN = "这条入户走访已撤回，不能再修改。"
+
+
+def closed_year_refusal(year: int) -> str:
+    """The refusal for a year whose year-end evaluation has been finalised, or "".
+
+    A year is closed once its evaluation round has left 评估中 (CM 12): the outcomes were
+    judged on these visits, so they stay as judged; reopening the round reopens them
+    (docs/decisions.md)."""
+    closed = EvaluationRound.objects.filter(year=year).exclude(state=RoundState.ASSESSING).exists()
+    if closed:
+        return f"{year}年度评估已定稿，该年度的入户走访不能再登记、修改或撤回。"
+    return ""
+
+
+def editable_visits(user: Any) -> QuerySet:
+    """The visits `user` may correct or withdraw: those they could record now (the
+    representative and the community still among their choices). Everything else is
+    a 404, like a visit that does not exist. A withdrawn one is among them, refused
+    with a reason (`WITHDRAWN`)."""
+    scope = scope_of(user)
+    qs = HouseholdVisit.objects.for_editor(user)
+    if not can_record(user):
+        return qs.none()
+    qs = qs.filter(representative__in=recordable_representatives(user).values("pk"))
+    communities = recordable_communities(user).values("pk")
+    if scope.everything or scope.unit is not None or _records_for_studio(scope):
+        return qs.filter(community__in=communities)
+    # A representative: their studios' communities, or the visit's own representative's
+    # linked communities (recordable_communities with that representative).
+    linked = Representative.linked_communities.through.objects.filter(
+        representative_id=OuterRef("representative_id"), orgunit_id=OuterRef("community_id")
+    )
+    return qs.filter(Q(community__in=communities) | Exists(linked))
+
+
+def _check(actor: Any, visit: HouseholdVisit) -> None:
+    """The rules of recording, for a new visit and for a corrected one."""
+    errors: dict[str, list[str]] = {}
+    refused_representative, refused_community = refusals(actor)
+    representative = visit.representative
+    if not recordable_representatives(actor).filter(pk=representative.pk).exists():
+        errors["representative"] = [refused_representative]
+    elif not recordable_communities(actor, representative).filter(pk=visit.community.pk).exists():
+        errors["community"] = [refused_community]
+    if visit.visited_on is None:
+        errors["visited_on"] = ["请填写走访日期。"]
+    elif visit.visited_on > timezone.localdate():
+        errors["visited_on"] = ["走访日期不能晚于今天：入户走访在走访之后登记。"]
+    elif refusal := closed_year_refusal(visit.visited_on.year):
+        errors["visited_on"] = [refusal]
+    if not visit.household:
+        errors["household"] = ["请填写住户，如：王先生家。"]
+    if not visit.address:
+        errors["address"] = ["请填写住址。"]
+    if errors:
+        raise ValidationError(errors)
+
+
 def household_visit_record(
     *,
     actor: Any,
@@ -114,30 +186,83 @@ def household_visit_record(
     address: str,
     notes: str = "",
 ) -> HouseholdVisit:
-    errors: dict[str, list[str]] = {}
-    household, address = (household or "").strip(), (address or "").strip()
-    refused_representative, refused_community = refusals(actor)
-    if not recordable_representatives(actor).filter(pk=representative.pk).exists():
-        errors["representative"] = [refused_representative]
-    elif not recordable_communities(actor, representative).filter(pk=community.pk).exists():
-        errors["community"] = [refused_community]
-    if visited_on is None:
-        errors["visited_on"] = ["请填写走访日期。"]
-    elif visited_on > timezone.localdate():
-        errors["visited_on"] = ["走访日期不能晚于今天：入户走访在走访之后登记。"]
-    if not household:
-        errors["household"] = ["请填写住户，如：王先生家。"]
-    if not address:
-        errors["address"] = ["请填写住址。"]
-    if errors:
-        raise ValidationError(errors)
+    visit = HouseholdVisit(
+        representative=representative,
+        community=community,
+        visited_on=visited_on,
+        household=(household or "").strip(),
+        address=(address or "").strip(),
+        notes=(notes or "").strip(),
+        recorded_by=actor,
+    )
+    _check(actor, visit)
     with transaction.atomic():
-        return HouseholdVisit.objects.create(
-            representative=representative,
-            community=community,
-            visited_on=visited_on,
-            household=household,
-            address=address,
-            notes=(notes or "").strip(),
-            recorded_by=actor,
-        )
+        visit.save(force_insert=True)
+    return visit
+
+
+def _locked(actor: Any, visit: HouseholdVisit, version: int) -> HouseholdVisit:
+    """The visit again, locked, if `actor` may still change it; inside a transaction."""
+    if not HouseholdVisit.objects.for_editor(actor).filter(pk=visit.pk).exists():
+        raise PermissionError
+    locked = HouseholdVisit.objects.select_for_update().get(pk=visit.pk)
+    if locked.withdrawn_at is not None:
+        raise NotAllowed(WITHDRAWN)
+    if locked.version != version:
+        raise Changed(Changed.message)
+    if not editable_visits(actor).filter(pk=visit.pk).exists():
+        raise PermissionError
+    if refusal := closed_year_refusal(locked.visited_on.year):
+        raise NotAllowed(refusal)
+    return locked
+
+
+@transaction.atomic
+def household_visit_update(
+    *,
+    actor: Any,
+    visit: HouseholdVisit,
+    version: int,
+    representative: Representative,
+    community: OrgUnit,
+    visited_on: date,
+    household: str,
+    notes: str = "",
+    address: str = "",
+) -> HouseholdVisit:
+    """Correct a visit, all or nothing. A blank address keeps the one on record (the
+    edit page does not show it: showing it would be a full view of personal data)."""
+    locked = _locked(actor, visit, version)
+    before = locked.representative_id
+    locked.representative = representative
+    locked.community = community
+    locked.visited_on = visited_on
+    locked.household = (household or "").strip()
+    locked.address = (address or "").strip() or locked.address
+    locked.notes = (notes or "").strip()
+    _check(actor, locked)
+    locked.version += 1
+    locked.save()
+    if before != representative.pk:
+        # The save's signal stamps the new representative's tallies; the visit left
+        # the old one's count too.
+        tallies.mark_representatives([before])
+    return locked
+
+
+@transaction.atomic
+def household_visit_withdraw(
+    *, actor: Any, visit: HouseholdVisit, version: int, reason: str
+) -> HouseholdVisit:
+    """Withdraw a visit entered by mistake: it stays, with who withdrew it, when and
+    why, and no longer counts (CM 4, the duty record, reports, compliance)."""
+    locked = _locked(actor, visit, version)
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": "撤回入户走访须写明理由。"})
+    locked.withdrawn_at = timezone.now()
+    locked.withdrawn_by = actor
+    locked.withdrawn_reason = reason
+    locked.version += 1
+    locked.save()
+    return locked
