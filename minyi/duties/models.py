@@ -328,6 +328,15 @@ class HouseholdVisitQuerySet(ScopedQuerySet):
                 studio_id__in=scope.studio_ids, active=True
             ).values("representative_id")
             return Q(representative__in=assigned)
+        if scope.stands_in:
+            # A community's stand-in liaison (CM 7): the visits in the community of the
+            # representatives linked to it, read and changed alike (minyi.duties.visits).
+            from minyi.people.models import Representative
+
+            linked = Representative.linked_communities.through.objects.filter(
+                orgunit_id__in=scope.unit_ids
+            ).values("representative_id")
+            return Q(community_id__in=scope.unit_ids, representative__in=linked)
         return None
 
     def counted(self) -> HouseholdVisitQuerySet:

@@ -2,13 +2,16 @@
 
 The household's address is personal data, like a reporter's: lists show it masked;
 the full address is on the visit's own page, which only the recording department,
-the representative and their studio's liaisons can open (HouseholdVisit's scope).
+the representative, their studio's liaisons and the community's stand-in can open
+(HouseholdVisit's scope).
 
 Who records: the representative themself; the liaison of a studio, who keeps the
 studio's duty records, for a representative assigned to that studio and in a
-community of the studio's area; or an organisation department for a representative
-it answers for. `recorded_by` says who entered it. The model's scope
-(HouseholdVisit.objects.for_editor) follows the same lines.
+community of the studio's area; where a community has no studio, its party secretary
+standing in as liaison (CM 7), for a representative linked to the community and in
+it; or an organisation department for a representative it answers for. `recorded_by`
+says who entered it. The model's scope (HouseholdVisit.objects.for_editor) follows the
+same lines; whoever could record a visit now may correct or withdraw it.
 """
 
 from __future__ import annotations
@@ -36,6 +39,8 @@ REPRESENTATIVE_REFUSED = "只能为本单位负责的党代表（或您本人）
 REPRESENTATIVE_REFUSED_LIAISON = "只能为进驻本工作室的党代表登记入户走访。"
 COMMUNITY_REFUSED = "请选择本辖区内的社区，或该党代表的联系社区。"
 COMMUNITY_REFUSED_LIAISON = "请选择本工作室所在区域内的社区。"
+REPRESENTATIVE_REFUSED_STAND_IN = "只能为联系本社区的党代表登记入户走访。"
+COMMUNITY_REFUSED_STAND_IN = "只能登记在本社区的入户走访。"
 
 
 def mask_address(address: str) -> str:
@@ -55,14 +60,21 @@ def _records_for_studio(scope: Scope) -> bool:
 def can_record(user: Any) -> bool:
     scope = scope_of(user)
     return bool(
-        scope.everything or scope.unit or scope.representative_ids or _records_for_studio(scope)
+        scope.everything
+        or scope.unit
+        or scope.representative_ids
+        or _records_for_studio(scope)
+        or scope.stands_in
     )
 
 
 def refusals(user: Any) -> tuple[str, str]:
     """The Chinese refusals (representative, community) in the words of the user's role."""
-    if _records_for_studio(scope_of(user)):
+    scope = scope_of(user)
+    if _records_for_studio(scope):
         return REPRESENTATIVE_REFUSED_LIAISON, COMMUNITY_REFUSED_LIAISON
+    if scope.stands_in:
+        return REPRESENTATIVE_REFUSED_STAND_IN, COMMUNITY_REFUSED_STAND_IN
     return REPRESENTATIVE_REFUSED, COMMUNITY_REFUSED
 
 
@@ -78,13 +90,19 @@ def recordable_representatives(user: Any) -> QuerySet:
             studio_id__in=scope.studio_ids, active=True
         ).values("representative_id")
         return Representative.objects.filter(pk__in=assigned, active=True)
+    if scope.stands_in:
+        linked = Representative.linked_communities.through.objects.filter(
+            orgunit_id__in=scope.unit_ids
+        ).values("representative_id")
+        return Representative.objects.filter(pk__in=linked, active=True)
     return Representative.objects.none()
 
 
 def recordable_communities(user: Any, representative: Representative | None = None) -> QuerySet:
     """A department: the communities of its area. A representative: their studios'
     communities and their linked communities. A liaison: the communities of their
-    studio's area (the studio's own community, or those beneath its street)."""
+    studio's area (the studio's own community, or those beneath its street). A
+    community's stand-in liaison: that community."""
     scope = scope_of(user)
     qs = OrgUnit.objects.active().filter(level=Level.COMMUNITY)
     if scope.everything:
@@ -99,6 +117,8 @@ def recordable_communities(user: Any, representative: Representative | None = No
         ):
             area |= unit.subtree_q("")
         return qs.filter(area)
+    if scope.stands_in:
+        return qs.filter(pk__in=scope.unit_ids)
     q = Q(pk__in=[])
     if scope.unit_ids:
         q |= Q(pk__in=scope.unit_ids)
@@ -143,7 +163,7 @@ def editable_visits(user: Any) -> QuerySet:
         return qs.none()
     qs = qs.filter(representative__in=recordable_representatives(user).values("pk"))
     communities = recordable_communities(user).values("pk")
-    if scope.everything or scope.unit is not None or _records_for_studio(scope):
+    if scope.everything or scope.unit is not None or _records_for_studio(scope) or scope.stands_in:
         return qs.filter(community__in=communities)
     # A representative: their studios' communities, or the visit's own representative's
     # linked communities (recordable_communities with that representative).
