@@ -1047,7 +1047,11 @@ class ReferForm(StepForm):
         from minyi.cases.services import units_for_referral
 
         super().__init__(*args, **kwargs)
-        self.fields["handling_unit"].queryset = units_for_referral(self.case)
+        # The option shows the name; the referral checks the area and retirement
+        # (services._may_refer_to). Not the phone, which each loaded row would decrypt.
+        self.fields["handling_unit"].queryset = units_for_referral(self.case).only(
+            "name", "area", "retired_at"
+        )
 
 
 class EscalateForm(StepForm):

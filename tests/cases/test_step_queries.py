@@ -18,8 +18,10 @@ from django.urls import reverse
 from minyi.audit.models import AuditEvent
 from minyi.audit.trail import forget_head
 from minyi.cases import services
+from minyi.cases.forms import ReferForm
 from minyi.cases.models import Case, CaseStep
 from minyi.cases.states import Action, CaseState
+from minyi.core import crypto
 from minyi.org.models import HandlingUnit
 from minyi.people.models import User
 from minyi.workdays.calendar import WorkCalendar
@@ -115,6 +117,27 @@ def test_referring_runs_a_fixed_number_of_queries(
         date(2026, 3, 23),
         10,
     )
+
+
+def test_the_referral_form_offers_the_units_without_decrypting_their_phones(
+    world: Any, liaison: User, monkeypatch: Any
+) -> None:
+    """The option is the unit's name; its encrypted phone is neither read nor opened,
+    and the units offered are still those of the holding department's area (CM 10)."""
+    case = _sent(liaison)
+    opened = []
+    real = crypto.decrypt
+    monkeypatch.setattr(crypto, "decrypt", lambda token: opened.append(token) or real(token))
+    field = ReferForm(case=case)["handling_unit"]
+    html = str(field)
+    assert opened == []
+    units = list(field.field.queryset)
+    assert units and all("phone" in unit.get_deferred_fields() for unit in units)
+    assert UNIT in html
+    assert {unit.pk for unit in units} == set(
+        services.units_for_referral(case).values_list("pk", flat=True)
+    )
+    assert opened == []
 
 
 def test_the_steps_audit_rows_name_the_changed_columns_and_the_chain_verifies(
