@@ -500,6 +500,16 @@ RULES: dict[str, Rule] = {
         ok=OFFICIALS_OF_SHATOUJIAO | {"outsider", "liaison", "representative"}
     ),
     "duties:visit_detail": Rule(ok=SCOPED_READERS, kwargs=_household_visit),
+    # Correcting and withdrawing: whoever could record the visit now (the department,
+    # the representative, the liaison of the representative's studio in its area).
+    "duties:visit_edit": Rule(ok=SCOPED_READERS, kwargs=_household_visit),
+    "duties:visit_withdraw": Rule(
+        ok=SCOPED_READERS,
+        ok_status=302,
+        method="post",
+        kwargs=_household_visit,
+        data={"reason": "重复登记", "version": 1},
+    ),
     "duties:duty_record": Rule(ok=SCOPED_READERS, kwargs=_rep),
     "duties:report_list": Rule(ok=ALL),
     "duties:report_create": Rule(ok={"admin", "liaison"}, ok_status=400, method="post"),

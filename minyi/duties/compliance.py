@@ -263,12 +263,16 @@ def _load(
         ).values_list("event_id", "representative_id", "arrived_at", "left_at")
     }
     visits: dict[int, list[date]] = defaultdict(list)
-    for rep_id, day in HouseholdVisit.objects.filter(
-        representative_id__in=rep_filter,
-        representative__level=RepresentativeLevel.CITY,
-        visited_on__gte=date(rules.start.year, 1, 1),
-        visited_on__lte=date(rules.end.year, 12, 31),
-    ).values_list("representative_id", "visited_on"):
+    for rep_id, day in (
+        HouseholdVisit.objects.counted()
+        .filter(
+            representative_id__in=rep_filter,
+            representative__level=RepresentativeLevel.CITY,
+            visited_on__gte=date(rules.start.year, 1, 1),
+            visited_on__lte=date(rules.end.year, 12, 31),
+        )
+        .values_list("representative_id", "visited_on")
+    ):
         visits[rep_id].append(day)
     reports: dict[int, list[ReportFacts]] = defaultdict(list)
     if only_reps is None:

@@ -13,7 +13,12 @@ from minyi.core.forms import FilterForm
 from minyi.core.phones import normalize_phone
 from minyi.duties.models import AppointmentState, Event, ReportState, RequesterKind
 from minyi.duties.reports import PERIODS, writable_studios
-from minyi.duties.visits import recordable_communities, recordable_representatives, refusals
+from minyi.duties.visits import (
+    mask_address,
+    recordable_communities,
+    recordable_representatives,
+    refusals,
+)
 from minyi.people.models import Representative
 
 
@@ -164,11 +169,67 @@ class HouseholdVisitForm(forms.Form):
         self.fields["community"].queryset = recordable_communities(user, rep).order_by("code")
 
 
+STALE_PAGE = {
+    "required": "页面缺少版本信息，请刷新页面后重新提交。",
+    "invalid": "页面的版本信息有误，请刷新页面后重新提交。",
+    "min_value": "页面的版本信息有误，请刷新页面后重新提交。",
+}
+
+
+class HouseholdVisitEditForm(HouseholdVisitForm):
+    """The record form for a visit on record. The address field starts blank (blank
+    keeps the address on record, which this page does not show) and the page's version
+    goes back with it."""
+
+    version = forms.IntegerField(
+        label="版本", widget=forms.HiddenInput, min_value=1, error_messages=STALE_PAGE
+    )
+
+    def __init__(self, *args: Any, user: Any, visit: Any, **kwargs: Any) -> None:
+        if not args or args[0] is None:
+            kwargs.setdefault(
+                "initial",
+                {
+                    "representative": visit.representative_id,
+                    "community": visit.community_id,
+                    "visited_on": visit.visited_on,
+                    "household": visit.household,
+                    "notes": visit.notes,
+                    "version": visit.version,
+                },
+            )
+        super().__init__(*args, user=user, **kwargs)
+        if not self.is_bound:
+            # The community choices follow the visit's representative, not the first one.
+            self.fields["community"].queryset = recordable_communities(
+                user, visit.representative
+            ).order_by("code")
+        address = self.fields["address"]
+        address.required = False
+        address.help_text = (
+            f"当前住址：{mask_address(visit.address)}（个人信息，此处不显示全文）。"
+            "留空则不修改；如需更正，请填写完整住址。"
+        )
+
+
+class VisitWithdrawForm(forms.Form):
+    reason = forms.CharField(
+        label="撤回理由",
+        max_length=200,
+        help_text="如：重复登记、登记错了党代表。",
+        error_messages={"required": "请填写撤回理由。"},
+    )
+    version = forms.IntegerField(
+        label="版本", widget=forms.HiddenInput, min_value=1, error_messages=STALE_PAGE
+    )
+
+
 class VisitFilterForm(FilterForm):
     representative = forms.ModelChoiceField(
         label="党代表", queryset=Representative.objects.none(), required=False
     )
     year = forms.IntegerField(label="年度", required=False, min_value=2000, max_value=2100)
+    withdrawn = forms.BooleanField(label="也显示已撤回的走访", required=False)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

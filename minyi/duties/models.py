@@ -328,7 +328,20 @@ class HouseholdVisitQuerySet(ScopedQuerySet):
                 studio_id__in=scope.studio_ids, active=True
             ).values("representative_id")
             return Q(representative__in=assigned)
+        if scope.stands_in:
+            # A community's stand-in liaison (CM 7): the visits in the community of the
+            # representatives linked to it, read and changed alike (minyi.duties.visits).
+            from minyi.people.models import Representative
+
+            linked = Representative.linked_communities.through.objects.filter(
+                orgunit_id__in=scope.unit_ids
+            ).values("representative_id")
+            return Q(community_id__in=scope.unit_ids, representative__in=linked)
         return None
+
+    def counted(self) -> HouseholdVisitQuerySet:
+        """The visits that count (CM 4): not withdrawn."""
+        return self.filter(withdrawn_at__isnull=True)
 
 
 class HouseholdVisit(TimeStamped):
@@ -348,6 +361,16 @@ class HouseholdVisit(TimeStamped):
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
+    version = models.PositiveIntegerField(
+        "版本", default=1, help_text="每次修改加一；据此发现两人同时修改同一条走访。"
+    )
+    # A visit entered by mistake is withdrawn, not deleted: its address views stay
+    # (HouseholdAddressView), and it no longer counts (minyi.duties.visits).
+    withdrawn_at = models.DateTimeField("撤回时间", null=True, blank=True)
+    withdrawn_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    withdrawn_reason = models.CharField("撤回理由", max_length=200, blank=True)
 
     objects = HouseholdVisitQuerySet.as_manager()
 

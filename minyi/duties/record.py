@@ -79,6 +79,7 @@ class VisitRow(NamedTuple):
     community: str
     household: str
     address_masked: str
+    pk: int = 0  # the visit's page, where it is corrected or withdrawn
 
 
 class AppointmentRow(NamedTuple):
@@ -199,17 +200,22 @@ def _events(representative: Representative, start: datetime, end: datetime) -> l
 
 
 def _visits(representative: Representative, year: int) -> list[VisitRow]:
-    rows = HouseholdVisit.objects.filter(
-        representative=representative, visited_on__year=year
-    ).values_list("visited_on", "community__short_name", "community__name", "household", "address")
+    rows = (
+        HouseholdVisit.objects.counted()
+        .filter(representative=representative, visited_on__year=year)
+        .values_list(
+            "pk", "visited_on", "community__short_name", "community__name", "household", "address"
+        )
+    )
     return [
         VisitRow(
             day=_day(visited_on),
             community=short_name or name,
             household=household,
             address_masked=mask_address(address),
+            pk=pk,
         )
-        for visited_on, short_name, name, household, address in rows
+        for pk, visited_on, short_name, name, household, address in rows
     ]
 
 

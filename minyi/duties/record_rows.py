@@ -15,6 +15,7 @@ from typing import Any
 
 from django.utils.safestring import SafeString, mark_safe
 
+from minyi.core.links import pk_url
 from minyi.core.markup import escape
 from minyi.duties.record import AppointmentRow, CaseRow, DutyRecord, EventRow, VisitRow
 
@@ -39,7 +40,8 @@ def _event(e: EventRow) -> str:
 
 def _visit(v: VisitRow) -> str:
     return (
-        f"<tr><td>{escape(v.day)}</td><td>{escape(v.community)}</td>"
+        f'<tr><td><a href="{pk_url("duties:visit_detail", v.pk)}">{escape(v.day)}</a></td>'
+        f"<td>{escape(v.community)}</td>"
         f"<td>{escape(v.household)}</td><td>{escape(v.address_masked)}</td></tr>"
     )
 

@@ -140,9 +140,9 @@ def report_draft_text(*, studio: Studio, year: int, period: int) -> str:
     lines.append(f"本期收到预约 {total} 件" + (f"：{parts}。" if parts else "。"))
 
     visits = Counter(
-        HouseholdVisit.objects.filter(
-            representative__in=reps, visited_on__gte=start, visited_on__lt=end
-        ).values_list("representative_id", flat=True)
+        HouseholdVisit.objects.counted()
+        .filter(representative__in=reps, visited_on__gte=start, visited_on__lt=end)
+        .values_list("representative_id", flat=True)
     )
     lines += ["", "四、入户走访情况"]
     lines.append(f"本工作室党代表本期入户走访共 {sum(visits.values())} 户。")

@@ -15,15 +15,17 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
+from minyi.core.links import pk_url
 from minyi.core.phones import display_phone, mask_phone
 from minyi.core.views_base import ListPage
 from minyi.duties import appointments as appts
-from minyi.duties import reports
+from minyi.duties import reports, visits
 from minyi.duties.forms_people import (
     AppointmentFilterForm,
     CancelForm,
+    HouseholdVisitEditForm,
     HouseholdVisitForm,
     LinkCaseForm,
     PublicBookingForm,
@@ -31,6 +33,7 @@ from minyi.duties.forms_people import (
     ReportEditForm,
     ReportFilterForm,
     VisitFilterForm,
+    VisitWithdrawForm,
 )
 from minyi.duties.models import (
     Appointment,
@@ -45,7 +48,15 @@ from minyi.duties.models import (
 from minyi.duties.notify import notification_mark_read
 from minyi.duties.record import duty_record as build_duty_record
 from minyi.duties.record_rows import table_bodies
-from minyi.duties.visits import can_record, household_visit_record, mask_address
+from minyi.duties.visits import (
+    can_record,
+    closed_year_refusal,
+    editable_visits,
+    household_visit_record,
+    household_visit_update,
+    household_visit_withdraw,
+    mask_address,
+)
 from minyi.online import limits as online_limits
 from minyi.online.codes import phone_key
 from minyi.people.models import Representative
@@ -373,14 +384,18 @@ class VisitList(ListPage):
     template_name = "duties/visit_list.html"
     title = "入户走访"
 
+    def visits(self, *, withdrawn: bool = False) -> QuerySet:
+        qs = HouseholdVisit.objects.for_user(self.request.user)
+        if not withdrawn:
+            qs = qs.counted()
+        return qs.select_related("representative", "community").distinct()
+
     def base_queryset(self) -> QuerySet:
-        return (
-            HouseholdVisit.objects.for_user(self.request.user)
-            .select_related("representative", "community")
-            .distinct()
-        )
+        return self.visits()
 
     def filter(self, qs: QuerySet, data: dict[str, Any]) -> QuerySet:
+        if data.get("withdrawn"):
+            qs = self.visits(withdrawn=True)
         if data.get("q"):
             qs = qs.filter(Q(household__icontains=data["q"]) | Q(notes__icontains=data["q"]))
         if data.get("representative"):
@@ -390,8 +405,15 @@ class VisitList(ListPage):
         return qs
 
     def decorate(self, rows: list[Any]) -> list[Any]:
+        # One query for the page: which of its rows this user may correct.
+        editable = set(
+            editable_visits(self.request.user)
+            .filter(pk__in=[row.pk for row in rows], withdrawn_at__isnull=True)
+            .values_list("pk", flat=True)
+        )
         for row in rows:
             row.address_masked = mask_address(row.address)
+            row.editable = row.pk in editable
         return rows
 
     def extra_context(self) -> dict[str, Any]:
@@ -419,21 +441,127 @@ def visit_create(request: HttpRequest) -> HttpResponse:
     return render(request, "duties/visit_form.html", {"form": form, "title": "登记入户走访"})
 
 
-def visit_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def _visit_page(
+    request: HttpRequest,
+    visit: HouseholdVisit,
+    *,
+    reveal: bool = False,
+    withdraw_form: Any = None,
+    error: str = "",
+    status: int = 200,
+) -> HttpResponse:
+    editable = visit.withdrawn_at is None and (
+        editable_visits(request.user).filter(pk=visit.pk).exists()
+    )
+    closed = closed_year_refusal(visit.visited_on.year) if editable else ""
+    can_edit = editable and not closed
+    context = {
+        "visit": visit,
+        "address_masked": mask_address(visit.address),
+        "reveal": reveal,
+        "can_edit": can_edit,
+        "closed": closed,
+        "withdraw_form": withdraw_form
+        or (VisitWithdrawForm(initial={"version": visit.version}) if can_edit else None),
+        "error": error,
+    }
+    response = render(request, "duties/visit_detail.html", context, status=status)
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+def _visit(request: HttpRequest, pk: int) -> HouseholdVisit:
     qs = (
         HouseholdVisit.objects.for_user(request.user)
-        .select_related("representative", "community", "recorded_by")
+        .select_related("representative", "community", "recorded_by", "withdrawn_by")
         .distinct()
     )
-    visit = get_object_or_404(qs, pk=pk)
+    return get_object_or_404(qs, pk=pk)
+
+
+def visit_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    visit = _visit(request, pk)
     reveal = request.method == "POST"
     if reveal:
         # The full address is shown only on request, and each showing is recorded.
         HouseholdAddressView.objects.create(visit=visit, viewer=request.user)
-    context = {"visit": visit, "address_masked": mask_address(visit.address), "reveal": reveal}
-    response = render(request, "duties/visit_detail.html", context)
+    return _visit_page(request, visit, reveal=reveal)
+
+
+def _visit_form_page(
+    request: HttpRequest, visit: HouseholdVisit, form: Any, *, error: str = "", status: int = 200
+) -> HttpResponse:
+    context = {
+        "form": form,
+        "title": f"修改入户走访：{visit.household}",
+        "visit": visit,
+        "cancel_url": pk_url("duties:visit_detail", visit.pk),
+        "error": error,
+    }
+    response = render(request, "duties/visit_form.html", context, status=status)
     response["Cache-Control"] = "no-store"
     return response
+
+
+@require_http_methods(["GET", "POST"])
+def visit_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    """Correct a visit: whoever could record it now, as long as its year is open."""
+    user = request.user
+    qs = editable_visits(user).select_related("representative", "community")
+    visit = get_object_or_404(qs, pk=pk)
+    refused = (visits.WITHDRAWN if visit.withdrawn_at else "") or closed_year_refusal(
+        visit.visited_on.year
+    )
+    if refused:
+        return _visit_page(request, _visit(request, pk), error=refused, status=400)
+    if request.method == "GET":
+        return _visit_form_page(request, visit, HouseholdVisitEditForm(user=user, visit=visit))
+    form = HouseholdVisitEditForm(request.POST, user=user, visit=visit)
+    if not form.is_valid():
+        return _visit_form_page(request, visit, form, status=400)
+    try:
+        household_visit_update(actor=user, visit=visit, **form.cleaned_data)
+    except PermissionError as exc:
+        raise Http404 from exc
+    except visits.NotAllowed as exc:
+        return _visit_page(request, _visit(request, pk), error=str(exc), status=400)
+    except visits.Changed as exc:
+        fresh = _visit(request, pk)
+        # What the user typed stays on the page, against the latest version.
+        typed = request.POST.copy()
+        typed["version"] = str(fresh.version)
+        kept = HouseholdVisitEditForm(typed, user=user, visit=fresh)
+        kept.is_valid()
+        return _visit_form_page(request, fresh, kept, error=str(exc), status=409)
+    except ValidationError as exc:
+        _add_errors(form, exc)
+        return _visit_form_page(request, visit, form, status=400)
+    messages.success(request, "入户走访已修改。")
+    return redirect("duties:visit_detail", pk=pk)
+
+
+@require_POST
+def visit_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
+    """Withdraw a visit entered by mistake, with a reason; it stays on record."""
+    user = request.user
+    visit = get_object_or_404(editable_visits(user), pk=pk)
+    form = VisitWithdrawForm(request.POST)
+    if not form.is_valid():
+        return _visit_page(
+            request, _visit(request, pk), withdraw_form=form, error="请填写撤回理由。", status=400
+        )
+    try:
+        household_visit_withdraw(actor=user, visit=visit, **form.cleaned_data)
+    except PermissionError as exc:
+        raise Http404 from exc
+    except (visits.Changed, visits.NotAllowed) as exc:
+        status = 409 if isinstance(exc, visits.Changed) else 400
+        return _visit_page(request, _visit(request, pk), error=str(exc), status=status)
+    except ValidationError as exc:
+        _add_errors(form, exc)
+        return _visit_page(request, _visit(request, pk), withdraw_form=form, status=400)
+    messages.success(request, "入户走访已撤回，不再计入走访户数。")
+    return redirect("duties:visit_detail", pk=pk)
 
 
 # --- duty record -----------------------------------------------------------------------

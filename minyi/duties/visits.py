@@ -2,13 +2,16 @@
 
 The household's address is personal data, like a reporter's: lists show it masked;
 the full address is on the visit's own page, which only the recording department,
-the representative and their studio's liaisons can open (HouseholdVisit's scope).
+the representative, their studio's liaisons and the community's stand-in can open
+(HouseholdVisit's scope).
 
 Who records: the representative themself; the liaison of a studio, who keeps the
 studio's duty records, for a representative assigned to that studio and in a
-community of the studio's area; or an organisation department for a representative
-it answers for. `recorded_by` says who entered it. The model's scope
-(HouseholdVisit.objects.for_editor) follows the same lines.
+community of the studio's area; where a community has no studio, its party secretary
+standing in as liaison (CM 7), for a representative linked to the community and in
+it; or an organisation department for a representative it answers for. `recorded_by`
+says who entered it. The model's scope (HouseholdVisit.objects.for_editor) follows the
+same lines; whoever could record a visit now may correct or withdraw it.
 """
 
 from __future__ import annotations
@@ -18,10 +21,13 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
+from minyi.duties import tallies
 from minyi.duties.models import HouseholdVisit
+from minyi.evaluation.models import EvaluationRound
+from minyi.evaluation.states import RoundState
 from minyi.org.models import Level, OrgUnit
 from minyi.people.models import Representative
 from minyi.people.scopes import Scope, scope_of
@@ -33,6 +39,8 @@ REPRESENTATIVE_REFUSED = "只能为本单位负责的党代表（或您本人）
 REPRESENTATIVE_REFUSED_LIAISON = "只能为进驻本工作室的党代表登记入户走访。"
 COMMUNITY_REFUSED = "请选择本辖区内的社区，或该党代表的联系社区。"
 COMMUNITY_REFUSED_LIAISON = "请选择本工作室所在区域内的社区。"
+REPRESENTATIVE_REFUSED_STAND_IN = "只能为联系本社区的党代表登记入户走访。"
+COMMUNITY_REFUSED_STAND_IN = "只能登记在本社区的入户走访。"
 
 
 def mask_address(address: str) -> str:
@@ -52,14 +60,21 @@ def _records_for_studio(scope: Scope) -> bool:
 def can_record(user: Any) -> bool:
     scope = scope_of(user)
     return bool(
-        scope.everything or scope.unit or scope.representative_ids or _records_for_studio(scope)
+        scope.everything
+        or scope.unit
+        or scope.representative_ids
+        or _records_for_studio(scope)
+        or scope.stands_in
     )
 
 
 def refusals(user: Any) -> tuple[str, str]:
     """The Chinese refusals (representative, community) in the words of the user's role."""
-    if _records_for_studio(scope_of(user)):
+    scope = scope_of(user)
+    if _records_for_studio(scope):
         return REPRESENTATIVE_REFUSED_LIAISON, COMMUNITY_REFUSED_LIAISON
+    if scope.stands_in:
+        return REPRESENTATIVE_REFUSED_STAND_IN, COMMUNITY_REFUSED_STAND_IN
     return REPRESENTATIVE_REFUSED, COMMUNITY_REFUSED
 
 
@@ -75,13 +90,19 @@ def recordable_representatives(user: Any) -> QuerySet:
             studio_id__in=scope.studio_ids, active=True
         ).values("representative_id")
         return Representative.objects.filter(pk__in=assigned, active=True)
+    if scope.stands_in:
+        linked = Representative.linked_communities.through.objects.filter(
+            orgunit_id__in=scope.unit_ids
+        ).values("representative_id")
+        return Representative.objects.filter(pk__in=linked, active=True)
     return Representative.objects.none()
 
 
 def recordable_communities(user: Any, representative: Representative | None = None) -> QuerySet:
     """A department: the communities of its area. A representative: their studios'
     communities and their linked communities. A liaison: the communities of their
-    studio's area (the studio's own community, or those beneath its street)."""
+    studio's area (the studio's own community, or those beneath its street). A
+    community's stand-in liaison: that community."""
     scope = scope_of(user)
     qs = OrgUnit.objects.active().filter(level=Level.COMMUNITY)
     if scope.everything:
@@ -96,12 +117,83 @@ def recordable_communities(user: Any, representative: Representative | None = No
         ):
             area |= unit.subtree_q("")
         return qs.filter(area)
+    if scope.stands_in:
+        return qs.filter(pk__in=scope.unit_ids)
     q = Q(pk__in=[])
     if scope.unit_ids:
         q |= Q(pk__in=scope.unit_ids)
     if representative is not None:
         q |= Q(pk__in=representative.linked_communities.values("pk"))
     return qs.filter(q)
+
+
+class NotAllowed(Exception):
+    """The visit cannot be changed in its state (withdrawn, or its year closed): 400."""
+
+
+class Changed(Exception):
+    """Someone else saved the visit since this user loaded it: 409, nothing saved."""
+
+    message = "这条入户走访刚刚已被他人修改或撤回，您的修改未保存。请查看最新内容后再操作。"
+
+
+WITHDRAWN = "这条入户走访已撤回，不能再修改。"
+
+
+def closed_year_refusal(year: int) -> str:
+    """The refusal for a year whose year-end evaluation has been finalised, or "".
+
+    A year is closed once its evaluation round has left 评估中 (CM 12): the outcomes were
+    judged on these visits, so they stay as judged; reopening the round reopens them
+    (docs/decisions.md)."""
+    closed = EvaluationRound.objects.filter(year=year).exclude(state=RoundState.ASSESSING).exists()
+    if closed:
+        return f"{year}年度评估已定稿，该年度的入户走访不能再登记、修改或撤回。"
+    return ""
+
+
+def editable_visits(user: Any) -> QuerySet:
+    """The visits `user` may correct or withdraw: those they could record now (the
+    representative and the community still among their choices). Everything else is
+    a 404, like a visit that does not exist. A withdrawn one is among them, refused
+    with a reason (`WITHDRAWN`)."""
+    scope = scope_of(user)
+    qs = HouseholdVisit.objects.for_editor(user)
+    if not can_record(user):
+        return qs.none()
+    qs = qs.filter(representative__in=recordable_representatives(user).values("pk"))
+    communities = recordable_communities(user).values("pk")
+    if scope.everything or scope.unit is not None or _records_for_studio(scope) or scope.stands_in:
+        return qs.filter(community__in=communities)
+    # A representative: their studios' communities, or the visit's own representative's
+    # linked communities (recordable_communities with that representative).
+    linked = Representative.linked_communities.through.objects.filter(
+        representative_id=OuterRef("representative_id"), orgunit_id=OuterRef("community_id")
+    )
+    return qs.filter(Q(community__in=communities) | Exists(linked))
+
+
+def _check(actor: Any, visit: HouseholdVisit) -> None:
+    """The rules of recording, for a new visit and for a corrected one."""
+    errors: dict[str, list[str]] = {}
+    refused_representative, refused_community = refusals(actor)
+    representative = visit.representative
+    if not recordable_representatives(actor).filter(pk=representative.pk).exists():
+        errors["representative"] = [refused_representative]
+    elif not recordable_communities(actor, representative).filter(pk=visit.community.pk).exists():
+        errors["community"] = [refused_community]
+    if visit.visited_on is None:
+        errors["visited_on"] = ["请填写走访日期。"]
+    elif visit.visited_on > timezone.localdate():
+        errors["visited_on"] = ["走访日期不能晚于今天：入户走访在走访之后登记。"]
+    elif refusal := closed_year_refusal(visit.visited_on.year):
+        errors["visited_on"] = [refusal]
+    if not visit.household:
+        errors["household"] = ["请填写住户，如：王先生家。"]
+    if not visit.address:
+        errors["address"] = ["请填写住址。"]
+    if errors:
+        raise ValidationError(errors)
 
 
 def household_visit_record(
@@ -114,30 +206,83 @@ def household_visit_record(
     address: str,
     notes: str = "",
 ) -> HouseholdVisit:
-    errors: dict[str, list[str]] = {}
-    household, address = (household or "").strip(), (address or "").strip()
-    refused_representative, refused_community = refusals(actor)
-    if not recordable_representatives(actor).filter(pk=representative.pk).exists():
-        errors["representative"] = [refused_representative]
-    elif not recordable_communities(actor, representative).filter(pk=community.pk).exists():
-        errors["community"] = [refused_community]
-    if visited_on is None:
-        errors["visited_on"] = ["请填写走访日期。"]
-    elif visited_on > timezone.localdate():
-        errors["visited_on"] = ["走访日期不能晚于今天：入户走访在走访之后登记。"]
-    if not household:
-        errors["household"] = ["请填写住户，如：王先生家。"]
-    if not address:
-        errors["address"] = ["请填写住址。"]
-    if errors:
-        raise ValidationError(errors)
+    visit = HouseholdVisit(
+        representative=representative,
+        community=community,
+        visited_on=visited_on,
+        household=(household or "").strip(),
+        address=(address or "").strip(),
+        notes=(notes or "").strip(),
+        recorded_by=actor,
+    )
+    _check(actor, visit)
     with transaction.atomic():
-        return HouseholdVisit.objects.create(
-            representative=representative,
-            community=community,
-            visited_on=visited_on,
-            household=household,
-            address=address,
-            notes=(notes or "").strip(),
-            recorded_by=actor,
-        )
+        visit.save(force_insert=True)
+    return visit
+
+
+def _locked(actor: Any, visit: HouseholdVisit, version: int) -> HouseholdVisit:
+    """The visit again, locked, if `actor` may still change it; inside a transaction."""
+    if not HouseholdVisit.objects.for_editor(actor).filter(pk=visit.pk).exists():
+        raise PermissionError
+    locked = HouseholdVisit.objects.select_for_update().get(pk=visit.pk)
+    if locked.withdrawn_at is not None:
+        raise NotAllowed(WITHDRAWN)
+    if locked.version != version:
+        raise Changed(Changed.message)
+    if not editable_visits(actor).filter(pk=visit.pk).exists():
+        raise PermissionError
+    if refusal := closed_year_refusal(locked.visited_on.year):
+        raise NotAllowed(refusal)
+    return locked
+
+
+@transaction.atomic
+def household_visit_update(
+    *,
+    actor: Any,
+    visit: HouseholdVisit,
+    version: int,
+    representative: Representative,
+    community: OrgUnit,
+    visited_on: date,
+    household: str,
+    notes: str = "",
+    address: str = "",
+) -> HouseholdVisit:
+    """Correct a visit, all or nothing. A blank address keeps the one on record (the
+    edit page does not show it: showing it would be a full view of personal data)."""
+    locked = _locked(actor, visit, version)
+    before = locked.representative_id
+    locked.representative = representative
+    locked.community = community
+    locked.visited_on = visited_on
+    locked.household = (household or "").strip()
+    locked.address = (address or "").strip() or locked.address
+    locked.notes = (notes or "").strip()
+    _check(actor, locked)
+    locked.version += 1
+    locked.save()
+    if before != representative.pk:
+        # The save's signal stamps the new representative's tallies; the visit left
+        # the old one's count too.
+        tallies.mark_representatives([before])
+    return locked
+
+
+@transaction.atomic
+def household_visit_withdraw(
+    *, actor: Any, visit: HouseholdVisit, version: int, reason: str
+) -> HouseholdVisit:
+    """Withdraw a visit entered by mistake: it stays, with who withdrew it, when and
+    why, and no longer counts (CM 4, the duty record, reports, compliance)."""
+    locked = _locked(actor, visit, version)
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": "撤回入户走访须写明理由。"})
+    locked.withdrawn_at = timezone.now()
+    locked.withdrawn_by = actor
+    locked.withdrawn_reason = reason
+    locked.version += 1
+    locked.save()
+    return locked

@@ -28,6 +28,12 @@ class Scope:
     handling_unit_id: int | None = None
 
     @property
+    def stands_in(self) -> bool:
+        """A liaison without a studio: the party secretary (or deputy) of a community
+        with no studio, standing in as its liaison (CM 7); `unit_ids` is the community."""
+        return bool(self.liaison_ids and self.unit_ids and not self.studio_ids)
+
+    @property
     def is_empty(self) -> bool:
         return not (
             self.everything

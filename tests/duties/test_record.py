@@ -172,7 +172,8 @@ def test_the_record_page_reads_the_record_in_four_queries(world, representative)
 
 
 # The page's tables as the template wrote them before minyi.duties.record_rows: the
-# oracle the Python rows are checked against.
+# oracle the Python rows are checked against (a visit's day has since linked to its
+# page, where it is corrected or withdrawn).
 OLD_TABLE_LOOPS = """
 {% for e in record.events %}
 <tr>
@@ -186,8 +187,8 @@ OLD_TABLE_LOOPS = """
 {% empty %}<tr><td colspan="6" class="muted">本年度没有活动记录。</td></tr>
 {% endfor %}|
 {% for v in record.visits %}
-<tr><td>{{ v.day }}</td><td>{{ v.community }}</td><td>{{ v.household }}</td>
-<td>{{ v.address_masked }}</td></tr>
+<tr><td><a href="{% url 'duties:visit_detail' v.pk %}">{{ v.day }}</a></td>
+<td>{{ v.community }}</td><td>{{ v.household }}</td><td>{{ v.address_masked }}</td></tr>
 {% empty %}<tr><td colspan="4" class="muted">本年度没有入户走访记录。</td></tr>
 {% endfor %}|
 {% for a in record.appointments %}
