@@ -44,6 +44,28 @@ def _fresh_first_year():
     forms._first_year_seen = (float("-inf"), 0)
 
 
+@pytest.fixture(autouse=True)
+def _requests_commit_their_generation_bumps():
+    # A request's writes commit when it ends, and then their generation bumps run
+    # (minyi.core.generations); until then the request reads around the shared cache. A
+    # test's transaction never commits, so a test client's request or login would leave
+    # the cache unused for the rest of the test. Only the bumps run, no other hook.
+    from django.contrib.auth.signals import user_logged_in
+    from django.core.signals import request_finished
+
+    from tests.personas import bump_as_if_committed
+
+    def bump(**kwargs):
+        bump_as_if_committed()
+
+    signals = (request_finished, user_logged_in)
+    for signal in signals:
+        signal.connect(bump, dispatch_uid="tests-generation-bumps")
+    yield
+    for signal in signals:
+        signal.disconnect(dispatch_uid="tests-generation-bumps")
+
+
 @pytest.fixture(autouse=True, scope="session")
 def _audit_trail_lets_the_test_flush_through():
     # The audit table refuses DELETE (minyi/audit/db.py). Between transactional tests Django

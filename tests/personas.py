@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import pytest
 
+from minyi.core import generations
 from minyi.core.demo import build_demo
 from minyi.org.models import Delegation, Group, Kind, Level, OrgDepartment, OrgUnit
 from minyi.people.models import User
@@ -70,7 +71,16 @@ def build_mini_tree() -> dict[str, OrgUnit]:
 def world(db: None) -> dict[str, OrgUnit]:
     units = build_mini_tree()
     build_demo()
+    bump_as_if_committed()
     return units
+
+
+def bump_as_if_committed() -> None:
+    """The shared cache as if the test's writes so far had committed: their pending
+    generation bumps run, so that kept values are kept again (minyi.core.generations;
+    a test's transaction never commits). Other commit hooks do not run."""
+    for hook in generations.pending_bumps():
+        hook()
 
 
 def _persona(username: str):

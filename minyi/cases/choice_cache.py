@@ -22,8 +22,7 @@ import hashlib
 from collections.abc import Callable
 from typing import Any
 
-from django.db import transaction
-from django.db.models.signals import post_delete, post_save
+from django.db.models.signals import m2m_changed, post_delete, post_save
 
 from minyi.core import generations
 from minyi.people.scopes import Scope
@@ -58,16 +57,18 @@ def cached[T](scope: Scope, what: str, compute: Callable[[], T]) -> T:
 
 def bump() -> None:
     """Invalidate every scope's choices once the current transaction commits (before
-    it, a view could cache what it read under the new number)."""
-    transaction.on_commit(_bump_now)
-
-
-def _bump_now() -> None:
-    generations.bump(GENERATION_KEY)
+    it, a view could cache what it read under the new number); until then the
+    transaction reads them afresh and keeps nothing (generations.bump_after_commit)."""
+    generations.bump_after_commit([GENERATION_KEY])
 
 
 def _on_write(**kwargs: Any) -> None:
     bump()
+
+
+def _on_links(action: str, **kwargs: Any) -> None:
+    if action.startswith("post_"):
+        bump()
 
 
 def connect() -> None:
@@ -93,3 +94,11 @@ def connect() -> None:
         uid = f"cases-choices-{model._meta.label_lower}"
         post_save.connect(_on_write, sender=model, dispatch_uid=f"{uid}-save")
         post_delete.connect(_on_write, sender=model, dispatch_uid=f"{uid}-delete")
+    # A representative's linked communities put them in the scope of the units around
+    # them (the registration form's representatives), and .add/.set/.remove/.clear of an
+    # m2m saves no row that post_save sees: neither of the links nor of studios'
+    # representatives (assignments made through Studio.representatives).
+    for through in (Representative.linked_communities.through, Studio.representatives.through):
+        m2m_changed.connect(
+            _on_links, sender=through, dispatch_uid=f"cases-choices-{through._meta.label_lower}"
+        )

@@ -41,8 +41,9 @@ def fetched(pk: Any, load: Callable[[], Any]) -> Any:
 
 
 def forget(pk: Any) -> None:
-    """The account changed (generations.bump_now_and_after_commit)."""
-    generations.bump_now_and_after_commit([generation_key(pk)])
+    """The account changed: kept copies are stale once the transaction commits, and
+    until then it reads the account afresh (generations.bump_after_commit)."""
+    generations.bump_after_commit([generation_key(pk)])
 
 
 def _on_write(sender: Any, instance: Any, **kwargs: Any) -> None:

@@ -31,7 +31,13 @@ def kept[T](key: str, generation_keys: Sequence[str], compute: Callable[[], T], 
     """`compute()`, from the cache while none of the generations has moved since it was
     kept: one round trip when it is current, since the value is stored with the numbers
     it was read under and fetched together with the current ones. A None from
-    `compute()` is returned, not kept."""
+    `compute()` is returned, not kept.
+
+    While this connection's transaction will bump one of the generations when it
+    commits (`bump_after_commit`), `compute()` is neither taken from the cache nor kept:
+    the transaction must see its own write, and what it read may be rolled back."""
+    if _pending(generation_keys):
+        return compute()
     found = cache.get_many([*generation_keys, key])
     numbers = tuple(
         found[name] if found.get(name) is not None else current(name) for name in generation_keys
@@ -47,16 +53,50 @@ def kept[T](key: str, generation_keys: Sequence[str], compute: Callable[[], T], 
     return value
 
 
-def bump_now_and_after_commit(keys: Iterable[str]) -> None:
-    """For a value kept per account and read by the writing request itself: bump now, so
-    the transaction's own later reads see its change, and again after the commit, since a
-    reader that computed before the commit may have kept the old value under the first
-    bump."""
-    keys = list(keys)
+class AfterCommitBump:
+    """A commit hook that bumps `keys`: `kept` recognises it among the connection's
+    pending hooks by its keys. Once it has run it no longer pends: a commit empties the
+    list anyway, but a test's captureOnCommitCallbacks(execute=True) runs the hooks and
+    leaves them there."""
 
-    def bump_all() -> None:
-        for name in keys:
+    __slots__ = ("keys", "ran")
+
+    def __init__(self, keys: frozenset[str]) -> None:
+        self.keys = keys
+        self.ran = False
+
+    def __call__(self) -> None:
+        self.ran = True
+        for name in self.keys:
             bump(name)
 
-    bump_all()
-    transaction.on_commit(bump_all)
+
+def pending_bumps() -> list[AfterCommitBump]:
+    """The bumps this connection's transaction will make when it commits."""
+    # The connection's hooks are (savepoint ids, function, robust); the list is emptied
+    # at every commit and rollback, and a rolled-back savepoint's hooks are dropped with
+    # its writes. Outside a transaction on_commit runs the hook at once: none pend.
+    return [
+        hook[1]
+        for hook in transaction.get_connection().run_on_commit
+        if isinstance(hook[1], AfterCommitBump) and not hook[1].ran
+    ]
+
+
+def _pending(generation_keys: Iterable[str]) -> bool:
+    hooks = pending_bumps()
+    return bool(hooks) and any(name in hook.keys for hook in hooks for name in generation_keys)
+
+
+def bump_after_commit(keys: Iterable[str]) -> None:
+    """The values kept under `keys` are stale once the current transaction commits (at
+    once outside one). Until then the transaction reads around the cache (`kept`), and
+    readers elsewhere, who cannot see the write yet, keep using the old values. One hook
+    per set of keys and transaction: a pending one already bumps them, and a savepoint
+    that drops it rolls back this write too, since savepoints nest."""
+    wanted = frozenset(keys)
+    if not wanted:
+        return
+    if any(wanted <= hook.keys for hook in pending_bumps()):
+        return
+    transaction.on_commit(AfterCommitBump(wanted))

@@ -71,5 +71,6 @@ def unread_count(user: Any) -> int:
 
 
 def unread_changed(user_ids: Iterable[int]) -> None:
-    """The accounts' counts are stale (generations.bump_now_and_after_commit)."""
-    generations.bump_now_and_after_commit(_generation_key(pk) for pk in set(user_ids))
+    """The accounts' counts are stale once the transaction commits, and until then it
+    counts afresh (generations.bump_after_commit)."""
+    generations.bump_after_commit(_generation_key(pk) for pk in set(user_ids))

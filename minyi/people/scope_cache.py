@@ -8,11 +8,11 @@ request. They change when an administrator changes those rows, a few times a yea
 The scope is kept per account under three generation numbers:
 - the account's own (core.account_cache): a change of role, unit or active flag;
 - the organisation's (cases.choice_cache): studios moved, units merged or retired;
-- this module's, bumped now and again after the commit of every save or delete of a
-  liaison, representative, studio assignment or studio, and of every change of a
-  representative's linked communities (`connect`).
-Bumping at once, not only after the commit, lets the writing transaction's own later
-requests (and a test's, whose transaction never commits) see the change.
+- this module's, bumped when the transaction commits every save or delete of a
+  liaison, representative, studio assignment or studio, and every change of a
+  representative's linked communities (`connect`). Until the commit the writing
+  transaction reads its scope afresh, and nothing it read is kept
+  (generations.bump_after_commit).
 
 What the signals cannot see is bounded by SECONDS: raw SQL, and queryset updates. The
 organisation services that move liaisons, studios or links with a queryset update
@@ -46,7 +46,7 @@ def kept[T](user_pk: Any, compute: Callable[[], T]) -> T:
 
 def forget() -> None:
     """Some scope changed: every kept scope is read afresh."""
-    generations.bump_now_and_after_commit([GENERATION_KEY])
+    generations.bump_after_commit([GENERATION_KEY])
 
 
 def _on_write(**kwargs: Any) -> None:

@@ -20,7 +20,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 
 from minyi.core import generations
@@ -32,25 +31,14 @@ GENERATION_KEY = "workdays:calendar-generation"
 def year_schedule[T](year: int, read: Callable[[], T]) -> T:
     """`read()` (the schedule of `year`), from the cache while no write to the calendar
     has committed since it was kept."""
-    if _written_here():
-        return read()
     return generations.kept(f"workdays:year:{year}", [GENERATION_KEY], read, SECONDS)
 
 
 def bump() -> None:
     """The calendar changed: every year is read afresh once the transaction commits
-    (at once outside one)."""
-    transaction.on_commit(_bump_now)
-
-
-def _bump_now() -> None:
-    generations.bump(GENERATION_KEY)
-
-
-def _written_here() -> bool:
-    # The connection's hooks are (savepoint ids, function, robust); its list is emptied
-    # at every commit and rollback, and a rolled-back savepoint's hooks are dropped.
-    return any(hook[1] is _bump_now for hook in transaction.get_connection().run_on_commit)
+    (at once outside one); until then the transaction reads the database
+    (generations.bump_after_commit)."""
+    generations.bump_after_commit([GENERATION_KEY])
 
 
 def _on_write(**kwargs: Any) -> None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
@@ -17,7 +17,7 @@ from minyi.cases import choice_cache
 from minyi.cases.forms import CaseFilterForm, LedgerFilterForm
 from minyi.cases.models import Case
 from minyi.org.models import HandlingUnit
-from minyi.people.models import Role, User
+from minyi.people.models import Representative, Role, User
 from minyi.studios.models import Studio
 from tests.cases.helpers import register
 from tests.core.helpers import client_for, text_of
@@ -164,3 +164,61 @@ def test_the_register_link_is_kept_per_scope_and_follows_a_closed_studio(
             studio.closed_at = timezone.now()
             studio.save(update_fields=["closed_at"])
     assert not _offers_registration(liaison)
+
+
+class _RolledBack(Exception):
+    pass
+
+
+def test_choices_read_inside_a_rolled_back_write_are_not_served_after_it(world: Any) -> None:
+    """The writing transaction sees its own studio and keeps nothing of what it read:
+    a list with a rolled-back studio would otherwise be offered for SECONDS."""
+    official = _user("shatoujiao")
+    studio = Studio.objects.get(name="沙头角社区党代表工作室")
+    assert "改名后的工作室" not in _studio_names(CaseFilterForm(user=official))
+    with pytest.raises(_RolledBack), transaction.atomic():
+        studio.name = "改名后的工作室"
+        studio.save()
+        assert "改名后的工作室" in _studio_names(CaseFilterForm(user=official))
+        raise _RolledBack
+    assert "改名后的工作室" not in _studio_names(CaseFilterForm(user=official))
+
+
+def _representatives_offered(client: Any) -> str:
+    html = text_of(client.get(reverse("cases:create")))
+    return html.split('name="representative"', 1)[1].split("</select>", 1)[0]
+
+
+def test_a_representative_linked_to_a_community_is_offered_at_once(
+    world: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    """Linking a community (an m2m, which saves no representative) puts the representative
+    in the scope of the units around it: the blank registration form, kept per scope,
+    offers them on the next view, and stops when the link goes."""
+    client = client_for(_user("shatoujiao"))
+    community = world["440308003006"]  # 沙头角社区
+    # A second studio: no studio is preselected, so the form offers every
+    # representative of the street's scope, not only those of one studio.
+    with django_capture_on_commit_callbacks(execute=True):
+        Studio.objects.create(unit=community, name="沙头角第二工作室")
+    elsewhere = Representative.objects.get(name="演示代表·黄海")  # 梅沙's
+    assert "演示代表·陈明" in _representatives_offered(client)
+    assert elsewhere.name not in _representatives_offered(client)
+    with django_capture_on_commit_callbacks(execute=True):
+        elsewhere.linked_communities.add(community)
+    assert elsewhere.name in _representatives_offered(client)
+    with django_capture_on_commit_callbacks(execute=True):
+        elsewhere.linked_communities.remove(community)
+    assert elsewhere.name not in _representatives_offered(client)
+
+
+def test_a_representative_assigned_through_the_studio_is_offered_at_once(
+    world: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    client = client_for(_user("shatoujiao"))
+    elsewhere = Representative.objects.get(name="演示代表·黄海")
+    assert elsewhere.name not in _representatives_offered(client)
+    studio = Studio.objects.get(name="沙头角社区党代表工作室")
+    with django_capture_on_commit_callbacks(execute=True):
+        studio.representatives.add(elsewhere)
+    assert elsewhere.name in _representatives_offered(client)

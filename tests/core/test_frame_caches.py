@@ -5,6 +5,7 @@ change them, and the second view must not read them again."""
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 import pytest
@@ -14,13 +15,17 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from minyi.api.tokens import token_issue, token_revoke
-from minyi.core import account_cache
+from minyi.core import account_cache, generations
 from minyi.duties.notify import notification_mark_read, notification_send, unread_count
 from minyi.org.models import OrgUnit
 from minyi.people.models import Role, User
 from tests.core.helpers import client_for
 
 pytestmark = pytest.mark.django_db
+
+
+class _RolledBack(Exception):
+    pass
 
 
 def _tables_read(client: Any, url: str) -> list[str]:
@@ -60,17 +65,67 @@ def test_the_unread_badge_follows_new_and_read_notifications(world: Any) -> None
 def test_a_count_read_before_a_commit_is_not_served_after_it(
     world: Any, django_capture_on_commit_callbacks: Any
 ) -> None:
-    """The race the second bump settles: another view counts while the notification
-    is written but not yet committed, and keeps its count under the current number."""
+    """The race the bump after the commit settles: another view counts while the
+    notification is written but not yet committed, and keeps its count under the
+    current number."""
     liaison = User.objects.get(username="liaison")
     assert unread_count(liaison) == 0
     with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
         notification_send(recipients=[liaison], text="有新的预约")
         current = cache.get(f"duties:unread-generation:{liaison.pk}")
-        # Kept as generations.kept keeps it: counted (0) before the commit, under the
-        # number the immediate bump had already set.
+        # Kept as generations.kept keeps it in another connection: counted (0) before
+        # the commit, under the number current then.
         cache.set(f"duties:unread:{liaison.pk}", ((current,), 0))
     assert unread_count(liaison) == 1
+
+
+@pytest.mark.parametrize("inside", [False, True], ids=["transaction", "savepoint"])
+def test_a_count_read_inside_a_rolled_back_write_is_not_served_after_it(
+    world: Any, inside: bool
+) -> None:
+    """The writing transaction (or savepoint) sees its own notification, and keeps
+    nothing of what it read: a count that includes a rolled-back notification would
+    otherwise be served for UNREAD_SECONDS."""
+    liaison = User.objects.get(username="liaison")
+    assert unread_count(liaison) == 0
+    with transaction.atomic() if inside else contextlib.nullcontext():
+        with pytest.raises(_RolledBack), transaction.atomic():
+            notification_send(recipients=[liaison], text="有新的预约")
+            assert unread_count(liaison) == 1
+            raise _RolledBack
+        # The rollback took the write and its pending bump with it: counted and kept.
+        assert unread_count(liaison) == 0
+        assert cache.get(f"duties:unread:{liaison.pk}")[1] == 0
+    assert unread_count(liaison) == 0
+
+
+def test_an_account_read_inside_a_rolled_back_save_is_not_served_after_it(world: Any) -> None:
+    liaison = User.objects.get(username="liaison")
+
+    def load():
+        return User.objects.select_related("unit").get(pk=liaison.pk)
+
+    assert account_cache.fetched(liaison.pk, load).is_active
+    with pytest.raises(_RolledBack), transaction.atomic():
+        liaison.is_active = False
+        liaison.save()
+        assert not account_cache.fetched(liaison.pk, load).is_active
+        raise _RolledBack
+    assert account_cache.fetched(liaison.pk, load).is_active
+
+
+def test_one_write_bumps_once_however_often_it_saves(
+    world: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    liaison = User.objects.get(username="liaison")
+    key = f"duties:unread-generation:{liaison.pk}"
+    before = generations.current(key)
+    with django_capture_on_commit_callbacks(execute=True) as hooks, transaction.atomic():
+        for text in ("一", "二", "三"):
+            notification_send(recipients=[liaison], text=text)
+    assert len(hooks) == 1
+    assert generations.current(key) == before + 1
+    assert unread_count(liaison) == 3
 
 
 def test_a_changed_role_or_unit_shows_on_the_next_request(world: Any) -> None:
