@@ -96,6 +96,16 @@ def main() -> None:
     # and the page measured must stay the same one from run to run.
     case = Case.objects.filter(studio_id__in=browser["studios"]).order_by("pk")[0].pk
     form = registration_form(reg["studio"], reg["representative"], today)
+    from minyi.duties.models import Attendance
+
+    # A representative of the street with attendances this year: the duty record (the
+    # hot paths' "representative compliance").
+    representative = (
+        Attendance.objects.filter(event__studio_id__in=browser["studios"])
+        .order_by("pk")
+        .values_list("representative_id", flat=True)
+        .first()
+    )
     created: list[int] = []
 
     def register():
@@ -119,6 +129,9 @@ def main() -> None:
         "page:overdue": lambda: staff.get("/cases/?overdue=on"),
         "page:ledger": lambda: staff.get(f"/cases/ledger/?studio={studio}"),
         "page:home": lambda: staff.get("/"),
+        "page:duty_record": lambda: staff.get(
+            f"/duties/representatives/{representative}/record/?year={browser['year']}"
+        ),
         # A 404 inside the staff pages: session, account, scope, navigation and the
         # unread count around a page with nothing else, i.e. a staff page's fixed cost.
         "page:not_found": lambda: staff.get("/cases/0/"),

@@ -24,7 +24,9 @@ from minyi.core import generations
 SECONDS = 60
 
 
-def _generation_key(pk: Any) -> str:
+def generation_key(pk: Any) -> str:
+    """The account's own generation number (minyi.people.scope_cache keeps the scope
+    under it too)."""
     return f"core:account-generation:{pk}"
 
 
@@ -34,14 +36,14 @@ def fetched(pk: Any, load: Callable[[], Any]) -> Any:
     from minyi.cases.choice_cache import GENERATION_KEY as ORGANISATION_KEY
 
     return generations.kept(
-        f"core:account:{pk}", [_generation_key(pk), ORGANISATION_KEY], load, SECONDS
+        f"core:account:{pk}", [generation_key(pk), ORGANISATION_KEY], load, SECONDS
     )
 
 
 def forget(pk: Any) -> None:
     """The account changed: kept copies are stale once the transaction commits, and
     until then it reads the account afresh (generations.bump_after_commit)."""
-    generations.bump_after_commit([_generation_key(pk)])
+    generations.bump_after_commit([generation_key(pk)])
 
 
 def _on_write(sender: Any, instance: Any, **kwargs: Any) -> None:

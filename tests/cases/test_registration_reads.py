@@ -75,14 +75,15 @@ def test_registering_looks_up_nothing_it_has_just_read(world: Any, liaison: User
 def test_a_registration_runs_a_fixed_number_of_queries(
     world: Any, liaison: User, django_assert_num_queries: Any
 ) -> None:
-    """The session (its account is kept in the cache since the first registration:
-    minyi.core.account_cache), the liaison's studios (scope), the representative (with
+    """The session (its account and the liaison's studios, the scope, are kept in the
+    cache since the first registration: minyi.core.account_cache,
+    minyi.people.scope_cache), the representative (with
     the assignment; the registrable studios are kept in the cache, choice_cache); then
     the serial (one UPDATE … RETURNING),
     the case, its timeline row and their three audit rows in one INSERT (audit.batched),
     which locks the lane (PostgreSQL) and reads its head first. At city scale on
     PostgreSQL these come with BEGIN and COMMIT (21 queries in session 6, 14 in session
-    7 with the account, 13 in session 8, 10 now); here the test's transaction makes
+    7 with the account, 13 in session 8, 10 in session 9, 9 now); here the test's transaction makes
     these a savepoint and its release, and the session is a database row."""
     client = client_for(liaison)
     data = form_data()
@@ -93,7 +94,7 @@ def test_a_registration_runs_a_fixed_number_of_queries(
     assert client.get(reverse("cases:create")).status_code == 200
     forget_head()  # the test's own transaction holds its lane: as a new one would not
     lane_lock = 1 if connection.vendor == "postgresql" else 0
-    with django_assert_num_queries(11 + lane_lock):
+    with django_assert_num_queries(10 + lane_lock):
         assert client.post(reverse("cases:create"), data).status_code == 302
     assert AuditEvent.objects.filter(object_type="cases.casenumbercounter").count() == 3
 
@@ -154,13 +155,13 @@ def test_a_studio_outside_the_users_own_is_refused(world: Any, liaison: User, po
 def test_the_blank_form_runs_a_fixed_number_of_queries(
     world: Any, liaison: User, django_assert_num_queries: Any
 ) -> None:
-    """The session and the liaison's studios (scope); the account and the unread count
+    """The session; the account, the liaison's studios (scope) and the unread count
     are kept in the shared cache, and so are the studios, the units around them and the
     representatives (choice_cache) once a first form has read them (they were three
     queries)."""
     client = client_for(liaison)
     assert client.get(reverse("cases:create")).status_code == 200  # session and cache warm
-    with django_assert_num_queries(2):
+    with django_assert_num_queries(1):
         response = client.get(reverse("cases:create"))
     assert response.status_code == 200
     assert "演示代表·陈明" in text_of(response)

@@ -55,18 +55,19 @@ def _case_reads(queries: list[dict[str, Any]]) -> list[str]:
 def test_sending_to_the_street_runs_a_fixed_number_of_queries(
     world: Any, liaison: User, django_assert_num_queries: Any
 ) -> None:
-    """The session (its account comes from the cache, minyi.core.account_cache), the
-    liaison's studios (scope), the case; then the street's department, the case's UPDATE
-    (… WHERE version), the timeline row and the two audit rows in one INSERT
-    (audit.batched), which locks the lane (PostgreSQL) and reads its head first. At city
-    scale on PostgreSQL: 10 queries with BEGIN and COMMIT (12, then 11 before); here the
+    """The session (its account and the liaison's studios, the scope, come from the
+    cache: minyi.core.account_cache, minyi.people.scope_cache), the case; then the
+    street's department, the case's UPDATE (… WHERE version), the timeline row and the
+    two audit rows in one INSERT (audit.batched), which locks the lane (PostgreSQL) and
+    reads its head first. At city scale on PostgreSQL: 9 queries with BEGIN and COMMIT
+    (12, 11, then 10 before); here the
     test's transaction makes these a savepoint and its release, and the session is a
     database row."""
     case = register()
     client = client_for(liaison)
     client.get(reverse("cases:list"))  # warm the session
     forget_head()  # the test's own transaction holds its lane: as a new one would not
-    with django_assert_num_queries(10 + _lane_lock()) as sent:
+    with django_assert_num_queries(9 + _lane_lock()) as sent:
         response = client.post(reverse("cases:send", args=[case.pk]), {"version": 1})
     assert response.status_code == 302
     (case_read,) = _case_reads(sent.captured_queries)
