@@ -6,6 +6,7 @@ from django import forms
 from django.apps import apps
 
 from minyi.audit.models import Action, Result
+from minyi.core.widgets import DayInput
 
 
 def _object_types() -> list[tuple[str, str]]:
@@ -31,10 +32,10 @@ class AuditFilterForm(forms.Form):
     )
     ip = forms.GenericIPAddressField(label="来源地址", required=False)
     since = forms.DateField(
-        label="起始日期", required=False, widget=forms.DateInput(attrs={"type": "date"})
+        label="起始日期", required=False, widget=DayInput()
     )
     until = forms.DateField(
-        label="截止日期", required=False, widget=forms.DateInput(attrs={"type": "date"})
+        label="截止日期", required=False, widget=DayInput()
     )
 
     def __init__(self, *args: Any, user: Any = None, **kwargs: Any) -> None:

@@ -238,3 +238,16 @@ class FastRenderer(DjangoTemplates):
 # build one, and load its templates again, per form). The forms that use it set it as
 # their default_renderer (minyi.core.forms, the case step forms).
 FAST_RENDERER = FastRenderer()
+
+
+class DayInput(forms.DateInput):
+    """`<input type="date">`, whose value the browser accepts only as YYYY-MM-DD.
+
+    Django writes a date in the active language's input format (zh-hans: 2026/03/04),
+    which the browser discards: an edit page showed the field empty, and saving it
+    cleared an optional date or refused a required one."""
+
+    input_type = "date"
+
+    def __init__(self, attrs: dict[str, Any] | None = None, format: str = "%Y-%m-%d") -> None:
+        super().__init__(attrs, format)

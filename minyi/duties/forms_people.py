@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from minyi.core.forms import FilterForm
 from minyi.core.phones import normalize_phone
+from minyi.core.widgets import DayInput
 from minyi.duties.models import AppointmentState, Event, ReportState, RequesterKind
 from minyi.duties.reports import PERIODS, writable_studios
 from minyi.duties.visits import (
@@ -130,7 +131,7 @@ class HouseholdVisitForm(forms.Form):
     )
     visited_on = forms.DateField(
         label="走访日期",
-        widget=forms.DateInput(attrs={"type": "date"}),
+        widget=DayInput(),
         error_messages={
             "required": "请填写走访日期。",
             "invalid": "请按 2026-03-04 的格式填写日期。",

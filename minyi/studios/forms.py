@@ -6,6 +6,7 @@ from django import forms
 
 from minyi.core.forms import FilterForm, ScopedModelForm
 from minyi.core.phones import normalize_phone
+from minyi.core.widgets import DayInput
 from minyi.org.models import Level, OrgUnit
 from minyi.people.models import Representative
 from minyi.studios.models import FACILITIES, Studio, StudioKind
@@ -27,7 +28,7 @@ class StudioForm(ScopedModelForm):
             "established_on",
             *[name for name, _ in FACILITIES],
         ]
-        widgets = {"established_on": forms.DateInput(attrs={"type": "date"})}
+        widgets = {"established_on": DayInput()}
 
     def scope_fields(self) -> None:
         if not (self.user.is_superuser or getattr(self.user, "is_official", False)):
