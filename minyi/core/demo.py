@@ -246,12 +246,19 @@ def build_demo() -> None:
     if not tianxin.party_secretary:
         tianxin.party_secretary = "演示书记·吴刚"
         tianxin.save(update_fields=["party_secretary", "updated_at"])
-    Liaison.objects.get_or_create(
+    # An account for the stand-in, so that the demo shows CM 7 from their side: they
+    # record the household visits of the representatives linked to 田心社区.
+    secretary_user = _account("secretary", full_name="演示书记·吴刚", role=Role.LIAISON)
+    stand_in, _ = Liaison.objects.get_or_create(
         name="演示书记·吴刚",
         community=tianxin,
         defaults={
             "kind": LiaisonKind.STAND_IN,
             "position": "田心社区党委书记",
             "phone": _phone(40),
+            "user": secretary_user,
         },
     )
+    if stand_in.user_id is None:  # a demo loaded before the stand-in had an account
+        stand_in.user = secretary_user
+        stand_in.save(update_fields=["user", "updated_at"])
