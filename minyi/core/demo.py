@@ -50,6 +50,7 @@ DEMO_ACCOUNTS = [
     DemoAccount("meisha", "梅沙街道组织部门工作人员（梅沙街道，看不到沙头角）"),
     DemoAccount("liaison", "沙头角社区党代表工作室专职联络员"),
     DemoAccount("rep", "市党代表（进驻沙头角社区工作室）"),
+    DemoAccount("secretary", "田心社区党委书记（无工作室，代行联络员）"),
     DemoAccount("unit", "沙头角街道城市管理办公室（承办单位）"),
 ]
 
