@@ -31,12 +31,8 @@ class AuditFilterForm(forms.Form):
         label="结果", required=False, choices=[("", "全部"), *Result.choices]
     )
     ip = forms.GenericIPAddressField(label="来源地址", required=False)
-    since = forms.DateField(
-        label="起始日期", required=False, widget=DayInput()
-    )
-    until = forms.DateField(
-        label="截止日期", required=False, widget=DayInput()
-    )
+    since = forms.DateField(label="起始日期", required=False, widget=DayInput())
+    until = forms.DateField(label="截止日期", required=False, widget=DayInput())
 
     def __init__(self, *args: Any, user: Any = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
