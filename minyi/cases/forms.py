@@ -21,7 +21,7 @@ from minyi.cases.models import Case, Channel, Occasion, Outcome, Satisfaction, S
 from minyi.cases.states import CaseState, HolderLevel
 from minyi.core.forms import FilterForm, ScopedModelForm
 from minyi.core.phones import normalize_phone
-from minyi.core.widgets import FAST_RENDERER, SuggestingSearchInput
+from minyi.core.widgets import FAST_RENDERER, DayInput, SuggestingSearchInput
 from minyi.org.models import ANCESTOR_LEVELS, HandlingUnit, OrgUnit
 from minyi.people.models import Representative, Role
 from minyi.people.scopes import scope_of
@@ -253,7 +253,7 @@ class RegistrationForm(ScopedModelForm):
             "spot_satisfaction",
         ]
         widgets = {
-            "received_on": forms.DateInput(attrs=DATE_WIDGET, format="%Y-%m-%d"),
+            "received_on": DayInput(),
             "outcome": forms.RadioSelect,
             "spot_satisfaction": forms.RadioSelect,
             "reporter_phone": forms.TextInput(attrs={"inputmode": "tel", "autocomplete": "off"}),
@@ -1094,7 +1094,7 @@ class UrgeForm(StepForm):
 class ConsultForm(StepForm):
     held_on = forms.DateField(
         label="协商日期",
-        widget=forms.DateInput(attrs=DATE_WIDGET, format="%Y-%m-%d"),
+        widget=DayInput(),
         error_messages={
             "required": "请填写协商日期。",
             "invalid": "请按“年-月-日”填写有效的日期。",

@@ -10,13 +10,14 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from minyi.core.forms import FilterForm
+from minyi.core.widgets import DayInput
 from minyi.duties.models import AnnualPlan, PlanState
 from minyi.duties.plans import SESSION_KINDS, WEEKDAYS
 from minyi.people.models import Representative
 from minyi.studios.models import Studio
 
 TIME = forms.TimeInput(attrs={"type": "time"}, format="%H:%M")
-DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+DATE = DayInput()
 WEEKDAY_CHOICES = list(enumerate(WEEKDAYS))
 
 
