@@ -15,6 +15,7 @@ from minyi.core.widgets import DayInput
 from minyi.duties.models import AppointmentState, Event, ReportState, RequesterKind
 from minyi.duties.reports import PERIODS, writable_studios
 from minyi.duties.visits import (
+    filter_representatives,
     mask_address,
     recordable_communities,
     recordable_representatives,
@@ -227,14 +228,17 @@ class VisitWithdrawForm(forms.Form):
 
 class VisitFilterForm(FilterForm):
     representative = forms.ModelChoiceField(
-        label="党代表", queryset=Representative.objects.none(), required=False
+        label="党代表",
+        queryset=Representative.objects.none(),
+        required=False,
+        error_messages={"invalid_choice": "请在列出的党代表中选择。"},
     )
     year = forms.IntegerField(label="年度", required=False, min_value=2000, max_value=2100)
     withdrawn = forms.BooleanField(label="也显示已撤回的走访", required=False)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["representative"].queryset = Representative.objects.for_user(self.user)
+        self.fields["representative"].queryset = filter_representatives(self.user)
 
 
 class ReportCreateForm(forms.Form):

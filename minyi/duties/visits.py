@@ -91,11 +91,26 @@ def recordable_representatives(user: Any) -> QuerySet:
         ).values("representative_id")
         return Representative.objects.filter(pk__in=assigned, active=True)
     if scope.stands_in:
-        linked = Representative.linked_communities.through.objects.filter(
-            orgunit_id__in=scope.unit_ids
-        ).values("representative_id")
-        return Representative.objects.filter(pk__in=linked, active=True)
+        return Representative.objects.filter(pk__in=_linked_to(scope.unit_ids), active=True)
     return Representative.objects.none()
+
+
+def _linked_to(community_ids: tuple[int, ...]) -> QuerySet:
+    """The ids of the representatives linked to these communities (CM 2), as a sub-query."""
+    return Representative.linked_communities.through.objects.filter(
+        orgunit_id__in=community_ids
+    ).values("representative_id")
+
+
+def filter_representatives(user: Any) -> QuerySet:
+    """The representatives the visit list's filter offers: those the user reads, and for
+    a community's stand-in (who reads no representative's record) the representatives
+    linked to the community, whose visits there are the ones the stand-in reads (CM 7),
+    left office or not, as the list keeps their visits."""
+    scope = scope_of(user)
+    if scope.stands_in:
+        return Representative.objects.filter(pk__in=_linked_to(scope.unit_ids))
+    return Representative.objects.for_user(user)
 
 
 def recordable_communities(user: Any, representative: Representative | None = None) -> QuerySet:
