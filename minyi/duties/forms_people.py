@@ -21,6 +21,7 @@ from minyi.duties.visits import (
     recordable_representatives,
     refusals,
 )
+from minyi.org.models import OrgUnit
 from minyi.people.models import Representative
 
 
@@ -171,6 +172,10 @@ class HouseholdVisitForm(forms.Form):
         self.fields["community"].queryset = recordable_communities(user, rep).order_by("code")
 
 
+def _community_label(unit: OrgUnit) -> str:
+    return f"{unit}（已撤销）" if unit.is_retired else str(unit)
+
+
 STALE_PAGE = {
     "required": "页面缺少版本信息，请刷新页面后重新提交。",
     "invalid": "页面的版本信息有误，请刷新页面后重新提交。",
@@ -201,11 +206,16 @@ class HouseholdVisitEditForm(HouseholdVisitForm):
                 },
             )
         super().__init__(*args, user=user, **kwargs)
+        community = self.fields["community"]
         if not self.is_bound:
             # The community choices follow the visit's representative, not the first one.
-            self.fields["community"].queryset = recordable_communities(
-                user, visit.representative
-            ).order_by("code")
+            community.queryset = recordable_communities(user, visit.representative)
+        # The visit's own community stays a choice even if retired since (a correction
+        # may keep it); no other retired community is offered.
+        community.queryset = (
+            community.queryset | OrgUnit.objects.filter(pk=visit.community_id)
+        ).order_by("code")
+        community.label_from_instance = _community_label
         address = self.fields["address"]
         address.required = False
         address.help_text = (
