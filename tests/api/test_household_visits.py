@@ -153,6 +153,9 @@ def test_the_stand_in_secretary_records_in_the_community_for_its_linked_represen
     assert (
         refused(chen, 422, "representative")["message"] == "只能为联系本社区的党代表登记入户走访。"
     )
+    # The list's representative filter offers the stand-in the linked representatives.
+    listed = secretary.get("/household-visits", {"representative": lin.pk}).json()["items"]
+    assert [item["id"] for item in listed] == [created.json()["id"]]
     # A visit of 陈明 in 沙头角 is none of the stand-in's business.
     assert secretary.get(f"/household-visits/{_visit(world).pk}").status_code == 404
     assert HouseholdVisit.objects.count() == 2
