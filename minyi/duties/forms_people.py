@@ -15,11 +15,13 @@ from minyi.core.widgets import DayInput
 from minyi.duties.models import AppointmentState, Event, ReportState, RequesterKind
 from minyi.duties.reports import PERIODS, writable_studios
 from minyi.duties.visits import (
+    filter_representatives,
     mask_address,
     recordable_communities,
     recordable_representatives,
     refusals,
 )
+from minyi.org.models import OrgUnit
 from minyi.people.models import Representative
 
 
@@ -170,6 +172,10 @@ class HouseholdVisitForm(forms.Form):
         self.fields["community"].queryset = recordable_communities(user, rep).order_by("code")
 
 
+def _community_label(unit: OrgUnit) -> str:
+    return f"{unit}（已撤销）" if unit.is_retired else str(unit)
+
+
 STALE_PAGE = {
     "required": "页面缺少版本信息，请刷新页面后重新提交。",
     "invalid": "页面的版本信息有误，请刷新页面后重新提交。",
@@ -200,11 +206,16 @@ class HouseholdVisitEditForm(HouseholdVisitForm):
                 },
             )
         super().__init__(*args, user=user, **kwargs)
+        community = self.fields["community"]
         if not self.is_bound:
             # The community choices follow the visit's representative, not the first one.
-            self.fields["community"].queryset = recordable_communities(
-                user, visit.representative
-            ).order_by("code")
+            community.queryset = recordable_communities(user, visit.representative)
+        # The visit's own community stays a choice even if retired since (a correction
+        # may keep it); no other retired community is offered.
+        community.queryset = (
+            community.queryset | OrgUnit.objects.filter(pk=visit.community_id)
+        ).order_by("code")
+        community.label_from_instance = _community_label
         address = self.fields["address"]
         address.required = False
         address.help_text = (
@@ -227,14 +238,17 @@ class VisitWithdrawForm(forms.Form):
 
 class VisitFilterForm(FilterForm):
     representative = forms.ModelChoiceField(
-        label="党代表", queryset=Representative.objects.none(), required=False
+        label="党代表",
+        queryset=Representative.objects.none(),
+        required=False,
+        error_messages={"invalid_choice": "请在列出的党代表中选择。"},
     )
     year = forms.IntegerField(label="年度", required=False, min_value=2000, max_value=2100)
     withdrawn = forms.BooleanField(label="也显示已撤回的走访", required=False)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["representative"].queryset = Representative.objects.for_user(self.user)
+        self.fields["representative"].queryset = filter_representatives(self.user)
 
 
 class ReportCreateForm(forms.Form):

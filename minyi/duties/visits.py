@@ -91,11 +91,26 @@ def recordable_representatives(user: Any) -> QuerySet:
         ).values("representative_id")
         return Representative.objects.filter(pk__in=assigned, active=True)
     if scope.stands_in:
-        linked = Representative.linked_communities.through.objects.filter(
-            orgunit_id__in=scope.unit_ids
-        ).values("representative_id")
-        return Representative.objects.filter(pk__in=linked, active=True)
+        return Representative.objects.filter(pk__in=_linked_to(scope.unit_ids), active=True)
     return Representative.objects.none()
+
+
+def _linked_to(community_ids: tuple[int, ...]) -> QuerySet:
+    """The ids of the representatives linked to these communities (CM 2), as a sub-query."""
+    return Representative.linked_communities.through.objects.filter(
+        orgunit_id__in=community_ids
+    ).values("representative_id")
+
+
+def filter_representatives(user: Any) -> QuerySet:
+    """The representatives the visit list's filter offers: those the user reads, and for
+    a community's stand-in (who reads no representative's record) the representatives
+    linked to the community, whose visits there are the ones the stand-in reads (CM 7),
+    left office or not, as the list keeps their visits."""
+    scope = scope_of(user)
+    if scope.stands_in:
+        return Representative.objects.filter(pk__in=_linked_to(scope.unit_ids))
+    return Representative.objects.for_user(user)
 
 
 def recordable_communities(user: Any, representative: Representative | None = None) -> QuerySet:
@@ -162,8 +177,13 @@ def editable_visits(user: Any) -> QuerySet:
     if not can_record(user):
         return qs.none()
     qs = qs.filter(representative__in=recordable_representatives(user).values("pk"))
+    if scope.everything or scope.unit is not None:
+        # The department's area (for_editor), also a community retired since the visit:
+        # it is offered to no one for recording, so without the department nobody could
+        # correct or withdraw what was recorded there (docs/decisions.md).
+        return qs
     communities = recordable_communities(user).values("pk")
-    if scope.everything or scope.unit is not None or _records_for_studio(scope) or scope.stands_in:
+    if _records_for_studio(scope) or scope.stands_in:
         return qs.filter(community__in=communities)
     # A representative: their studios' communities, or the visit's own representative's
     # linked communities (recordable_communities with that representative).
@@ -173,14 +193,19 @@ def editable_visits(user: Any) -> QuerySet:
     return qs.filter(Q(community__in=communities) | Exists(linked))
 
 
-def _check(actor: Any, visit: HouseholdVisit) -> None:
-    """The rules of recording, for a new visit and for a corrected one."""
+def _check(actor: Any, visit: HouseholdVisit, *, kept_community_id: int | None = None) -> None:
+    """The rules of recording, for a new visit and for a corrected one. A correction may
+    keep the community on record (`kept_community_id`) even where it is no longer offered
+    (retired since): whoever may correct the visit was checked by `editable_visits`."""
     errors: dict[str, list[str]] = {}
     refused_representative, refused_community = refusals(actor)
     representative = visit.representative
     if not recordable_representatives(actor).filter(pk=representative.pk).exists():
         errors["representative"] = [refused_representative]
-    elif not recordable_communities(actor, representative).filter(pk=visit.community.pk).exists():
+    elif (
+        visit.community.pk != kept_community_id
+        and not recordable_communities(actor, representative).filter(pk=visit.community.pk).exists()
+    ):
         errors["community"] = [refused_community]
     if visit.visited_on is None:
         errors["visited_on"] = ["请填写走访日期。"]
@@ -254,13 +279,14 @@ def household_visit_update(
     edit page does not show it: showing it would be a full view of personal data)."""
     locked = _locked(actor, visit, version)
     before = locked.representative_id
+    kept_community_id = locked.community_id
     locked.representative = representative
     locked.community = community
     locked.visited_on = visited_on
     locked.household = (household or "").strip()
     locked.address = (address or "").strip() or locked.address
     locked.notes = (notes or "").strip()
-    _check(actor, locked)
+    _check(actor, locked, kept_community_id=kept_community_id)
     locked.version += 1
     locked.save()
     if before != representative.pk:

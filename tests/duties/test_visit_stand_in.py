@@ -4,6 +4,7 @@ representatives linked to the community, in the community; nothing beyond it."""
 
 from __future__ import annotations
 
+import re
 from datetime import date
 
 import pytest
@@ -133,3 +134,76 @@ def test_the_stand_in_s_list_runs_a_constant_number_of_queries(world, stand_in):
     add(20)
     many, more_links = count()
     assert many == few and (links, more_links) == (2, 22)
+
+
+def offered(response) -> set[str]:
+    """The names the list's representative filter offers."""
+    select = re.search(r'<select name="representative".*?</select>', text_of(response), re.S)
+    assert select, "the list has no representative filter"
+    return set(re.findall(r'<option value="\d+"[^>]*>([^<]+)</option>', select.group(0)))
+
+
+def test_the_stand_in_filters_the_list_by_the_representatives_linked_to_the_community(
+    world, stand_in, district_official
+):
+    linked = set(
+        Representative.objects.filter(linked_communities=world[TIANXIN]).values_list(
+            "name", flat=True
+        )
+    )
+    assert "演示代表·林秀英" in linked
+    client = client_for(stand_in)
+    assert offered(client.get(reverse("duties:visit_list"))) == linked
+    other = Representative.objects.filter(linked_communities=world[TIANXIN]).exclude(pk=lin().pk)
+    client.post(reverse("duties:visit_create"), data(world, household="演示·林代表走访"))
+    for rep in other:
+        household_visit_record(
+            actor=district_official,
+            representative=rep,
+            community=world[TIANXIN],
+            visited_on=date(2026, 3, 6),
+            household=f"演示·{rep.name}走访",
+            address=ADDRESS,
+        )
+    page = text_of(client.get(reverse("duties:visit_list"), {"representative": lin().pk}))
+    assert "演示·林代表走访" in page
+    assert not any(f"演示·{rep.name}走访" in page for rep in other)
+
+
+def test_another_community_s_representative_is_neither_offered_nor_accepted(world, stand_in):
+    chen = Representative.objects.get(name="演示代表·陈明")  # linked to 沙头角 only
+    client = client_for(stand_in)
+    client.post(reverse("duties:visit_create"), data(world))
+    response = client.get(reverse("duties:visit_list"), {"representative": chen.pk})
+    assert response.status_code == 200
+    assert "演示代表·陈明" not in offered(response)
+    page = text_of(response)
+    assert "请在列出的党代表中选择" in page and "筛选未生效" in page
+    # Refused, not applied: the stand-in's visits are listed as without the filter.
+    assert "演示·李女士家" in page
+
+
+def test_the_stand_in_s_filtered_list_runs_a_fixed_number_of_queries(
+    world, stand_in, django_assert_num_queries
+):
+    client = client_for(stand_in)
+    url = reverse("duties:visit_list")
+
+    def add(n):
+        for i in range(n):
+            client.post(reverse("duties:visit_create"), data(world, household=f"演示·住户{i}"))
+
+    add(2)
+    client.get(url)  # the account and its unread count are read once, then kept (cache)
+    chosen = {"representative": lin().pk}
+    for rows in (2, 22):
+        with django_assert_num_queries(STAND_IN_LIST_QUERIES):
+            response = client.get(url, chosen)
+        assert response.status_code == 200 and text_of(response).count("/edit/") == rows
+        add(20)
+
+
+# The session, the chosen representative checked against the filter's choices, the page's
+# count, its rows, the rows the stand-in may edit, and the filter's choices rendered. The
+# account, the unread count and the scope are kept between requests (shared cache).
+STAND_IN_LIST_QUERIES = 6
