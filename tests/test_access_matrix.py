@@ -844,6 +844,30 @@ def _api_case_body(w: Any) -> dict[str, Any]:
     }
 
 
+def _api_event_body(w: Any) -> dict[str, Any]:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    start = timezone.now() + timedelta(days=20)
+    return {
+        "studio_id": Studio.objects.get(name="沙头角社区党代表工作室").pk,
+        "kind": "forum",
+        "starts_at": start.isoformat(),
+        "ends_at": (start + timedelta(hours=3)).isoformat(),
+    }
+
+
+def _api_visit_body(w: Any) -> dict[str, Any]:
+    return {
+        "representative_id": Representative.objects.get(name="演示代表·陈明").pk,
+        "community_id": w["440308003006"].pk,
+        "visited_on": "2026-03-04",
+        "household": "演示·王先生家",
+        "address": "沙头角演示小区 3 栋 501",
+    }
+
+
 def _unit_id(w: Any) -> int:
     return HandlingUnit.objects.get(name="沙头角街道城市管理办公室").pk
 
@@ -914,6 +938,34 @@ API_RULES: dict[tuple[str, str], ApiRule] = {
     ("GET", "/representatives/{representative_id}"): ApiRule(ok=SCOPED_READERS, kwargs=_rep),
     ("GET", "/events"): ApiRule(ok=ALL),
     ("GET", "/events/{event_id}"): ApiRule(ok=SCOPED_READERS, kwargs=_event),
+    # Writing events: the studio's editors, as on the event pages. 梅沙街道 may create,
+    # but 沙头角's studio is not among its choices (422).
+    ("POST", "/events"): ApiRule(
+        ok=STUDIO_EDITORS,
+        ok_status=201,
+        body=_api_event_body,  # type: ignore[arg-type]
+        exceptions={"outsider": 422},
+    ),
+    ("POST", "/events/{event_id}/publish"): ApiRule(ok=STUDIO_EDITORS, kwargs=_event, body={}),
+    ("POST", "/events/{event_id}/cancel"): ApiRule(
+        ok=STUDIO_EDITORS, kwargs=_event, body={"reason": "台风"}
+    ),
+    # Household visits: as on the visit pages. 梅沙街道 records, but not for 沙头角's
+    # representative (422); a handling unit records nowhere (404).
+    ("GET", "/household-visits"): ApiRule(ok=ALL),
+    ("GET", "/household-visits/{visit_id}"): ApiRule(ok=SCOPED_READERS, kwargs=_household_visit),
+    ("POST", "/household-visits"): ApiRule(
+        ok=SCOPED_READERS,
+        ok_status=201,
+        body=_api_visit_body,  # type: ignore[arg-type]
+        exceptions={"outsider": 422},
+    ),
+    ("POST", "/household-visits/{visit_id}/correct"): ApiRule(
+        ok=SCOPED_READERS, kwargs=_household_visit, body={"version": 1, "notes": "补充走访情况"}
+    ),
+    ("POST", "/household-visits/{visit_id}/withdraw"): ApiRule(
+        ok=SCOPED_READERS, kwargs=_household_visit, body={"version": 1, "reason": "重复登记"}
+    ),
     ("GET", "/appointments"): ApiRule(ok=ALL),
     ("GET", "/appointments/{appointment_id}"): ApiRule(ok=SCOPED_READERS, kwargs=_appointment),
     # Appointment actions: the studio's editors, as on the appointment page. The event

@@ -245,6 +245,8 @@ class EventOut(Schema):
     representative_ids: list[int]
     people_received: int | None
     summary: str
+    late_reason: str
+    cancelled_reason: str
 
 
 class EventPage(Schema):
@@ -282,6 +284,8 @@ def _event(event: Event) -> dict[str, Any]:
         "representative_ids": [r.pk for r in event.representatives.all()],
         "people_received": event.people_received,
         "summary": event.summary,
+        "late_reason": event.late_reason,
+        "cancelled_reason": event.cancelled_reason,
     }
 
 

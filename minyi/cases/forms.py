@@ -60,10 +60,17 @@ def may_register(user: Any) -> bool:
     the scope's choices (a studio opened or closed bumps them) instead of a query on
     every view of the list. The registration form and its POST check afresh."""
     return choice_cache.cached(
-        scope_of(user),
-        f"may-register:{registration_gate(user)}",
-        lambda: registrable_studios(user).exists(),
+        scope_of(user), _may_register_what(user), lambda: registrable_studios(user).exists()
     )
+
+
+def _may_register_what(user: Any) -> str:
+    return f"may-register:{registration_gate(user)}"
+
+
+def prefetch_list_choices(user: Any) -> None:
+    """The case list reads its filters' choices and may_register: one round trip."""
+    choice_cache.prefetch(scope_of(user), [_FILTERS_WHAT, _may_register_what(user)])
 
 
 # A registrable studio's row: its pk, unit and areas (the units around it), name and street
@@ -752,9 +759,7 @@ def _scope_choices(form: forms.Form) -> dict[str, list | None]:
                 "categories": _scope_categories(user),
             }
 
-        form._choices = choice_cache.cached(
-            scope_of(user), f"filters:{SELECT_LIMIT}:{CATEGORY_LIMIT}", compute
-        )
+        form._choices = choice_cache.cached(scope_of(user), _FILTERS_WHAT, compute)
     return form._choices
 
 
@@ -809,6 +814,8 @@ def studio_suggestions(user: Any, text: str) -> list[str]:
 # studios has some 18,000 rows, the country millions) gets a text field instead.
 CATEGORY_LIMIT = 2000
 CATEGORY_MAX = 50  # Case.category
+# The filters' choices as choice_cache keeps them (the limits decide what they hold).
+_FILTERS_WHAT = f"filters:{SELECT_LIMIT}:{CATEGORY_LIMIT}"
 CATEGORY_HINT = "输入类别名称；未分类请填“-”"
 
 

@@ -258,6 +258,10 @@ class CaseList(ListPage):
     template_name = "cases/case_list.html"
     title = "社情民意"
 
+    def get(self, request: HttpRequest) -> HttpResponse:
+        forms.prefetch_list_choices(request.user)
+        return super().get(request)
+
     def base_queryset(self) -> QuerySet:
         # The row shows neither these texts nor these contacts: not reading them saves
         # five decryptions per row (minyi.core.crypto). It names the studio, the

@@ -16,12 +16,22 @@ holds, the password hash included, in the same cache that holds the sessions
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from minyi.core import generations
 
 SECONDS = 60
+
+# Functions giving, for an account, the keys of other values kept per account that most
+# requests read after it (its scope, its unread count): fetched with it in one round trip.
+_companions: list[Callable[[Any], Iterable[str]]] = []
+
+
+def fetch_with_account(keys: Callable[[Any], Iterable[str]]) -> None:
+    """Register `keys(pk)` to be fetched together with the account `pk`."""
+    if keys not in _companions:
+        _companions.append(keys)
 
 
 def generation_key(pk: Any) -> str:
@@ -35,9 +45,10 @@ def fetched(pk: Any, load: Callable[[], Any]) -> Any:
     while neither generation has moved since it was kept."""
     from minyi.cases.choice_cache import GENERATION_KEY as ORGANISATION_KEY
 
-    return generations.kept(
-        f"core:account:{pk}", [generation_key(pk), ORGANISATION_KEY], load, SECONDS
-    )
+    numbers = [generation_key(pk), ORGANISATION_KEY]
+    key = f"core:account:{pk}"
+    generations.prefetch([*numbers, key, *(name for keys in _companions for name in keys(pk))])
+    return generations.kept(key, numbers, load, SECONDS)
 
 
 def forget(pk: Any) -> None:

@@ -6,7 +6,8 @@ class CoreConfig(AppConfig):
     verbose_name = "基础"
 
     def ready(self):
-        from minyi.core import account_cache, markup, security  # noqa: F401  (security: the login signal)
+        from minyi.core import account_cache, generations, markup, security  # noqa: F401  (security: the login signal)
 
         account_cache.connect()
+        generations.connect()
         markup.install()

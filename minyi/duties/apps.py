@@ -6,6 +6,7 @@ class DutiesConfig(AppConfig):
     verbose_name = "代表履职"
 
     def ready(self) -> None:
-        from minyi.duties import tallies
+        from minyi.duties import notify, tallies
 
         tallies.connect()
+        notify.connect()

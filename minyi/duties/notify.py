@@ -57,13 +57,29 @@ def _generation_key(user_id: int) -> str:
     return f"duties:unread-generation:{user_id}"
 
 
+def _key(user_id: Any) -> str:
+    return f"duties:unread:{user_id}"
+
+
+def _fetched_with_account(user_id: Any) -> tuple[str, str]:
+    return (_generation_key(user_id), _key(user_id))
+
+
+def connect() -> None:
+    # Every staff page shows the count: it comes in the account's round trip.
+    from minyi.core import account_cache
+
+    account_cache.fetch_with_account(_fetched_with_account)
+
+
 def unread_count(user: Any) -> int:
-    """The account's unread notifications: one round trip to the cache while no write
-    has bumped the account's generation, otherwise counted and kept."""
+    """The account's unread notifications: no round trip of its own when fetched with
+    the account (core.account_cache), one while no write has bumped the account's
+    generation, otherwise counted and kept."""
     if user is None or not getattr(user, "is_authenticated", False):
         return 0
     return generations.kept(
-        f"duties:unread:{user.pk}",
+        _key(user.pk),
         [_generation_key(user.pk)],
         lambda: Notification.objects.filter(recipient=user, read_at__isnull=True).count(),
         UNREAD_SECONDS,

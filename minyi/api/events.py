@@ -1,0 +1,151 @@
+"""Writing events over the API: a draft for a studio, its publication (a week ahead, or
+with a reason: SM 10, CM 8) and its cancellation. Each goes through the event page's
+own form and `minyi.duties.events`, so the rules are the pages' and nobody may do by
+API what they may not do on the pages: a studio the token cannot edit is not a choice,
+an event it cannot edit (`Event.objects.for_editor`) is a 404.
+
+Events carry no version: the pages' publish and cancel lock the event and check its
+state, and so do these; a step the state no longer allows (already published,
+cancelled, started) is a 409 with the service's reason."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpRequest
+from ninja import Schema
+from ninja.responses import Status
+
+from minyi.api.common import STEP, ApiError, account, form_error
+
+# The resources' router: Django resolves a path to the first router's view, which would
+# answer 405 to a method that only a second router's view of that path has.
+from minyi.api.resources import EventOut, get_event, router
+from minyi.core.integrity import references_checked
+from minyi.duties import events as services
+from minyi.duties.forms_events import CancelForm, EventForm, PublishForm
+from minyi.duties.forms_plans import editable_studios
+from minyi.duties.models import Event, EventKind
+from minyi.duties.views_events import EVENT_GONE
+
+# The calendar the rules compute in (working days, the activity month's July); a
+# year beyond it would only overflow the conversions to local time.
+YEARS = range(2000, 2101)
+
+
+class EventIn(Schema):
+    """The fields of the event form (新建活动); validated by that form."""
+
+    studio_id: int
+    kind: EventKind
+    starts_at: datetime
+    ends_at: datetime
+    theme: str = ""
+    place: str = ""
+    representative_ids: list[int] = []
+    capacity: int = 0
+    activity_month: bool = False
+
+
+class PublishIn(Schema):
+    """`late_reason` is required when the event starts in less than 7 days (SM 10)."""
+
+    late_reason: str = ""
+
+
+class CancelIn(Schema):
+    reason: str
+
+
+def _form_data(payload: EventIn) -> dict[str, Any]:
+    for name in ("starts_at", "ends_at"):
+        if getattr(payload, name).year not in YEARS:
+            raise ApiError(422, "invalid", "活动时间超出可安排的范围。", {name: ["2000–2100 年"]})
+    return {
+        "studio": payload.studio_id,
+        "kind": payload.kind,
+        "theme": payload.theme,
+        "starts_at": payload.starts_at,
+        "ends_at": payload.ends_at,
+        "place": payload.place,
+        "representatives": payload.representative_ids,
+        "capacity": payload.capacity,
+        "activity_month": "on" if payload.activity_month else "",
+    }
+
+
+def _refused(exc: ValidationError) -> ApiError:
+    """A refusal of a field (a missing reason) is bad input, 422; one of the event's
+    state (already published, started, cancelled) is a conflict, 409."""
+    if hasattr(exc, "error_dict"):
+        fields = {k: [m for e in v for m in e.messages] for k, v in exc.error_dict.items()}
+        return ApiError(422, "invalid", next(iter(fields.values()))[0], fields)
+    return ApiError(409, "transition_not_allowed", "；".join(exc.messages))
+
+
+def _step(request: HttpRequest, event_id: int, run: Callable[[Event, Any], Any]) -> dict:
+    user = account(request)
+    event = Event.objects.for_editor(user).filter(pk=event_id).first()
+    if event is None:
+        raise Http404
+    try:
+        run(event, user)
+    except PermissionError as exc:
+        raise Http404 from exc
+    except ValidationError as exc:
+        raise _refused(exc) from exc
+    return get_event(request, event.pk)
+
+
+@router.post("/events", response={201: EventOut, **STEP}, tags=["events"])
+def create_event(request: HttpRequest, payload: EventIn) -> Any:
+    """新建活动（计划，尚未发布预告）at a studio the token may edit, with the
+    representatives assigned to it; overlapping events of a representative are refused."""
+    user = account(request)
+    if not editable_studios(user).exists():
+        raise Http404  # as the event page: a role that edits no studio
+    form = EventForm(_form_data(payload), user=user)
+    if not form.is_valid():
+        raise form_error(form)
+    try:
+        with references_checked(EVENT_GONE):
+            event = services.event_create(
+                actor=user,
+                data=form.event_data(),
+                representatives=list(form.cleaned_data["representatives"]),
+            )
+    except PermissionError as exc:
+        raise Http404 from exc
+    return Status(201, get_event(request, event.pk))
+
+
+@router.post("/events/{event_id}/publish", response={200: EventOut, **STEP}, tags=["events"])
+def publish_event(request: HttpRequest, event_id: int, payload: PublishIn | None = None) -> Any:
+    """发布活动预告 (SM 10): at least 7 days ahead, or with `late_reason` (the event is
+    then flagged `late`, 预告不足7天)."""
+    form = PublishForm({"late_reason": payload.late_reason if payload else ""})
+    if not form.is_valid():
+        raise form_error(form)
+    reason = form.cleaned_data["late_reason"]
+    return _step(
+        request,
+        event_id,
+        lambda event, user: services.event_publish(actor=user, event=event, late_reason=reason),
+    )
+
+
+@router.post("/events/{event_id}/cancel", response={200: EventOut, **STEP}, tags=["events"])
+def cancel_event(request: HttpRequest, event_id: int, payload: CancelIn) -> Any:
+    """取消活动, with the reason (a planned or published event)."""
+    form = CancelForm({"reason": payload.reason})
+    if not form.is_valid():
+        raise form_error(form)
+    reason = form.cleaned_data["reason"]
+    return _step(
+        request,
+        event_id,
+        lambda event, user: services.event_cancel(actor=user, event=event, reason=reason),
+    )
