@@ -40,6 +40,19 @@ REQUESTER_LABELS = dict(RequesterKind.choices)
 APPOINTMENT_STATE_LABELS = dict(AppointmentState.choices)
 
 
+YEAR_ERROR = "年度应为 2000 到 2100 之间的四位数字。"
+
+
+def record_year(raw: str, today: date) -> int | None:
+    """The year a record is asked for (?year=): the current one when blank, None when
+    malformed. The page and the API read it alike."""
+    if not raw:
+        return today.year
+    if raw.isdigit() and 2000 <= int(raw) <= 2100:
+        return int(raw)
+    return None
+
+
 def year_bounds(year: int) -> tuple[datetime, datetime]:
     tz = timezone.get_current_timezone()
     return datetime(year, 1, 1, tzinfo=tz), datetime(year + 1, 1, 1, tzinfo=tz)

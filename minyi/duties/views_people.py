@@ -46,6 +46,7 @@ from minyi.duties.models import (
     ReportState,
 )
 from minyi.duties.notify import notification_mark_read
+from minyi.duties.record import YEAR_ERROR, record_year
 from minyi.duties.record import duty_record as build_duty_record
 from minyi.duties.record_rows import table_bodies
 from minyi.duties.visits import (
@@ -570,15 +571,14 @@ def visit_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
 def duty_record(request: HttpRequest, pk: int) -> HttpResponse:
     rep = get_object_or_404(Representative.objects.for_user(request.user), pk=pk)
     today = timezone.localdate()
-    raw = request.GET.get("year", "")
-    if raw and not (raw.isdigit() and 2000 <= int(raw) <= 2100):
+    year = record_year(request.GET.get("year", ""), today)
+    if year is None:
         return render(
             request,
             "duties/record_detail.html",
-            {"rep": rep, "error": "年度应为 2000 到 2100 之间的四位数字。", "year": today.year},
+            {"rep": rep, "error": YEAR_ERROR, "year": today.year},
             status=400,
         )
-    year = int(raw) if raw else today.year
     record = build_duty_record(representative=rep, year=year)
     return render(
         request,

@@ -235,3 +235,15 @@ def test_an_empty_year_prints_the_empty_rows(world):
     chen = Representative.objects.get(name="演示代表·陈明")
     old, new = _tables_both_ways(duty_record(representative=chen, year=2001))
     assert new == old and "本年度没有活动记录。" in new[0]
+
+
+def test_a_malformed_year_is_explained_on_the_page(world, representative):
+    # The API's duty record reads the year through the same function (record_year).
+    chen = Representative.objects.get(name="演示代表·陈明")
+    client = client_for(representative)
+    for year in ("1999", "去年", "2101"):
+        response = client.get(reverse("duties:duty_record", args=[chen.pk]), {"year": year})
+        assert response.status_code == 400
+        assert "年度应为 2000 到 2100 之间的四位数字。" in text_of(response)
+    ok = client.get(reverse("duties:duty_record", args=[chen.pk]), {"year": "2026"})
+    assert ok.status_code == 200
