@@ -51,6 +51,7 @@ from minyi.duties.models import (
 from minyi.duties.notify import unread_changed
 from minyi.org.models import OrgUnit
 from minyi.people.models import Liaison, Representative, RepresentativeLevel, Role, User
+from minyi.people.scopes import Scope, scope_of
 from minyi.studios.models import Studio, StudioAssignment
 
 _EVENT_STATUS = {
@@ -450,6 +451,29 @@ def rollup_rows(evaluation: Evaluation, unit: OrgUnit) -> list[RollupRow]:
 
 def studio_queryset(user: Any) -> Any:
     return Studio.objects.for_user(user).active().select_related("unit")
+
+
+def sees_own_only(scope: Scope) -> bool:
+    """A representative's own view: the page judges only them, not their studios'
+    other representatives (whom their scope lets them read elsewhere)."""
+    return bool(scope.representative_ids) and not (scope.everything or scope.unit)
+
+
+def representative_row(
+    user: Any, representative: Representative, rules: Rules
+) -> RepresentativeRow | None:
+    """One representative's results as the compliance page shows them to `user`: judged
+    at those of their studios the page lists for the user. None where it lists none of
+    them, where it is a representative's own view of someone else, or where the
+    representative has no active assignment (so is not judged)."""
+    scope = scope_of(user)
+    if sees_own_only(scope) and representative.pk not in scope.representative_ids:
+        return None
+    theirs = StudioAssignment.objects.filter(representative=representative, active=True)
+    studios = studio_queryset(user).filter(pk__in=theirs.values("studio_id"))
+    evaluation = evaluate(studios, rules, representative_ids=[representative.pk])
+    rows = [rep for row in evaluation.studios for rep in row.representatives]
+    return rows[0] if rows else None
 
 
 # --- Warnings before a minimum is missed ----------------------------------------------

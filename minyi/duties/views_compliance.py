@@ -19,6 +19,7 @@ from minyi.duties.compliance import (
     evaluate,
     make_rules,
     rollup_rows,
+    sees_own_only,
     studio_queryset,
 )
 from minyi.duties.compliance_rules import Result, Status, Summary, windows
@@ -72,7 +73,7 @@ def compliance(request: HttpRequest) -> HttpResponse:
     period_query = {"from": start.isoformat(), "to": end.isoformat()}
     if request.GET.get("year") and not period_error:
         period_query = {"year": request.GET["year"]}
-    own_only = bool(scope.representative_ids) and not (scope.everything or scope.unit)
+    own_only = sees_own_only(scope)
     context: dict[str, Any] = {
         "rules": rules,
         "period_error": period_error,
@@ -99,7 +100,7 @@ def select(request: HttpRequest, rules: Any, context: dict[str, Any]) -> Evaluat
     what the page shows."""
     user = request.user
     scope = scope_of(user)
-    own_only = bool(scope.representative_ids) and not (scope.everything or scope.unit)
+    own_only = sees_own_only(scope)
     studio_pk = request.GET.get("studio", "")
     if studio_pk:
         if not studio_pk.isdigit():
