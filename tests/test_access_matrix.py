@@ -966,6 +966,14 @@ API_RULES: dict[tuple[str, str], ApiRule] = {
     ("POST", "/household-visits/{visit_id}/withdraw"): ApiRule(
         ok=SCOPED_READERS, kwargs=_household_visit, body={"version": 1, "reason": "重复登记"}
     ),
+    # The duty side, read-only: as the plan, report and duty record pages.
+    ("GET", "/annual-plans"): ApiRule(ok=ALL),
+    ("GET", "/annual-plans/{plan_id}"): ApiRule(ok=SCOPED_READERS, kwargs=_plan),
+    ("GET", "/bimonthly-reports"): ApiRule(ok=ALL),
+    ("GET", "/bimonthly-reports/{report_id}"): ApiRule(ok=SCOPED_READERS, kwargs=_report),
+    ("GET", "/representatives/{representative_id}/duty-record"): ApiRule(
+        ok=SCOPED_READERS, kwargs=_rep
+    ),
     ("GET", "/appointments"): ApiRule(ok=ALL),
     ("GET", "/appointments/{appointment_id}"): ApiRule(ok=SCOPED_READERS, kwargs=_appointment),
     # Appointment actions: the studio's editors, as on the appointment page. The event

@@ -4,7 +4,8 @@ A token acts as its account (`request.user` is set to it), so every read goes th
 `X.objects.for_user(account)` and the screens' own filter forms, and every change
 through the case services and `permitted_actions`. Errors are `{"code", "message",
 "fields"}`. The endpoints live in `minyi.api.cases`, `minyi.api.resources`,
-`minyi.api.events` (writing events) and `minyi.api.visits` (household visits).
+`minyi.api.events` (writing events), `minyi.api.visits` (household visits) and
+`minyi.api.duties` (annual plans, bi-monthly reports and the duty record, read-only).
 """
 
 from __future__ import annotations
@@ -137,11 +138,12 @@ def _server_error(request: HttpRequest, exc: Exception) -> HttpResponse:
 
 # Imported here: they import the error types above. `events` adds the event writes to
 # the resources' router, so it is imported for that alone.
-from minyi.api import cases, events, resources, visits  # noqa: E402, F401
+from minyi.api import cases, duties, events, resources, visits  # noqa: E402, F401
 
 api.add_router("", cases.router)
 api.add_router("", resources.router)
 api.add_router("", visits.router)
+api.add_router("", duties.router)
 
 
 @api.get("/docs", auth=None, include_in_schema=False)

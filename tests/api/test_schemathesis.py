@@ -80,6 +80,11 @@ def _operations() -> list[tuple[str, str]]:
         ("GET", "/api/v1/household-visits/{visit_id}"),
         ("POST", "/api/v1/household-visits/{visit_id}/correct"),
         ("POST", "/api/v1/household-visits/{visit_id}/withdraw"),
+        ("GET", "/api/v1/annual-plans"),
+        ("GET", "/api/v1/annual-plans/{plan_id}"),
+        ("GET", "/api/v1/bimonthly-reports"),
+        ("GET", "/api/v1/bimonthly-reports/{report_id}"),
+        ("GET", "/api/v1/representatives/{representative_id}/duty-record"),
         ("GET", "/api/v1/appointments"),
         ("GET", "/api/v1/appointments/{appointment_id}"),
         *[
