@@ -123,3 +123,8 @@ def test_an_unconfigured_gateway_is_a_failure(settings, caplog):
     settings.MINYI_SMS_URL = ""
     settings.MINYI_SMS_SECRET = SECRET
     assert "未配置" in _failure(caplog)
+
+
+def test_a_gateway_whose_certificate_does_not_verify_is_not_sent_anything(tls_sms_gateway, caplog):
+    assert "证书验证不通过" in _failure(caplog)
+    assert tls_sms_gateway.requests == []
