@@ -59,10 +59,11 @@ def representative_detail(request: HttpRequest, pk: int) -> HttpResponse:
         Representative.objects.for_user(request.user).select_related("unit", "delegation", "group"),
         pk=pk,
     )
+    # Where they work now, then where they have worked (ended, with the dates).
     assignments = (
-        StudioAssignment.objects.filter(representative=rep, active=True)
+        StudioAssignment.objects.filter(representative=rep)
         .select_related("studio", "studio__unit")
-        .order_by("studio__name")
+        .order_by("-active", "studio__name", "pk")
     )
     can_edit = Representative.objects.for_editor(request.user).filter(pk=pk).exists()
     return render(

@@ -19,4 +19,17 @@ class StudioAdmin(admin.ModelAdmin):
             cases_follow_studio(obj)
 
 
-admin.site.register(StudioAssignment, raw_id_fields=["studio", "representative"])
+@admin.register(StudioAssignment)
+class StudioAssignmentAdmin(admin.ModelAdmin):
+    list_display = ["representative", "studio", "since", "active", "until"]
+    list_filter = ["active"]
+    raw_id_fields = ["studio", "representative"]
+    # The day it ended follows `active`, as on the studio's page (set_active).
+    readonly_fields = ["until"]
+
+    def save_model(self, request: Any, obj: StudioAssignment, form: Any, change: bool) -> None:
+        if "active" in form.changed_data:
+            active = obj.active
+            obj.active = form.initial.get("active", True)
+            obj.set_active(active)
+        super().save_model(request, obj, form, change)

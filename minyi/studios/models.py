@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Exists, OuterRef, Q
+from django.utils import timezone
 
 from minyi.core.links import pk_url
 from minyi.core.models import ScopedQuerySet, TimeStamped
@@ -192,6 +193,9 @@ class StudioAssignment(TimeStamped):
     )
     since = models.DateField("进驻日期", null=True, blank=True)
     active = models.BooleanField("有效", default=True)
+    # The day the assignment ended (active=False); blank while it lasts, and for the
+    # assignments ended before the day was kept. `active` alone decides the scope.
+    until = models.DateField("离开日期", null=True, blank=True)
 
     class Meta:
         verbose_name = "进驻安排"
@@ -200,7 +204,21 @@ class StudioAssignment(TimeStamped):
             models.UniqueConstraint(
                 fields=["studio", "representative"], name="assignment_unique_pair"
             ),
+            models.CheckConstraint(
+                condition=Q(active=False) | Q(until__isnull=True),
+                name="assignment_until_only_when_ended",
+                violation_error_message="仍在进驻的党代表不能有离开日期。",
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.representative} @ {self.studio}"
+
+    def set_active(self, active: bool) -> None:
+        """Start again or end the assignment (not saved): one ended now keeps today as the
+        day it ended, one started again has none; one already ended keeps its day."""
+        if active:
+            self.until = None
+        elif self.active:
+            self.until = timezone.localdate()
+        self.active = active

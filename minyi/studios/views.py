@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from django.contrib import messages
@@ -79,10 +80,16 @@ def studio_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _detail_context(request: HttpRequest, studio: Studio, form: Any = None) -> dict[str, Any]:
-    assignments = list(
-        studio.assignments.filter(active=True)
-        .select_related("representative", "representative__unit")
-        .order_by("representative__level", "representative__name")
+    # One read for those working here and those who have left (shown with their dates).
+    everyone = list(
+        studio.assignments.select_related("representative", "representative__unit").order_by(
+            "representative__level", "representative__name", "pk"
+        )
+    )
+    assignments = [a for a in everyone if a.active]
+    # The latest to leave first; those whose day was not kept last.
+    ended = sorted(
+        (a for a in everyone if not a.active), key=lambda a: a.until or date.min, reverse=True
     )
     can_edit = Studio.objects.for_editor(request.user).filter(pk=studio.pk).exists()
     can_assign = can_edit and _can_manage(request.user)
@@ -98,6 +105,7 @@ def _detail_context(request: HttpRequest, studio: Studio, form: Any = None) -> d
         "studio": studio,
         "upcoming_events": upcoming,
         "assignments": assignments,
+        "ended_assignments": ended,
         "liaisons": studio.active_liaisons,
         "warnings": studio.shortfalls(liaisons=studio.active_liaisons),
         "facilities": [(label, getattr(studio, name)) for name, label in FACILITIES],
@@ -147,7 +155,10 @@ def assignment_add(request: HttpRequest, pk: int) -> HttpResponse:
             StudioAssignment.objects.update_or_create(
                 studio=studio,
                 representative=form.cleaned_data["representative"],
-                defaults={"active": True},
+                # Started again: no longer ended (StudioAssignment.set_active), and the
+                # new period starts on its own day (the form offers only those not
+                # working here now, so a current assignment's day is never moved).
+                defaults={"active": True, "until": None, "since": form.cleaned_data["since"]},
             )
         messages.success(request, f"已安排 {form.cleaned_data['representative']} 进驻。")
         form = None
@@ -175,8 +186,8 @@ def assignment_remove(request: HttpRequest, pk: int, assignment_pk: int) -> Http
     if not _can_manage(request.user):
         raise Http404
     assignment = get_object_or_404(studio.assignments, pk=assignment_pk, active=True)
-    assignment.active = False
-    assignment.save(update_fields=["active", "updated_at"])
+    assignment.set_active(False)
+    assignment.save(update_fields=["active", "until", "updated_at"])
     messages.success(request, f"{assignment.representative} 已不再进驻本工作室。")
     studio = _with_people(Studio.objects.filter(pk=studio.pk)).get()
     if getattr(request, "htmx", False):

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from django.utils import timezone
 from playwright.sync_api import expect
 
 from minyi.core.demo import SHATOUJIAO_STREET, YANTIAN
@@ -70,7 +71,7 @@ def test_liaison_checks_studio_and_prints_plaque(
 
     expect(page.get_by_role("heading", level=1)).to_have_text(SHATOUJIAO_STUDIO)
     assignments = page.locator("#assignments")
-    expect(assignments.get_by_role("heading")).to_have_text("进驻党代表（3）")
+    expect(assignments.get_by_role("heading", level=2)).to_have_text("进驻党代表（3）")
     for name in ("演示代表·陈明", "演示代表·林秀英", "演示代表·何建国"):
         expect(assignments.get_by_role("link", name=name)).to_be_visible()
     liaisons = page.locator("section", has=page.get_by_role("heading", name=re.compile("^联络员")))
@@ -163,7 +164,7 @@ def test_street_official_arranges_representatives(
     page.goto("/studios/")
     page.get_by_role("link", name=SHATOUJIAO_STUDIO).click()
     assignments = page.locator("#assignments")
-    expect(assignments.get_by_role("heading")).to_have_text("进驻党代表（3）")
+    expect(assignments.get_by_role("heading", level=2)).to_have_text("进驻党代表（3）")
     mark_document(page)
 
     # Arrange: the htmx form swaps the list in place.
@@ -174,7 +175,7 @@ def test_street_official_arranges_representatives(
         assignments.get_by_role("button", name="安排进驻").click()
     assert answer.value.status == 200
     assert answer.value.request.headers.get("hx-request") == "true"
-    expect(assignments.get_by_role("heading")).to_have_text("进驻党代表（4）")
+    expect(assignments.get_by_role("heading", level=2)).to_have_text("进驻党代表（4）")
     expect(assignments.get_by_role("link", name="演示代表·桥东新人")).to_be_visible()
     assert_not_reloaded(page)
     assert StudioAssignment.objects.filter(
@@ -193,8 +194,15 @@ def test_street_official_arranges_representatives(
     page.once("dialog", accept)
     row = assignments.locator("tr", has=page.get_by_role("link", name="演示代表·何建国"))
     row.get_by_role("button", name="移出").click()
-    expect(assignments.get_by_role("heading")).to_have_text("进驻党代表（3）")
-    expect(assignments.get_by_role("link", name="演示代表·何建国")).to_have_count(0)
+    expect(assignments.get_by_role("heading", level=2)).to_have_text("进驻党代表（3）")
+    working = assignments.locator("#assignments-working")
+    expect(working.get_by_role("link", name="演示代表·何建国")).to_have_count(0)
+    # They are listed among those who have left, with the day they left.
+    ended = assignments.locator("#assignments-ended")
+    expect(ended.get_by_role("heading")).to_have_text("曾进驻的党代表（1）")
+    left = ended.locator("tr", has_text="演示代表·何建国")
+    expect(left).to_contain_text("已离开")
+    expect(left).to_contain_text(timezone.localdate().isoformat())
     assert dialogs == ["确定让 演示代表·何建国 不再进驻本工作室？"]
     assert_not_reloaded(page)
     assert not StudioAssignment.objects.get(
