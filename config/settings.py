@@ -8,7 +8,7 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 
-from config.env import env_bool, env_int, env_list, env_str
+from config.env import env_bool, env_float, env_int, env_list, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 DATA_DIR = Path(env_str("MINYI_DATA_DIR", str(BASE_DIR / "data")))
@@ -271,6 +271,14 @@ LOGGING = {
 }
 WHITENOISE_USE_FINDERS = True
 MINYI_REPORTER_CHANNEL = env_str("MINYI_REPORTER_CHANNEL", "console")
+# The "http" channel (minyi.core.sms, docs/operations.md "Text messages"): the deployment's
+# SMS gateway, the secret that signs each request, and how long to wait for it in seconds.
+MINYI_SMS_URL = env_str("MINYI_SMS_URL", "")
+MINYI_SMS_SECRET = env_str("MINYI_SMS_SECRET", "")
+MINYI_SMS_CONNECT_TIMEOUT = env_float("MINYI_SMS_CONNECT_TIMEOUT", 3.0)
+MINYI_SMS_READ_TIMEOUT = env_float("MINYI_SMS_READ_TIMEOUT", 5.0)
+# Plain http only to a gateway on this machine (an adapter on 127.0.0.1); https otherwise.
+MINYI_SMS_ALLOW_LOOPBACK_HTTP = env_bool("MINYI_SMS_ALLOW_LOOPBACK_HTTP", False)
 MAX_ATTACHMENT_BYTES = env_int("MAX_ATTACHMENT_BYTES", 10 * 1024 * 1024)
 # "Half a day" (SM 9, SM 10) in hours: the shortest session that counts.
 MINYI_HALF_DAY_HOURS = env_int("MINYI_HALF_DAY_HOURS", 3)

@@ -37,6 +37,27 @@ for _name in ("MINYI_FIELD_KEY", "MINYI_LOOKUP_KEY"):
             "print(Fernet.generate_key().decode())')"
         )
 
+# Answer copies and one-time codes sent as text messages need the gateway and the secret
+# that signs for it (minyi.core.sms); without them every message would fail at send time.
+if MINYI_REPORTER_CHANNEL == "http":  # noqa: F405
+    from minyi.core.sms import gateway_url_problem
+
+    if not MINYI_SMS_URL or not MINYI_SMS_SECRET:  # noqa: F405
+        raise ImproperlyConfigured(
+            "MINYI_REPORTER_CHANNEL=http needs MINYI_SMS_URL (the SMS gateway's https address) "
+            "and MINYI_SMS_SECRET (the key that signs each request, shared with the gateway)"
+        )
+    if len(MINYI_SMS_SECRET) < 32:  # noqa: F405
+        raise ImproperlyConfigured(
+            "MINYI_SMS_SECRET must be a long random value (at least 32 characters), e.g. "
+            "python -c 'import secrets; print(secrets.token_urlsafe(32))'"
+        )
+    if gateway_url_problem(MINYI_SMS_URL, allow_http=MINYI_SMS_ALLOW_LOOPBACK_HTTP):  # noqa: F405
+        raise ImproperlyConfigured(
+            "MINYI_SMS_URL must be an https address (plain http only to a gateway on "
+            "127.0.0.1 with MINYI_SMS_ALLOW_LOOPBACK_HTTP=1)"
+        )
+
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
 SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 365 * 24 * 3600)
 SESSION_COOKIE_SECURE = True

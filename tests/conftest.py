@@ -2,7 +2,7 @@
 
 import pytest
 
-pytest_plugins = ["tests.personas"]
+pytest_plugins = ["tests.personas", "tests.sms_gateway"]
 
 
 @pytest.fixture(autouse=True)

@@ -6,11 +6,14 @@ studio are read in the system and count as delivered at once. The reporter's cop
 through the configured channel:
 
 - console: writes the message to the log (development default);
-- email: Django's mail backend (EMAIL_* settings).
+- email: Django's mail backend (EMAIL_* settings);
+- http: a text message through the deployment's SMS gateway (minyi.core.sms), with the
+  copy's id as the idempotency key, so a copy sent again after a lost answer is sent once.
 
-An SMS gateway or a printed letter handed over by the studio are deployment-specific:
-add a class with `send(copy) -> None` and register it in CHANNELS. A copy whose channel
-is not registered fails with a recorded error after MAX_ATTEMPTS, it is never lost.
+A printed letter handed over by the studio, or a gateway that cannot take our signed
+request, is deployment-specific: add a class with `send(copy) -> None` and register it in
+CHANNELS. A copy whose channel is not registered fails with a recorded error after
+MAX_ATTEMPTS, it is never lost.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from minyi.cases.models import DeliveryStatus, FeedbackCopy, Recipient
+from minyi.core import sms
 from minyi.core.phones import mask_phone
 
 log = logging.getLogger("minyi.delivery")
@@ -64,6 +68,15 @@ class EmailChannel:
         send_mail("您反映问题的办理答复", message_for(copy), None, [copy.address])
 
 
+class HttpChannel:
+    def send(self, copy: FeedbackCopy) -> None:
+        # The reporter's address is a phone in E.164 or a postal address (services.py);
+        # a postal address cannot take a text message.
+        if not copy.address.startswith("+"):
+            raise sms.SmsError("反映人没有留手机号码，不能发短信；请由工作室另行送达")
+        sms.send_text(phone=copy.address, text=message_for(copy), key=f"feedback-copy-{copy.pk}")
+
+
 class InternalChannel:
     def send(self, copy: FeedbackCopy) -> None:
         """Shown on the case in the system; nothing leaves it."""
@@ -72,6 +85,7 @@ class InternalChannel:
 CHANNELS: dict[str, Channel] = {
     "console": ConsoleChannel(),
     "email": EmailChannel(),
+    "http": HttpChannel(),
     "internal": InternalChannel(),
 }
 

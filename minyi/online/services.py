@@ -18,6 +18,8 @@ from django.utils import timezone
 from minyi.cases.models import Case, Channel, Occasion, Outcome, Satisfaction
 from minyi.cases.services import case_note, case_register
 from minyi.cases.states import CaseState
+from minyi.core import sms
+from minyi.core.phones import mask_phone
 from minyi.online import codes
 from minyi.online.models import OneTimeCode, OnlineReport, ResidentRating
 
@@ -118,19 +120,30 @@ def find_report(number: str, progress_code: str) -> OnlineReport | None:
 
 
 class CodeChannel(Protocol):
-    def send(self, phone: str, text: str) -> None: ...
+    def send(self, phone: str, text: str, key: str) -> None: ...
 
 
 class ConsoleCodeChannel:
-    """Development: the message goes to the log, as answer copies do."""
+    """Development: the message goes to the log, as answer copies do (the phone masked;
+    the code must show, a developer has no other way to read it)."""
 
-    def send(self, phone: str, text: str) -> None:
-        log.info("验证码短信 → %s：%s", phone, text)
+    def send(self, phone: str, text: str, key: str) -> None:
+        log.info("验证码短信 → %s：%s", mask_phone(phone), text)
 
 
-# There is no SMS gateway in this system: a deployment registers its gateway here under
-# the name it uses for MINYI_REPORTER_CHANNEL, as it does in minyi.cases.delivery.
-CODE_CHANNELS: dict[str, CodeChannel] = {"console": ConsoleCodeChannel()}
+class HttpCodeChannel:
+    """The deployment's SMS gateway (minyi.core.sms), as for answer copies."""
+
+    def send(self, phone: str, text: str, key: str) -> None:
+        sms.send_text(phone=phone, text=text, key=key)
+
+
+# Named like MINYI_REPORTER_CHANNEL's channels in minyi.cases.delivery; a deployment
+# whose gateway cannot take the signed request of minyi.core.sms registers its own here.
+CODE_CHANNELS: dict[str, CodeChannel] = {
+    "console": ConsoleCodeChannel(),
+    "http": HttpCodeChannel(),
+}
 
 
 def code_channel_name() -> str:
@@ -138,10 +151,14 @@ def code_channel_name() -> str:
     return name if name in CODE_CHANNELS else "console"
 
 
-@transaction.atomic
 def one_time_code_send(*, number: str, phone_e164: str) -> OneTimeCode | None:
     """Send a code to the reporter's phone when the number and phone match a report.
-    Returns None otherwise; the caller answers the same either way."""
+    Returns None otherwise; the caller answers the same either way. A row whose `sent`
+    is False is a code the gateway did not take: the caller says so.
+
+    Not one transaction: the send is a network call of up to the gateway's timeouts and
+    must not hold the database meanwhile. The row is written first, so a send that
+    succeeds is always backed by a code that can be checked."""
     number = "".join((number or "").split())[:140]
     key = codes.phone_key(phone_e164)
     report = OnlineReport.objects.select_related("case").filter(case__number=number).first()
@@ -161,10 +178,13 @@ def one_time_code_send(*, number: str, phone_e164: str) -> OneTimeCode | None:
         f"【党代表工作室】您查询编号 {report.case.number} 办理进度的验证码是 {code}，"
         f"{ONE_TIME_CODE_MINUTES} 分钟内有效。如非本人操作请忽略。"
     )
+    key = f"one-time-code-{row.pk}"
     try:
-        CODE_CHANNELS[name].send(report.case.reporter_phone, text)
-    except Exception as exc:  # a gateway fault is recorded, never shown to the resident
+        CODE_CHANNELS[name].send(report.case.reporter_phone, text, key)
+    except Exception as exc:  # any gateway fault is recorded; the page says to try later
+        # The error of a channel of our own names neither phone nor text (minyi.core.sms).
         row.last_error = f"{type(exc).__name__}: {exc}"[:300]
+        log.warning("验证码短信未发出（%s，通道 %s）", key, name)
     else:
         row.sent = True
     row.save(update_fields=["sent", "last_error"])

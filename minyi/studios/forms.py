@@ -3,6 +3,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.utils import timezone
 
 from minyi.core.forms import FilterForm, ScopedModelForm
 from minyi.core.phones import normalize_phone
@@ -78,6 +79,15 @@ class AssignmentForm(forms.Form):
         queryset=Representative.objects.none(),
         error_messages={"invalid_choice": "请选择您管辖范围内的在任党代表。"},
     )
+    # The compliance rules owe a representative only the windows after this day; without
+    # it they owe every window of the year, however late in it they came.
+    since = forms.DateField(
+        label="进驻日期",
+        required=False,
+        widget=DayInput(),
+        help_text="不填即为今天",
+        error_messages={"invalid": "请填写有效的日期，如 2026-03-01。"},
+    )
 
     def __init__(self, *args: Any, user: Any, studio: Studio, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -87,3 +97,12 @@ class AssignmentForm(forms.Form):
             .exclude(assignments__studio=studio, assignments__active=True)
             .order_by("name")
         )
+
+    def clean_since(self) -> Any:
+        since = self.cleaned_data.get("since")
+        today = timezone.localdate()
+        if since is None:
+            return today
+        if since > today:
+            raise forms.ValidationError("进驻日期不能晚于今天。")
+        return since

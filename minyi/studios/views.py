@@ -155,8 +155,10 @@ def assignment_add(request: HttpRequest, pk: int) -> HttpResponse:
             StudioAssignment.objects.update_or_create(
                 studio=studio,
                 representative=form.cleaned_data["representative"],
-                # Started again: no longer ended (StudioAssignment.set_active).
-                defaults={"active": True, "until": None},
+                # Started again: no longer ended (StudioAssignment.set_active), and the
+                # new period starts on its own day (the form offers only those not
+                # working here now, so a current assignment's day is never moved).
+                defaults={"active": True, "until": None, "since": form.cleaned_data["since"]},
             )
         messages.success(request, f"已安排 {form.cleaned_data['representative']} 进驻。")
         form = None

@@ -8,8 +8,10 @@ from typing import Any
 from django.test import Client
 from django.urls import reverse
 
+from minyi.cases import services as case_services
 from minyi.cases.models import Case
-from minyi.people.models import Representative
+from minyi.org.models import HandlingUnit
+from minyi.people.models import Representative, User
 from minyi.studios.models import Studio
 
 STUDIO = "沙头角社区党代表工作室"
@@ -53,3 +55,19 @@ def submit(
     number = re.search(r"编号：<strong>([^<]+)</strong>", text).group(1)
     code = re.search(r'<span class="code">([^<]+)</span>', text).group(1)
     return client, Case.objects.get(number=number), code
+
+
+def answered(case: Case) -> Case:
+    """The case sent on, referred to the street's unit and answered by it."""
+    liaison = User.objects.get(username="liaison")
+    street = User.objects.get(username="shatoujiao")
+    unit = User.objects.get(username="unit")
+    case = case_services.case_send_to_street(case=case, actor=liaison)
+    case = case_services.case_refer(
+        case=case,
+        actor=street,
+        handling_unit=HandlingUnit.objects.get(name="沙头角街道城市管理办公室"),
+    )
+    case_services.case_answer(case=case, actor=unit, text="已责令工地晚上十点后停止施工。")
+    case.refresh_from_db()
+    return case

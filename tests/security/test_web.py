@@ -181,6 +181,35 @@ def test_production_settings_refuse_a_process_local_rate_limit_cache():
     assert "REDIS_URL" in result.stderr
 
 
+def _check_with(**env_changes: str) -> subprocess.CompletedProcess[str]:
+    env = {**_production_env(), **env_changes}
+    return subprocess.run(
+        [sys.executable, "manage.py", "check"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_production_settings_refuse_the_sms_channel_without_its_gateway():
+    result = _check_with(MINYI_REPORTER_CHANNEL="http", MINYI_SMS_SECRET="s" * 40)
+    assert result.returncode != 0 and "MINYI_SMS_URL" in result.stderr
+    plain = _check_with(
+        MINYI_REPORTER_CHANNEL="http",
+        MINYI_SMS_URL="http://sms.example.gov.cn/send",
+        MINYI_SMS_SECRET="s" * 40,
+    )
+    assert plain.returncode != 0 and "https" in plain.stderr
+    wired = _check_with(
+        MINYI_REPORTER_CHANNEL="http",
+        MINYI_SMS_URL="https://sms.example.gov.cn/send",
+        MINYI_SMS_SECRET="s" * 40,
+    )
+    assert wired.returncode == 0, wired.stderr
+
+
 def test_rate_limited_answers_429_in_chinese(client):
     from django.test import RequestFactory
 

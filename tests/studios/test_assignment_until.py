@@ -171,3 +171,52 @@ def test_the_studio_page_reads_those_who_left_with_those_working(
     left(10)
     assert count() == few
     assert "曾进驻的党代表（11）" in text_of(client.get(url))
+
+
+def _assign(user: User, assignment: StudioAssignment, **extra: Any) -> Any:
+    return client_for(user).post(
+        reverse("studios:assignment_add", args=[assignment.studio_id]),
+        {"representative": assignment.representative_id, **extra},
+    )
+
+
+def test_assigning_again_starts_the_new_period_on_its_day(
+    representative: User, street_official: User
+) -> None:
+    """The compliance rules owe a representative only the windows after `since`
+    (duties.compliance_rules); a re-assignment that kept the old day, or none, would owe
+    the months they were away."""
+    assignment = working(representative)
+    StudioAssignment.objects.filter(pk=assignment.pk).update(since=date(2025, 3, 1))
+    assignment.refresh_from_db()
+    assignment.set_active(False)
+    assignment.save()
+    assert _assign(street_official, assignment).status_code == 302
+    assignment.refresh_from_db()
+    assert (assignment.active, assignment.since) == (True, timezone.localdate())
+    assignment.set_active(False)
+    assignment.save()
+    day = timezone.localdate() - timedelta(days=20)
+    assert _assign(street_official, assignment, since=day.isoformat()).status_code == 302
+    assignment.refresh_from_db()
+    assert assignment.since == day
+
+
+@pytest.mark.parametrize(
+    ("since", "message"),
+    [
+        ((timezone.localdate() + timedelta(days=1)).isoformat(), "进驻日期不能晚于今天。"),
+        ("2026-02-30", "请填写有效的日期"),
+    ],
+)
+def test_a_bad_start_day_is_refused_in_chinese_and_nothing_changes(
+    representative: User, street_official: User, since: str, message: str
+) -> None:
+    assignment = working(representative)
+    assignment.set_active(False)
+    assignment.save()
+    response = _assign(street_official, assignment, since=since)
+    assert response.status_code == 400
+    assert message in response.content.decode()
+    assignment.refresh_from_db()
+    assert assignment.active is False
