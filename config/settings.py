@@ -271,6 +271,10 @@ LOGGING = {
 }
 WHITENOISE_USE_FINDERS = True
 MINYI_REPORTER_CHANNEL = env_str("MINYI_REPORTER_CHANNEL", "console")
+# One-time codes through the console channel are written to the log, code and all: how a
+# developer reads them. Production never does (settings_production): without a gateway
+# the online studio offers no codes, and residents use their progress code.
+MINYI_CONSOLE_CODES = env_bool("MINYI_CONSOLE_CODES", True)
 # The "http" channel (minyi.core.sms, docs/operations.md "Text messages"): the deployment's
 # SMS gateway, the secret that signs each request, and how long to wait for it in seconds.
 MINYI_SMS_URL = env_str("MINYI_SMS_URL", "")

@@ -37,6 +37,10 @@ for _name in ("MINYI_FIELD_KEY", "MINYI_LOOKUP_KEY"):
             "print(Fernet.generate_key().decode())')"
         )
 
+# A one-time code in the log would let whoever reads the logs into a resident's case
+# (minyi.online.services.codes_available): never in production.
+MINYI_CONSOLE_CODES = False
+
 # Answer copies and one-time codes sent as text messages need the gateway and the secret
 # that signs for it (minyi.core.sms); without them every message would fail at send time.
 if MINYI_REPORTER_CHANNEL == "http":  # noqa: F405

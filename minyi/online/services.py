@@ -151,6 +151,12 @@ def code_channel_name() -> str:
     return name if name in CODE_CHANNELS else "console"
 
 
+def codes_available() -> bool:
+    """Whether one-time codes can be sent: through a real channel, or to the log where
+    that is allowed (development; MINYI_CONSOLE_CODES is off in production)."""
+    return code_channel_name() != "console" or settings.MINYI_CONSOLE_CODES
+
+
 def one_time_code_send(*, number: str, phone_e164: str) -> OneTimeCode | None:
     """Send a code to the reporter's phone when the number and phone match a report.
     Returns None otherwise; the caller answers the same either way. A row whose `sent`

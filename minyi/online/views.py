@@ -68,7 +68,13 @@ def _page(
         if wanted in {"large", "normal"}
         else (request.COOKIES.get(TEXT_COOKIE) == "large")
     )
-    context = {**(context or {}), "large_text": large, "path": request.path}
+    context = {
+        **(context or {}),
+        "large_text": large,
+        "path": request.path,
+        # The pages mention one-time codes only where one can be sent.
+        "codes": services.codes_available(),
+    }
     response = render(request, template, context, status=status)
     if wanted in {"large", "normal"}:
         response.set_cookie(TEXT_COOKIE, wanted, max_age=365 * 24 * 3600, samesite="Lax")
@@ -383,6 +389,11 @@ CODE_NOT_SENT = (
 def code_request(request: HttpRequest) -> HttpResponse:
     """Ask for a one-time code: sent only when number and phone match; the answer is
     the same either way, unless the gateway did not take a code for a matching pair."""
+    if not services.codes_available():
+        # No gateway, and codes never go to the log in production: say so plainly
+        # rather than take a number and phone for a message that cannot come.
+        status = 200 if request.method != "POST" else 503
+        return _page(request, "online/code_request.html", {"unavailable": True}, status=status)
     if request.method != "POST":
         return _page(request, "online/code_request.html", {"form": CodeRequestForm()})
     hit = limits.limited(request, group="code-send", rate=limits.CODE_SEND_PER_CLIENT)

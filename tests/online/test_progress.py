@@ -314,3 +314,53 @@ def test_the_console_channel_logs_the_code_for_developers_but_not_the_phone(capl
     services.ConsoleCodeChannel().send("+8613800007777", "验证码是 482913", "one-time-code-1")
     assert "482913" in caplog.text and "138****7777" in caplog.text
     assert "13800007777" not in caplog.text
+
+
+def test_without_a_gateway_production_offers_no_codes_and_logs_none(
+    world: Any, settings: Any, caplog: Any
+) -> None:
+    """Production never writes a code to the log (MINYI_CONSOLE_CODES is off there): a
+    code in the log would open the resident's case to whoever reads it. Without a
+    gateway the pages say so instead of taking a number and phone for nothing."""
+    import logging
+
+    caplog.set_level(logging.DEBUG)
+    settings.MINYI_CONSOLE_CODES = False
+    _, case, _ = submit()
+    lookup = Client().get(reverse("online:lookup")).content.decode()
+    assert reverse("online:code_request") not in lookup and "暂未开通短信验证码" in lookup
+    page = Client().get(reverse("online:code_request"))
+    assert page.status_code == 200 and "暂未开通短信验证码" in page.content.decode()
+    assert 'name="phone"' not in page.content.decode()
+    posted = Client().post(
+        reverse("online:code_request"), {"number": case.number, "phone": "13800007777"}
+    )
+    assert posted.status_code == 503 and "暂未开通短信验证码" in posted.content.decode()
+    assert not OneTimeCode.objects.exists()
+    assert "验证码是" not in caplog.text
+    # A gateway makes them available again.
+    settings.MINYI_REPORTER_CHANNEL = "http"
+    lookup = Client().get(reverse("online:lookup")).content.decode()
+    assert reverse("online:code_request") in lookup
+
+
+def test_production_settings_never_log_codes() -> None:
+    import subprocess
+    import sys
+
+    from tests.security.test_web import ROOT, _production_env
+
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import config.settings_production as s; print(s.MINYI_CONSOLE_CODES)",
+        ],
+        cwd=ROOT,
+        env={**_production_env(), "MINYI_CONSOLE_CODES": "1"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "False"
