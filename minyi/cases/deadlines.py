@@ -11,7 +11,7 @@ STANDARD_DAYS = 10
 EXTENDED_DAYS = 30
 
 
-def set_deadline(case, *, received: date, days: int, calendar: WorkCalendar | None = None) -> None:  # type: ignore[no-untyped-def]
+def set_deadline(case, *, received: date, days: int, calendar: WorkCalendar | None = None) -> None:
     deadline = add_workdays(received, days, calendar=calendar)
     case.unit_received_on = received
     case.due_days = days

@@ -116,7 +116,7 @@ class DeferredChoiceField(forms.ModelChoiceField):
 
     def _set_deferred_queryset(self, queryset: QuerySet | None) -> None:
         self._make_queryset = None
-        forms.ModelChoiceField.queryset.fset(self, queryset)  # type: ignore[attr-defined]
+        forms.ModelChoiceField.queryset.fset(self, queryset)
 
     queryset = property(_get_deferred_queryset, _set_deferred_queryset)
 
@@ -683,7 +683,7 @@ class _Rows:
         self.names = ["id", *columns]
 
     def build(self, row: tuple) -> Model:
-        return self.model.from_db(None, self.names, list(row))  # type: ignore[attr-defined]
+        return self.model.from_db(None, self.names, list(row))
 
 
 _STUDIO_ROWS = _Rows(Studio, ("name",))

@@ -12,7 +12,7 @@ from minyi.cases.models import CaseNumberCounter
 from minyi.org.models import Level
 
 
-def number_prefix(studio) -> str:  # type: ignore[no-untyped-def]
+def number_prefix(studio) -> str:
     """A community studio is named by its street and community, as on the paper form;
     any other studio by its own name."""
     unit = studio.unit

@@ -23,7 +23,7 @@ class ReminderRun:
     overdue: list[Reminder]
 
 
-def _with_unit():  # type: ignore[no-untyped-def]
+def _with_unit():
     return Case.objects.filter(state=CaseState.WITH_UNIT, due_on__isnull=False).select_related(
         "handling_unit", "holder_department"
     )
@@ -40,7 +40,7 @@ def due_soon_cases(today: date, calendar: WorkCalendar | None = None) -> list[Ca
     ]
 
 
-def overdue_cases(today: date):  # type: ignore[no-untyped-def]
+def overdue_cases(today: date):
     return _with_unit().filter(due_on__lt=today)
 
 

@@ -341,7 +341,7 @@ def case_escalate(*, case: Case, actor: Any, reason: str, version: int | None = 
     return case
 
 
-def units_for_referral(case: Case):  # type: ignore[no-untyped-def]
+def units_for_referral(case: Case):
     """A department refers to handling units of its own level and area (CM 10)."""
     if case.holder_department_id is None:
         return HandlingUnit.objects.none()

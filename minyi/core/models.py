@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Self
 
 from django.db import models
 from django.db.models import Q
@@ -27,13 +27,13 @@ class ScopedQuerySet(models.QuerySet):
     answer 404 for "not yours" exactly as for "does not exist".
     """
 
-    def for_user(self, user: Any) -> ScopedQuerySet:
+    def for_user(self, user: Any) -> Self:
         return self._scoped(user, write=False)
 
-    def for_editor(self, user: Any) -> ScopedQuerySet:
+    def for_editor(self, user: Any) -> Self:
         return self._scoped(user, write=True)
 
-    def _scoped(self, user: Any, *, write: bool) -> ScopedQuerySet:
+    def _scoped(self, user: Any, *, write: bool) -> Self:
         from minyi.people.scopes import scope_of
 
         scope = scope_of(user)

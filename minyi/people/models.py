@@ -45,7 +45,7 @@ class UserQuerySet(ScopedQuerySet):
         if scope.unit is None:
             return None
         representatives = Representative.objects.filter(
-            Representative.objects.scope_q(scope, write=False)  # type: ignore[attr-defined]
+            Representative.objects.scope_q(scope, write=False)
         ).values("user_id")
         return (
             scope.unit.subtree_q("unit__")

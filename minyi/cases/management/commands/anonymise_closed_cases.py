@@ -13,7 +13,7 @@ from minyi.cases.retention import anonymise, due_for_anonymisation
 class Command(BaseCommand):
     help = "将办结超过保存期限（MINYI_RETENTION_YEARS 年）的案件中反映人的个人信息匿名化。"
 
-    def add_arguments(self, parser) -> None:  # type: ignore[no-untyped-def]
+    def add_arguments(self, parser) -> None:
         parser.add_argument("--date", help="按哪一天计算（YYYY-MM-DD），默认今天")
 
     def handle(self, *args: object, **options: object) -> None:

@@ -9,7 +9,7 @@ from minyi.cases.reminders import send_reminders
 class Command(BaseCommand):
     help = "发送答复期限提醒和超期督办（供 cron 定时调用，重复运行不会重复提醒）。"
 
-    def add_arguments(self, parser) -> None:  # type: ignore[no-untyped-def]
+    def add_arguments(self, parser) -> None:
         parser.add_argument("--date", help="按哪一天计算（YYYY-MM-DD），默认今天")
 
     def handle(self, *args: object, **options: object) -> None:

@@ -60,7 +60,7 @@ def _case_record(case: Case) -> dict[str, Any]:
 class Command(BaseCommand):
     help = "反映人查询或删除本人信息：export 导出（JSON），erase 匿名化；须注明操作人。"
 
-    def add_arguments(self, parser) -> None:  # type: ignore[no-untyped-def]
+    def add_arguments(self, parser) -> None:
         parser.add_argument("action", choices=["export", "erase"])
         parser.add_argument("--phone", required=True, help="反映人登记的电话（手机或住宅电话）")
         parser.add_argument("--operator", required=True, help="执行此操作的管理员用户名")
