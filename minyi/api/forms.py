@@ -8,6 +8,7 @@ from typing import Any
 
 from django import forms
 
+from minyi.core.forms import field_of
 from minyi.people.account_forms import AccountForm
 from minyi.people.models import OFFICIAL_ROLE_LEVELS, Role, User
 
@@ -33,7 +34,10 @@ class TokenForm(AccountForm):
         super().__init__(*args, user=user, **kwargs)
         for name in ("password", "liaison", "representative"):
             del self.fields[name]
-        self.fields["role"].choices = [("", "请选择"), *[(r.value, r.label) for r in TOKEN_ROLES]]
+        field_of(self, "role", forms.ChoiceField).choices = [
+            ("", "请选择"),
+            *[(r.value, r.label) for r in TOKEN_ROLES],
+        ]
         self.fields["role"].help_text = "令牌可见的范围与该角色、该单位的工作人员在页面上完全相同。"
         self.fields["handling_unit"].help_text = "角色为承办单位时选择。"
         self.order_fields(["name", "role", "unit", "handling_unit"])

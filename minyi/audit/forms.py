@@ -6,6 +6,7 @@ from django import forms
 from django.apps import apps
 
 from minyi.audit.models import Action, Result
+from minyi.core.forms import field_of
 from minyi.core.widgets import DayInput
 
 
@@ -36,10 +37,11 @@ class AuditFilterForm(forms.Form):
 
     def __init__(self, *args: Any, user: Any = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["object_type"].choices = _object_types()
+        field_of(self, "object_type", forms.ChoiceField).choices = _object_types()
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         since, until = data.get("since"), data.get("until")
         if since and until and since > until:
             self.add_error("until", "截止日期不能早于起始日期。")

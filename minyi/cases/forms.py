@@ -19,7 +19,7 @@ from minyi.cases import choice_cache, form_rows
 from minyi.cases.attachments import ALLOWED_LABEL, check_upload
 from minyi.cases.models import Case, Channel, Occasion, Outcome, Satisfaction, StudioCategory
 from minyi.cases.states import CaseState, HolderLevel
-from minyi.core.forms import FilterForm, ScopedModelForm
+from minyi.core.forms import FilterForm, ScopedModelForm, field_of, label_choices
 from minyi.core.phones import normalize_phone
 from minyi.core.widgets import FAST_RENDERER, DayInput, SuggestingSearchInput
 from minyi.org.models import ANCESTOR_LEVELS, HandlingUnit, OrgUnit
@@ -309,7 +309,7 @@ class RegistrationForm(ScopedModelForm):
     def scope_fields(self) -> None:
         user = self.user
         studio_field = self.fields["studio"]
-        studio_field.label_from_instance = _studio_label
+        label_choices(studio_field, _studio_label)
         studio_field.empty_label = "请选择"
         # Choosing the studio reloads the representatives who work there.
         studio_field.widget.attrs.update(
@@ -354,7 +354,7 @@ class RegistrationForm(ScopedModelForm):
         hint = None if self.is_bound else self._studio_choice(self.studio_pks)
         self.posted_studio = posted
         rep_field = self.fields["representative"]
-        rep_field.label_from_instance = _rep_label
+        label_choices(rep_field, _rep_label)
         rep_field.empty_label = "请选择"
         unit_field = self.fields["about_unit"]
         unit_field.empty_label = "不涉及具体单位"
@@ -374,12 +374,13 @@ class RegistrationForm(ScopedModelForm):
             choices = [(v, label) for v, label in self.fields[name].choices if v]
             self.fields[name].choices = [("", "请选择"), *choices]
             self.fields[name].initial = default
-        self.fields["outcome"].choices = list(Outcome.choices)
-        self.fields["spot_satisfaction"].choices = list(Satisfaction.choices)
+        field_of(self, "outcome", forms.ChoiceField).choices = list(Outcome.choices)
+        field_of(self, "spot_satisfaction", forms.ChoiceField).choices = list(Satisfaction.choices)
         self.fields["spot_satisfaction"].required = False
-        self.fields["reporter_gender"].choices = [
+        reporter_gender_field = field_of(self, "reporter_gender", forms.ChoiceField)
+        reporter_gender_field.choices = [
             ("", "未填"),
-            *[(v, label) for v, label in self.fields["reporter_gender"].choices if v],
+            *[(v, label) for v, label in reporter_gender_field.choices if v],
         ]
         if hint is not None:
             self.initial.setdefault("studio", hint)
@@ -508,7 +509,8 @@ class RegistrationForm(ScopedModelForm):
         return received
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         studio, rep = data.get("studio"), data.get("representative")
         if studio is not None and rep is not None and not self._works_at(rep, studio):
             self.add_error("representative", f"{rep.name} 没有进驻{studio.name}。")
@@ -927,7 +929,10 @@ class CaseFilterForm(FilterForm):
         self.fields["q"].widget = forms.TextInput(attrs={"type": "search"})
         _scope_studio_and_unit(self)
         years = _scope_years(self.user)
-        self.fields["year"].choices = [("", "全部"), *[(y, f"{y}年") for y in years]]
+        field_of(self, "year", forms.ChoiceField).choices = [
+            ("", "全部"),
+            *[(y, f"{y}年") for y in years],
+        ]
         self.fields["year"].error_messages["invalid_choice"] = (
             f"年度只能选 {years[-1]} 年至 {years[0]} 年。"
         )
@@ -940,7 +945,7 @@ class CaseFilterForm(FilterForm):
         if categories is None:
             self.fields["category"] = CategorySearchField()
         else:
-            self.fields["category"].choices = [
+            field_of(self, "category", forms.ChoiceField).choices = [
                 ("", "全部"),
                 (NO_CATEGORY, "未分类"),
                 *[(c, c) for c in categories],
@@ -956,10 +961,11 @@ class CaseFilterForm(FilterForm):
         units = OrgUnit.objects.for_user(self.user)
         if not str(unit_pk).isdigit() or not units.filter(pk=unit_pk).exists():
             raise Http404
-        self.fields["unit"].queryset = units.filter(pk=unit_pk)
+        field_of(self, "unit", forms.ModelChoiceField).queryset = units.filter(pk=unit_pk)
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         start, end = data.get("date_from"), data.get("date_to")
         if start and end and start > end:
             self.add_error("date_to", "结束日期不能早于开始日期。")
@@ -982,7 +988,8 @@ class LedgerFilterForm(FilterForm):
         _scope_studio_and_unit(self)
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         start, end = data.get("date_from"), data.get("date_to")
         if start and end and start > end:
             self.add_error("date_to", "结束日期不能早于开始日期。")
@@ -1056,9 +1063,8 @@ class ReferForm(StepForm):
         super().__init__(*args, **kwargs)
         # The option shows the name; the referral checks the area and retirement
         # (services._may_refer_to). Not the phone, which each loaded row would decrypt.
-        self.fields["handling_unit"].queryset = units_for_referral(self.case).only(
-            "name", "area", "retired_at"
-        )
+        units = units_for_referral(self.case).only("name", "area", "retired_at")
+        field_of(self, "handling_unit", forms.ModelChoiceField).queryset = units
 
 
 class EscalateForm(StepForm):
@@ -1138,7 +1144,8 @@ class EvaluateForm(StepForm):
     reopen = forms.BooleanField(label="不满意，退回承办单位重新办理", required=False)
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         if data.get("reopen") and data.get("rating") != Satisfaction.DISSATISFIED:
             self.add_error("reopen", "只有“不满意”的案件才能退回重新办理。")
         return data

@@ -3,11 +3,28 @@
 from __future__ import annotations
 
 import copy
-from typing import Any
+from collections.abc import Callable
+from typing import Any, ClassVar
 
 from django import forms
 
 from minyi.core.widgets import FAST_RENDERER, use_fast_selects
+
+
+def field_of[F: forms.Field](form: forms.BaseForm, name: str, kind: type[F]) -> F:
+    """The form's field `name` as the kind it is declared (a form's `fields` are typed as
+    plain Fields), to narrow its queryset or choices; a field of another kind is a bug."""
+    field = form.fields[name]
+    if not isinstance(field, kind):
+        raise TypeError(f"{type(form).__name__}.{name} is a {type(field).__name__}")
+    return field
+
+
+def label_choices(field: forms.ModelChoiceField, label: Callable[[Any], str]) -> None:
+    """How `field` names each of its objects. Django's documented way is a subclass that
+    overrides label_from_instance; setting it on the one field does the same without a
+    class per label, which the stubs (a method is not assignable) do not know."""
+    field.label_from_instance = label  # type: ignore[method-assign, assignment]
 
 
 class ScopedModelForm(forms.ModelForm):
@@ -42,6 +59,7 @@ class _FieldsSharingChoices(dict):
 class FilterForm(forms.Form):
     default_renderer = FAST_RENDERER
     q = forms.CharField(label="搜索", required=False, max_length=100)
+    _shared_base_fields: ClassVar[_FieldsSharingChoices]
 
     def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
         self.user = user
@@ -50,7 +68,8 @@ class FilterForm(forms.Form):
         if shared is None:
             shared = _FieldsSharingChoices(cls.base_fields)
             cls._shared_base_fields = shared
-        self.base_fields = shared  # what BaseForm.__init__ deep-copies into self.fields
+        # What BaseForm.__init__ deep-copies into self.fields; the stubs call it class-only.
+        self.base_fields = shared  # type: ignore[misc]
         super().__init__(*args, **kwargs)
         use_fast_selects(self)
         for field in self.fields.values():

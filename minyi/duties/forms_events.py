@@ -8,7 +8,7 @@ from typing import Any
 from django import forms
 from django.utils import timezone
 
-from minyi.core.forms import FilterForm
+from minyi.core.forms import FilterForm, field_of
 from minyi.duties.events import EventData
 from minyi.duties.forms_plans import DATE, StudioChoice, editable_studios
 from minyi.duties.models import ActivityMonth, Event, EventKind, EventState
@@ -58,8 +58,8 @@ class EventForm(forms.Form):
             }
         super().__init__(*args, **kwargs)
         studios = editable_studios(user)
-        self.fields["studio"].queryset = studios
-        self.fields["representatives"].queryset = (
+        field_of(self, "studio", forms.ModelChoiceField).queryset = studios
+        field_of(self, "representatives", forms.ModelChoiceField).queryset = (
             Representative.objects.filter(
                 assignments__studio__in=studios.values("pk"), assignments__active=True
             )
@@ -68,7 +68,8 @@ class EventForm(forms.Form):
         )
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         start, end = data.get("starts_at"), data.get("ends_at")
         if start and end and end <= start:
             self.add_error("ends_at", "结束时间须晚于开始时间。")
@@ -142,7 +143,8 @@ class RecordForm(forms.Form):
             self.fields["summary"].initial = event.summary
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         for rep in self.reps:
             arrived, left = data.get(f"arrived_{rep.pk}"), data.get(f"left_{rep.pk}")
             if bool(arrived) != bool(left):
@@ -174,7 +176,7 @@ class EventFilterForm(FilterForm):
         super().__init__(*args, user=user, **kwargs)
         self.fields["q"].widget = forms.TextInput(attrs={"type": "search"})
         self.fields["q"].label = "主题或地点"
-        self.fields["studio"].queryset = (
+        field_of(self, "studio", forms.ModelChoiceField).queryset = (
             Studio.objects.for_user(user).select_related("unit", "unit__street").order_by("name")
         )
 

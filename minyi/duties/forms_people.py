@@ -4,12 +4,12 @@ check the rules and raise ValidationError naming the field."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.utils import timezone
 
-from minyi.core.forms import FilterForm
+from minyi.core.forms import FilterForm, field_of, label_choices
 from minyi.core.phones import normalize_phone
 from minyi.core.widgets import DayInput
 from minyi.duties.models import AppointmentState, Event, ReportState, RequesterKind
@@ -23,6 +23,10 @@ from minyi.duties.visits import (
 )
 from minyi.org.models import OrgUnit
 from minyi.people.models import Representative
+
+if TYPE_CHECKING:
+    from minyi.cases.models import Case
+    from minyi.studios.models import Studio
 
 
 class PublicBookingForm(forms.Form):
@@ -71,9 +75,8 @@ class PublicBookingForm(forms.Form):
 
     def __init__(self, *args: Any, event: Event, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["preferred_representative"].queryset = event.representatives.filter(
-            active=True
-        ).order_by("name")
+        preferred = field_of(self, "preferred_representative", forms.ModelChoiceField)
+        preferred.queryset = event.representatives.filter(active=True).order_by("name")
 
     def clean_phone(self) -> str:
         return normalize_phone(self.cleaned_data["phone"])
@@ -99,7 +102,7 @@ class CancelForm(forms.Form):
 
 
 class LinkCaseForm(forms.Form):
-    case = forms.ModelChoiceField(
+    case: forms.ModelChoiceField[Case] = forms.ModelChoiceField(
         label="关联的社情民意",
         queryset=None,
         error_messages={
@@ -110,8 +113,9 @@ class LinkCaseForm(forms.Form):
 
     def __init__(self, *args: Any, cases: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["case"].queryset = cases
-        self.fields["case"].label_from_instance = lambda c: f"{c.number} {c.summary}"
+        case_field = field_of(self, "case", forms.ModelChoiceField)
+        case_field.queryset = cases
+        label_choices(case_field, lambda c: f"{c.number} {c.summary}")
 
 
 class HouseholdVisitForm(forms.Form):
@@ -123,7 +127,7 @@ class HouseholdVisitForm(forms.Form):
             "invalid_choice": "只能为本单位负责的党代表（或您本人）登记入户走访。",
         },
     )
-    community = forms.ModelChoiceField(
+    community: forms.ModelChoiceField[OrgUnit] = forms.ModelChoiceField(
         label="社区",
         queryset=None,
         error_messages={
@@ -160,7 +164,7 @@ class HouseholdVisitForm(forms.Form):
         self.fields["representative"].error_messages["invalid_choice"] = refused_representative
         self.fields["community"].error_messages["invalid_choice"] = refused_community
         reps = recordable_representatives(user)
-        self.fields["representative"].queryset = reps
+        field_of(self, "representative", forms.ModelChoiceField).queryset = reps
         if reps.count() == 1 and not self.is_bound:
             self.fields["representative"].initial = reps.first().pk
         rep = None
@@ -169,7 +173,8 @@ class HouseholdVisitForm(forms.Form):
             rep = reps.filter(pk=raw).first()
         elif reps.count() == 1:
             rep = reps.first()
-        self.fields["community"].queryset = recordable_communities(user, rep).order_by("code")
+        communities = recordable_communities(user, rep).order_by("code")
+        field_of(self, "community", forms.ModelChoiceField).queryset = communities
 
 
 def _community_label(unit: OrgUnit) -> str:
@@ -215,7 +220,7 @@ class HouseholdVisitEditForm(HouseholdVisitForm):
         community.queryset = (
             community.queryset | OrgUnit.objects.filter(pk=visit.community_id)
         ).order_by("code")
-        community.label_from_instance = _community_label
+        label_choices(community, _community_label)
         address = self.fields["address"]
         address.required = False
         address.help_text = (
@@ -248,11 +253,12 @@ class VisitFilterForm(FilterForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["representative"].queryset = filter_representatives(self.user)
+        reps = filter_representatives(self.user)
+        field_of(self, "representative", forms.ModelChoiceField).queryset = reps
 
 
 class ReportCreateForm(forms.Form):
-    studio = forms.ModelChoiceField(
+    studio: forms.ModelChoiceField[Studio] = forms.ModelChoiceField(
         label="工作室",
         queryset=None,
         error_messages={
@@ -275,7 +281,7 @@ class ReportCreateForm(forms.Form):
 
     def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["studio"].queryset = writable_studios(user)
+        field_of(self, "studio", forms.ModelChoiceField).queryset = writable_studios(user)
         if not self.is_bound:
             today = timezone.localdate()
             self.fields["year"].initial = today.year

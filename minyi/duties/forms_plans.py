@@ -9,7 +9,7 @@ from django import forms
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from minyi.core.forms import FilterForm
+from minyi.core.forms import FilterForm, field_of
 from minyi.core.widgets import DayInput
 from minyi.duties.models import AnnualPlan, PlanState
 from minyi.duties.plans import SESSION_KINDS, WEEKDAYS
@@ -32,7 +32,7 @@ def editable_studios(user: Any) -> QuerySet:
 
 class StudioChoice(forms.ModelChoiceField):
     def label_from_instance(self, obj: Studio) -> str:
-        street = obj.unit.street.name if obj.unit.street_id else ""
+        street = obj.unit.street.name if obj.unit.street is not None else ""
         return f"{street} {obj.name}".strip()
 
 
@@ -64,11 +64,12 @@ class PlanForm(forms.Form):
             del self.fields["studio"]
             del self.fields["year"]
         else:
-            self.fields["studio"].queryset = editable_studios(user)
+            field_of(self, "studio", forms.ModelChoiceField).queryset = editable_studios(user)
             self.fields["year"].initial = timezone.localdate().year + 1
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         start, end = data.get("opening_start"), data.get("opening_end")
         if start and end and end <= start:
             self.add_error("opening_end", "开放结束时间须晚于开始时间。")
@@ -86,12 +87,15 @@ class SessionForm(forms.Form):
     def __init__(self, *args: Any, plan: AnnualPlan, **kwargs: Any):
         super().__init__(*args, **kwargs)
         self.plan = plan
-        self.fields["representative"].queryset = Representative.objects.filter(
+        field_of(
+            self, "representative", forms.ModelChoiceField
+        ).queryset = Representative.objects.filter(
             assignments__studio=plan.studio, assignments__active=True
         ).order_by("name")
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         start, end = data.get("start"), data.get("end")
         if start and end and end <= start:
             self.add_error("end", "结束时间须晚于开始时间。")
@@ -129,6 +133,6 @@ class PlanFilterForm(FilterForm):
     def __init__(self, *args: Any, user: Any, **kwargs: Any):
         super().__init__(*args, user=user, **kwargs)
         del self.fields["q"]
-        self.fields["studio"].queryset = (
+        field_of(self, "studio", forms.ModelChoiceField).queryset = (
             Studio.objects.for_user(user).select_related("unit", "unit__street").order_by("name")
         )

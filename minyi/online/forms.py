@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.conf import settings
@@ -11,7 +11,11 @@ from django.core.exceptions import ValidationError
 from minyi.cases.attachments import ALLOWED_LABEL, check_upload
 from minyi.cases.forms import MultipleFileInput
 from minyi.cases.models import Gender, Satisfaction
+from minyi.core.forms import field_of, label_choices
 from minyi.core.phones import normalize_phone
+
+if TYPE_CHECKING:
+    from minyi.people.models import Representative
 
 MAX_FILES = 3
 CONTENT_MAX = 3000
@@ -32,7 +36,7 @@ class OnlineReportForm(forms.Form):
     """The registration form's fields a resident fills in (annex notes 2–4). The
     studio, channel, date and outcome are set by the online studio itself."""
 
-    representative = forms.ModelChoiceField(
+    representative: forms.ModelChoiceField[Representative] = forms.ModelChoiceField(
         label="向哪位党代表反映",
         queryset=None,
         widget=forms.RadioSelect,
@@ -110,9 +114,10 @@ class OnlineReportForm(forms.Form):
 
     def __init__(self, *args: Any, representatives: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["representative"].queryset = representatives
-        self.fields["representative"].label_from_instance = lambda r: (
-            f"{r.name}（{r.position}）" if r.position else r.name
+        representative_field = field_of(self, "representative", forms.ModelChoiceField)
+        representative_field.queryset = representatives
+        label_choices(
+            representative_field, lambda r: f"{r.name}（{r.position}）" if r.position else r.name
         )
         self.fields["website"].widget.attrs.update({"tabindex": "-1", "autocomplete": "off"})
         reps = list(representatives)

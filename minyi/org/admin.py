@@ -26,7 +26,8 @@ class OrgUnitAdminForm(forms.ModelForm):
                   "merged_into", "party_secretary", "party_secretary_phone"]  # fmt: skip
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         parent = data.get("parent")
         level = data.get("level") or self.instance.level
         if parent is not None and level:

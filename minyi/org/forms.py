@@ -4,12 +4,12 @@ from typing import Any
 
 from django import forms
 
-from minyi.core.forms import FilterForm, ScopedModelForm
+from minyi.core.forms import FilterForm, ScopedModelForm, field_of, label_choices
 from minyi.core.phones import normalize_phone
 from minyi.org.models import LEVEL_ORDER, HandlingUnit, Level, OrgUnit
 
 # Official division codes grow by level: 44 / 4403 / 440308 / 440308003 / 440308003006.
-CODE_LENGTHS = {
+CODE_LENGTHS: dict[str, int] = {
     Level.PROVINCE: 2,
     Level.CITY: 4,
     Level.DISTRICT: 6,
@@ -42,13 +42,14 @@ class OrgUnitForm(ScopedModelForm):
             del self.fields["parent"]
             return
         self.fields["parent"].required = True
-        self.fields["parent"].queryset = (
+        parent_field = field_of(self, "parent", forms.ModelChoiceField)
+        parent_field.queryset = (
             OrgUnit.objects.for_editor(self.user)
             .active()
             .exclude(level=Level.COMMUNITY)
             .order_by("level", "code", "name")
         )
-        self.fields["parent"].label_from_instance = _unit_label
+        label_choices(parent_field, _unit_label)
         self.fields["short_name"].required = False
         self.fields[
             "code"
@@ -66,7 +67,8 @@ class OrgUnitForm(ScopedModelForm):
         return normalize_phone(self.cleaned_data.get("party_secretary_phone", ""))
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         if not data.get("short_name") and data.get("name"):
             data["short_name"] = data["name"]
         # On an edit the parent field is gone; the code is checked against the unit's
@@ -108,12 +110,13 @@ class OrgUnitFilterForm(FilterForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["parent"].queryset = (
+        parent_field = field_of(self, "parent", forms.ModelChoiceField)
+        parent_field.queryset = (
             OrgUnit.objects.for_user(self.user)
             .filter(level__in=[Level.CITY, Level.DISTRICT, Level.STREET])
             .order_by("level", "code", "name")
         )
-        self.fields["parent"].label_from_instance = _unit_label
+        label_choices(parent_field, _unit_label)
 
 
 class MergeForm(forms.Form):
@@ -125,14 +128,15 @@ class MergeForm(forms.Form):
 
     def __init__(self, *args: Any, user: Any, unit: OrgUnit, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["target"].queryset = (
+        target_field = field_of(self, "target", forms.ModelChoiceField)
+        target_field.queryset = (
             OrgUnit.objects.for_editor(user)
             .active()
             .filter(level=unit.level)
             .exclude(pk=unit.pk)
             .order_by("code", "name")
         )
-        self.fields["target"].label_from_instance = _unit_label
+        label_choices(target_field, _unit_label)
 
 
 class HandlingUnitForm(ScopedModelForm):
@@ -141,20 +145,22 @@ class HandlingUnitForm(ScopedModelForm):
         fields = ["name", "area", "remit", "contact_person", "phone"]
 
     def scope_fields(self) -> None:
-        self.fields["area"].queryset = (
+        area_field = field_of(self, "area", forms.ModelChoiceField)
+        area_field.queryset = (
             OrgUnit.objects.for_editor(self.user)
             .active()
             .filter(level__in=[Level.CITY, Level.DISTRICT, Level.STREET])
             .order_by("level", "code", "name")
         )
-        self.fields["area"].label_from_instance = _unit_label
+        label_choices(area_field, _unit_label)
         self.fields["area"].help_text = "承办单位所属的市、区或街道，决定它的层级和负责范围。"
 
     def clean_phone(self) -> str:
         return normalize_phone(self.cleaned_data.get("phone", ""))
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         area, name = data.get("area"), data.get("name")
         if area and name:
             clash = HandlingUnit.objects.filter(area=area, name=name).exclude(pk=self.instance.pk)

@@ -28,8 +28,9 @@ class Level(models.TextChoices):
 
 
 # Levels from the top; a unit's parent is always one step up.
-LEVEL_ORDER = [Level.PROVINCE, Level.CITY, Level.DISTRICT, Level.STREET, Level.COMMUNITY]
-ANCESTOR_LEVELS = [Level.PROVINCE, Level.CITY, Level.DISTRICT, Level.STREET]
+# Typed as str: a unit's level field holds the plain value, and both are looked up here.
+LEVEL_ORDER: list[str] = [Level.PROVINCE, Level.CITY, Level.DISTRICT, Level.STREET, Level.COMMUNITY]
+ANCESTOR_LEVELS: list[str] = [Level.PROVINCE, Level.CITY, Level.DISTRICT, Level.STREET]
 
 
 def parent_level(level: str) -> str | None:

@@ -131,7 +131,8 @@ def unit_merge_view(request: HttpRequest, pk: int) -> HttpResponse:
     unit = _editable_unit(request, pk)
     form = MergeForm(request.POST, user=request.user, unit=unit)
     if not form.is_valid():
-        messages.error(request, "；".join(e for errors in form.errors.values() for e in errors))
+        problems = [str(e) for errors in form.errors.values() for e in errors]
+        messages.error(request, "；".join(problems))
         return redirect(unit.get_absolute_url())
     target = form.cleaned_data["target"]
     try:

@@ -10,7 +10,7 @@ from django.contrib.auth.password_validation import validate_password
 
 from minyi.audit import record
 from minyi.audit.models import Action
-from minyi.core.forms import FilterForm
+from minyi.core.forms import FilterForm, field_of, label_choices
 from minyi.org.models import HandlingUnit, Level, OrgUnit
 from minyi.people.models import OFFICIAL_ROLE_LEVELS, Liaison, Representative, Role, User
 
@@ -45,19 +45,22 @@ class AccountForm(forms.ModelForm):
         self.user = user
         super().__init__(*args, **kwargs)
         self.fields["role"].required = True
-        self.fields["unit"].queryset = (
+        unit_field = field_of(self, "unit", forms.ModelChoiceField)
+        unit_field.queryset = (
             OrgUnit.objects.for_editor(user)
             .active()
             .filter(level__in=[Level.CITY, Level.DISTRICT, Level.STREET])
             .order_by("level", "code", "name")
         )
-        self.fields["unit"].label_from_instance = lambda u: f"{u.name}（{u.get_level_display()}）"
+        label_choices(unit_field, lambda u: f"{u.name}（{u.get_level_display()}）")
         self.fields["unit"].help_text = "组织部门工作人员选择其所在的市、区（新区、工委）或街道。"
-        self.fields["handling_unit"].queryset = (
+        field_of(self, "handling_unit", forms.ModelChoiceField).queryset = (
             HandlingUnit.objects.for_editor(user).active().order_by("name")
         )
-        self.fields["liaison"].queryset = Liaison.objects.for_editor(user).active().order_by("name")
-        self.fields["representative"].queryset = (
+        field_of(self, "liaison", forms.ModelChoiceField).queryset = (
+            Liaison.objects.for_editor(user).active().order_by("name")
+        )
+        field_of(self, "representative", forms.ModelChoiceField).queryset = (
             Representative.objects.for_editor(user).active().order_by("name")
         )
         if self.instance.pk:
@@ -71,7 +74,8 @@ class AccountForm(forms.ModelForm):
             self.fields["password"].help_text = "至少 10 位，不能是常见密码或纯数字。"
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         role = data.get("role")
         needs = {
             "unit": role in OFFICIAL_ROLE_LEVELS,

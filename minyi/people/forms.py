@@ -6,7 +6,7 @@ from django import forms
 from django.conf import settings
 from django.db.models import Q
 
-from minyi.core.forms import FilterForm, ScopedModelForm
+from minyi.core.forms import FilterForm, ScopedModelForm, field_of, label_choices
 from minyi.core.phones import normalize_phone
 from minyi.org.models import Delegation, Group, Kind, Level, OrgUnit
 from minyi.people.models import (
@@ -57,20 +57,21 @@ class RepresentativeForm(ScopedModelForm):
         districts = OrgUnit.objects.active().filter(electoral, level=Level.DISTRICT)
         if rep is not None:
             districts = districts | OrgUnit.objects.filter(pk=rep.unit_id)
-        self.fields["unit"].queryset = districts.order_by("kind", "code")
-        self.fields["delegation"].queryset = Delegation.objects.filter(
+        field_of(self, "unit", forms.ModelChoiceField).queryset = districts.order_by("kind", "code")
+        field_of(self, "delegation", forms.ModelChoiceField).queryset = Delegation.objects.filter(
             Q(unit__in=districts) | Q(pk=rep.delegation_id if rep else None)
         ).order_by("unit__code")
-        self.fields["group"].queryset = Group.objects.filter(
+        field_of(self, "group", forms.ModelChoiceField).queryset = Group.objects.filter(
             Q(unit__in=units.filter(level=Level.STREET)) | Q(pk=rep.group_id if rep else None)
         ).order_by("unit__code")
         communities = Q(pk__in=units.filter(level=Level.COMMUNITY).values("pk"))
         if rep is not None:
             communities |= Q(pk__in=rep.linked_communities.values("pk"))
-        self.fields["linked_communities"].queryset = (
+        linked = field_of(self, "linked_communities", forms.ModelChoiceField)
+        linked.queryset = (
             OrgUnit.objects.filter(communities).select_related("street").order_by("code", "name")
         )
-        self.fields["linked_communities"].label_from_instance = _unit_label
+        label_choices(linked, _unit_label)
         self.fields["linked_communities"].widget.attrs["size"] = 8
 
     def clean_phone(self) -> str:
@@ -91,7 +92,8 @@ class RepresentativeForm(ScopedModelForm):
         return communities
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         group, delegation = data.get("group"), data.get("delegation")
         if group and delegation and group.delegation_id != delegation.pk:
             self.add_error("group", f"“{group}”不属于“{delegation}”。")
@@ -138,7 +140,7 @@ class RepresentativeFilterForm(FilterForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["delegation"].queryset = Delegation.objects.filter(
+        field_of(self, "delegation", forms.ModelChoiceField).queryset = Delegation.objects.filter(
             unit__in=OrgUnit.objects.for_user(self.user).filter(level=Level.DISTRICT)
         ).order_by("unit__code")
 
@@ -149,17 +151,18 @@ class LiaisonForm(ScopedModelForm):
         fields = ["name", "kind", "studio", "community", "position", "phone", "active"]
 
     def scope_fields(self) -> None:
-        self.fields["studio"].queryset = (
+        field_of(self, "studio", forms.ModelChoiceField).queryset = (
             Studio.objects.for_editor(self.user).active().order_by("name")
         )
-        self.fields["community"].queryset = (
+        community_field = field_of(self, "community", forms.ModelChoiceField)
+        community_field.queryset = (
             OrgUnit.objects.for_editor(self.user)
             .active()
             .filter(level=Level.COMMUNITY)
             .select_related("street")
             .order_by("code", "name")
         )
-        self.fields["community"].label_from_instance = _unit_label
+        label_choices(community_field, _unit_label)
         self.fields[
             "community"
         ].help_text = (
@@ -170,7 +173,8 @@ class LiaisonForm(ScopedModelForm):
         return normalize_phone(self.cleaned_data.get("phone", ""))
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         kind, studio, community = data.get("kind"), data.get("studio"), data.get("community")
         if kind == LiaisonKind.STAND_IN:
             if studio:
@@ -197,4 +201,5 @@ class LiaisonFilterForm(FilterForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["studio"].queryset = Studio.objects.for_user(self.user).order_by("name")
+        studios = Studio.objects.for_user(self.user).order_by("name")
+        field_of(self, "studio", forms.ModelChoiceField).queryset = studios

@@ -5,7 +5,7 @@ from typing import Any
 from django import forms
 from django.utils import timezone
 
-from minyi.core.forms import FilterForm, ScopedModelForm
+from minyi.core.forms import FilterForm, ScopedModelForm, field_of, label_choices
 from minyi.core.phones import normalize_phone
 from minyi.core.widgets import DayInput
 from minyi.org.models import Level, OrgUnit
@@ -36,19 +36,21 @@ class StudioForm(ScopedModelForm):
             # A liaison keeps the studio's facts up to date but cannot move it.
             del self.fields["unit"]
             return
-        self.fields["unit"].queryset = (
+        unit_field = field_of(self, "unit", forms.ModelChoiceField)
+        unit_field.queryset = (
             OrgUnit.objects.for_editor(self.user)
             .active()
             .filter(level__in=[Level.COMMUNITY, Level.STREET, Level.DISTRICT])
             .order_by("level", "code", "name")
         )
-        self.fields["unit"].label_from_instance = lambda u: f"{u.name}（{u.get_level_display()}）"
+        label_choices(unit_field, lambda u: f"{u.name}（{u.get_level_display()}）")
 
     def clean_phone(self) -> str:
         return normalize_phone(self.cleaned_data.get("phone", ""))
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         unit = data.get("unit")
         if (
             unit is not None
@@ -68,7 +70,7 @@ class StudioFilterForm(FilterForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["street"].queryset = (
+        field_of(self, "street", forms.ModelChoiceField).queryset = (
             OrgUnit.objects.for_user(self.user).filter(level=Level.STREET).order_by("code")
         )
 
@@ -91,7 +93,7 @@ class AssignmentForm(forms.Form):
 
     def __init__(self, *args: Any, user: Any, studio: Studio, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["representative"].queryset = (
+        field_of(self, "representative", forms.ModelChoiceField).queryset = (
             Representative.objects.for_user(user)
             .active()
             .exclude(assignments__studio=studio, assignments__active=True)
