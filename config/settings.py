@@ -154,7 +154,8 @@ else:
     DATABASES = {
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
-            "NAME": DATA_DIR / "minyi.sqlite3",
+            # Django takes a Path here; the stubs' TypedDict says str.
+            "NAME": DATA_DIR / "minyi.sqlite3",  # type: ignore[typeddict-item]
             "OPTIONS": dict(SQLITE_OPTIONS),
             # Tests run on a file, not in memory: concurrency tests need several
             # connections to one database. One file per process, so parallel runs

@@ -109,7 +109,7 @@ def _changed(request: HttpRequest, exc: CaseChanged) -> HttpResponse:
 
 @api.exception_handler(ReferenceGone)
 def _gone(request: HttpRequest, exc: ReferenceGone) -> HttpResponse:
-    return error(409, "reference_gone", exc.message)
+    return error(409, "reference_gone", str(exc.message))
 
 
 API_GONE_MESSAGE = "请求所引用的记录刚被他人删除或停用，本次请求没有保存，请重新查询后再提交。"

@@ -9,6 +9,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
 from django.http import HttpRequest, HttpResponse
+from django_ratelimit import ALL
 from django_ratelimit.core import is_ratelimited
 
 from minyi.api.api import api
@@ -35,7 +36,7 @@ def _logged(view: Any) -> Any:
             group="minyi-api",
             key=_rate_key,
             rate=settings.MINYI_API_RATE,
-            method=is_ratelimited.ALL,
+            method=ALL,
             increment=True,
         )
         response = rate_limited(request) if limited else view(request, *args, **kwargs)

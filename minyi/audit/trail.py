@@ -112,6 +112,7 @@ def _append(pending: list[tuple[dict[str, Any], AuditEvent]]) -> None:
     # No savepoint: inside a caller's transaction a failed append fails that transaction.
     with transaction.atomic(savepoint=False):
         known = _head_of_transaction()
+        head: str | None
         if known is not None:
             lane, head = known
         else:

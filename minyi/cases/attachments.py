@@ -11,6 +11,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.files.storage import Storage
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 
@@ -55,7 +56,7 @@ def check_upload(upload: UploadedFile) -> tuple[str, str]:
 
 
 # The files saved under discarded_unless_committed (storage, name), or None outside it.
-_saved_files: contextvars.ContextVar[list[tuple[Any, str]] | None] = contextvars.ContextVar(
+_saved_files: contextvars.ContextVar[list[tuple[Storage, str]] | None] = contextvars.ContextVar(
     "minyi_saved_attachment_files", default=None
 )
 
@@ -67,7 +68,7 @@ def discarded_unless_committed() -> Iterator[None]:
     meanwhile, minyi.core.integrity) the rows are gone and the file, a resident's photo
     or scan, would stay with nothing pointing at it. Use it around the outermost atomic
     block, as references_checked."""
-    saved: list[tuple[Any, str]] = []
+    saved: list[tuple[Storage, str]] = []
     token = _saved_files.set(saved)
     try:
         yield
@@ -94,6 +95,7 @@ def case_attach(*, case: Case, actor: Any, upload: UploadedFile) -> CaseAttachme
     attachment.file.save(token, upload, save=False)
     saved = _saved_files.get()
     if saved is not None:
+        assert attachment.file.name, "a saved file has its name"
         saved.append((attachment.file.storage, attachment.file.name))
     attachment.save()
     return attachment

@@ -58,6 +58,7 @@ def next_serial(prefix: str, year: int) -> int:
         except IntegrityError:
             pass  # another transaction created the row first; the UPDATE waits for it
         taken = _take(prefix, year)
+        assert taken is not None, "the counter row exists now"
     pk, serial = taken
     # The UPDATE sends no post_save: the same row the signal wrote for counter.save().
     record(

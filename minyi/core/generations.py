@@ -6,6 +6,7 @@ minyi.cases.choice_cache)."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
+from typing import Any
 
 from asgiref.local import Local
 from django.core.cache import cache
@@ -60,7 +61,7 @@ def _forget_fetched() -> None:
         fetched.clear()
 
 
-def _get_many(names: Sequence[str]) -> dict[str, object]:
+def _get_many(names: Sequence[str]) -> dict[str, Any]:
     fetched = _fetched()
     if fetched is None:
         return cache.get_many(names)

@@ -4,7 +4,7 @@ through `for_user` / `for_editor`, so "not yours" is a 404 like "does not exist"
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, cast
 
 from django.contrib import messages
 from django.core.paginator import Paginator
@@ -13,6 +13,8 @@ from django.db.models import Model, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views import View
+
+from minyi.core.requests import AuthenticatedHttpRequest
 
 PAGE_SIZE = 50
 
@@ -57,7 +59,7 @@ class ListPage(View):
     def extra_context(self) -> dict[str, Any]:
         return {}
 
-    def get(self, request: HttpRequest) -> HttpResponse:
+    def get(self, request: AuthenticatedHttpRequest) -> HttpResponse:
         form = self.filter_form(request.GET or None, user=request.user)
         qs = self.base_queryset()
         if form.is_bound and form.is_valid():
@@ -68,7 +70,10 @@ class ListPage(View):
         context = {
             "form": form,
             "page": page,
-            "rows": self.present(self.decorate(list(self.page_rows(page.object_list)))),
+            # A page of a QuerySet is a sliced QuerySet; the stubs know only a sequence.
+            "rows": self.present(
+                self.decorate(list(self.page_rows(cast(QuerySet, page.object_list))))
+            ),
             "title": self.title,
             "query": query.urlencode(),
             **self.extra_context(),

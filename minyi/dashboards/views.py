@@ -51,10 +51,10 @@ def _target(request: HttpRequest, scope: Scope) -> Target:
         unit = get_object_or_404(OrgUnit.objects.for_user(user), pk=unit_pk)
         return Target(unit.name, unit=unit)
     if officials:
-        unit = _top_unit(scope)
-        if unit is None:
+        top = _top_unit(scope)
+        if top is None:
             raise Http404
-        return Target(unit.name, unit=unit)
+        return Target(top.name, unit=top)
     return Target("我的工作室")
 
 

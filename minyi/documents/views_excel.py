@@ -5,13 +5,15 @@ from __future__ import annotations
 
 from urllib.parse import urlencode
 
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_GET
 
 from minyi import audit
 from minyi.audit.models import Action as AuditAction
+from minyi.core.requests import AuthenticatedHttpRequest
 from minyi.documents.excel import run
 from minyi.documents.lists import BadFilters
 from minyi.documents.models import Export, ExportState
@@ -28,7 +30,7 @@ def xlsx_response(data: bytes, name: str) -> HttpResponse:
 
 
 @require_GET
-def export_list(request: HttpRequest, kind: str) -> HttpResponse:
+def export_list(request: AuthenticatedHttpRequest, kind: str) -> HttpResponse:
     query = urlencode(list(request.GET.lists()), doseq=True)
     try:
         source = run.export_source(kind, request)
@@ -58,12 +60,12 @@ def export_list(request: HttpRequest, kind: str) -> HttpResponse:
     return redirect(export)
 
 
-def _own(request: HttpRequest, pk: int) -> Export:
+def _own(request: AuthenticatedHttpRequest, pk: int) -> Export:
     return get_object_or_404(Export.objects.filter(owner=request.user), pk=pk)
 
 
 @require_GET
-def export_job(request: HttpRequest, pk: int) -> HttpResponse:
+def export_job(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     export = _own(request, pk)
     spec = run.SPECS[export.kind]
     template = "documents/export_job.html"
@@ -79,13 +81,13 @@ def export_job(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, template, context)
 
 
-def _file_gone(request: HttpRequest, export: Export, message: str) -> HttpResponse:
+def _file_gone(request: AuthenticatedHttpRequest, export: Export, message: str) -> HttpResponse:
     context = {"message": message, "back": export.get_absolute_url()}
     return render(request, "documents/file_gone.html", context, status=410)
 
 
 @require_GET
-def export_download(request: HttpRequest, pk: int) -> HttpResponse:
+def export_download(request: AuthenticatedHttpRequest, pk: int) -> HttpResponseBase:
     export = _own(request, pk)
     if export.file_purged_at:
         return _file_gone(request, export, export_purged_message())

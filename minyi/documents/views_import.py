@@ -14,11 +14,12 @@ import xlsxwriter
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
+from minyi.core.requests import AuthenticatedHttpRequest
 from minyi.documents.excel.importers import IMPORTERS, Importer, Report
 from minyi.documents.excel.reading import Rejected, read_sheet
 from minyi.documents.excel.safe import neutralise
@@ -30,7 +31,7 @@ MAX_SHOWN = 500  # bad rows listed on the page; the count always covers all of t
 MISSING = "上传的文件已不存在，未导入任何记录；如需导入请重新上传。"
 
 
-def _importer_class(request: HttpRequest, kind: str) -> type[Importer]:
+def _importer_class(request: AuthenticatedHttpRequest, kind: str) -> type[Importer]:
     user = request.user
     if kind not in IMPORTERS or not (user.is_superuser or getattr(user, "is_official", False)):
         raise Http404
@@ -48,7 +49,7 @@ def _check(importer: Importer, upload: Any) -> tuple[Report | None, str]:
 
 
 def _page(
-    request: HttpRequest,
+    request: AuthenticatedHttpRequest,
     cls: type[Importer],
     *,
     record: Import | None = None,
@@ -70,7 +71,7 @@ def _page(
     return render(request, "documents/import.html", context, status=status)
 
 
-def import_start(request: HttpRequest, kind: str) -> HttpResponse:
+def import_start(request: AuthenticatedHttpRequest, kind: str) -> HttpResponse:
     cls = _importer_class(request, kind)
     if request.method != "POST":
         return _page(request, cls)
@@ -84,7 +85,7 @@ def import_start(request: HttpRequest, kind: str) -> HttpResponse:
     record = Import(
         owner=request.user,
         kind=kind,
-        original_name=upload.name[:200],
+        original_name=(upload.name or "")[:200],
         rows=len(report.rows),
         bad_rows=len(report.bad),
         created=report.created,
@@ -95,7 +96,7 @@ def import_start(request: HttpRequest, kind: str) -> HttpResponse:
     return _page(request, cls, record=record, report=report, status=400 if report.bad else 200)
 
 
-def _own(request: HttpRequest, pk: int) -> Import:
+def _own(request: AuthenticatedHttpRequest, pk: int) -> Import:
     return get_object_or_404(Import.objects.filter(owner=request.user), pk=pk)
 
 
@@ -111,7 +112,7 @@ def _read(record: Import) -> bytes | None:
 
 
 @require_GET
-def import_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def import_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     record = _own(request, pk)
     cls = _importer_class(request, record.kind)
     if record.state == ImportState.COMMITTED:
@@ -124,7 +125,7 @@ def import_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-def import_commit(request: HttpRequest, pk: int) -> HttpResponse:
+def import_commit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     record = _own(request, pk)
     cls = _importer_class(request, record.kind)
     importer = cls(request.user)
@@ -162,7 +163,7 @@ def import_commit(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_GET
-def import_template(request: HttpRequest, kind: str) -> HttpResponse:
+def import_template(request: AuthenticatedHttpRequest, kind: str) -> HttpResponse:
     cls = _importer_class(request, kind)
     buffer = BytesIO()
     workbook = xlsxwriter.Workbook(buffer, {"in_memory": True, "strings_to_formulas": False})

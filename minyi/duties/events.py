@@ -328,7 +328,7 @@ def activity_month_report(*, user: Any, year: int) -> tuple[list[ParticipationRo
     )
     ids = events.values("pk")
     base = Event.objects.filter(pk__in=ids)
-    keys = ("studio__unit_id", "studio__unit__level", "studio__unit__district_id")
+    keys: tuple[str, ...] = ("studio__unit_id", "studio__unit__level", "studio__unit__district_id")
     keys += ("studio__unit__street_id",)
     per_unit = base.values(*keys).annotate(
         n=Count("pk"),

@@ -7,14 +7,14 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from django.contrib.auth.decorators import login_not_required
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Prefetch
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from icalendar import Calendar
 from icalendar import Event as VEvent
 
-from minyi.duties.models import Event
+from minyi.duties.models import Event, EventQuerySet
 from minyi.duties.plans import SHANGHAI
 from minyi.people.models import Representative
 from minyi.studios.models import Studio
@@ -56,7 +56,7 @@ def build_calendar(events: Iterable[Event], name: str) -> bytes:
     return cal.to_ical()
 
 
-def _published(qs: QuerySet) -> QuerySet:
+def _published(qs: EventQuerySet) -> EventQuerySet:
     return (
         qs.published()
         .select_related("studio")

@@ -114,6 +114,7 @@ def select(request: HttpRequest, rules: Any, context: dict[str, Any]) -> Evaluat
         context["title"] = f"{studio.name} 履职达标情况"
     elif scope.everything or scope.unit:
         unit_pk = request.GET.get("unit", "")
+        unit: OrgUnit | None
         if unit_pk:
             if not unit_pk.isdigit():
                 raise Http404

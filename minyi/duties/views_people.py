@@ -19,6 +19,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from minyi.core.links import pk_url
 from minyi.core.phones import display_phone, mask_phone
+from minyi.core.requests import AuthenticatedHttpRequest
 from minyi.core.views_base import ListPage
 from minyi.duties import appointments as appts
 from minyi.duties import reports, visits
@@ -351,7 +352,7 @@ def appointment_link_case(request: HttpRequest, pk: int) -> HttpResponse:
 NOTIFICATIONS_SHOWN = 100
 
 
-def notification_list(request: HttpRequest) -> HttpResponse:
+def notification_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     rows = list(Notification.objects.filter(recipient=request.user)[:NOTIFICATIONS_SHOWN])
     return render(
         request,
@@ -361,7 +362,7 @@ def notification_list(request: HttpRequest) -> HttpResponse:
 
 
 @require_POST
-def notification_read(request: HttpRequest) -> HttpResponse:
+def notification_read(request: AuthenticatedHttpRequest) -> HttpResponse:
     raw = request.POST.get("pk", "")
     if raw and not raw.isdigit():
         return HttpResponse("通知编号无效。", status=400)
@@ -480,7 +481,7 @@ def _visit(request: HttpRequest, pk: int) -> HouseholdVisit:
     return get_object_or_404(qs, pk=pk)
 
 
-def visit_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def visit_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     visit = _visit(request, pk)
     reveal = request.method == "POST"
     if reveal:

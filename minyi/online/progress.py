@@ -12,7 +12,7 @@ from datetime import datetime
 from minyi.cases.models import Case, CaseStep
 from minyi.cases.states import Action
 
-PLAIN = {
+PLAIN: dict[str, str] = {
     Action.REGISTER: "您的意见已登记",
     Action.ANSWER_ON_SPOT: "党代表当场作了答复",
     Action.CONFIRM_REPRESENTATIVE: "党代表已确认登记内容",

@@ -11,7 +11,7 @@ class UserAdmin(BaseUserAdmin):
     search_fields = ["username", "full_name"]
     raw_id_fields = ["unit", "handling_unit"]
     fieldsets = [
-        *BaseUserAdmin.fieldsets,
+        *(BaseUserAdmin.fieldsets or ()),
         ("角色与管辖范围", {"fields": ["full_name", "role", "unit", "handling_unit"]}),
     ]
 

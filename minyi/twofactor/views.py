@@ -18,6 +18,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from minyi import audit
 from minyi.audit.models import Action, Result
+from minyi.core.requests import AuthenticatedHttpRequest
 from minyi.people.models import Role
 from minyi.twofactor.forms import PolicyForm, TokenForm
 from minyi.twofactor.policy import pending_step, required_roles, set_required_roles
@@ -38,7 +39,7 @@ def _qr_data_uri(device: TOTPDevice) -> str:
 
 
 @require_http_methods(["GET", "POST"])
-def enrol(request: HttpRequest) -> HttpResponse:
+def enrol(request: AuthenticatedHttpRequest) -> HttpResponse:
     user = request.user
     if user_has_device(user, confirmed=True):
         messages.info(request, "您已绑定动态口令。")

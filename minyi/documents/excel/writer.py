@@ -76,7 +76,8 @@ def write_xlsx(
                 if value == "":
                     continue
                 if column.kind == DATE and isinstance(value, date):
-                    sheet.write_datetime(row, index, value, date_fmt)
+                    # xlsxwriter writes a date as well; its annotation says datetime.
+                    sheet.write_datetime(row, index, value, date_fmt)  # type: ignore[call-overload]
                 elif column.kind == DATETIME and isinstance(value, datetime):
                     local = timezone.localtime(value).replace(tzinfo=None)
                     sheet.write_datetime(row, index, local, datetime_fmt)

@@ -35,8 +35,8 @@ class Command(BaseCommand):
             self.stdout.write(secret)
             self.stdout.write("令牌只显示这一次，请妥善保存。")
         else:
-            token = ApiToken.objects.filter(pk=options["id"]).first()
-            if token is None or not token_revoke(token=token):
+            found = ApiToken.objects.filter(pk=options["id"]).first()
+            if found is None or not token_revoke(token=found):
                 raise CommandError(f"没有未吊销的令牌 {options['id']}。")
             record(
                 Action.UPDATE,

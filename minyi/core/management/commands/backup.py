@@ -6,6 +6,7 @@ Run it from cron or a systemd timer; the interval is the recovery point (docs/op
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
@@ -18,7 +19,7 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--output", type=Path, help="备份文件路径（默认 数据目录/backups/）")
 
-    def handle(self, *args: object, **options: object) -> None:
+    def handle(self, *args: object, **options: Any) -> None:
         path = options["output"] or default_backup_path()
         try:
             manifest = backup(Path(path))

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
+from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
@@ -20,7 +21,7 @@ class Command(BaseCommand):
             "--force", action="store_true", help="目标数据库已有数据时仍然覆盖（先另做备份）"
         )
 
-    def handle(self, *args: object, **options: object) -> None:
+    def handle(self, *args: object, **options: Any) -> None:
         started = time.monotonic()
         try:
             manifest = restore(Path(options["path"]), force=bool(options["force"]))
