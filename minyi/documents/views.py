@@ -64,7 +64,7 @@ def _reporter_case(request: HttpRequest, pk: int) -> Case:
 
 def _street_name(case: Case) -> str:
     unit = case.studio.unit
-    if unit.street_id:
+    if unit.street is not None:
         return unit.street.name
     return unit.name if unit.level == Level.STREET else ""
 
@@ -176,7 +176,7 @@ def studio_ledger(request: HttpRequest, pk: int) -> HttpResponse:
     rows = list(decorated(view, qs))
     context = {
         "studio": studio,
-        "street_name": studio.unit.street.name if studio.unit.street_id else "",
+        "street_name": studio.unit.street.name if studio.unit.street is not None else "",
         "start": start,
         "end": end,
         "rows": rows,
@@ -204,7 +204,7 @@ def bimonthly_report(request: HttpRequest, pk: int) -> HttpResponse:
     context = {
         "report": report,
         "period_label": dict(PERIODS)[report.period],
-        "street_name": unit.street.name if unit.street_id else "",
+        "street_name": unit.street.name if unit.street is not None else "",
         "printed_at": timezone.localtime(),
     }
     data = render_pdf("documents/bimonthly_report.html", context, request)

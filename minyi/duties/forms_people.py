@@ -165,8 +165,8 @@ class HouseholdVisitForm(forms.Form):
         self.fields["community"].error_messages["invalid_choice"] = refused_community
         reps = recordable_representatives(user)
         field_of(self, "representative", forms.ModelChoiceField).queryset = reps
-        if reps.count() == 1 and not self.is_bound:
-            self.fields["representative"].initial = reps.first().pk
+        if reps.count() == 1 and not self.is_bound and (only := reps.first()) is not None:
+            self.fields["representative"].initial = only.pk
         rep = None
         raw = self.data.get("representative") if self.is_bound else None
         if raw and str(raw).isdigit():
@@ -211,15 +211,17 @@ class HouseholdVisitEditForm(HouseholdVisitForm):
                 },
             )
         super().__init__(*args, user=user, **kwargs)
-        community = self.fields["community"]
+        community = field_of(self, "community", forms.ModelChoiceField)
         if not self.is_bound:
             # The community choices follow the visit's representative, not the first one.
             community.queryset = recordable_communities(user, visit.representative)
         # The visit's own community stays a choice even if retired since (a correction
         # may keep it); no other retired community is offered.
-        community.queryset = (
-            community.queryset | OrgUnit.objects.filter(pk=visit.community_id)
-        ).order_by("code")
+        offered = community.queryset
+        assert offered is not None, "HouseholdVisitForm.__init__ sets it"
+        community.queryset = (offered | OrgUnit.objects.filter(pk=visit.community_id)).order_by(
+            "code"
+        )
         label_choices(community, _community_label)
         address = self.fields["address"]
         address.required = False

@@ -264,16 +264,16 @@ def _step(request: HttpRequest, pk: int, run: Any, done: str, form_name: str = "
                 )
             run(appointment, form.cleaned_data)
         elif form_name == "link_form":
-            form = LinkCaseForm(request.POST, cases=appts.linkable_cases(appointment, request.user))
-            if not form.is_valid():
+            link = LinkCaseForm(request.POST, cases=appts.linkable_cases(appointment, request.user))
+            if not link.is_valid():
                 return _detail(
                     request,
                     appointment,
                     status=400,
                     error="请修改以下问题后再提交。",
-                    link_form=form,
+                    link_form=link,
                 )
-            run(appointment, form.cleaned_data)
+            run(appointment, link.cleaned_data)
         else:
             run(appointment, {})
     except appts.AppointmentNotAllowed as exc:
