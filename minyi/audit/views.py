@@ -5,12 +5,13 @@ from __future__ import annotations
 from datetime import datetime, time, timedelta
 from typing import Any
 
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from minyi.audit.forms import AuditFilterForm
 from minyi.audit.models import AuditEvent
+from minyi.core.requests import AuthenticatedHttpRequest
 from minyi.core.views_base import ListPage
 from minyi.people.models import Role
 
@@ -31,7 +32,7 @@ class AuditList(ListPage):
     template_name = "audit/event_list.html"
     title = "审计日志"
 
-    def get(self, request: HttpRequest) -> HttpResponse:
+    def get(self, request: AuthenticatedHttpRequest) -> HttpResponse:
         if not can_read_trail(request.user):
             raise Http404
         return super().get(request)

@@ -3,9 +3,10 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import Q, QuerySet
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.urls import reverse
 
+from minyi.core.requests import AuthenticatedHttpRequest
 from minyi.core.views_base import FormPage, ListPage
 from minyi.people.account_forms import AccountFilterForm, AccountForm
 from minyi.people.models import User
@@ -21,7 +22,7 @@ class AccountList(ListPage):
     template_name = "people/account_list.html"
     title = "账号管理"
 
-    def get(self, request: HttpRequest) -> HttpResponse:
+    def get(self, request: AuthenticatedHttpRequest) -> HttpResponse:
         if not _can_manage(request.user):
             raise Http404
         return super().get(request)
