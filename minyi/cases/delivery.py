@@ -14,15 +14,23 @@ A printed letter handed over by the studio, or a gateway that cannot take our si
 request, is deployment-specific: add a class with `send(copy) -> None` and register it in
 CHANNELS. A copy whose channel is not registered fails with a recorded error after
 MAX_ATTEMPTS, it is never lost.
+
+Sending is claim, send, record (deliver_pending): the network call happens outside any
+transaction, and a claim keeps two runs from sending the same copy at once. A claim left
+by a crashed run is taken over after claim_bound(); the copy may then go out twice, and
+the idempotency key is what makes that safe at the gateway.
 """
 
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 from typing import Protocol
 
+from django.conf import settings
 from django.core.mail import send_mail
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from minyi.cases.models import DeliveryStatus, FeedbackCopy, Recipient
@@ -90,26 +98,90 @@ CHANNELS: dict[str, Channel] = {
 }
 
 
-def deliver_pending(limit: int = 500) -> tuple[int, int]:
-    """Try every pending copy once; returns (sent, failed for good)."""
-    sent = failed = 0
-    pending = list(
-        FeedbackCopy.objects.filter(status=DeliveryStatus.PENDING).select_related(
-            "answer__case", "answer__handling_unit"
-        )[:limit]
+def claim_bound() -> timedelta:
+    """How old a claim must be before another run may take the copy over: the run that
+    claimed it has crashed. Several times the gateway's timeouts (a read timeout counts
+    per read, and the mail backend has its own), and at least five minutes."""
+    timeouts = settings.MINYI_SMS_CONNECT_TIMEOUT + settings.MINYI_SMS_READ_TIMEOUT
+    return timedelta(seconds=max(300.0, 10 * timeouts))
+
+
+def _claim_next(after_pk: int) -> tuple[FeedbackCopy | None, bool]:
+    """Take the next pending copy after `after_pk` that no run is sending, in one short
+    transaction: lock it (skipping rows another run has locked this instant), mark it
+    claimed and count the attempt, commit. Returns (copy, gave up): a copy whose last
+    attempt was cut short by a crash and has no attempt left is marked failed instead."""
+    now = timezone.now()
+    due = Q(claimed_at__isnull=True) | Q(claimed_at__lt=now - claim_bound())
+    with transaction.atomic():
+        copy = (
+            FeedbackCopy.objects.select_for_update(skip_locked=True, of=("self",))
+            .select_related("answer__case", "answer__handling_unit")
+            .filter(due, status=DeliveryStatus.PENDING, pk__gt=after_pk)
+            .order_by("pk")
+            .first()
+        )
+        if copy is None:
+            return None, False
+        if copy.attempts >= MAX_ATTEMPTS:  # only an abandoned claim gets here
+            copy.status, copy.claimed_at = DeliveryStatus.FAILED, None
+            copy.last_error = f"第 {copy.attempts} 次发送中断，没有结果；已达最多尝试次数"
+            copy.save(update_fields=["status", "claimed_at", "last_error"])
+            return copy, True
+        copy.attempts += 1
+        copy.claimed_at = now
+        copy.save(update_fields=["attempts", "claimed_at"])
+    return copy, False
+
+
+def _record(copy: FeedbackCopy, error: str) -> bool:
+    """Write the outcome of the attempt `copy` claimed; one UPDATE, so its own short
+    transaction. It applies only while the claim is still ours (same attempt number):
+    if a run took over a claim it thought abandoned, that run records. Returns whether
+    it was written."""
+    changes: dict[str, object] = {"claimed_at": None}
+    if not error:
+        changes.update(status=DeliveryStatus.SENT, delivered_at=timezone.now())
+    else:
+        changes["last_error"] = error
+        if copy.attempts >= MAX_ATTEMPTS:
+            changes["status"] = DeliveryStatus.FAILED
+    ours = FeedbackCopy.objects.filter(
+        pk=copy.pk, status=DeliveryStatus.PENDING, attempts=copy.attempts
     )
-    for copy in pending:
-        with transaction.atomic():
-            copy.attempts += 1
-            try:
-                CHANNELS[copy.channel].send(copy)
-            except Exception as exc:  # any channel fault is recorded, never raised
-                copy.last_error = f"{type(exc).__name__}: {exc}"[:1000]
-                if copy.attempts >= MAX_ATTEMPTS:
-                    copy.status = DeliveryStatus.FAILED
-                    failed += 1
-            else:
-                copy.status, copy.delivered_at = DeliveryStatus.SENT, timezone.now()
+    if ours.update(**changes):
+        return True
+    log.warning("答复抄送 %s 的发送认领已被接管，结果由接管的一方记录", copy.pk)
+    return False
+
+
+def deliver_pending(limit: int = 500) -> tuple[int, int]:
+    """Try every pending copy once; returns (sent, failed for good).
+
+    No network call happens inside a transaction: a slow gateway would otherwise hold a
+    transaction and the copy's row lock open for as long as it takes, per copy. Each
+    copy is claimed (committed), sent, then recorded. Copies are claimed one at a time,
+    in order of id, so that a claim is never older than the send it covers; a run walks
+    the outbox once, so a copy that failed waits for the next run."""
+    sent = failed = 0
+    after_pk = 0
+    for _ in range(limit):
+        copy, gave_up = _claim_next(after_pk)
+        if copy is None:
+            break
+        after_pk = copy.pk
+        if gave_up:
+            failed += 1
+            continue
+        try:
+            CHANNELS[copy.channel].send(copy)
+        except Exception as exc:  # any channel fault is recorded, never raised
+            error = f"{type(exc).__name__}: {exc}"[:1000]
+        else:
+            error = ""
+        if _record(copy, error):
+            if not error:
                 sent += 1
-            copy.save(update_fields=["attempts", "last_error", "status", "delivered_at"])
+            elif copy.attempts >= MAX_ATTEMPTS:
+                failed += 1
     return sent, failed

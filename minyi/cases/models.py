@@ -497,9 +497,13 @@ class FeedbackCopy(models.Model):
     attempts = models.PositiveSmallIntegerField(default=0)
     last_error = models.TextField(blank=True)
     delivered_at = models.DateTimeField(null=True, blank=True)
+    # Set while a deliver_feedback run is sending this copy (minyi.cases.delivery): other
+    # runs leave it alone until the claim is older than the bound (a crashed run).
+    claimed_at = models.DateTimeField("发送中（认领时间）", null=True, blank=True)
 
     class Meta:
-        indexes = [models.Index(fields=["status"], name="feedback_status")]
+        # Serves both the pending list and deliver_feedback's "pending and not claimed".
+        indexes = [models.Index(fields=["status", "claimed_at"], name="feedback_due")]
 
     def __str__(self) -> str:
         return f"{self.answer.case} → {self.get_recipient_display()}"
