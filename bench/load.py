@@ -482,6 +482,65 @@ def rss_mb(pid: int) -> dict[int, float]:
     return found
 
 
+def _proc_stat(pid: int | str) -> tuple[str, int, float, float] | None:
+    """(command, parent pid, own CPU s, reaped children's CPU s) of a process."""
+    try:
+        raw = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    # The command is in parentheses and may hold spaces; the fields follow the last ")".
+    command = raw[raw.index("(") + 1 : raw.rindex(")")]
+    fields = raw[raw.rindex(")") + 2 :].split()
+    tick = os.sysconf("SC_CLK_TCK")
+    own = (int(fields[11]) + int(fields[12])) / tick
+    reaped = (int(fields[13]) + int(fields[14])) / tick
+    return command, int(fields[1]), own, reaped
+
+
+def cpu_by_group(server_pid: int) -> dict[str, float]:
+    """CPU seconds so far of the server (gunicorn's master and workers), PostgreSQL,
+    Redis and the whole machine. Recycled workers and closed database connections count
+    through their parent's reaped-children time, so a difference of two snapshots is
+    what each group spent in between."""
+    groups = {"server": 0.0, "postgres": 0.0, "redis": 0.0}
+    procs = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit() and (stat := _proc_stat(entry.name)) is not None:
+            procs[int(entry.name)] = stat
+    for pid, (command, parent, own, reaped) in procs.items():
+        if pid == server_pid:
+            groups["server"] += own + reaped
+        elif parent == server_pid:
+            groups["server"] += own
+        elif command == "postgres":
+            # The postmaster (its parent is not postgres) also holds its ended backends'.
+            top = procs.get(parent, ("",))[0] != "postgres"
+            groups["postgres"] += own + (reaped if top else 0.0)
+        elif command.startswith("redis-server"):
+            groups["redis"] += own
+    line = Path("/proc/stat").read_text().splitlines()[0].split()
+    tick = os.sysconf("SC_CLK_TCK")
+    # user nice system idle iowait irq softirq steal: busy is all but idle and iowait.
+    values = [int(v) for v in line[1:9]]
+    groups["machine"] = (sum(values) - values[3] - values[4]) / tick
+    return groups
+
+
+def cpu_shares(
+    before: dict[str, float], after: dict[str, float], pages: int, seconds: float
+) -> dict:
+    spent = {name: after[name] - before[name] for name in before}
+    spent["other"] = spent["machine"] - spent["server"] - spent["postgres"] - spent["redis"]
+    return {
+        name: {
+            "seconds": round(value, 2),
+            "cores": round(value / seconds, 2),
+            "ms_per_page_view": round(1000 * value / pages, 2) if pages else None,
+        }
+        for name, value in spent.items()
+    }
+
+
 def summary(stats: Stats, seconds: float) -> dict:
     kinds = {}
     for kind, values in sorted(stats.times.items()):
@@ -530,9 +589,11 @@ async def drive(args: argparse.Namespace, plan: dict) -> tuple[Stats, list, floa
 
     async def sample_memory() -> None:
         await start.go.wait()
+        args.cpu_before = cpu_by_group(args.pid)
         while time.monotonic() < start.until:
             memory.append((round(time.monotonic() - start.began), rss_mb(args.pid)))
             await asyncio.sleep(min(10, max(1, args.seconds / 30)))
+        args.cpu_after = cpu_by_group(args.pid)
         memory.append((round(time.monotonic() - start.began), rss_mb(args.pid)))
 
     await asyncio.gather(*tasks, sample_memory())
@@ -577,6 +638,10 @@ def main() -> None:
     )
     result = summary(stats, seconds)
     result["driver_cpu_seconds"] = round(driver_cpu, 2)
+    # Requests still running when the window closes add a little after the last
+    # snapshot; the window is long enough for that not to matter.
+    views = sum(len(v) for k, v in stats.times.items() if k.startswith("page:"))
+    result["cpu"] = cpu_shares(args.cpu_before, args.cpu_after, views, seconds)
     after = check_numbers()
     from django.db import connection
 
@@ -604,6 +669,11 @@ def main() -> None:
         f"错误 {t['errors']}"
     )
     print(f"压测客户端自身 CPU {driver_cpu:.1f} s（{driver_cpu / seconds:.0%} 个核）")
+    names = {"server": "应用（gunicorn）", "postgres": "PostgreSQL", "redis": "Redis",
+             "other": "其他（含压测客户端、内核）", "machine": "整机"}  # fmt: skip
+    print("CPU（计时窗口内）：" + "；".join(
+        f"{names[k]} {v['cores']:.2f} 核，每次页面访问 {v['ms_per_page_view']} ms"
+        for k, v in result["cpu"].items()))  # fmt: skip
     print(f"案件编号：唯一 {after['unique']}，无缺号 {after['gap_free']}"
           f"（运行前 {before['cases']} 件，运行后 {after['cases']} 件）")  # fmt: skip
     if memory:
