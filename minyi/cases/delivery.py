@@ -24,6 +24,7 @@ the idempotency key is what makes that safe at the gateway.
 from __future__ import annotations
 
 import logging
+import re
 from datetime import timedelta
 from typing import Protocol
 
@@ -134,6 +135,22 @@ def _claim_next(after_pk: int) -> tuple[FeedbackCopy | None, bool]:
     return copy, False
 
 
+# What a channel's exception may quote of the recipient: an SMTP server names the mailbox
+# it refused, a gateway may echo the number.
+_EMAIL = re.compile(r"[\w.+-]+@([\w-]+(?:\.[\w-]+)+)")
+_NUMBER = re.compile(r"\+?\d[\d \-]{5,}\d")
+
+
+def scrubbed(error: str, address: str) -> str:
+    """A channel's error as `last_error` may keep it (shown to staff, kept with the copy):
+    without the recipient's address, mailboxes or long numbers. The SMS channel's errors
+    are clean already; an SMTP or third-party channel's need not be."""
+    if address:
+        error = error.replace(address, "***")
+    error = _EMAIL.sub(lambda m: "***@" + m.group(1), error)
+    return _NUMBER.sub("***", error)
+
+
 def _record(copy: FeedbackCopy, error: str) -> bool:
     """Write the outcome of the attempt `copy` claimed; one UPDATE, so its own short
     transaction. It applies only while the claim is still ours (same attempt number):
@@ -176,7 +193,7 @@ def deliver_pending(limit: int = 500) -> tuple[int, int]:
         try:
             CHANNELS[copy.channel].send(copy)
         except Exception as exc:  # any channel fault is recorded, never raised
-            error = f"{type(exc).__name__}: {exc}"[:1000]
+            error = scrubbed(f"{type(exc).__name__}: {exc}", copy.address)[:1000]
         else:
             error = ""
         if _record(copy, error):

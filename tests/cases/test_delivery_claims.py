@@ -145,3 +145,25 @@ def test_two_runs_at_once_send_each_copy_once(world, monkeypatch):
     assert all(sent > 0 for sent, _ in results)  # both runs did share the work
     assert channel.in_transaction == [False] * len(pks)
     assert FeedbackCopy.objects.filter(status=DeliveryStatus.SENT, attempts=1).count() == len(pks)
+
+
+class Leaky:
+    """A channel whose fault quotes the recipient, as an SMTP refusal does."""
+
+    def send(self, copy: FeedbackCopy) -> None:
+        raise ValueError(
+            f"550 mailbox unavailable: {copy.address} (also zhang.san@example.gov.cn, "
+            "+86 138-0000-7777, 13800007777)"
+        )
+
+
+def test_a_channel_fault_is_kept_without_the_recipients_address(world, monkeypatch):
+    answered(submit(ip="10.0.9.1")[1])
+    monkeypatch.setitem(delivery.CHANNELS, "fake", Leaky())
+    FeedbackCopy.objects.update(channel="fake", address="li.si@mail.example.cn")
+    deliver_pending()
+    errors = list(FeedbackCopy.objects.values_list("last_error", flat=True))
+    assert errors and all("550 mailbox unavailable" in e for e in errors)
+    for text in ("li.si@", "zhang.san", "138-0000-7777", "13800007777", "7777"):
+        assert not any(text in e for e in errors), text
+    assert all("***@example.gov.cn" in e for e in errors)
