@@ -86,7 +86,8 @@ def test_sealing_and_opening_give_back_the_exact_bytes(size):
     data = os.urandom(size)
     key = new_key()
     sealed = _seal(data, key)
-    assert sealed.startswith(MAGIC) and (not data or data not in sealed)
+    # (A few random bytes may turn up in any ciphertext by chance; a longer run cannot.)
+    assert sealed.startswith(MAGIC) and (len(data) < 16 or data[:64] not in sealed)
     assert _open(sealed, key) == data
     assert plain_size(len(sealed)) == size
     # Read in odd pieces, as a response streams it.
