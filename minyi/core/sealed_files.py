@@ -119,7 +119,7 @@ class Opened:
         self._aead = _aead(key)
         self._header, self._prefix = header, header[len(MAGIC) :]
         self._index = 0
-        self._buffer = b""
+        self._buffer, self._offset = b"", 0
         self._next = _read_full(handle, CHUNK + TAG)
         self._done = False
 
@@ -138,12 +138,19 @@ class Opened:
         return plain
 
     def read(self, size: int = -1) -> bytes:
-        while (size < 0 or len(self._buffer) < size) and not self._done:
-            self._buffer += self._advance()
-        if size < 0:
-            data, self._buffer = self._buffer, b""
-        else:
-            data, self._buffer = self._buffer[:size], self._buffer[size:]
+        # The chunk being handed out is kept whole with an offset into it: a response
+        # reads a few KB at a time, and slicing the rest off each time would copy it over.
+        if size is None or size < 0:
+            parts = [self._buffer[self._offset :]]
+            while not self._done:
+                parts.append(self._advance())
+            self._buffer, self._offset = b"", 0
+            return b"".join(parts)
+        while len(self._buffer) - self._offset < size and not self._done:
+            self._buffer = self._buffer[self._offset :] + self._advance()
+            self._offset = 0
+        data = self._buffer[self._offset : self._offset + size]
+        self._offset += len(data)
         return data
 
     def verify(self) -> None:

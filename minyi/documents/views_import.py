@@ -67,7 +67,10 @@ def _page(
         "bad": report.bad[:MAX_SHOWN] if report else [],
         "error": error,
         "max_shown": MAX_SHOWN,
-        "recent": Import.objects.filter(owner=request.user, kind=cls.kind).order_by("-pk")[:5],
+        # Without the files' keys: the list shows none of the files.
+        "recent": Import.objects.filter(owner=request.user, kind=cls.kind)
+        .defer("file_key")
+        .order_by("-pk")[:5],
     }
     return render(request, "documents/import.html", context, status=status)
 
