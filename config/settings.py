@@ -271,6 +271,8 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
 }
 WHITENOISE_USE_FINDERS = True
+# How a reporter's answer copy and one-time codes leave the system: "console" (the log,
+# for development) or "http" (the SMS gateway); minyi.cases.apps refuses any other name.
 MINYI_REPORTER_CHANNEL = env_str("MINYI_REPORTER_CHANNEL", "console")
 # One-time codes through the console channel are written to the log, code and all: how a
 # developer reads them. Production never does (settings_production): without a gateway
