@@ -64,6 +64,14 @@ def check_page(page: Any, *, large: bool = False) -> None:
     assert widths[0] <= widths[1], f"{page.url} scrolls sideways at 360 px: {widths}"
     size = page.evaluate("() => parseFloat(getComputedStyle(document.body).fontSize)")
     assert size >= (24 if large else 18), f"{page.url}: body text {size}px"
+    # Headings follow the text size: a heading smaller than the text under it (rem
+    # sizes ignore the large-text mode) reads as a footnote.
+    headings = page.evaluate(
+        "() => [...document.querySelectorAll('main h2')]"
+        ".map(h => [h.textContent.trim(), parseFloat(getComputedStyle(h).fontSize)])"
+    )
+    small_headings = [text for text, px in headings if px < size]
+    assert not small_headings, f"{page.url}: headings smaller than the text: {small_headings}"
     assert page.evaluate("() => document.body.classList.contains('large')") == large
 
 
