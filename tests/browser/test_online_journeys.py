@@ -52,7 +52,8 @@ SMALL_TEXT_JS = """(minimum) => {
   const small = [];
   for (const el of document.querySelectorAll('body *')) {
     const own = [...el.childNodes].some(n => n.nodeType === 3 && n.textContent.trim());
-    if (!own || el.getBoundingClientRect().width === 0 || el.closest('[aria-hidden=true]')) continue;
+    if (!own || el.getBoundingClientRect().width === 0) continue;
+    if (el.closest('[aria-hidden=true]')) continue;  // the honeypot
     const px = parseFloat(getComputedStyle(el).fontSize);
     if (px < minimum) small.push(`${el.tagName} "${el.textContent.trim().slice(0, 20)}" ${px}px`);
   }
