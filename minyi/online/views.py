@@ -30,6 +30,7 @@ from django.views.decorators.http import require_POST
 from minyi.cases.attachments import discarded_unless_committed
 from minyi.cases.models import Answer, Case
 from minyi.core.integrity import ReferenceGone, references_checked
+from minyi.core.phones import display_phone
 from minyi.duties.models import Event, EventState
 from minyi.online import limits, public_cache, services
 from minyi.online.forms import (
@@ -233,7 +234,15 @@ def report_check(request: HttpRequest, pk: int) -> HttpResponse:
     representative = reps.filter(pk=data["representative"]).first()
     if representative is None:
         return redirect("online:report_form", pk=studio.pk)
-    context: dict[str, Any] = {"studio": studio, "data": data, "representative": representative}
+    context: dict[str, Any] = {
+        "studio": studio,
+        "data": data,
+        "representative": representative,
+        # The draft keeps the stored form (+8613800001234); the resident reads it as
+        # they wrote it.
+        "phone": display_phone(data["reporter_phone"]),
+        "home_phone": display_phone(data.get("reporter_home_phone", "")),
+    }
     if request.method != "POST":
         return _page(request, "online/report_check.html", {**context, "form": SendForm()})
     form = SendForm(request.POST, request.FILES)

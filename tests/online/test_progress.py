@@ -129,6 +129,8 @@ def test_the_reporter_rates_the_answer_once_and_it_goes_on_the_timeline(world: A
     case = answered(case)
     missing = client.post(reverse("online:progress_rate"), {})
     assert missing.status_code == 400 and 'href="#id_rating_0"' in missing.content.decode()
+    assert "还想说的话（可不填）" in missing.content.decode()
+    assert "（可不填）（可不填）" not in missing.content.decode()
     response = client.post(
         reverse("online:progress_rate"), {"rating": "dissatisfied", "comment": "晚上还在施工"}
     )
