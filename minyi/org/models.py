@@ -104,8 +104,9 @@ class OrgUnit(TimeStamped):
     )
     # A community's registration-form number prefix (minyi.org.prefixes): unique in the
     # deployment and, once a case was numbered under it, never changed, whatever the
-    # unit is later renamed, moved or merged into. Other levels have none.
-    number_prefix = models.CharField(
+    # unit is later renamed, moved or merged into. Other levels have none: NULL, which
+    # the unique constraint lets any number of units have (an empty string would not).
+    number_prefix = models.CharField(  # noqa: DJ001
         "编号前缀", max_length=120, null=True, blank=True, editable=False
     )
     retired_at = models.DateTimeField("撤销时间", null=True, blank=True)
