@@ -76,13 +76,8 @@ class Migration(migrations.Migration):
                 editable=False,
                 max_length=120,
                 null=True,
+                unique=True,
                 verbose_name="编号前缀",
-            ),
-        ),
-        migrations.AddConstraint(
-            model_name="orgunit",
-            constraint=models.UniqueConstraint(
-                fields=("number_prefix",), name="orgunit_unique_number_prefix"
             ),
         ),
         migrations.RunPython(fill, migrations.RunPython.noop),
