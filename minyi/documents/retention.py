@@ -111,7 +111,9 @@ def purge_files(due: QuerySet[Export] | QuerySet[Import], *, dry_run: bool = Fal
                 outcome.failed.append(row)
                 continue
             gone.append(row)
+        # An import's kept bad rows quote the sheet (names, what was typed): they go too.
+        cleared: dict[str, list[object]] = {"problems": []} if model is Import else {}
         model.objects.filter(pk__in=[row.pk for row in gone]).update(
-            file="", file_purged_at=timezone.now()
+            file="", file_purged_at=timezone.now(), **cleared
         )
         outcome.files += gone
