@@ -24,7 +24,7 @@ from minyi.audit.trail import request_id_of
 from minyi.core.requests import AuthenticatedHttpRequest
 from minyi.core.security import client_ip
 from minyi.documents.excel import import_jobs as jobs
-from minyi.documents.excel.import_jobs import MAX_SHOWN, MISSING
+from minyi.documents.excel.import_jobs import MAX_SHOWN
 from minyi.documents.excel.importers import IMPORTERS, Importer, Report
 from minyi.documents.excel.reading import Rejected
 from minyi.documents.excel.safe import neutralise
@@ -76,7 +76,10 @@ def _page(
         "bad": bad,
         "error": error,
         "max_shown": MAX_SHOWN,
-        "recent": Import.objects.filter(owner=request.user, kind=cls.kind).order_by("-pk")[:5],
+        # Without the files' keys: the list shows none of the files.
+        "recent": Import.objects.filter(owner=request.user, kind=cls.kind)
+        .defer("file_key")
+        .order_by("-pk")[:5],
     }
     template = "documents/import.html"
     if getattr(request, "htmx", False):
@@ -126,9 +129,9 @@ def import_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     if record.in_background:
         # The job's kept result (or its progress): never a check inside the request.
         return _page(request, cls, record=record, error=record.error)
-    data = jobs.read_upload(record)
+    data, why = jobs.read_upload(record)
     if data is None:
-        return _page(request, cls, record=record, error="" if record.file_purged_at else MISSING)
+        return _page(request, cls, record=record, error="" if record.file_purged_at else why)
     report, error = jobs.check_file(cls(request.user), BytesIO(data))
     return _page(request, cls, record=record, report=report, error=error)
 
@@ -161,9 +164,9 @@ def import_commit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
             refused = _refusal(locked)
             if refused:
                 return _page(request, cls, record=locked, error=refused, status=400)
-            data = jobs.read_upload(locked)
+            data, why = jobs.read_upload(locked)
             if data is None:
-                return _page(request, cls, record=locked, error=MISSING, status=400)
+                return _page(request, cls, record=locked, error=why, status=400)
             report, error = jobs.check_file(importer, BytesIO(data))
             if report is None or report.bad:
                 # Something changed since the dry run (a record, the user's scope):

@@ -23,6 +23,7 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from minyi.core.sealed_files import SealBroken, read_plain
 from minyi.documents.excel.importers import IMPORTERS, Importer, Report, RowResult
 from minyi.documents.excel.reading import Rejected, Sheet, read_sheet
 from minyi.documents.jobs import acting_as, job_request, start_in_background
@@ -60,19 +61,17 @@ def check_file(
     return importer.check(sheet, progress), ""
 
 
-def read_upload(record: Import) -> bytes | None:
-    """The uploaded file's bytes; None once the retention job deleted it or storage lost it."""
+def read_upload(record: Import) -> tuple[bytes | None, str]:
+    """The uploaded file's bytes, decrypted (minyi.core.sealed_files), or None and why:
+    the retention job deleted it, storage lost it, or it no longer decrypts."""
     if record.file_purged_at or not record.file:
-        return None
+        return None, import_purged_message(record) if record.file_purged_at else MISSING
     try:
-        with record.file.open("rb") as handle:
-            return handle.read()
+        return read_plain(record.file), ""
     except FileNotFoundError:
-        return None
-
-
-def gone_message(record: Import) -> str:
-    return import_purged_message(record) if record.file_purged_at else MISSING
+        return None, MISSING
+    except SealBroken as exc:
+        return None, f"上传的文件无法读取，未导入任何记录：{exc.message}也可以重新上传。"
 
 
 def kept_problems(report: Report) -> list[dict[str, Any]]:
@@ -108,9 +107,9 @@ def _take(pk: int, waiting: str, running: str) -> QuerySet[Import] | None:
 
 def _check(record: Import, mine: QuerySet[Import]) -> tuple[Importer, Report | None, str]:
     importer = IMPORTERS[record.kind](record.owner)  # the uploader's scope, as on the page
-    data = read_upload(record)
+    data, why = read_upload(record)
     if data is None:
-        return importer, None, gone_message(record)
+        return importer, None, why
 
     def progress(count: int) -> None:
         mine.update(checked=count)

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('documents', '0002_file_purged_at'),
+        ('documents', '0003_sealed_files'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
