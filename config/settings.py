@@ -271,6 +271,8 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
 }
 WHITENOISE_USE_FINDERS = True
+# How a reporter's answer copy and one-time codes leave the system: "console" (the log,
+# for development) or "http" (the SMS gateway); minyi.cases.apps refuses any other name.
 MINYI_REPORTER_CHANNEL = env_str("MINYI_REPORTER_CHANNEL", "console")
 # One-time codes through the console channel are written to the log, code and all: how a
 # developer reads them. Production never does (settings_production): without a gateway
@@ -309,6 +311,9 @@ MINYI_AUDIT_RETENTION_DAYS = env_int("MINYI_AUDIT_RETENTION_DAYS", 365)
 # imported or this many days after upload; the rows stay as the record. At least one day.
 MINYI_EXPORT_FILE_DAYS = env_int("MINYI_EXPORT_FILE_DAYS", 7)
 MINYI_IMPORT_FILE_DAYS = env_int("MINYI_IMPORT_FILE_DAYS", 7)
+# Sheets with more rows than this are checked and committed as a background job the page
+# polls (`manage.py run_imports` takes over what a restart left behind), not in the request.
+MINYI_IMPORT_SYNC_ROWS = env_int("MINYI_IMPORT_SYNC_ROWS", 2000)
 
 # Second factor (minyi/twofactor): the name authenticator apps show next to the code.
 OTP_TOTP_ISSUER = "民意 党代表工作室"

@@ -48,7 +48,8 @@ def _role_of(actor: Any) -> str:
     return getattr(actor, "role", "") or ("superuser" if actor.is_superuser else "")
 
 
-def _request_id(request: Any) -> str:
+def request_id_of(request: Any) -> str:
+    """The request's id in the trail (X-Request-ID), made on first use."""
     if request is None:
         return ""
     rid = getattr(request, "audit_request_id", None)
@@ -94,7 +95,7 @@ def record(
         "result": result,
         "fields": sorted(set(fields)),
         "detail": detail[:200],
-        "request_id": _request_id(request),
+        "request_id": request_id_of(request),
     }
     event = AuditEvent(**row)
     pending = _pending.get()
@@ -187,7 +188,7 @@ def batched() -> Iterator[None]:
 _HEAD = "_minyi_audit_head"
 
 
-def _head_of_transaction() -> tuple[int, str] | None:
+def _head_of_transaction() -> tuple[int, str | None] | None:
     # The thread's own connection object, not the module-level proxy (shared by threads).
     conn = transaction.get_connection()
     known = conn.__dict__.get(_HEAD)
@@ -201,7 +202,7 @@ def _head_of_transaction() -> tuple[int, str] | None:
     return lane, head
 
 
-def _remember_head(lane: int, head: str) -> None:
+def _remember_head(lane: int, head: str | None) -> None:
     # Only inside a caller's transaction (the block around this append is not the
     # outermost one): otherwise the transaction, and the lock, end with this append.
     conn = transaction.get_connection()

@@ -6,14 +6,16 @@ studio are read in the system and count as delivered at once. The reporter's cop
 through the configured channel:
 
 - console: writes the message to the log (development default);
-- email: Django's mail backend (EMAIL_* settings);
 - http: a text message through the deployment's SMS gateway (minyi.core.sms), with the
   copy's id as the idempotency key, so a copy sent again after a lost answer is sent once.
 
-A printed letter handed over by the studio, or a gateway that cannot take our signed
-request, is deployment-specific: add a class with `send(copy) -> None` and register it in
-CHANNELS. A copy whose channel is not registered fails with a recorded error after
-MAX_ATTEMPTS, it is never lost.
+There is no e-mail channel: the registration form (2010 measures, annex) records a
+reporter's phones and addresses, never an e-mail address, so a reporter's copy could
+never be sent by mail. A printed letter handed over by the studio, or a gateway that
+cannot take our signed request, is deployment-specific: add a class with
+`send(copy) -> None` and register it in CHANNELS (minyi.cases.apps refuses to start with
+MINYI_REPORTER_CHANNEL naming none). A copy whose channel is not registered fails with a
+recorded error after MAX_ATTEMPTS, it is never lost.
 
 Sending is claim, send, record (deliver_pending): the network call happens outside any
 transaction, and a claim keeps two runs from sending the same copy at once. A claim left
@@ -29,7 +31,6 @@ from datetime import timedelta
 from typing import Protocol
 
 from django.conf import settings
-from django.core.mail import send_mail
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -70,13 +71,6 @@ class ConsoleChannel:
         log.info("反馈 → %s %s：%s", who, where, message_for(copy))
 
 
-class EmailChannel:
-    def send(self, copy: FeedbackCopy) -> None:
-        if "@" not in copy.address:
-            raise ValueError("没有电子邮箱地址")
-        send_mail("您反映问题的办理答复", message_for(copy), None, [copy.address])
-
-
 class HttpChannel:
     def send(self, copy: FeedbackCopy) -> None:
         # The reporter's address is a phone in E.164 or a postal address (services.py);
@@ -93,7 +87,6 @@ class InternalChannel:
 
 CHANNELS: dict[str, Channel] = {
     "console": ConsoleChannel(),
-    "email": EmailChannel(),
     "http": HttpChannel(),
     "internal": InternalChannel(),
 }

@@ -36,6 +36,7 @@ from minyi.org.models import (
     OrgUnit,
     parent_level,
 )
+from minyi.org.prefixes import ImportPrefixes
 
 BATCH_SIZE = 5000
 PROGRESS_EVERY = 50_000
@@ -465,6 +466,8 @@ def _write_level(
         code: (pk, name) for code, pk, name in units.values_list("code", "pk", "name").iterator()
     }
     pointers = _ancestries(level, within)
+    # A community's number prefix (minyi.org.prefixes); other levels have none.
+    prefixes = ImportPrefixes(pointers) if level == Level.COMMUNITY else None
     counts = result.counts[level]
     renamed: list[OrgUnit] = []
     now = timezone.now()
@@ -482,6 +485,7 @@ def _write_level(
                     short_name=short_name,
                     level=level,
                     kind=entry.kind,
+                    number_prefix=prefixes.new(short_name, entry.parent_code) if prefixes else None,
                     **pointers[entry.parent_code],
                 )
             elif known[1] != entry.name:
@@ -494,6 +498,10 @@ def _write_level(
     OrgUnit.objects.bulk_update(
         renamed, ["name", "short_name", "updated_at"], batch_size=BATCH_SIZE
     )
+    if prefixes is not None:
+        # Until a case is numbered under it, a community's prefix follows its name.
+        changed = prefixes.renamed(renamed)
+        OrgUnit.objects.bulk_update(changed, ["number_prefix"], batch_size=BATCH_SIZE)
     counts.updated += len(renamed)
 
 

@@ -5,7 +5,7 @@ representatives (CM 2, SM 3)."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.db import models
 from django.db.models import Q
@@ -102,6 +102,13 @@ class OrgUnit(TimeStamped):
     street = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
+    # A community's registration-form number prefix (minyi.org.prefixes): unique in the
+    # deployment and, once a case was numbered under it, never changed, whatever the
+    # unit is later renamed, moved or merged into. Other levels have none: NULL, which
+    # the unique constraint lets any number of units have (an empty string would not).
+    number_prefix = models.CharField(  # noqa: DJ001
+        "编号前缀", max_length=120, null=True, blank=True, editable=False
+    )
     retired_at = models.DateTimeField("撤销时间", null=True, blank=True)
     merged_into = models.ForeignKey(
         "self",
@@ -120,6 +127,11 @@ class OrgUnit(TimeStamped):
         verbose_name = "组织单元"
         verbose_name_plural = "组织单元"
         ordering = ["code", "name"]
+        # A constraint, not unique=True: on PostgreSQL the field's unique=True adds a
+        # second (LIKE) index, that the national import would maintain for nothing.
+        constraints = [
+            models.UniqueConstraint(fields=["number_prefix"], name="orgunit_unique_number_prefix")
+        ]
         indexes = [
             models.Index(fields=["level", "name"], name="orgunit_level_name"),
             models.Index(fields=["parent", "name"], name="orgunit_parent_name"),
@@ -131,6 +143,15 @@ class OrgUnit(TimeStamped):
 
     def get_absolute_url(self) -> str:
         return pk_url("org:unit_detail", self.pk)
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        # A save that names its fields without the prefix (retiring, merging) leaves it.
+        fields = kwargs.get("update_fields")
+        if fields is None or "number_prefix" in fields:
+            from minyi.org.prefixes import assign_number_prefix
+
+            assign_number_prefix(self)
+        super().save(*args, **kwargs)
 
     @property
     def is_retired(self) -> bool:

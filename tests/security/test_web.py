@@ -221,3 +221,12 @@ def test_rate_limited_answers_429_in_chinese(client):
     page = rate_limited(RequestFactory().get("/online/"))
     assert page.status_code == 429
     assert "操作过于频繁" in page.content.decode()
+
+
+@pytest.mark.parametrize("channel", ["email", "internal", "sms"])
+def test_settings_refuse_a_reporter_channel_nothing_sends_through(channel):
+    # There is no e-mail channel (a reporter leaves no e-mail address), and "internal"
+    # would mark a reporter's copy delivered without sending it.
+    result = _check_with(MINYI_REPORTER_CHANNEL=channel)
+    assert result.returncode != 0
+    assert "MINYI_REPORTER_CHANNEL" in result.stderr and "console, http" in result.stderr
