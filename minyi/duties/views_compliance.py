@@ -172,7 +172,9 @@ def _blocks(evaluation: Evaluation, rules: Any, own_only: bool) -> list[dict[str
             if own_only and rep_row.representative.pk in seen_reps:
                 continue  # a representative's own view lists them once
             seen_reps.add(rep_row.representative.pk)
-            reps.append(_rep_line(rep_row, all_windows))
+            line = _rep_line(rep_row, all_windows)
+            line["left"] = rep_row.representative.pk not in row.working
+            reps.append(line)
         blocks.append(
             {
                 "studio": row.studio,
