@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import base64
 import binascii
-from typing import Any
+from typing import Any, cast
 
 from django import forms
+from django.core.exceptions import ValidationError
 from django.http import HttpRequest, JsonResponse
 from ninja import Schema
 
@@ -45,9 +46,35 @@ def account(request: HttpRequest) -> Any:
 
 
 def form_error(form: forms.BaseForm) -> ApiError:
-    fields = {name: [str(m) for m in errs] for name, errs in form.errors.items()}
+    fields = {
+        name: [message for error in errors for message in _messages(form, name, error)]
+        for name, errors in form.errors.as_data().items()
+    }
     first = next(iter(fields.values()))[0] if fields else "输入有误。"
     return ApiError(422, "invalid", first, fields)
+
+
+# A page shows its choices in a select; an integration only gets the message, so a
+# value that is not one of a short fixed list is answered with the list.
+LISTED_CHOICES = 30
+
+
+def _messages(form: forms.BaseForm, name: str, error: ValidationError) -> list[str]:
+    values = _choice_values(form.fields.get(name)) if error.code == "invalid_choice" else []
+    suffix = f"可选值：{'、'.join(values)}。" if 0 < len(values) <= LISTED_CHOICES else ""
+    return [f"{message}{suffix}" for message in error.messages]
+
+
+def _choice_values(field: forms.Field | None) -> list[str]:
+    # A model choice is an id: the API has lists of those, and they are not few.
+    if not isinstance(field, forms.ChoiceField) or isinstance(field, forms.ModelChoiceField):
+        return []
+    values: list[str] = []
+    # Normalised to (value, label) pairs when the field was built; the stubs allow more.
+    for value, label in cast(list[tuple[Any, Any]], field.choices):
+        options = label if isinstance(label, list | tuple) else [(value, label)]
+        values += [str(v) for v, _ in options if v not in ("", None)]
+    return values
 
 
 def encode_cursor(pk: int) -> str:
