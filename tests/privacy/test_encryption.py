@@ -18,6 +18,7 @@ from django.apps import apps
 from django.core.exceptions import FieldError
 from django.core.management import call_command
 from django.db import connection
+from django.urls import reverse
 
 from minyi.cases.models import Case
 from minyi.core import crypto
@@ -157,6 +158,27 @@ def test_the_masked_name_is_kept_by_save_and_bulk_create(case):
     (created,) = Case.objects.bulk_create([clone])
     assert Case.objects.get(pk=created.pk).reporter_name_masked == "欧***"
     assert NAME not in _raw_rows("cases_case")
+
+
+@pytest.mark.parametrize("page", ["cases:list", "cases:ledger"])
+def test_lists_print_the_masked_name_without_decrypting_it(
+    case, liaison, client, monkeypatch, page
+):
+    opened: list[str] = []
+    real = crypto.decrypt
+
+    def decrypt(token: str) -> str:
+        opened.append(value := real(token))
+        return value
+
+    monkeypatch.setattr(crypto, "decrypt", decrypt)
+    client.force_login(liaison)
+    text = client.get(reverse(page)).content.decode()
+    assert case.number in text and "欧***" in text and NAME not in text
+    assert opened and NAME not in opened and EMPLOYER not in opened
+    # The full view does open it (and records the view).
+    response = client.post(reverse("cases:reporter", args=[case.pk]))
+    assert NAME in response.content.decode() and NAME in opened
 
 
 def test_the_migration_encrypts_names_registered_before(case):
