@@ -883,6 +883,8 @@ API_RULES: dict[tuple[str, str], ApiRule] = {
         exceptions={"outsider": 422},
     ),
     ("GET", "/cases/{case_id}"): ApiRule(ok=SCOPED_READERS, kwargs=_case),
+    # The reporter's full view: whom the page's full view allows (cases:reporter).
+    ("POST", "/cases/{case_id}/reveal"): ApiRule(ok=SCOPED_READERS, kwargs=_case, body={}),
     ("POST", "/cases/{case_id}/confirm"): ApiRule(
         ok=STUDIO_PEOPLE, kwargs=_case, body={"who": "representative"}
     ),

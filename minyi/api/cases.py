@@ -12,7 +12,7 @@ from typing import Annotated, Any, Literal
 
 from django import forms
 from django.db import IntegrityError, transaction
-from django.http import Http404, HttpRequest
+from django.http import Http404, HttpRequest, HttpResponse
 from ninja import Header, Query, Router, Schema
 from ninja.responses import Status
 
@@ -79,6 +79,22 @@ class CaseDetail(CaseItem):
     reporter_home_address: str | None
     reporter_home_phone: str | None
     permitted_actions: list[str]
+
+
+class CaseReporter(Schema):
+    """反映人完整信息: the fields of the case page's full view, unmasked. An empty
+    string is a field the registration form left blank."""
+
+    case_id: int
+    number: str
+    reporter_name: str
+    reporter_gender: str
+    reporter_age: int | None
+    reporter_phone: str
+    reporter_employer: str
+    reporter_employer_address: str
+    reporter_home_address: str
+    reporter_home_phone: str
 
 
 class CasePage(Schema):
@@ -283,6 +299,35 @@ def list_cases(request: HttpRequest, filters: Query[CaseFilters]) -> dict[str, A
 def get_case(request: HttpRequest, case_id: int) -> dict[str, Any]:
     """The case with the reporter shown to those who may see them (each view recorded)."""
     return _detail(_case(request, case_id), account(request))
+
+
+# The purpose recorded with each full view, as the case page records "查看案件详情".
+REVEAL_PURPOSE = "开放接口查看反映人完整信息"
+
+
+@router.post("/cases/{case_id}/reveal", response={200: CaseReporter, **ONE})
+def reveal_reporter(request: HttpRequest, case_id: int, response: HttpResponse) -> dict[str, Any]:
+    """反映人完整信息: the reporter's full details, to exactly those the case page shows
+    them to (`can_see_reporter`; anyone else 404, as on the page). Each call is recorded
+    as a view of personal data (audit trail) and the answer is never cached."""
+    user = account(request)
+    case = _case(request, case_id)
+    if not can_see_reporter(user, case):
+        raise Http404
+    record_personal_data_view(case=case, viewer=user, purpose=REVEAL_PURPOSE)
+    response["Cache-Control"] = "no-store"
+    return {
+        "case_id": case.pk,
+        "number": case.number,
+        "reporter_name": case.reporter_name,
+        "reporter_gender": case.reporter_gender,
+        "reporter_age": case.reporter_age,
+        "reporter_phone": case.reporter_phone,
+        "reporter_employer": case.reporter_employer,
+        "reporter_employer_address": case.reporter_employer_address,
+        "reporter_home_address": case.reporter_home_address,
+        "reporter_home_phone": case.reporter_home_phone,
+    }
 
 
 # --- registration --------------------------------------------------------------------

@@ -187,7 +187,7 @@ def batched() -> Iterator[None]:
 _HEAD = "_minyi_audit_head"
 
 
-def _head_of_transaction() -> tuple[int, str] | None:
+def _head_of_transaction() -> tuple[int, str | None] | None:
     # The thread's own connection object, not the module-level proxy (shared by threads).
     conn = transaction.get_connection()
     known = conn.__dict__.get(_HEAD)
@@ -201,7 +201,7 @@ def _head_of_transaction() -> tuple[int, str] | None:
     return lane, head
 
 
-def _remember_head(lane: int, head: str) -> None:
+def _remember_head(lane: int, head: str | None) -> None:
     # Only inside a caller's transaction (the block around this append is not the
     # outermost one): otherwise the transaction, and the lock, end with this append.
     conn = transaction.get_connection()

@@ -324,8 +324,9 @@ class RegistrationForm(ScopedModelForm):
         # around them and the options (they were three reads, two of them of whole
         # studios with two whole org units each).
         # A posted form's studio is built from its row here (what the registration uses
-        # of it: the name, the unit's level, short name and areas, the street's name), not
-        # read again whole with its unit and street when the field is cleaned.
+        # of it: the name, the unit's level, short name, number prefix and areas, the
+        # street's name), not read again whole with its unit and street when the field is
+        # cleaned.
         # Blank or posted, the form takes the studios and the units around them from the
         # shared cache (choice_cache: saves of studios, assignments, org units, handling
         # units, representatives and liaisons bump it once they commit; the key is the
@@ -335,7 +336,7 @@ class RegistrationForm(ScopedModelForm):
         # The cached rows are the choices, as the filters' are (KnownChoiceField).
         posted = _posted_pk(self.data.get(self.add_prefix("studio"))) if self.is_bound else None
         studio_field.defer_queryset(lambda: registrable_studios(user))
-        blank = choice_cache.cached(scope_of(user), f"registration-2:{self._gate()}", self._blank)
+        blank = choice_cache.cached(scope_of(user), f"registration-3:{self._gate()}", self._blank)
         rows = blank["studios"]
         self.studio_pks = [row[0] for row in rows]
         chosen = next((row for row in rows if row[0] == posted), None)
@@ -428,7 +429,11 @@ class RegistrationForm(ScopedModelForm):
         what choice_cache keeps for the scope."""
         rows = list(
             registrable_studios(self.user).values_list(
-                *STUDIO_COLUMNS, "unit__level", "unit__short_name", "unit__province_id"
+                *STUDIO_COLUMNS,
+                "unit__level",
+                "unit__short_name",
+                "unit__province_id",
+                "unit__number_prefix",
             )
         )
         return {"studios": rows, "units": list(self._units(rows).values_list("pk", "name"))}
@@ -436,7 +441,7 @@ class RegistrationForm(ScopedModelForm):
     @staticmethod
     def _studio_of(row: tuple[Any, ...], db: str) -> Studio:
         pk, unit_id, street_id, district_id, city_id, name, street_name = row[:7]
-        level, short_name, province_id = row[7:10]
+        level, short_name, province_id, prefix = row[7:11]
         unit = _partial(
             OrgUnit,
             db,
@@ -448,6 +453,7 @@ class RegistrationForm(ScopedModelForm):
                 "city_id": city_id,
                 "district_id": district_id,
                 "street_id": street_id,
+                "number_prefix": prefix,
             },
         )
         if street_id is not None:

@@ -14,6 +14,7 @@ from minyi.core.crypto import EncryptedCharField, MaskedNameField, PhoneDigestFi
 from minyi.core.links import pk_url
 from minyi.core.models import ScopedQuerySet, TimeStamped
 from minyi.core.phones import display_phone, mask_phone
+from minyi.core.sealed_files import SealedFileField
 
 if TYPE_CHECKING:
     from minyi.people.scopes import Scope
@@ -609,7 +610,10 @@ class CaseAttachment(models.Model):
 
     case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="attachments")
     token = models.CharField(max_length=40, unique=True)
-    file = models.FileField(upload_to=_attachment_path, max_length=200)
+    # Sealed under a key of its own (minyi.core.sealed_files): deleting the row at
+    # anonymisation leaves every copy of the file, backups included, unreadable.
+    file = SealedFileField(upload_to=_attachment_path, max_length=200)
+    file_key = EncryptedCharField(max_length=64, blank=True, default="", editable=False)
     original_name = models.CharField("文件名", max_length=200)
     content_type = models.CharField("类型", max_length=60)
     size = models.PositiveIntegerField("大小（字节）")

@@ -1,6 +1,8 @@
 """Registration-form numbers (annex note 1): street + community studio + year + serial,
 e.g. 沙头角街道沙头角社区2026001. Three digits, growing to four after 999; never reused,
-never wrapped, gap-free per studio and year."""
+never wrapped, gap-free per prefix and year. A community's prefix is its own
+(`OrgUnit.number_prefix`, minyi.org.prefixes): unique in the deployment, so the
+sequence is the community's."""
 
 from __future__ import annotations
 
@@ -13,11 +15,12 @@ from minyi.org.models import Level
 
 
 def number_prefix(studio) -> str:
-    """A community studio is named by its street and community, as on the paper form;
-    any other studio by its own name."""
+    """A community studio is named by its community's prefix (its street and community,
+    as on the paper form, unless another community has that: minyi.org.prefixes); any
+    other studio by its own name. Read from the unit's row, no query."""
     unit = studio.unit
-    if unit.level == Level.COMMUNITY and unit.street is not None:
-        return f"{unit.street.name}{unit.short_name}"
+    if unit.level == Level.COMMUNITY and unit.number_prefix:
+        return unit.number_prefix
     return studio.name
 
 

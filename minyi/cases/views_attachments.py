@@ -6,6 +6,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect
 from django.views.decorators.http import require_POST
 
@@ -13,6 +14,7 @@ from minyi.cases import access, forms
 from minyi.cases.attachments import can_download, case_attach
 from minyi.cases.models import Case
 from minyi.cases.states import Action
+from minyi.core.sealed_files import SealBroken, open_plain
 
 
 def _case(request: HttpRequest, pk: int) -> Case:
@@ -44,15 +46,19 @@ def attachment_add(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect(case.get_absolute_url())
 
 
-def attachment_download(request: HttpRequest, pk: int, attachment_pk: int) -> FileResponse:
+def attachment_download(request: HttpRequest, pk: int, attachment_pk: int) -> HttpResponseBase:
     case = _case(request, pk)
     if not can_download(request.user, case):
         raise Http404
     attachment = get_object_or_404(case.attachments, pk=attachment_pk)
     try:
-        handle = attachment.file.open("rb")
+        # Decrypted on the fly (minyi.core.sealed_files), authenticated whole first.
+        handle, size = open_plain(attachment.file)
     except FileNotFoundError as exc:
         raise Http404 from exc
+    except SealBroken as exc:
+        messages.error(request, f"附件“{attachment.original_name}”无法打开：{exc.message}")
+        return redirect(case.get_absolute_url())
     # Always a download, never rendered inline: a crafted file cannot run in our origin.
     response = FileResponse(
         handle,
@@ -60,6 +66,7 @@ def attachment_download(request: HttpRequest, pk: int, attachment_pk: int) -> Fi
         filename=attachment.original_name,
         content_type=attachment.content_type,
     )
+    response["Content-Length"] = size
     response["Cache-Control"] = "private, no-store"
     response["X-Content-Type-Options"] = "nosniff"
     return response

@@ -30,7 +30,7 @@ class FastSelect(forms.Select):
         # escapes (conditional_escape: a label already marked safe stays as it is).
         values = self.format_value(value)
         selected_done = False
-        parts = [
+        parts: list[str] = [
             format_html('<select name="{}"{}>', name, flatatt(self.build_attrs(self.attrs, attrs)))
         ]
         for option_value, option_label in self.choices:

@@ -11,7 +11,9 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
+from minyi.core.crypto import EncryptedCharField
 from minyi.core.links import pk_url
+from minyi.core.sealed_files import SealedFileField
 
 
 class ExportState(models.TextChoices):
@@ -32,7 +34,9 @@ class Export(models.Model):
     )
     total = models.PositiveIntegerField("总行数", default=0)
     written = models.PositiveIntegerField("已写行数", default=0)
-    file = models.FileField(upload_to="exports/%Y/%m/", blank=True)
+    file = SealedFileField(upload_to="exports/%Y/%m/", blank=True)
+    # The file's own key (minyi.core.sealed_files), emptied with the file at purge.
+    file_key = EncryptedCharField(max_length=64, blank=True, default="", editable=False)
     filename = models.CharField(max_length=200, blank=True)
     error = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -79,7 +83,9 @@ class Import(models.Model):
     )
     kind = models.CharField("清单", max_length=24)
     # Blank once the retention job has deleted the file (file_purged_at says when).
-    file = models.FileField(upload_to="imports/%Y/%m/", blank=True)
+    file = SealedFileField(upload_to="imports/%Y/%m/", blank=True)
+    # The file's own key (minyi.core.sealed_files), emptied with the file at purge.
+    file_key = EncryptedCharField(max_length=64, blank=True, default="", editable=False)
     original_name = models.CharField("文件名", max_length=200, blank=True)
     state = models.CharField(
         "状态", max_length=16, choices=ImportState.choices, default=ImportState.CHECKED

@@ -111,7 +111,9 @@ def purge_files(due: QuerySet[Export] | QuerySet[Import], *, dry_run: bool = Fal
                 outcome.failed.append(row)
                 continue
             gone.append(row)
+        # The file's key goes with the name: a copy of the file in an earlier media
+        # backup is then ciphertext nothing can open (minyi.core.sealed_files).
         model.objects.filter(pk__in=[row.pk for row in gone]).update(
-            file="", file_purged_at=timezone.now()
+            file="", file_key="", file_purged_at=timezone.now()
         )
         outcome.files += gone

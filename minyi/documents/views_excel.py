@@ -14,6 +14,7 @@ from django.views.decorators.http import require_GET
 from minyi import audit
 from minyi.audit.models import Action as AuditAction
 from minyi.core.requests import AuthenticatedHttpRequest
+from minyi.core.sealed_files import SealBroken, open_plain
 from minyi.documents.excel import run
 from minyi.documents.lists import BadFilters
 from minyi.documents.models import Export, ExportState
@@ -94,12 +95,15 @@ def export_download(request: AuthenticatedHttpRequest, pk: int) -> HttpResponseB
     if export.state != ExportState.DONE or not export.file:
         raise Http404
     try:
-        handle = export.file.open("rb")
+        handle, size = open_plain(export.file)  # decrypted on the fly (minyi.core.sealed_files)
     except FileNotFoundError:
         # Lost from storage (a restored backup, a disk cleaned by hand): the owner can
         # export again; the row stays as the record.
         return _file_gone(request, export, "文件已不存在，导出记录仍保留；如需要请重新导出。")
+    except SealBroken as exc:
+        return _file_gone(request, export, f"{exc.message}也可以重新导出。")
     audit.record(AuditAction.EXPORT, export, detail=f"Excel：{export.kind}，{export.total} 行")
     response = FileResponse(handle, as_attachment=True, filename=export.filename, content_type=XLSX)
+    response["Content-Length"] = size
     response["Cache-Control"] = "no-store"
     return response

@@ -20,6 +20,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from minyi.core.requests import AuthenticatedHttpRequest
+from minyi.core.sealed_files import SealBroken, read_plain
 from minyi.documents.excel.importers import IMPORTERS, Importer, Report
 from minyi.documents.excel.reading import Rejected, read_sheet
 from minyi.documents.excel.safe import neutralise
@@ -66,7 +67,10 @@ def _page(
         "bad": report.bad[:MAX_SHOWN] if report else [],
         "error": error,
         "max_shown": MAX_SHOWN,
-        "recent": Import.objects.filter(owner=request.user, kind=cls.kind).order_by("-pk")[:5],
+        # Without the files' keys: the list shows none of the files.
+        "recent": Import.objects.filter(owner=request.user, kind=cls.kind)
+        .defer("file_key")
+        .order_by("-pk")[:5],
     }
     return render(request, "documents/import.html", context, status=status)
 
@@ -100,15 +104,17 @@ def _own(request: AuthenticatedHttpRequest, pk: int) -> Import:
     return get_object_or_404(Import.objects.filter(owner=request.user), pk=pk)
 
 
-def _read(record: Import) -> bytes | None:
-    """The uploaded file's bytes; None once the retention job deleted it or storage lost it."""
+def _read(record: Import) -> tuple[bytes | None, str]:
+    """The uploaded file's bytes, decrypted (minyi.core.sealed_files), or None and why:
+    the retention job deleted it, storage lost it, or it no longer decrypts."""
     if record.file_purged_at or not record.file:
-        return None
+        return None, import_purged_message(record) if record.file_purged_at else MISSING
     try:
-        with record.file.open("rb") as handle:
-            return handle.read()
+        return read_plain(record.file), ""
     except FileNotFoundError:
-        return None
+        return None, MISSING
+    except SealBroken as exc:
+        return None, f"上传的文件无法读取，未导入任何记录：{exc.message}也可以重新上传。"
 
 
 @require_GET
@@ -117,9 +123,9 @@ def import_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     cls = _importer_class(request, record.kind)
     if record.state == ImportState.COMMITTED:
         return _page(request, cls, record=record)
-    data = _read(record)
+    data, why = _read(record)
     if data is None:
-        return _page(request, cls, record=record, error="" if record.file_purged_at else MISSING)
+        return _page(request, cls, record=record, error="" if record.file_purged_at else why)
     report, error = _check(cls(request.user), BytesIO(data))
     return _page(request, cls, record=record, report=report, error=error)
 
@@ -139,10 +145,9 @@ def import_commit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
             if locked.bad_rows:
                 bad = f"检查时有 {locked.bad_rows} 行有问题，未导入任何记录：请修改后重新上传。"
                 return _page(request, cls, record=locked, error=bad, status=400)
-            data = _read(locked)
+            data, why = _read(locked)
             if data is None:
-                gone = import_purged_message(locked) if locked.file_purged_at else MISSING
-                return _page(request, cls, record=locked, error=gone, status=400)
+                return _page(request, cls, record=locked, error=why, status=400)
             report, error = _check(importer, BytesIO(data))
             if report is None or report.bad:
                 # Something changed since the dry run (a record, the user's scope):

@@ -173,7 +173,9 @@ def _row(year: int, today: date, read_at: datetime, counts: dict[Status, int]) -
     }
 
 
-def _upsert(model: type, rows: list[Any], owner: str) -> None:
+def _upsert[Tally: (StudioTally, RepresentativeTally)](
+    model: type[Tally], rows: list[Any], owner: str
+) -> None:
     # `dirtied_at` is left as it is: a change made while the facts were being read
     # keeps the row stale. Rows go in ascending order of their owner, as the stamps
     # lock them, so that two writers of the same rows wait for each other, never
@@ -205,7 +207,9 @@ def mark_representatives(representative_ids: Iterable[int]) -> None:
     _mark(RepresentativeTally, "representative", representative_ids)
 
 
-def _mark(model: type, owner: str, ids: Iterable[int]) -> None:
+def _mark[Tally: (StudioTally, RepresentativeTally)](
+    model: type[Tally], owner: str, ids: Iterable[int]
+) -> None:
     ids = sorted({i for i in ids if i is not None})
     if not ids:
         return

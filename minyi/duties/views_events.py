@@ -56,8 +56,9 @@ def _mark(rows: list[Event]) -> list[Event]:
         else {}
     )
     for event in rows:
-        event.late = services.is_late(event)
-        event.month_theme = (
+        # Attributes for the template only, on these rows.
+        event.late = services.is_late(event)  # type: ignore[attr-defined]
+        event.month_theme = (  # type: ignore[attr-defined]
             themes.get(timezone.localtime(event.starts_at).year) if event.activity_month else None
         )
     return rows
@@ -340,7 +341,7 @@ def _public_events_table(studio_id: int | None, number: str) -> str:
     page = Paginator(qs, PUBLIC_PAGE_SIZE).get_page(number)
     rows = list(page.object_list)
     for event in rows:
-        event.places_left = max(event.capacity - event.booked, 0)
+        event.places_left = max(event.capacity - event.booked, 0)  # type: ignore[attr-defined]
     query = f"studio={studio_id}" if studio_id is not None else ""
     return render_to_string(
         "duties/_event_public_table.html", {"page": page, "rows": rows, "query": query}

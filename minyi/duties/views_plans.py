@@ -154,7 +154,7 @@ def _context(request: HttpRequest, plan: AnnualPlan, **forms: Any) -> dict[str, 
     sessions = list(plan.sessions.select_related("representative"))
     labels = dict(plans.SESSION_KINDS)
     for s in sessions:
-        s.kind_label = labels.get(s.kind, s.kind)
+        s.kind_label = labels.get(s.kind, s.kind)  # type: ignore[attr-defined]
     shortfalls = plans.plan_shortfalls(plan, assignments, plans.half_day_hours(), sessions)
     editable = plan.state in plans.EDITABLE and plans.can_edit(request.user, plan)
     approver = plan.state == PlanState.SUBMITTED and plans.can_approve(request.user, plan)

@@ -21,9 +21,10 @@ docs/decisions.md. The assessors may change any score, with a reason.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from django.db.models import Count, Prefetch, Q
 from django.utils import timezone
@@ -43,7 +44,7 @@ FACILITY_PENALTY = 2
 NO_FULL_TIME_LIAISON_PENALTY = 6
 
 # 制度完善好: the plan is worth 8, the reports 12.
-PLAN_POINTS = {PlanState.APPROVED: 8, PlanState.SUBMITTED: 5, PlanState.RETURNED: 2}
+PLAN_POINTS: dict[str, int] = {PlanState.APPROVED: 8, PlanState.SUBMITTED: 5, PlanState.RETURNED: 2}
 PLAN_POINTS_DRAFT = 2
 REPORT_POINTS = 12
 
@@ -267,7 +268,7 @@ def cases(ids: list[int], year: int) -> tuple[dict[int, Prefill], dict[int, Pref
     return role, public
 
 
-def _role(row: dict | None, answers: dict | None, year: int) -> Prefill:
+def _role(row: Mapping[str, Any] | None, answers: Mapping[str, Any] | None, year: int) -> Prefill:
     if not row or not row["total"]:
         return Prefill(NO_RECORD_SCORE, [f"{year}年度本工作室未登记社情民意（CM 9）。"])
     total = row["total"]

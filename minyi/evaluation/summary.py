@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from django.db.models import Count, Prefetch, Q, QuerySet
 from django.utils import timezone
@@ -88,7 +88,7 @@ CRITERIA_LABELS = Criterion.labels
 RATING_LABELS = Satisfaction.labels
 
 
-def assessments_with_scores(qs: QuerySet) -> QuerySet:
+def assessments_with_scores[AnyQuerySet: QuerySet](qs: AnyQuerySet) -> AnyQuerySet:
     """Assessments with what a list shows: the studio and its units, the five scores
     (one prefetch), the assessor."""
     return qs.select_related(
@@ -131,8 +131,9 @@ def studio_lines(round: EvaluationRound) -> list[StudioLine]:
                 district=district,
                 street=street,
                 studio=a.studio.name,
-                scores=[c.score for c in a.ordered_scores],
-                total=a.total,
+                # Set by decorate() above.
+                scores=[c.score for c in a.ordered_scores],  # type: ignore[attr-defined]
+                total=a.total,  # type: ignore[attr-defined]
                 outcome=a.get_outcome_display() if a.outcome else "",
                 reason=a.outcome_reason,
             )
@@ -147,8 +148,9 @@ def unit_lines(year: int) -> list[UnitLine]:
     per_rating = {
         f"r_{value}": Count("pk", filter=Q(rating=value)) for value in Satisfaction.values
     }
-    rated = {
-        row["handling_unit_id"]: row
+    # Keys built from the rating values: a plain dict, not the TypedDict `values` infers.
+    rated: dict[int, dict[str, Any]] = {
+        row["handling_unit_id"]: cast(dict[str, Any], row)
         for row in Evaluation.objects.filter(rated_at__year=year)
         .order_by()
         .values("handling_unit_id")

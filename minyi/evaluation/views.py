@@ -254,7 +254,7 @@ def _render_assessment(
             "field": form[f"score_{row.criterion}"] if form else None,
             "reason": form[f"reason_{row.criterion}"] if form else None,
         }
-        for row in assessment.ordered_scores
+        for row in assessment.ordered_scores  # type: ignore[attr-defined]  # summary.decorate
     ]
     context = {
         "assessment": assessment,

@@ -170,7 +170,7 @@ class SendForm(forms.Form):
     """The check-answers page: optional attachments, the privacy consent, send."""
 
     attachments = AttachmentsField(
-        label="照片或材料（可不附）",
+        label="照片或材料",
         required=False,
         help_text=(
             f"最多 {MAX_FILES} 个，每个不超过 "
@@ -232,7 +232,7 @@ class RatingForm(forms.Form):
         error_messages={"required": "请选择您对办理结果的评价。"},
     )
     comment = forms.CharField(
-        label="还想说的话（可不填）",
+        label="还想说的话",
         required=False,
         max_length=1000,
         widget=forms.Textarea(attrs={"rows": 3}),

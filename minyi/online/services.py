@@ -159,8 +159,10 @@ def codes_available() -> bool:
 
 def one_time_code_send(*, number: str, phone_e164: str) -> OneTimeCode | None:
     """Send a code to the reporter's phone when the number and phone match a report.
-    Returns None otherwise; the caller answers the same either way. A row whose `sent`
-    is False is a code the gateway did not take: the caller says so.
+    Returns None otherwise. A row whose `sent` is False is a code the gateway did not
+    take: kept with its error and logged for operators, and answered like no match (the
+    caller must not tell the client; docs/decisions.md). It is not sent again: the
+    resident asks again.
 
     Not one transaction: the send is a network call of up to the gateway's timeouts and
     must not hold the database meanwhile. The row is written first, so a send that
@@ -187,7 +189,7 @@ def one_time_code_send(*, number: str, phone_e164: str) -> OneTimeCode | None:
     key = f"one-time-code-{row.pk}"
     try:
         CODE_CHANNELS[name].send(report.case.reporter_phone, text, key)
-    except Exception as exc:  # any gateway fault is recorded; the page says to try later
+    except Exception as exc:  # any gateway fault is recorded; the resident just asks again
         # The error of a channel of our own names neither phone nor text (minyi.core.sms).
         row.last_error = f"{type(exc).__name__}: {exc}"[:300]
         log.warning("验证码短信未发出（%s，通道 %s）", key, name)

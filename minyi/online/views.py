@@ -30,6 +30,7 @@ from django.views.decorators.http import require_POST
 from minyi.cases.attachments import discarded_unless_committed
 from minyi.cases.models import Answer, Case
 from minyi.core.integrity import ReferenceGone, references_checked
+from minyi.core.phones import display_phone
 from minyi.duties.models import Event, EventState
 from minyi.online import limits, public_cache, services
 from minyi.online.forms import (
@@ -233,7 +234,15 @@ def report_check(request: HttpRequest, pk: int) -> HttpResponse:
     representative = reps.filter(pk=data["representative"]).first()
     if representative is None:
         return redirect("online:report_form", pk=studio.pk)
-    context: dict[str, Any] = {"studio": studio, "data": data, "representative": representative}
+    context: dict[str, Any] = {
+        "studio": studio,
+        "data": data,
+        "representative": representative,
+        # The draft keeps the stored form (+8613800001234); the resident reads it as
+        # they wrote it.
+        "phone": display_phone(data["reporter_phone"]),
+        "home_phone": display_phone(data.get("reporter_home_phone", "")),
+    }
     if request.method != "POST":
         return _page(request, "online/report_check.html", {**context, "form": SendForm()})
     form = SendForm(request.POST, request.FILES)
@@ -380,15 +389,12 @@ def lookup(request: HttpRequest) -> HttpResponse:
 NOT_FOUND = "编号或查询码不对，请核对后再试。忘记查询码可以用手机验证码查询，或致电工作室。"
 
 
-CODE_NOT_SENT = (
-    "验证码短信暂时发不出去，请过几分钟再试；也可以用提交时拿到的查询码查询，或致电工作室。"
-)
-
-
 @login_not_required
 def code_request(request: HttpRequest) -> HttpResponse:
-    """Ask for a one-time code: sent only when number and phone match; the answer is
-    the same either way, unless the gateway did not take a code for a matching pair."""
+    """Ask for a one-time code: sent only when number and phone match. The answer is the
+    same whatever happened: no match, a code sent, or a code the gateway did not take
+    (a different answer would tell a client that the pair matched; docs/decisions.md).
+    The code page's wording covers a code that does not come."""
     if not services.codes_available():
         # No gateway, and codes never go to the log in production: say so plainly
         # rather than take a number and phone for a message that cannot come.
@@ -413,13 +419,8 @@ def code_request(request: HttpRequest) -> HttpResponse:
     if hit:
         return hit
     number = form.cleaned_data["number"]
-    row = services.one_time_code_send(number=number, phone_e164=form.cleaned_data["phone"])
-    if row is not None and not row.sent:
-        # Says that number and phone matched, but only while the gateway is down, to a
-        # client already under the per-phone limit; a resident waiting for a code that
-        # never comes is worse (docs/decisions.md).
-        form.add_error(None, CODE_NOT_SENT)
-        return _page(request, "online/code_request.html", {"form": form}, status=503)
+    # A failed send is recorded and logged there, never told to this client.
+    services.one_time_code_send(number=number, phone_e164=form.cleaned_data["phone"])
     request.session[CODE_NUMBER_KEY] = "".join(number.split())[:140]
     return redirect("online:code_check")
 

@@ -5,7 +5,7 @@ representatives (CM 2, SM 3)."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.db import models
 from django.db.models import Q
@@ -102,6 +102,12 @@ class OrgUnit(TimeStamped):
     street = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
+    # A community's registration-form number prefix (minyi.org.prefixes): unique in the
+    # deployment and, once a case was numbered under it, never changed, whatever the
+    # unit is later renamed, moved or merged into. Other levels have none.
+    number_prefix = models.CharField(
+        "编号前缀", max_length=120, null=True, blank=True, unique=True, editable=False
+    )
     retired_at = models.DateTimeField("撤销时间", null=True, blank=True)
     merged_into = models.ForeignKey(
         "self",
@@ -131,6 +137,15 @@ class OrgUnit(TimeStamped):
 
     def get_absolute_url(self) -> str:
         return pk_url("org:unit_detail", self.pk)
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        # A save that names its fields without the prefix (retiring, merging) leaves it.
+        fields = kwargs.get("update_fields")
+        if fields is None or "number_prefix" in fields:
+            from minyi.org.prefixes import assign_number_prefix
+
+            assign_number_prefix(self)
+        super().save(*args, **kwargs)
 
     @property
     def is_retired(self) -> bool:

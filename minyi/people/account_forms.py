@@ -76,7 +76,7 @@ class AccountForm(forms.ModelForm):
     def clean(self) -> dict[str, Any]:
         super().clean()
         data = self.cleaned_data
-        role = data.get("role")
+        role: str = data.get("role") or ""
         needs = {
             "unit": role in OFFICIAL_ROLE_LEVELS,
             "handling_unit": role == Role.HANDLING_UNIT_STAFF,
@@ -95,7 +95,11 @@ class AccountForm(forms.ModelForm):
             elif not needed:
                 data[field] = None
         unit = data.get("unit")
-        if role in OFFICIAL_ROLE_LEVELS and unit and unit.level not in OFFICIAL_ROLE_LEVELS[role]:
+        if (
+            role in OFFICIAL_ROLE_LEVELS
+            and unit
+            and unit.level not in OFFICIAL_ROLE_LEVELS[Role(role)]
+        ):
             self.add_error("unit", f"“{unit.name}”是{unit.get_level_display()}级单位，与角色不符。")
         if role == Role.COMMITTEE_OFFICIAL and unit and unit.kind != "system_committee":
             self.add_error("unit", "市委工委工作人员须选择一个工委。")
@@ -126,12 +130,12 @@ class AccountForm(forms.ModelForm):
         # decides what the account sees, so a change is a permission change (audit trail).
         relinked = (
             Liaison.objects.filter(user=account)
-            .exclude(pk=getattr(self.cleaned_data.get("liaison"), "pk", None))
+            .exclude(pk__in=_pks(self.cleaned_data.get("liaison")))
             .update(user=None)
         )
         relinked += (
             Representative.objects.filter(user=account)
-            .exclude(pk=getattr(self.cleaned_data.get("representative"), "pk", None))
+            .exclude(pk__in=_pks(self.cleaned_data.get("representative")))
             .update(user=None)
         )
         for field in ("liaison", "representative"):
@@ -146,6 +150,11 @@ class AccountForm(forms.ModelForm):
         if relinked:
             record(Action.PERMISSION_CHANGE, account, fields=["liaison", "representative"])
         return account
+
+
+def _pks(person: Liaison | Representative | None) -> list[int]:
+    """The record to keep linked, as a list to exclude: none when no record was chosen."""
+    return [person.pk] if person is not None else []
 
 
 class AccountFilterForm(FilterForm):

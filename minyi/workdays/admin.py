@@ -38,11 +38,11 @@ class CalendarYearAdmin(admin.ModelAdmin):
 
     @admin.display(description="节假日天数", ordering="n_holidays")
     def holiday_count(self, obj: CalendarYear) -> int:
-        return obj.n_holidays
+        return obj.n_holidays  # type: ignore[attr-defined]  # get_queryset's annotation
 
     @admin.display(description="调休上班天数", ordering="n_makeup")
     def makeup_count(self, obj: CalendarYear) -> int:
-        return obj.n_makeup
+        return obj.n_makeup  # type: ignore[attr-defined]  # get_queryset's annotation
 
     @admin.display(description="明细")
     def days_link(self, obj: CalendarYear) -> str:

@@ -26,7 +26,11 @@ MAKEUP_WORKDAY = "makeup_workday"
 # The package keys its tables by English names; the enum carries short Chinese ones,
 # which we lengthen to the names the State Council notices use.
 _OFFICIAL = {"清明": "清明节", "端午": "端午节", "中秋": "中秋节"}
-_CHINESE_NAMES = {h.value: _OFFICIAL.get(h.chinese, h.chinese) for h in chinese_calendar.Holiday}
+# The package sets `chinese` on each member in Holiday.__new__, which a checker cannot see.
+_CHINESE_NAMES = {
+    h.value: _OFFICIAL.get(h.chinese, h.chinese)  # type: ignore[attr-defined]
+    for h in chinese_calendar.Holiday
+}
 
 
 def package_source() -> str:

@@ -302,6 +302,52 @@ def test_a_unit_the_reporter_hides_from_sees_no_reporter_data(api: Any) -> None:
     assert case.reporter_home_address not in detail.content.decode()
 
 
+# --- the reporter's full view (as the case page's 查看完整信息) ---------------------------
+
+
+def test_the_full_view_shows_the_reporter_to_those_the_page_does_and_is_recorded(
+    api: Any,
+) -> None:
+    from minyi.audit.models import Action, AuditEvent
+    from minyi.cases.models import PersonalDataView
+
+    case = register(reporter_home_address="沙头角演示小区 3 栋 501", reporter_age=68)
+    response = api("shatoujiao").post(f"/cases/{case.pk}/reveal")
+    assert response.status_code == 200, response.content
+    assert response["Cache-Control"] == "no-store"
+    data = response.json()
+    assert data["case_id"] == case.pk and data["number"] == case.number
+    assert data["reporter_name"] == case.reporter_name
+    assert data["reporter_phone"] == case.reporter_phone == "+8613800005678"
+    assert data["reporter_home_address"] == "沙头角演示小区 3 栋 501"
+    assert data["reporter_age"] == 68
+    street = User.objects.get(username="shatoujiao")
+    view = PersonalDataView.objects.get(case=case, purpose="开放接口查看反映人完整信息")
+    assert view.viewer == street
+    viewed = AuditEvent.objects.filter(action=Action.VIEW_PERSONAL, object_id=str(case.pk))
+    assert viewed.filter(actor_id=street.pk, detail="开放接口查看反映人完整信息").exists()
+
+
+def test_the_full_view_is_refused_as_the_page_refuses_it(api: Any, other_liaison: Any) -> None:
+    from minyi.cases.models import PersonalDataView
+
+    case = register(hide_identity_from_unit=True)
+    api("liaison").post(f"/cases/{case.pk}/send")
+    unit = User.objects.get(username="unit").handling_unit
+    api("shatoujiao").post(f"/cases/{case.pk}/refer", {"handling_unit_id": unit.pk})
+    PersonalDataView.objects.all().delete()
+    # In scope but hidden from: 404, as the page's full view; another studio: out of scope.
+    unit_client = api("unit")
+    assert unit_client.get(f"/cases/{case.pk}").status_code == 200
+    for client in (unit_client, other_liaison):
+        body = _assert_error(client.post(f"/cases/{case.pk}/reveal"), 404)
+        assert body["code"] == "not_found"
+    _assert_error(ApiClient(None).post(f"/cases/{case.pk}/reveal"), 401)
+    _assert_error(api("shatoujiao").post("/cases/x/reveal"), 422)
+    _assert_error(api("shatoujiao").post("/cases/999999/reveal"), 404)
+    assert not PersonalDataView.objects.exists()
+
+
 # --- calendar and schema ---------------------------------------------------------------
 
 

@@ -64,6 +64,7 @@ def _operations() -> list[tuple[str, str]]:
         ("GET", "/api/v1/cases"),
         ("POST", "/api/v1/cases"),
         ("GET", "/api/v1/cases/{case_id}"),
+        ("POST", "/api/v1/cases/{case_id}/reveal"),
         *[("POST", f"/api/v1/cases/{{case_id}}/{step}") for step in steps],
         ("GET", "/api/v1/studios"),
         ("GET", "/api/v1/studios/{studio_id}"),

@@ -18,8 +18,9 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from minyi.cases import services
-from minyi.cases.models import Case, PersonalDataView
+from minyi.cases.models import Case, CaseAttachment, PersonalDataView
 from minyi.cases.states import CaseState
+from minyi.core.sealed_files import MAGIC
 from minyi.org.models import HandlingUnit, OrgUnit
 from minyi.people.models import User
 from minyi.workdays.calendar import add_workdays
@@ -106,7 +107,7 @@ def test_an_opinion_from_registration_to_rating(
     photo = tiny_png(tmp_path / "工地夜间照片.png")
 
     # 1. The liaison registers the opinion and sends it to the street. ----------------
-    liaison = new_page()
+    liaison = new_page(accept_downloads=True)
     login(liaison, "liaison")
     liaison.get_by_role("navigation", name="主导航").get_by_role("link", name="社情民意").click()
     liaison.get_by_role("link", name="登记社情民意").click()
@@ -137,6 +138,13 @@ def test_an_opinion_from_registration_to_rating(
     attachments = liaison.locator("#attachments")
     expect(attachments.get_by_role("heading")).to_have_text("附件（1）")
     expect(attachments.get_by_role("link", name="工地夜间照片.png")).to_be_visible()
+    # Stored sealed (minyi.core.sealed_files), downloaded as the very bytes uploaded.
+    with liaison.expect_download() as info:
+        attachments.get_by_role("link", name="工地夜间照片.png").click()
+    info.value.save_as(tmp_path / "downloaded.png")
+    assert (tmp_path / "downloaded.png").read_bytes() == photo.read_bytes()
+    stored = Path(CaseAttachment.objects.get(case__number=number).file.path).read_bytes()
+    assert stored.startswith(MAGIC) and photo.read_bytes()[:16] not in stored
     expect(fact(liaison, "联系电话").first).to_have_text("138****5678")
     case = Case.objects.get(number=number)
     assert case.reporter_phone == f"+86{PHONE}"

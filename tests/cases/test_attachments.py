@@ -7,6 +7,7 @@ from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from minyi.cases.attachments import case_attach, sniff_type
+from minyi.core.sealed_files import MAGIC
 from tests.cases.helpers import register
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
@@ -42,7 +43,8 @@ def test_it_stores_an_upload_under_a_generated_name_outside_the_web_root(
     assert attachment.original_name == "现场照片.png"
     assert attachment.file.name.startswith("private/attachments/2026/")
     assert ".." not in attachment.file.name and "现场" not in attachment.file.name
-    assert (tmp_path / attachment.file.name).read_bytes() == PNG
+    stored = (tmp_path / attachment.file.name).read_bytes()
+    assert stored.startswith(MAGIC) and PNG[:8] not in stored  # sealed, not the upload
 
 
 @pytest.mark.django_db

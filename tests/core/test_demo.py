@@ -67,3 +67,23 @@ def test_no_one_can_mistake_a_demo_person_for_a_real_one(world: Any) -> None:
 def test_every_demo_account_can_log_in(world: Any) -> None:
     for account in DEMO_ACCOUNTS:
         assert User.objects.get(username=account.username).check_password(DEMO_PASSWORD)
+
+
+@pytest.mark.django_db
+def test_the_demo_studio_has_a_reception_to_book_next_week() -> None:
+    """Journey 3 in the running demo: the resident sees next week's reception with a
+    representative on the studio's public page, with a link to book it."""
+    from django.test import Client
+    from django.urls import reverse
+
+    from minyi.duties.models import Event
+    from minyi.studios.models import Studio
+
+    build_mini_tree()
+    call_command("load_demo", stdout=StringIO())
+    studio = Studio.objects.get(name="沙头角社区党代表工作室")
+    page = Client().get(reverse("online:studio", args=[studio.pk])).content.decode()
+    event = Event.objects.get(studio=studio)
+    assert event.state == "published" and not event.late_reason
+    assert "演示代表·陈明" in page
+    assert reverse("duties:public_booking", args=[event.pk]) in page

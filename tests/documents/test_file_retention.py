@@ -45,7 +45,7 @@ def an_export(who: str = "liaison", *, age_days: int) -> Export:
         filename="社情民意-20261101-1000.xlsx",
     )
     export.file.save(f"export-{export.pk}.xlsx", ContentFile(b"PK fake xlsx"), save=False)
-    export.save(update_fields=["file"])
+    export.save(update_fields=["file", "file_key"])
     Export.objects.filter(pk=export.pk).update(created_at=made, finished_at=made)
     export.refresh_from_db()
     return export

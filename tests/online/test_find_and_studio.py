@@ -162,3 +162,8 @@ def test_a_photo_is_served_only_for_a_representative_working_at_a_studio(
     rep.active = False
     rep.save(update_fields=["active"])
     assert Client().get(url).status_code == 404
+
+
+def test_the_studio_page_shows_residents_no_template_comment(world: Any) -> None:
+    page = Client().get(reverse("online:studio", args=[studio().pk])).content.decode()
+    assert "{#" not in page and "public_cache" not in page

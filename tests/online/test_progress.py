@@ -129,6 +129,8 @@ def test_the_reporter_rates_the_answer_once_and_it_goes_on_the_timeline(world: A
     case = answered(case)
     missing = client.post(reverse("online:progress_rate"), {})
     assert missing.status_code == 400 and 'href="#id_rating_0"' in missing.content.decode()
+    assert "还想说的话（可不填）" in missing.content.decode()
+    assert "（可不填）（可不填）" not in missing.content.decode()
     response = client.post(
         reverse("online:progress_rate"), {"rating": "dissatisfied", "comment": "晚上还在施工"}
     )
@@ -281,9 +283,11 @@ def test_a_one_time_code_goes_through_the_sms_gateway_and_not_into_the_log(
     assert code not in caplog.text and "13800007777" not in caplog.text
 
 
-def test_the_code_page_says_so_when_the_sms_gateway_is_down(
-    world: Any, settings: Any, sms_gateway: Any, caplog: Any
+def test_a_code_the_gateway_did_not_take_is_answered_like_no_match(
+    world: Any, settings: Any, sms_gateway: Any, caplog: Any, monkeypatch: Any
 ) -> None:
+    """While the gateway is down, a matching number and phone must not get another answer
+    than a pair that does not match: that would confirm the pair to anyone probing."""
     import logging
 
     from tests.sms_gateway import refused_url
@@ -291,20 +295,28 @@ def test_the_code_page_says_so_when_the_sms_gateway_is_down(
     caplog.set_level(logging.DEBUG)
     settings.MINYI_REPORTER_CHANNEL = "http"
     settings.MINYI_SMS_URL = refused_url()
+    monkeypatch.setattr(services.codes, "new_one_time_code", lambda: "482913")
     _, case, _ = submit()
-    client = Client()
-    response = client.post(
-        reverse("online:code_request"), {"number": case.number, "phone": "13800007777"}
-    )
-    assert response.status_code == 503
-    page = response.content.decode()
-    assert "验证码短信暂时发不出去，请过几分钟再试" in page and "查询码" in page
-    assert 'value="13800007777"' in page  # what the resident typed is kept
+    answers = []
+    for phone in ("13800007777", "13800001111"):  # the registered phone, another
+        client = Client()
+        request = client.post(
+            reverse("online:code_request"), {"number": case.number, "phone": phone}
+        )
+        answers.append((request, client.get(request["Location"])))
+    (matched, matched_page), (other, other_page) = answers
+    assert matched.status_code == other.status_code == 302
+    assert matched["Location"] == other["Location"] == reverse("online:code_check")
+    assert matched_page.status_code == other_page.status_code == 200
+    assert _body(matched_page) == _body(other_page)
+    page = _body(matched_page)
+    assert "若编号与手机号码匹配，验证码将以短信发送" in page and "几分钟内未收到" in page
+    # Operators still see the failure: the row keeps its error, the log names the key.
     row = OneTimeCode.objects.get()
     assert not row.sent and "拒绝连接" in row.last_error
+    assert f"one-time-code-{row.pk}" in caplog.text
     assert "13800007777" not in row.last_error + caplog.text
-    # Nothing to check yet: the code page sends the resident back to ask again.
-    assert client.get(reverse("online:code_check"))["Location"] == reverse("online:code_request")
+    assert "7777" not in caplog.text and "482913" not in caplog.text
 
 
 def test_the_console_channel_logs_the_code_for_developers_but_not_the_phone(caplog: Any) -> None:

@@ -54,9 +54,13 @@ def test_an_opinion_sent_online_is_a_numbered_case_with_the_online_channel(world
 def test_the_check_page_shows_the_answers_before_anything_is_saved(world: Any) -> None:
     client = Client()
     url = reverse("online:report_form", args=[studio().pk])
-    assert client.post(url, form_data()).status_code == 302
+    assert client.post(url, form_data(reporter_home_phone="0755 2522 1234")).status_code == 302
     check = client.get(reverse("online:report_check", args=[studio().pk])).content.decode()
-    assert "工地夜间施工噪声扰民" in check and "+8613800007777" in check
+    assert "工地夜间施工噪声扰民" in check and "13800007777" in check
+    # The numbers as a resident writes them, not the stored international form.
+    assert "+86" not in check and "0755-25221234" in check
+    # Optional fields say so once, not "（可不附）（可不填）".
+    assert "）（可不填）" not in check
     assert "您的个人信息怎么用" in check
     assert not Case.objects.exists()
     # Going back to change keeps what was typed.

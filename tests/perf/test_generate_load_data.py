@@ -326,3 +326,22 @@ def test_a_case_worker_refuses_to_query_the_database(world, monkeypatch):
     with pytest.raises(LoadDataError, match="不能访问数据库"):
         Generator(SCALES["city"], cases=200, today=TODAY, chunk=50, workers=2).run()
     assert Case.objects.count() == 0
+
+
+@pytest.mark.django_db
+def test_numbers_follow_the_applications_prefixes_where_a_name_recurs(world):
+    """A community named as another of the city, in a street named as the other's, has
+    its own prefix (minyi.org.prefixes): the generator numbers its cases under it, as
+    the registration would, not under the street + community they share."""
+    existing = OrgUnit.objects.get(code="440308003006")
+    other_district = OrgUnit.objects.get(code="440303")
+    street = OrgUnit(name="沙头角街道", short_name="沙头角街道", level=Level.STREET)
+    street.set_ancestors_from(other_district)
+    street.save()
+    twin = OrgUnit(name=existing.name, short_name=existing.short_name, level=Level.COMMUNITY)
+    twin.set_ancestors_from(street)
+    twin.save()
+    Generator(SCALES["city"], cases=300, today=TODAY, chunk=400).run()
+    rows = Case.objects.values_list("number_prefix", "studio__unit__number_prefix").distinct()
+    assert all(prefix == unit_prefix for prefix, unit_prefix in rows)
+    assert Case.objects.filter(studio__unit=twin, number_prefix=f"罗湖区{existing.number_prefix}")

@@ -7,7 +7,8 @@ full-time liaison, five years of events with appointments and attendance, and op
 cases whose channels, routes, deadlines and ratings follow the shares below.
 
 Case numbers follow the application's rules exactly (minyi.cases.numbering): the
-prefix is the street and community, serials run 1, 2, 3 … per prefix and year in the
+prefix is the community's own (street and community, longer where another community
+has that: minyi.org.prefixes, given by the import), serials run 1, 2, 3 … per prefix and year in the
 order the cases were received, and `CaseNumberCounter` ends at the last serial issued,
 so a case registered afterwards through the pages continues without a gap.
 
@@ -368,7 +369,7 @@ class Generator:
             units = units.filter(root.subtree_q())
         rows = list(
             units.values_list("pk", "level", "name", "short_name", "street_id", "district_id",
-                              "city_id", "parent_id")
+                              "city_id", "parent_id", "number_prefix")
         )  # fmt: skip
         self.communities = [r for r in rows if r[1] == Level.COMMUNITY]
         if not self.communities:
@@ -458,24 +459,23 @@ class Generator:
         existing = set(
             Studio.objects.filter(kind=StudioKind.COMMUNITY).values_list("unit_id", flat=True)
         )
-        street_name = {s[0]: s[2] for s in self.streets}
         with self.piped():
-            self._make_studios(street_name, existing, ids, studios, reps, links, assignments,
+            self._make_studios(existing, ids, studios, reps, links, assignments,
                                liaisons)  # fmt: skip
         self.progress(f"工作室 {studios.count}，党代表 {reps.count}，账号 {users.count}")
 
-    def _make_studios(self, street_name: dict[int, str], existing: set[int],
-                      ids: dict[Any, Iterator[int]], studios: BulkWriter, reps: BulkWriter,
-                      links: BulkWriter, assignments: BulkWriter,
-                      liaisons: BulkWriter) -> None:  # fmt: skip
+    def _make_studios(self, existing: set[int], ids: dict[Any, Iterator[int]],
+                      studios: BulkWriter, reps: BulkWriter, links: BulkWriter,
+                      assignments: BulkWriter, liaisons: BulkWriter) -> None:  # fmt: skip
         rng = self.rng
         for community in self.communities:
-            pk, _, name, short, street_id, district_id, *_ = community
+            pk, _, name, short, _, district_id, *_, community_prefix = community
             if pk in existing:
                 continue
             studio_id = next(ids[Studio])
+            studio_name = f"{short}党代表工作室"
             studios.add(
-                id=studio_id, name=f"{short}党代表工作室", kind=StudioKind.COMMUNITY,
+                id=studio_id, name=studio_name, kind=StudioKind.COMMUNITY,
                 unit_id=pk, host_organisation=f"{short}党委", address=f"{name}党群服务中心",
                 area_m2=rng.choice([18, 25, 30, 40, 60]), opening_hours="每周三 9:00–12:00",
                 phone=fake_phone(studio_id), funding_source="区财政",
@@ -510,7 +510,8 @@ class Generator:
                 studio_id=studio_id, phone=fake_phone(liaison_id), position="专职联络员",
                 user_id=liaison_user, active=True, created_at=self.now, updated_at=self.now,
             )  # fmt: skip
-            prefix = f"{street_name.get(street_id, '')}{short}"
+            # numbering.number_prefix: the community's own prefix, else the studio's name.
+            prefix = community_prefix or studio_name
             self.studios[studio_id] = (prefix, representatives, liaison_user, community)
             if len(studios.batch) >= self.chunk:
                 self._flush(studios, reps, links, assignments, self.user_writer, liaisons)
@@ -654,7 +655,7 @@ class Generator:
         )
         areas = {}
         for studio_id, (*_, community) in self.studios.items():
-            pk, level, _, _, street_id, district_id, city_id, _ = community
+            pk, level, _, _, street_id, district_id, city_id, *_ = community
             unit = OrgUnit(pk=pk, level=level, street_id=street_id, district_id=district_id,
                            city_id=city_id, province_id=province_of.get(city_id))  # fmt: skip
             pointers = unit.area_pointers()
@@ -872,7 +873,7 @@ class Generator:
     def make_case(self, prefix: str, received_on: date, serial: int, studio_id: int) -> None:
         rng = self.rng
         _, reps, liaison_user, community = self.studios[studio_id]
-        _, _, _, short, street_id, district_id, city_id, _ = community
+        _, _, _, short, street_id, district_id, city_id, *_ = community
         rep_id, rep_name = rng.choice(reps)
         case_id = next(self.ids[Case])
         channel = pick(rng, CHANNELS)

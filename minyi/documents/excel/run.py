@@ -139,7 +139,7 @@ def export_job_run(export_id: int) -> None:
         export.written = written
         export.total = max(written, source.total)
         export.finished_at = timezone.now()
-        export.save(update_fields=["state", "written", "total", "file", "finished_at"])
+        export.save(update_fields=["state", "written", "total", "file", "file_key", "finished_at"])
     except Exception as exc:  # the job must end in a state the page can show
         log.exception("export %s failed", export_id)
         Export.objects.filter(pk=export_id).update(

@@ -12,6 +12,11 @@ class Command(BaseCommand):
         created = build_demo_cases()
         if created:
             self.stdout.write(f"已载入 {created} 件演示社情民意。")
+        # Next week's reception at the demo studio, for a resident to find and book.
+        from minyi.duties.demo import build_demo_events
+
+        if build_demo_events():
+            self.stdout.write("已发布下周的党代表接待日（演示）。")
         # Year-end evaluation (minyi.evaluation): the year's round, pre-filled.
         from minyi.evaluation.demo import build_demo_evaluation
 

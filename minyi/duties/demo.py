@@ -1,0 +1,44 @@
+"""Demo of the studio's coming reception for `make run` (journey 3): a resident who finds
+沙头角社区党代表工作室 sees next week's reception with a representative and can book it.
+Idempotent: nothing is added while the studio has a published event still to come, so
+running the demo again later adds a new one only once the last has passed."""
+
+from __future__ import annotations
+
+from datetime import datetime, time, timedelta
+
+from django.db import transaction
+from django.utils import timezone
+
+from minyi.duties.events import NOTICE_DAYS, EventData, event_create, event_publish
+from minyi.duties.models import Event, EventKind, EventState
+from minyi.people.models import Representative, User
+from minyi.studios.models import Studio
+
+
+@transaction.atomic
+def build_demo_events() -> Event | None:
+    studio = Studio.objects.get(name="沙头角社区党代表工作室")
+    coming = Event.objects.filter(
+        studio=studio, state=EventState.PUBLISHED, starts_at__gt=timezone.now()
+    )
+    if coming.exists():
+        return None
+    # A day past the notice period (SM 10), so it is published on time, not late.
+    day = timezone.localdate() + timedelta(days=NOTICE_DAYS + 1)
+    starts_at = timezone.make_aware(datetime.combine(day, time(9)))
+    liaison = User.objects.get(username="liaison")
+    event = event_create(
+        actor=liaison,
+        data=EventData(
+            studio=studio,
+            kind=EventKind.RECEPTION,
+            starts_at=starts_at,
+            ends_at=starts_at + timedelta(hours=3),
+            theme="党代表接待日：听取居民意见建议（演示）",
+            place="工作室接待室",
+            capacity=5,
+        ),
+        representatives=[Representative.objects.get(name="演示代表·陈明")],
+    )
+    return event_publish(actor=liaison, event=event)

@@ -1,0 +1,113 @@
+"""Number prefixes of communities (annex note 1: 沙头角街道沙头角社区2026001).
+
+The prefix is the street and the community's short name, as on the paper form, where
+that names one community in the deployment; in the national files 6,389 communities
+share such a name with another elsewhere (太平镇太平村 ×21), so a community whose short
+form is taken gets a longer one: the district (county) before it, then the city, then
+the province, then a running number. The prefix is stored on the unit
+(`OrgUnit.number_prefix`, unique), given when the unit is created or imported, and
+never changes once a case has been numbered under it (docs/decisions.md, "Case numbers:
+one prefix per community, unique, kept for ever").
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from itertools import count
+
+from django.apps import apps
+
+from minyi.org.models import ANCESTOR_LEVELS, Level, OrgUnit
+
+MAX_LENGTH = 120  # Case.number_prefix and CaseNumberCounter.prefix hold this much
+_CHUNK = 8
+
+
+def candidates(short_name: str, names: Sequence[str | None]) -> Iterator[str]:
+    """The prefixes a community may have, shortest first. `names` are its street's,
+    district's, city's and province's, nearest first; a community without a street has
+    none (its studios are numbered by their own names, as any other studio)."""
+    if not names or not names[0]:
+        return
+    parts = [short_name]
+    last = None
+    for name in names:
+        # A level the unit lacks, or one named as the level below it (a city without
+        # districts, whose county-level row repeats its name), adds nothing.
+        if not name or name == last:
+            continue
+        parts.insert(0, name)
+        last = name
+        yield "".join(parts)
+    widest = "".join(parts)
+    for n in count(2):
+        yield f"{widest}（{n}）"
+
+
+def first_free(short_name: str, names: Sequence[str | None], taken: set[str]) -> str | None:
+    """The shortest candidate not in `taken`, which it joins; None if the community has
+    no street or every candidate is too long for the number's column."""
+    for prefix in candidates(short_name, names):
+        if len(prefix) > MAX_LENGTH:
+            return None  # candidates only grow
+        if prefix not in taken:
+            taken.add(prefix)
+            return prefix
+    return None
+
+
+def taken_prefixes() -> set[str]:
+    """Every prefix in use: the units' and every counter's, so that no community ever
+    takes a prefix cases were numbered under, whoever's they were (a studio's own
+    name, a unit's prefix before the unit was renamed)."""
+    counters = apps.get_model("cases", "CaseNumberCounter").objects
+    units = OrgUnit.objects.filter(number_prefix__isnull=False)
+    taken = {p for p in units.values_list("number_prefix", flat=True).iterator() if p}
+    taken.update(counters.values_list("prefix", flat=True).distinct().iterator())
+    return taken
+
+
+def is_numbered(prefix: str) -> bool:
+    counters = apps.get_model("cases", "CaseNumberCounter").objects
+    return counters.filter(prefix=prefix).exists()
+
+
+def ancestor_names(unit: OrgUnit) -> list[str | None]:
+    """The names of the unit's street, district, city and province, nearest first."""
+    ids = [getattr(unit, f"{level}_id") for level in reversed(ANCESTOR_LEVELS)]
+    found = dict(OrgUnit.objects.filter(pk__in=[i for i in ids if i]).values_list("pk", "name"))
+    return [found.get(i) if i else None for i in ids]
+
+
+def assign_number_prefix(unit: OrgUnit) -> None:
+    """Give a community being saved its prefix: a new one (or one not yet numbered
+    under, whose name or street may have changed) the first free candidate; one that
+    has been numbered under keeps it for ever. Other levels have none."""
+    if unit.level != Level.COMMUNITY:
+        unit.number_prefix = None
+        return
+    if unit.number_prefix and is_numbered(unit.number_prefix):
+        return
+    unit.number_prefix = None
+    wanted = list(_bounded(candidates(unit.short_name, ancestor_names(unit))))
+    counters = apps.get_model("cases", "CaseNumberCounter").objects
+    others = OrgUnit.objects.exclude(pk=unit.pk) if unit.pk else OrgUnit.objects.all()
+    # A few candidates at a time: nearly always the first is free, and the chunks end
+    # at the first chunk with a free one.
+    for start in range(0, len(wanted), _CHUNK):
+        chunk = wanted[start : start + _CHUNK]
+        taken = {
+            *others.filter(number_prefix__in=chunk).values_list("number_prefix", flat=True),
+            *counters.filter(prefix__in=chunk).values_list("prefix", flat=True),
+        }
+        unit.number_prefix = next((p for p in chunk if p not in taken), None)
+        if unit.number_prefix:
+            return
+
+
+def _bounded(prefixes: Iterator[str]) -> Iterator[str]:
+    """The candidates that fit the column, at most a thousand running numbers."""
+    for n, prefix in enumerate(prefixes):
+        if len(prefix) > MAX_LENGTH or n > 1000:
+            return
+        yield prefix
