@@ -182,7 +182,7 @@ def test_lists_print_the_masked_name_without_decrypting_it(
 
 
 def test_the_migration_encrypts_names_registered_before(case):
-    # Rows as they were before 0010: the name and employer plain, no masked name.
+    # Rows as they were before 0011: the name and employer plain, no masked name.
     table = connection.ops.quote_name("cases_case")
     with connection.cursor() as cursor:
         cursor.execute(
@@ -191,7 +191,7 @@ def test_the_migration_encrypts_names_registered_before(case):
             [NAME, EMPLOYER, case.pk],
         )
     assert NAME in _raw_rows("cases_case")
-    migration = importlib.import_module("minyi.cases.migrations.0010_encrypt_reporter_name")
+    migration = importlib.import_module("minyi.cases.migrations.0011_encrypt_reporter_name")
     fill = migration.Migration.operations[-1]
     editor = SimpleNamespace(connection=connection)
     for _ in range(2):  # idempotent: a token is left as it is

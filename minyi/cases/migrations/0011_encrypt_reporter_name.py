@@ -8,7 +8,7 @@ from minyi.core.crypto_migrations import encrypt_existing
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("cases", "0009_feedback_copy_claim"),
+        ("cases", "0010_sealed_files"),
     ]
 
     operations = [
