@@ -55,6 +55,9 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Inside WhiteNoise (static files keep their long cache); every other answer is
+    # private, no-store unless its view says otherwise (minyi.core.security).
+    "minyi.core.security.NoStoreMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -311,6 +314,9 @@ MINYI_AUDIT_RETENTION_DAYS = env_int("MINYI_AUDIT_RETENTION_DAYS", 365)
 # imported or this many days after upload; the rows stay as the record. At least one day.
 MINYI_EXPORT_FILE_DAYS = env_int("MINYI_EXPORT_FILE_DAYS", 7)
 MINYI_IMPORT_FILE_DAYS = env_int("MINYI_IMPORT_FILE_DAYS", 7)
+# Sheets with more rows than this are checked and committed as a background job the page
+# polls (`manage.py run_imports` takes over what a restart left behind), not in the request.
+MINYI_IMPORT_SYNC_ROWS = env_int("MINYI_IMPORT_SYNC_ROWS", 2000)
 
 # Second factor (minyi/twofactor): the name authenticator apps show next to the code.
 OTP_TOTP_ISSUER = "民意 党代表工作室"

@@ -71,7 +71,10 @@ class CaseDetail(CaseItem):
     final_rating: str
     reopen_count: int
     extension_requested: bool
+    # Always true: the reporter in full only from POST /cases/{id}/reveal (recorded).
     reporter_masked: bool
+    # Whether that reveal would answer this account (false: the reporter hides from it).
+    reporter_revealable: bool
     reporter_gender: str | None
     reporter_age: int | None
     reporter_employer: str | None
@@ -243,22 +246,21 @@ def _item(case: Case, now: date, hidden: bool) -> dict[str, Any]:
 
 
 def _detail(case: Case, user: Any) -> dict[str, Any]:
-    full = can_see_reporter(user, case)
-    body = _item(case, today(), hidden=not full)
-    reporter = {
-        "reporter_gender": case.reporter_gender,
-        "reporter_age": case.reporter_age,
-        "reporter_employer": case.reporter_employer,
-        "reporter_employer_address": case.reporter_employer_address,
-        "reporter_home_address": case.reporter_home_address,
-        "reporter_home_phone": case.reporter_home_phone,
-    }
-    if full:
-        body.update(reporter, reporter_name=case.reporter_name, reporter_phone=case.reporter_phone)
-        record_personal_data_view(case=case, viewer=user, purpose="开放接口查看案件详情")
-    else:
-        # Hidden from this unit: no reporter data at all, not even masked.
-        body.update(dict.fromkeys(reporter), reporter_name=None, reporter_phone=None)
+    """The case as its page shows it: the reporter masked (name and phone masked, gender
+    and age, employer and addresses held back) to those who may see them, who get the
+    rest from POST …/reveal, recorded; nothing at all to a unit the reporter hides from.
+    Every step answers with this too, so no full view is recorded without being asked."""
+    may_see = can_see_reporter(user, case)
+    body = _item(case, today(), hidden=not may_see)
+    body.update(
+        reporter_gender=case.reporter_gender if may_see else None,
+        reporter_age=case.reporter_age if may_see else None,
+        reporter_employer=None,
+        reporter_employer_address=None,
+        reporter_home_address=None,
+        reporter_home_phone=None,
+        reporter_revealable=may_see,
+    )
     body.update(
         version=case.version,
         channel_note=case.channel_note,
@@ -272,7 +274,7 @@ def _detail(case: Case, user: Any) -> dict[str, Any]:
         final_rating=case.final_rating,
         reopen_count=case.reopen_count,
         extension_requested=case.extension_requested,
-        reporter_masked=not full,
+        reporter_masked=True,
         permitted_actions=sorted(permitted_actions(user, case)),
     )
     return body
@@ -297,7 +299,8 @@ def list_cases(request: HttpRequest, filters: Query[CaseFilters]) -> dict[str, A
 
 @router.get("/cases/{case_id}", response={200: CaseDetail, **ONE})
 def get_case(request: HttpRequest, case_id: int) -> dict[str, Any]:
-    """The case with the reporter shown to those who may see them (each view recorded)."""
+    """The case, its reporter masked as on the case page; the full details come from
+    POST /cases/{case_id}/reveal, to those the page shows them to, each call recorded."""
     return _detail(_case(request, case_id), account(request))
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
+from django.db.models import F
 from django.http import Http404, HttpRequest
 from ninja import Query, Router, Schema
 
@@ -60,10 +61,22 @@ class StudioOut(Schema):
     warnings: list[str]
 
 
+class AssignmentPeriodOut(Schema):
+    """A period in which a representative worked at the studio (the studio page's
+    进驻党代表 and 曾进驻的党代表): `until` is null while it lasts, and for a period
+    ended before its day was kept (`working` false)."""
+
+    representative_id: int
+    since: date | None
+    until: date | None
+    working: bool
+
+
 class StudioDetail(StudioOut):
     host_organisation: str
     area_m2: float | None
-    representative_ids: list[int]
+    representative_ids: list[int]  # working here now
+    periods: list[AssignmentPeriodOut]  # every period here, the latest start first
 
 
 class StudioPage(Schema):
@@ -106,11 +119,17 @@ def get_studio(request: HttpRequest, studio_id: int) -> dict[str, Any]:
     body = _studio(studio, studio.shortfalls(liaisons=studio.active_liaisons))
     body["host_organisation"] = studio.host_organisation
     body["area_m2"] = float(studio.area_m2) if studio.area_m2 is not None else None
-    body["representative_ids"] = list(
-        StudioAssignment.objects.filter(studio=studio, active=True)
-        .order_by("representative_id")
-        .values_list("representative_id", flat=True)
+    # One read for both: a representative who left and came back has a period each.
+    periods = list(
+        StudioAssignment.objects.filter(studio=studio)
+        .order_by(F("since").desc(nulls_last=True), "-pk")
+        .values_list("representative_id", "since", "until", "active")
     )
+    body["representative_ids"] = sorted(rep for rep, _, _, active in periods if active)
+    body["periods"] = [
+        {"representative_id": rep, "since": since, "until": until, "working": active}
+        for rep, since, until, active in periods
+    ]
     return body
 
 

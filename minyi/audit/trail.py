@@ -48,7 +48,8 @@ def _role_of(actor: Any) -> str:
     return getattr(actor, "role", "") or ("superuser" if actor.is_superuser else "")
 
 
-def _request_id(request: Any) -> str:
+def request_id_of(request: Any) -> str:
+    """The request's id in the trail (X-Request-ID), made on first use."""
     if request is None:
         return ""
     rid = getattr(request, "audit_request_id", None)
@@ -94,7 +95,7 @@ def record(
         "result": result,
         "fields": sorted(set(fields)),
         "detail": detail[:200],
-        "request_id": _request_id(request),
+        "request_id": request_id_of(request),
     }
     event = AuditEvent(**row)
     pending = _pending.get()

@@ -44,7 +44,13 @@ def field_row(field: BoundField) -> str:
             f"{label}{required}</label>\n            {field}\n          "
         )
     help_text = field.help_text
-    help_html = f'<div class="help">{conditional_escape(help_text)}</div>' if help_text else ""
+    # The id Django's aria-describedby names on the widget (<auto_id>_helptext).
+    help_html = (
+        f'<div class="help" id="{conditional_escape(field.auto_id)}_helptext">'
+        f"{conditional_escape(help_text)}</div>"
+        if help_text
+        else ""
+    )
     return (
         f'\n        <div class="form-row{css}">\n          {body}\n          {help_html}'
         f"\n          {field.errors}\n        </div>\n        "

@@ -536,7 +536,7 @@ STEPS: dict[str, Step] = {
         lambda case, user, d: services.case_answer(
             case=case, actor=user, text=d["text"], result=d["result"], version=d["version"]
         ),
-        "书面答复已提交，并抄送反映人、党代表和工作室。",
+        "书面答复已提交，将抄送反映人、党代表和工作室。",
     ),
     "urge": Step(
         forms.UrgeForm,

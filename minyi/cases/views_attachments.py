@@ -10,7 +10,7 @@ from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect
 from django.views.decorators.http import require_POST
 
-from minyi.cases import access, forms
+from minyi.cases import access, forms, services
 from minyi.cases.attachments import can_download, case_attach
 from minyi.cases.models import Case
 from minyi.cases.states import Action
@@ -59,6 +59,11 @@ def attachment_download(request: HttpRequest, pk: int, attachment_pk: int) -> Ht
     except SealBroken as exc:
         messages.error(request, f"附件“{attachment.original_name}”无法打开：{exc.message}")
         return redirect(case.get_absolute_url())
+    # What a reporter handed in is their personal data like their phone: a download is a
+    # full view of it and recorded as one (docs/personal-data.md).
+    services.record_personal_data_view(
+        case=case, viewer=request.user, purpose=f"下载附件：{attachment.original_name}"[:100]
+    )
     # Always a download, never rendered inline: a crafted file cannot run in our origin.
     response = FileResponse(
         handle,

@@ -11,3 +11,9 @@ class CoreConfig(AppConfig):
         account_cache.connect()
         generations.connect()
         markup.install()
+        # Django 6.1's blank choice, "- Select an option -", is not in Django's Chinese
+        # catalogue, so every select without an empty_label of its own showed English.
+        # Django's deprecation note names this as the way to set it (docs/decisions.md).
+        from django.db.models import fields
+
+        fields.BLANK_CHOICE_LABEL = "请选择"

@@ -207,7 +207,7 @@ def build_demo() -> None:
         )
         if not rep.linked_communities.exists():
             rep.linked_communities.set(communities)
-        StudioAssignment.objects.get_or_create(studio=studio, representative=rep)
+        _assign_once(studio, rep)
         created.append(rep)
     meisha_rep, _ = Representative.objects.get_or_create(
         name="演示代表·黄海",
@@ -222,7 +222,7 @@ def build_demo() -> None:
     )
     if not meisha_rep.linked_communities.exists():
         meisha_rep.linked_communities.set([dameisha])
-    StudioAssignment.objects.get_or_create(studio=short_studio, representative=meisha_rep)
+    _assign_once(short_studio, meisha_rep)
 
     rep_user = _account("rep", full_name=created[0].name, role=Role.REPRESENTATIVE)
     Representative.objects.filter(pk=created[0].pk, user__isnull=True).update(user=rep_user)
@@ -263,3 +263,10 @@ def build_demo() -> None:
     if stand_in.user_id is None:  # a demo loaded before the stand-in had an account
         stand_in.user = secretary_user
         stand_in.save(update_fields=["user", "updated_at"])
+
+
+def _assign_once(studio: Studio, rep: Representative) -> None:
+    """Assign on the first run only: a pair may have several periods (one row each), and
+    one who left since is not brought back by running the demo again."""
+    if not StudioAssignment.objects.filter(studio=studio, representative=rep).exists():
+        StudioAssignment.objects.create(studio=studio, representative=rep)

@@ -7,8 +7,9 @@ them DEFERRABLE INITIALLY DEFERRED on both PostgreSQL and SQLite, so a reference
 row that is gone fails at COMMIT, i.e. when the outermost `transaction.atomic` exits:
 that is where `references_checked` must stand, outside every atomic block, so that the
 whole transaction (case, number, timeline, audit rows) has rolled back when the user is
-told. Other integrity errors (a unique number, an idempotency key) mean something else
-and pass through untouched.
+told. Other integrity errors (a unique number, an idempotency key) mean something else:
+`references_checked` lets them through, and the middleware answers any that no page
+handled with a 409 page of its own rather than a 500.
 """
 
 from __future__ import annotations
@@ -72,10 +73,19 @@ GONE_PAGE_MESSAGE = (
 )
 
 
+# Any other integrity error no page handled: a uniqueness or check the form did not
+# foresee, usually two people submitting the same thing at once (two communities created
+# with colliding names, say). The pages write in one transaction, so it rolled back.
+CONFLICT_PAGE_MESSAGE = (
+    "本次提交与他人同时提交的内容冲突，没有保存。请返回上一页，刷新后核对再提交。"
+)
+
+
 class ReferenceGoneMiddleware:
     """A foreign-key violation that reached no handler is a 409 page in Chinese, not a
     500. Its transaction has rolled back (the error comes from the outermost COMMIT).
-    Any other integrity error is left to Django's handling."""
+    Any other integrity error is a 409 page too, logged as an error: a rule the page's
+    form should have checked."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
@@ -84,10 +94,15 @@ class ReferenceGoneMiddleware:
         return self.get_response(request)
 
     def process_exception(self, request: HttpRequest, exc: Exception) -> HttpResponse | None:
-        if not is_foreign_key_violation(exc):
+        if not isinstance(exc, IntegrityError):
             return None
-        log.warning("foreign key violation on %s %s: %s", request.method, request.path, exc)
-        response = render(request, "409.html", {"message": GONE_PAGE_MESSAGE}, status=409)
+        if is_foreign_key_violation(exc):
+            log.warning("foreign key violation on %s %s: %s", request.method, request.path, exc)
+            message = GONE_PAGE_MESSAGE
+        else:
+            log.error("integrity error on %s %s: %s", request.method, request.path, exc)
+            message = CONFLICT_PAGE_MESSAGE
+        response = render(request, "409.html", {"message": message}, status=409)
         if getattr(request, "htmx", False):
             response["HX-Retarget"] = "body"  # the whole page, not inside a fragment
         return response

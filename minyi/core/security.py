@@ -125,6 +125,24 @@ def _deactivated_account_loses_its_sessions(sender, instance, created, **kwargs)
         end_sessions(instance)
 
 
+class NoStoreMiddleware:
+    """Nothing a page shows may stay in the browser's cache: studios' computers are
+    shared, and a page kept there (a case with its reporter, a resident's own report)
+    would come back with Back or from the disk cache after its user logged out. Every
+    response that has not said how it may be cached gets `private, no-store`; a view
+    whose answer may be kept says so itself (a representative's photo). Static files
+    never come this far: WhiteNoise answers them first."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if not response.has_header("Cache-Control"):
+            response["Cache-Control"] = "private, no-store"
+        return response
+
+
 class SessionTimeoutMiddleware:
     """Logs out after SESSION_IDLE_SECONDS without a request, and after SESSION_COOKIE_AGE since
     login whatever the activity (the session is saved when the activity stamp changes, which

@@ -14,6 +14,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views import View
 
+from minyi.core import stale
 from minyi.core.requests import AuthenticatedHttpRequest
 
 PAGE_SIZE = 50
@@ -109,17 +110,18 @@ class FormPage(View):
 
     list_url = "/"
 
-    def render_form(self, form: Any, obj: Any) -> HttpResponse:
+    def render_form(self, form: Any, obj: Any, status: int | None = None) -> HttpResponse:
         title = self.title_edit.format(obj=obj) if obj else self.title_new
         context = {"form": form, "title": title, "object": obj, "cancel_url": self.cancel_url(obj)}
-        return render(self.request, self.template_name, context, status=400 if form.errors else 200)
+        status = status or (400 if form.errors else 200)
+        return render(self.request, self.template_name, context, status=status)
 
     def get(self, request: HttpRequest, pk: Any = None) -> HttpResponse:
         obj = self.get_object(pk)
         if obj is None and not self.can_create():
             return HttpResponse(status=404)
         form = self.form_class(instance=obj, user=request.user, initial=self.initial())
-        return self.render_form(form, obj)
+        return self.render_form(stale.guard(form, obj), obj)
 
     def initial(self) -> dict[str, Any]:
         return {}
@@ -129,10 +131,17 @@ class FormPage(View):
         if obj is None and not self.can_create():
             return HttpResponse(status=404)
         form = self.form_class(request.POST, request.FILES, instance=obj, user=request.user)
+        stale.guard(form, obj)
         if not form.is_valid():
             return self.render_form(form, obj)
-        with transaction.atomic():
-            saved = self.save(form)
+        try:
+            with transaction.atomic():
+                if obj is not None:
+                    stale.check(form, self.model, obj.pk)
+                saved = self.save(form)
+        except stale.StaleEdit as exc:
+            stale.refuse(form, exc)
+            return self.render_form(form, obj, status=409)
         messages.success(request, self.success_message)
         return redirect(saved.get_absolute_url())
 

@@ -70,13 +70,25 @@ class Export(models.Model):
 
 
 class ImportState(models.TextChoices):
+    # A large sheet's check and commit are jobs (minyi/documents/excel/import_jobs.py).
+    PENDING = "pending", "待检查"
+    CHECKING = "checking", "检查中"
     CHECKED = "checked", "已检查，待确认"
+    QUEUED = "queued", "待导入"
+    IMPORTING = "importing", "导入中"
     COMMITTED = "committed", "已导入"
+    FAILED = "failed", "失败"
+
+
+# The states a job is waiting in or running in; the page polls while the import is in one.
+IMPORT_WAITING = (ImportState.PENDING, ImportState.QUEUED)
+IMPORT_RUNNING = (ImportState.CHECKING, ImportState.IMPORTING)
 
 
 class Import(models.Model):
     """An uploaded sheet: checked (dry run) first, committed by its owner only when
-    every row is clean, all rows in one transaction."""
+    every row is clean, all rows in one transaction. A large sheet is checked and
+    committed as a job in the background (`in_background`), its result kept here."""
 
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="imports"
@@ -102,14 +114,39 @@ class Import(models.Model):
         blank=True,
         help_text="上传的文件已删除（导入后或超过保留期限，purge_document_files），记录保留。",
     )
+    # --- a large sheet's job -----------------------------------------------------------
+    in_background = models.BooleanField("后台检查与导入", default=False)
+    # When the state last changed: a job queued this long ago, or running since, is left
+    # behind (run_imports). A running job also holds it as its token: a job whose token
+    # changed under it (taken again after a restart) writes nothing.
+    state_at = models.DateTimeField("状态时间", null=True, blank=True)
+    checked = models.PositiveIntegerField("已检查行数", default=0)
+    # The bad rows the check found (at most the page's 500: number, first column, reasons);
+    # emptied with the file, as they quote the sheet.
+    problems = models.JSONField("问题行", default=list, blank=True)
+    error = models.TextField(blank=True)
+    # The commit request's address and id, so the job's audit rows read as the request's.
+    client_ip = models.GenericIPAddressField(null=True, blank=True)
+    request_id = models.CharField(max_length=32, blank=True)
 
     class Meta:
         verbose_name = "导入记录"
         verbose_name_plural = "导入记录"
-        indexes = [models.Index(fields=["owner", "created_at"], name="import_owner_created")]
+        indexes = [
+            models.Index(fields=["owner", "created_at"], name="import_owner_created"),
+            models.Index(fields=["state", "state_at"], name="import_state_at"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.owner} {self.kind} {self.original_name}"
 
     def get_absolute_url(self) -> str:
         return pk_url("documents:import_detail", self.pk)
+
+    @property
+    def busy(self) -> bool:
+        return self.state in IMPORT_WAITING or self.state in IMPORT_RUNNING
+
+    @property
+    def percent(self) -> int:
+        return min(99, self.checked * 100 // self.rows) if self.rows else 0

@@ -112,8 +112,10 @@ def purge_files(due: QuerySet[Export] | QuerySet[Import], *, dry_run: bool = Fal
                 continue
             gone.append(row)
         # The file's key goes with the name: a copy of the file in an earlier media
-        # backup is then ciphertext nothing can open (minyi.core.sealed_files).
+        # backup is then ciphertext nothing can open (minyi.core.sealed_files). An
+        # import's kept bad rows quote the sheet (names, what was typed): they go too.
+        cleared: dict[str, list[object]] = {"problems": []} if model is Import else {}
         model.objects.filter(pk__in=[row.pk for row in gone]).update(
-            file="", file_key="", file_purged_at=timezone.now()
+            file="", file_key="", file_purged_at=timezone.now(), **cleared
         )
         outcome.files += gone

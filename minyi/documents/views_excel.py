@@ -57,7 +57,7 @@ def export_list(request: AuthenticatedHttpRequest, kind: str) -> HttpResponse:
         total=source.total,
         filename=run.filename(source.spec),
     )
-    run.start_in_background(export.pk)
+    run.export_in_background(export.pk)
     return redirect(export)
 
 

@@ -1,10 +1,12 @@
 """Compliance with the duty minimums for a set of studios: load the facts in a fixed
 number of queries, apply `compliance_rules`, roll the results up the tree.
 
-Who is judged: the active studios asked for, and the active representatives with an
-active assignment to one of them (a representative without a studio assignment has
-no studio to be judged at and is not listed). A representative's sessions at any
-studio count, so events are loaded for the studios and for the representatives.
+Who is judged: the active studios asked for, and the active representatives with a
+period at one of them during the windows judged (`judged_periods`: working there now,
+or left on a kept day within them; one who has no studio has none to be judged at and
+is not listed). They are judged on the days of all their periods at any studio
+(`RepresentativeFacts.periods`). A representative's sessions at any studio count, so
+events are loaded for the studios and for the representatives.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from minyi.duties.compliance_rules import (
     DEFAULT_HALF_DAY_HOURS,
     EventFacts,
     EventStatus,
+    Period,
     ReportFacts,
     RepresentativeFacts,
     Result,
@@ -38,6 +41,7 @@ from minyi.duties.compliance_rules import (
     representative_results,
     studio_counts,
     studio_results,
+    window_of,
 )
 from minyi.duties.models import (
     Attendance,
@@ -93,6 +97,8 @@ class StudioRow:
     studio: Studio
     results: list[Result]  # the studio's own (SM 10, SM 12.5)
     representatives: list[RepresentativeRow] = field(default_factory=list)
+    # Those of `representatives` working here now; the others left within the period.
+    working: set[int] = field(default_factory=set)
 
     @property
     def all_results(self) -> list[Result]:
@@ -128,6 +134,33 @@ class Evaluation:
         return sorted(found, key=lambda r: (-r.status.severity, r.due or date.max, r.key))
 
 
+def judged_periods(start: date, end: date) -> QuerySet[StudioAssignment]:
+    """The periods for which their representative is judged at their studio from `start`
+    to `end`: those touching the two-month windows the rules look at (open, or ended on
+    a kept day). `_in_judged` is the same test for a row already read."""
+    low, high = window_of(start).first, window_of(end).last
+    # Excludes, not ORs: the statements that read events take this as a sub-query, and
+    # test_compliance_counts keeps ORs out of them.
+    return (
+        StudioAssignment.objects.filter(representative__active=True)
+        .exclude(since__gt=high)
+        .exclude(until__lt=low)
+        .exclude(active=False, until__isnull=True)  # ended on a day not kept
+    )
+
+
+def _in_judged(since: date | None, until: date | None, active: bool, rules: Rules) -> bool:
+    low, high = window_of(rules.start).first, window_of(rules.end).last
+    return (since is None or since <= high) and (active or (until is not None and until >= low))
+
+
+def _period(since: date | None, until: date | None, active: bool) -> Period | None:
+    """A row's period for the rules; None for one ended before its day was kept."""
+    if active:
+        return (since, None)
+    return (since, until) if until is not None else None
+
+
 # Positions in the event rows evaluate() loads.
 _STUDIO_NAME, _STARTS, _ENDS, _STATE = 2, 5, 6, 7
 
@@ -155,6 +188,7 @@ class _Facts:
     studios: list[Studio]
     representatives: dict[int, Representative]  # empty unless asked for
     reps_at: dict[int, list[int]]  # studio → its representatives, in assignment order
+    working_at: dict[int, set[int]]  # studio → those of them working there now
     rep_facts: dict[int, RepresentativeFacts]
     studio_facts: dict[int, StudioFacts]  # empty when only representatives are judged
 
@@ -176,11 +210,9 @@ def _load(
     # cost more to bind than the statements take to run.
     studio_filter: Any = studios.values("pk") if isinstance(studios, QuerySet) else studio_ids
 
-    # All assignments of the representatives who work at these studios: the studios
-    # they work at here, and the earliest date they started at any studio.
-    here = StudioAssignment.objects.filter(
-        studio_id__in=studio_filter, active=True, representative__active=True
-    )
+    # All periods of the representatives judged at these studios: where they are judged
+    # here, and the days they were at any studio.
+    here = judged_periods(rules.start, rules.end).filter(studio_id__in=studio_filter)
     if only_reps is not None:
         here = here.filter(representative_id__in=only_reps)
     # Every representative with an assignment here has at least this one: the same
@@ -193,27 +225,35 @@ def _load(
         for a in assignments.select_related("representative__user"):
             representatives[a.representative_id] = a.representative
             rep = a.representative
-            rows.append((a.representative_id, a.studio_id, a.since, a.active, rep.name, rep.level))
+            rows.append(
+                (a.representative_id, a.studio_id, a.since, a.until, a.active, rep.name, rep.level)
+            )
     else:
         rows = list(
             assignments.values_list(
                 "representative_id",
                 "studio_id",
                 "since",
+                "until",
                 "active",
                 "representative__name",
                 "representative__level",
             )
         )
     reps: dict[int, tuple[str, str]] = {}  # name, level
-    starts: dict[int, list[date | None]] = defaultdict(list)
+    periods: dict[int, list[Period]] = defaultdict(list)
     reps_at: dict[int, list[int]] = defaultdict(list)
+    working_at: dict[int, set[int]] = defaultdict(set)
     in_scope = set(studio_ids)
-    for rep_id, studio_id, since, active, name, level in rows:
+    for rep_id, studio_id, since, until, active, name, level in rows:
         reps[rep_id] = (name, level)
-        starts[rep_id].append(since)
-        if active and studio_id in in_scope:
+        period = _period(since, until, active)
+        if period is not None:
+            periods[rep_id].append(period)
+        if studio_id in in_scope and _in_judged(since, until, active, rules):
             reps_at[studio_id].append(rep_id)
+            if active:
+                working_at[studio_id].add(rep_id)
 
     first, last = covering_range(rules.start, rules.end)
     tz = timezone.get_current_timezone()
@@ -308,13 +348,11 @@ def _load(
 
     rep_facts: dict[int, RepresentativeFacts] = {}
     for rep_id, (name, level) in reps.items():
-        dates = starts[rep_id]
-        since = None if not dates or None in dates else min(d for d in dates if d)
         rep_facts[rep_id] = RepresentativeFacts(
             id=rep_id,
             name=name,
             city_level=level == RepresentativeLevel.CITY,
-            since=since,
+            periods=tuple(periods[rep_id]),
             sessions=tuple(sessions[rep_id]),
             visits=tuple(visits[rep_id]),
         )
@@ -345,7 +383,7 @@ def _load(
                 events=tuple(studio_events[studio.pk]),
                 reports=tuple(reports[studio.pk]),
             )
-    return _Facts(studio_list, representatives, reps_at, rep_facts, studio_facts)
+    return _Facts(studio_list, representatives, reps_at, working_at, rep_facts, studio_facts)
 
 
 def evaluate(
@@ -371,7 +409,7 @@ def evaluate(
             (rep_rows[r] for r in dict.fromkeys(facts.reps_at[studio.pk])),
             key=lambda row: (row.representative.name, row.representative.pk),
         )
-        rows.append(StudioRow(studio, own, members))
+        rows.append(StudioRow(studio, own, members, facts.working_at[studio.pk]))
     return Evaluation(rules, rows)
 
 
@@ -465,11 +503,11 @@ def representative_row(
     """One representative's results as the compliance page shows them to `user`: judged
     at those of their studios the page lists for the user. None where it lists none of
     them, where it is a representative's own view of someone else, or where the
-    representative has no active assignment (so is not judged)."""
+    representative has no period in the windows judged (so is not judged)."""
     scope = scope_of(user)
     if sees_own_only(scope) and representative.pk not in scope.representative_ids:
         return None
-    theirs = StudioAssignment.objects.filter(representative=representative, active=True)
+    theirs = judged_periods(rules.start, rules.end).filter(representative=representative)
     studios = studio_queryset(user).filter(pk__in=theirs.values("studio_id"))
     evaluation = evaluate(studios, rules, representative_ids=[representative.pk])
     rows = [rep for row in evaluation.studios for rep in row.representatives]
@@ -529,9 +567,14 @@ def warnings_for(today: date) -> list[DutyWarning]:
 
     rep_studios: dict[int, set[int]] = defaultdict(set)
     reps: dict[int, RepresentativeRow] = {}
+    listed_at: dict[int, set[int]] = defaultdict(set)
     for row in evaluation.studios:
         for rep_row in row.representatives:
-            rep_studios[rep_row.representative.pk].add(row.studio.pk)
+            listed_at[rep_row.representative.pk].add(row.studio.pk)
+            if rep_row.representative.pk in row.working:
+                # Not the liaisons of a studio they have left: it no longer answers
+                # for their sessions.
+                rep_studios[rep_row.representative.pk].add(row.studio.pk)
             reps[rep_row.representative.pk] = rep_row
     for rep_id, rep_row in reps.items():
         for r in rep_row.results:
@@ -540,7 +583,7 @@ def warnings_for(today: date) -> list[DutyWarning]:
                 account = rep_row.representative.user
                 if account is not None and account.is_active:
                     recipients.add(account.pk)
-                studio_pk = min(rep_studios[rep_id])
+                studio_pk = min(rep_studios[rep_id] or listed_at[rep_id])
                 add(
                     recipients,
                     f"【履职提醒】{r.subject} {r.period}：{r.reason}（{r.rule}）",

@@ -13,9 +13,14 @@ Choices where the measures leave room (documented so they can be argued with):
   representative is on it. It counts when it lasts at least half a day
   (`MINYI_HALF_DAY_HOURS`, default 3 hours). Sessions at any studio count, so a
   representative who changes studio keeps what they did at the old one.
-- **Assignment mid-year**: a representative is judged from the earliest date they
-  were assigned to a studio. Windows ending before it are not judged; the window in
-  which it falls is judged only when at least three weeks of it remain.
+- **Periods at studios**: a representative is judged only for the days they worked at
+  a studio (any studio: the union of their periods, one row each). A window is judged
+  only when at least three weeks of it fall within their periods (so a window they
+  came into with under three weeks left, or left within its first three weeks, is not
+  owed), and only sessions within the periods count in it. A window whose period ended
+  before the window did is missed once that period is over. A period that ended before
+  its last day was kept covers nothing (no day is guessed). Household visits (CM 4) are
+  owed for a year any period touches.
 - **Weekly opening** (SM 10): the studio counts as open in an ISO week (Monday to
   Sunday) when any held event at the studio (an opening or a representative's
   session) lasted at least half a day: the studio was open and staffed for it.
@@ -105,14 +110,34 @@ class Session:
     studio: str = ""
 
 
+# A period at a studio: its first and last day, None where open (always / still there).
+Period = tuple[date | None, date | None]
+
+
 @dataclass(frozen=True)
 class RepresentativeFacts:
     id: int
     name: str
     city_level: bool = False
-    since: date | None = None  # earliest studio assignment; None: always
+    since: date | None = None  # with no `periods`: one period from this day; None: always
     sessions: tuple[Session, ...] = ()
     visits: tuple[date, ...] = ()
+    periods: tuple[Period, ...] | None = None  # at any studio; None: from `since` on
+
+    def spans(self, first: date, last: date) -> list[tuple[date, date]]:
+        """The days from `first` to `last` within the periods, as ascending runs that
+        neither overlap nor touch (two studios at once count each day once)."""
+        periods = self.periods if self.periods is not None else ((self.since, None),)
+        cut = sorted((max(first, start or first), min(last, end or last)) for start, end in periods)
+        found: list[tuple[date, date]] = []
+        for lo, hi in cut:
+            if lo > hi:
+                continue
+            if found and lo <= found[-1][1] + timedelta(days=1):
+                found[-1] = (found[-1][0], max(found[-1][1], hi))
+            else:
+                found.append((lo, hi))
+        return found
 
 
 class EventStatus(Enum):
@@ -254,18 +279,20 @@ def representative_sessions(rep: RepresentativeFacts, rules: Rules) -> list[Resu
         if s.hours >= rules.half_day_hours:
             by_window.setdefault((s.day.year, (s.day.month - 1) // 2 + 1), []).append(s)
     for window in _windows(rules.start, rules.end):
-        first = window.first
-        if rep.since is not None and rep.since > window.first:
-            if (window.last - rep.since).days + 1 < WARN_DAYS:
-                continue  # assigned too late in this window to be judged on it
-            first = rep.since
+        spans = rep.spans(window.first, window.last)
+        if sum((hi - lo).days + 1 for lo, hi in spans) < WARN_DAYS:
+            continue  # at a studio too little of this window to be judged on it
         sessions = by_window.get((window.year, window.index), [])
-        results.append(_session_window(rep, window, first, rules, sessions))
+        results.append(_session_window(rep, window, spans, rules, sessions))
     return results
 
 
 def _session_window(
-    rep: RepresentativeFacts, window: Window, first: date, r: Rules, sessions: list[Session]
+    rep: RepresentativeFacts,
+    window: Window,
+    spans: list[tuple[date, date]],
+    r: Rules,
+    sessions: list[Session],
 ) -> Result:
     def base(status: Status, reason: str, **kw: object) -> Result:
         return Result(
@@ -280,8 +307,11 @@ def _session_window(
             **kw,  # type: ignore[arg-type]
         )
 
+    first, last = spans[0][0], spans[-1][1]
     long_enough = [
-        s for s in sessions if first <= s.day <= window.last and s.hours >= r.half_day_hours
+        s
+        for s in sessions
+        if s.hours >= r.half_day_hours and any(lo <= s.day <= hi for lo, hi in spans)
     ]
     held = sorted((s for s in long_enough if s.held and s.day <= r.today), key=lambda s: s.day)
     if held:
@@ -297,7 +327,9 @@ def _session_window(
             Status.GREEN, f"已安排 {md(s.day)}到工作室活动（{s.hours:g} 小时）。", scheduled=True
         )
     name = WINDOW_NAMES[window.index - 1]
-    if r.today > window.last:
+    if r.today > last:
+        if last < window.last:  # left the studios before the window closed: missed too
+            return base(Status.RED, f"{name}进驻期间（至 {md(last)}）没有半天以上的工作室活动。")
         return base(Status.RED, f"{name}没有半天以上的工作室活动。")
     if r.today < first:
         return base(Status.NOT_DUE, f"{name}尚未开始，也未安排活动。")
@@ -315,6 +347,8 @@ def household_visits(rep: RepresentativeFacts, rules: Rules) -> list[Result]:
         return []
     results = []
     for year in range(rules.start.year, rules.end.year + 1):
+        if not rep.spans(date(year, 1, 1), date(year, 12, 31)):
+            continue  # at no studio that year
         count = sum(1 for d in rep.visits if d.year == year and d <= rules.today)
         first, last = date(year, 1, 1), date(year, 12, 31)
 

@@ -318,7 +318,12 @@ class HouseholdVisitQuerySet(ScopedQuerySet):
         if scope.representative_ids:
             return Q(representative__in=scope.representative_ids)
         if scope.studio_ids and not write:
-            return Q(representative__assignments__studio_id__in=scope.studio_ids)
+            # A sub-query, not a join: a representative with two periods here (left and
+            # came back) would list each visit twice.
+            from minyi.studios.models import StudioAssignment
+
+            ever = StudioAssignment.objects.filter(studio_id__in=scope.studio_ids)
+            return Q(representative__in=ever.values("representative_id"))
         if scope.studio_ids:
             # The liaison keeps the studio's duty records: they change the visits of the
             # representatives now assigned to it (minyi.duties.visits).

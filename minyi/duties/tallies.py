@@ -36,7 +36,7 @@ from django.db.models import Count, Exists, F, FilteredRelation, OuterRef, Q, Qu
 from django.db.models.signals import m2m_changed, post_delete, post_save, pre_delete
 from django.utils import timezone
 
-from minyi.duties.compliance import Counts, _load, make_rules
+from minyi.duties.compliance import Counts, _load, judged_periods, make_rules
 from minyi.duties.compliance_rules import Status, representative_results, studio_counts
 from minyi.duties.models import (
     Attendance,
@@ -64,20 +64,20 @@ def _fresh(today: date) -> Q:
     return Q(as_of=today) & (Q(dirtied_at__isnull=True) | Q(dirtied_at__lt=F("computed_at")))
 
 
-def scope_representatives(studios: QuerySet) -> QuerySet:
-    """The representatives `count()` judges for these studios: active, with an active
-    assignment to one of them."""
-    assigned = StudioAssignment.objects.filter(
-        studio_id__in=studios.values("pk"), active=True
-    ).values("representative_id")
-    return Representative.objects.filter(pk__in=assigned, active=True)
+def scope_representatives(studios: QuerySet, year: int) -> QuerySet:
+    """The representatives `count()` judges for these studios in the year: active, with
+    a period at one of them within it (compliance.judged_periods)."""
+    periods = judged_periods(date(year, 1, 1), date(year, 12, 31)).filter(
+        studio_id__in=studios.values("pk")
+    )
+    return Representative.objects.filter(pk__in=periods.values("representative_id"), active=True)
 
 
 def count(studios: QuerySet, year: int, today: date) -> Counts:
     """What `compliance.count(studios, make_rules(<year>, today))` gives, from the
     tallies: the missing and stale ones are recomputed first. Two statements when all
     are fresh (the sums and how many of them are fresh, per kind)."""
-    representatives = scope_representatives(studios)
+    representatives = scope_representatives(studios, year)
     own = _totals(studios, year, today)
     theirs = _totals(representatives, year, today)
     if own["fresh"] < own["owners"] or theirs["fresh"] < theirs["owners"]:
@@ -129,17 +129,19 @@ def refresh(
     """Recompute the year's tallies of these studios and representatives (and of
     whoever else the same facts judge), in batches. Returns the studios judged."""
     studio_ids, rep_ids = list(studio_ids), list(representative_ids)
+    rules = make_rules(date(year, 1, 1), date(year, 12, 31), today)
     if rep_ids:
-        # A representative's facts are loaded through the studios they work at.
+        # A representative's facts are loaded through the studios they are judged at:
+        # those of their periods within the year, ended ones too.
+        periods = judged_periods(rules.start, rules.end).filter(representative_id__in=rep_ids)
         studio_ids = sorted(
             set(studio_ids)
             | set(
                 Studio.objects.active()
-                .filter(assignments__representative_id__in=rep_ids, assignments__active=True)
+                .filter(pk__in=periods.values("studio_id"))
                 .values_list("pk", flat=True)
             )
         )
-    rules = make_rules(date(year, 1, 1), date(year, 12, 31), today)
     for start in range(0, len(studio_ids), BATCH):
         batch = studio_ids[start : start + BATCH]
         read_at = timezone.now()  # before the facts are read: see the module's docstring

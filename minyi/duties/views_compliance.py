@@ -62,10 +62,16 @@ def _default_unit(user: Any) -> OrgUnit | None:
     )
 
 
+def sees_compliance(scope: Any) -> bool:
+    """Whether the compliance page has anything for this scope (the duties hub links to
+    it only then): a handling unit's staff or a stand-in have no studio to judge."""
+    return bool(scope.everything or scope.unit or scope.studio_ids or scope.representative_ids)
+
+
 def compliance(request: HttpRequest) -> HttpResponse:
     user = request.user
     scope = scope_of(user)
-    if not (scope.everything or scope.unit or scope.studio_ids or scope.representative_ids):
+    if not sees_compliance(scope):
         raise Http404
     today = timezone.localdate()
     start, end, period_error = parse_period(request.GET, today)
@@ -166,7 +172,9 @@ def _blocks(evaluation: Evaluation, rules: Any, own_only: bool) -> list[dict[str
             if own_only and rep_row.representative.pk in seen_reps:
                 continue  # a representative's own view lists them once
             seen_reps.add(rep_row.representative.pk)
-            reps.append(_rep_line(rep_row, all_windows))
+            line = _rep_line(rep_row, all_windows)
+            line["left"] = rep_row.representative.pk not in row.working
+            reps.append(line)
         blocks.append(
             {
                 "studio": row.studio,

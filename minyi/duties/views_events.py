@@ -13,6 +13,7 @@ from django.contrib.auth.decorators import login_not_required
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
+from django.db import transaction
 from django.db.models import Count, Prefetch, Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -22,6 +23,7 @@ from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST
 
 from minyi.cases.models import Case
+from minyi.core import stale
 from minyi.core.integrity import references_checked
 from minyi.core.views_base import ListPage
 from minyi.duties import events as services
@@ -110,12 +112,14 @@ def _event(request: HttpRequest, pk: int, *, write: bool = False) -> Event:
     )
 
 
-def _form_page(request: HttpRequest, form: Any, title: str, cancel: str) -> HttpResponse:
+def _form_page(
+    request: HttpRequest, form: Any, title: str, cancel: str, status: int | None = None
+) -> HttpResponse:
     return render(
         request,
         "duties/event_form.html",
         {"form": form, "title": title, "cancel_url": cancel},
-        status=400 if form.errors else 200,
+        status=status or (400 if form.errors else 200),
     )
 
 
@@ -151,16 +155,21 @@ def event_create(request: HttpRequest) -> HttpResponse:
 
 def event_edit(request: HttpRequest, pk: int) -> HttpResponse:
     event = _event(request, pk, write=True)
-    form = EventForm(request.POST or None, user=request.user, event=event)
+    form = stale.guard(EventForm(request.POST or None, user=request.user, event=event), event)
+    title = f"编辑：{event}"
     if request.method == "POST" and form.is_valid():
         try:
-            with references_checked(EVENT_GONE):
+            with references_checked(EVENT_GONE), transaction.atomic():
+                stale.check(form, Event, event.pk)
                 services.event_update(
                     actor=request.user,
                     event=event,
                     data=form.event_data(),
                     representatives=list(form.cleaned_data["representatives"]),
                 )
+        except stale.StaleEdit as exc:
+            stale.refuse(form, exc)
+            return _form_page(request, form, title, event.get_absolute_url(), status=409)
         except PermissionError as exc:
             raise Http404 from exc
         except ValidationError as exc:
@@ -168,7 +177,7 @@ def event_edit(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             messages.success(request, "活动已保存。")
             return redirect(event.get_absolute_url())
-    return _form_page(request, form, f"编辑：{event}", event.get_absolute_url())
+    return _form_page(request, form, title, event.get_absolute_url())
 
 
 def _context(request: HttpRequest, event: Event, **forms: Any) -> dict[str, Any]:

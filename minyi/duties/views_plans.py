@@ -8,12 +8,14 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.db.models import Prefetch, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
+from minyi.core import stale
 from minyi.core.views_base import ListPage
 from minyi.duties import plans
 from minyi.duties.forms_plans import (
@@ -117,36 +119,44 @@ def plan_create(request: HttpRequest) -> HttpResponse:
     return _form_page(request, form, "新建年度计划", reverse("duties:plan_list"))
 
 
-def _form_page(request: HttpRequest, form: Any, title: str, cancel: str) -> HttpResponse:
+def _form_page(
+    request: HttpRequest, form: Any, title: str, cancel: str, status: int | None = None
+) -> HttpResponse:
     return render(
         request,
         "duties/plan_form.html",
         {"form": form, "title": title, "cancel_url": cancel},
-        status=400 if form.errors else 200,
+        status=status or (400 if form.errors else 200),
     )
 
 
 def plan_edit(request: HttpRequest, pk: int) -> HttpResponse:
     plan = _plan(request, pk, write=True)
-    form = PlanForm(request.POST or None, user=request.user, plan=plan)
+    form = stale.guard(PlanForm(request.POST or None, user=request.user, plan=plan), plan)
+    title, cancel = f"编辑：{plan}", reverse("duties:plan_detail", args=[pk])
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data
         try:
-            plans.plan_update(
-                actor=request.user,
-                plan=plan,
-                opening_weekday=d["opening_weekday"],
-                opening_start=d["opening_start"],
-                opening_end=d["opening_end"],
-                place=d["place"],
-                notes=d["notes"],
-            )
+            with transaction.atomic():
+                stale.check(form, AnnualPlan, plan.pk)
+                plans.plan_update(
+                    actor=request.user,
+                    plan=plan,
+                    opening_weekday=d["opening_weekday"],
+                    opening_start=d["opening_start"],
+                    opening_end=d["opening_end"],
+                    place=d["place"],
+                    notes=d["notes"],
+                )
+        except stale.StaleEdit as exc:
+            stale.refuse(form, exc)
+            return _form_page(request, form, title, cancel, status=409)
         except ValidationError as exc:
             _add_errors(form, exc)
         else:
             messages.success(request, "年度计划已保存。")
             return redirect("duties:plan_detail", pk=plan.pk)
-    return _form_page(request, form, f"编辑：{plan}", reverse("duties:plan_detail", args=[pk]))
+    return _form_page(request, form, title, cancel)
 
 
 def _context(request: HttpRequest, plan: AnnualPlan, **forms: Any) -> dict[str, Any]:

@@ -36,7 +36,7 @@ from minyi.org.models import (
     OrgUnit,
     parent_level,
 )
-from minyi.org.prefixes import first_free, taken_prefixes
+from minyi.org.prefixes import ImportPrefixes
 
 BATCH_SIZE = 5000
 PROGRESS_EVERY = 50_000
@@ -417,27 +417,6 @@ def _pointers_under(parent: OrgUnit | None) -> dict[str, int | None]:
 _POINTERS = ("parent_id", *(f"{lvl}_id" for lvl in ANCESTOR_LEVELS))
 
 
-def _prefixer(
-    level: str, pointers: dict[str | None, dict[str, int | None]]
-) -> Callable[[str, str | None], str | None]:
-    """`prefix_of(short name, parent code)` for the level's new units: a new community's
-    number prefix (minyi.org.prefixes), the first free in the file's order, so that a
-    newcomer never takes a prefix a unit already has; None for other levels. What it
-    needs is read here, before the insert holds the connection."""
-    if level != Level.COMMUNITY:
-        return lambda short_name, parent_code: None
-    taken = taken_prefixes()
-    name_of = dict(
-        OrgUnit.objects.exclude(level=Level.COMMUNITY).values_list("pk", "name").iterator()
-    )
-    # Parent (street) code -> the names of the street, district, city and province.
-    names = {
-        code: [name_of.get(p[f"{lvl}_id"] or 0) for lvl in reversed(ANCESTOR_LEVELS)]
-        for code, p in pointers.items()
-    }
-    return lambda short_name, parent_code: first_free(short_name, names[parent_code], taken)
-
-
 @contextmanager
 def _inserter(counts: LevelCounts) -> Iterator[Callable[..., None]]:
     """Yields `add(**values)` for new units. On PostgreSQL (production) one COPY streams
@@ -487,7 +466,8 @@ def _write_level(
         code: (pk, name) for code, pk, name in units.values_list("code", "pk", "name").iterator()
     }
     pointers = _ancestries(level, within)
-    prefix_of = _prefixer(level, pointers)
+    # A community's number prefix (minyi.org.prefixes); other levels have none.
+    prefixes = ImportPrefixes(pointers) if level == Level.COMMUNITY else None
     counts = result.counts[level]
     renamed: list[OrgUnit] = []
     now = timezone.now()
@@ -505,7 +485,7 @@ def _write_level(
                     short_name=short_name,
                     level=level,
                     kind=entry.kind,
-                    number_prefix=prefix_of(short_name, entry.parent_code),
+                    number_prefix=prefixes.new(short_name, entry.parent_code) if prefixes else None,
                     **pointers[entry.parent_code],
                 )
             elif known[1] != entry.name:
@@ -518,6 +498,10 @@ def _write_level(
     OrgUnit.objects.bulk_update(
         renamed, ["name", "short_name", "updated_at"], batch_size=BATCH_SIZE
     )
+    if prefixes is not None:
+        # Until a case is numbered under it, a community's prefix follows its name.
+        changed = prefixes.renamed(renamed)
+        OrgUnit.objects.bulk_update(changed, ["number_prefix"], batch_size=BATCH_SIZE)
     counts.updated += len(renamed)
 
 

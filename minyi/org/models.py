@@ -104,9 +104,10 @@ class OrgUnit(TimeStamped):
     )
     # A community's registration-form number prefix (minyi.org.prefixes): unique in the
     # deployment and, once a case was numbered under it, never changed, whatever the
-    # unit is later renamed, moved or merged into. Other levels have none.
-    number_prefix = models.CharField(
-        "编号前缀", max_length=120, null=True, blank=True, unique=True, editable=False
+    # unit is later renamed, moved or merged into. Other levels have none: NULL, which
+    # the unique constraint lets any number of units have (an empty string would not).
+    number_prefix = models.CharField(  # noqa: DJ001
+        "编号前缀", max_length=120, null=True, blank=True, editable=False
     )
     retired_at = models.DateTimeField("撤销时间", null=True, blank=True)
     merged_into = models.ForeignKey(
@@ -126,6 +127,11 @@ class OrgUnit(TimeStamped):
         verbose_name = "组织单元"
         verbose_name_plural = "组织单元"
         ordering = ["code", "name"]
+        # A constraint, not unique=True: on PostgreSQL the field's unique=True adds a
+        # second (LIKE) index, that the national import would maintain for nothing.
+        constraints = [
+            models.UniqueConstraint(fields=["number_prefix"], name="orgunit_unique_number_prefix")
+        ]
         indexes = [
             models.Index(fields=["level", "name"], name="orgunit_level_name"),
             models.Index(fields=["parent", "name"], name="orgunit_parent_name"),

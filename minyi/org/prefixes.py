@@ -12,7 +12,7 @@ one prefix per community, unique, kept for ever").
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from itertools import count
 
 from django.apps import apps
@@ -103,6 +103,55 @@ def assign_number_prefix(unit: OrgUnit) -> None:
         unit.number_prefix = next((p for p in chunk if p not in taken), None)
         if unit.number_prefix:
             return
+
+
+class ImportPrefixes:
+    """The prefixes of the communities an import writes, worked out in memory: every
+    prefix in use and the names above each street are read once, before the import's
+    insert holds the connection (minyi.org.importing)."""
+
+    def __init__(self, pointers: dict[str | None, dict[str, int | None]]) -> None:
+        # `pointers`: a street's code -> the ancestor pointers of a community under it.
+        self.taken = taken_prefixes()
+        self._name_of = dict(
+            OrgUnit.objects.exclude(level=Level.COMMUNITY).values_list("pk", "name").iterator()
+        )
+        self._names = {code: self._names_of(p) for code, p in pointers.items()}
+
+    def _names_of(self, pointers: Mapping[str, int | None]) -> list[str | None]:
+        ids = [pointers[f"{level}_id"] for level in reversed(ANCESTOR_LEVELS)]
+        return [self._name_of.get(i) if i else None for i in ids]
+
+    def new(self, short_name: str, street_code: str | None) -> str | None:
+        """A new community's: the first free form, in the file's order."""
+        return first_free(short_name, self._names[street_code], self.taken)
+
+    def renamed(self, units: Sequence[OrgUnit]) -> list[OrgUnit]:
+        """The renamed communities (pk and new short name) whose prefix changes, with
+        it: those never numbered under get the first free form of the new name (under
+        wherever the unit now is); a numbered one keeps its prefix. A prefix given up
+        stays taken for the rest of the run, so that no two units swap prefixes in one
+        UPDATE, which the unique index could refuse half-way."""
+        counters = apps.get_model("cases", "CaseNumberCounter").objects
+        columns = ("pk", "number_prefix", *(f"{lvl}_id" for lvl in ANCESTOR_LEVELS))
+        short_of = {unit.pk: unit.short_name for unit in units}
+        changed = []
+        for start in range(0, len(units), 5000):
+            pks = [unit.pk for unit in units[start : start + 5000]]
+            rows = list(OrgUnit.objects.filter(pk__in=pks).values_list(*columns))
+            prefixes = [row[1] for row in rows if row[1]]
+            numbered = set(counters.filter(prefix__in=prefixes).values_list("prefix", flat=True))
+            for pk, prefix, *above in rows:
+                if prefix in numbered:
+                    continue
+                self.taken.discard(prefix)
+                names = self._names_of(dict(zip(columns[2:], above, strict=True)))
+                fresh = first_free(short_of[pk], names, self.taken)
+                if prefix:
+                    self.taken.add(prefix)
+                if fresh != prefix:
+                    changed.append(OrgUnit(pk=pk, number_prefix=fresh))
+        return changed
 
 
 def _bounded(prefixes: Iterator[str]) -> Iterator[str]:

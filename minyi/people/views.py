@@ -59,11 +59,12 @@ def representative_detail(request: HttpRequest, pk: int) -> HttpResponse:
         Representative.objects.for_user(request.user).select_related("unit", "delegation", "group"),
         pk=pk,
     )
-    # Where they work now, then where they have worked (ended, with the dates).
+    # Where they work now, then where they have worked: each period with its dates, the
+    # latest first, so a representative who left and came back shows both.
     assignments = (
         StudioAssignment.objects.filter(representative=rep)
         .select_related("studio", "studio__unit")
-        .order_by("-active", "studio__name", "pk")
+        .order_by("-active", "studio__name", "-since", "-pk")
     )
     can_edit = Representative.objects.for_editor(request.user).filter(pk=pk).exists()
     return render(

@@ -10,7 +10,7 @@ from minyi.core.phones import normalize_phone
 from minyi.core.widgets import DayInput
 from minyi.org.models import Level, OrgUnit
 from minyi.people.models import Representative
-from minyi.studios.models import FACILITIES, Studio, StudioKind
+from minyi.studios.models import FACILITIES, Studio, StudioAssignment, StudioKind
 
 
 class StudioForm(ScopedModelForm):
@@ -93,6 +93,7 @@ class AssignmentForm(forms.Form):
 
     def __init__(self, *args: Any, user: Any, studio: Studio, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self.studio = studio
         field_of(self, "representative", forms.ModelChoiceField).queryset = (
             Representative.objects.for_user(user)
             .active()
@@ -108,3 +109,23 @@ class AssignmentForm(forms.Form):
         if since > today:
             raise forms.ValidationError("进驻日期不能晚于今天。")
         return since
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or self.cleaned_data
+        rep, since = data.get("representative"), data.get("since")
+        if rep is not None and since is not None:
+            # A period back here starts after the last one ended: overlapping periods
+            # would blur who was here when (the compliance rules read them).
+            left = (
+                StudioAssignment.objects.filter(
+                    studio=self.studio, representative=rep, active=False, until__isnull=False
+                )
+                .order_by("-until")
+                .values_list("until", flat=True)
+                .first()
+            )
+            if left is not None and since < left:
+                self.add_error(
+                    "since", f"进驻日期不能早于该党代表上次离开本工作室的日期（{left:%Y-%m-%d}）。"
+                )
+        return data

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
@@ -17,6 +18,7 @@ from minyi.core.phones import display_phone
 from minyi.org.models import OrgUnit
 
 if TYPE_CHECKING:
+    from minyi.people.models import Representative
     from minyi.people.scopes import Scope
 
 # SM 5: a separate room of normally at least 20 m².
@@ -179,8 +181,13 @@ class Studio(TimeStamped):
 
 
 class StudioAssignment(TimeStamped):
-    """A representative works at a studio (SM 6): at their community's studio by level,
-    and also at the studio of their electoral unit or base organisation."""
+    """A period in which a representative works at a studio (SM 6): at their community's
+    studio by level, and also at the studio of their electoral unit or base organisation.
+
+    One row per period: a representative who leaves and comes back has an ended row
+    (`active=False`, with `until`) and an open one, so the compliance rules can owe them
+    only the windows they were here for. At most one period of a pair is open
+    (`assignment_one_open_period`); the scopes read the open ones only."""
 
     studio = models.ForeignKey(
         Studio, verbose_name="工作室", on_delete=models.PROTECT, related_name="assignments"
@@ -193,8 +200,8 @@ class StudioAssignment(TimeStamped):
     )
     since = models.DateField("进驻日期", null=True, blank=True)
     active = models.BooleanField("有效", default=True)
-    # The day the assignment ended (active=False); blank while it lasts, and for the
-    # assignments ended before the day was kept. `active` alone decides the scope.
+    # The day the period ended (active=False); blank while it lasts, and for the
+    # periods ended before the day was kept. `active` alone decides the scope.
     until = models.DateField("离开日期", null=True, blank=True)
 
     class Meta:
@@ -202,7 +209,10 @@ class StudioAssignment(TimeStamped):
         verbose_name_plural = "进驻安排"
         constraints = [
             models.UniqueConstraint(
-                fields=["studio", "representative"], name="assignment_unique_pair"
+                fields=["studio", "representative"],
+                condition=Q(active=True),
+                name="assignment_one_open_period",
+                violation_error_message="该党代表正在进驻本工作室。",
             ),
             models.CheckConstraint(
                 condition=Q(active=False) | Q(until__isnull=True),
@@ -210,15 +220,35 @@ class StudioAssignment(TimeStamped):
                 violation_error_message="仍在进驻的党代表不能有离开日期。",
             ),
         ]
+        indexes = [
+            # What the unique pair's index served before periods: a pair's rows.
+            models.Index(fields=["studio", "representative"], name="assignment_pair"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.representative} @ {self.studio}"
 
-    def set_active(self, active: bool) -> None:
-        """Start again or end the assignment (not saved): one ended now keeps today as the
-        day it ended, one started again has none; one already ended keeps its day."""
-        if active:
-            self.until = None
-        elif self.active:
+    def end(self) -> None:
+        """End the period (not saved) on today; one already ended keeps its day. Coming
+        back is a new period (`open_period`), never this one reopened: that would lose
+        the dates of this one."""
+        if self.active:
             self.until = timezone.localdate()
-        self.active = active
+        self.active = False
+
+    def clean(self) -> None:
+        from django.core.exceptions import ValidationError
+
+        if self.since and self.until and self.until < self.since:
+            raise ValidationError({"since": "进驻日期不能晚于离开日期。"})
+
+
+def open_period(
+    studio: Studio, representative: Representative, since: date | None
+) -> StudioAssignment:
+    """The pair's open period, started on `since` unless one is open already (whose day
+    is never moved). Safe against a second request doing the same (the constraint)."""
+    period, _ = StudioAssignment.objects.get_or_create(
+        studio=studio, representative=representative, active=True, defaults={"since": since}
+    )
+    return period

@@ -4,7 +4,6 @@ from datetime import date
 from typing import Any
 
 from django.contrib import messages
-from django.db import transaction
 from django.db.models import Count, Prefetch, Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -16,7 +15,7 @@ from minyi.cases.areas import cases_follow_studio
 from minyi.core.views_base import FormPage, ListPage, scoped_get
 from minyi.people.models import Liaison
 from minyi.studios.forms import AssignmentForm, StudioFilterForm, StudioForm
-from minyi.studios.models import FACILITIES, Studio, StudioAssignment
+from minyi.studios.models import FACILITIES, Studio, open_period
 
 
 def _with_people(qs: QuerySet) -> QuerySet:
@@ -91,6 +90,11 @@ def _detail_context(request: HttpRequest, studio: Studio, form: Any = None) -> d
     ended = sorted(
         (a for a in everyone if not a.active), key=lambda a: a.until or date.min, reverse=True
     )
+    # An ended period of someone working here again: the studio page says when they
+    # came back (their open period's day; "" when it was not kept).
+    back = {a.representative_id: a.since for a in assignments}
+    for a in ended:
+        a.came_back = back.get(a.representative_id, False)
     can_edit = Studio.objects.for_editor(request.user).filter(pk=studio.pk).exists()
     can_assign = can_edit and _can_manage(request.user)
     from minyi.duties.models import Event
@@ -151,15 +155,8 @@ def assignment_add(request: HttpRequest, pk: int) -> HttpResponse:
         raise Http404
     form = AssignmentForm(request.POST, user=request.user, studio=studio)
     if form.is_valid():
-        with transaction.atomic():
-            StudioAssignment.objects.update_or_create(
-                studio=studio,
-                representative=form.cleaned_data["representative"],
-                # Started again: no longer ended (StudioAssignment.set_active), and the
-                # new period starts on its own day (the form offers only those not
-                # working here now, so a current assignment's day is never moved).
-                defaults={"active": True, "until": None, "since": form.cleaned_data["since"]},
-            )
+        # Coming back is a new period: the earlier one keeps its dates (decisions.md).
+        open_period(studio, form.cleaned_data["representative"], form.cleaned_data["since"])
         messages.success(request, f"已安排 {form.cleaned_data['representative']} 进驻。")
         form = None
     studio = _with_people(Studio.objects.filter(pk=studio.pk)).get()
@@ -186,7 +183,7 @@ def assignment_remove(request: HttpRequest, pk: int, assignment_pk: int) -> Http
     if not _can_manage(request.user):
         raise Http404
     assignment = get_object_or_404(studio.assignments, pk=assignment_pk, active=True)
-    assignment.set_active(False)
+    assignment.end()
     assignment.save(update_fields=["active", "until", "updated_at"])
     messages.success(request, f"{assignment.representative} 已不再进驻本工作室。")
     studio = _with_people(Studio.objects.filter(pk=studio.pk)).get()

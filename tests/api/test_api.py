@@ -275,15 +275,24 @@ def test_list_filters(api: Any) -> None:
 # --- masking ---------------------------------------------------------------------------
 
 
-def test_lists_mask_the_phone_and_the_detail_shows_it_to_those_who_may(api: Any) -> None:
-    case = register()
+def test_lists_and_the_detail_mask_the_reporter_as_the_page_does(api: Any) -> None:
+    from minyi.cases.models import PersonalDataView
+
+    case = register(reporter_home_address="沙头角演示小区 3 栋 501", reporter_age=68)
     item = api("shatoujiao").get("/cases").json()["items"][0]
     assert item["reporter_phone"] != case.reporter_phone
     assert "5678" in item["reporter_phone"] and "*" in item["reporter_phone"]
     assert item["reporter_name"] != case.reporter_name
-    detail = api("shatoujiao").get(f"/cases/{case.pk}").json()
-    assert detail["reporter_phone"] == case.reporter_phone
-    assert detail["reporter_masked"] is False
+    response = api("shatoujiao").get(f"/cases/{case.pk}")
+    detail = response.json()
+    assert detail["reporter_phone"] == case.reporter_phone_masked != case.reporter_phone
+    assert detail["reporter_name"] == case.reporter_name_masked != case.reporter_name
+    assert detail["reporter_age"] == 68
+    assert detail["reporter_home_address"] is None
+    assert "沙头角演示小区" not in response.content.decode()
+    assert detail["reporter_masked"] is True and detail["reporter_revealable"] is True
+    # Nothing seen in full, nothing recorded: the full view is POST …/reveal.
+    assert not PersonalDataView.objects.filter(case=case).exists()
 
 
 def test_a_unit_the_reporter_hides_from_sees_no_reporter_data(api: Any) -> None:
@@ -295,9 +304,9 @@ def test_a_unit_the_reporter_hides_from_sees_no_reporter_data(api: Any) -> None:
     detail = api("unit").get(f"/cases/{case.pk}")
     assert detail.status_code == 200
     data = detail.json()
-    assert data["reporter_masked"] is True
+    assert data["reporter_masked"] is True and data["reporter_revealable"] is False
     for key, value in data.items():
-        if key.startswith("reporter_") and key != "reporter_masked":
+        if key.startswith("reporter_") and key not in ("reporter_masked", "reporter_revealable"):
             assert value is None, key
     assert case.reporter_home_address not in detail.content.decode()
 

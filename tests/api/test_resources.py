@@ -5,7 +5,7 @@ screens' filters, masking of appointments, and constant query counts for lists."
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
 import pytest
@@ -17,7 +17,7 @@ from minyi.duties.appointments import appointment_book
 from minyi.duties.models import Appointment, Event
 from minyi.org.models import HandlingUnit, OrgUnit
 from minyi.people.models import Representative, User
-from minyi.studios.models import Studio
+from minyi.studios.models import Studio, StudioAssignment
 from tests.cases.helpers import STUDIO, register, reporter_data
 
 pytestmark = pytest.mark.django_db
@@ -226,3 +226,28 @@ def test_appointment_actions_are_the_studios(api: Any, two_streets: dict[str, An
     cancelled = liaison.post(f"/appointments/{own.pk}/cancel", {"reason": "本人来电取消"})
     assert cancelled.status_code == 200 and cancelled.json()["state"] == "cancelled"
     assert Appointment.objects.get(pk=own.pk).cancel_reason == "本人来电取消"
+
+
+def test_a_studio_lists_each_period_and_those_working_once(
+    api: Any, two_streets: dict[str, Any]
+) -> None:
+    """As the studio page does: a representative who left and came back is working
+    here once, and has both periods (tests/studios/test_assignment_periods.py)."""
+    studio = Studio.objects.get(name=STUDIO)
+    rep = Representative.objects.get(name="演示代表·陈明")
+    StudioAssignment.objects.filter(studio=studio, representative=rep).update(
+        since=date(2024, 3, 1), active=False, until=date(2025, 6, 30)
+    )
+    StudioAssignment.objects.create(studio=studio, representative=rep, since=date(2025, 9, 1))
+    detail = api("shatoujiao").get(f"/studios/{studio.pk}").json()
+    assert detail["representative_ids"].count(rep.pk) == 1
+    theirs = [p for p in detail["periods"] if p["representative_id"] == rep.pk]
+    assert theirs == [
+        {"representative_id": rep.pk, "since": "2025-09-01", "until": None, "working": True},
+        {
+            "representative_id": rep.pk,
+            "since": "2024-03-01",
+            "until": "2025-06-30",
+            "working": False,
+        },
+    ]

@@ -251,7 +251,7 @@ def test_an_opinion_from_registration_to_rating(
     )
     answer.get_by_label("办理结果").fill("已责令夜间停止高噪声作业")
     answer.get_by_role("button", name="提交答复").click()
-    expect(unit.get_by_text("书面答复已提交，并抄送反映人、党代表和工作室。")).to_be_visible()
+    expect(unit.get_by_text("书面答复已提交，将抄送反映人、党代表和工作室。")).to_be_visible()
     state_badge(unit, CaseState.ANSWERED)
 
     # 4. 不满意: back to the unit; the second answer is rated 满意. ----------------------
@@ -281,7 +281,7 @@ def test_an_opinion_from_registration_to_rating(
     )
     answer.get_by_label("办理结果").fill("夜间停工并设隔音屏障")
     answer.get_by_role("button", name="提交答复").click()
-    expect(unit.get_by_text("书面答复已提交，并抄送反映人、党代表和工作室。")).to_be_visible()
+    expect(unit.get_by_text("书面答复已提交，将抄送反映人、党代表和工作室。")).to_be_visible()
     state_badge(unit, CaseState.ANSWERED)
 
     street.reload()

@@ -46,6 +46,21 @@ TAP_TARGETS_JS = """(minimum) => {
 }"""
 
 
+# Text in rem (the staff pages' sizes) stays small when the large-text mode grows the
+# body: every piece of text on a resident's page is at least this share of the body's.
+SMALL_TEXT_JS = """(minimum) => {
+  const small = [];
+  for (const el of document.querySelectorAll('body *')) {
+    const own = [...el.childNodes].some(n => n.nodeType === 3 && n.textContent.trim());
+    if (!own || el.getBoundingClientRect().width === 0) continue;
+    if (el.closest('[aria-hidden=true]')) continue;  // the honeypot
+    const px = parseFloat(getComputedStyle(el).fontSize);
+    if (px < minimum) small.push(`${el.tagName} "${el.textContent.trim().slice(0, 20)}" ${px}px`);
+  }
+  return small;
+}"""
+
+
 def check_page(page: Any, *, large: bool = False) -> None:
     """axe-core, tap targets, no sideways scroll, and the text size of the mode."""
     page.evaluate(AXE.read_text(encoding="utf-8"))
@@ -64,6 +79,16 @@ def check_page(page: Any, *, large: bool = False) -> None:
     assert widths[0] <= widths[1], f"{page.url} scrolls sideways at 360 px: {widths}"
     size = page.evaluate("() => parseFloat(getComputedStyle(document.body).fontSize)")
     assert size >= (24 if large else 18), f"{page.url}: body text {size}px"
+    # Headings follow the text size: a heading smaller than the text under it (rem
+    # sizes ignore the large-text mode) reads as a footnote.
+    headings = page.evaluate(
+        "() => [...document.querySelectorAll('main h2')]"
+        ".map(h => [h.textContent.trim(), parseFloat(getComputedStyle(h).fontSize)])"
+    )
+    small_headings = [text for text, px in headings if px < size]
+    assert not small_headings, f"{page.url}: headings smaller than the text: {small_headings}"
+    tiny = page.evaluate(SMALL_TEXT_JS, size * 0.85)
+    assert not tiny, f"{page.url}: text much smaller than the body's {size}px: {tiny}"
     assert page.evaluate("() => document.body.classList.contains('large')") == large
 
 

@@ -102,6 +102,9 @@ def test_a_liaison_adds_a_photo_and_an_official_in_scope_downloads_it_as_a_file(
     assert download["Content-Disposition"].startswith("attachment")
     assert download["X-Content-Type-Options"] == "nosniff"
     assert b"".join(download.streaming_content) == PNG
+    # The reporter's material seen in full: recorded like a view of their details.
+    view = case.personal_data_views.get()
+    assert view.viewer == street_official and view.purpose == "下载附件：现场照片.png"
 
 
 @pytest.mark.django_db

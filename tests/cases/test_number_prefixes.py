@@ -113,6 +113,20 @@ def test_a_later_import_of_a_clashing_community_leaves_the_existing_prefix(
     assert register_at(studio_at("510112101201")).number == "龙泉驿区太平镇太平村2026001"
 
 
+def test_a_reimport_renames_a_prefix_never_numbered_under_and_keeps_a_numbered_one(
+    world: Any, tmp_path: Path
+) -> None:
+    import_national(tmp_path, FIRST + SECOND)
+    assert register_at(studio_at("510112101201")).number == "太平镇太平村2026001"
+    renamed = FIRST.replace("太平村委会", "太和村委会") + SECOND.replace("太平村", "太和村")
+    import_national(tmp_path, renamed)
+    prefixes = dict(
+        OrgUnit.objects.filter(code__startswith="51").values_list("code", "number_prefix")
+    )
+    assert prefixes["510112101201"] == "太平镇太平村"  # numbered: kept
+    assert prefixes["510121101201"] == "太平镇太和村"  # never numbered: follows the name
+
+
 def test_a_community_added_by_hand_gets_the_longer_form_too(world: Any) -> None:
     existing = OrgUnit.objects.get(code="440308003006")
     street = OrgUnit.objects.get(code="440308003")

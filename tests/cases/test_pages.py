@@ -379,6 +379,21 @@ class TestSteps:
         case.refresh_from_db()
         assert (case.state, case.version) == (CaseState.REGISTERED, 1)
 
+    def test_the_answer_message_says_the_copies_are_on_their_way(
+        self, handling_unit_staff: User
+    ) -> None:
+        """The copies wait in the outbox for deliver_feedback; the page lists them as
+        待发送, so the message must not say they were sent already."""
+        case = refer(register())
+        response = client_for(handling_unit_staff).post(
+            reverse("cases:answer", args=[case.pk]),
+            {"version": case.version, "text": "已处理。"},
+            follow=True,
+        )
+        page = text_of(response)
+        assert "书面答复已提交，将抄送反映人、党代表和工作室。" in page
+        assert "（待发送）" in page
+
     def test_answering_twice_is_explained_to_the_unit(self, handling_unit_staff: User) -> None:
         case = refer(register())
         services.case_answer(case=case, actor=handling_unit_staff, text="已处理。")

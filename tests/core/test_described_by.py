@@ -42,3 +42,17 @@ def test_a_staff_form_points_at_its_help(world: Any) -> None:
     client.force_login(User.objects.get(username="liaison"))
     page = client.get(reverse("duties:visit_create")).content.decode()
     assert not _dangling(page)
+
+
+def test_the_case_registration_form_points_at_its_help(world: Any) -> None:
+    client = Client()
+    client.force_login(User.objects.get(username="liaison"))
+    assert not _dangling(client.get(reverse("cases:create")).content.decode())
+
+
+def test_the_studio_assignment_form_points_at_its_help(world: Any) -> None:
+    client = Client()
+    client.force_login(User.objects.get(username="shatoujiao"))
+    page = client.get(reverse("studios:detail", args=[studio().pk])).content.decode()
+    assert "进驻日期" in page
+    assert not _dangling(page)

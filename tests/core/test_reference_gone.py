@@ -55,14 +55,23 @@ def test_a_representative_deleted_before_their_assignment_commits_is_a_409_page(
     assert not StudioAssignment.objects.filter(representative_id=rep.pk).exists()
 
 
-def test_other_integrity_errors_are_left_alone(world: Any) -> None:
+def test_other_integrity_errors_are_a_409_page_of_their_own(world: Any) -> None:
     studio = Studio.objects.get(name=STUDIO)
     demo = Representative.objects.get(name="演示代表·陈明")
     with pytest.raises(IntegrityError) as caught:
         StudioAssignment.objects.create(studio=studio, representative=demo)  # a second pair
     assert not is_foreign_key_violation(caught.value)
+    request = RequestFactory().post("/")
+    response = ReferenceGoneMiddleware(lambda r: None).process_exception(request, caught.value)
+    assert response is not None and response.status_code == 409
+    page = response.content.decode()
+    assert "与他人同时提交的内容冲突，没有保存" in page and "刚被他人删除" not in page
+
+
+def test_errors_other_than_integrity_errors_are_left_alone() -> None:
     request = RequestFactory().get("/")
-    assert ReferenceGoneMiddleware(lambda r: None).process_exception(request, caught.value) is None
+    middleware = ReferenceGoneMiddleware(lambda r: None)
+    assert middleware.process_exception(request, ValueError("x")) is None
 
 
 def _foreign_key_violation() -> IntegrityError:

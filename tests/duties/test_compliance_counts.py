@@ -36,9 +36,10 @@ def counts_of(evaluation: Evaluation) -> tuple[dict[Status, int], dict[Status, i
 
 def varied(world: Any) -> None:
     """Besides the demo studios: a representative at two studios, one assigned
-    mid-year, a studio established mid-year, attendance shorter than the event,
-    cancelled, scheduled, late-published and unpublished events, reports on time,
-    late and drafted, household visits."""
+    mid-year, one who left in April and came back in September, one who left in June,
+    a studio established mid-year, attendance shorter than the event, cancelled,
+    scheduled, late-published and unpublished events, reports on time, late and
+    drafted, household visits."""
     recorder = User.objects.get(username="liaison")
     first = make_studio(world["440308003009"])
     second = make_studio(world["440308003003"])
@@ -63,9 +64,31 @@ def varied(world: Any) -> None:
         studio=late_opened, representative=newcomer, since=date(2026, 5, 20)
     )
 
+    # Left on 10 April, back on 15 September: owed Jan–Feb, Mar–Apr, Sep–Oct, Nov–Dec.
+    returned = rep("测试代表·回来", RepresentativeLevel.CITY)
+    StudioAssignment.objects.create(
+        studio=first,
+        representative=returned,
+        since=date(2025, 1, 1),
+        active=False,
+        until=date(2026, 4, 10),
+    )
+    StudioAssignment.objects.create(studio=first, representative=returned, since=date(2026, 9, 15))
+    # Left on 10 June: owed Jan–Feb to May–Jun only.
+    leaver = rep("测试代表·离开", RepresentativeLevel.DISTRICT)
+    StudioAssignment.objects.create(
+        studio=second,
+        representative=leaver,
+        since=date(2025, 6, 1),
+        active=False,
+        until=date(2026, 6, 10),
+    )
+
     for week in range(0, 40, 3):  # held every third week of the year
-        make_event(first, date(2026, 1, 7) + timedelta(weeks=week), reps=(both,))
-    short = make_event(second, date(2026, 2, 4), hours=4, reps=(both,))
+        day = date(2026, 1, 7) + timedelta(weeks=week)
+        there = (both, returned) if day in (date(2026, 1, 7), date(2026, 10, 7)) else (both,)
+        make_event(first, day, reps=there)
+    short = make_event(second, date(2026, 2, 4), hours=4, reps=(both, leaver))
     Attendance.objects.create(
         event=short,
         representative=both,
@@ -163,6 +186,21 @@ def test_the_fixture_reaches_every_rule_and_status(world: Any) -> None:
     assert len(rows) == 2
     reps, _ = counts_of(evaluation)
     assert sum(count(studios, evaluation.rules).representatives.values()) == sum(reps.values())
+    # Those who left are judged for their periods only, where they were.
+    owed = {
+        rep.representative.name: (
+            row.studio.pk,
+            sorted(r.key.rsplit("-", 1)[1] for r in rep.results if r.rule == "SM 9"),
+        )
+        for row in evaluation.studios
+        for rep in row.representatives
+    }
+    first, second = (
+        Studio.objects.get(unit__code=code, name__startswith="测试工作室")
+        for code in ("440308003009", "440308003003")
+    )
+    assert owed["测试代表·回来"] == (first.pk, ["1", "2", "5", "6"])
+    assert owed["测试代表·离开"] == (second.pk, ["1", "2", "3"])
 
 
 @pytest.mark.parametrize("how", ["evaluate", "count"])

@@ -319,7 +319,7 @@ def test_the_cron_job_computes_every_active_studio(world: Any, monkeypatch: Any)
     call_command("refresh_compliance_tallies", "--date", TODAY.isoformat(), stdout=StringIO())
     assert StudioTally.objects.filter(year=2026, as_of=TODAY).count() == studios().count()
     assert RepresentativeTally.objects.filter(year=2026, as_of=TODAY).count() == (
-        tallies.scope_representatives(studios()).count()
+        tallies.scope_representatives(studios(), 2026).count()
     )
     monkeypatch.setattr(tallies, "refresh", lambda *a, **k: pytest.fail("recomputed"))
     assert from_tallies() == expected()

@@ -329,3 +329,26 @@ def test_a_run_stopped_after_its_commit_is_finished_by_the_next(world, liaison, 
     assert CaseAttachment.objects.get(pk=old.pk).file_key == key  # the committed key is kept
     assert Path(old.file.path).read_bytes().startswith(MAGIC)
     assert b"".join(client.get(url).streaming_content) == PNG
+
+
+@pytest.mark.django_db
+def test_a_file_purged_while_it_is_being_sealed_gets_no_key_back(world, monkeypatch):
+    from minyi.core import sealing_existing
+
+    record = an_import(age_days=0)
+    Import.objects.filter(pk=record.pk).update(file_key="")  # as stored before sealing
+    path = Path(record.file.path)
+    path.write_bytes(b"PK plain sheet")
+    write = sealing_existing._write_sealed
+
+    def purged_meanwhile(plain_path: str, key: str) -> str:
+        sealed_copy = write(plain_path, key)
+        purge_file = Import.objects.filter(pk=record.pk)
+        purge_file.update(file="", file_key="")  # purge_document_files, at this moment
+        os.remove(plain_path)
+        return sealed_copy
+
+    monkeypatch.setattr(sealing_existing, "_write_sealed", purged_meanwhile)
+    _seal_command()
+    assert Import.objects.get(pk=record.pk).file_key == ""
+    assert not path.exists() and not Path(str(path) + ".sealing").exists()

@@ -230,3 +230,29 @@ def test_settings_refuse_a_reporter_channel_nothing_sends_through(channel):
     result = _check_with(MINYI_REPORTER_CHANNEL=channel)
     assert result.returncode != 0
     assert "MINYI_REPORTER_CHANNEL" in result.stderr and "console, http" in result.stderr
+
+
+def test_pages_and_api_answers_are_not_kept_by_the_browser(street_official):
+    # A studio's computer is shared: nothing shown may come back from the cache after
+    # its user logged out (minyi.core.security.NoStoreMiddleware).
+    client = Client()
+    client.force_login(street_official)
+    for url in (reverse("home"), reverse("cases:list"), "/no-such-page/"):
+        assert "no-store" in client.get(url)["Cache-Control"], url
+    for url in (reverse("online:find"), reverse("online:lookup"), "/api/v1/cases"):
+        assert "no-store" in Client().get(url)["Cache-Control"], url
+    assert "no-store" in Client().get(reverse("login"))["Cache-Control"]
+
+
+def test_a_view_that_says_how_to_cache_keeps_its_own_header(db):
+    # The public photo of a representative may be kept for a day.
+    from django.http import HttpResponse
+
+    from minyi.core.security import NoStoreMiddleware
+
+    def view(request):
+        response = HttpResponse("photo")
+        response["Cache-Control"] = "public, max-age=86400"
+        return response
+
+    assert NoStoreMiddleware(view)(None)["Cache-Control"] == "public, max-age=86400"

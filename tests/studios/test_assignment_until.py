@@ -1,7 +1,8 @@
 """An assignment (SM 6) that ends keeps the day it ended (`until`): set where assignments
 are ended (the studio page's 移出, the admin), shown with the dates on the studio page
-and the representative's page, cleared when the representative is assigned again.
-`active` alone still decides the scope, and the kept scopes are read afresh."""
+and the representative's page. Assigned again, the representative gets a new period
+(tests/studios/test_assignment_periods.py). `active` alone still decides the scope, and
+the kept scopes are read afresh."""
 
 from __future__ import annotations
 
@@ -88,25 +89,7 @@ def test_an_assignment_ended_before_its_day_was_kept_says_so(
     assert "未记录" in studio_page.split("曾进驻的党代表")[1]
 
 
-def test_assigning_again_clears_the_day_it_ended(
-    representative: User, street_official: User
-) -> None:
-    assignment = working(representative)
-    assignment.set_active(False)
-    assignment.save()
-    response = client_for(street_official).post(
-        reverse("studios:assignment_add", args=[assignment.studio_id]),
-        {"representative": assignment.representative_id},
-    )
-    assert response.status_code == 302
-    assignment.refresh_from_db()
-    assert (assignment.active, assignment.until) == (True, None)
-    assert assignment.studio_id in scope_of(fresh(representative)).studio_ids
-    page = text_of(client_for(street_official).get(assignment.studio.get_absolute_url()))
-    assert "曾进驻的党代表" not in page
-
-
-def test_the_admin_ends_and_restarts_an_assignment_with_the_day(
+def test_the_admin_ends_an_assignment_with_the_day_and_never_reopens_it(
     representative: User, admin_user: User
 ) -> None:
     assignment = working(representative)
@@ -118,14 +101,17 @@ def test_the_admin_ends_and_restarts_an_assignment_with_the_day(
     assignment.refresh_from_db()
     assert (assignment.active, assignment.until) == (False, timezone.localdate())
     assert assignment.studio_id not in scope_of(fresh(representative)).studio_ids
-    assert client.post(url, {**data, "active": "on"}).status_code == 302
+    # Reopened, the period would lose the day it ended: coming back is a new period.
+    response = client.post(url, {**data, "active": "on"})
+    assert response.status_code == 200
+    assert "已结束的进驻期间不能恢复" in response.content.decode()
     assignment.refresh_from_db()
-    assert (assignment.active, assignment.until) == (True, None)
+    assert (assignment.active, assignment.until) == (False, timezone.localdate())
 
 
 def test_an_ended_assignment_keeps_its_day_when_ended_again() -> None:
     ended = StudioAssignment(active=False, until=date(2025, 6, 30))
-    ended.set_active(False)
+    ended.end()
     assert ended.until == date(2025, 6, 30)
 
 
@@ -180,28 +166,6 @@ def _assign(user: User, assignment: StudioAssignment, **extra: Any) -> Any:
     )
 
 
-def test_assigning_again_starts_the_new_period_on_its_day(
-    representative: User, street_official: User
-) -> None:
-    """The compliance rules owe a representative only the windows after `since`
-    (duties.compliance_rules); a re-assignment that kept the old day, or none, would owe
-    the months they were away."""
-    assignment = working(representative)
-    StudioAssignment.objects.filter(pk=assignment.pk).update(since=date(2025, 3, 1))
-    assignment.refresh_from_db()
-    assignment.set_active(False)
-    assignment.save()
-    assert _assign(street_official, assignment).status_code == 302
-    assignment.refresh_from_db()
-    assert (assignment.active, assignment.since) == (True, timezone.localdate())
-    assignment.set_active(False)
-    assignment.save()
-    day = timezone.localdate() - timedelta(days=20)
-    assert _assign(street_official, assignment, since=day.isoformat()).status_code == 302
-    assignment.refresh_from_db()
-    assert assignment.since == day
-
-
 @pytest.mark.parametrize(
     ("since", "message"),
     [
@@ -213,10 +177,11 @@ def test_a_bad_start_day_is_refused_in_chinese_and_nothing_changes(
     representative: User, street_official: User, since: str, message: str
 ) -> None:
     assignment = working(representative)
-    assignment.set_active(False)
+    assignment.end()
     assignment.save()
     response = _assign(street_official, assignment, since=since)
     assert response.status_code == 400
     assert message in response.content.decode()
-    assignment.refresh_from_db()
-    assert assignment.active is False
+    assert not StudioAssignment.objects.filter(
+        studio=assignment.studio, representative=assignment.representative, active=True
+    ).exists()

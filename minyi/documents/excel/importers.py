@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -37,6 +38,7 @@ from minyi.studios.models import FACILITIES, Studio, StudioKind
 
 CODE = re.compile(r"[（(]\s*(\d{6,12})\s*[)）]\s*$")
 SEPARATORS = re.compile(r"[、,，;；\n]+")
+PROGRESS_EVERY = 500
 
 
 @dataclass(frozen=True)
@@ -158,13 +160,16 @@ class Importer:
         raise NotImplementedError
 
     # shared
-    def check(self, sheet: Sheet) -> Report:
+    def check(self, sheet: Sheet, progress: Callable[[int], None] | None = None) -> Report:
+        """Every row checked; `progress(n)` (a job's) is told every PROGRESS_EVERY rows."""
         records = sheet.rows
         keys = [self.key(record) for _, record in records]
         editable, foreign = self.existing(keys)
         first_row: dict[tuple[str, ...], int] = {}
         results = []
         for (number, record), key in zip(records, keys, strict=True):
+            if progress and results and len(results) % PROGRESS_EVERY == 0:
+                progress(len(results))
             result = RowResult(number, self.label(record))
             results.append(result)
             missing = [h for h in self.required() if as_text(record.get(h)) == ""]

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import logging
 import tempfile
-import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
 from io import BytesIO
@@ -16,12 +15,13 @@ from typing import Any
 
 from django.conf import settings
 from django.core.files import File
-from django.db import close_old_connections, transaction
-from django.http import Http404, HttpRequest, QueryDict
+from django.db import transaction
+from django.http import Http404, HttpRequest
 from django.utils import timezone
 
 from minyi.documents.excel.exports import SPECS, ExportSpec
 from minyi.documents.excel.writer import write_xlsx
+from minyi.documents.jobs import job_request, start_in_background
 from minyi.documents.lists import decorated, describe, filtered
 from minyi.documents.models import Export, ExportState
 from minyi.people.scopes import scope_of
@@ -98,15 +98,6 @@ def filename(spec: ExportSpec) -> str:
     return f"{spec.title}-{timezone.localtime():%Y%m%d-%H%M}.xlsx"
 
 
-def job_request(export: Export) -> HttpRequest:
-    """A request as the owner's list page saw it: the same user, the same filters."""
-    request = HttpRequest()
-    request.method = "GET"
-    request.user = export.owner
-    request.GET = QueryDict(export.query)
-    return request
-
-
 def export_job_run(export_id: int) -> None:
     """Write one job's file. Safe to call twice: only a pending job is taken."""
     with transaction.atomic():
@@ -117,7 +108,7 @@ def export_job_run(export_id: int) -> None:
         return
     export = Export.objects.select_related("owner").get(pk=export_id)
     try:
-        source = export_source(export.kind, job_request(export))
+        source = export_source(export.kind, job_request(export.owner, export.query))
         Export.objects.filter(pk=export.pk).update(total=source.total)
 
         def progress(count: int) -> None:
@@ -149,18 +140,6 @@ def export_job_run(export_id: int) -> None:
         )
 
 
-def _run_in_thread(export_id: int) -> None:
-    try:
-        export_job_run(export_id)
-    finally:
-        close_old_connections()
-
-
-def start_in_background(export_id: int) -> None:
+def export_in_background(export_id: int) -> None:
     """After the job row is committed, write it in a thread of this process."""
-    if getattr(settings, "MINYI_EXPORT_THREADS", True):
-        transaction.on_commit(
-            lambda: threading.Thread(
-                target=_run_in_thread, args=(export_id,), name=f"export-{export_id}", daemon=True
-            ).start()
-        )
+    start_in_background(export_job_run, export_id, "export")

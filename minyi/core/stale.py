@@ -1,0 +1,83 @@
+"""Two people editing one record: the later save is refused instead of silently
+overwriting the earlier one (a lost update).
+
+Cases and household visits carry a `version` for this (docs/decisions.md, "Optimistic
+concurrency on cases"). The other records edited on a page (organisation units,
+handling units, studios, representatives, liaisons, events, annual plans) are
+`TimeStamped`, and their `updated_at` serves as the version: the edit page carries the
+value it was loaded with in a hidden field, and the save, inside its transaction, locks
+the row and compares. A row changed since is not written; the page comes back (409)
+with everything the user typed and says so. Saving again then is a decision taken
+knowing that someone else changed the record.
+
+`updated_at` moves on every `save()`; a `queryset.update()` does not move it, so a
+change made that way (a bulk job) is not noticed here.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, cast
+
+from django import forms
+from django.db.models import Model
+from django.http import QueryDict
+from django.utils import timezone
+
+FIELD = "loaded_at"
+
+
+class StaleEdit(Exception):
+    """The row changed after the form was loaded."""
+
+    def __init__(self, current: datetime) -> None:
+        super().__init__(current)
+        self.current = current
+
+
+def _token(value: datetime | None) -> str:
+    return value.isoformat() if value is not None else ""
+
+
+def guard[F: forms.BaseForm](form: F, obj: Model | None) -> F:
+    """Give an edit form the hidden version of the record it edits (nothing for a new
+    record, or for a model without `updated_at`)."""
+    loaded = _token(getattr(obj, "updated_at", None))
+    if loaded:
+        form.fields[FIELD] = forms.CharField(
+            required=False, widget=forms.HiddenInput, initial=loaded
+        )
+    return form
+
+
+def check(form: forms.BaseForm, model: type[Model], pk: Any) -> None:
+    """Inside the saving transaction, before writing: lock the row and raise StaleEdit
+    if it changed since the form was loaded. A post without the hidden field (an older
+    page) is not checked."""
+    loaded = form.cleaned_data.get(FIELD) if FIELD in form.fields else ""
+    if not loaded:
+        return
+    current = (
+        model._default_manager.select_for_update()
+        .filter(pk=pk)
+        .values_list("updated_at", flat=True)
+        .first()
+    )
+    if current is not None and _token(current) != loaded:
+        raise StaleEdit(current)
+
+
+def refuse(form: forms.BaseForm, exc: StaleEdit) -> None:
+    """Say so on the form, keeping what the user typed; the form now carries the
+    current version, so saving again overwrites knowingly."""
+    when = timezone.localtime(exc.current)
+    form.add_error(
+        None,
+        f"您打开此页后，这条记录已被他人修改（{when:%Y-%m-%d %H:%M}）。为免覆盖对方的修改，"
+        "本次未保存。下面保留了您填写的内容：请在新窗口打开此记录核对，确认无误后再次保存。",
+    )
+    # A QueryDict from the request (a dict in some tests): its copy is mutable and keeps
+    # every value of a multiple choice.
+    data = cast(QueryDict, form.data).copy()
+    data[FIELD] = _token(exc.current)
+    form.data = data

@@ -1,0 +1,128 @@
+"""Two people editing one record (minyi.core.stale): the later save is refused with
+what its user typed kept, instead of silently overwriting the earlier one."""
+
+from __future__ import annotations
+
+from datetime import time
+from typing import Any
+
+import pytest
+from django.urls import reverse
+
+from minyi.core import stale
+from minyi.duties import plans
+from minyi.duties.models import AnnualPlan, Event
+from minyi.people.models import Representative
+from minyi.studios.models import Studio
+from tests.core.helpers import client_for, post_data_from, text_of
+from tests.duties.test_appointments import make_event
+
+STUDIO = "沙头角社区党代表工作室"
+REFUSED = "这条记录已被他人修改"
+
+
+def _two_edits(user: Any, url: str) -> tuple[Any, Any, dict[str, Any], dict[str, Any]]:
+    """Two people (here two browsers of one account) open the same edit page."""
+    first, second = client_for(user), client_for(user)
+    first_data = post_data_from(first.get(url))
+    second_data = post_data_from(second.get(url))
+    assert first_data[stale.FIELD] and first_data[stale.FIELD] == second_data[stale.FIELD]
+    return first, second, first_data, second_data
+
+
+def _refused_then_saved(second: Any, url: str, data: dict[str, Any], typed: str) -> tuple[Any, Any]:
+    refused = second.post(url, data)
+    assert refused.status_code == 409
+    page = text_of(refused)
+    assert REFUSED in page and typed in page  # nothing the user typed is lost
+    again = second.post(url, post_data_from(refused))  # saving again, knowingly
+    return refused, again
+
+
+def test_a_studio_edited_by_two_people_refuses_the_later_save(street_official: Any) -> None:
+    studio = Studio.objects.get(name=STUDIO)
+    url = reverse("studios:edit", args=[studio.pk])
+    first, second, first_data, second_data = _two_edits(street_official, url)
+
+    assert first.post(url, {**first_data, "address": "第一次修改的地址"}).status_code == 302
+    _, again = _refused_then_saved(
+        second, url, {**second_data, "address": "第二个人填写的地址"}, "第二个人填写的地址"
+    )
+    assert again.status_code == 302
+    assert Studio.objects.get(pk=studio.pk).address == "第二个人填写的地址"
+
+
+def test_the_refused_save_writes_nothing(street_official: Any) -> None:
+    studio = Studio.objects.get(name=STUDIO)
+    url = reverse("studios:edit", args=[studio.pk])
+    first, second, first_data, second_data = _two_edits(street_official, url)
+    first.post(url, {**first_data, "address": "先保存的地址"})
+    second.post(url, {**second_data, "address": "后保存的地址"})
+    assert Studio.objects.get(pk=studio.pk).address == "先保存的地址"
+
+
+def test_an_unchanged_record_saves_as_before(street_official: Any) -> None:
+    studio = Studio.objects.get(name=STUDIO)
+    url = reverse("studios:edit", args=[studio.pk])
+    client = client_for(street_official)
+    data = post_data_from(client.get(url))
+    assert client.post(url, {**data, "address": "只有一个人修改"}).status_code == 302
+    # A second edit from the page reloaded after the first is not refused.
+    data = post_data_from(client.get(url))
+    assert client.post(url, {**data, "address": "再改一次"}).status_code == 302
+
+
+def test_a_representative_edited_by_two_people(street_official: Any) -> None:
+    rep = Representative.objects.get(name="演示代表·陈明")
+    url = reverse("people:representative_edit", args=[rep.pk])
+    first, second, first_data, second_data = _two_edits(street_official, url)
+    assert first.post(url, {**first_data, "employer": "第一次填写的单位"}).status_code == 302
+    refused = second.post(url, {**second_data, "employer": "第二次填写的单位"})
+    assert refused.status_code == 409 and "第二次填写的单位" in text_of(refused)
+    assert Representative.objects.get(pk=rep.pk).employer == "第一次填写的单位"
+
+
+def test_an_event_edited_by_two_people(liaison: Any) -> None:
+    event = make_event(state="planned")
+    url = reverse("duties:event_edit", args=[event.pk])
+    first, second, first_data, second_data = _two_edits(liaison, url)
+    assert first.post(url, {**first_data, "place": "社区党群服务中心"}).status_code == 302
+    _, again = _refused_then_saved(
+        second, url, {**second_data, "place": "社区活动室二楼"}, "社区活动室二楼"
+    )
+    assert again.status_code == 302
+    assert Event.objects.get(pk=event.pk).place == "社区活动室二楼"
+
+
+def test_an_annual_plan_edited_by_two_people(liaison: Any) -> None:
+    plan = plans.plan_create(
+        actor=liaison,
+        studio=Studio.objects.get(name=STUDIO),
+        year=2027,
+        opening_weekday=2,
+        opening_start=time(9),
+        opening_end=time(12),
+        place="工作室",
+    )
+    url = reverse("duties:plan_edit", args=[plan.pk])
+    first, second, first_data, second_data = _two_edits(liaison, url)
+    assert first.post(url, {**first_data, "place": "第一次填写的地点"}).status_code == 302
+    _, again = _refused_then_saved(
+        second, url, {**second_data, "place": "第二次填写的地点"}, "第二次填写的地点"
+    )
+    assert again.status_code == 302
+    assert AnnualPlan.objects.get(pk=plan.pk).place == "第二次填写的地点"
+
+
+@pytest.mark.parametrize("loaded", ["", None])
+def test_a_post_without_the_version_is_not_checked(street_official: Any, loaded: Any) -> None:
+    # A page rendered before this check existed (or a client posting only the fields).
+    studio = Studio.objects.get(name=STUDIO)
+    url = reverse("studios:edit", args=[studio.pk])
+    client = client_for(street_official)
+    data = post_data_from(client.get(url))
+    studio.save()  # someone else saved since
+    data.pop(stale.FIELD)
+    if loaded is not None:
+        data[stale.FIELD] = loaded
+    assert client.post(url, {**data, "address": "旧页面提交"}).status_code == 302

@@ -1,0 +1,139 @@
+"""A representative is owed the duty minimums only within their periods at studios:
+one who left and came back owes nothing for the gap, one who left during the year is
+still judged (for the windows before leaving) on the compliance page, the dashboards'
+counts and the warnings."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from django.urls import reverse
+
+from minyi.duties import tallies
+from minyi.duties.compliance import count, evaluate, make_rules, warnings_for
+from minyi.duties.compliance_rules import (
+    RepresentativeFacts,
+    Session,
+    Status,
+    representative_results,
+)
+from minyi.people.models import User
+from minyi.studios.models import Studio, StudioAssignment
+from tests.core.helpers import client_for, text_of
+from tests.duties.test_compliance_counts import counts_of
+from tests.duties.test_compliance_page import chen, make_event, studio
+from tests.studios.factories import make_studio
+
+YEAR = (date(2026, 1, 1), date(2026, 12, 31))
+
+
+def sm9(facts: RepresentativeFacts, today: date) -> dict[str, Any]:
+    rules = make_rules(*YEAR, today)
+    return {
+        r.key.rsplit(":", 1)[1]: r for r in representative_results(facts, rules) if r.rule == "SM 9"
+    }
+
+
+def test_nothing_is_owed_for_the_gap_between_two_periods() -> None:
+    # Left on 10 June, back on 1 October; a long session in the gap, at another studio.
+    facts = RepresentativeFacts(
+        id=1,
+        name="甲",
+        city_level=True,
+        periods=((date(2025, 3, 1), date(2026, 6, 10)), (date(2026, 10, 1), None)),
+        sessions=(Session(date(2026, 9, 20), 4, True, "别处"),),
+    )
+    found = sm9(facts, date(2027, 1, 15))
+    # Jul–Aug is not owed; Sep–Oct is (31 days of it), and the gap's session does not
+    # count in it.
+    assert sorted(found) == ["2026-1", "2026-2", "2026-3", "2026-5", "2026-6"]
+    assert found["2026-5"].status is Status.RED
+    results = representative_results(facts, make_rules(*YEAR, date(2027, 1, 15)))
+    assert sum(r.rule == "CM 4" for r in results) == 1
+
+
+def test_a_window_left_in_its_first_three_weeks_is_not_owed() -> None:
+    facts = RepresentativeFacts(id=1, name="甲", periods=((None, date(2026, 7, 20)),))
+    assert sorted(sm9(facts, date(2027, 1, 15))) == [f"2026-{i}" for i in range(1, 4)]
+    facts = RepresentativeFacts(id=1, name="甲", periods=((None, date(2026, 7, 21)),))
+    assert "2026-4" in sm9(facts, date(2027, 1, 15))
+
+
+def test_a_window_whose_period_ended_is_missed_once_it_ended() -> None:
+    facts = RepresentativeFacts(id=1, name="甲", periods=((None, date(2026, 6, 10)),))
+    june = sm9(facts, date(2026, 6, 20))["2026-3"]
+    assert june.status is Status.RED and not june.warn
+    assert "进驻期间（至 6 月 10 日）" in june.reason
+
+
+def test_periods_at_two_studios_at_once_count_each_day_once() -> None:
+    facts = RepresentativeFacts(
+        id=1,
+        name="甲",
+        periods=((date(2026, 4, 20), date(2026, 4, 25)), (date(2026, 4, 22), date(2026, 5, 3))),
+    )
+    assert facts.spans(date(2026, 3, 1), date(2026, 4, 30)) == [
+        (date(2026, 4, 20), date(2026, 4, 30))
+    ]
+    # 11 days in Mar–Apr: not owed; 3 days in May–Jun: not owed.
+    assert sm9(facts, date(2027, 1, 15)) == {}
+
+
+def _left_in_june(world: Any) -> tuple[Studio, Any]:
+    """Chen leaves 沙头角 on 10 June 2026 and works at another studio from 1 October."""
+    rep = chen()
+    StudioAssignment.objects.filter(representative=rep, studio=studio()).update(
+        since=date(2025, 1, 1), active=False, until=date(2026, 6, 10)
+    )
+    other = make_studio(world["440308001002"])
+    StudioAssignment.objects.create(studio=other, representative=rep, since=date(2026, 10, 1))
+    make_event(studio(), date(2026, 1, 14), reps=(rep,))
+    make_event(other, date(2026, 8, 12), reps=(rep,))  # before they came: not counted
+    return other, rep
+
+
+def test_one_who_left_is_judged_where_they_were_for_the_windows_before(world: Any) -> None:
+    other, rep = _left_in_june(world)
+    rules = make_rules(*YEAR, date(2027, 1, 15))
+    evaluation = evaluate(Studio.objects.active().select_related("unit"), rules)
+    rows = {row.studio.pk: row for row in evaluation.studios}
+    left = [r for r in rows[studio().pk].representatives if r.representative.pk == rep.pk]
+    assert len(left) == 1 and rep.pk not in rows[studio().pk].working
+    assert rep.pk in rows[other.pk].working
+    keys = sorted(r.key.rsplit(":", 1)[1] for r in left[0].results if r.rule == "SM 9")
+    assert keys == ["2026-1", "2026-2", "2026-3", "2026-5", "2026-6"]
+    by_key = left[0].by_key()
+    assert by_key[f"sm9:r{rep.pk}:2026-1"].status is Status.GREEN
+    assert by_key[f"sm9:r{rep.pk}:2026-5"].status is Status.RED  # August is before October
+    # The dashboards' counts agree, from the same periods, and so do the kept tallies.
+    counted = count(Studio.objects.active().select_related("unit"), rules)
+    assert counted.representatives == counts_of(evaluation)[0]
+    kept = tallies.count(Studio.objects.active(), 2026, date(2027, 1, 15))
+    assert kept.representatives == counted.representatives
+
+
+def test_the_studio_they_left_shows_them_on_its_compliance_page(
+    world: Any, street_official: User
+) -> None:
+    _left_in_june(world)
+    url = reverse("duties:compliance")
+    page = text_of(client_for(street_official).get(url, {"studio": studio().pk, "year": "2026"}))
+    line = page.split("演示代表·陈明")[1].split("演示代表")[0]
+    assert "已离开" in line and "不考核" in line
+
+
+def test_no_warning_for_a_window_after_leaving_nor_to_the_studio_left(world: Any) -> None:
+    rep = chen()
+    StudioAssignment.objects.filter(representative=rep, studio=studio()).update(
+        since=date(2025, 1, 1), active=False, until=date(2026, 4, 30)
+    )
+    other = make_studio(world["440308001002"])
+    StudioAssignment.objects.create(studio=other, representative=rep, since=date(2026, 5, 1))
+    found = [w for w in warnings_for(date(2026, 6, 10)) if f":r{rep.pk}:" in w.url]
+    assert found, "the May–June window at the new studio warns"
+    liaisons_left = set(
+        studio().liaisons.filter(active=True, user__isnull=False).values_list("user_id", flat=True)
+    )
+    assert liaisons_left and not liaisons_left & {w.recipient_id for w in found}
+    assert all(f"?studio={other.pk}#" in w.url for w in found)
