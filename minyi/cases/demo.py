@@ -13,6 +13,7 @@ from django.utils import timezone
 from minyi.cases import services
 from minyi.cases.deadlines import set_deadline
 from minyi.cases.models import Case, Channel, Occasion, Outcome, Satisfaction
+from minyi.cases.states import Action
 from minyi.org.models import HandlingUnit
 from minyi.people.models import Representative, User
 from minyi.studios.models import Studio
@@ -86,6 +87,14 @@ def build_demo_cases() -> int:
         overdue, received=timezone.localdate() - timedelta(days=21), days=10, calendar=calendar
     )
     overdue.save(update_fields=["unit_received_on", "due_on", "due_days", "due_provisional"])
+    # Its timeline tells the same story: registered and sent on the day it was received,
+    # referred three weeks ago with the deadline it has (not the load's day and the
+    # deadline a referral today would get). Demo data only: steps are never edited.
+    now = timezone.now()
+    overdue.steps.exclude(action=Action.REFER).update(at=now - timedelta(days=25))
+    overdue.steps.filter(action=Action.REFER).update(
+        at=now - timedelta(days=21), due_on=overdue.due_on
+    )
 
     answered = services.case_send_to_street(
         case=new(

@@ -311,13 +311,16 @@ class RegistrationForm(ScopedModelForm):
         studio_field = self.fields["studio"]
         label_choices(studio_field, _studio_label)
         studio_field.empty_label = "请选择"
-        # Choosing the studio reloads the representatives who work there.
+        # Choosing the studio reloads the representatives who work there. Their select is
+        # disabled until the new one arrives: a choice made meanwhile, among the old
+        # studio's representatives, would be swapped away without a word.
         studio_field.widget.attrs.update(
             {
                 "hx-get": reverse("cases:create"),
                 "hx-trigger": "change",
                 "hx-target": "#representative-field",
                 "hx-swap": "outerHTML",
+                "hx-disabled-elt": "#id_representative",
             }
         )
         # One read of the studios' ids and areas serves the preselection, the units

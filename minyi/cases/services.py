@@ -509,21 +509,27 @@ def timeliness_after(current: str, on_time: bool) -> str:
 
 
 def _queue_feedback(case: Case, answer: Answer) -> None:
+    # The department's, the representative's and the studio's copies are the answer on
+    # the case page, which they see in their scope from this commit on: delivered with
+    # it, not left 待发送 until the next deliver_feedback run (or for ever where none
+    # runs, as in the demo). Only the reporter's copy leaves the system (the outbox).
+    now = timezone.now()
+    read_here = {"channel": "internal", "status": DeliveryStatus.SENT, "delivered_at": now}
     copies = [
         FeedbackCopy(
             answer=answer,
             recipient=Recipient.DEPARTMENT,
-            channel="internal",
             address=str(case.holder_department or ""),
+            **read_here,
         ),
         FeedbackCopy(
             answer=answer,
             recipient=Recipient.REPRESENTATIVE,
-            channel="internal",
             address=case.representative_name,
+            **read_here,
         ),
         FeedbackCopy(
-            answer=answer, recipient=Recipient.STUDIO, channel="internal", address=case.studio.name
+            answer=answer, recipient=Recipient.STUDIO, address=case.studio.name, **read_here
         ),
         FeedbackCopy(
             answer=answer,

@@ -52,6 +52,7 @@ DEMO_ACCOUNTS = [
     DemoAccount("rep", "市党代表（进驻沙头角社区工作室）"),
     DemoAccount("secretary", "田心社区党委书记（无工作室，代行联络员）"),
     DemoAccount("unit", "沙头角街道城市管理办公室（承办单位）"),
+    DemoAccount("housing", "盐田区住房和建设局（承办单位，区里交办的案件）"),
 ]
 
 
@@ -104,7 +105,7 @@ def build_demo() -> None:
             "phone": _phone(90),
         },
     )
-    HandlingUnit.objects.get_or_create(
+    housing, _ = HandlingUnit.objects.get_or_create(
         area=yantian,
         name="盐田区住房和建设局",
         defaults={
@@ -124,6 +125,13 @@ def build_demo() -> None:
     )
     _account(
         "unit", full_name="演示·城管办 周主任", role=Role.HANDLING_UNIT_STAFF, handling_unit=urban
+    )
+    # Journey 5: the district refers a case to its housing bureau, which answers it.
+    _account(
+        "housing",
+        full_name="演示·区住建局 吴科长",
+        role=Role.HANDLING_UNIT_STAFF,
+        handling_unit=housing,
     )
 
     studio, _ = Studio.objects.get_or_create(

@@ -8,6 +8,7 @@ from django.shortcuts import render
 
 from minyi.cases import choice_cache
 from minyi.cases.summary import case_counts, provisional_notice
+from minyi.duties.models import Appointment, AppointmentState
 from minyi.org.models import HandlingUnit, OrgUnit
 from minyi.people.models import Liaison, Representative
 from minyi.people.scopes import scope_of
@@ -44,8 +45,18 @@ def home(request: HttpRequest) -> HttpResponse:
         "nothing": scope.is_empty,
         **case_counts(user),
         "calendar_notice": provisional_notice(user),
+        "requested_appointments": _requested_appointments(user, scope),
     }
     return render(request, "core/home.html", context)
+
+
+def _requested_appointments(user: Any, scope: Any) -> int:
+    """Residents' bookings waiting for a liaison to confirm them (journey 3): a liaison
+    starts the day from here, not from 履职 → 群众预约. One count, only for the accounts
+    that confirm bookings (their scope is their studios)."""
+    if not scope.studio_ids:
+        return 0
+    return Appointment.objects.for_user(user).filter(state=AppointmentState.REQUESTED).count()
 
 
 def _organisation_counts(user: Any) -> dict[str, int]:

@@ -243,11 +243,14 @@ def _weeks(start: date, end: date) -> tuple[_Week, ...]:
     found = []
     while monday <= end:
         year, week, _ = monday.isocalendar()
+        # Week 1 may start in December: then the day says its year, lest it read as
+        # December of the week's year.
+        since = md(monday) if monday.year == year else f"{monday.year} 年 {md(monday)}"
         found.append(
             _Week(
                 monday,
                 monday + timedelta(days=6),
-                f"{year}年第 {week} 周（{md(monday)}起）",
+                f"{year}年第 {week} 周（{since}起）",
                 f"{year}-W{week:02d}",
             )
         )

@@ -38,6 +38,7 @@ from minyi.duties.forms_events import (
 from minyi.duties.forms_plans import editable_studios
 from minyi.duties.models import ActivityMonth, Appointment, Event, EventState
 from minyi.duties.plans import SHANGHAI
+from minyi.duties.views_people import _public
 from minyi.duties.views_plans import _add_errors
 from minyi.online import public_cache
 from minyi.people.models import Representative
@@ -327,7 +328,8 @@ def public_events(request: HttpRequest) -> HttpResponse:
         content = _public_events_table(studio_id, number)
         cache.set(key, content, public_cache.SECONDS)
     # Our own rendering of public data, escaped when it was rendered.
-    return render(request, "duties/event_public.html", {"content": mark_safe(content)})  # noqa: S308
+    # A resident's page: the residents' frame and its large-text mode, as the booking.
+    return _public(request, "duties/event_public.html", {"content": mark_safe(content)})  # noqa: S308
 
 
 def _public_events_table(studio_id: int | None, number: str) -> str:

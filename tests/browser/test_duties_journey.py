@@ -108,12 +108,14 @@ def test_a_published_reception_is_booked_confirmed_held_and_on_the_duty_record(
     resident = new_page(viewport=PHONE_VIEWPORT, is_mobile=True, has_touch=True)
     resident.goto("/duties/public/events/")
     expect(resident.get_by_role("heading", level=1)).to_have_text("党代表活动预告")
-    row = resident.get_by_role("row").filter(has_text=THEME)
+    # One card per event (a residents' page: the large-text mode, no staff frame).
+    row = resident.get_by_role("listitem").filter(has_text=THEME)
     expect(row).to_contain_text(STUDIO)
     expect(row).to_contain_text(f"{starts:%Y-%m-%d %H:%M}–{ends:%H:%M}")
     expect(row).to_contain_text(f"{REPRESENTATIVE}（工程师）")
     expect(row).to_contain_text("余 5 / 5")
     no_horizontal_overflow(resident)
+    screenshot(resident, artifacts / "duties-2-public-events-phone.png")
     row.get_by_role("link", name="预约").click()
 
     expect(resident.get_by_role("heading", level=1)).to_have_text("预约见党代表")

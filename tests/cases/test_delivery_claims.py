@@ -44,7 +44,7 @@ def _copies(monkeypatch, channel: FakeChannel, cases: int = 1) -> list[int]:
     for n in range(cases):
         answered(submit(ip=f"10.0.1.{n + 1}")[1])
     monkeypatch.setitem(delivery.CHANNELS, "fake", channel)
-    FeedbackCopy.objects.update(channel="fake")
+    FeedbackCopy.objects.update(channel="fake", status=DeliveryStatus.PENDING, delivered_at=None)
     return list(FeedbackCopy.objects.order_by("pk").values_list("pk", flat=True))
 
 
@@ -160,7 +160,9 @@ class Leaky:
 def test_a_channel_fault_is_kept_without_the_recipients_address(world, monkeypatch):
     answered(submit(ip="10.0.9.1")[1])
     monkeypatch.setitem(delivery.CHANNELS, "fake", Leaky())
-    FeedbackCopy.objects.update(channel="fake", address="li.si@mail.example.cn")
+    FeedbackCopy.objects.update(
+        channel="fake", address="li.si@mail.example.cn", status=DeliveryStatus.PENDING
+    )
     deliver_pending()
     errors = list(FeedbackCopy.objects.values_list("last_error", flat=True))
     assert errors and all("550 mailbox unavailable" in e for e in errors)

@@ -72,6 +72,8 @@ def test_the_blank_form_is_written_as_the_template_wrote_it(
     former, current = _both(RegistrationForm(user=user, studio_hint=studio_hint))
     assert current == former
     assert 'id="id_studio"' in current and 'hx-target="#representative-field"' in current
+    # No choice among the old studio's representatives while the new ones load.
+    assert 'hx-disabled-elt="#id_representative"' in current
 
 
 @pytest.mark.parametrize("overrides", [INVALID, {"studio": "abc", "outcome": ""}, {}])

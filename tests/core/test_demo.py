@@ -87,3 +87,18 @@ def test_the_demo_studio_has_a_reception_to_book_next_week() -> None:
     assert event.state == "published" and not event.late_reason
     assert "演示代表·陈明" in page
     assert reverse("duties:public_booking", args=[event.pk]) in page
+
+
+@pytest.mark.django_db
+def test_the_overdue_demo_case_tells_one_story() -> None:
+    # Its referral step shows the deadline the case has, on the day it was referred.
+    from minyi.cases.models import Case
+    from minyi.cases.states import Action
+
+    build_mini_tree()
+    call_command("load_demo", stdout=StringIO())
+    case = Case.objects.get(summary="工地夜间施工噪声")
+    refer = case.steps.get(action=Action.REFER)
+    assert refer.due_on == case.due_on
+    assert refer.at.date() < case.due_on
+    assert all(step.at <= refer.at for step in case.steps.exclude(action=Action.REFER))

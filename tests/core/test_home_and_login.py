@@ -203,3 +203,16 @@ class TestHome:
     def test_the_admin_is_shown_as_system_administrator(self, admin_user: User) -> None:
         page = text_of(client_for(admin_user).get(reverse("home")))
         assert "系统管理员" in page
+
+
+def test_a_liaison_sees_the_bookings_waiting_for_confirmation(liaison: Any) -> None:
+    # Journey 3: the liaison confirms a resident's booking; the start page says so.
+    from minyi.duties.models import Appointment
+    from tests.duties.test_appointments import make_event
+
+    event = make_event()
+    client = client_for(liaison)
+    assert "群众预约待确认" not in text_of(client.get(reverse("home")))
+    Appointment.objects.create(event=event, name="王女士", phone="13800138000", topic="噪声")
+    page = text_of(client.get(reverse("home")))
+    assert "群众预约待确认" in page and "?state=requested" in page

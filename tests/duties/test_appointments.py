@@ -121,6 +121,8 @@ def test_a_resident_books_a_slot_without_logging_in_and_sees_a_confirmation(worl
     assert "联络员将与您联系确认" in html
     assert STUDIO in html and "工作室接待室" in html and "王大爷" in html
     assert "13800005678" not in html  # the phone is not echoed
+    # A way back to the studio's page, where the resident came from.
+    assert f'href="{reverse("online:studio", args=[event.studio_id])}"' in done.content.decode()
     # Someone else's browser does not see the confirmation.
     other = Client().get(reverse("duties:public_booking_done", args=[event.pk]))
     assert other.status_code == 302

@@ -314,3 +314,20 @@ def test_roll_up_the_worst_status_wins_and_each_result_counts_once() -> None:
     assert summaries["street1"].worst is Status.RED
     assert (summaries["city"].red, summaries["city"].amber, summaries["city"].green) == (1, 1, 2)
     assert summaries["city"].worst is Status.RED
+
+
+@pytest.mark.parametrize(
+    ("day", "label"),
+    [
+        (date(2026, 3, 18), "2026年第 12 周（3 月 16 日起）"),
+        # Week 1 of 2026 starts on Monday 29 December 2025.
+        (date(2026, 1, 1), "2026年第 1 周（2025 年 12 月 29 日起）"),
+        # The last week of 2026 (week 53) ends in January 2027.
+        (date(2027, 1, 2), "2026年第 53 周（12 月 28 日起）"),
+    ],
+)
+def test_a_weeks_label_names_the_year_of_a_monday_in_another_year(day: date, label: str) -> None:
+    from minyi.duties.compliance_rules import _weeks
+
+    [week] = _weeks(day, day)
+    assert week.period == label
