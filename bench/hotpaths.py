@@ -82,7 +82,7 @@ def first_column(rows: list) -> list:
 
 # The case list's own columns and joins (cases/case_list.html with _case_related).
 CASE_LIST_SQL = """
-SELECT c.id, c.number, c.summary, c.state, c.received_on, c.due_on, c.reporter_name,
+SELECT c.id, c.number, c.summary, c.state, c.received_on, c.due_on, c.reporter_name_masked,
        c.reporter_phone, c.final_rating, c.hide_identity_from_unit, c.about_unit_id,
        s.name, u.short_name, st.name, h.name, d.name
   FROM cases_case c
@@ -335,7 +335,7 @@ def build(today: date) -> list[HotPath]:
             ),
             sql(
                 """
-                SELECT c.id, c.number, c.received_on, c.reporter_name, c.summary, c.state,
+                SELECT c.id, c.number, c.received_on, c.reporter_name_masked, c.summary, c.state,
                        c.final_rating, c.due_on, h.name
                   FROM cases_case c
                   LEFT JOIN org_handlingunit h ON h.id = c.handling_unit_id

@@ -10,7 +10,7 @@ from django.db import connection, models
 from django.db.models import Q
 
 from minyi.cases.states import Action, CaseState, HolderLevel
-from minyi.core.crypto import EncryptedCharField, PhoneDigestField
+from minyi.core.crypto import EncryptedCharField, MaskedNameField, PhoneDigestField
 from minyi.core.links import pk_url
 from minyi.core.models import ScopedQuerySet, TimeStamped
 from minyi.core.phones import display_phone, mask_phone
@@ -194,7 +194,10 @@ class Case(TimeStamped):
     category = models.CharField("类别", max_length=50, blank=True)
 
     # The reporter (annex note 2, annex 2). Personal data: see docs/personal-data.md.
-    reporter_name = models.CharField("反映人姓名", max_length=50)
+    # The name is encrypted at rest; lists print the masked form kept beside it, so a
+    # page of rows decrypts no name (docs/decisions.md).
+    reporter_name = EncryptedCharField("反映人姓名", max_length=50)
+    reporter_name_masked = MaskedNameField("反映人姓名（遮蔽）", source="reporter_name")
     reporter_gender = models.CharField(
         "性别", max_length=8, choices=Gender.choices, blank=True, default=Gender.UNSPECIFIED
     )
@@ -207,11 +210,11 @@ class Case(TimeStamped):
             MaxValueValidator(120, "年龄应在 1 到 120 岁之间。"),
         ],
     )
-    # Phones and addresses are encrypted at rest; the digests find a reporter by phone
+    # Phones and addresses are encrypted too; the digests find a reporter by phone
     # (minyi.core.crypto.phone_digest).
     reporter_phone = EncryptedCharField("联系电话", max_length=20, blank=True)
     reporter_phone_digest = PhoneDigestField(source="reporter_phone")
-    reporter_employer = models.CharField("工作单位", max_length=100, blank=True)
+    reporter_employer = EncryptedCharField("工作单位", max_length=100, blank=True)
     reporter_employer_address = EncryptedCharField("单位地址", max_length=200, blank=True)
     reporter_home_address = EncryptedCharField("家庭住址", max_length=200, blank=True)
     reporter_home_phone = EncryptedCharField("住宅电话", max_length=20, blank=True)
@@ -396,11 +399,6 @@ class Case(TimeStamped):
     @property
     def reporter_phone_display(self) -> str:
         return display_phone(self.reporter_phone)
-
-    @property
-    def reporter_name_masked(self) -> str:
-        name = self.reporter_name
-        return name[0] + "*" * max(1, len(name) - 1) if name else ""
 
 
 class CaseStep(models.Model):

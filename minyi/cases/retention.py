@@ -32,6 +32,7 @@ from minyi.cases.models import (
 )
 from minyi.cases.states import Action
 from minyi.core.crypto import phone_digest
+from minyi.core.names import mask_name
 from minyi.core.phones import display_phone
 
 ANONYMOUS = "已匿名"
@@ -145,6 +146,8 @@ def _anonymise_batch(ids: list[int], *, actor: Any, reason: str) -> int:
         case.content = _scrub(case.content, spellings)
         case.spot_answer = _scrub(case.spot_answer, spellings)
         case.reporter_name = ANONYMOUS
+        # bulk_update skips pre_save: the masked name the lists print is set here.
+        case.reporter_name_masked = mask_name(ANONYMOUS)
         case.reporter_gender = ""
         case.reporter_age = None
         case.reporter_employer = ""
@@ -165,6 +168,7 @@ def _anonymise_batch(ids: list[int], *, actor: Any, reason: str) -> int:
             "content",
             "spot_answer",
             "reporter_name",
+            "reporter_name_masked",
             "reporter_gender",
             "reporter_age",
             "reporter_employer",

@@ -81,7 +81,7 @@ def _case_related(qs: QuerySet) -> QuerySet:
 LIST_ROW_FIELDS = (
     "number",
     "received_on",
-    "reporter_name",
+    "reporter_name_masked",
     "reporter_phone",
     "summary",
     "state",
@@ -96,6 +96,9 @@ LIST_ROW_FIELDS = (
 
 NOT_IN_ROWS = (
     "content",
+    # Rows print the masked name kept beside the encrypted one (reporter_name_masked).
+    "reporter_name",
+    "reporter_employer",
     "reporter_employer_address",
     "reporter_home_address",
     "reporter_home_phone",
@@ -952,7 +955,7 @@ SENT_LEVELS = [
 # row (the query-count tests in tests/cases/test_pages.py catch that).
 LEDGER_FIELDS = (
     "number",
-    "reporter_name",
+    "reporter_name_masked",
     "reporter_phone",
     "hide_identity_from_unit",
     "about_unit",

@@ -1,6 +1,7 @@
 """Personal data at rest: encrypted columns, and keyed digests to look them up.
 
-Phones, addresses and ID-like numbers are stored as Fernet tokens (AES-128-CBC with an
+Phones, addresses, ID-like numbers and a reporter's name and employer are stored as
+Fernet tokens (AES-128-CBC with an
 HMAC-SHA256 tag, from `cryptography`), under a key from the environment
 (MINYI_FIELD_KEY; old keys in MINYI_FIELD_KEY_FALLBACKS still decrypt, so a key can be
 rotated and `manage.py reencrypt_personal_data` re-encrypts every row under the new one).
@@ -32,6 +33,7 @@ from django.db import models
 from django.db.models.lookups import Exact, IsNull
 
 from minyi.core.fernet_open import Opener
+from minyi.core.names import mask_name
 from minyi.core.phones import normalize_phone
 
 TOKEN_PREFIX = "gAAAAA"  # every Fernet token starts so (version byte 0x80 + timestamp)
@@ -163,35 +165,54 @@ class EncryptedCharField(models.CharField):
         return decrypt(value)
 
 
-class PhoneDigestField(models.CharField):
-    """The lookup digest of the phone in `source`, recomputed whenever the row is saved
-    or bulk-created (pre_save runs for both). `queryset.update()` bypasses it: code that
-    changes a phone with update() must set the digest too."""
+class DerivedField(models.CharField):
+    """A column computed from another field of the same row (`source`), recomputed
+    whenever the row is saved or bulk-created (pre_save runs for both), and by the bulk
+    writer of the load generator (minyi.core.loadgen.bulk). `queryset.update()` and
+    `bulk_update()` bypass it: code that changes the source that way must set this
+    column too. `derive` is a function of the source value alone."""
+
+    # The keyword arguments every subclass's column takes unless told otherwise; left
+    # out of deconstruct() so that migrations stay short.
+    DEFAULTS: dict[str, Any] = {"blank": True, "default": "", "editable": False}
 
     def __init__(self, *args: Any, source: str = "", **kwargs: Any) -> None:
         self.source = source
-        kwargs.setdefault("max_length", 64)
-        kwargs.setdefault("blank", True)
-        kwargs.setdefault("default", "")
-        kwargs.setdefault("editable", False)
-        kwargs.setdefault("db_index", True)
+        for key, value in self.DEFAULTS.items():
+            kwargs.setdefault(key, value)
         super().__init__(*args, **kwargs)
+
+    def derive(self, value: str) -> str:
+        raise NotImplementedError
 
     def deconstruct(self) -> Any:
         name, path, args, kwargs = super().deconstruct()
         kwargs["source"] = self.source
-        for key, value in {
-            "max_length": 64,
-            "blank": True,
-            "default": "",
-            "editable": False,
-            "db_index": True,
-        }.items():
+        for key, value in self.DEFAULTS.items():
             if kwargs.get(key) == value:
                 kwargs.pop(key)
         return name, path, args, kwargs
 
     def pre_save(self, model_instance: models.Model, add: bool) -> str:
-        value = phone_digest(getattr(model_instance, self.source) or "")
+        value = self.derive(getattr(model_instance, self.source) or "")
         setattr(model_instance, self.attname, value)
         return value
+
+
+class PhoneDigestField(DerivedField):
+    """The lookup digest of the phone in `source` (phone_digest)."""
+
+    DEFAULTS = {**DerivedField.DEFAULTS, "max_length": 64, "db_index": True}
+
+    def derive(self, value: str) -> str:
+        return phone_digest(value)
+
+
+class MaskedNameField(DerivedField):
+    """The masked form (王**) of the encrypted name in `source`, kept plain so that a
+    list prints it without decrypting a name per row (docs/decisions.md)."""
+
+    DEFAULTS = {**DerivedField.DEFAULTS, "max_length": 50}
+
+    def derive(self, value: str) -> str:
+        return mask_name(value)

@@ -23,13 +23,16 @@ def _columns(apps: Any, label: str, fields: Sequence[str]) -> tuple[str, str, li
 
 
 def _rewrite(
-    apps: Any, schema_editor: Any, label: str, fields: Sequence[str], digests: dict, forward: bool
+    apps: Any, schema_editor: Any, label: str, fields: Sequence[str], derived: dict, forward: bool
 ) -> None:
     connection = schema_editor.connection
     qn = connection.ops.quote_name
     table, pk, columns = _columns(apps, label, fields)
-    digest_columns = _columns(apps, label, list(digests))[2] if digests else []
-    sources = [columns[list(fields).index(source)] for source in digests.values()]
+    derived_columns = _columns(apps, label, list(derived))[2] if derived else []
+    # Each derived column (a phone digest, a masked name) as its field derives it
+    # (minyi.core.crypto.DerivedField), from the plain value of its source.
+    derive = [apps.get_model(label)._meta.get_field(name).derive for name in derived]
+    sources = [columns[list(fields).index(source)] for source in derived.values()]
     with connection.cursor() as cursor:
         cursor.execute(
             f"SELECT {qn(pk)}, {', '.join(qn(c) for c in columns)} FROM {qn(table)}"  # noqa: S608
@@ -44,8 +47,8 @@ def _rewrite(
                 c: v if not v or crypto.is_token(v) else crypto.encrypt(v)
                 for c, v in values.items()
             }
-            for column, source in zip(digest_columns, sources, strict=True):
-                new[column] = crypto.phone_digest(plain[source] or "")
+            for column, source, make in zip(derived_columns, sources, derive, strict=True):
+                new[column] = make(plain[source] or "")
         else:
             new = {c: crypto.decrypt(v) if crypto.is_token(v) else v for c, v in values.items()}
         updates.append((new, key))
@@ -61,17 +64,18 @@ def _rewrite(
 
 
 def encrypt_existing(
-    label: str, fields: Sequence[str], digests: dict[str, str] | None = None
+    label: str, fields: Sequence[str], derived: dict[str, str] | None = None
 ) -> migrations.RunPython:
     """A RunPython that encrypts `fields` of model `label` ("app.Model") in place and
-    fills each digest column from its source ({"reporter_phone_digest": "reporter_phone"}).
+    fills each derived column from its source ({"reporter_phone_digest": "reporter_phone",
+    "reporter_name_masked": "reporter_name"}); a source must be one of `fields`.
     Place it after the AlterField/AddField operations of the same columns."""
-    digests = digests or {}
+    derived = derived or {}
 
     def forward(apps: Any, schema_editor: Any) -> None:
-        _rewrite(apps, schema_editor, label, fields, digests, forward=True)
+        _rewrite(apps, schema_editor, label, fields, derived, forward=True)
 
     def backward(apps: Any, schema_editor: Any) -> None:
-        _rewrite(apps, schema_editor, label, fields, digests, forward=False)
+        _rewrite(apps, schema_editor, label, fields, derived, forward=False)
 
     return migrations.RunPython(forward, backward, elidable=False)

@@ -32,6 +32,7 @@ from minyi.core.loadgen.generate import (
     Generator,
     LoadDataError,
 )
+from minyi.core.names import mask_name
 from minyi.duties.models import Appointment, Attendance, Event, EventState
 from minyi.org.models import Level, OrgUnit
 from minyi.people.models import Role, User
@@ -164,6 +165,15 @@ def test_values_go_through_the_fields(generated):
     assert stored and case.reporter_phone not in stored
     assert is_token(stored)
     assert digest == phone_digest(case.reporter_phone)
+    # The name too, with the masked form the lists print derived in bulk beside it.
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT reporter_name, reporter_name_masked FROM cases_case WHERE id = %s",
+            [case.pk],
+        )
+        stored, masked = cursor.fetchone()
+    assert is_token(stored) and case.reporter_name not in stored
+    assert masked == mask_name(case.reporter_name) and masked.startswith("测*")
 
 
 @pytest.mark.django_db

@@ -1,23 +1,29 @@
-"""Phones, addresses and ID-like numbers are encrypted at rest (issue 7, item 3): a raw SQL
-read and a backup file show no plaintext; lookups go through keyed digests."""
+"""Phones, addresses, ID-like numbers and a reporter's name and employer are encrypted at
+rest (issue 7, item 3): a raw SQL read and a backup file show no plaintext; lookups go
+through keyed digests; lists read the reporter's masked name from a column of its own."""
 
 from __future__ import annotations
 
+import importlib
 import os
 import subprocess
 import sys
 from datetime import date
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from cryptography.fernet import Fernet
+from django.apps import apps
 from django.core.exceptions import FieldError
 from django.core.management import call_command
 from django.db import connection
+from django.urls import reverse
 
 from minyi.cases.models import Case
 from minyi.core import crypto
 from minyi.core.crypto import phone_digest
+from minyi.core.names import mask_name
 from minyi.duties.models import HouseholdVisit
 from minyi.people.models import Liaison, Representative
 from tests.cases.helpers import register
@@ -28,17 +34,22 @@ PHONE_DIGITS = "13800005678"
 HOME = "沙头角演示小区 3 栋 501"
 EMPLOYER_ADDRESS = "盐田区海山路 8 号"
 HOME_PHONE = "+8675525550123"
-PLAINTEXTS = [PHONE_DIGITS, HOME, EMPLOYER_ADDRESS, "25550123"]
+NAME = "欧阳晓明"
+EMPLOYER = "沙头角演示电子厂"
+PLAINTEXTS = [PHONE_DIGITS, HOME, EMPLOYER_ADDRESS, "25550123", NAME, "晓明", EMPLOYER]
+REPORTER = {
+    "reporter_name": NAME,
+    "reporter_employer": EMPLOYER,
+    "reporter_phone": PHONE,
+    "reporter_home_address": HOME,
+    "reporter_employer_address": EMPLOYER_ADDRESS,
+    "reporter_home_phone": HOME_PHONE,
+}
 
 
 @pytest.fixture
 def case(liaison) -> Case:
-    return register(
-        reporter_phone=PHONE,
-        reporter_home_address=HOME,
-        reporter_employer_address=EMPLOYER_ADDRESS,
-        reporter_home_phone=HOME_PHONE,
-    )
+    return register(**REPORTER)
 
 
 def _raw_rows(table: str) -> str:
@@ -56,6 +67,9 @@ def test_a_raw_sql_read_shows_no_plaintext(case):
     case = Case.objects.get(pk=case.pk)
     assert (case.reporter_phone, case.reporter_home_address) == (PHONE, HOME)
     assert case.reporter_home_phone == HOME_PHONE
+    assert (case.reporter_name, case.reporter_employer) == (NAME, EMPLOYER)
+    # What lists print is kept plain beside the name: its masked form, nothing more.
+    assert case.reporter_name_masked == "欧***" and "欧***" in raw
 
 
 def test_other_people_s_phones_and_addresses_are_encrypted_too(case, representative):
@@ -73,17 +87,12 @@ def test_other_people_s_phones_and_addresses_are_encrypted_too(case, representat
     assert rep.phone[3:] not in raw and liaison.phone[3:] not in raw
     assert "1201" not in _raw_rows("duties_householdvisit")
     assert HouseholdVisit.objects.get(pk=visit.pk).address == "沙头角演示路 99 号 1201"
-    assert rep.name in raw  # names stay plain (searched and sorted), masked on screen
+    assert rep.name in raw  # representatives' names stay plain: a public role, searched
 
 
 @pytest.mark.django_db(transaction=True)
 def test_a_backup_file_shows_no_plaintext(world, tmp_path):
-    case = register(
-        reporter_phone=PHONE,
-        reporter_home_address=HOME,
-        reporter_employer_address=EMPLOYER_ADDRESS,
-        reporter_home_phone=HOME_PHONE,
-    )
+    case = register(**REPORTER)
     # The system's own backup (manage.py backup): SQLite's online backup, or pg_dump's
     # custom format read back as SQL with pg_restore (it is compressed on disk).
     suffix = "sqlite3" if connection.vendor == "sqlite" else "dump"
@@ -105,6 +114,8 @@ def test_encrypted_fields_cannot_be_filtered_by_value(case):
         list(Case.objects.filter(reporter_phone=PHONE))
     with pytest.raises(FieldError):
         list(Case.objects.filter(reporter_home_address__contains="501"))
+    with pytest.raises(FieldError):
+        list(Case.objects.filter(reporter_name__icontains="晓明"))
     # Emptiness is not a secret and may be filtered.
     assert Case.objects.filter(pk=case.pk).exclude(reporter_phone="").exists()
 
@@ -128,6 +139,70 @@ def test_digests_are_kept_by_save_and_bulk_create(case):
     digest_field = Case._meta.get_field("reporter_phone_digest")
     assert phone_digest("13800001111") != crypto.digest("+8613800001111x")
     assert digest_field.max_length == 64
+
+
+@pytest.mark.parametrize(
+    ("name", "masked"), [("王五", "王*"), ("欧阳晓明", "欧***"), ("李", "李*"), ("", "")]
+)
+def test_a_name_is_masked_as_the_lists_always_showed_it(name, masked):
+    assert mask_name(name) == masked
+
+
+def test_the_masked_name_is_kept_by_save_and_bulk_create(case):
+    case.reporter_name = "王五"
+    case.save()
+    assert Case.objects.get(pk=case.pk).reporter_name_masked == "王*"
+    clone = Case.objects.get(pk=case.pk)
+    clone.pk, clone.number, clone.serial = None, case.number + "b", case.serial + 1000
+    clone.reporter_name, clone.reporter_name_masked = "欧阳晓明", "王*"
+    (created,) = Case.objects.bulk_create([clone])
+    assert Case.objects.get(pk=created.pk).reporter_name_masked == "欧***"
+    assert NAME not in _raw_rows("cases_case")
+
+
+@pytest.mark.parametrize("page", ["cases:list", "cases:ledger"])
+def test_lists_print_the_masked_name_without_decrypting_it(
+    case, liaison, client, monkeypatch, page
+):
+    opened: list[str] = []
+    real = crypto.decrypt
+
+    def decrypt(token: str) -> str:
+        opened.append(value := real(token))
+        return value
+
+    monkeypatch.setattr(crypto, "decrypt", decrypt)
+    client.force_login(liaison)
+    text = client.get(reverse(page)).content.decode()
+    assert case.number in text and "欧***" in text and NAME not in text
+    assert opened and NAME not in opened and EMPLOYER not in opened
+    # The full view does open it (and records the view).
+    response = client.post(reverse("cases:reporter", args=[case.pk]))
+    assert NAME in response.content.decode() and NAME in opened
+
+
+def test_the_migration_encrypts_names_registered_before(case):
+    # Rows as they were before 0011: the name and employer plain, no masked name.
+    table = connection.ops.quote_name("cases_case")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET reporter_name = %s, reporter_employer = %s, "
+            "reporter_name_masked = '' WHERE id = %s",
+            [NAME, EMPLOYER, case.pk],
+        )
+    assert NAME in _raw_rows("cases_case")
+    migration = importlib.import_module("minyi.cases.migrations.0011_encrypt_reporter_name")
+    fill = migration.Migration.operations[-1]
+    editor = SimpleNamespace(connection=connection)
+    for _ in range(2):  # idempotent: a token is left as it is
+        fill.code(apps, editor)
+        raw = _raw_rows("cases_case")
+        assert NAME not in raw and EMPLOYER not in raw
+        case = Case.objects.get(pk=case.pk)
+        assert (case.reporter_name, case.reporter_employer) == (NAME, EMPLOYER)
+        assert case.reporter_name_masked == "欧***"
+    fill.reverse_code(apps, editor)
+    assert NAME in _raw_rows("cases_case") and EMPLOYER in _raw_rows("cases_case")
 
 
 def test_bulk_create_stores_ciphertext(case):
@@ -160,6 +235,9 @@ def test_a_key_is_rotated_with_fallbacks_and_reencryption(case, settings):
     settings.MINYI_FIELD_KEY_FALLBACKS = []
     assert Case.objects.get(pk=case.pk).reporter_phone == PHONE  # the new key alone opens it
     assert Case.objects.get(pk=case.pk).reporter_phone_digest == phone_digest(PHONE)
+    case = Case.objects.get(pk=case.pk)
+    assert (case.reporter_name, case.reporter_employer) == (NAME, EMPLOYER)
+    assert case.reporter_name_masked == "欧***"
 
 
 def test_production_refuses_to_start_without_the_keys():

@@ -86,7 +86,13 @@ def test_the_walk_catches_a_new_personal_field():
 
 @pytest.mark.parametrize(
     "label",
-    ["cases.Case.reporter_phone", "duties.HouseholdVisit.address", "people.Liaison.phone"],
+    [
+        "cases.Case.reporter_phone",
+        "cases.Case.reporter_name",
+        "cases.Case.reporter_employer",
+        "duties.HouseholdVisit.address",
+        "people.Liaison.phone",
+    ],
 )
 def test_encrypted_fields_say_so_in_the_inventory(label):
     app_label, model_name, field_name = label.split(".")

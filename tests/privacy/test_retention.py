@@ -133,6 +133,7 @@ def test_closed_cases_past_retention_are_anonymised_and_statistics_stay(
     assert old.anonymised_at is not None
     assert (old.reporter_name, old.reporter_phone, old.reporter_home_address) == ("已匿名", "", "")
     assert (old.reporter_phone_digest, old.reporter_employer, old.reporter_age) == ("", "", None)
+    assert old.reporter_name_masked == "已**"  # what the lists print: no trace of the name
     assert NAME not in old.content and "13800006666" not in old.content
     assert "反映：附近工地每晚十点后仍在施工" in old.content  # the opinion itself stays
     assert not CaseAttachment.objects.filter(case=old).exists() and not stored.exists()
@@ -148,6 +149,7 @@ def test_closed_cases_past_retention_are_anonymised_and_statistics_stay(
     for kept in (recent, open_case):
         kept = Case.objects.get(pk=kept.pk)
         assert kept.reporter_name == NAME and kept.reporter_phone == PHONE
+        assert kept.reporter_name_masked == "演*******"
         assert kept.anonymised_at is None
     # Every count, ledger row, rating and year-end figure is what it was.
     assert _statistics(world) == before

@@ -11,9 +11,9 @@ What makes it fast enough for millions of rows (docs/performance.md, section 1):
 - a field is asked once per distinct value and its answer remembered. For Django's own
   fields the answer is the same every time; an encrypted field's answer is a Fernet
   token, which decrypts to its value wherever it is stored, so one person's phone is
-  one token on each of their rows (as if the rows had been copied). A phone digest
-  depends on its source value alone (minyi.core.crypto.PhoneDigestField), so it is
-  remembered per phone;
+  one token on each of their rows (as if the rows had been copied). A derived column
+  (a phone digest, a masked name) depends on its source value alone
+  (minyi.core.crypto.DerivedField), so it is remembered per value;
 - on PostgreSQL the COPY runs in a thread of its own while the next batch is
   prepared (the server ingests on one core while Python prepares on the other), and
   the secondary indexes and foreign keys of the loaded tables are dropped for the load
@@ -35,7 +35,7 @@ from django.core.management.color import no_style
 from django.db import DEFAULT_DB_ALIAS, connection, connections, models
 from django.db.models.base import ModelState
 
-from minyi.core.crypto import PhoneDigestField
+from minyi.core.crypto import DerivedField
 
 SQLITE_BATCH = 2000
 CACHE_LIMIT = 50_000
@@ -163,11 +163,10 @@ class BulkWriter:
         # The connection itself, not the thread-local proxy: resolving the proxy for
         # every value cost more than the values.
         self.db = connections[DEFAULT_DB_ALIAS]
-        # A phone digest is a function of its source phone alone: remembered per phone.
+        # A derived column (a phone digest, a masked name) is a function of its source
+        # value alone: remembered per value.
         self.digests = [
-            (f, i, f.source, {})
-            for i, f in enumerate(self.fields)
-            if isinstance(f, PhoneDigestField)
+            (f, i, f.source, {}) for i, f in enumerate(self.fields) if isinstance(f, DerivedField)
         ]
         # pre_save matters only where a field computes its value; auto_now fields take
         # the historical value we pass and fall back to pre_save when none is given.
@@ -175,7 +174,7 @@ class BulkWriter:
             f
             for f in self.fields
             if type(f).pre_save is not models.Field.pre_save
-            and not isinstance(f, PhoneDigestField)
+            and not isinstance(f, DerivedField)
             and not (isinstance(f, _AUTO_TIME) and not (f.auto_now or f.auto_now_add))
         ]
         self.timed_computing = [f.attname for f in self.computing if f.attname in self.timed]
@@ -215,7 +214,7 @@ class BulkWriter:
         except TypeError:  # unhashable
             return field.get_db_prep_save(value, self.db)
 
-    def _digest(self, field: PhoneDigestField, phone: Any, known: dict[Any, str]) -> str:
+    def _digest(self, field: DerivedField, phone: Any, known: dict[Any, str]) -> str:
         try:
             return known[phone]
         except KeyError:
