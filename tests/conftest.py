@@ -5,6 +5,15 @@ import pytest
 pytest_plugins = ["tests.personas", "tests.sms_gateway"]
 
 
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(items):
+    # The browser tests last (after pytest-django's own ordering, hence trylast): their
+    # live server is a thread that lives to the end of the session, and the load
+    # generator's tests fork worker processes, which is unsafe while another thread may
+    # hold a lock (Python warns "multi-threaded, use of fork()"). The sort is stable.
+    items.sort(key=lambda item: item.nodeid.startswith("tests/browser/"))
+
+
 @pytest.fixture(autouse=True)
 def _fast_password_hashing(settings):
     # Argon2 is the production hasher (settings.py); hashing the demo accounts for
