@@ -213,8 +213,13 @@ class NoteIn(StepIn):
 # --- reading -------------------------------------------------------------------------
 
 
-def _case(request: HttpRequest, pk: int) -> Case:
-    case = case_views._case_related(Case.objects.for_user(account(request))).filter(pk=pk).first()
+def _case(request: HttpRequest, pk: int, *, masked: bool = False) -> Case:
+    """The case in the token's scope; `masked`: without the reporter's details that only
+    the full view shows, neither read nor decrypted (as the case page)."""
+    qs = case_views._case_related(Case.objects.for_user(account(request)))
+    if masked:
+        qs = qs.defer(*case_views.REPORTER_FULL_VIEW)
+    case = qs.filter(pk=pk).first()
     if case is None:
         raise Http404
     return case
@@ -301,7 +306,7 @@ def list_cases(request: HttpRequest, filters: Query[CaseFilters]) -> dict[str, A
 def get_case(request: HttpRequest, case_id: int) -> dict[str, Any]:
     """The case, its reporter masked as on the case page; the full details come from
     POST /cases/{case_id}/reveal, to those the page shows them to, each call recorded."""
-    return _detail(_case(request, case_id), account(request))
+    return _detail(_case(request, case_id, masked=True), account(request))
 
 
 # The purpose recorded with each full view, as the case page records "查看案件详情".
@@ -314,9 +319,10 @@ def reveal_reporter(request: HttpRequest, case_id: int, response: HttpResponse) 
     them to (`can_see_reporter`; anyone else 404, as on the page). Each call is recorded
     as a view of personal data (audit trail) and the answer is never cached."""
     user = account(request)
-    case = _case(request, case_id)
+    case = _case(request, case_id, masked=True)
     if not can_see_reporter(user, case):
         raise Http404
+    case.refresh_from_db(fields=case_views.REPORTER_FULL_VIEW)
     record_personal_data_view(case=case, viewer=user, purpose=REVEAL_PURPOSE)
     response["Cache-Control"] = "no-store"
     return {

@@ -94,15 +94,19 @@ LIST_ROW_FIELDS = (
     "about_unit",
 )
 
-NOT_IN_ROWS = (
-    "content",
-    # Rows print the masked name kept beside the encrypted one (reporter_name_masked).
+# The reporter's details that only the full view shows (case_reporter, recorded as a
+# PersonalDataView): each is a token decrypted as its row is read, so the list and the
+# case page leave them in the database and print the masked name kept beside the
+# encrypted one (reporter_name_masked). The phone stays: both print it masked.
+REPORTER_FULL_VIEW = (
     "reporter_name",
     "reporter_employer",
     "reporter_employer_address",
     "reporter_home_address",
     "reporter_home_phone",
 )
+
+NOT_IN_ROWS = ("content", *REPORTER_FULL_VIEW)
 
 
 # What the case page prints of the case's related rows (names; an account is printed
@@ -129,11 +133,15 @@ CASE_PAGE_RELATED = (
 
 @cache
 def _case_page_columns() -> tuple[str, ...]:
-    own = tuple(field.name for field in Case._meta.concrete_fields)
+    own = tuple(
+        field.name for field in Case._meta.concrete_fields if field.name not in REPORTER_FULL_VIEW
+    )
     return own + CASE_PAGE_RELATED
 
 
 def _scoped_case(request: HttpRequest, pk: int) -> Case:
+    """The case as its page shows it: the reporter masked, so the details only the full
+    view shows are neither read nor decrypted (case_reporter reads them)."""
     qs = (
         Case.objects.for_user(request.user)
         .select_related(*dict.fromkeys(name.rpartition("__")[0] for name in CASE_PAGE_RELATED))
@@ -929,6 +937,8 @@ def case_reporter(request: HttpRequest, pk: int) -> HttpResponse:
     case = _scoped_case(request, pk)
     if not access.can_see_reporter(request.user, case):
         raise Http404
+    # Read (and decrypted) only now, for someone the full view is for.
+    case.refresh_from_db(fields=REPORTER_FULL_VIEW)
     services.record_personal_data_view(case=case, viewer=request.user, purpose="查看案件详情")
     template = "cases/reporter.html"
     if _is_htmx(request):

@@ -20,13 +20,17 @@ from django.core.management import call_command
 from django.db import connection
 from django.urls import reverse
 
-from minyi.cases.models import Case
+from minyi.cases import services
+from minyi.cases.models import Case, PersonalDataView
 from minyi.core import crypto
 from minyi.core.crypto import phone_digest
 from minyi.core.names import mask_name
 from minyi.duties.models import HouseholdVisit
-from minyi.people.models import Liaison, Representative
+from minyi.org.models import HandlingUnit
+from minyi.people.models import Liaison, Representative, User
+from tests.api.conftest import api_for
 from tests.cases.helpers import register
+from tests.core.helpers import client_for
 
 ROOT = Path(__file__).resolve().parents[2]
 PHONE = "+8613800005678"
@@ -160,10 +164,12 @@ def test_the_masked_name_is_kept_by_save_and_bulk_create(case):
     assert NAME not in _raw_rows("cases_case")
 
 
-@pytest.mark.parametrize("page", ["cases:list", "cases:ledger"])
-def test_lists_print_the_masked_name_without_decrypting_it(
-    case, liaison, client, monkeypatch, page
-):
+# What only the full view shows: the masked page and API detail leave them unread.
+FULL_VIEW_ONLY = [NAME, EMPLOYER, EMPLOYER_ADDRESS, HOME, HOME_PHONE]
+
+
+def _opened(monkeypatch) -> list[str]:
+    """The values decrypted from now on (every token read goes through crypto.decrypt)."""
     opened: list[str] = []
     real = crypto.decrypt
 
@@ -172,6 +178,14 @@ def test_lists_print_the_masked_name_without_decrypting_it(
         return value
 
     monkeypatch.setattr(crypto, "decrypt", decrypt)
+    return opened
+
+
+@pytest.mark.parametrize("page", ["cases:list", "cases:ledger"])
+def test_lists_print_the_masked_name_without_decrypting_it(
+    case, liaison, client, monkeypatch, page
+):
+    opened = _opened(monkeypatch)
     client.force_login(liaison)
     text = client.get(reverse(page)).content.decode()
     assert case.number in text and "欧***" in text and NAME not in text
@@ -179,6 +193,49 @@ def test_lists_print_the_masked_name_without_decrypting_it(
     # The full view does open it (and records the view).
     response = client.post(reverse("cases:reporter", args=[case.pk]))
     assert NAME in response.content.decode() and NAME in opened
+
+
+def test_the_case_page_shows_the_reporter_masked_without_decrypting_the_rest(
+    case, liaison, client, monkeypatch
+):
+    """The page prints the masked name and phone; the name, employer and addresses are
+    decrypted only for the full view, which is recorded."""
+    client.force_login(liaison)
+    opened = _opened(monkeypatch)
+    text = client.get(case.get_absolute_url()).content.decode()
+    assert case.number in text and "欧***" in text and "5678" in text
+    assert PHONE in opened  # printed masked, from the phone
+    assert [plain for plain in FULL_VIEW_ONLY if plain in opened] == []
+    assert not PersonalDataView.objects.filter(case=case).exists()
+    response = client.post(reverse("cases:reporter", args=[case.pk]))
+    assert NAME in response.content.decode() and EMPLOYER in response.content.decode()
+    assert [plain for plain in FULL_VIEW_ONLY if plain in opened] == FULL_VIEW_ONLY
+    assert PersonalDataView.objects.get(case=case).viewer == liaison
+
+
+def test_the_full_view_refused_decrypts_nothing_of_it(liaison, monkeypatch):
+    """A unit the reporter hides from: the page and its refused full view read none."""
+    case = register(**REPORTER, hide_identity_from_unit=True)
+    case = services.case_send_to_street(case=case, actor=liaison)
+    unit = HandlingUnit.objects.get(name="沙头角街道城市管理办公室")
+    street = User.objects.get(username="shatoujiao")
+    services.case_refer(case=case, actor=street, handling_unit=unit)
+    client = client_for(User.objects.get(username="unit"))
+    opened = _opened(monkeypatch)
+    assert client.get(case.get_absolute_url()).status_code == 200
+    assert client.post(reverse("cases:reporter", args=[case.pk])).status_code == 404
+    assert [plain for plain in FULL_VIEW_ONLY if plain in opened] == []
+
+
+def test_the_api_detail_decrypts_only_what_it_shows_and_reveal_the_rest(case, monkeypatch):
+    api = api_for("shatoujiao")
+    opened = _opened(monkeypatch)
+    detail = api.get(f"/cases/{case.pk}").json()
+    assert detail["reporter_name"] == "欧***" and detail["reporter_employer"] is None
+    assert [plain for plain in FULL_VIEW_ONLY if plain in opened] == []
+    revealed = api.post(f"/cases/{case.pk}/reveal").json()
+    assert (revealed["reporter_name"], revealed["reporter_employer"]) == (NAME, EMPLOYER)
+    assert [plain for plain in FULL_VIEW_ONLY if plain in opened] == FULL_VIEW_ONLY
 
 
 def test_the_migration_encrypts_names_registered_before(case):
