@@ -80,7 +80,7 @@ def first_column(rows: list) -> list:
     return [row[0] for row in rows]
 
 
-# The case list's own columns and joins (cases/case_list.html with _case_related).
+# The case list's own columns and joins (cases/case_list.html with case_related).
 CASE_LIST_SQL = """
 SELECT c.id, c.number, c.summary, c.state, c.received_on, c.due_on, c.reporter_name_masked,
        c.reporter_phone, c.final_rating, c.hide_identity_from_unit, c.about_unit_id,

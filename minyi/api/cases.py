@@ -216,7 +216,7 @@ class NoteIn(StepIn):
 def _case(request: HttpRequest, pk: int, *, masked: bool = False) -> Case:
     """The case in the token's scope; `masked`: without the reporter's details that only
     the full view shows, neither read nor decrypted (as the case page)."""
-    qs = case_views._case_related(Case.objects.for_user(account(request)))
+    qs = case_views.case_related(Case.objects.for_user(account(request)))
     if masked:
         qs = qs.defer(*case_views.REPORTER_FULL_VIEW)
     case = qs.filter(pk=pk).first()

@@ -32,8 +32,8 @@ from minyi.duties import compliance, reports
 from minyi.duties.compliance_rules import VISITS_PER_YEAR, Summary
 from minyi.duties.models import AnnualPlan, BimonthlyReport
 from minyi.duties.record import YEAR_ERROR, duty_record, record_year
-from minyi.duties.views_people import ReportList, _report
-from minyi.duties.views_plans import PlanList, _context, _plan
+from minyi.duties.views_people import ReportList, report_in_scope
+from minyi.duties.views_plans import PlanList, plan_context, plan_in_scope
 from minyi.people.models import Representative, RepresentativeLevel
 
 router = Router(tags=["duties"])
@@ -152,8 +152,8 @@ def list_plans(request: HttpRequest, filters: Query[PlanFilters]) -> dict[str, A
 def get_plan(request: HttpRequest, plan_id: int) -> dict[str, Any]:
     """The plan as its page shows it: opening hours, the representatives assigned to
     the studio, the planned sessions and the shortfalls."""
-    plan = _plan(request, plan_id)
-    page = _context(request, plan)
+    plan = plan_in_scope(request, plan_id)
+    page = plan_context(request, plan)
     body = _plan_item(plan, page["shortfalls"])
     body.update(
         opening_weekday=plan.opening_weekday,
@@ -259,7 +259,7 @@ def list_reports(request: HttpRequest, filters: Query[ReportFilters]) -> dict[st
 @router.get("/bimonthly-reports/{report_id}", response={200: ReportDetail, **ONE})
 def get_report(request: HttpRequest, report_id: int) -> dict[str, Any]:
     """The report with its text, as its page shows it."""
-    report = _report(request, report_id)
+    report = report_in_scope(request, report_id)
     return {**_report_item(report), "body": report.body}
 
 

@@ -27,13 +27,13 @@ from minyi.core.phones import display_phone, mask_phone
 from minyi.duties import appointments as appts
 from minyi.duties.forms_people import CancelForm, LinkCaseForm
 from minyi.duties.models import Appointment, AppointmentState, Event, EventKind, EventState
-from minyi.duties.views_events import EventList, _reps_prefetch
+from minyi.duties.views_events import EventList, reps_prefetch
 from minyi.duties.views_people import AppointmentList
 from minyi.org.views import HandlingUnitList
 from minyi.people.models import Representative, RepresentativeCategory, RepresentativeLevel
 from minyi.people.views import RepresentativeList
 from minyi.studios.models import Studio, StudioAssignment, StudioKind
-from minyi.studios.views import StudioList, _with_people
+from minyi.studios.views import StudioList, with_people
 from minyi.workdays.calendar import add_workdays
 
 router = Router()
@@ -115,7 +115,7 @@ def list_studios(request: HttpRequest, filters: Query[StudioFilters]) -> dict[st
 
 @router.get("/studios/{studio_id}", response={200: StudioDetail, **ONE}, tags=["studios"])
 def get_studio(request: HttpRequest, studio_id: int) -> dict[str, Any]:
-    studio = _one(_with_people(Studio.objects.for_user(account(request))), studio_id)
+    studio = _one(with_people(Studio.objects.for_user(account(request))), studio_id)
     body = _studio(studio, studio.shortfalls(liaisons=studio.active_liaisons))
     body["host_organisation"] = studio.host_organisation
     body["area_m2"] = float(studio.area_m2) if studio.area_m2 is not None else None
@@ -318,15 +318,15 @@ def list_events(request: HttpRequest, filters: Query[EventFilters]) -> dict[str,
 
 @router.get("/events/{event_id}", response={200: EventOut, **ONE}, tags=["events"])
 def get_event(request: HttpRequest, event_id: int) -> dict[str, Any]:
-    from minyi.duties.views_events import _mark
+    from minyi.duties.views_events import mark_events
 
     qs = (
         Event.objects.for_user(account(request))
         .distinct()
         .select_related("studio")
-        .prefetch_related(_reps_prefetch())
+        .prefetch_related(reps_prefetch())
     )
-    return _event(_mark([_one(qs, event_id)])[0])
+    return _event(mark_events([_one(qs, event_id)])[0])
 
 
 # --- appointments --------------------------------------------------------------------

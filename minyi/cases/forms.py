@@ -1071,7 +1071,7 @@ class ReferForm(StepForm):
 
         super().__init__(*args, **kwargs)
         # The option shows the name; the referral checks the area and retirement
-        # (services._may_refer_to). Not the phone, which each loaded row would decrypt.
+        # (services.may_refer_to). Not the phone, which each loaded row would decrypt.
         units = units_for_referral(self.case).only("name", "area", "retired_at")
         field_of(self, "handling_unit", forms.ModelChoiceField).queryset = units
 

@@ -352,7 +352,7 @@ def units_for_referral(case: Case):
     )
 
 
-def _may_refer_to(case: Case, unit: HandlingUnit) -> bool:
+def may_refer_to(case: Case, unit: HandlingUnit) -> bool:
     """units_for_referral's rule, on the unit's own columns."""
     return (
         case.holder_department_id is not None
@@ -374,7 +374,7 @@ def case_refer(
     # The unit as the caller read it (the page's form, from units_for_referral of this
     # very case and version), not looked up again; a unit deleted meanwhile is refused by
     # its foreign key at COMMIT (minyi.core.integrity).
-    if not _may_refer_to(case, handling_unit):
+    if not may_refer_to(case, handling_unit):
         raise ValidationError({"handling_unit": "只能转办给本级组织部门所在区域的承办单位。"})
     case.handling_unit = handling_unit
     case.extension_requested = False

@@ -53,6 +53,7 @@ from minyi.cases.states import (
 from minyi.cases.states import TransitionNotAllowed as NotAllowed
 from minyi.cases.summary import DUE_SOON_DAYS
 from minyi.cases.timeline import timeline
+from minyi.core.forms import add_errors
 from minyi.core.integrity import ReferenceGone, references_checked
 from minyi.core.links import pk_urls
 from minyi.core.phones import display_phone
@@ -62,7 +63,7 @@ from minyi.people.models import Role
 from minyi.workdays.calendar import WorkCalendar, workdays_between
 
 
-def _case_related(qs: QuerySet) -> QuerySet:
+def case_related(qs: QuerySet) -> QuerySet:
     """The API's case, with its related rows whole (the page reads less: _scoped_case)."""
     return qs.select_related(
         "studio",
@@ -219,7 +220,7 @@ def _mark_protected(user: Any, cases: list[Case]) -> None:
         )
 
 
-def _dashboard_filters(qs: QuerySet, data: dict[str, Any]) -> QuerySet:
+def dashboard_filters(qs: QuerySet, data: dict[str, Any]) -> QuerySet:
     """The filters a dashboard's numbers link to (minyi.dashboards.stats counts the same
     way): reception dates, channel, category, level reached, answers, unit."""
     if data.get("date_from"):
@@ -277,7 +278,7 @@ class CaseList(ListPage):
         # The row shows neither these texts nor these contacts: not reading them saves
         # five decryptions per row (minyi.core.crypto). It names the studio, the
         # department and the unit, nothing of their org units (the API's
-        # _case_related joins those): three joins and ~140 model rows a page fewer.
+        # case_related joins those): three joins and ~140 model rows a page fewer.
         return (
             Case.objects.for_user(self.request.user)
             .select_related("studio", "handling_unit", "holder_department")
@@ -301,7 +302,7 @@ class CaseList(ListPage):
             qs = qs.filter(received_on__gte=date(year, 1, 1), received_on__lte=date(year, 12, 31))
         if data.get("rating"):
             qs = qs.filter(final_rating=data["rating"])
-        qs = _dashboard_filters(qs, data)
+        qs = dashboard_filters(qs, data)
         if data.get("held_by_me"):
             qs = qs.filter(holder_department__unit_id=self.request.user.unit_id).exclude(
                 state__in=[CaseState.CLOSED, CaseState.CARRIED_FORWARD]
@@ -366,22 +367,6 @@ def category_suggestions(request: HttpRequest) -> HttpResponse:
 # --- registration ---------------------------------------------------------------------
 
 
-def _error_dict(error: ValidationError) -> dict[str | None, list[str]]:
-    if hasattr(error, "error_dict"):
-        return {
-            field: [str(m) for e in errs for m in e] for field, errs in error.error_dict.items()
-        }
-    return {None: list(error.messages)}
-
-
-def _add_errors(form: Any, error: ValidationError) -> None:
-    """A service's ValidationError onto the form: field errors where the form has the
-    field, the rest at the top."""
-    for field, messages_ in _error_dict(error).items():
-        for message in messages_:
-            form.add_error(field if field in form.fields else None, message)
-
-
 REGISTRATION_GONE = (
     "所选的工作室、党代表或所反映的单位刚被删除或停用，本次登记没有保存，请重新选择后再提交。"
 )
@@ -425,7 +410,7 @@ def case_create(request: HttpRequest) -> HttpResponse:
                 form = _registration_again(request, exc)
                 return render(request, "cases/case_form.html", {"form": form}, status=409)
             except ValidationError as exc:
-                _add_errors(form, exc)
+                add_errors(form, exc)
             else:
                 messages.success(request, f"登记成功，编号：{case.number}")
                 return redirect(case.get_absolute_url())
@@ -878,7 +863,7 @@ def case_step(request: HttpRequest, pk: int, step: str) -> HttpResponse:
             request, _scoped_case(request, pk), status=400, bound=keep, error=str(exc)
         )
     except ValidationError as exc:
-        _add_errors(form, exc)
+        add_errors(form, exc)
         return _render_detail(
             request,
             _scoped_case(request, pk),

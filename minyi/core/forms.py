@@ -7,8 +7,21 @@ from collections.abc import Callable
 from typing import Any, ClassVar
 
 from django import forms
+from django.core.exceptions import ValidationError
 
 from minyi.core.widgets import FAST_RENDERER, use_fast_selects
+
+
+def add_errors(form: forms.BaseForm, error: ValidationError) -> None:
+    """A service's ValidationError onto the form: field errors where the form has the
+    field, the rest at the top."""
+    if hasattr(error, "error_dict"):
+        for field, errors in error.error_dict.items():
+            for message in (m for e in errors for m in e):
+                form.add_error(field if field in form.fields else None, message)
+    else:
+        for message in error.messages:
+            form.add_error(None, message)
 
 
 def field_of[F: forms.Field](form: forms.BaseForm, name: str, kind: type[F]) -> F:

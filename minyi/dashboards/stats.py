@@ -4,7 +4,7 @@ reached and rating; answers on time and late; overdue cases; the duty minimums.
 Each chart is one GROUP BY query over `Case.objects.for_user`, narrowed to the
 dashboard's target (a unit's subtree, a studio, or a liaison's studios) and year of
 reception. Each number carries the address of the list behind it; the list's filters
-(minyi.cases.views._dashboard_filters) select exactly the rows counted here, and
+(minyi.cases.views.dashboard_filters) select exactly the rows counted here, and
 tests/dashboards checks that the two agree.
 """
 

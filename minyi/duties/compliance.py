@@ -193,7 +193,7 @@ class _Facts:
     studio_facts: dict[int, StudioFacts]  # empty when only representatives are judged
 
 
-def _load(
+def load_facts(
     studios: Iterable[Studio],
     rules: Rules,
     representative_ids: Iterable[int] | None,
@@ -395,7 +395,7 @@ def evaluate(
     """Compliance of the given studios and their representatives. With
     `representative_ids`, only those representatives are judged and the studios' own
     results are left out (a representative's own view)."""
-    facts = _load(studios, rules, representative_ids)
+    facts = load_facts(studios, rules, representative_ids)
     rep_rows = {
         rep_id: RepresentativeRow(facts.representatives[rep_id], representative_results(f, rules))
         for rep_id, f in facts.rep_facts.items()
@@ -426,7 +426,7 @@ def count(studios: Iterable[Studio], rules: Rules) -> Counts:
     representatives' results and the studios' own, for a dashboard that shows only the
     counts: the same facts and the same rules, without building the studios' weekly
     results. tests/duties/test_compliance_counts.py holds the two together."""
-    facts = _load(studios, rules, None, objects=False)
+    facts = load_facts(studios, rules, None, objects=False)
     reps = dict.fromkeys(Status, 0)
     # Each representative once, however many of the studios they work at: results()
     # counts each key once, and a representative's keys are theirs alone.

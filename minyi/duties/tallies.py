@@ -7,7 +7,7 @@ one representative (sessions, visits) change only when that studio's or that
 representative's facts change, or when the day changes (what is "not yet due" today is
 missed tomorrow). So each is kept as a row (StudioTally, RepresentativeTally) and a
 dashboard adds up the rows of its scope in two statements, after recomputing, with the
-same `_load` and the same rules as `count()`, only the rows that are missing or stale.
+same `load_facts` and the same rules as `count()`, only the rows that are missing or stale.
 
 A row is fresh when `as_of` is today and its facts have not changed since they were
 read (`dirtied_at` before `computed_at`). The signals below set `dirtied_at` on every
@@ -36,7 +36,7 @@ from django.db.models import Count, Exists, F, FilteredRelation, OuterRef, Q, Qu
 from django.db.models.signals import m2m_changed, post_delete, post_save, pre_delete
 from django.utils import timezone
 
-from minyi.duties.compliance import Counts, _load, judged_periods, make_rules
+from minyi.duties.compliance import Counts, judged_periods, load_facts, make_rules
 from minyi.duties.compliance_rules import Status, representative_results, studio_counts
 from minyi.duties.models import (
     Attendance,
@@ -55,7 +55,7 @@ _FIELDS = {
     Status.GREEN: "green",
     Status.NOT_DUE: "not_due",
 }
-# Studios judged per `_load`: a national refresh goes through 620,573 of them.
+# Studios judged per `load_facts`: a national refresh goes through 620,573 of them.
 BATCH = 2000
 NEVER = date(2000, 1, 1)  # the `as_of` of a row that has not been computed yet
 
@@ -145,7 +145,7 @@ def refresh(
     for start in range(0, len(studio_ids), BATCH):
         batch = studio_ids[start : start + BATCH]
         read_at = timezone.now()  # before the facts are read: see the module's docstring
-        facts = _load(Studio.objects.active().filter(pk__in=batch), rules, None, objects=False)
+        facts = load_facts(Studio.objects.active().filter(pk__in=batch), rules, None, objects=False)
         studio_rows = []
         for studio in facts.studios:
             counts = dict.fromkeys(Status, 0)

@@ -24,6 +24,7 @@ from django.views.decorators.http import require_POST
 
 from minyi.cases.models import Case
 from minyi.core import stale
+from minyi.core.forms import add_errors
 from minyi.core.integrity import references_checked
 from minyi.core.views_base import ListPage
 from minyi.duties import events as services
@@ -38,19 +39,18 @@ from minyi.duties.forms_events import (
 from minyi.duties.forms_plans import editable_studios
 from minyi.duties.models import ActivityMonth, Appointment, Event, EventState
 from minyi.duties.plans import SHANGHAI
-from minyi.duties.views_people import _public
-from minyi.duties.views_plans import _add_errors
+from minyi.duties.public_pages import render_public
 from minyi.online import public_cache
 from minyi.people.models import Representative
 
 PUBLIC_PAGE_SIZE = 30
 
 
-def _reps_prefetch() -> Prefetch:
+def reps_prefetch() -> Prefetch:
     return Prefetch("representatives", queryset=Representative.objects.order_by("name"))
 
 
-def _mark(rows: list[Event]) -> list[Event]:
+def mark_events(rows: list[Event]) -> list[Event]:
     """Flag late publication and the activity month's theme, with one query."""
     years = {timezone.localtime(e.starts_at).year for e in rows if e.activity_month}
     themes = (
@@ -78,7 +78,7 @@ class EventList(ListPage):
             Event.objects.for_user(self.request.user)
             .distinct()
             .select_related("studio", "studio__unit", "studio__unit__street")
-            .prefetch_related(_reps_prefetch())
+            .prefetch_related(reps_prefetch())
             .order_by("starts_at", "pk")
         )
 
@@ -98,7 +98,7 @@ class EventList(ListPage):
         return qs
 
     def decorate(self, rows: list[Any]) -> list[Any]:
-        return _mark(rows)
+        return mark_events(rows)
 
     def extra_context(self) -> dict[str, Any]:
         return {"can_create": editable_studios(self.request.user).exists()}
@@ -108,7 +108,7 @@ def _event(request: HttpRequest, pk: int, *, write: bool = False) -> Event:
     manager = Event.objects
     qs = manager.for_editor(request.user) if write else manager.for_user(request.user)
     return get_object_or_404(
-        qs.distinct().select_related("studio", "studio__unit").prefetch_related(_reps_prefetch()),
+        qs.distinct().select_related("studio", "studio__unit").prefetch_related(reps_prefetch()),
         pk=pk,
     )
 
@@ -147,7 +147,7 @@ def event_create(request: HttpRequest) -> HttpResponse:
         except PermissionError as exc:
             raise Http404 from exc
         except ValidationError as exc:
-            _add_errors(form, exc)
+            add_errors(form, exc)
         else:
             messages.success(request, "活动已保存（尚未发布预告）。")
             return redirect(event.get_absolute_url())
@@ -174,7 +174,7 @@ def event_edit(request: HttpRequest, pk: int) -> HttpResponse:
         except PermissionError as exc:
             raise Http404 from exc
         except ValidationError as exc:
-            _add_errors(form, exc)
+            add_errors(form, exc)
         else:
             messages.success(request, "活动已保存。")
             return redirect(event.get_absolute_url())
@@ -189,7 +189,7 @@ def _context(request: HttpRequest, event: Event, **forms: Any) -> dict[str, Any]
         .filter(studio=event.studio, received_on=day)
         .order_by("number")
     )
-    _mark([event])
+    mark_events([event])
     return {
         "event": event,
         "representatives": list(event.representatives.all()),
@@ -218,7 +218,7 @@ def _step(request: HttpRequest, event: Event, run: Any, done: str, **forms: Any)
         raise Http404 from exc
     except ValidationError as exc:
         for form in forms.values():
-            _add_errors(form, exc)
+            add_errors(form, exc)
         if not forms or not any(f.errors for f in forms.values()):
             forms["error"] = " ".join(exc.messages)
         return render(
@@ -292,7 +292,7 @@ def event_record(request: HttpRequest, pk: int) -> HttpResponse:
         except PermissionError as exc:
             raise Http404 from exc
         except ValidationError as exc:
-            _add_errors(form, exc)
+            add_errors(form, exc)
         else:
             messages.success(request, "活动情况已记录。")
             return redirect(event.get_absolute_url())
@@ -329,7 +329,7 @@ def public_events(request: HttpRequest) -> HttpResponse:
         cache.set(key, content, public_cache.SECONDS)
     # Our own rendering of public data, escaped when it was rendered.
     # A resident's page: the residents' frame and its large-text mode, as the booking.
-    return _public(request, "duties/event_public.html", {"content": mark_safe(content)})  # noqa: S308
+    return render_public(request, "duties/event_public.html", {"content": mark_safe(content)})  # noqa: S308
 
 
 def _public_events_table(studio_id: int | None, number: str) -> str:
@@ -399,7 +399,7 @@ def activity_month_edit(request: HttpRequest, year: int) -> HttpResponse:
                 content=form.cleaned_data["content"],
             )
         except ValidationError as exc:
-            _add_errors(form, exc)
+            add_errors(form, exc)
         else:
             messages.success(request, f"{year}年活动月主题已保存。")
             return redirect(f"/duties/activity-month/?year={year}")

@@ -17,6 +17,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
+from minyi.core.forms import add_errors
 from minyi.core.links import pk_url
 from minyi.core.phones import display_phone, mask_phone
 from minyi.core.requests import AuthenticatedHttpRequest
@@ -47,6 +48,7 @@ from minyi.duties.models import (
     ReportState,
 )
 from minyi.duties.notify import notification_mark_read
+from minyi.duties.public_pages import render_public
 from minyi.duties.record import YEAR_ERROR, record_year
 from minyi.duties.record import duty_record as build_duty_record
 from minyi.duties.record_rows import table_bodies
@@ -63,41 +65,9 @@ from minyi.online import limits as online_limits
 from minyi.online.codes import phone_key
 from minyi.people.models import Representative
 
-
-def _add_errors(form: Any, error: ValidationError) -> None:
-    if hasattr(error, "error_dict"):
-        for field, errs in error.error_dict.items():
-            for message in (m for e in errs for m in e):
-                form.add_error(field if field in form.fields else None, message)
-    else:
-        for message in error.messages:
-            form.add_error(None, message)
-
-
 # --- the public booking page -----------------------------------------------------------
 
-TEXT_COOKIE = "minyi_text"
 BOOKED_KEY = "minyi_booked"
-
-
-def _large_text(request: HttpRequest) -> tuple[bool, str | None]:
-    """Large-text mode: `?text=large` / `?text=normal` switches it and a cookie keeps
-    it, so the page is rendered large on the server (no script needed)."""
-    wanted = request.GET.get("text")
-    if wanted in {"large", "normal"}:
-        return wanted == "large", wanted
-    return request.COOKIES.get(TEXT_COOKIE) == "large", None
-
-
-def _public(request: HttpRequest, template: str, context: dict[str, Any], status: int = 200):
-    large, switch = _large_text(request)
-    response = render(
-        request, template, {**context, "large_text": large, "path": request.path}, status=status
-    )
-    if switch:
-        response.set_cookie(TEXT_COOKIE, switch, max_age=365 * 24 * 3600, samesite="Lax")
-    response["Cache-Control"] = "no-store"
-    return response
 
 
 @login_not_required
@@ -135,15 +105,15 @@ def public_booking(request: HttpRequest, event_pk: int) -> HttpResponse:
                     preferred_representative=data["preferred_representative"],
                 )
             except ValidationError as exc:
-                _add_errors(form, exc)
+                add_errors(form, exc)
             else:
                 request.session[BOOKED_KEY] = {"event": event.pk, "appointment": appointment.pk}
                 return redirect("duties:public_booking_done", event_pk=event.pk)
         context.update(form=form, places_left=appts.places_left(event))
-        return _public(request, "duties/public_booking.html", context, status=400)
+        return render_public(request, "duties/public_booking.html", context, status=400)
     left = appts.places_left(event)
     context.update(form=PublicBookingForm(event=event) if left else None, places_left=left)
-    return _public(request, "duties/public_booking.html", context)
+    return render_public(request, "duties/public_booking.html", context)
 
 
 @login_not_required
@@ -155,7 +125,7 @@ def public_booking_done(request: HttpRequest, event_pk: int) -> HttpResponse:
     appointment = None
     if booked.get("appointment"):
         appointment = Appointment.objects.filter(pk=booked["appointment"], event=event).first()
-    return _public(
+    return render_public(
         request,
         "duties/public_booking_done.html",
         {"event": event, "appointment": appointment},
@@ -281,7 +251,7 @@ def _step(request: HttpRequest, pk: int, run: Any, done: str, form_name: str = "
     except ValidationError as exc:
         if form is None:
             return _detail(request, appointment, status=400, error="；".join(exc.messages))
-        _add_errors(form, exc)
+        add_errors(form, exc)
         return _detail(
             request,
             appointment,
@@ -432,7 +402,7 @@ def visit_create(request: HttpRequest) -> HttpResponse:
             try:
                 visit = household_visit_record(actor=user, **form.cleaned_data)
             except ValidationError as exc:
-                _add_errors(form, exc)
+                add_errors(form, exc)
             else:
                 messages.success(request, "入户走访已登记。")
                 return redirect("duties:visit_detail", pk=visit.pk)
@@ -536,7 +506,7 @@ def visit_edit(request: HttpRequest, pk: int) -> HttpResponse:
         kept.is_valid()
         return _visit_form_page(request, fresh, kept, error=str(exc), status=409)
     except ValidationError as exc:
-        _add_errors(form, exc)
+        add_errors(form, exc)
         return _visit_form_page(request, visit, form, status=400)
     messages.success(request, "入户走访已修改。")
     return redirect("duties:visit_detail", pk=pk)
@@ -560,7 +530,7 @@ def visit_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
         status = 409 if isinstance(exc, visits.Changed) else 400
         return _visit_page(request, _visit(request, pk), error=str(exc), status=status)
     except ValidationError as exc:
-        _add_errors(form, exc)
+        add_errors(form, exc)
         return _visit_page(request, _visit(request, pk), withdraw_form=form, status=400)
     messages.success(request, "入户走访已撤回，不再计入走访户数。")
     return redirect("duties:visit_detail", pk=pk)
@@ -636,7 +606,7 @@ def report_create(request: HttpRequest) -> HttpResponse:
         try:
             report = reports.report_create(actor=user, **form.cleaned_data)
         except ValidationError as exc:
-            _add_errors(form, exc)
+            add_errors(form, exc)
         else:
             messages.success(request, "已根据记录生成报告草稿，请核对修改后报送。")
             return redirect("duties:report_detail", pk=report.pk)
@@ -645,7 +615,7 @@ def report_create(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _report(request: HttpRequest, pk: int) -> BimonthlyReport:
+def report_in_scope(request: HttpRequest, pk: int) -> BimonthlyReport:
     qs = BimonthlyReport.objects.for_user(request.user).select_related(
         "studio", "submitted_by", "acknowledged_by"
     )
@@ -673,7 +643,7 @@ def _report_page(
 
 
 def report_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    return _report_page(request, _report(request, pk))
+    return _report_page(request, report_in_scope(request, pk))
 
 
 def _writer(request: HttpRequest, report: BimonthlyReport) -> bool:
@@ -693,7 +663,7 @@ def _report_step(
 ) -> HttpResponse:
     """A step on a report the user may read; a step their role never takes is 404,
     a step the report's state does not allow is explained (400)."""
-    report = _report(request, pk)
+    report = report_in_scope(request, pk)
     if not allowed(request, report):
         raise Http404
     try:
@@ -708,7 +678,7 @@ def _report_step(
 
 @require_POST
 def report_edit(request: HttpRequest, pk: int) -> HttpResponse:
-    report = _report(request, pk)
+    report = report_in_scope(request, pk)
     if not _writer(request, report):
         raise Http404
     form = ReportEditForm(request.POST)
@@ -718,7 +688,7 @@ def report_edit(request: HttpRequest, pk: int) -> HttpResponse:
         except reports.ReportNotAllowed as exc:
             return _report_page(request, report, error=str(exc), status=400)
         except ValidationError as exc:
-            _add_errors(form, exc)
+            add_errors(form, exc)
         else:
             if request.POST.get("then") == "submit":
                 return _report_step(

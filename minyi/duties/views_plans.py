@@ -16,6 +16,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from minyi.core import stale
+from minyi.core.forms import add_errors
 from minyi.core.views_base import ListPage
 from minyi.duties import plans
 from minyi.duties.forms_plans import (
@@ -30,22 +31,11 @@ from minyi.duties.models import AnnualPlan, PlannedSession, PlanState
 from minyi.studios.models import StudioAssignment
 
 
-def _add_errors(form: Any, error: ValidationError) -> None:
-    if hasattr(error, "error_dict"):
-        for field, errors in error.error_dict.items():
-            for e in errors:
-                for message in e.messages:
-                    form.add_error(field if field in form.fields else None, message)
-    else:
-        for message in error.messages:
-            form.add_error(None, message)
-
-
 def _is_htmx(request: HttpRequest) -> bool:
     return bool(getattr(request, "htmx", False))
 
 
-def _plan(request: HttpRequest, pk: int, *, write: bool = False) -> AnnualPlan:
+def plan_in_scope(request: HttpRequest, pk: int, *, write: bool = False) -> AnnualPlan:
     manager = AnnualPlan.objects
     qs = manager.for_editor(request.user) if write else manager.for_user(request.user)
     return get_object_or_404(qs.select_related("studio", "studio__unit"), pk=pk)
@@ -112,7 +102,7 @@ def plan_create(request: HttpRequest) -> HttpResponse:
         except PermissionError as exc:
             raise Http404 from exc
         except ValidationError as exc:
-            _add_errors(form, exc)
+            add_errors(form, exc)
         else:
             messages.success(request, "年度计划草稿已建立，请逐一安排党代表的活动。")
             return redirect("duties:plan_detail", pk=plan.pk)
@@ -131,7 +121,7 @@ def _form_page(
 
 
 def plan_edit(request: HttpRequest, pk: int) -> HttpResponse:
-    plan = _plan(request, pk, write=True)
+    plan = plan_in_scope(request, pk, write=True)
     form = stale.guard(PlanForm(request.POST or None, user=request.user, plan=plan), plan)
     title, cancel = f"编辑：{plan}", reverse("duties:plan_detail", args=[pk])
     if request.method == "POST" and form.is_valid():
@@ -152,14 +142,14 @@ def plan_edit(request: HttpRequest, pk: int) -> HttpResponse:
             stale.refuse(form, exc)
             return _form_page(request, form, title, cancel, status=409)
         except ValidationError as exc:
-            _add_errors(form, exc)
+            add_errors(form, exc)
         else:
             messages.success(request, "年度计划已保存。")
             return redirect("duties:plan_detail", pk=plan.pk)
     return _form_page(request, form, title, cancel)
 
 
-def _context(request: HttpRequest, plan: AnnualPlan, **forms: Any) -> dict[str, Any]:
+def plan_context(request: HttpRequest, plan: AnnualPlan, **forms: Any) -> dict[str, Any]:
     assignments = plans.assigned_for(plan.studio)
     sessions = list(plan.sessions.select_related("representative"))
     labels = dict(plans.SESSION_KINDS)
@@ -187,8 +177,8 @@ def _context(request: HttpRequest, plan: AnnualPlan, **forms: Any) -> dict[str, 
 
 
 def plan_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    plan = _plan(request, pk)
-    return render(request, "duties/plan_detail.html", _context(request, plan))
+    plan = plan_in_scope(request, pk)
+    return render(request, "duties/plan_detail.html", plan_context(request, plan))
 
 
 def _sessions_response(
@@ -198,25 +188,25 @@ def _sessions_response(
         return render(
             request,
             "duties/plan_detail.html#sessions",
-            _context(request, plan, **forms),
+            plan_context(request, plan, **forms),
             status=status,
         )
     if status != 200:
         return render(
-            request, "duties/plan_detail.html", _context(request, plan, **forms), status=status
+            request, "duties/plan_detail.html", plan_context(request, plan, **forms), status=status
         )
     return redirect("duties:plan_detail", pk=plan.pk)
 
 
 @require_POST
 def plan_session_add(request: HttpRequest, pk: int) -> HttpResponse:
-    plan = _plan(request, pk, write=True)
+    plan = plan_in_scope(request, pk, write=True)
     form = SessionForm(request.POST, plan=plan)
     if form.is_valid():
         try:
             plans.plan_session_add(actor=request.user, plan=plan, **form.cleaned_data)
         except ValidationError as exc:
-            _add_errors(form, exc)
+            add_errors(form, exc)
         else:
             messages.success(request, "已加入计划。")
             return _sessions_response(request, plan)
@@ -225,7 +215,7 @@ def plan_session_add(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 def plan_session_remove(request: HttpRequest, pk: int, session_pk: int) -> HttpResponse:
-    plan = _plan(request, pk, write=True)
+    plan = plan_in_scope(request, pk, write=True)
     try:
         plans.plan_session_remove(actor=request.user, plan=plan, session_pk=session_pk)
     except ValidationError as exc:
@@ -241,12 +231,12 @@ def _step(request: HttpRequest, plan: AnnualPlan, run: Any, done: str, **forms: 
         raise Http404 from exc
     except ValidationError as exc:
         for form in forms.values():
-            _add_errors(form, exc)
+            add_errors(form, exc)
         if not forms:
             forms = {"error": " ".join(exc.messages)}
         plan.refresh_from_db()
         return render(
-            request, "duties/plan_detail.html", _context(request, plan, **forms), status=400
+            request, "duties/plan_detail.html", plan_context(request, plan, **forms), status=400
         )
     messages.success(request, done)
     return redirect("duties:plan_detail", pk=plan.pk)
@@ -254,7 +244,7 @@ def _step(request: HttpRequest, plan: AnnualPlan, run: Any, done: str, **forms: 
 
 @require_POST
 def plan_submit(request: HttpRequest, pk: int) -> HttpResponse:
-    plan = _plan(request, pk, write=True)
+    plan = plan_in_scope(request, pk, write=True)
     return _step(
         request,
         plan,
@@ -265,7 +255,7 @@ def plan_submit(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 def plan_approve(request: HttpRequest, pk: int) -> HttpResponse:
-    plan = _plan(request, pk, write=True)
+    plan = plan_in_scope(request, pk, write=True)
     if not plans.can_approve(request.user, plan):
         raise Http404
     form = ApproveForm(request.POST)
@@ -287,7 +277,7 @@ def plan_approve(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 def plan_return(request: HttpRequest, pk: int) -> HttpResponse:
-    plan = _plan(request, pk, write=True)
+    plan = plan_in_scope(request, pk, write=True)
     if not plans.can_approve(request.user, plan):
         raise Http404
     form = ReturnForm(request.POST)
@@ -295,7 +285,7 @@ def plan_return(request: HttpRequest, pk: int) -> HttpResponse:
         return render(
             request,
             "duties/plan_detail.html",
-            _context(request, plan, return_form=form),
+            plan_context(request, plan, return_form=form),
             status=400,
         )
     return _step(

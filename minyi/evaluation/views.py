@@ -19,6 +19,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from minyi import audit
 from minyi.audit.models import Action as AuditAction
+from minyi.core.forms import add_errors
 from minyi.documents.pdf import pdf_response, render_pdf
 from minyi.evaluation import services
 from minyi.evaluation.excel import xlsx_response
@@ -61,17 +62,6 @@ def _is_city(request: HttpRequest, round: EvaluationRound | None = None) -> bool
     return qs.filter(pk=round.pk).exists() if round else services.is_city(request.user)
 
 
-def _add_errors(form: Any, error: ValidationError) -> None:
-    if hasattr(error, "error_dict"):
-        for name, errors in error.error_dict.items():
-            for e in errors:
-                for message in e.messages:
-                    form.add_error(name if name in form.fields else None, message)
-    else:
-        for message in error.messages:
-            form.add_error(None, message)
-
-
 # --- rounds ---------------------------------------------------------------------------
 
 
@@ -93,7 +83,7 @@ def round_open(request: HttpRequest) -> HttpResponse:
         try:
             round = services.round_open(actor=request.user, year=form.cleaned_data["year"])
         except ValidationError as exc:
-            _add_errors(form, exc)
+            add_errors(form, exc)
         else:
             messages.success(
                 request, f"{round.year}年度评估已开展，各工作室的评估项已根据记录预填。"
@@ -234,7 +224,7 @@ def assessment_detail(request: HttpRequest, pk: int) -> HttpResponse:
         fresh = _assessment(request, pk)
         return _render_assessment(request, fresh, None, status=400, error=str(exc))
     except ValidationError as exc:
-        _add_errors(form, exc)
+        add_errors(form, exc)
         return _render_assessment(request, assessment, form, status=400)
     messages.success(request, f"{assessment.studio.name}的评估已保存。")
     return redirect("evaluation:assessment", pk=pk)
@@ -366,7 +356,7 @@ def circular_edit(request: HttpRequest, pk: int) -> HttpResponse:
         status = 409 if isinstance(exc, services.Changed) else 400
         return _render_circular(request, fresh, status=status, error=str(exc))
     except ValidationError as exc:
-        _add_errors(form, exc)
+        add_errors(form, exc)
         return _render_circular(request, round, form=form, status=400)
     messages.success(request, "通报草稿已保存。")
     return redirect("evaluation:circular", pk=pk)
@@ -387,7 +377,7 @@ def _decision(request: HttpRequest, pk: int, run: Any, done: str) -> HttpRespons
         status = 409 if isinstance(exc, services.Changed) else 400
         return _render_circular(request, fresh, status=status, error=str(exc))
     except ValidationError as exc:
-        _add_errors(form, exc)
+        add_errors(form, exc)
         return _render_circular(request, round, decision=form, status=400)
     messages.success(request, done)
     return redirect("evaluation:circular", pk=pk)

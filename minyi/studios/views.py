@@ -18,7 +18,7 @@ from minyi.studios.forms import AssignmentForm, StudioFilterForm, StudioForm
 from minyi.studios.models import FACILITIES, Studio, open_period
 
 
-def _with_people(qs: QuerySet) -> QuerySet:
+def with_people(qs: QuerySet) -> QuerySet:
     return qs.select_related("unit", "unit__street", "unit__district").prefetch_related(
         Prefetch(
             "liaisons", queryset=Liaison.objects.filter(active=True), to_attr="active_liaisons"
@@ -35,7 +35,7 @@ class StudioList(ListPage):
     def base_queryset(self) -> QuerySet:
         qs = Studio.objects.for_user(self.request.user).active()
         return (
-            _with_people(qs)
+            with_people(qs)
             .annotate(
                 rep_count=Count("assignments", filter=Q(assignments__active=True), distinct=True)
             )
@@ -74,7 +74,7 @@ def _can_manage(user: Any) -> bool:
 
 
 def studio_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    studio = get_object_or_404(_with_people(Studio.objects.for_user(request.user)), pk=pk)
+    studio = get_object_or_404(with_people(Studio.objects.for_user(request.user)), pk=pk)
     return render(request, "studios/studio_detail.html", _detail_context(request, studio))
 
 
@@ -121,7 +121,7 @@ def _detail_context(request: HttpRequest, studio: Studio, form: Any = None) -> d
 
 
 def studio_plaque(request: HttpRequest, pk: int) -> HttpResponse:
-    studio = get_object_or_404(_with_people(Studio.objects.for_user(request.user)), pk=pk)
+    studio = get_object_or_404(with_people(Studio.objects.for_user(request.user)), pk=pk)
     return render(request, "studios/studio_plaque.html", _detail_context(request, studio))
 
 
@@ -159,7 +159,7 @@ def assignment_add(request: HttpRequest, pk: int) -> HttpResponse:
         open_period(studio, form.cleaned_data["representative"], form.cleaned_data["since"])
         messages.success(request, f"已安排 {form.cleaned_data['representative']} 进驻。")
         form = None
-    studio = _with_people(Studio.objects.filter(pk=studio.pk)).get()
+    studio = with_people(Studio.objects.filter(pk=studio.pk)).get()
     if getattr(request, "htmx", False):
         return render(
             request,
@@ -186,7 +186,7 @@ def assignment_remove(request: HttpRequest, pk: int, assignment_pk: int) -> Http
     assignment.end()
     assignment.save(update_fields=["active", "until", "updated_at"])
     messages.success(request, f"{assignment.representative} 已不再进驻本工作室。")
-    studio = _with_people(Studio.objects.filter(pk=studio.pk)).get()
+    studio = with_people(Studio.objects.filter(pk=studio.pk)).get()
     if getattr(request, "htmx", False):
         return render(
             request, "studios/studio_detail.html#assignments", _detail_context(request, studio)

@@ -298,7 +298,7 @@ def test_a_change_committed_while_the_facts_are_read_leaves_its_tally_stale(
         from_tallies(TODAY - timedelta(days=1))  # rows for yesterday: all stale today
     else:
         assert not StudioTally.objects.exists()
-    real_load = tallies._load
+    real_load = tallies.load_facts
 
     def load_then_someone_writes(*args: Any, **kwargs: Any) -> Any:
         facts = real_load(*args, **kwargs)
@@ -306,7 +306,7 @@ def test_a_change_committed_while_the_facts_are_read_leaves_its_tally_stale(
             make_event(studio, date(2026, 5, 20), reps=(rep,))  # a week it missed
         return facts
 
-    monkeypatch.setattr(tallies, "_load", load_then_someone_writes)
+    monkeypatch.setattr(tallies, "load_facts", load_then_someone_writes)
     first = from_tallies()
     monkeypatch.undo()
     assert first != expected()  # counted from the facts as read, before the change
