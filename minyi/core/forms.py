@@ -17,7 +17,7 @@ def add_errors(form: forms.BaseForm, error: ValidationError) -> None:
     field, the rest at the top."""
     if hasattr(error, "error_dict"):
         for field, errors in error.error_dict.items():
-            for message in (m for e in errors for m in e):
+            for message in (m for e in errors for m in e.messages):
                 form.add_error(field if field in form.fields else None, message)
     else:
         for message in error.messages:
