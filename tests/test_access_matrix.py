@@ -473,6 +473,8 @@ RULES: dict[str, Rule] = {
     "duties:public_booking_done": Rule(ok=ALL, ok_status=302, anonymous=302, kwargs=_public_event),
     "duties:appointment_list": Rule(ok=ALL),
     "duties:appointment_detail": Rule(ok=SCOPED_READERS, kwargs=_appointment),
+    # The booker in full (recorded): whom the appointment's actions are for.
+    "duties:appointment_booker": Rule(ok=STUDIO_EDITORS, method="post", kwargs=_appointment),
     "duties:appointment_confirm": Rule(
         ok=STUDIO_EDITORS, ok_status=302, method="post", kwargs=_appointment
     ),
@@ -981,6 +983,9 @@ API_RULES: dict[tuple[str, str], ApiRule] = {
     # Appointment actions: the studio's editors, as on the appointment page. The event
     # has not started, so attendance is refused with the reason (409); linking needs a
     # case of that day at the studio (422).
+    ("POST", "/appointments/{appointment_id}/reveal"): ApiRule(
+        ok=STUDIO_EDITORS, kwargs=_appointment, body={}
+    ),
     ("POST", "/appointments/{appointment_id}/confirm"): ApiRule(
         ok=STUDIO_EDITORS, kwargs=_appointment, body={}
     ),

@@ -9,7 +9,7 @@ from datetime import date, datetime
 from typing import Any
 
 from django.db.models import F
-from django.http import Http404, HttpRequest
+from django.http import Http404, HttpRequest, HttpResponse
 from ninja import Query, Router, Schema
 
 from minyi.api.common import (
@@ -23,7 +23,7 @@ from minyi.api.common import (
     reject_unknown_params,
     screen_list,
 )
-from minyi.core.phones import display_phone, mask_phone
+from minyi.core.phones import display_phone
 from minyi.duties import appointments as appts
 from minyi.duties.forms_people import CancelForm, LinkCaseForm
 from minyi.duties.models import Appointment, AppointmentState, Event, EventKind, EventState
@@ -338,13 +338,30 @@ class AppointmentOut(Schema):
     studio_id: int
     event_starts_at: datetime
     requester_kind: str
+    # Masked (王*, 138****5678), as on the pages: in full only from
+    # POST /appointments/{id}/reveal (recorded).
     name: str
     phone: str
+    # Always true (the phone was shown in full to the studio's editors before the
+    # name was masked too); kept for the integrations that read it.
     phone_masked: bool
+    name_masked: bool
+    # Whether that reveal would answer this account (the studio's editors); lists do
+    # not say (null).
+    revealable: bool | None
     topic: str
     preferred_representative_id: int | None
     state: str
     case_id: int | None
+
+
+class AppointmentBooker(Schema):
+    """预约人完整信息: whoever booked, as the appointment page's full view shows them."""
+
+    appointment_id: int
+    requester_kind: str
+    name: str
+    phone: str
 
 
 class AppointmentPage(Schema):
@@ -360,18 +377,20 @@ class AppointmentFilters(PageParams):
     upcoming: bool = False
 
 
-def _appointment(a: Appointment, full_phone: bool) -> dict[str, Any]:
+def _appointment(a: Appointment, revealable: bool | None) -> dict[str, Any]:
+    """The appointment as its page shows it: the booker masked. Every action answers
+    with this too, so no full view goes unrecorded."""
     return {
         "id": a.pk,
         "event_id": a.event_id,
         "studio_id": a.event.studio_id,
         "event_starts_at": a.event.starts_at,
         "requester_kind": a.requester_kind,
-        "name": a.name,
-        # As on screen: the list masks the phone; the detail shows it in full only to
-        # those who act on the appointment (the studio's editors).
-        "phone": display_phone(a.phone) if full_phone else mask_phone(a.phone),
-        "phone_masked": not full_phone,
+        "name": a.name_masked,
+        "phone": a.phone_masked,
+        "phone_masked": True,
+        "name_masked": True,
+        "revealable": revealable,
         "topic": a.topic,
         "preferred_representative_id": a.preferred_representative_id,
         "state": a.state,
@@ -382,7 +401,7 @@ def _appointment(a: Appointment, full_phone: bool) -> dict[str, Any]:
 @router.get("/appointments", response={200: AppointmentPage, **ERRORS}, tags=["appointments"])
 def list_appointments(request: HttpRequest, filters: Query[AppointmentFilters]) -> dict[str, Any]:
     rows, cursor = screen_list(request, AppointmentList, filters)
-    return {"items": [_appointment(a, False) for a in rows], "next_cursor": cursor}
+    return {"items": [_appointment(a, None) for a in rows], "next_cursor": cursor}
 
 
 @router.get(
@@ -396,6 +415,35 @@ def get_appointment(request: HttpRequest, appointment_id: int) -> dict[str, Any]
     appointment = _one(qs, appointment_id)
     editor = Appointment.objects.for_editor(user).filter(pk=appointment.pk).exists()
     return _appointment(appointment, editor)
+
+
+# The purpose recorded with each full view, as the page records "查看预约人完整信息".
+APPOINTMENT_REVEAL_PURPOSE = "开放接口查看预约人完整信息"
+
+
+@router.post(
+    "/appointments/{appointment_id}/reveal",
+    response={200: AppointmentBooker, **ONE},
+    tags=["appointments"],
+)
+def reveal_booker(
+    request: HttpRequest, appointment_id: int, response: HttpResponse
+) -> dict[str, Any]:
+    """预约人完整信息: whoever booked, name and phone in full, to exactly those the
+    appointment page shows them to (the studio's editors, who confirm the booking; anyone
+    else 404). Each call is recorded as a view of personal data and never cached."""
+    user = account(request)
+    appointment = _one(Appointment.objects.for_editor(user), appointment_id)
+    appts.appointment_view_record(
+        appointment=appointment, viewer=user, purpose=APPOINTMENT_REVEAL_PURPOSE
+    )
+    response["Cache-Control"] = "no-store"
+    return {
+        "appointment_id": appointment.pk,
+        "requester_kind": appointment.requester_kind,
+        "name": appointment.name,
+        "phone": display_phone(appointment.phone),
+    }
 
 
 class CancelIn(Schema):

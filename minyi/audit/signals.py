@@ -32,7 +32,11 @@ PERMISSION_M2M = {"groups", "user_permissions"}
 # Written on every login by Django itself; the login row already says it.
 IGNORED_UPDATES = {frozenset({"last_login"})}
 # Records of a full view of personal data: (model, the object that was viewed).
-VIEW_RECORDS = {"cases.personaldataview": "case", "duties.householdaddressview": "visit"}
+VIEW_RECORDS = {
+    "cases.personaldataview": "case",
+    "duties.householdaddressview": "visit",
+    "duties.appointmentview": "appointment",
+}
 _SNAPSHOT = "_audit_loaded"
 _SKIPPED_ON_CREATE = {"id", "created_at", "updated_at"}
 

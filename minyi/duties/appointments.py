@@ -22,6 +22,7 @@ from minyi.core.phones import normalize_phone
 from minyi.duties.models import (
     Appointment,
     AppointmentState,
+    AppointmentView,
     Event,
     EventState,
     RequesterKind,
@@ -100,6 +101,11 @@ def appointment_book(
             topic=topic,
             preferred_representative=preferred_representative,
         )
+
+
+def appointment_view_record(*, appointment: Appointment, viewer: Any, purpose: str) -> None:
+    """A full view of whoever booked (name and phone), recorded like a reporter's."""
+    AppointmentView.objects.create(appointment=appointment, viewer=viewer, purpose=purpose)
 
 
 def _locked(appointment: Appointment, actor: Any) -> Appointment:

@@ -15,6 +15,8 @@ from django.db.models import Q
 from minyi.core.crypto import EncryptedCharField, PhoneDigestField
 from minyi.core.links import pk_url
 from minyi.core.models import ScopedQuerySet, TimeStamped
+from minyi.core.names import mask_name
+from minyi.core.phones import mask_phone
 
 if TYPE_CHECKING:
     from minyi.people.scopes import Scope
@@ -308,7 +310,36 @@ class Appointment(TimeStamped):
         indexes = [models.Index(fields=["event", "state"], name="appointment_event_state")]
 
     def __str__(self) -> str:
-        return f"{self.name} → {self.event}"
+        return f"{self.name_masked} → {self.event}"
+
+    @property
+    def name_masked(self) -> str:
+        """As lists print it (王*, 沙******): the full name and phone only in the recorded
+        full view (AppointmentView)."""
+        return mask_name(self.name)
+
+    @property
+    def phone_masked(self) -> str:
+        return mask_phone(self.phone) if self.phone else ""
+
+
+class AppointmentView(models.Model):
+    """Every full view of whoever booked an appointment (name and phone): who, when,
+    which appointment; the same rule as for a reporter's details
+    (minyi.cases.models.PersonalDataView)."""
+
+    appointment = models.ForeignKey(
+        Appointment, on_delete=models.PROTECT, related_name="booker_views"
+    )
+    viewer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    at = models.DateTimeField(auto_now_add=True)
+    purpose = models.CharField(max_length=100, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["appointment", "at"], name="apptview_appointment_at")]
+
+    def __str__(self) -> str:
+        return f"{self.viewer} 查看 {self.appointment}"
 
 
 class HouseholdVisitQuerySet(ScopedQuerySet):

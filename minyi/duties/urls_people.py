@@ -14,6 +14,7 @@ urlpatterns = [
     ),
     path("appointments/", v.AppointmentList.as_view(), name="appointment_list"),
     path("appointments/<int:pk>/", v.appointment_detail, name="appointment_detail"),
+    path("appointments/<int:pk>/booker/", v.appointment_booker, name="appointment_booker"),
     path("appointments/<int:pk>/confirm/", v.appointment_confirm, name="appointment_confirm"),
     path("appointments/<int:pk>/cancel/", v.appointment_cancel, name="appointment_cancel"),
     path("appointments/<int:pk>/no-show/", v.appointment_no_show, name="appointment_no_show"),

@@ -19,7 +19,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from minyi.core.forms import add_errors
 from minyi.core.links import pk_url
-from minyi.core.phones import display_phone, mask_phone
+from minyi.core.phones import display_phone
 from minyi.core.requests import AuthenticatedHttpRequest
 from minyi.core.views_base import ListPage
 from minyi.duties import appointments as appts
@@ -159,11 +159,6 @@ class AppointmentList(ListPage):
             qs = qs.filter(event__starts_at__gte=timezone.now())
         return qs
 
-    def decorate(self, rows: list[Any]) -> list[Any]:
-        for row in rows:
-            row.phone_masked = mask_phone(row.phone)
-        return rows
-
 
 def _detail(
     request: HttpRequest,
@@ -173,6 +168,7 @@ def _detail(
     error: str = "",
     cancel_form: Any = None,
     link_form: Any = None,
+    full: bool = False,
 ) -> HttpResponse:
     user = request.user
     can_edit = Appointment.objects.for_editor(user).filter(pk=appointment.pk).exists()
@@ -184,7 +180,9 @@ def _detail(
         "appointment": appointment,
         "event": appointment.event,
         "can_edit": can_edit,
-        "phone": display_phone(appointment.phone) if can_edit else mask_phone(appointment.phone),
+        # The booker masked, as on the list; in full only in the recorded full view.
+        "full": full,
+        "phone": display_phone(appointment.phone) if full else appointment.phone_masked,
         "can_confirm": can_edit and state == AppointmentState.REQUESTED,
         "can_cancel": can_edit and open_,
         "can_mark": can_edit and started and (open_ or state == AppointmentState.NO_SHOW),
@@ -202,11 +200,18 @@ def _detail(
         ),
         "error": error,
     }
-    return render(request, "duties/appointment_detail.html", context, status=status)
+    response = render(request, "duties/appointment_detail.html", context, status=status)
+    if full:
+        response["Cache-Control"] = "no-store"
+    return response
 
 
 def appointment_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return _detail(request, get_object_or_404(_appointments(request.user), pk=pk))
+
+
+# The purpose recorded with each full view from the page (the API records its own).
+VIEW_PURPOSE = "查看预约人完整信息"
 
 
 def _editable(request: HttpRequest, pk: int) -> Appointment:
@@ -216,6 +221,17 @@ def _editable(request: HttpRequest, pk: int) -> Appointment:
         ),
         pk=pk,
     )
+
+
+@require_POST
+def appointment_booker(request: HttpRequest, pk: int) -> HttpResponse:
+    """Whoever booked, name and phone in full, for those who act on the appointment (the
+    liaison confirms it by telephone); every view is recorded."""
+    appointment = _editable(request, pk)
+    appts.appointment_view_record(
+        appointment=appointment, viewer=request.user, purpose=VIEW_PURPOSE
+    )
+    return _detail(request, appointment, full=True)
 
 
 def _step(request: HttpRequest, pk: int, run: Any, done: str, form_name: str = "") -> HttpResponse:
@@ -257,7 +273,8 @@ def _step(request: HttpRequest, pk: int, run: Any, done: str, form_name: str = "
             appointment,
             status=400,
             error="请修改以下问题后再提交。",
-            **{form_name: form},
+            cancel_form=form if form_name == "cancel_form" else None,
+            link_form=form if form_name == "link_form" else None,
         )
     messages.success(request, done)
     return redirect("duties:appointment_detail", pk=pk)

@@ -156,18 +156,46 @@ def test_studio_and_representative_details_follow_scope(
     assert sha.get(f"/representatives/{other.pk}").status_code == 404
 
 
-def test_appointment_phone_is_masked_in_lists_and_full_for_the_studio(
+def test_the_booker_is_masked_everywhere_but_the_recorded_full_view_for_the_studio(
     api: Any, two_streets: dict[str, Any]
 ) -> None:
+    """As on the pages: name and phone masked in lists, details and every action's
+    answer; in full only from POST …/reveal, to the studio's editors, each call recorded."""
+    from minyi.audit.models import Action, AuditEvent
+    from minyi.duties.models import AppointmentView
+
     appointment = two_streets["sha_appointment"]
-    listed = api("liaison").get("/appointments").json()["items"]
-    assert [a["phone_masked"] for a in listed] == [True]
+    liaison = api("liaison")
+    listed = liaison.get("/appointments").json()["items"]
+    masked = "演*******"  # 演示居民·王大爷, as reporters' names are masked
+    assert [(a["name"], a["phone_masked"], a["name_masked"]) for a in listed] == [
+        (masked, True, True)
+    ]
     assert "5678" in listed[0]["phone"] and "*" in listed[0]["phone"]
-    full = api("liaison").get(f"/appointments/{appointment.pk}").json()
-    assert full["phone_masked"] is False and "*" not in full["phone"]
-    # The representative reads the appointment but does not act on it: masked.
+    detail = liaison.get(f"/appointments/{appointment.pk}")
+    assert "王大爷" not in detail.content.decode() and "13800005678" not in detail.content.decode()
+    assert detail.json()["revealable"] is True and detail.json()["phone_masked"] is True
+    confirmed = liaison.post(f"/appointments/{appointment.pk}/confirm")
+    assert confirmed.json()["name"] == masked and "*" in confirmed.json()["phone"]
+    assert not AppointmentView.objects.exists()  # nothing seen in full, nothing recorded
+    revealed = liaison.post(f"/appointments/{appointment.pk}/reveal")
+    assert revealed.status_code == 200 and revealed["Cache-Control"] == "no-store"
+    assert revealed.json() == {
+        "appointment_id": appointment.pk,
+        "requester_kind": "person",
+        "name": "演示居民·王大爷",
+        "phone": "13800005678",
+    }
+    view = AppointmentView.objects.get()
+    assert (view.viewer.username, view.purpose) == ("liaison", "开放接口查看预约人完整信息")
+    assert AuditEvent.objects.filter(
+        action=Action.VIEW_PERSONAL, object_id=str(appointment.pk), actor_id=view.viewer.pk
+    ).exists()
+    # The representative reads the appointment but does not act on it: masked, no reveal.
     rep_view = api("rep").get(f"/appointments/{appointment.pk}").json()
-    assert rep_view["phone_masked"] is True
+    assert (rep_view["name"], rep_view["revealable"]) == (masked, False)
+    assert api("rep").post(f"/appointments/{appointment.pk}/reveal").status_code == 404
+    assert AppointmentView.objects.count() == 1
 
 
 def test_filters_are_the_screens(api: Any, two_streets: dict[str, Any]) -> None:

@@ -90,7 +90,7 @@ def _operations() -> list[tuple[str, str]]:
         ("GET", "/api/v1/appointments/{appointment_id}"),
         *[
             ("POST", f"/api/v1/appointments/{{appointment_id}}/{action}")
-            for action in ("confirm", "cancel", "no-show", "attended", "link-case")
+            for action in ("reveal", "confirm", "cancel", "no-show", "attended", "link-case")
         ],
         ("GET", "/api/v1/calendar/deadline"),
     ]

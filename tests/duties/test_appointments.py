@@ -396,6 +396,8 @@ def test_the_appointment_list_masks_phones_and_runs_a_constant_number_of_queries
         book(event, name=f"居民{n}", rep=Representative.objects.get(name=LIN))
     html = text_of(client.get(url))
     assert "138****5678" in html and "13800005678" not in html
+    # The name too (a resident's is personal data), as reporters' names are masked.
+    assert "王*" in html and "王大爷" not in html and "居*" in html and "居民1" not in html
     assert count() == few
 
 
@@ -425,3 +427,46 @@ def test_a_cancellation_keeps_its_reason_and_who_recorded_it(world, liaison):
     appt.refresh_from_db()
     assert appt.cancel_reason == "居民已另约时间"
     assert appt.handled_by == liaison and appt.handled_at is not None
+
+
+def test_the_appointment_page_masks_the_booker_and_the_liaison_s_full_view_is_recorded(
+    world, liaison
+):
+    """The name and phone masked as on the list; the liaison, who confirms the booking by
+    telephone, sees them in full on request, and each view is recorded (and audited)."""
+    from minyi.audit.models import Action, AuditEvent
+    from minyi.duties.models import AppointmentView
+
+    appointment = book(make_event())
+    client = client_for(liaison)
+    page = text_of(client.get(reverse("duties:appointment_detail", args=[appointment.pk])))
+    assert "王*" in page and "138****5678" in page
+    assert "王大爷" not in page and "13800005678" not in page
+    assert "查看预约人完整信息" in page
+    assert not AppointmentView.objects.exists()
+    response = client.post(reverse("duties:appointment_booker", args=[appointment.pk]))
+    assert response.status_code == 200 and response["Cache-Control"] == "no-store"
+    full = text_of(response)
+    assert "王大爷" in full and "13800005678" in full and "本次查看已记录" in full
+    view = AppointmentView.objects.get()
+    assert (view.appointment, view.viewer, view.purpose) == (
+        appointment,
+        liaison,
+        "查看预约人完整信息",
+    )
+    assert AuditEvent.objects.filter(
+        action=Action.VIEW_PERSONAL, object_id=str(appointment.pk), actor_id=liaison.pk
+    ).exists()
+
+
+def test_a_representative_sees_the_booker_masked_and_has_no_full_view(world, representative):
+    from minyi.duties.models import AppointmentView
+
+    appointment = book(make_event(), rep=Representative.objects.get(name=CHEN))
+    client = client_for(representative)
+    page = text_of(client.get(reverse("duties:appointment_detail", args=[appointment.pk])))
+    assert "王*" in page and "王大爷" not in page and "查看预约人完整信息" not in page
+    url = reverse("duties:appointment_booker", args=[appointment.pk])
+    assert client.post(url).status_code == 404
+    assert client.get(url).status_code == 405
+    assert not AppointmentView.objects.exists()
