@@ -10,8 +10,8 @@ the row and compares. A row changed since is not written; the page comes back (4
 with everything the user typed and says so. Saving again then is a decision taken
 knowing that someone else changed the record.
 
-`updated_at` moves on every `save()`; a `queryset.update()` does not move it, so a
-change made that way (a bulk job) is not noticed here.
+`updated_at` moves on every `save()`, and on every `queryset.update()` of these models
+through their StampedQuerySet (minyi.core.models), so a bulk change is noticed too.
 
 A save without the hidden value (a page opened before this check existed and left open
 across the deploy, a script posting only the fields) cannot show that the record is
