@@ -100,7 +100,7 @@ def claim_bound() -> timedelta:
     return timedelta(seconds=max(300.0, 10 * timeouts))
 
 
-def _claim_next(after_pk: int, where: Q) -> tuple[FeedbackCopy | None, bool]:
+def _claim_next(after_pk: int, where: Q | None = None) -> tuple[FeedbackCopy | None, bool]:
     """Take the next pending copy after `after_pk` that no run is sending, in one short
     transaction: lock it (skipping rows another run has locked this instant), mark it
     claimed and count the attempt, commit. Returns (copy, gave up): a copy whose last
@@ -111,7 +111,7 @@ def _claim_next(after_pk: int, where: Q) -> tuple[FeedbackCopy | None, bool]:
         copy = (
             FeedbackCopy.objects.select_for_update(skip_locked=True, of=("self",))
             .select_related("answer__case", "answer__handling_unit")
-            .filter(due, where, status=DeliveryStatus.PENDING, pk__gt=after_pk)
+            .filter(due, where or Q(), status=DeliveryStatus.PENDING, pk__gt=after_pk)
             .order_by("pk")
             .first()
         )
@@ -177,7 +177,7 @@ def deliver_pending(limit: int = 500, *, where: Q | None = None) -> tuple[int, i
     sent = failed = 0
     after_pk = 0
     for _ in range(limit):
-        copy, gave_up = _claim_next(after_pk, where or Q())
+        copy, gave_up = _claim_next(after_pk, where)
         if copy is None:
             break
         after_pk = copy.pk
