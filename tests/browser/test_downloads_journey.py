@@ -43,6 +43,11 @@ def download(link: Any, tmp_path: Path, *, inline: bool = False) -> tuple[str, b
     return file.suggested_filename, target.read_bytes()
 
 
+def open_round(page: Any, year: int) -> None:
+    page.get_by_role("navigation", name="主导航").get_by_role("link", name="年度评估").click()
+    page.get_by_role("link", name=f"{year}年度").click()
+
+
 def pdf_text(data: bytes, tmp_path: Path) -> str:
     assert data.startswith(b"%PDF-")
     return compact("".join(pages_text(data, tmp_path)))
@@ -65,8 +70,7 @@ def test_the_district_downloads_the_approved_circular_and_the_city_its_summary(
 
     district = new_page(accept_downloads=True)
     login(district, "yantian")
-    district.get_by_role("navigation", name="主导航").get_by_role("link", name="年度评估").click()
-    district.get_by_role("link", name=f"{round.year}年度").click()
+    open_round(district, round.year)
     district.get_by_role("link", name="年度通报").click()
     expect(district.get_by_role("heading", level=1)).to_contain_text("市委已同意")
 
@@ -92,8 +96,7 @@ def test_the_district_downloads_the_approved_circular_and_the_city_its_summary(
 
     city = new_page(accept_downloads=True)
     login(city, "city")
-    city.get_by_role("navigation", name="主导航").get_by_role("link", name="年度评估").click()
-    city.get_by_role("link", name=f"{round.year}年度").click()
+    open_round(city, round.year)
     city.get_by_role("link", name="评估和评议汇总").click()
     expect(city.get_by_role("heading", level=1)).to_contain_text("评估和评议汇总")
     name, data = download(city.get_by_role("link", name="下载 PDF"), tmp_path, inline=True)

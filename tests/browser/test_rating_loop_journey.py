@@ -24,7 +24,14 @@ from minyi.online.services import online_report_submit
 from minyi.org.models import HandlingUnit, OrgUnit
 from minyi.people.models import Representative, User
 from minyi.studios.models import Studio
-from tests.browser.test_case_journey import fact, open_case, state_badge, step_form, timeline
+from tests.browser.test_case_journey import (
+    fact,
+    open_case,
+    rate_satisfied,
+    state_badge,
+    step_form,
+    timeline,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -186,13 +193,7 @@ def test_the_resident_rates_dissatisfied_and_the_case_is_handled_again(
     # 7. The department records the joint rating; the case is closed. ---------------------
     street.reload()
     expect(timeline(street).last).to_contain_text("反映人网上评价：满意。")
-    evaluate = step_form(street, "满意度评议（CM 第十二条）")
-    evaluate.get_by_role("radio", name="满意", exact=True).check()
-    for who in ("反映人已签名确认", "市党代表已签名确认", "街道组织部门负责人已签名确认"):
-        evaluate.get_by_role("checkbox", name=who).check()
-    evaluate.get_by_role("button", name="提交评议").click()
-    expect(street.get_by_text("评议结果已记录。")).to_be_visible()
-    state_badge(street, CaseState.CLOSED)
+    rate_satisfied(street)
     ratings = street.locator("section").filter(
         has=street.get_by_role("heading", name="满意度评议", exact=True)
     )
