@@ -37,7 +37,7 @@ _CHUNK = 8
 def candidates(short_name: str, names: Sequence[str | None]) -> Iterator[str]:
     """The prefixes a community may have, shortest first. `names` are its street's,
     district's, city's and province's, nearest first; a community without a street has
-    none (its studios are numbered by their own names, as any other studio)."""
+    none (its studios have their own prefixes, as any other studio)."""
     if not names or not names[0]:
         return
     parts = [short_name]
