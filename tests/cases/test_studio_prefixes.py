@@ -4,12 +4,13 @@ given at the first number and kept for ever (minyi.org.prefixes, studio_number_p
 
 from __future__ import annotations
 
+import threading
 from importlib import import_module
 from typing import Any
 
 import pytest
 from django.apps import apps
-from django.db import connection
+from django.db import close_old_connections, connection
 
 from minyi.cases import services
 from minyi.cases.models import Case, CaseNumberCounter
@@ -162,3 +163,43 @@ def test_number_prefix_reads_a_stored_prefix_without_a_query(
     studio = Studio.objects.select_related("unit").get(pk=studio.pk)
     with django_assert_num_queries(0):
         assert number_prefix(studio) == NAME
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_studios_of_one_name_numbering_at_once_get_two_prefixes(world: Any) -> None:
+    """Their first numbers at the same moment, against a real file database: the unique
+    constraint gives the name to one, the other takes the longer form, and no
+    registration fails."""
+    if connection.vendor == "sqlite" and connection.settings_dict["NAME"].startswith(
+        "file:memorydb"
+    ):
+        pytest.skip("needs a file-based SQLite database")
+    studios = [studio_of("440308003"), studio_of("440308001")]
+    errors: list[BaseException] = []
+    barrier = threading.Barrier(10)
+
+    def worker(studio: Studio) -> None:
+        try:
+            barrier.wait()
+            register_at(studio)
+        except BaseException as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+        finally:
+            close_old_connections()
+            connection.close()
+
+    threads = [threading.Thread(target=worker, args=(studios[n % 2],)) for n in range(10)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors, errors
+    numbers: dict[int, list[tuple[str, int]]] = {}
+    for studio_id, prefix, serial in Case.objects.values_list(
+        "studio_id", "number_prefix", "serial"
+    ):
+        numbers.setdefault(studio_id, []).append((prefix, serial))
+    prefixes = dict(Studio.objects.filter(pk__in=numbers).values_list("pk", "number_prefix"))
+    assert sorted(prefixes.values(), key=len)[0] == NAME
+    for studio_id, issued in numbers.items():
+        assert sorted(issued) == [(prefixes[studio_id], n) for n in range(1, 6)]
