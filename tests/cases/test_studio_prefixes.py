@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from django.apps import apps
 from django.db import close_old_connections, connection
+from django.urls import reverse
 
 from minyi.cases import services
 from minyi.cases.models import Case, CaseNumberCounter
@@ -19,6 +20,7 @@ from minyi.org.models import Level, OrgUnit
 from minyi.org.prefixes import studio_candidates
 from minyi.studios.models import Studio
 from tests.cases.test_number_prefixes import register_at
+from tests.core.helpers import client_for, post_data_from
 
 pytestmark = pytest.mark.django_db
 
@@ -145,6 +147,23 @@ def test_the_migration_keeps_issued_numbers_and_gives_the_sharers_their_own(
     assert register_at(second).number == f"{NAME}2026004"
     assert register_at(first).number == f"{other_street}{NAME}2026001"
     assert register_at(community).number_prefix == community.unit.number_prefix
+
+
+def test_an_edit_page_opened_before_the_first_number_never_clears_the_prefix(
+    world: Any, street_official: Any
+) -> None:
+    """The prefix is written with the studio's version moved (StampedQuerySet), so an
+    edit page loaded before it is refused rather than saving the studio's old row."""
+    studio = studio_of("440308003")
+    url = reverse("studios:edit", args=[studio.pk])
+    client = client_for(street_official)
+    data = post_data_from(client.get(url))
+    register_at(studio)
+    refused = client.post(url, {**data, "address": "新地址"})
+    assert refused.status_code == 409
+    assert client.post(url, post_data_from(refused)).status_code == 302
+    saved = Studio.objects.get(pk=studio.pk)
+    assert (saved.address, saved.number_prefix) == ("新地址", NAME)
 
 
 def old_number_prefix(studio: Studio) -> str:
