@@ -40,6 +40,11 @@ class Export(models.Model):
     filename = models.CharField(max_length=200, blank=True)
     error = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    # When the job's current run took it (run_exports: running since then is abandoned).
+    started_at = models.DateTimeField(null=True, blank=True)
+    # Runs so far (minyi.documents.jobs.MAX_ATTEMPTS); no CHECK constraint, so adding
+    # the column to a big table is a catalogue change on PostgreSQL.
+    attempts = models.SmallIntegerField("尝试次数", default=0)
     finished_at = models.DateTimeField(null=True, blank=True)
     file_purged_at = models.DateTimeField(
         "文件删除时间",
@@ -121,6 +126,9 @@ class Import(models.Model):
     # changed under it (taken again after a restart) writes nothing.
     state_at = models.DateTimeField("状态时间", null=True, blank=True)
     checked = models.PositiveIntegerField("已检查行数", default=0)
+    # Runs of the current job (the check, then the commit: queueing it starts again at 0),
+    # minyi.documents.jobs.MAX_ATTEMPTS.
+    attempts = models.SmallIntegerField("尝试次数", default=0)
     # The bad rows the check found (at most the page's 500: number, first column, reasons);
     # emptied with the file, as they quote the sheet.
     problems = models.JSONField("问题行", default=list, blank=True)
