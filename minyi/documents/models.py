@@ -13,7 +13,7 @@ from django.db import models
 
 from minyi.core.crypto import EncryptedCharField
 from minyi.core.links import pk_url
-from minyi.core.sealed_files import SealedFileField
+from minyi.core.sealed_files import UNSEALED, SealedFileField
 
 
 class ExportState(models.TextChoices):
@@ -59,6 +59,8 @@ class Export(models.Model):
         indexes = [
             models.Index(fields=["owner", "created_at"], name="export_owner_created"),
             models.Index(fields=["state", "created_at"], name="export_state_created"),
+            # The rows still to seal (minyi.core.checks); empty once sealing has run.
+            models.Index(fields=["id"], condition=UNSEALED, name="export_unsealed"),
         ]
 
     def __str__(self) -> str:
@@ -143,6 +145,7 @@ class Import(models.Model):
         indexes = [
             models.Index(fields=["owner", "created_at"], name="import_owner_created"),
             models.Index(fields=["state", "state_at"], name="import_state_at"),
+            models.Index(fields=["id"], condition=UNSEALED, name="import_unsealed"),
         ]
 
     def __str__(self) -> str:
