@@ -17,9 +17,10 @@ def _has_database(alias: str) -> bool:
     """False for a SQLite file that does not exist yet (a fresh checkout, CI's check of
     the production settings): opening it would create it, and it holds no files."""
     connection = connections[alias]
-    if connection.vendor != "sqlite" or connection.is_in_memory_db():
+    if connection.vendor != "sqlite":
         return True
-    return os.path.exists(str(connection.settings_dict["NAME"]))
+    name = str(connection.settings_dict["NAME"])
+    return name == ":memory:" or "mode=memory" in name or os.path.exists(name)
 
 
 @register(Tags.security, deploy=True)
