@@ -175,10 +175,7 @@ class TestPurge:
 
 
 class TestAJobInFlight:
-    @pytest.mark.parametrize(
-        "state",
-        [ImportState.PENDING, ImportState.CHECKING, ImportState.QUEUED, ImportState.IMPORTING],
-    )
+    @pytest.mark.parametrize("state", [ImportState.CHECKING, ImportState.IMPORTING])
     def test_its_file_is_kept_until_the_job_ends(self, world: Any, state: str) -> None:
         record = an_import(age_days=8, state=state)
         name = record.file.name
