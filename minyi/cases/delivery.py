@@ -100,7 +100,7 @@ def claim_bound() -> timedelta:
     return timedelta(seconds=max(300.0, 10 * timeouts))
 
 
-def _claim_next(after_pk: int) -> tuple[FeedbackCopy | None, bool]:
+def _claim_next(after_pk: int, where: Q | None = None) -> tuple[FeedbackCopy | None, bool]:
     """Take the next pending copy after `after_pk` that no run is sending, in one short
     transaction: lock it (skipping rows another run has locked this instant), mark it
     claimed and count the attempt, commit. Returns (copy, gave up): a copy whose last
@@ -111,7 +111,7 @@ def _claim_next(after_pk: int) -> tuple[FeedbackCopy | None, bool]:
         copy = (
             FeedbackCopy.objects.select_for_update(skip_locked=True, of=("self",))
             .select_related("answer__case", "answer__handling_unit")
-            .filter(due, status=DeliveryStatus.PENDING, pk__gt=after_pk)
+            .filter(due, where or Q(), status=DeliveryStatus.PENDING, pk__gt=after_pk)
             .order_by("pk")
             .first()
         )
@@ -165,8 +165,9 @@ def _record(copy: FeedbackCopy, error: str) -> bool:
     return False
 
 
-def deliver_pending(limit: int = 500) -> tuple[int, int]:
-    """Try every pending copy once; returns (sent, failed for good).
+def deliver_pending(limit: int = 500, *, where: Q | None = None) -> tuple[int, int]:
+    """Try every pending copy once (or those `where` selects); returns (sent, failed for
+    good).
 
     No network call happens inside a transaction: a slow gateway would otherwise hold a
     transaction and the copy's row lock open for as long as it takes, per copy. Each
@@ -176,7 +177,7 @@ def deliver_pending(limit: int = 500) -> tuple[int, int]:
     sent = failed = 0
     after_pk = 0
     for _ in range(limit):
-        copy, gave_up = _claim_next(after_pk)
+        copy, gave_up = _claim_next(after_pk, where)
         if copy is None:
             break
         after_pk = copy.pk

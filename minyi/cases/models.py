@@ -507,6 +507,13 @@ class FeedbackCopy(models.Model):
     def __str__(self) -> str:
         return f"{self.answer.case} → {self.get_recipient_display()}"
 
+    @property
+    def logged_only(self) -> bool:
+        """Sent through the console channel (development, or a deployment without an
+        SMS gateway): the message was written to the log and never reached the reporter,
+        so the case page must not call it delivered."""
+        return self.channel == "console" and self.status == DeliveryStatus.SENT
+
 
 class Evaluation(models.Model):
     """The satisfaction rating of a unit's handling (CM 12, annex 2), with the three

@@ -753,7 +753,7 @@ ANSWER_COLUMNS = (
     "handling_unit__name",
     *(f"answered_by__{name}" for name in ACCOUNT_NAME),
 )
-COPY_COLUMNS = ("answer", "recipient", "status", "delivered_at")
+COPY_COLUMNS = ("answer", "recipient", "channel", "status", "delivered_at")
 EVALUATION_COLUMNS = (
     "round",
     "rating",

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Any, Self
 
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 
 if TYPE_CHECKING:
     from minyi.people.scopes import Scope
@@ -46,3 +47,22 @@ class ScopedQuerySet(models.QuerySet):
 
     def scope_q(self, scope: Scope, *, write: bool) -> Q | None:  # pragma: no cover
         raise NotImplementedError
+
+
+class StampedQuerySet(ScopedQuerySet):
+    """For the records edited on a page, whose `updated_at` is the version the save
+    checks (minyi.core.stale): `update()` moves it too, unless the caller sets it.
+
+    `auto_now` moves it on `save()` only. Without this a `queryset.update()` (a merge,
+    an import, an account re-link) would change rows behind an open edit page unseen,
+    and that page's save would put the old values back. Done here rather than at each
+    call site, or by a test grepping for `.update(`: it also covers related managers
+    (`unit.handling_units.update(...)`), `bulk_update()` (which calls `update()`),
+    calls through `type(obj).objects`, and the next call someone writes. Only
+    `_base_manager` (a plain queryset) bypasses it; the key-rotation commands use that,
+    and they change no value a page shows.
+    """
+
+    def update(self, **kwargs: Any) -> int:
+        kwargs.setdefault("updated_at", timezone.now())
+        return super().update(**kwargs)

@@ -10,8 +10,13 @@ the row and compares. A row changed since is not written; the page comes back (4
 with everything the user typed and says so. Saving again then is a decision taken
 knowing that someone else changed the record.
 
-`updated_at` moves on every `save()`; a `queryset.update()` does not move it, so a
-change made that way (a bulk job) is not noticed here.
+`updated_at` moves on every `save()`, and on every `queryset.update()` of these models
+through their StampedQuerySet (minyi.core.models), so a bulk change is noticed too.
+
+A save without the hidden value (a page opened before this check existed and left open
+across the deploy, a script posting only the fields) cannot show that the record is
+unchanged, so it is refused the same way, with its own message; the page that comes
+back carries the value, and saving it goes through.
 """
 
 from __future__ import annotations
@@ -28,11 +33,13 @@ FIELD = "loaded_at"
 
 
 class StaleEdit(Exception):
-    """The row changed after the form was loaded."""
+    """The row changed after the form was loaded, or the post cannot show when it was
+    loaded (`unversioned`)."""
 
-    def __init__(self, current: datetime) -> None:
+    def __init__(self, current: datetime, *, unversioned: bool = False) -> None:
         super().__init__(current)
         self.current = current
+        self.unversioned = unversioned
 
 
 def _token(value: datetime | None) -> str:
@@ -52,18 +59,22 @@ def guard[F: forms.BaseForm](form: F, obj: Model | None) -> F:
 
 def check(form: forms.BaseForm, model: type[Model], pk: Any) -> None:
     """Inside the saving transaction, before writing: lock the row and raise StaleEdit
-    if it changed since the form was loaded. A post without the hidden field (an older
-    page) is not checked."""
-    loaded = form.cleaned_data.get(FIELD) if FIELD in form.fields else ""
-    if not loaded:
+    if it changed since the form was loaded, or if the post does not say when that was
+    (an older page, a script): that save could overwrite a change just the same."""
+    if FIELD not in form.fields:  # a new record, or a model without `updated_at`
         return
+    loaded = form.cleaned_data.get(FIELD) or ""
     current = (
         model._default_manager.select_for_update()
         .filter(pk=pk)
         .values_list("updated_at", flat=True)
         .first()
     )
-    if current is not None and _token(current) != loaded:
+    if current is None:
+        return
+    if not loaded:
+        raise StaleEdit(current, unversioned=True)
+    if _token(current) != loaded:
         raise StaleEdit(current)
 
 
@@ -71,10 +82,17 @@ def refuse(form: forms.BaseForm, exc: StaleEdit) -> None:
     """Say so on the form, keeping what the user typed; the form now carries the
     current version, so saving again overwrites knowingly."""
     when = timezone.localtime(exc.current)
+    if exc.unversioned:
+        why = (
+            "此页面已过期（在系统启用修改冲突检查之前打开，或由脚本提交），无法确认打开后"
+            f"这条记录是否被他人修改过（最近一次修改：{when:%Y-%m-%d %H:%M}）"
+        )
+    else:
+        why = f"您打开此页后，这条记录已被他人修改（{when:%Y-%m-%d %H:%M}）"
     form.add_error(
         None,
-        f"您打开此页后，这条记录已被他人修改（{when:%Y-%m-%d %H:%M}）。为免覆盖对方的修改，"
-        "本次未保存。下面保留了您填写的内容：请在新窗口打开此记录核对，确认无误后再次保存。",
+        f"{why}。为免覆盖他人的修改，本次未保存。下面保留了您填写的内容：请在新窗口打开"
+        "此记录核对，确认无误后再次保存。",
     )
     # A QueryDict from the request (a dict in some tests): its copy is mutable and keeps
     # every value of a multiple choice.

@@ -14,7 +14,7 @@ from django.db.models import Q
 
 from minyi.core.crypto import EncryptedCharField, PhoneDigestField
 from minyi.core.links import pk_url
-from minyi.core.models import ScopedQuerySet, TimeStamped
+from minyi.core.models import ScopedQuerySet, StampedQuerySet, TimeStamped
 
 if TYPE_CHECKING:
     from minyi.people.scopes import Scope
@@ -37,7 +37,7 @@ class PlanState(models.TextChoices):
     RETURNED = "returned", "退回修改"
 
 
-class AnnualPlanQuerySet(ScopedQuerySet):
+class AnnualPlanQuerySet(StampedQuerySet):
     def scope_q(self, scope: Scope, *, write: bool) -> Q | None:
         return _studio_scope(scope, write=write)
 
@@ -137,7 +137,7 @@ class EventState(models.TextChoices):
     CANCELLED = "cancelled", "已取消"
 
 
-class EventQuerySet(ScopedQuerySet):
+class EventQuerySet(StampedQuerySet):
     def published(self) -> EventQuerySet:
         return self.filter(state__in=[EventState.PUBLISHED, EventState.HELD])
 

@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from minyi.core.crypto import EncryptedCharField
 from minyi.core.links import pk_url
-from minyi.core.models import ScopedQuerySet, TimeStamped
+from minyi.core.models import ScopedQuerySet, StampedQuerySet, TimeStamped
 
 if TYPE_CHECKING:
     from minyi.people.scopes import Scope
@@ -46,7 +46,7 @@ class Kind(models.TextChoices):
     SYSTEM_COMMITTEE = "system_committee", "市委工委 / 国资委党委"
 
 
-class OrgUnitQuerySet(ScopedQuerySet):
+class OrgUnitQuerySet(StampedQuerySet):
     def active(self) -> OrgUnitQuerySet:
         return self.filter(retired_at__isnull=True)
 
@@ -243,7 +243,7 @@ class OrgDepartment(TimeStamped):
         return self.name
 
 
-class HandlingUnitQuerySet(ScopedQuerySet):
+class HandlingUnitQuerySet(StampedQuerySet):
     def active(self) -> HandlingUnitQuerySet:
         return self.filter(retired_at__isnull=True)
 

@@ -104,6 +104,9 @@ def unit_merge(*, source: OrgUnit, target: OrgUnit) -> None:
     _merge_groups(source, target)
     links = Representative.linked_communities.through.objects
     already = set(links.filter(orgunit=target).values_list("representative_id", flat=True))
+    # The links are the representatives' own field (their edit page posts it): moving
+    # them changes those records, so their version moves (minyi.core.stale).
+    Representative.objects.filter(linked_communities=source).update(updated_at=timezone.now())
     dropped, _ = links.filter(orgunit=source, representative_id__in=already).delete()
     moved = links.filter(orgunit=source).update(orgunit=target)
     record_bulk(Representative, dropped + moved, fields=["linked_communities"], cause=cause)

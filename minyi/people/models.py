@@ -10,7 +10,7 @@ from django.db.models import Q
 
 from minyi.core.crypto import EncryptedCharField
 from minyi.core.links import pk_url
-from minyi.core.models import ScopedQuerySet, TimeStamped
+from minyi.core.models import ScopedQuerySet, StampedQuerySet, TimeStamped
 from minyi.core.phones import display_phone
 from minyi.org.models import Delegation, Group, OrgUnit
 
@@ -113,7 +113,7 @@ class RepresentativeCategory(models.TextChoices):
     ARMED_FORCES = "armed_forces", "驻深部队代表"
 
 
-class RepresentativeQuerySet(ScopedQuerySet):
+class RepresentativeQuerySet(StampedQuerySet):
     def active(self) -> RepresentativeQuerySet:
         return self.filter(active=True)
 
@@ -223,7 +223,7 @@ class LiaisonKind(models.TextChoices):
     STAND_IN = "stand_in", "社区党组织书记（副书记）兼任"
 
 
-class LiaisonQuerySet(ScopedQuerySet):
+class LiaisonQuerySet(StampedQuerySet):
     def active(self) -> LiaisonQuerySet:
         return self.filter(active=True)
 

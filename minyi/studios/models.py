@@ -13,7 +13,7 @@ from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from minyi.core.links import pk_url
-from minyi.core.models import ScopedQuerySet, TimeStamped
+from minyi.core.models import StampedQuerySet, TimeStamped
 from minyi.core.phones import display_phone
 from minyi.org.models import OrgUnit
 
@@ -58,7 +58,7 @@ class Shortfall:
     message: str
 
 
-class StudioQuerySet(ScopedQuerySet):
+class StudioQuerySet(StampedQuerySet):
     def active(self) -> StudioQuerySet:
         return self.filter(closed_at__isnull=True)
 

@@ -87,6 +87,17 @@ def state_badge(page: Any, state: CaseState) -> None:
     expect(badges).to_contain_text(str(state.label))
 
 
+def rate_satisfied(page: Any) -> None:
+    """The street department's joint rating 满意, signed by all three; the case closes."""
+    evaluate = step_form(page, "满意度评议（CM 第十二条）")
+    evaluate.get_by_role("radio", name="满意", exact=True).check()
+    for who in ("反映人已签名确认", "市党代表已签名确认", "街道组织部门负责人已签名确认"):
+        evaluate.get_by_role("checkbox", name=who).check()
+    evaluate.get_by_role("button", name="提交评议").click()
+    expect(page.get_by_text("评议结果已记录。")).to_be_visible()
+    state_badge(page, CaseState.CLOSED)
+
+
 def open_case(page: Any, number: str) -> None:
     """From anywhere: 社情民意 in the main navigation, then the case by its number."""
     page.get_by_role("navigation", name="主导航").get_by_role("link", name="社情民意").click()
@@ -285,13 +296,7 @@ def test_an_opinion_from_registration_to_rating(
     state_badge(unit, CaseState.ANSWERED)
 
     street.reload()
-    evaluate = step_form(street, "满意度评议（CM 第十二条）")
-    evaluate.get_by_role("radio", name="满意", exact=True).check()
-    for who in ("反映人已签名确认", "市党代表已签名确认", "街道组织部门负责人已签名确认"):
-        evaluate.get_by_role("checkbox", name=who).check()
-    evaluate.get_by_role("button", name="提交评议").click()
-    expect(street.get_by_text("评议结果已记录。")).to_be_visible()
-    state_badge(street, CaseState.CLOSED)
+    rate_satisfied(street)
     expect(street.get_by_text("评议：满意")).to_be_visible()
     expect(ratings.get_by_role("listitem")).to_have_count(2)
     expect(ratings.get_by_role("listitem").last).to_contain_text("第 2 次：满意")

@@ -20,8 +20,11 @@ from minyi.cases.models import (
     Case,
     CaseNumberCounter,
     CaseStep,
+    DeliveryStatus,
+    FeedbackCopy,
     Outcome,
     PersonalDataView,
+    Recipient,
     Satisfaction,
 )
 from minyi.cases.states import Action, CaseState
@@ -393,6 +396,24 @@ class TestSteps:
         page = text_of(response)
         assert "书面答复已提交，将抄送反映人、党代表和工作室。" in page
         assert "（待发送）" in page
+
+    @pytest.mark.parametrize(
+        ("channel", "shown"),
+        [("console", "反映人（已写入日志 "), ("http", "反映人（已送达 ")],
+    )
+    def test_a_copy_only_written_to_the_log_is_not_called_delivered(
+        self, handling_unit_staff: User, street_official: User, channel: str, shown: str
+    ) -> None:
+        """The console channel (development, or no SMS gateway) writes the reporter's
+        copy to the log: the page says so, and never that it reached the reporter."""
+        case = refer(register())
+        services.case_answer(case=case, actor=handling_unit_staff, text="已处理。")
+        FeedbackCopy.objects.filter(recipient=Recipient.REPORTER).update(
+            channel=channel, status=DeliveryStatus.SENT, delivered_at=timezone.now()
+        )
+        page = text_of(client_for(street_official).get(case.get_absolute_url()))
+        assert shown in page
+        assert ("，未发短信）" in page) == (channel == "console")
 
     def test_answering_twice_is_explained_to_the_unit(self, handling_unit_staff: User) -> None:
         case = refer(register())

@@ -10,6 +10,7 @@ from django.apps import apps
 from django.core.management import call_command
 
 from minyi.core.demo import DEMO_ACCOUNTS, DEMO_PASSWORD
+from minyi.online.services import SERVICE_USERNAME
 from minyi.people.models import Liaison, Representative, User
 from tests.personas import build_mini_tree
 
@@ -27,7 +28,10 @@ def test_loading_the_demo_twice_creates_nothing_new() -> None:
     build_mini_tree()
     call_command("load_demo", stdout=StringIO())
     first = row_counts()
-    assert first["people.User"] == len(DEMO_ACCOUNTS)
+    # and the online studio's service account, which registered the demo online report
+    # and cannot log in
+    assert first["people.User"] == len(DEMO_ACCOUNTS) + 1
+    assert not User.objects.get(username=SERVICE_USERNAME).has_usable_password()
     assert first["studios.Studio"] == 2
     out = StringIO()
     call_command("load_demo", stdout=out)

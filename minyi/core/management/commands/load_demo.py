@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from minyi.cases.demo import build_demo_cases
+from minyi.cases.demo import build_demo_cases, deliver_demo_copies
 from minyi.core.demo import DEMO_ACCOUNTS, DEMO_PASSWORD, build_demo
 
 
@@ -12,6 +12,17 @@ class Command(BaseCommand):
         created = build_demo_cases()
         if created:
             self.stdout.write(f"已载入 {created} 件演示社情民意。")
+        # A resident's online report, answered: followed at /online/ with the demo code.
+        from minyi.online.demo import DEMO_PROGRESS_CODE, build_demo_online_report
+
+        online = build_demo_online_report()
+        if online:
+            self.stdout.write(
+                f"网上反映演示：在 /online/ 查询办理进度，编号 {online.number}，"
+                f"查询码 {DEMO_PROGRESS_CODE}。"
+            )
+        if (created or online) and deliver_demo_copies():
+            self.stdout.write("演示答复的反映人抄送已写入日志（开发渠道，未发短信）。")
         # Next week's reception at the demo studio, for a resident to find and book.
         from minyi.duties.demo import build_demo_events
 
