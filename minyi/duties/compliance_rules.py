@@ -437,7 +437,10 @@ def household_visits(rep: RepresentativeFacts, rules: Rules) -> list[Result]:
             short = f"不足 {owed} 户" if months == 12 else f"不足 {owed} 户（{whole}）"
             results.append(result(Status.RED, f"{year}年入户走访 {count} 户，{short}。"))
         elif rules.today < runs[0][0]:
-            results.append(result(Status.NOT_DUE, f"{year}年尚未开始。"))
+            begins = (
+                f"{year}年尚未开始" if runs[0][0] == first else f"{md(runs[0][0])}进驻后开始考核"
+            )
+            results.append(result(Status.NOT_DUE, f"{begins}（{whole}）。"))
         else:
             # The share of the covered days already past (whole days before today).
             past = _days(

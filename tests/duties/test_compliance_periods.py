@@ -185,6 +185,9 @@ def test_household_visits_are_owed_for_the_whole_months_of_the_year_at_a_studio(
     assert visits_owed(november, 2026) == (1, 2)
     (result,) = cm4(november, date(2026, 12, 1))
     assert result.status is Status.GREEN  # not amber for a whole year's ten
+    (result,) = cm4(november, date(2026, 6, 1))
+    assert result.status is Status.NOT_DUE  # not amber for the months before they came
+    assert result.reason == "11 月 1 日进驻后开始考核（进驻 2 个月，应不少于 1 户）。"
     (result,) = cm4(replace(november, visits=()), date(2027, 1, 5))
     assert result.status is Status.RED
     assert "不足 1 户（进驻 2 个月，应不少于 1 户）" in result.reason
