@@ -2,7 +2,8 @@
 e.g. 沙头角街道沙头角社区2026001. Three digits, growing to four after 999; never reused,
 never wrapped, gap-free per prefix and year. A community's prefix is its own
 (`OrgUnit.number_prefix`, minyi.org.prefixes): unique in the deployment, so the
-sequence is the community's."""
+sequence is the community's. Any other studio's is its own (`Studio.number_prefix`),
+unique as well, so its sequence is the studio's."""
 
 from __future__ import annotations
 
@@ -12,16 +13,19 @@ from minyi.audit.models import Action
 from minyi.audit.trail import object_type_of, record
 from minyi.cases.models import CaseNumberCounter
 from minyi.org.models import Level
+from minyi.org.prefixes import studio_number_prefix
 
 
 def number_prefix(studio) -> str:
     """A community studio is named by its community's prefix (its street and community,
     as on the paper form, unless another community has that: minyi.org.prefixes); any
-    other studio by its own name. Read from the unit's row, no query."""
+    other studio by its own (its name, unless a unit, another studio or a counter has
+    that). Read from the unit's or the studio's row, no query, except at a studio's
+    first number, which stores its prefix: call it in the registration's transaction."""
     unit = studio.unit
     if unit.level == Level.COMMUNITY and unit.number_prefix:
         return unit.number_prefix
-    return studio.name
+    return studio_number_prefix(studio)
 
 
 def format_number(prefix: str, year: int, serial: int) -> str:

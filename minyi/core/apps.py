@@ -6,7 +6,13 @@ class CoreConfig(AppConfig):
     verbose_name = "基础"
 
     def ready(self):
-        from minyi.core import account_cache, generations, markup, security  # noqa: F401  (security: the login signal)
+        from minyi.core import (  # noqa: F401  (security: the login signal; checks: registered)
+            account_cache,
+            checks,
+            generations,
+            markup,
+            security,
+        )
 
         account_cache.connect()
         generations.connect()

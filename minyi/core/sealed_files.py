@@ -32,10 +32,14 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from django.core.files.base import File
 from django.db import models
-from django.db.models import signals
+from django.db.models import Q, signals
 from django.db.models.fields.files import FieldFile
 
 MAGIC = b"MINYISF1"
+# A row with a file and no key: a file stored before sealing, still plain (every file
+# saved since is sealed and keyed in the same save). For a partial index on each model,
+# with the field names every sealed model uses (`file`, `file_key`).
+UNSEALED = Q(file_key="") & ~Q(file="")
 PREFIX = 7
 HEADER = len(MAGIC) + PREFIX
 CHUNK = 64 * 1024

@@ -9,6 +9,11 @@ goes by the file's first bytes, not by the key column), after it the key is comm
 The next run seals what is still plain, with the key already committed if there is one,
 and skips what is sealed, so it is idempotent and resumable. Works on FileSystemStorage
 (the media folder), whose paths it needs for fsync and rename.
+
+A row with a file and no key is one still to seal (`unsealed`, the deploy check of
+minyi.core.checks, read through a partial index). A row whose file is missing from
+storage keeps no key, so the check goes on reporting it, unless the operator confirms
+the file is lost (`forget_missing`): a media folder not mounted must not pass for sealed.
 """
 
 from __future__ import annotations
@@ -32,6 +37,7 @@ class Tally:
     sealed: int = 0
     already: int = 0
     missing: int = 0
+    forgotten: int = 0  # missing files given a key (forget_missing)
     plain: list[str] = field(default_factory=list)  # --check: the files still plain
 
 
@@ -40,6 +46,14 @@ def sealed_fields() -> Iterator[tuple[type[models.Model], SealedFileField]]:
         for model_field in model._meta.concrete_fields:
             if isinstance(model_field, SealedFileField):
                 yield model, model_field
+
+
+def unsealed(model: type[models.Model], file_field: SealedFileField) -> models.QuerySet[Any]:
+    """The rows with a file and no key: stored before sealing and not sealed since (or
+    missing from storage). The partial index `*_unsealed` holds exactly these rows."""
+    return model._base_manager.filter(**{file_field.key_field: ""}).exclude(
+        **{file_field.attname: ""}
+    )
 
 
 def _fsync_directory(path: str) -> None:
@@ -70,7 +84,11 @@ def _write_sealed(path: str, key: str) -> str:
 
 
 def seal_model(
-    model: type[models.Model], file_field: SealedFileField, *, check: bool = False
+    model: type[models.Model],
+    file_field: SealedFileField,
+    *,
+    check: bool = False,
+    forget_missing: bool = False,
 ) -> Tally:
     storage = file_field.storage
     name_attr, key_attr = file_field.attname, file_field.key_field
@@ -93,6 +111,11 @@ def seal_model(
             head = _head(path)
             if head is None:
                 tally.missing += 1
+                if forget_missing and not check and not getattr(row, key_attr):
+                    # No file to seal: the key only records that the operator knows it
+                    # is lost. Should a plain copy come back, it is read by its first
+                    # bytes as before, and the next run seals it under this key.
+                    todo.append((row, new_key(), ""))
             elif is_sealed(head):
                 tally.already += 1
             elif check:
@@ -101,7 +124,7 @@ def seal_model(
                 todo.append((row, getattr(row, key_attr) or new_key(), path))
         if not todo:
             continue
-        pending = [_write_sealed(path, key) for _row, key, path in todo]
+        pending = [_write_sealed(path, key) if path else "" for _row, key, path in todo]
         with transaction.atomic():
             # Only rows still pointing at the same file get a key: a purge that ran
             # meanwhile has emptied or deleted the row, and its key must stay gone.
@@ -115,13 +138,16 @@ def seal_model(
                 if current.get(row.pk) == getattr(row, name_attr).name:
                     setattr(row, key_attr, key)
                     keep.append((row, path, sealed_copy))
-                else:
+                elif sealed_copy:
                     os.remove(sealed_copy)
             model._base_manager.bulk_update([row for row, _path, _copy in keep], [key_attr])
+        forgotten = [entry for entry in keep if not entry[2]]
+        keep = [entry for entry in keep if entry[2]]
         for _row, path, sealed_copy in keep:
             os.replace(sealed_copy, path)
             _fsync_directory(path)
         tally.sealed += len(keep)
+        tally.forgotten += len(forgotten)
         _remove_purged_meanwhile(model, name_attr, keep)
 
 

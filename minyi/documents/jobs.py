@@ -7,18 +7,21 @@ name the owner as the request's would."""
 from __future__ import annotations
 
 import contextlib
+import logging
 import threading
 from collections.abc import Callable, Iterator
 from datetime import timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.conf import settings
 from django.db import close_old_connections, transaction
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.http import HttpRequest, QueryDict
 from django.utils import timezone
 
 from minyi.audit.trail import current_request
+
+log = logging.getLogger(__name__)
 
 
 def job_request(
@@ -70,6 +73,15 @@ def start_in_background(run: Callable[[int], None], pk: int, name: str) -> None:
 # is left this long to the thread that the request started.
 STALE = timedelta(minutes=30)
 GRACE = timedelta(seconds=30)
+# Runs a job gets. A job that takes its process down with it (memory, a killed worker)
+# leaves no exception to catch: without a limit it would be taken over every half hour
+# forever, so after this many runs it ends failed with a message for its owner.
+MAX_ATTEMPTS = 3
+
+
+class LeftBehind(NamedTuple):
+    run: int  # waiting jobs run now
+    failed: int  # abandoned on their last attempt: failed for good
 
 
 def run_left_behind(
@@ -78,16 +90,31 @@ def run_left_behind(
     waiting: str,
     running: str,
     since: str,
+    running_since: str,
     run: Callable[[int], None],
     reset: dict[str, Any],
-) -> int:
-    """For the cron commands: put back the running jobs abandoned since `since` (a field)
-    and run every waiting job no thread took. Returns how many were run."""
+    failed: dict[str, Any],
+) -> LeftBehind:
+    """For the cron commands: put back the running jobs abandoned since `running_since`
+    (a field; empty counts as long ago), or write `failed` on those that had their
+    MAX_ATTEMPTS runs, then run every waiting job no thread took since `since`. A job
+    counts its runs in `attempts` when it is taken (waiting to running)."""
     now = timezone.now()
-    jobs.filter(state=running, **{f"{since}__lt": now - STALE}).update(state=waiting, **reset)
+    stale = jobs.filter(
+        Q(**{f"{running_since}__lt": now - STALE}) | Q(**{f"{running_since}__isnull": True}),
+        state=running,
+    )
+    gave_up = list(stale.filter(attempts__gte=MAX_ATTEMPTS).values_list("pk", flat=True))
+    if gave_up:
+        # The state in the filter again: a job that ended meanwhile keeps its end.
+        jobs.filter(pk__in=gave_up, state=running).update(**failed)
+        log.error(
+            "%s: jobs %s abandoned %d times, failed", jobs.model.__name__, gave_up, MAX_ATTEMPTS
+        )
+    stale.filter(attempts__lt=MAX_ATTEMPTS).update(state=waiting, **reset)
     waiting_pks = list(
         jobs.filter(state=waiting, **{f"{since}__lt": now - GRACE}).values_list("pk", flat=True)
     )
     for pk in waiting_pks:
         run(pk)
-    return len(waiting_pks)
+    return LeftBehind(len(waiting_pks), len(gave_up))

@@ -13,7 +13,7 @@ from django.db import models
 
 from minyi.core.crypto import EncryptedCharField
 from minyi.core.links import pk_url
-from minyi.core.sealed_files import SealedFileField
+from minyi.core.sealed_files import UNSEALED, SealedFileField
 
 
 class ExportState(models.TextChoices):
@@ -40,6 +40,11 @@ class Export(models.Model):
     filename = models.CharField(max_length=200, blank=True)
     error = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    # When the job's current run took it (run_exports: running since then is abandoned).
+    started_at = models.DateTimeField(null=True, blank=True)
+    # Runs so far (minyi.documents.jobs.MAX_ATTEMPTS); no CHECK constraint, so adding
+    # the column to a big table is a catalogue change on PostgreSQL.
+    attempts = models.SmallIntegerField("尝试次数", default=0)
     finished_at = models.DateTimeField(null=True, blank=True)
     file_purged_at = models.DateTimeField(
         "文件删除时间",
@@ -54,6 +59,8 @@ class Export(models.Model):
         indexes = [
             models.Index(fields=["owner", "created_at"], name="export_owner_created"),
             models.Index(fields=["state", "created_at"], name="export_state_created"),
+            # The rows still to seal (minyi.core.checks); empty once sealing has run.
+            models.Index(fields=["id"], condition=UNSEALED, name="export_unsealed"),
         ]
 
     def __str__(self) -> str:
@@ -121,6 +128,9 @@ class Import(models.Model):
     # changed under it (taken again after a restart) writes nothing.
     state_at = models.DateTimeField("状态时间", null=True, blank=True)
     checked = models.PositiveIntegerField("已检查行数", default=0)
+    # Runs of the current job (the check, then the commit: queueing it starts again at 0),
+    # minyi.documents.jobs.MAX_ATTEMPTS.
+    attempts = models.SmallIntegerField("尝试次数", default=0)
     # The bad rows the check found (at most the page's 500: number, first column, reasons);
     # emptied with the file, as they quote the sheet.
     problems = models.JSONField("问题行", default=list, blank=True)
@@ -135,6 +145,7 @@ class Import(models.Model):
         indexes = [
             models.Index(fields=["owner", "created_at"], name="import_owner_created"),
             models.Index(fields=["state", "state_at"], name="import_state_at"),
+            models.Index(fields=["id"], condition=UNSEALED, name="import_unsealed"),
         ]
 
     def __str__(self) -> str:

@@ -5,7 +5,11 @@ purge_document_files` deletes from storage:
 
 - an export's file MINYI_EXPORT_FILE_DAYS after it was written;
 - an uploaded sheet's file once it is imported (the rows are in the database by then), or
-  MINYI_IMPORT_FILE_DAYS after upload if it never was.
+  MINYI_IMPORT_FILE_DAYS after upload if it never was; never while its check or commit
+  is running (the job holds the file and would fail for it): a later run deletes it
+  once the job has ended, which every job does (minyi.documents.jobs.MAX_ATTEMPTS). A
+  job still waiting is not spared: when it runs it ends 失败 saying the file was deleted
+  by the retention period. An export has no file until its job is done.
 
 The `Export` and `Import` rows stay as the record (who exported or imported what, when, how
 many rows); the file field is cleared and `file_purged_at` set, so the pages can say why the
@@ -22,7 +26,7 @@ from django.conf import settings
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from minyi.documents.models import Export, Import, ImportState
+from minyi.documents.models import IMPORT_RUNNING, Export, Import, ImportState
 
 log = logging.getLogger(__name__)
 
@@ -61,8 +65,10 @@ def exports_due(now: datetime | None = None) -> QuerySet[Export]:
 
 def imports_due(now: datetime | None = None) -> QuerySet[Import]:
     cutoff = (now or timezone.now()) - timedelta(days=import_file_days())
-    return Import.objects.exclude(file="").filter(
-        Q(state=ImportState.COMMITTED) | Q(created_at__lt=cutoff)
+    return (
+        Import.objects.exclude(file="")
+        .filter(Q(state=ImportState.COMMITTED) | Q(created_at__lt=cutoff))
+        .exclude(state__in=IMPORT_RUNNING)
     )
 
 

@@ -5,8 +5,9 @@ Who is judged: the active studios asked for, and the active representatives with
 period at one of them during the windows judged (`judged_periods`: working there now,
 or left on a kept day within them; one who has no studio has none to be judged at and
 is not listed). They are judged on the days of all their periods at any studio
-(`RepresentativeFacts.periods`). A representative's sessions at any studio count, so
-events are loaded for the studios and for the representatives.
+(`RepresentativeFacts.periods`), but a studio's row shows only their results within
+their periods at that studio (`compliance_rules.owed_at`). A representative's sessions
+at any studio count, so events are loaded for the studios and for the representatives.
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ from minyi.duties.compliance_rules import (
     StudioFacts,
     Summary,
     covering_range,
+    owed_at,
     representative_results,
     studio_counts,
     studio_results,
@@ -116,6 +118,8 @@ class StudioRow:
 class Evaluation:
     rules: Rules
     studios: list[StudioRow]
+    # Each representative judged, with all their results (wherever shown).
+    representatives: dict[int, RepresentativeRow] = field(default_factory=dict)
 
     def results(self) -> list[Result]:
         seen: dict[str, Result] = {}
@@ -241,7 +245,7 @@ def load_facts(
             )
         )
     reps: dict[int, tuple[str, str]] = {}  # name, level
-    periods: dict[int, list[Period]] = defaultdict(list)
+    periods: dict[int, list[tuple[int, Period]]] = defaultdict(list)
     reps_at: dict[int, list[int]] = defaultdict(list)
     working_at: dict[int, set[int]] = defaultdict(set)
     in_scope = set(studio_ids)
@@ -249,7 +253,7 @@ def load_facts(
         reps[rep_id] = (name, level)
         period = _period(since, until, active)
         if period is not None:
-            periods[rep_id].append(period)
+            periods[rep_id].append((studio_id, period))
         if studio_id in in_scope and _in_judged(since, until, active, rules):
             reps_at[studio_id].append(rep_id)
             if active:
@@ -352,7 +356,8 @@ def load_facts(
             id=rep_id,
             name=name,
             city_level=level == RepresentativeLevel.CITY,
-            periods=tuple(periods[rep_id]),
+            periods=tuple(period for _, period in periods[rep_id]),
+            studio_periods=tuple(periods[rep_id]),
             sessions=tuple(sessions[rep_id]),
             visits=tuple(visits[rep_id]),
         )
@@ -392,25 +397,38 @@ def evaluate(
     *,
     representative_ids: Iterable[int] | None = None,
 ) -> Evaluation:
-    """Compliance of the given studios and their representatives. With
-    `representative_ids`, only those representatives are judged and the studios' own
-    results are left out (a representative's own view)."""
+    """Compliance of the given studios and their representatives: each studio's row
+    shows a representative's results within their periods there (`owed_at`). With
+    `representative_ids`, only those representatives are judged, each row shows all
+    their results (a representative's own view, across their studios), and the studios'
+    own results are left out."""
+    own_view = representative_ids is not None
     facts = load_facts(studios, rules, representative_ids)
-    rep_rows = {
-        rep_id: RepresentativeRow(facts.representatives[rep_id], representative_results(f, rules))
-        for rep_id, f in facts.rep_facts.items()
+    judged = {rep_id: representative_results(f, rules) for rep_id, f in facts.rep_facts.items()}
+    whole = {
+        rep_id: RepresentativeRow(facts.representatives[rep_id], results)
+        for rep_id, results in judged.items()
     }
     rows = []
     for studio in facts.studios:
         own: list[Result] = []
         if studio.pk in facts.studio_facts:
             own = studio_results(facts.studio_facts[studio.pk], rules)
-        members = sorted(
-            (rep_rows[r] for r in dict.fromkeys(facts.reps_at[studio.pk])),
-            key=lambda row: (row.representative.name, row.representative.pk),
-        )
+        members = []
+        for rep_id in dict.fromkeys(facts.reps_at[studio.pk]):
+            if own_view:
+                members.append(whole[rep_id])
+                continue
+            at = _shown_at(facts.rep_facts[rep_id], judged[rep_id], {studio.pk})
+            members.append(RepresentativeRow(facts.representatives[rep_id], at))
+        members.sort(key=lambda row: (row.representative.name, row.representative.pk))
         rows.append(StudioRow(studio, own, members, facts.working_at[studio.pk]))
-    return Evaluation(rules, rows)
+    return Evaluation(rules, rows, whole)
+
+
+def _shown_at(rep: RepresentativeFacts, results: list[Result], studios: set[int]) -> list[Result]:
+    """Those of a representative's results that one of `studios` shows."""
+    return [r for r in results if owed_at(rep, r) & studios]
 
 
 @dataclass
@@ -421,6 +439,15 @@ class Counts:
     studios: dict[Status, int]  # the studios' own: SM 10, SM 12.5
 
 
+def listed_at(facts: _Facts) -> dict[int, set[int]]:
+    """Representative → the studios of `facts` that list them."""
+    found: dict[int, set[int]] = defaultdict(set)
+    for studio_id, rep_ids in facts.reps_at.items():
+        for rep_id in rep_ids:
+            found[rep_id].add(studio_id)
+    return found
+
+
 def count(studios: Iterable[Studio], rules: Rules) -> Counts:
     """The status counts of `evaluate(studios, rules).results()`, split into the
     representatives' results and the studios' own, for a dashboard that shows only the
@@ -428,10 +455,12 @@ def count(studios: Iterable[Studio], rules: Rules) -> Counts:
     results. tests/duties/test_compliance_counts.py holds the two together."""
     facts = load_facts(studios, rules, None, objects=False)
     reps = dict.fromkeys(Status, 0)
+    listed = listed_at(facts)
     # Each representative once, however many of the studios they work at: results()
-    # counts each key once, and a representative's keys are theirs alone.
-    for f in facts.rep_facts.values():
-        for result in representative_results(f, rules):
+    # counts each key once, and a representative's keys are theirs alone. Only the
+    # results one of the studios shows (not the windows of a studio left for another).
+    for rep_id, f in facts.rep_facts.items():
+        for result in _shown_at(f, representative_results(f, rules), listed[rep_id]):
             reps[result.status] += 1
     own = dict.fromkeys(Status, 0)
     for studio in facts.studios:
@@ -566,24 +595,24 @@ def warnings_for(today: date) -> list[DutyWarning]:
         found.extend(DutyWarning(r, text[:300], url[:200]) for r in sorted(set(recipients)))
 
     rep_studios: dict[int, set[int]] = defaultdict(set)
-    reps: dict[int, RepresentativeRow] = {}
-    listed_at: dict[int, set[int]] = defaultdict(set)
+    listed: dict[int, set[int]] = defaultdict(set)
     for row in evaluation.studios:
         for rep_row in row.representatives:
-            listed_at[rep_row.representative.pk].add(row.studio.pk)
+            listed[rep_row.representative.pk].add(row.studio.pk)
             if rep_row.representative.pk in row.working:
                 # Not the liaisons of a studio they have left: it no longer answers
                 # for their sessions.
                 rep_studios[rep_row.representative.pk].add(row.studio.pk)
-            reps[rep_row.representative.pk] = rep_row
-    for rep_id, rep_row in reps.items():
+    # All of a representative's results: a window about to close may be owed at a
+    # studio they have just come to, shown there only.
+    for rep_id, rep_row in evaluation.representatives.items():
         for r in rep_row.results:
             if r.rule == "SM 9" and r.warn:
                 recipients = set().union(*(liaisons[s] for s in rep_studios[rep_id]))
                 account = rep_row.representative.user
                 if account is not None and account.is_active:
                     recipients.add(account.pk)
-                studio_pk = min(rep_studios[rep_id] or listed_at[rep_id])
+                studio_pk = min(rep_studios[rep_id] or listed[rep_id])
                 add(
                     recipients,
                     f"【履职提醒】{r.subject} {r.period}：{r.reason}（{r.rule}）",

@@ -19,8 +19,13 @@ Choices where the measures leave room (documented so they can be argued with):
   came into with under three weeks left, or left within its first three weeks, is not
   owed), and only sessions within the periods count in it. A window whose period ended
   before the window did is missed once that period is over. A period that ended before
-  its last day was kept covers nothing (no day is guessed). Household visits (CM 4) are
-  owed for a year any period touches.
+  its last day was kept covers nothing (no day is guessed).
+- **Where a result is shown** (`owed_at`): a representative's results are theirs, judged
+  on all their periods, but a studio shows only those within their periods at that
+  studio: a two-month window where at least three weeks of it fall within their periods
+  there (if no studio has three weeks of a window owed, the studio or studios with most
+  of its days), a year's household visits where a period there touches the year. So the
+  studio one left does not show the windows owed at the new one.
 - **Weekly opening** (SM 10): the studio counts as open in an ISO week (Monday to
   Sunday) when any held event at the studio (an opening or a representative's
   session) lasted at least half a day: the studio was open and staffed for it.
@@ -29,9 +34,13 @@ Choices where the measures leave room (documented so they can be argued with):
   with a reason; the reason is shown.
 - **Bi-monthly report** (SM 12.5): due ten days after its two-month period ends.
   Submitted late counts as submitted, with the delay noted.
-- **Household visits** (CM 4): a city representative's visits in the calendar year;
-  by day d at least ceil(10 × share of the year's days already past) are expected;
-  fewer is amber.
+- **Household visits** (CM 4): a city representative's visits in the calendar year.
+  Owed: 10 for a year their periods cover whole; for part of a year,
+  floor(10 × whole months covered / 12) (`visits_owed`): only a month covered from its
+  first to its last day counts, and the fraction is dropped, both in the
+  representative's favour (assigned on 1 November: 1; on 15 November: 0, and nothing
+  is shown). By day d at least ceil(owed × share of the covered days already past) are
+  expected; fewer is amber.
 """
 
 from __future__ import annotations
@@ -89,6 +98,8 @@ class Result:
     scheduled: bool = False  # green only because something is scheduled
     warn: bool = False  # a warning should go out now
     due: date | None = None
+    # A representative's result: the days it is about (a window, a year), for `owed_at`.
+    span: tuple[date, date] | None = None
 
     @property
     def label(self) -> str:
@@ -123,21 +134,64 @@ class RepresentativeFacts:
     sessions: tuple[Session, ...] = ()
     visits: tuple[date, ...] = ()
     periods: tuple[Period, ...] | None = None  # at any studio; None: from `since` on
+    # The same periods by studio (studio id, period), for `owed_at`; empty where unknown.
+    studio_periods: tuple[tuple[int, Period], ...] = ()
 
     def spans(self, first: date, last: date) -> list[tuple[date, date]]:
         """The days from `first` to `last` within the periods, as ascending runs that
         neither overlap nor touch (two studios at once count each day once)."""
         periods = self.periods if self.periods is not None else ((self.since, None),)
-        cut = sorted((max(first, start or first), min(last, end or last)) for start, end in periods)
-        found: list[tuple[date, date]] = []
-        for lo, hi in cut:
-            if lo > hi:
-                continue
-            if found and lo <= found[-1][1] + timedelta(days=1):
-                found[-1] = (found[-1][0], max(found[-1][1], hi))
-            else:
-                found.append((lo, hi))
-        return found
+        return _runs(periods, first, last)
+
+
+def _runs(periods: Iterable[Period], first: date, last: date) -> list[tuple[date, date]]:
+    cut = sorted((max(first, start or first), min(last, end or last)) for start, end in periods)
+    found: list[tuple[date, date]] = []
+    for lo, hi in cut:
+        if lo > hi:
+            continue
+        if found and lo <= found[-1][1] + timedelta(days=1):
+            found[-1] = (found[-1][0], max(found[-1][1], hi))
+        else:
+            found.append((lo, hi))
+    return found
+
+
+def _days(runs: list[tuple[date, date]]) -> int:
+    return sum((hi - lo).days + 1 for lo, hi in runs)
+
+
+def owed_at(rep: RepresentativeFacts, result: Result) -> frozenset[int]:
+    """The studios whose compliance shows this result of the representative's: those
+    where their periods hold at least three weeks of the window (SM 9), else those
+    holding most of it; those where a period touches the year (CM 4)."""
+    if result.span is None or not rep.studio_periods:
+        return frozenset()
+    first, last = result.span
+    by_studio: dict[int, list[Period]] = {}
+    for studio_id, period in rep.studio_periods:
+        by_studio.setdefault(studio_id, []).append(period)
+    days = {s: _days(_runs(periods, first, last)) for s, periods in by_studio.items()}
+    if result.rule == "CM 4":
+        return frozenset(s for s, n in days.items() if n)
+    enough = frozenset(s for s, n in days.items() if n >= WARN_DAYS)
+    if enough:
+        return enough
+    most = max(days.values(), default=0)
+    return frozenset(s for s, n in days.items() if n and n == most)
+
+
+def visits_owed(rep: RepresentativeFacts, year: int) -> tuple[int, int]:
+    """CM 4 for a year: (visits owed, whole months the periods cover), pro-rated in the
+    representative's favour: floor(10 × whole months / 12). A month counts only when
+    the periods cover it from its first day to its last."""
+    runs = rep.spans(date(year, 1, 1), date(year, 12, 31))
+    months = 0
+    for month in range(1, 13):
+        first = date(year, month, 1)
+        last = date(year, month, calendar.monthrange(year, month)[1])
+        months += any(lo <= first and last <= hi for lo, hi in runs)
+    return VISITS_PER_YEAR * months // 12, months
 
 
 class EventStatus(Enum):
@@ -307,6 +361,7 @@ def _session_window(
             reason=reason,
             key=f"sm9:r{rep.id}:{window.year}-{window.index}",
             due=window.last,
+            span=(window.first, window.last),
             **kw,  # type: ignore[arg-type]
         )
 
@@ -345,15 +400,23 @@ def _session_window(
 
 
 def household_visits(rep: RepresentativeFacts, rules: Rules) -> list[Result]:
-    """CM 4: a city representative visits at least 10 households a year."""
+    """CM 4: a city representative visits at least 10 households a year; for a year
+    their periods cover in part, what `visits_owed` gives."""
     if not rep.city_level:
         return []
     results = []
     for year in range(rules.start.year, rules.end.year + 1):
-        if not rep.spans(date(year, 1, 1), date(year, 12, 31)):
-            continue  # at no studio that year
-        count = sum(1 for d in rep.visits if d.year == year and d <= rules.today)
         first, last = date(year, 1, 1), date(year, 12, 31)
+        runs = rep.spans(first, last)
+        if not runs:
+            continue  # at no studio that year
+        owed, months = visits_owed(rep, year)
+        if owed == 0:
+            continue  # too few whole months at a studio to owe a visit
+        count = sum(1 for d in rep.visits if d.year == year and d <= rules.today)
+        whole = (
+            f"全年不少于 {owed} 户" if months == 12 else f"进驻 {months} 个月，应不少于 {owed} 户"
+        )
 
         def result(status: Status, reason: str, year: int = year, last: date = last) -> Result:
             return Result(
@@ -365,24 +428,26 @@ def household_visits(rep: RepresentativeFacts, rules: Rules) -> list[Result]:
                 reason=reason,
                 key=f"cm4:r{rep.id}:{year}",
                 due=last,
+                span=(date(year, 1, 1), last),
             )
 
-        if count >= VISITS_PER_YEAR:
+        if count >= owed:
             results.append(result(Status.GREEN, f"{year}年已入户走访 {count} 户。"))
         elif rules.today > last:
-            results.append(
-                result(Status.RED, f"{year}年入户走访 {count} 户，不足 {VISITS_PER_YEAR} 户。")
+            short = f"不足 {owed} 户" if months == 12 else f"不足 {owed} 户（{whole}）"
+            results.append(result(Status.RED, f"{year}年入户走访 {count} 户，{short}。"))
+        elif rules.today < runs[0][0]:
+            begins = (
+                f"{year}年尚未开始" if runs[0][0] == first else f"{md(runs[0][0])}进驻后开始考核"
             )
-        elif rules.today < first:
-            results.append(result(Status.NOT_DUE, f"{year}年尚未开始。"))
+            results.append(result(Status.NOT_DUE, f"{begins}（{whole}）。"))
         else:
-            days = (last - first).days + 1
-            elapsed = (rules.today - first).days  # whole days already past
-            expected = math.ceil(VISITS_PER_YEAR * elapsed / days)
-            text = (
-                f"{year}年已入户走访 {count} 户，按进度此时应不少于 {expected} 户"
-                f"（全年不少于 {VISITS_PER_YEAR} 户）。"
+            # The share of the covered days already past (whole days before today).
+            past = _days(
+                _runs(((lo, hi) for lo, hi in runs), first, rules.today - timedelta(days=1))
             )
+            expected = math.ceil(owed * past / _days(runs))
+            text = f"{year}年已入户走访 {count} 户，按进度此时应不少于 {expected} 户（{whole}）。"
             results.append(result(Status.AMBER if count < expected else Status.GREEN, text))
     return results
 

@@ -12,9 +12,9 @@ from django.utils import timezone
 from minyi.core.forms import FilterForm, field_of
 from minyi.core.widgets import DayInput
 from minyi.duties.models import AnnualPlan, PlanState
-from minyi.duties.plans import SESSION_KINDS, WEEKDAYS
+from minyi.duties.plans import SESSION_KINDS, WEEKDAYS, periods_in_year
 from minyi.people.models import Representative
-from minyi.studios.models import Studio
+from minyi.studios.models import Studio, StudioAssignment
 
 TIME = forms.TimeInput(attrs={"type": "time"}, format="%H:%M")
 DATE = DayInput()
@@ -90,7 +90,11 @@ class SessionForm(forms.Form):
         field_of(
             self, "representative", forms.ModelChoiceField
         ).queryset = Representative.objects.filter(
-            assignments__studio=plan.studio, assignments__active=True
+            # Those with a period here in the plan's year, one who left during it too; a
+            # sub-query, so that one with two periods is offered once.
+            pk__in=StudioAssignment.objects.filter(
+                periods_in_year(plan.year), studio=plan.studio
+            ).values("representative_id")
         ).order_by("name")
 
     def clean(self) -> dict[str, Any]:

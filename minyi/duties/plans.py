@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from minyi.audit.trail import record_bulk
@@ -80,13 +81,27 @@ class PlanShortfall:
     rule: str = "SM 9"
 
 
-def _assigned(item: Any) -> tuple[Any, date | None]:
-    """A representative, or (representative, assigned since), or a StudioAssignment."""
+# SM 9 as the compliance rules judge it: a window is owed only when at least three weeks
+# of it fall within the period (compliance_rules.WARN_DAYS).
+OWED_DAYS = 21
+
+
+def _assigned(item: Any) -> tuple[Any, date | None, date | None]:
+    """A representative, or (representative, since[, until]), or a StudioAssignment
+    (one period): the representative, the period's first day and its last (None: open)."""
     if isinstance(item, tuple):
-        return item[0], item[1]
+        return item[0], item[1], item[2] if len(item) > 2 else None
     if isinstance(item, StudioAssignment):
-        return item.representative, item.since
-    return item, None
+        return item.representative, item.since, None if item.active else item.until
+    return item, None, None
+
+
+def _owes(since: date | None, until: date | None, start: date) -> bool:
+    """Whether a period owes the window starting on `start`: it began by the window's
+    first day and lasts at least three weeks into it."""
+    if since is not None and since > start:
+        return False
+    return until is None or (until - start).days + 1 >= OWED_DAYS
 
 
 def plan_shortfalls(
@@ -99,9 +114,11 @@ def plan_shortfalls(
     plan's sessions when not given).
 
     - the weekly opening lasts at least half a day (SM 10);
-    - each assigned representative has, in every two-month window, at least one
-      session of at least half a day (SM 9). A representative assigned during the
-      year (`since`) owes only the windows that start on or after that day.
+    - each representative with a period at the studio in the plan's year (`in_year`,
+      one who left during it too) has, in every two-month window that period owes, at
+      least one session of at least half a day (SM 9). A period owes the windows that
+      start on or after its first day (`since`) and that it lasts three weeks into
+      (`until`); a representative with several periods owes what any of them owes.
     """
     found: list[PlanShortfall] = []
     opening = hours_between(plan.opening_start, plan.opening_end)
@@ -118,14 +135,15 @@ def plan_shortfalls(
     by_rep: dict[int, list[PlannedSession]] = {}
     for session in sessions:
         by_rep.setdefault(session.representative_id, []).append(session)
+    periods: dict[int, tuple[Any, list[tuple[date | None, date | None]]]] = {}
     for item in assigned_reps:
-        rep, since = _assigned(item)
+        rep, since, until = _assigned(item)
+        periods.setdefault(rep.pk, (rep, []))[1].append((since, until))
+    for rep, spans in periods.values():
         mine = by_rep.get(rep.pk, [])
         for index in range(len(WINDOWS)):
             start, _ = window_bounds(plan.year, index)
-            if since is not None and since > start and since.year == plan.year:
-                continue
-            if since is not None and since.year > plan.year:
+            if not any(_owes(since, until, start) for since, until in spans):
                 continue
             in_window = [s for s in mine if s.date.year == plan.year and window_of(s.date) == index]
             if any(hours_between(s.start, s.end) >= half_day_hours for s in in_window):
@@ -142,16 +160,38 @@ def plan_shortfalls(
     return found
 
 
-def assigned_for(studio: Studio) -> list[StudioAssignment]:
+def periods_in_year(year: int) -> Q:
+    """The periods at a studio that overlap the year: open ones that began by its end,
+    and ended ones whose kept last day is in it or after (one ended before its day was
+    kept covers no day that can be told, as in compliance)."""
+    return (Q(since__isnull=True) | Q(since__lte=date(year, 12, 31))) & (
+        Q(active=True) | Q(until__gte=date(year, 1, 1))
+    )
+
+
+def in_year(assignments: Iterable[StudioAssignment], year: int) -> list[StudioAssignment]:
+    """Those of `assignments` (already read) that `periods_in_year(year)` selects."""
+    first, last = date(year, 1, 1), date(year, 12, 31)
+    return [
+        a
+        for a in assignments
+        if (a.since is None or a.since <= last)
+        and (a.active or (a.until is not None and a.until >= first))
+    ]
+
+
+def assigned_for(studio: Studio, year: int) -> list[StudioAssignment]:
+    """The periods at the studio that a plan for `year` considers: of everyone who was
+    there during the year, not only those working there now."""
     return list(
-        StudioAssignment.objects.filter(studio=studio, active=True)
+        StudioAssignment.objects.filter(periods_in_year(year), studio=studio)
         .select_related("representative")
-        .order_by("representative__name")
+        .order_by("representative__name", "representative_id", "since")
     )
 
 
 def shortfalls_of(plan: AnnualPlan) -> list[PlanShortfall]:
-    return plan_shortfalls(plan, assigned_for(plan.studio), half_day_hours())
+    return plan_shortfalls(plan, assigned_for(plan.studio, plan.year), half_day_hours())
 
 
 # --- permissions ---------------------------------------------------------------------
@@ -276,10 +316,21 @@ def plan_session_add(
     if plan.state not in EDITABLE:
         raise _state_refusal(plan, "修改")
     errors: dict[str, str] = {}
-    if not StudioAssignment.objects.filter(
-        studio=plan.studio, representative=representative, active=True
-    ).exists():
-        errors["representative"] = f"{representative.name}未进驻本工作室，不能安排其活动。"
+    periods = [
+        (a.since, None if a.active else a.until)
+        for a in StudioAssignment.objects.filter(
+            periods_in_year(plan.year), studio=plan.studio, representative=representative
+        )
+    ]
+    if not periods:
+        errors["representative"] = (
+            f"{representative.name}{plan.year}年未进驻本工作室，不能安排其活动。"
+        )
+    elif date.year == plan.year and not any(
+        (since is None or since <= date) and (until is None or date <= until)
+        for since, until in periods
+    ):
+        errors["date"] = f"{representative.name}该日不在本工作室进驻期间，不能安排其活动。"
     if date.year != plan.year:
         errors["date"] = f"日期须在{plan.year}年内。"
     if end <= start:

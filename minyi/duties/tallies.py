@@ -36,8 +36,13 @@ from django.db.models import Count, Exists, F, FilteredRelation, OuterRef, Q, Qu
 from django.db.models.signals import m2m_changed, post_delete, post_save, pre_delete
 from django.utils import timezone
 
-from minyi.duties.compliance import Counts, judged_periods, load_facts, make_rules
-from minyi.duties.compliance_rules import Status, representative_results, studio_counts
+from minyi.duties.compliance import Counts, judged_periods, listed_at, load_facts, make_rules
+from minyi.duties.compliance_rules import (
+    Status,
+    owed_at,
+    representative_results,
+    studio_counts,
+)
 from minyi.duties.models import (
     Attendance,
     BimonthlyReport,
@@ -76,10 +81,19 @@ def scope_representatives(studios: QuerySet, year: int) -> QuerySet:
 def count(studios: QuerySet, year: int, today: date) -> Counts:
     """What `compliance.count(studios, make_rules(<year>, today))` gives, from the
     tallies: the missing and stale ones are recomputed first. Two statements when all
-    are fresh (the sums and how many of them are fresh, per kind)."""
+    are fresh (the sums and how many of them are fresh, per kind).
+
+    A representative's tally holds all their results, but the studios show only those
+    within their periods there (`compliance_rules.owed_at`): so one who also had a
+    period that year at a studio outside these (moved in or out of the scope) is judged
+    afresh instead, from the facts, in a fixed number of statements however many."""
     representatives = scope_representatives(studios, year)
+    periods = judged_periods(date(year, 1, 1), date(year, 12, 31))
+    elsewhere = Q(
+        pk__in=periods.exclude(studio_id__in=studios.values("pk")).values("representative_id")
+    )
     own = _totals(studios, year, today)
-    theirs = _totals(representatives, year, today)
+    theirs = _totals(representatives, year, today, elsewhere)
     if own["fresh"] < own["owners"] or theirs["fresh"] < theirs["owners"]:
         stale_studios = list(
             studios.filter(
@@ -87,40 +101,61 @@ def count(studios: QuerySet, year: int, today: date) -> Counts:
             ).values_list("pk", flat=True)
         )
         stale_reps = list(
-            representatives.filter(
+            representatives.exclude(elsewhere)
+            .filter(
                 ~Exists(
                     RepresentativeTally.objects.filter(
                         _fresh(today), representative=OuterRef("pk"), year=year
                     )
                 )
-            ).values_list("pk", flat=True)
+            )
+            .values_list("pk", flat=True)
         )
         refresh(stale_studios, stale_reps, year, today)
         own = _totals(studios, year, today)
-        theirs = _totals(representatives, year, today)
-    return Counts(
-        {status: theirs[name] or 0 for status, name in _FIELDS.items()},
-        {status: own[name] or 0 for status, name in _FIELDS.items()},
-    )
+        theirs = _totals(representatives, year, today, elsewhere)
+    reps = {status: theirs[name] or 0 for status, name in _FIELDS.items()}
+    if theirs["moved"]:
+        _add_moved(reps, studios, representatives.filter(elsewhere), year, today)
+    return Counts(reps, {status: own[name] or 0 for status, name in _FIELDS.items()})
 
 
-def _totals(owners: QuerySet, year: int, today: date) -> dict[str, Any]:
+def _add_moved(
+    counts: dict[Status, int], studios: QuerySet, moved: QuerySet, year: int, today: date
+) -> None:
+    """Add the results of the `moved` representatives that these studios show."""
+    rules = make_rules(date(year, 1, 1), date(year, 12, 31), today)
+    facts = load_facts(studios, rules, list(moved.values_list("pk", flat=True)), objects=False)
+    listed = listed_at(facts)
+    for rep_id, rep_facts in facts.rep_facts.items():
+        for result in representative_results(rep_facts, rules):
+            if owed_at(rep_facts, result) & listed[rep_id]:
+                counts[result.status] += 1
+
+
+def _totals(owners: QuerySet, year: int, today: date, moved: Q | None = None) -> dict[str, Any]:
     """The year's sums over the owners' tallies (studios' or representatives'), with
     how many owners there are and how many of them have a fresh tally: one statement,
-    the owners LEFT JOINed to their (at most one) tally of the year."""
+    the owners LEFT JOINed to their (at most one) tally of the year. Owners matching
+    `moved` are left out of all of these and only counted (as `moved`)."""
     tally = FilteredRelation("compliance_tallies", condition=Q(compliance_tallies__year=year))
     fresh = Q(tally__as_of=today) & (
         Q(tally__dirtied_at__isnull=True) | Q(tally__dirtied_at__lt=F("tally__computed_at"))
     )
-    return (
-        owners.order_by()
-        .annotate(tally=tally)
-        .aggregate(
-            owners=Count("pk"),
-            fresh=Count("pk", filter=fresh),
+    if moved is None:
+        fields: dict[str, Any] = {
+            "owners": Count("pk"),
+            "fresh": Count("pk", filter=fresh),
             **{name: Sum(f"tally__{name}") for name in _FIELDS.values()},
-        )
-    )
+        }
+    else:
+        fields = {
+            "owners": Count("pk", filter=~moved),
+            "fresh": Count("pk", filter=fresh & ~moved),
+            "moved": Count("pk", filter=moved),
+            **{name: Sum(f"tally__{name}", filter=~moved) for name in _FIELDS.values()},
+        }
+    return owners.order_by().annotate(tally=tally).aggregate(**fields)
 
 
 def refresh(

@@ -53,12 +53,13 @@ class PlanList(ListPage):
             .select_related("studio", "studio__unit", "studio__unit__street")
             .prefetch_related(
                 Prefetch("sessions", queryset=PlannedSession.objects.all()),
+                # Every period of the studio: each plan considers those in its year.
                 Prefetch(
                     "studio__assignments",
-                    queryset=StudioAssignment.objects.filter(active=True).select_related(
-                        "representative"
-                    ),
-                    to_attr="active_assignments",
+                    queryset=StudioAssignment.objects.exclude(active=False, until__isnull=True)
+                    .select_related("representative")
+                    .order_by("representative__name", "representative_id", "since"),
+                    to_attr="plan_periods",
                 ),
             )
             .order_by("-year", "studio__name")
@@ -74,7 +75,10 @@ class PlanList(ListPage):
         hours = plans.half_day_hours()
         for plan in rows:
             plan.shortfalls = plans.plan_shortfalls(
-                plan, plan.studio.active_assignments, hours, sessions=list(plan.sessions.all())
+                plan,
+                plans.in_year(plan.studio.plan_periods, plan.year),
+                hours,
+                sessions=list(plan.sessions.all()),
             )
         return rows
 
@@ -150,7 +154,7 @@ def plan_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def plan_context(request: HttpRequest, plan: AnnualPlan, **forms: Any) -> dict[str, Any]:
-    assignments = plans.assigned_for(plan.studio)
+    assignments = plans.assigned_for(plan.studio, plan.year)
     sessions = list(plan.sessions.select_related("representative"))
     labels = dict(plans.SESSION_KINDS)
     for s in sessions:

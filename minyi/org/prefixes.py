@@ -8,6 +8,14 @@ the province, then a running number. The prefix is stored on the unit
 (`OrgUnit.number_prefix`, unique), given when the unit is created or imported, and
 never changes once a case has been numbered under it (docs/decisions.md, "Case numbers:
 one prefix per community, unique, kept for ever").
+
+A studio that is not at a community with a prefix (a street's, district's or system
+committee's studio, or one at a community without a street) is numbered by a prefix of
+its own (`Studio.number_prefix`), by the same rules: its name where no unit, studio or
+counter has that, else its unit's name before it, then the unit's street, district, city
+and province (a name the prefix already contains is skipped), then a running number. It
+is given when the studio's first number is issued, in that transaction, and never
+changes after (`studio_number_prefix`).
 """
 
 from __future__ import annotations
@@ -16,7 +24,10 @@ from collections.abc import Iterator, Mapping, Sequence
 from itertools import count
 
 from django.apps import apps
+from django.db import IntegrityError, transaction
 
+from minyi.audit.models import Action
+from minyi.audit.trail import object_type_of, record
 from minyi.org.models import ANCESTOR_LEVELS, Level, OrgUnit
 
 MAX_LENGTH = 120  # Case.number_prefix and CaseNumberCounter.prefix hold this much
@@ -26,7 +37,7 @@ _CHUNK = 8
 def candidates(short_name: str, names: Sequence[str | None]) -> Iterator[str]:
     """The prefixes a community may have, shortest first. `names` are its street's,
     district's, city's and province's, nearest first; a community without a street has
-    none (its studios are numbered by their own names, as any other studio)."""
+    none (its studios have their own prefixes, as any other studio)."""
     if not names or not names[0]:
         return
     parts = [short_name]
@@ -57,12 +68,14 @@ def first_free(short_name: str, names: Sequence[str | None], taken: set[str]) ->
 
 
 def taken_prefixes() -> set[str]:
-    """Every prefix in use: the units' and every counter's, so that no community ever
-    takes a prefix cases were numbered under, whoever's they were (a studio's own
-    name, a unit's prefix before the unit was renamed)."""
+    """Every prefix in use: the units', the studios' and every counter's, so that no
+    community ever takes a prefix cases were numbered under, whoever's they were (a
+    studio's, a unit's prefix before the unit was renamed)."""
     counters = apps.get_model("cases", "CaseNumberCounter").objects
+    studios = apps.get_model("studios", "Studio").objects.filter(number_prefix__isnull=False)
     units = OrgUnit.objects.filter(number_prefix__isnull=False)
     taken = {p for p in units.values_list("number_prefix", flat=True).iterator() if p}
+    taken.update(p for p in studios.values_list("number_prefix", flat=True).iterator() if p)
     taken.update(counters.values_list("prefix", flat=True).distinct().iterator())
     return taken
 
@@ -90,19 +103,95 @@ def assign_number_prefix(unit: OrgUnit) -> None:
         return
     unit.number_prefix = None
     wanted = list(_bounded(candidates(unit.short_name, ancestor_names(unit))))
-    counters = apps.get_model("cases", "CaseNumberCounter").objects
     others = OrgUnit.objects.exclude(pk=unit.pk) if unit.pk else OrgUnit.objects.all()
-    # A few candidates at a time: nearly always the first is free, and the chunks end
-    # at the first chunk with a free one.
+    unit.number_prefix = _first_untaken(wanted, others, apps.get_model("studios", "Studio").objects)
+
+
+def _first_untaken(wanted: Sequence[str], units, studios) -> str | None:
+    """The first of `wanted` that no unit of `units`, studio of `studios` or counter has.
+    A few candidates at a time: nearly always the first is free, and the chunks end at
+    the first chunk with a free one."""
+    counters = apps.get_model("cases", "CaseNumberCounter").objects
     for start in range(0, len(wanted), _CHUNK):
         chunk = wanted[start : start + _CHUNK]
         taken = {
-            *others.filter(number_prefix__in=chunk).values_list("number_prefix", flat=True),
+            *units.filter(number_prefix__in=chunk).values_list("number_prefix", flat=True),
+            *studios.filter(number_prefix__in=chunk).values_list("number_prefix", flat=True),
             *counters.filter(prefix__in=chunk).values_list("prefix", flat=True),
         }
-        unit.number_prefix = next((p for p in chunk if p not in taken), None)
-        if unit.number_prefix:
-            return
+        free = next((p for p in chunk if p not in taken), None)
+        if free:
+            return free
+    return None
+
+
+def studio_candidates(name: str, names: Sequence[str | None]) -> Iterator[str]:
+    """The prefixes a studio numbered by its own may have, shortest first: its name,
+    then with the names of its unit, street, district, city and province (`names`,
+    nearest first) before it, skipping a name it already contains, then a running
+    number. A longer form is made only while a running number still fits the column."""
+    yield name
+    widest = name
+    last = None
+    for above in names:
+        if not above or above == last or above in widest:
+            continue
+        if len(above) + len(widest) > MAX_LENGTH - len("（1000）"):
+            break
+        widest = above + widest
+        last = above
+        yield widest
+    for n in count(2):
+        yield f"{widest}（{n}）"
+
+
+def first_free_studio(name: str, names: Sequence[str | None], taken: set[str]) -> str:
+    """The studio's first candidate not in `taken`, which it joins."""
+    prefix = next(p for p in studio_candidates(name, names) if p not in taken)
+    taken.add(prefix)
+    return prefix
+
+
+def studio_unit_names(unit: OrgUnit) -> list[str | None]:
+    """The names of a studio's unit and of the unit's street … province, nearest first."""
+    return [unit.name, *ancestor_names(unit)]
+
+
+def studio_number_prefix(studio) -> str:
+    """The studio's own prefix: the stored one, or, at its first number (inside the
+    registration's transaction), the first free candidate, stored for ever. A studio
+    given another one meanwhile by a concurrent registration (the row's lock and the
+    unique constraint decide) takes that one; a candidate another studio took
+    meanwhile is skipped."""
+    if studio.number_prefix:
+        return studio.number_prefix
+    Studio = apps.get_model("studios", "Studio")
+    wanted = list(_bounded(studio_candidates(studio.name, studio_unit_names(studio.unit))))
+    others = Studio.objects.exclude(pk=studio.pk)
+    for _ in range(3):
+        prefix = _first_untaken(wanted, OrgUnit.objects.all(), others)
+        assert prefix, "a running number always fits"
+        try:
+            with transaction.atomic():
+                updated = Studio.objects.filter(pk=studio.pk, number_prefix__isnull=True).update(
+                    number_prefix=prefix
+                )
+        except IntegrityError:
+            continue  # another studio's registration took it first
+        if not updated:
+            # A concurrent registration at this studio gave it one first.
+            prefix = Studio.objects.values_list("number_prefix", flat=True).get(pk=studio.pk)
+            assert prefix
+        else:
+            record(
+                Action.UPDATE,
+                object_type=object_type_of(Studio),
+                object_id=studio.pk,
+                fields=["number_prefix"],
+            )
+        studio.number_prefix = prefix
+        return prefix
+    raise IntegrityError("no free number prefix for the studio")
 
 
 class ImportPrefixes:

@@ -114,6 +114,12 @@ class Studio(TimeStamped):
     )
     established_on = models.DateField("设立日期", null=True, blank=True)
     closed_at = models.DateTimeField("撤销时间", null=True, blank=True)
+    # The prefix of its case numbers where its unit gives none (not a community with a
+    # prefix): given at its first number and kept for ever (minyi.org.prefixes). NULL
+    # until then, which the unique constraint lets any number of studios have.
+    number_prefix = models.CharField(  # noqa: DJ001
+        "编号前缀", max_length=120, null=True, blank=True, editable=False
+    )
 
     has_plaque = models.BooleanField(FACILITIES[0][1], default=False)
     has_representative_board = models.BooleanField(FACILITIES[1][1], default=False)
@@ -139,6 +145,9 @@ class Studio(TimeStamped):
         indexes = [
             models.Index(fields=["kind", "name"], name="studio_kind_name"),
             models.Index(fields=["name"], name="studio_name"),
+        ]
+        constraints = [
+            models.UniqueConstraint(fields=["number_prefix"], name="studio_unique_number_prefix"),
         ]
 
     def __str__(self) -> str:

@@ -71,7 +71,7 @@ def test_the_plan_list_has_the_page_s_filters_and_shortfalls(
     # The page's count: three representatives without a session in six windows.
     item = liaison.get("/annual-plans", {"year": 2030}).json()["items"][0]
     assert len(item["shortfalls"]) == 18 and item["state_label"] == "草稿"
-    expected = plans.plan_shortfalls(draft, plans.assigned_for(draft.studio), 3.0)
+    expected = plans.plan_shortfalls(draft, plans.assigned_for(draft.studio, draft.year), 3.0)
     assert sorted(s["message"] for s in item["shortfalls"]) == sorted(s.message for s in expected)
     # Another studio's liaison sees none of them and may not filter by the studio.
     assert _ids(other_liaison, "/annual-plans") == []

@@ -5,11 +5,13 @@ its owner may download."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import pytest
+from django.core.management import call_command
 from django.urls import reverse
+from django.utils import timezone
 
 from minyi.cases.models import Case
 from minyi.documents.excel import run
@@ -272,3 +274,53 @@ class TestRunExportsCommand:
         call_command("run_exports")
         job = Export.objects.get()
         assert job.state == ExportState.DONE and job.written == 1
+
+
+class Crash(BaseException):
+    """The process dying mid-run (memory, a killed worker): nothing in the job catches it."""
+
+
+class TestAnExportThatKeepsCrashing:
+    def test_it_fails_for_good_after_three_runs_with_a_message_for_its_owner(
+        self, world: Any, monkeypatch: Any
+    ) -> None:
+        monkeypatch.setattr(run, "SYNC_ROWS", 0)
+        register()
+        client = client_for(user("liaison"))
+        client.get(reverse("documents:export", args=["cases"]))
+
+        def crashing(*args: Any, **kwargs: Any) -> Any:
+            raise Crash
+
+        monkeypatch.setattr(run, "export_source", crashing)
+        runs = 0
+        for _ in range(6):  # three hours of cron
+            hour_ago = timezone.now() - timedelta(hours=1)
+            Export.objects.update(created_at=hour_ago, started_at=hour_ago)
+            try:
+                call_command("run_exports")
+            except Crash:
+                runs += 1
+        job = Export.objects.get()
+        assert runs == 3
+        assert job.state == ExportState.FAILED and job.attempts == 3 and not job.file
+        page = client.get(reverse("documents:export_job", args=[job.pk])).content.decode()
+        assert "连续 3 次意外中断" in page and "未生成文件" in page and "缩小筛选范围" in page
+
+    def test_a_long_export_is_not_taken_over_while_its_run_is_young(
+        self, world: Any, monkeypatch: Any
+    ) -> None:
+        monkeypatch.setattr(run, "SYNC_ROWS", 0)
+        register()
+        client_for(user("liaison")).get(reverse("documents:export", args=["cases"]))
+        # Queued an hour ago (the queue was long), running for five minutes.
+        now = timezone.now()
+        Export.objects.update(
+            state=ExportState.RUNNING,
+            created_at=now - timedelta(hours=1),
+            started_at=now - timedelta(minutes=5),
+            attempts=1,
+        )
+        call_command("run_exports")
+        job = Export.objects.get()
+        assert job.state == ExportState.RUNNING and job.attempts == 1

@@ -17,6 +17,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from minyi.documents import retention
+from minyi.documents.excel import import_jobs
 from minyi.documents.models import Export, ExportState, Import, ImportState
 from minyi.people.models import Liaison
 from tests.core.helpers import client_for
@@ -171,6 +172,52 @@ class TestPurge:
         with django_assert_num_queries(5 + 3):
             output = purge("-v", "2")
         assert output.count("已删除导出文件：") == 4
+
+
+class TestAJobInFlight:
+    @pytest.mark.parametrize("state", [ImportState.CHECKING, ImportState.IMPORTING])
+    def test_its_file_is_kept_until_the_job_ends(self, world: Any, state: str) -> None:
+        record = an_import(age_days=8, state=state)
+        name = record.file.name
+        assert "导入文件 0 个" in purge()
+        assert default_storage.exists(name)
+        record.refresh_from_db()
+        assert record.file.name == name and record.file_purged_at is None
+        # Once the job has ended, the next daily run deletes it.
+        Import.objects.filter(pk=record.pk).update(state=ImportState.FAILED)
+        assert "导入文件 1 个" in purge()
+        assert not default_storage.exists(name)
+
+    def test_a_commit_running_when_the_purge_comes_still_imports_every_row(
+        self, world: Any, settings: Any, monkeypatch: Any
+    ) -> None:
+        settings.MINYI_IMPORT_SYNC_ROWS = 2  # a job, as a large sheet's
+        client = client_for(user("shatoujiao"))
+        rows = [LIAISON_HEADERS] + [
+            liaison_row(f"演示·留存{i}", f"1380000040{i}") for i in range(3)
+        ]
+        upload(client, "liaisons", sheet_bytes(rows))
+        record = Import.objects.get()
+        import_jobs.check_job_run(record.pk)
+        commit(client)
+        # Uploaded and checked eight days ago; the commit runs as the daily purge comes.
+        Import.objects.update(created_at=timezone.now() - timedelta(days=8))
+        name = Import.objects.get().file.name
+        check = import_jobs.check_file
+
+        def purged_meanwhile(*args: Any, **kwargs: Any) -> Any:
+            purge()
+            return check(*args, **kwargs)
+
+        monkeypatch.setattr(import_jobs, "check_file", purged_meanwhile)
+        import_jobs.commit_job_run(record.pk)
+        record.refresh_from_db()
+        assert record.state == ImportState.COMMITTED, record.error
+        assert Liaison.objects.filter(name__startswith="演示·留存").count() == 3
+        assert record.file_purged_at is None and default_storage.exists(name)
+        purge()  # the next day's run
+        record.refresh_from_db()
+        assert record.file_purged_at is not None and not default_storage.exists(name)
 
 
 class TestExportPages:

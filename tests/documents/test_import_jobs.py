@@ -314,3 +314,49 @@ class TestRefusedAtUpload:
         assert response.status_code == 400
         assert "文件设有打开密码" in response.content.decode()
         assert not Import.objects.exists()
+
+
+class Crash(BaseException):
+    """The process dying mid-run (memory, a killed worker): nothing in the job catches it."""
+
+
+def crashing(*args: Any, **kwargs: Any) -> Any:
+    raise Crash
+
+
+class TestAJobThatKeepsCrashing:
+    def test_it_fails_for_good_after_three_runs_with_a_message_for_the_uploader(
+        self, world: Any, jobs_over_two: None, monkeypatch: Any
+    ) -> None:
+        client = client_for(user("shatoujiao"))
+        record = checked_upload(client, CLEAN)
+        assert record.attempts == 1
+        commit(client)
+        record.refresh_from_db()
+        assert record.state == ImportState.QUEUED and record.attempts == 0  # a job of its own
+        monkeypatch.setattr(import_jobs, "_check", crashing)
+        runs = 0
+        for _ in range(6):  # three hours of cron
+            Import.objects.update(state_at=timezone.now() - timedelta(hours=1))
+            try:
+                call_command("run_imports")
+            except Crash:
+                runs += 1
+        record.refresh_from_db()
+        assert runs == 3
+        assert record.state == ImportState.FAILED and record.attempts == 3
+        assert record.error == import_jobs.GAVE_UP
+        assert not Liaison.objects.filter(name__startswith="演示·后台").exists()
+        page = detail(client, record).content.decode()
+        assert "连续 3 次意外中断" in page and "未导入任何记录" in page and "重新上传" in page
+
+    def test_a_job_that_crashed_twice_still_gets_its_third_run(
+        self, world: Any, jobs_over_two: None
+    ) -> None:
+        client = client_for(user("shatoujiao"))
+        upload(client, "liaisons", sheet_bytes(CLEAN))
+        long_ago = timezone.now() - timedelta(hours=1)
+        Import.objects.update(state=ImportState.CHECKING, state_at=long_ago, attempts=2)
+        call_command("run_imports")
+        record = Import.objects.get()
+        assert record.state == ImportState.CHECKED and record.attempts == 3

@@ -129,10 +129,14 @@ def test_sessions_at_another_studio_count_after_changing_studio(world: Any) -> N
     )
     StudioAssignment.objects.create(studio=studio(), representative=rep, since=date(2026, 3, 1))
     make_event(studio(), date(2026, 4, 8), reps=(rep,))
+    # The new studio shows the windows from March, the old one January–February, which
+    # its session makes green; judged over both, each shown where it was owed.
     found = results_for(f"sm9:r{rep.pk}:")
-    # Judged over both periods; the old studio's session counts.
-    assert found[f"sm9:r{rep.pk}:2026-1"].status is Status.GREEN
+    assert f"sm9:r{rep.pk}:2026-1" not in found
     assert found[f"sm9:r{rep.pk}:2026-2"].status is Status.GREEN
+    found = results_for(f"sm9:r{rep.pk}:", Studio.objects.filter(pk=old.pk))
+    assert sorted(found) == [f"sm9:r{rep.pk}:2026-1"]
+    assert found[f"sm9:r{rep.pk}:2026-1"].status is Status.GREEN
 
 
 def test_a_representative_assigned_mid_year_is_not_judged_before(world: Any) -> None:

@@ -1,10 +1,12 @@
 """A representative is owed the duty minimums only within their periods at studios:
 one who left and came back owes nothing for the gap, one who left during the year is
 still judged (for the windows before leaving) on the compliance page, the dashboards'
-counts and the warnings."""
+counts and the warnings; a studio shows only the windows of their periods there; the
+year's household visits follow the whole months of the year at studios."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 from typing import Any
 
@@ -16,7 +18,9 @@ from minyi.duties.compliance_rules import (
     RepresentativeFacts,
     Session,
     Status,
+    owed_at,
     representative_results,
+    visits_owed,
 )
 from minyi.people.models import User
 from minyi.studios.models import Studio, StudioAssignment
@@ -101,16 +105,42 @@ def test_one_who_left_is_judged_where_they_were_for_the_windows_before(world: An
     left = [r for r in rows[studio().pk].representatives if r.representative.pk == rep.pk]
     assert len(left) == 1 and rep.pk not in rows[studio().pk].working
     assert rep.pk in rows[other.pk].working
-    keys = sorted(r.key.rsplit(":", 1)[1] for r in left[0].results if r.rule == "SM 9")
-    assert keys == ["2026-1", "2026-2", "2026-3", "2026-5", "2026-6"]
-    by_key = left[0].by_key()
-    assert by_key[f"sm9:r{rep.pk}:2026-1"].status is Status.GREEN
-    assert by_key[f"sm9:r{rep.pk}:2026-5"].status is Status.RED  # August is before October
+    # The studio left shows the windows before leaving, not those owed at the new one;
+    # the new one shows those, and the representative's own view all of them.
+    assert sm9_keys(left[0]) == ["2026-1", "2026-2", "2026-3"]
+    (now,) = [r for r in rows[other.pk].representatives if r.representative.pk == rep.pk]
+    assert sm9_keys(now) == ["2026-5", "2026-6"]
+    assert sm9_keys(evaluation.representatives[rep.pk]) == [
+        "2026-1",
+        "2026-2",
+        "2026-3",
+        "2026-5",
+        "2026-6",
+    ]
+    assert left[0].by_key()[f"sm9:r{rep.pk}:2026-1"].status is Status.GREEN
+    assert now.by_key()[f"sm9:r{rep.pk}:2026-5"].status is Status.RED  # August is before October
+    # The year's household visits: at both, a period at each touches the year.
+    assert any(r.rule == "CM 4" for r in left[0].results)
+    assert any(r.rule == "CM 4" for r in now.results)
     # The dashboards' counts agree, from the same periods, and so do the kept tallies.
     counted = count(Studio.objects.active().select_related("unit"), rules)
     assert counted.representatives == counts_of(evaluation)[0]
     kept = tallies.count(Studio.objects.active(), 2026, date(2027, 1, 15))
     assert kept.representatives == counted.representatives
+    # One studio alone: the one left counts the three windows there, not the two after.
+    for one in (studio(), other):
+        alone = Studio.objects.active().select_related("unit").filter(pk=one.pk)
+        counted = count(alone, rules)
+        assert counted.representatives == counts_of(evaluate(alone, rules))[0]
+        assert tallies.count(alone, 2026, date(2027, 1, 15)) == counted
+    left_alone = Studio.objects.active().filter(pk=studio().pk)
+    assert sum(count(left_alone, rules).representatives.values()) < sum(
+        count(Studio.objects.active(), rules).representatives.values()
+    )
+
+
+def sm9_keys(row: Any) -> list[str]:
+    return sorted(r.key.rsplit(":", 1)[1] for r in row.results if r.rule == "SM 9")
 
 
 def test_the_studio_they_left_shows_them_on_its_compliance_page(
@@ -137,3 +167,61 @@ def test_no_warning_for_a_window_after_leaving_nor_to_the_studio_left(world: Any
     )
     assert liaisons_left and not liaisons_left & {w.recipient_id for w in found}
     assert all(f"?studio={other.pk}#" in w.url for w in found)
+
+
+def cm4(facts: RepresentativeFacts, today: date) -> list[Any]:
+    return [r for r in representative_results(facts, make_rules(*YEAR, today)) if r.rule == "CM 4"]
+
+
+def test_household_visits_are_owed_for_the_whole_months_of_the_year_at_a_studio() -> None:
+    # Assigned on 1 November: two whole months of twelve, floor(10 × 2 / 12) = 1 visit.
+    november = RepresentativeFacts(
+        id=1,
+        name="甲",
+        city_level=True,
+        periods=((date(2026, 11, 1), None),),
+        visits=(date(2026, 11, 20),),
+    )
+    assert visits_owed(november, 2026) == (1, 2)
+    (result,) = cm4(november, date(2026, 12, 1))
+    assert result.status is Status.GREEN  # not amber for a whole year's ten
+    (result,) = cm4(november, date(2026, 6, 1))
+    assert result.status is Status.NOT_DUE  # not amber for the months before they came
+    assert result.reason == "11 月 1 日进驻后开始考核（进驻 2 个月，应不少于 1 户）。"
+    (result,) = cm4(replace(november, visits=()), date(2027, 1, 5))
+    assert result.status is Status.RED
+    assert "不足 1 户（进驻 2 个月，应不少于 1 户）" in result.reason
+    # From 15 November: only December is whole, floor(10 / 12) = 0: nothing is owed.
+    late = replace(november, periods=((date(2026, 11, 15), None),))
+    assert visits_owed(late, 2026) == (0, 1)
+    assert cm4(late, date(2026, 12, 1)) == []
+    # Left on 31 March: three whole months, floor(2.5) = 2; a whole year stays ten.
+    left = replace(november, periods=((date(2025, 1, 1), date(2026, 3, 31)),), visits=())
+    assert visits_owed(left, 2026) == (2, 3)
+    whole = replace(november, periods=((date(2025, 1, 1), None),))
+    assert visits_owed(whole, 2026) == (10, 12)
+    (result,) = cm4(whole, date(2027, 1, 5))
+    assert result.reason == "2026年入户走访 1 户，不足 10 户。"
+
+
+def test_a_studio_shows_the_windows_of_its_own_periods() -> None:
+    facts = RepresentativeFacts(
+        id=1,
+        name="甲",
+        periods=((date(2025, 1, 1), date(2026, 3, 15)), (date(2026, 4, 15), None)),
+        studio_periods=(
+            (10, (date(2025, 1, 1), date(2026, 3, 15))),
+            (20, (date(2026, 4, 15), None)),
+        ),
+    )
+    found = sm9(facts, date(2027, 1, 15))
+    assert owed_at(facts, found["2026-1"]) == {10}
+    # Mar–Apr: 15 days at the first, 16 at the second, 31 in all: owed, and shown where
+    # most of it was spent.
+    assert owed_at(facts, found["2026-2"]) == {20}
+    assert owed_at(facts, found["2026-3"]) == {20}
+    # At two studios at once: both show the window.
+    both = replace(
+        facts, periods=((None, None),), studio_periods=((10, (None, None)), (20, (None, None)))
+    )
+    assert owed_at(both, sm9(both, date(2027, 1, 15))["2026-4"]) == {10, 20}

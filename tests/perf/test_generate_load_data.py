@@ -345,3 +345,35 @@ def test_numbers_follow_the_applications_prefixes_where_a_name_recurs(world):
     rows = Case.objects.values_list("number_prefix", "studio__unit__number_prefix").distinct()
     assert all(prefix == unit_prefix for prefix, unit_prefix in rows)
     assert Case.objects.filter(studio__unit=twin, number_prefix=f"罗湖区{existing.number_prefix}")
+
+
+@pytest.mark.django_db
+def test_studios_at_communities_without_a_street_get_their_own_prefixes(world):
+    """Two communities of one name straight under districts (no street, so no
+    community prefix): their studios, named alike, are numbered by prefixes of their
+    own (minyi.org.prefixes, studio_number_prefix), stored on the studio, as the
+    registration would give them, not under the name they share."""
+    twins = []
+    for code in ("440308", "440303"):
+        unit = OrgUnit(name="田园社区", short_name="田园社区", level=Level.COMMUNITY)
+        unit.set_ancestors_from(OrgUnit.objects.get(code=code))
+        unit.save()
+        twins.append(unit)
+    Generator(SCALES["city"], cases=300, today=TODAY, chunk=400).run()
+    studios = Studio.objects.filter(unit__in=twins).order_by("unit_id")
+    prefixes = [studio.number_prefix for studio in studios]
+    assert prefixes == ["田园社区党代表工作室", "罗湖区田园社区党代表工作室"]
+    rows = Case.objects.filter(studio__in=studios).values_list(
+        "number_prefix", "studio__number_prefix"
+    )
+    assert all(prefix == own for prefix, own in rows)
+    studio = studios[1]
+    case = case_register(
+        actor=User.objects.get(liaison__studio=studio),
+        studio=Studio.objects.select_related("unit").get(pk=studio.pk),
+        representative=studio.representatives.first(),
+        data={"channel": "in_person", "occasion": "reception", "received_on": TODAY,
+              "reporter_name": "测试居民", "summary": "测试", "content": "测试内容",
+              "outcome": "sent_on"},
+    )  # fmt: skip
+    assert case.number_prefix == "罗湖区田园社区党代表工作室"

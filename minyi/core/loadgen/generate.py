@@ -75,6 +75,7 @@ from minyi.duties.models import (
 )
 from minyi.org.importing import department_name
 from minyi.org.models import HandlingUnit, Level, OrgDepartment, OrgUnit
+from minyi.org.prefixes import first_free_studio, taken_prefixes
 from minyi.people.models import (
     Liaison,
     LiaisonKind,
@@ -239,6 +240,10 @@ def fake_name(rng: random.Random) -> str:
 
 def fake_phone(n: int) -> str:
     return f"+861380000{n % 10000:04d}"
+
+
+def studio_name(short_name: str) -> str:
+    return f"{short_name}党代表工作室"
 
 
 def aware(day: date, hour: int = 9, minute: int = 0) -> datetime:
@@ -459,10 +464,28 @@ class Generator:
         existing = set(
             Studio.objects.filter(kind=StudioKind.COMMUNITY).values_list("unit_id", flat=True)
         )
+        self.own_prefixes = self._own_prefixes(existing)
         with self.piped():
             self._make_studios(existing, ids, studios, reps, links, assignments,
                                liaisons)  # fmt: skip
         self.progress(f"工作室 {studios.count}，党代表 {reps.count}，账号 {users.count}")
+
+    def _own_prefixes(self, existing: set[int]) -> dict[int, str]:
+        """The prefixes of the new studios at communities without one (no street), by
+        community: each studio's own, as `studio_number_prefix` gives it at the first
+        number (minyi.org.prefixes), stored on the studio."""
+        pks = [c[0] for c in self.communities if not c[-1] and c[0] not in existing]
+        if not pks:
+            return {}
+        taken = taken_prefixes()
+        rows = OrgUnit.objects.filter(pk__in=pks).values_list(
+            "pk", "short_name", "name", "street__name", "district__name", "city__name",
+            "province__name",
+        )  # fmt: skip
+        return {
+            pk: first_free_studio(studio_name(short), names, taken)
+            for pk, short, *names in sorted(rows)
+        }
 
     def _make_studios(self, existing: set[int], ids: dict[Any, Iterator[int]],
                       studios: BulkWriter, reps: BulkWriter, links: BulkWriter,
@@ -473,9 +496,10 @@ class Generator:
             if pk in existing:
                 continue
             studio_id = next(ids[Studio])
-            studio_name = f"{short}党代表工作室"
+            own_prefix = self.own_prefixes.get(pk)
             studios.add(
-                id=studio_id, name=studio_name, kind=StudioKind.COMMUNITY,
+                id=studio_id, name=studio_name(short), kind=StudioKind.COMMUNITY,
+                number_prefix=own_prefix,
                 unit_id=pk, host_organisation=f"{short}党委", address=f"{name}党群服务中心",
                 area_m2=rng.choice([18, 25, 30, 40, 60]), opening_hours="每周三 9:00–12:00",
                 phone=fake_phone(studio_id), funding_source="区财政",
@@ -510,8 +534,8 @@ class Generator:
                 studio_id=studio_id, phone=fake_phone(liaison_id), position="专职联络员",
                 user_id=liaison_user, active=True, created_at=self.now, updated_at=self.now,
             )  # fmt: skip
-            # numbering.number_prefix: the community's own prefix, else the studio's name.
-            prefix = community_prefix or studio_name
+            # numbering.number_prefix: the community's prefix, else the studio's own.
+            prefix = community_prefix or own_prefix
             self.studios[studio_id] = (prefix, representatives, liaison_user, community)
             if len(studios.batch) >= self.chunk:
                 self._flush(studios, reps, links, assignments, self.user_writer, liaisons)
@@ -917,16 +941,20 @@ class Generator:
         if age < 2 and rng.random() < 0.5:
             return self._write_case(case, steps)
         day = received_on + timedelta(days=1)
-        street_department = self.department_of.get(street_id)
-        holder_unit, level = street_id, HolderLevel.STREET
-        step(Action.SEND_TO_STREET, R, D, aware(day, 10), to_department_id=street_department,
-             to_level=HolderLevel.STREET)  # fmt: skip
-        case.update(state=D, holder_level=level, holder_department_id=street_department)
+        # A community without a street sends to its district (services.department_of).
+        holder_unit, level = (
+            (street_id, HolderLevel.STREET) if street_id else (district_id, HolderLevel.DISTRICT)
+        )
+        first_department = self.department_of.get(holder_unit)
+        step(Action.SEND_TO_STREET, R, D, aware(day, 10), to_department_id=first_department,
+             to_level=level)  # fmt: skip
+        case.update(state=D, holder_level=level, holder_department_id=first_department)
         if rng.random() < CARRY_FORWARD_SHARE:
             step(Action.CARRY_FORWARD, D, CaseState.CARRIED_FORWARD, aware(day, 11))
             case.update(state=CaseState.CARRIED_FORWARD, closed_at=aware(day, 11))
             return self._write_case(case, steps)
-        if rng.random() < ESCALATE_SHARE and district_id in self.department_of:
+        if (rng.random() < ESCALATE_SHARE and level == HolderLevel.STREET
+                and district_id in self.department_of):  # fmt: skip
             day += timedelta(days=rng.randint(1, 3))
             official = self.official_of.get(holder_unit)
             holder_unit, level = district_id, HolderLevel.DISTRICT

@@ -20,13 +20,13 @@ from typing import IO, Any
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import F, QuerySet
 from django.utils import timezone
 
 from minyi.core.sealed_files import SealBroken, read_plain
 from minyi.documents.excel.importers import IMPORTERS, Importer, Report, RowResult
 from minyi.documents.excel.reading import Rejected, Sheet, read_sheet
-from minyi.documents.jobs import acting_as, job_request, start_in_background
+from minyi.documents.jobs import MAX_ATTEMPTS, acting_as, job_request, start_in_background
 from minyi.documents.models import Import, ImportState
 from minyi.documents.retention import import_purged_message
 
@@ -35,6 +35,10 @@ log = logging.getLogger(__name__)
 MAX_SHOWN = 500  # bad rows listed on the page (and kept); the count always covers all
 MISSING = "上传的文件已不存在，未导入任何记录；如需导入请重新上传。"
 CHANGED = "数据已发生变化，重新检查发现以下问题，未导入任何记录。"
+GAVE_UP = (
+    f"后台处理这份文件时程序连续 {MAX_ATTEMPTS} 次意外中断，已停止重试，未导入任何记录。"
+    "请重新上传；文件较大时可拆成几份较小的文件分别导入。如仍失败，请联系系统管理员。"
+)
 
 
 def sync_rows() -> int:
@@ -97,10 +101,11 @@ def _outcome(report: Report) -> dict[str, Any]:
 
 
 def _take(pk: int, waiting: str, running: str) -> QuerySet[Import] | None:
-    """The job's own row (filtered on its stamp), or None if another run took it."""
+    """The job's own row (filtered on its stamp), or None if another run took it. Each
+    take is one of the job's attempts (run_imports gives up after MAX_ATTEMPTS)."""
     stamp = timezone.now()
     taken = Import.objects.filter(pk=pk, state=waiting).update(
-        state=running, state_at=stamp, checked=0
+        state=running, state_at=stamp, checked=0, attempts=F("attempts") + 1
     )
     return Import.objects.filter(pk=pk, state=running, state_at=stamp) if taken else None
 
@@ -208,6 +213,7 @@ def queue_commit(record: Import, *, client_ip: str | None, request_id: str) -> b
         state=ImportState.QUEUED,
         state_at=timezone.now(),
         checked=0,
+        attempts=0,  # the commit is a job of its own, with its own attempts
         error="",
         client_ip=client_ip,
         request_id=request_id,

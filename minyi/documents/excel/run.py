@@ -16,17 +16,23 @@ from typing import Any
 from django.conf import settings
 from django.core.files import File
 from django.db import transaction
+from django.db.models import F
 from django.http import Http404, HttpRequest
 from django.utils import timezone
 
 from minyi.documents.excel.exports import SPECS, ExportSpec
 from minyi.documents.excel.writer import write_xlsx
-from minyi.documents.jobs import job_request, start_in_background
+from minyi.documents.jobs import MAX_ATTEMPTS, job_request, start_in_background
 from minyi.documents.lists import decorated, describe, filtered
 from minyi.documents.models import Export, ExportState
 from minyi.people.scopes import scope_of
 
 log = logging.getLogger(__name__)
+
+GAVE_UP = (
+    f"后台生成这份导出时程序连续 {MAX_ATTEMPTS} 次意外中断，已停止重试，未生成文件。"
+    "请缩小筛选范围后重新导出；如仍失败，请联系系统管理员。"
+)
 
 # Lists up to this many rows download at once; longer ones become a job.
 SYNC_ROWS = getattr(settings, "MINYI_EXPORT_SYNC_ROWS", 2000)
@@ -99,10 +105,11 @@ def filename(spec: ExportSpec) -> str:
 
 
 def export_job_run(export_id: int) -> None:
-    """Write one job's file. Safe to call twice: only a pending job is taken."""
+    """Write one job's file. Safe to call twice: only a pending job is taken. Each take
+    is one of the job's attempts (run_exports gives up after MAX_ATTEMPTS)."""
     with transaction.atomic():
         taken = Export.objects.filter(pk=export_id, state=ExportState.PENDING).update(
-            state=ExportState.RUNNING
+            state=ExportState.RUNNING, started_at=timezone.now(), attempts=F("attempts") + 1
         )
     if not taken:
         return

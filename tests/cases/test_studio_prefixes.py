@@ -1,0 +1,224 @@
+"""Number prefixes of the studios not numbered by a community (street, district and
+system-committee studios, a studio at a community without a street): their own, unique,
+given at the first number and kept for ever (minyi.org.prefixes, studio_number_prefix)."""
+
+from __future__ import annotations
+
+import threading
+from importlib import import_module
+from typing import Any
+
+import pytest
+from django.apps import apps
+from django.db import close_old_connections, connection
+from django.urls import reverse
+
+from minyi.cases import services
+from minyi.cases.models import Case, CaseNumberCounter
+from minyi.cases.numbering import number_prefix
+from minyi.org.models import Level, OrgUnit
+from minyi.org.prefixes import studio_candidates
+from minyi.studios.models import Studio
+from tests.cases.test_number_prefixes import register_at
+from tests.core.helpers import client_for, post_data_from
+
+pytestmark = pytest.mark.django_db
+
+NAME = "机关党代表工作室"
+
+
+def studio_of(code: str, name: str = NAME) -> Studio:
+    return Studio.objects.create(
+        name=name, kind="agency", unit=OrgUnit.objects.get(code=code), host_organisation="机关党委"
+    )
+
+
+def test_two_studios_of_one_name_outside_communities_are_two_sequences(world: Any) -> None:
+    first, second = studio_of("440308003"), studio_of("440308001")
+    other_street = OrgUnit.objects.get(code="440308001").name
+    numbers = [register_at(studio).number for studio in (first, second, second, first)]
+    assert numbers == [
+        f"{NAME}2026001",
+        f"{other_street}{NAME}2026001",
+        f"{other_street}{NAME}2026002",
+        f"{NAME}2026002",
+    ]
+    stored = dict(
+        Studio.objects.filter(pk__in=[first.pk, second.pk]).values_list("pk", "number_prefix")
+    )
+    assert stored == {first.pk: NAME, second.pk: f"{other_street}{NAME}"}
+
+
+def test_a_studio_s_prefix_is_kept_after_a_rename_once_numbered(world: Any) -> None:
+    studio = studio_of("440308003", "沙头角街道党代表工作室")
+    studio.name = "沙头角街道机关党代表工作室"
+    studio.save()
+    assert register_at(studio).number == "沙头角街道机关党代表工作室2026001"
+    Studio.objects.filter(pk=studio.pk).update(name="中英街党代表工作室")
+    assert register_at(studio).number == "沙头角街道机关党代表工作室2026002"
+
+
+def test_a_studio_never_takes_a_community_s_prefix_or_a_counter_s(world: Any) -> None:
+    community = OrgUnit.objects.get(code="440308003006")
+    assert community.number_prefix
+    at_street = studio_of("440308003", community.number_prefix)
+    street = OrgUnit.objects.get(code="440308003").name
+    district = OrgUnit.objects.get(code="440308").name
+    # The street's name is in the studio's already: the district goes before it.
+    assert register_at(at_street).number_prefix == f"{district}{community.number_prefix}"
+    CaseNumberCounter.objects.create(prefix="旧名党代表工作室", year=2025, last_serial=7)
+    renamed = studio_of("440308003", "旧名党代表工作室")
+    assert register_at(renamed).number_prefix == f"{street}旧名党代表工作室"
+
+
+def test_a_community_never_takes_a_studio_s_prefix(world: Any) -> None:
+    street = OrgUnit.objects.get(code="440308003")
+    studio = studio_of("440308003", f"{street.name}新村")
+    register_at(studio)
+    unit = OrgUnit(name="新村社区", short_name="新村", level=Level.COMMUNITY)
+    unit.set_ancestors_from(street)
+    unit.save()
+    assert unit.number_prefix == f"{street.district.name}{street.name}新村"
+
+
+def test_a_studio_at_a_community_without_a_street_has_its_own(world: Any) -> None:
+    district = OrgUnit.objects.get(code="440308")
+    units = []
+    for name in ("田园社区", "田园社区"):
+        unit = OrgUnit(name=name, short_name=name, level=Level.COMMUNITY)
+        unit.set_ancestors_from(district)
+        unit.save()
+        units.append(unit)
+    assert [u.number_prefix for u in units] == [None, None]
+    studios = [Studio.objects.create(name="田园社区党代表工作室", kind="community", unit=u,
+                                     host_organisation="党委") for u in units]  # fmt: skip
+    assert [register_at(s).number for s in studios] == [
+        "田园社区党代表工作室2026001",
+        f"{district.name}田园社区党代表工作室2026001",
+    ]
+
+
+def test_a_longer_studio_form_skips_names_it_contains_and_fits_the_column() -> None:
+    names = ["盐田区", "盐田区", "深圳市", "广东省"]
+    found = list(
+        zip(range(4), studio_candidates("盐田区教育系统党代表工作室", names), strict=False)
+    )
+    assert [p for _, p in found] == [
+        "盐田区教育系统党代表工作室",
+        "深圳市盐田区教育系统党代表工作室",
+        "广东省深圳市盐田区教育系统党代表工作室",
+        "广东省深圳市盐田区教育系统党代表工作室（2）",
+    ]
+    long_name = "党" * 100
+    assert list(
+        zip(
+            range(2),
+            studio_candidates(long_name, ["新疆维吾尔自治区伊犁哈萨克自治州"]),
+            strict=False,
+        )
+    ) == [
+        (0, long_name),
+        (1, f"{long_name}（2）"),
+    ]
+
+
+def test_the_migration_keeps_issued_numbers_and_gives_the_sharers_their_own(
+    world: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Before the field, two studios of one name were numbered from one counter: the
+    one numbered first keeps the name, the other's next numbers are its own, and no
+    issued number changes."""
+    first, second = studio_of("440308003"), studio_of("440308001")
+    community = Studio.objects.get(unit__code="440308003006")
+    monkeypatch.setattr(services, "number_prefix", old_number_prefix)
+    issued = [register_at(studio) for studio in (second, first, second, community)]
+    monkeypatch.undo()
+    assert [case.number for case in issued[:3]] == [f"{NAME}202600{n}" for n in (1, 2, 3)]
+    before = dict(Case.objects.values_list("pk", "number"))
+    Studio.objects.update(number_prefix=None)
+    fill = import_module("minyi.studios.migrations.0004_number_prefix").fill
+    fill(apps, connection.schema_editor())
+    assert dict(Case.objects.values_list("pk", "number")) == before
+    stored = dict(Studio.objects.values_list("pk", "number_prefix"))
+    assert stored[second.pk] == NAME  # numbered under it first
+    other_street = OrgUnit.objects.get(code="440308003").name
+    assert stored[first.pk] == f"{other_street}{NAME}"
+    assert stored[community.pk] is None  # numbered by its community's
+    assert register_at(second).number == f"{NAME}2026004"
+    assert register_at(first).number == f"{other_street}{NAME}2026001"
+    assert register_at(community).number_prefix == community.unit.number_prefix
+
+
+def test_an_edit_page_opened_before_the_first_number_never_clears_the_prefix(
+    world: Any, street_official: Any
+) -> None:
+    """The prefix is written with the studio's version moved (StampedQuerySet), so an
+    edit page loaded before it is refused rather than saving the studio's old row."""
+    studio = studio_of("440308003")
+    url = reverse("studios:edit", args=[studio.pk])
+    client = client_for(street_official)
+    data = post_data_from(client.get(url))
+    register_at(studio)
+    refused = client.post(url, {**data, "address": "新地址"})
+    assert refused.status_code == 409
+    assert client.post(url, post_data_from(refused)).status_code == 302
+    saved = Studio.objects.get(pk=studio.pk)
+    assert (saved.address, saved.number_prefix) == ("新地址", NAME)
+
+
+def old_number_prefix(studio: Studio) -> str:
+    """numbering.number_prefix before the studios' own prefixes."""
+    unit = studio.unit
+    if unit.level == Level.COMMUNITY and unit.number_prefix:
+        return unit.number_prefix
+    return studio.name
+
+
+def test_number_prefix_reads_a_stored_prefix_without_a_query(
+    world: Any, django_assert_num_queries: Any
+) -> None:
+    studio = studio_of("440308003")
+    register_at(studio)
+    studio = Studio.objects.select_related("unit").get(pk=studio.pk)
+    with django_assert_num_queries(0):
+        assert number_prefix(studio) == NAME
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_studios_of_one_name_numbering_at_once_get_two_prefixes(world: Any) -> None:
+    """Their first numbers at the same moment, against a real file database: the unique
+    constraint gives the name to one, the other takes the longer form, and no
+    registration fails."""
+    if connection.vendor == "sqlite" and connection.settings_dict["NAME"].startswith(
+        "file:memorydb"
+    ):
+        pytest.skip("needs a file-based SQLite database")
+    studios = [studio_of("440308003"), studio_of("440308001")]
+    errors: list[BaseException] = []
+    barrier = threading.Barrier(10)
+
+    def worker(studio: Studio) -> None:
+        try:
+            barrier.wait()
+            register_at(studio)
+        except BaseException as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+        finally:
+            close_old_connections()
+            connection.close()
+
+    threads = [threading.Thread(target=worker, args=(studios[n % 2],)) for n in range(10)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors, errors
+    numbers: dict[int, list[tuple[str, int]]] = {}
+    for studio_id, prefix, serial in Case.objects.values_list(
+        "studio_id", "number_prefix", "serial"
+    ):
+        numbers.setdefault(studio_id, []).append((prefix, serial))
+    prefixes = dict(Studio.objects.filter(pk__in=numbers).values_list("pk", "number_prefix"))
+    assert sorted(prefixes.values(), key=len)[0] == NAME
+    for studio_id, issued in numbers.items():
+        assert sorted(issued) == [(prefixes[studio_id], n) for n in range(1, 6)]
