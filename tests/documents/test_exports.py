@@ -324,3 +324,42 @@ class TestAnExportThatKeepsCrashing:
         call_command("run_exports")
         job = Export.objects.get()
         assert job.state == ExportState.RUNNING and job.attempts == 1
+
+    @pytest.mark.parametrize("outcome", ["given up", "taken over"])
+    def test_a_run_presumed_dead_writes_nothing_when_it_wakes(
+        self, world: Any, monkeypatch: Any, outcome: str
+    ) -> None:
+        """run_exports may give up on a run, or take it over, while that run is still
+        alive (a stalled worker): the old run must not write 已完成 over the job's new
+        state, nor leave its file behind."""
+        monkeypatch.setattr(run, "SYNC_ROWS", 0)
+        register()
+        client_for(user("liaison")).get(reverse("documents:export", args=["cases"]))
+        job = Export.objects.get()
+        real_source = run.export_source
+        later = timezone.now() + timedelta(minutes=40)
+
+        def stalled(*args: Any, **kwargs: Any) -> Any:
+            # While this run stalls, the cron job decides it is dead.
+            if outcome == "given up":
+                Export.objects.update(state=ExportState.FAILED, error="已放弃")
+            else:
+                Export.objects.update(state=ExportState.RUNNING, started_at=later, attempts=2)
+            return real_source(*args, **kwargs)
+
+        monkeypatch.setattr(run, "export_source", stalled)
+        stored = []
+        monkeypatch.setattr(
+            run.Export.file.field.storage,
+            "delete",
+            lambda name, _real=Export.file.field.storage.delete: (stored.append(name), _real(name)),
+        )
+        run.export_job_run(job.pk)
+        job.refresh_from_db()
+        assert not job.file and not job.file_key and job.written == 0
+        if outcome == "given up":
+            assert job.state == ExportState.FAILED and job.error == "已放弃"
+        else:
+            assert job.state == ExportState.RUNNING and job.started_at == later
+        # The file it wrote is deleted (it is nobody's, and its key was never stored).
+        assert len(stored) == 1 and not Export.file.field.storage.exists(stored[0])

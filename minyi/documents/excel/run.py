@@ -106,20 +106,26 @@ def filename(spec: ExportSpec) -> str:
 
 def export_job_run(export_id: int) -> None:
     """Write one job's file. Safe to call twice: only a pending job is taken. Each take
-    is one of the job's attempts (run_exports gives up after MAX_ATTEMPTS)."""
+    is one of the job's attempts (run_exports gives up after MAX_ATTEMPTS).
+
+    Every write after the take is filtered on the take's stamp (`started_at`), as the
+    import jobs do: a run presumed dead and taken over (or given up on) by run_exports
+    may still be alive, and must then write nothing, its file included."""
+    stamp = timezone.now()
     with transaction.atomic():
         taken = Export.objects.filter(pk=export_id, state=ExportState.PENDING).update(
-            state=ExportState.RUNNING, started_at=timezone.now(), attempts=F("attempts") + 1
+            state=ExportState.RUNNING, started_at=stamp, attempts=F("attempts") + 1
         )
     if not taken:
         return
+    mine = Export.objects.filter(pk=export_id, state=ExportState.RUNNING, started_at=stamp)
     export = Export.objects.select_related("owner").get(pk=export_id)
     try:
         source = export_source(export.kind, job_request(export.owner, export.query))
-        Export.objects.filter(pk=export.pk).update(total=source.total)
+        mine.update(total=source.total)
 
         def progress(count: int) -> None:
-            Export.objects.filter(pk=export.pk).update(written=count)
+            mine.update(written=count)
 
         with tempfile.TemporaryDirectory() as tmp:
             path = Path(tmp) / "export.xlsx"
@@ -133,14 +139,20 @@ def export_job_run(export_id: int) -> None:
             )
             with path.open("rb") as handle:
                 export.file.save(f"export-{export.pk}.xlsx", File(handle), save=False)
-        export.state = ExportState.DONE
-        export.written = written
-        export.total = max(written, source.total)
-        export.finished_at = timezone.now()
-        export.save(update_fields=["state", "written", "total", "file", "file_key", "finished_at"])
+        done = mine.update(
+            state=ExportState.DONE,
+            written=written,
+            total=max(written, source.total),
+            file=export.file.name,
+            file_key=export.file_key,
+            finished_at=timezone.now(),
+        )
+        if not done and export.file.name:  # taken over meanwhile: the file is nobody's
+            log.warning("export %s was taken over while it ran; its file is dropped", export_id)
+            export.file.storage.delete(export.file.name)
     except Exception as exc:  # the job must end in a state the page can show
         log.exception("export %s failed", export_id)
-        Export.objects.filter(pk=export_id).update(
+        mine.update(
             state=ExportState.FAILED,
             error=f"导出失败：{type(exc).__name__}。请稍后重试或缩小筛选范围。",
             finished_at=timezone.now(),
