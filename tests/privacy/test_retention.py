@@ -22,7 +22,7 @@ from minyi.cases.models import Case, CaseAttachment, CaseStep, FeedbackCopy, Rec
 from minyi.cases.services import case_evaluate
 from minyi.cases.summary import case_counts
 from minyi.core.crypto import phone_digest
-from minyi.duties.models import Appointment
+from minyi.duties.models import Appointment, AppointmentView
 from minyi.evaluation.prefill import prefill, studios_for_prefill
 from minyi.people.models import User
 from tests import test_access_matrix as matrix
@@ -189,7 +189,10 @@ def _appointment(phone: str) -> Appointment:
 def test_a_reporter_s_data_is_exported_for_them_by_an_administrator(world, reporter):
     mine = [helpers.register(), helpers.register(reporter_phone="", reporter_home_phone=PHONE)]
     other = helpers.register(reporter_phone="+8613800001212", reporter_name="别人")
-    _appointment(PHONE)
+    booking = _appointment(PHONE)
+    AppointmentView.objects.create(
+        appointment=booking, viewer=User.objects.get(username="liaison"), purpose="确认预约"
+    )
     out = StringIO()
     call_command(
         "reporter_data", "export", "--phone", "138 0000 6666", "--operator", "admin", stdout=out
@@ -199,6 +202,10 @@ def test_a_reporter_s_data_is_exported_for_them_by_an_administrator(world, repor
     assert other.number not in out.getvalue()
     assert data["cases"][0]["reporter_name"] == NAME
     assert data["appointments"][0]["phone"] == PHONE
+    # Who saw the booker's name and phone in full is theirs to know too.
+    assert [v["viewer"] for v in data["appointments"][0]["viewed_in_full_by"]] == [
+        str(User.objects.get(username="liaison"))
+    ]
     # Recorded on each case's timeline, with who ran it.
     admin = User.objects.get(username="admin")
     for case in mine:

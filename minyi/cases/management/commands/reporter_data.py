@@ -98,7 +98,11 @@ class Command(BaseCommand):
                 "answers__handling_unit", "attachments", "steps", "personal_data_views__viewer"
             )
         )
-        appointments = Appointment.objects.filter(phone_digest=digest).select_related("event")
+        appointments = (
+            Appointment.objects.filter(phone_digest=digest)
+            .select_related("event")
+            .prefetch_related("booker_views__viewer")
+        )
         data = {
             "cases": [_case_record(case) for case in found],
             "appointments": [
@@ -109,6 +113,10 @@ class Command(BaseCommand):
                     "topic": a.topic,
                     "state": a.get_state_display(),
                     "created_at": a.created_at,
+                    # Who saw their name and phone in full, as for a case.
+                    "viewed_in_full_by": [
+                        {"at": v.at, "viewer": str(v.viewer)} for v in a.booker_views.all()
+                    ],
                 }
                 for a in appointments
             ],
