@@ -13,6 +13,7 @@ from django.shortcuts import render
 from django_ratelimit.core import is_ratelimited
 
 from minyi.core.security import client_ip
+from minyi.duties.public_pages import TEXT_COOKIE
 
 # (group, rate). Generous for a person, tight for a script.
 LOOKUP_PER_CLIENT = "10/10m"  # progress lookups, right or wrong
@@ -38,7 +39,7 @@ def limited(
         return None
     keyfn = (lambda g, r: key) if key else _client
     if is_ratelimited(request, group=f"online:{group}", key=keyfn, rate=rate, increment=True):
-        large = request.COOKIES.get("minyi_text") == "large"
+        large = request.COOKIES.get(TEXT_COOKIE) == "large"
         context = {"path": request.path, "large_text": large}
         response = render(request, "online/429.html", context, status=429)
         response["Retry-After"] = "60"

@@ -21,7 +21,7 @@ from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db.models import Count, Prefetch, Q, QuerySet
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import get_object_or_404, redirect
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.safestring import mark_safe
@@ -32,6 +32,7 @@ from minyi.cases.models import Answer, Case
 from minyi.core.integrity import ReferenceGone, references_checked
 from minyi.core.phones import display_phone
 from minyi.duties.models import Event, EventState
+from minyi.duties.public_pages import render_public
 from minyi.online import limits, public_cache, services
 from minyi.online.forms import (
     CodeCheckForm,
@@ -48,7 +49,6 @@ from minyi.people.models import Representative
 from minyi.studios.models import Studio, StudioAssignment
 
 # The same cookie as the duties booking pages, so the choice carries across.
-TEXT_COOKIE = "minyi_text"
 DRAFT_KEY = "online_draft"
 SENT_KEY = "online_sent"
 ACCESS_KEY = "online_access"
@@ -61,26 +61,10 @@ SEARCH_LIMIT = 20
 def _page(
     request: HttpRequest, template: str, context: dict[str, Any] | None = None, status: int = 200
 ) -> HttpResponse:
-    """Render a residents' page: large text from `?text=` or the cookie, rendered on
-    the server; never cached (some pages carry a case)."""
-    wanted = request.GET.get("text")
-    large = (
-        wanted == "large"
-        if wanted in {"large", "normal"}
-        else (request.COOKIES.get(TEXT_COOKIE) == "large")
-    )
-    context = {
-        **(context or {}),
-        "large_text": large,
-        "path": request.path,
-        # The pages mention one-time codes only where one can be sent.
-        "codes": services.codes_available(),
-    }
-    response = render(request, template, context, status=status)
-    if wanted in {"large", "normal"}:
-        response.set_cookie(TEXT_COOKIE, wanted, max_age=365 * 24 * 3600, samesite="Lax")
-    response["Cache-Control"] = "no-store"
-    return response
+    """A residents' page in their frame (large text, never cached: some pages carry a
+    case), mentioning one-time codes only where one can be sent."""
+    context = {**(context or {}), "codes": services.codes_available()}
+    return render_public(request, template, context, status=status)
 
 
 # --- finding a studio --------------------------------------------------------------------
