@@ -15,7 +15,14 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from minyi.duties.models import Appointment, AppointmentState, Event, EventState
+from minyi.core.names import mask_name
+from minyi.duties.models import (
+    Appointment,
+    AppointmentState,
+    AppointmentView,
+    Event,
+    EventState,
+)
 from minyi.org.models import OrgUnit
 from minyi.people.models import Representative
 
@@ -160,8 +167,19 @@ def test_a_published_reception_is_booked_confirmed_held_and_on_the_duty_record(
     row = liaison.locator("#results").get_by_role("row").filter(has_text=TOPIC)
     expect(row).to_contain_text("待确认")
     expect(row).to_contain_text("138****1111")
-    row.get_by_role("link", name=RESIDENT).click()
+    # The list and the page show the booker masked; the liaison, who must ring her to
+    # confirm, asks for the full view, which is recorded.
+    expect(row).not_to_contain_text(RESIDENT)
+    row.get_by_role("link", name=mask_name(RESIDENT)).click()
+    expect(fact(liaison, "姓名或单位")).to_have_text(mask_name(RESIDENT))
+    expect(fact(liaison, "联系电话")).to_have_text("138****1111")
+    liaison.get_by_role("button", name="查看预约人完整信息").click()
+    expect(fact(liaison, "姓名或单位")).to_have_text(RESIDENT)
     expect(fact(liaison, "联系电话")).to_contain_text("1111")
+    expect(fact(liaison, "联系电话")).not_to_contain_text("*")
+    assert AppointmentView.objects.filter(
+        appointment=appointment, viewer__username="liaison"
+    ).exists()
     liaison.get_by_role("button", name="确认", exact=True).click()
     expect(liaison.get_by_text("已确认预约，并已通知党代表。")).to_be_visible()
     expect(liaison.get_by_role("heading", level=1)).to_contain_text("已确认")
