@@ -361,7 +361,8 @@ def test_a_met_appointment_links_to_a_case_registered_that_day_at_the_studio(wor
     appointment.event = event
     appointment.save()
     appointment_confirm(appointment=appointment, actor=liaison)
-    today_case = register(received_on=timezone.localdate())
+    # The event's own day, not today's: five minutes before 00:05 is yesterday.
+    today_case = register(received_on=timezone.localtime(event.starts_at).date())
     old_case = register()  # 2026-03-04: another day
     client = client_for(liaison)
     detail = text_of(client.get(reverse("duties:appointment_detail", args=[appointment.pk])))

@@ -169,13 +169,17 @@ def _assign(user: User, assignment: StudioAssignment, **extra: Any) -> Any:
 @pytest.mark.parametrize(
     ("since", "message"),
     [
-        ((timezone.localdate() + timedelta(days=1)).isoformat(), "进驻日期不能晚于今天。"),
+        ("tomorrow", "进驻日期不能晚于今天。"),
         ("2026-02-30", "请填写有效的日期"),
     ],
 )
 def test_a_bad_start_day_is_refused_in_chinese_and_nothing_changes(
     representative: User, street_official: User, since: str, message: str
 ) -> None:
+    if since == "tomorrow":
+        # Worked out here, not when the tests are collected: a run that crosses midnight
+        # (Asia/Shanghai) would otherwise post a day that has become today.
+        since = (timezone.localdate() + timedelta(days=1)).isoformat()
     assignment = working(representative)
     assignment.end()
     assignment.save()
