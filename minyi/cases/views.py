@@ -153,15 +153,22 @@ def _scoped_case(request: HttpRequest, pk: int) -> Case:
 
 # What a step's POST reads of the case's related rows: the studio's street and the
 # holding department's unit, on which access.permitted_actions and the referral's choice
-# of units decide (the services need the case's own columns, all read). The names the
-# page prints (CASE_PAGE_RELATED, eight joined rows) are read only when the page is shown
-# again, after a refusal; a step that succeeds redirects.
+# of units decide. The names the page prints (CASE_PAGE_RELATED, eight joined rows) are
+# read only when the page is shown again, after a refusal; a step that succeeds redirects.
 STEP_RELATED = ("studio__unit__street", "holder_department__unit")
+
+# The case's own columns a step leaves in the database: the content and the reporter's
+# and representative's contact details, seven of them encrypted. No step decides on them;
+# the steps that copy them (an answer's copy to the reporter) or write rows of their own
+# read the case afresh under a lock (services._begin), so a send or a referral no longer
+# decrypts a resident's name, phones and addresses it never uses.
+STEP_UNREAD = (*NOT_IN_ROWS, "reporter_phone", "representative_contact")
 
 
 @cache
 def _case_step_columns() -> tuple[str, ...]:
-    return tuple(field.name for field in Case._meta.concrete_fields) + STEP_RELATED
+    own = (f.name for f in Case._meta.concrete_fields if f.name not in STEP_UNREAD)
+    return (*own, *STEP_RELATED)
 
 
 def _case_for_step(request: HttpRequest, pk: int) -> Case:

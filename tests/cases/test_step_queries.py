@@ -219,3 +219,44 @@ def test_a_refusal_leaves_the_pages_case_as_it_was_read(world: Any, liaison: Use
         None,
     )
     assert not CaseStep.objects.filter(action=Action.SEND_TO_STREET).exists()
+
+
+def test_sending_and_referring_open_none_of_the_reporter_s_details(
+    world: Any, liaison: User, street_official: User, monkeypatch: Any
+) -> None:
+    """Neither routing step decides on the reporter's name, phones, employer or
+    addresses, or the representative's contact: they stay encrypted in the database (an
+    answer, which copies the phone to the reporter, reads them under its lock). What is
+    still opened is the signed-in account's own row, once, for the session."""
+    case = register(reporter_home_address="沙头角街道东和社区1号", reporter_employer="某公司")
+    private = {
+        getattr(case, name)
+        for name in (
+            "reporter_name",
+            "reporter_phone",
+            "reporter_employer",
+            "reporter_employer_address",
+            "reporter_home_address",
+            "reporter_home_phone",
+            "representative_contact",
+        )
+    } - {""}
+    opened: list[str] = []
+    real = crypto.decrypt
+
+    def watched(token: str) -> str:
+        opened.append(real(token))
+        return opened[-1]
+
+    monkeypatch.setattr(crypto, "decrypt", watched)
+    sent = client_for(liaison).post(reverse("cases:send", args=[case.pk]), {"version": 1})
+    assert sent.status_code == 302
+    unit = HandlingUnit.objects.only("pk").get(name=UNIT)
+    referred = client_for(street_official).post(
+        reverse("cases:refer", args=[case.pk]), {"version": 2, "handling_unit": unit.pk}
+    )
+    assert referred.status_code == 302
+    assert len(private) >= 4 and private.isdisjoint(opened)
+    case.refresh_from_db()
+    assert (case.state, case.version) == (CaseState.WITH_UNIT, 3)
+    assert case.reporter_home_address == "沙头角街道东和社区1号"  # still there, whole
