@@ -207,6 +207,7 @@ def test_a_reporter_s_data_is_exported_for_them_by_an_administrator(world, repor
     assert other.number not in out.getvalue()
     assert data["cases"][0]["reporter_name"] == NAME
     assert data["appointments"][0]["phone"] == PHONE
+    assert data["appointments"][0]["name"] == NAME  # decrypted: it is their own
     # Who saw the booker's name and phone in full is theirs to know too.
     assert [v["viewer"] for v in data["appointments"][0]["viewed_in_full_by"]] == [
         str(User.objects.get(username="liaison"))
@@ -232,6 +233,7 @@ def test_a_reporter_s_data_is_erased_on_request(world, reporter):
     assert mine.steps.filter(actor__username="admin", text__contains="应反映人要求删除").exists()
     booking = Appointment.objects.get(pk=booking.pk)
     assert (booking.name, booking.phone, booking.phone_digest) == ("已匿名", "", "")
+    assert booking.name_masked == "已**"  # what the lists print: no trace of the name
     assert Case.objects.get(pk=other.pk).reporter_name == "别人"
     assert not Case.objects.filter(reporter_phone_digest=phone_digest(PHONE)).exists()
 
