@@ -43,6 +43,7 @@ from minyi.duties.compliance_rules import (
     representative_results,
     studio_counts,
     studio_results,
+    visits_owed,
     window_of,
 )
 from minyi.duties.models import (
@@ -541,6 +542,24 @@ def representative_row(
     evaluation = evaluate(studios, rules, representative_ids=[representative.pk])
     rows = [rep for row in evaluation.studios for rep in row.representatives]
     return rows[0] if rows else None
+
+
+def visits_minimum(representative: Representative, year: int) -> int | None:
+    """CM 4's minimum for `year` as the compliance page judges this representative:
+    `visits_owed` on all their periods at any studio (as `load_facts` reads them), so
+    pro-rated for a year they served in part. None for one not at city level."""
+    if representative.level != RepresentativeLevel.CITY:
+        return None
+    rows = StudioAssignment.objects.filter(representative=representative)
+    periods = (_period(*row) for row in rows.values_list("since", "until", "active"))
+    facts = RepresentativeFacts(
+        id=representative.pk,
+        name=representative.name,
+        city_level=True,
+        periods=tuple(p for p in periods if p is not None),
+    )
+    owed, _months = visits_owed(facts, year)
+    return owed
 
 
 # --- Warnings before a minimum is missed ----------------------------------------------
