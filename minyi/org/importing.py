@@ -20,11 +20,12 @@ from pathlib import Path
 from typing import TextIO
 
 from django.db import connection, transaction
-from django.db.models import Field, QuerySet
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from minyi.audit.trail import record_bulk
 from minyi.cases.areas import cases_follow_unit
+from minyi.core.models import column_of
 from minyi.org.models import (
     ANCESTOR_LEVELS,
     LEVEL_ORDER,
@@ -418,11 +419,6 @@ def _pointers_under(parent: OrgUnit | None) -> dict[str, int | None]:
 _POINTERS = ("parent_id", *(f"{lvl}_id" for lvl in ANCESTOR_LEVELS))
 
 
-def _column(field: Field) -> str:
-    assert field.column is not None  # a concrete field always has its column
-    return field.column
-
-
 @contextmanager
 def _inserter(counts: LevelCounts) -> Iterator[Callable[..., None]]:
     """Yields `add(**values)` for new units. On PostgreSQL (production) one COPY streams
@@ -450,7 +446,7 @@ def _inserter(counts: LevelCounts) -> Iterator[Callable[..., None]]:
         flush()
         return
     quote = connection.ops.quote_name
-    columns = ", ".join(quote(_column(f)) for f in fields)
+    columns = ", ".join(quote(column_of(f)) for f in fields)
     sql = f"COPY {quote(OrgUnit._meta.db_table)} ({columns}) FROM STDIN"
     names = [f.attname for f in fields]
     with connection.cursor() as cursor, cursor.cursor.copy(sql) as copy:
