@@ -20,6 +20,12 @@ REFUSED = "这条记录已被他人修改"
 PAST = datetime(2020, 1, 1, tzinfo=UTC)
 
 
+def _opened(user: Any, url: str) -> tuple[Any, dict[str, Any]]:
+    """An edit page opened by `user`: its client and the form as it would post it."""
+    client = client_for(user)
+    return client, post_data_from(client.get(url))
+
+
 def _links(rep: Representative) -> set[int]:
     return set(rep.linked_communities.values_list("pk", flat=True))
 
@@ -30,8 +36,7 @@ def test_a_representative_page_loaded_before_a_links_change_is_refused(
     chen = Representative.objects.get(name=CHEN)
     assert _links(chen) == {world[SHATOUJIAO].pk}
     url = reverse("people:representative_edit", args=[chen.pk])
-    client = client_for(street_official)
-    data = post_data_from(client.get(url))
+    client, data = _opened(street_official, url)
     # Another path, from the other side of the relation (as the admin or a script might).
     world[TIANXIN].linked_representatives.add(chen)
     refused = client.post(url, {**data, "employer": "页面上填写的单位"})
@@ -68,8 +73,7 @@ def test_an_event_page_loaded_before_its_representatives_changed_is_refused(
 ) -> None:
     event = make_event(state=EventState.PLANNED, reps=(CHEN,))
     url = reverse("duties:event_edit", args=[event.pk])
-    client = client_for(liaison)
-    data = post_data_from(client.get(url))
+    client, data = _opened(liaison, url)
     # Someone else adds 林秀英 to the links alone (the event services save the event
     # too, which moved the version already; a script or a later service need not).
     Representative.objects.get(name=LIN).events.add(event)
@@ -87,8 +91,7 @@ def test_a_page_s_own_save_of_links_leaves_it_a_version_to_save_again_with(
     # after it carries the new one and saves again.
     chen = Representative.objects.get(name=CHEN)
     url = reverse("people:representative_edit", args=[chen.pk])
-    client = client_for(street_official)
-    data = post_data_from(client.get(url))
+    client, data = _opened(street_official, url)
     linked = [str(world[SHATOUJIAO].pk), str(world[TIANXIN].pk)]
     saved = client.post(url, {**data, "linked_communities": linked})
     assert saved.status_code == 302, text_of(saved)
