@@ -212,7 +212,9 @@ def _by_part(stats: pstats.Stats, repeat: int) -> None:
     """Own time (tottime) per request, grouped by where the function lives: which layer
     the page's CPU goes to, without the nesting that makes cumulative times overlap."""
     totals: dict[str, float] = {}
-    for (filename, _line, _name), (_cc, _nc, tottime, _ct, _callers) in stats.stats.items():
+    # typeshed leaves out Stats.stats, the table every Stats method reads.
+    stats_table = stats.stats  # type: ignore[attr-defined]
+    for (filename, _line, _name), (_cc, _nc, tottime, _ct, _callers) in stats_table.items():
         part = next((label for key, label in _PARTS if key in filename), "其他")
         totals[part] = totals.get(part, 0.0) + tottime
     whole = sum(totals.values())

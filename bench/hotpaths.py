@@ -149,6 +149,7 @@ def build(today: date) -> list[HotPath]:
         .order_by("-pk")
         .first()
     )
+    assert case is not None, "the busiest street has no closed case: load the data first"
     paths.append(
         HotPath(
             "case_detail",
@@ -216,6 +217,7 @@ def build(today: date) -> list[HotPath]:
     )
 
     # 4. The city dashboard for a year.
+    assert street.city_id is not None  # a street is in a city
     city = OrgUnit.objects.filter(level=Level.CITY, studios__isnull=False).first() or (
         OrgUnit.objects.get(pk=street.city_id)
     )
@@ -298,6 +300,7 @@ def build(today: date) -> list[HotPath]:
         .values_list("representative_id", flat=True)
         .first()
     )
+    assert rep_id is not None, "nobody attended an event in the busiest street that year"
     rep = Representative.objects.get(pk=rep_id)
     paths.append(
         HotPath(
@@ -325,6 +328,7 @@ def build(today: date) -> list[HotPath]:
     studio = (
         Studio.objects.filter(unit__street=street).annotate(n=Count("cases")).order_by("-n").first()
     )
+    assert studio is not None, "the busiest street has no studio"
     paths.append(
         HotPath(
             "studio_ledger",
@@ -407,6 +411,7 @@ def build(today: date) -> list[HotPath]:
     liaison = User.objects.filter(role=Role.LIAISON, liaison__studio=studio).first()
     lc = client_for(liaison)
     representative = studio.representatives.order_by("pk").first()
+    assert representative is not None, f"{studio.name} has no representative"
     paths.append(
         HotPath(
             "register_case",

@@ -19,6 +19,7 @@ import sys
 import time
 import warnings
 from pathlib import Path
+from typing import Any
 
 import django
 
@@ -66,7 +67,7 @@ def main() -> None:
             path.db()
         queries: list[tuple[float, str]] = []
 
-        def record(execute, sql, params, many, context, queries=queries):  # type: ignore[no-untyped-def]
+        def record(execute, sql, params, many, context, queries=queries):
             t = time.perf_counter()
             try:
                 return execute(sql, params, many, context)
@@ -91,7 +92,7 @@ def main() -> None:
             path.db()
             db_ms.append((time.perf_counter() - t) * 1000)
             reset_queries()
-        row = {
+        row: dict[str, Any] = {
             "name": path.name,
             "label": path.label,
             "queries": len(queries),
@@ -114,11 +115,11 @@ def main() -> None:
     print("| 热点 | 应用 p50 | 应用 p95 | 数据库 p50 | 数据库 p95 | 比值 (p50) | 查询数 | 行一致 |")
     print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |")
     for r in results:
-        same = {True: "是", False: "否", None: "—"}[r["same_rows"]]
+        same_label = {True: "是", False: "否", None: "—"}[r["same_rows"]]
         print(
             f"| {r['label']} | {r['app_p50']:.1f} ms | {r['app_p95']:.1f} ms | "
             f"{r['db_p50']:.2f} ms | {r['db_p95']:.2f} ms | {r['ratio']:.1f}× | "
-            f"{r['queries']} | {same} |"
+            f"{r['queries']} | {same_label} |"
         )
     RESULTS.mkdir(exist_ok=True)
     out = RESULTS / f"{label}.json"

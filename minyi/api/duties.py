@@ -29,12 +29,12 @@ from minyi.api.common import (
     screen_list,
 )
 from minyi.duties import compliance, reports
-from minyi.duties.compliance_rules import VISITS_PER_YEAR, Summary
+from minyi.duties.compliance_rules import Summary
 from minyi.duties.models import AnnualPlan, BimonthlyReport
 from minyi.duties.record import YEAR_ERROR, duty_record, record_year
 from minyi.duties.views_people import ReportList, report_in_scope
 from minyi.duties.views_plans import PlanList, plan_context, plan_in_scope
-from minyi.people.models import Representative, RepresentativeLevel
+from minyi.people.models import Representative
 
 router = Router(tags=["duties"])
 
@@ -298,7 +298,9 @@ class ComplianceOut(Schema):
 
 class MinimumsOut(Schema):
     half_day_hours: float  # SM 9: a session of at least this long every two months
-    visits_per_year: int | None  # CM 4, for a city representative only
+    # CM 4 for the year, for a city representative only: 10, pro-rated as the
+    # compliance page does for a year they served in part (floor(10 × whole months / 12)).
+    visits_per_year: int | None
 
 
 class DutyRecordOut(Schema):
@@ -351,7 +353,9 @@ def get_duty_record(
     """履职档案: the totals of the duty record page (`?year=`, this year by default) and
     the representative's results on the compliance page for that year, each against
     its minimum (SM 9 every two months, CM 4 for the year), with `warn` where a warning
-    goes out now."""
+    goes out now. `minimums.visits_per_year` is the CM 4 minimum the compliance page
+    judges them against that year: 10 for a year served whole, floor(10 × whole months
+    served / 12) for part of one; null for a representative not at city level."""
     reject_unknown_params(request, {"year"})
     user = account(request)
     rep = get_object_or_404(Representative.objects.for_user(user), pk=representative_id)
@@ -367,7 +371,7 @@ def get_duty_record(
         "totals": record.totals,
         "minimums": {
             "half_day_hours": compliance.half_day_hours(),
-            "visits_per_year": VISITS_PER_YEAR if rep.level == RepresentativeLevel.CITY else None,
+            "visits_per_year": compliance.visits_minimum(rep, year),
         },
         "compliance": _compliance(user, rep, year),
     }

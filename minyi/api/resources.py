@@ -411,7 +411,8 @@ def list_appointments(request: HttpRequest, filters: Query[AppointmentFilters]) 
 )
 def get_appointment(request: HttpRequest, appointment_id: int) -> dict[str, Any]:
     user = account(request)
-    qs = Appointment.objects.for_user(user).select_related("event")
+    # Masked, as the page shows it: the name is not read (only the reveal decrypts it).
+    qs = Appointment.objects.for_user(user).select_related("event").defer("name")
     appointment = _one(qs, appointment_id)
     editor = Appointment.objects.for_editor(user).filter(pk=appointment.pk).exists()
     return _appointment(appointment, editor)

@@ -45,11 +45,14 @@ def is_holder(user: Any, case: Case) -> bool:
     city committee when the case has been escalated that far)."""
     if user.is_superuser:
         return True
-    if not getattr(user, "is_official", False) or case.holder_department_id is None:
+    if not getattr(user, "is_official", False):
+        return False
+    department = case.holder_department  # None, without a query, when there is none
+    if department is None:
         return False
     if case.holder_level == HolderLevel.CITY_COMMITTEE:
-        return user.role == Role.CITY_OFFICIAL and user.unit_id == case.holder_department.unit_id
-    return user.unit_id == case.holder_department.unit_id
+        return user.role == Role.CITY_OFFICIAL and user.unit_id == department.unit_id
+    return user.unit_id == department.unit_id
 
 
 def is_street_department(user: Any, case: Case) -> bool:

@@ -34,10 +34,12 @@ def recompute_case_deadlines(year: int) -> None:
     )
     changed = []
     for case in cases:
+        received = case.unit_received_on
+        assert received is not None  # the filter above keeps only cases that have one
         before = (case.due_on, case.due_provisional)
         set_deadline(
             case,
-            received=case.unit_received_on,
+            received=received,
             days=case.due_days or STANDARD_DAYS,
             calendar=calendar,
         )

@@ -78,14 +78,14 @@ def page_related(cases: list[Any], routing_actions: Iterable[str]) -> None:
         return
     ids = [case.pk for case in cases]
     answers: dict[int, list[AnswerRow]] = defaultdict(list)
-    for case_id, *values in (
+    for case_id, unit_name, answered_on, on_time, result, text in (
         Answer.objects.filter(case_id__in=ids)
         .order_by("answered_on", "pk")
         .values_list("case_id", "handling_unit__name", "answered_on", "on_time", "result", "text")
     ):
-        answers[case_id].append(AnswerRow(*values))
+        answers[case_id].append(AnswerRow(unit_name, answered_on, on_time, result, text))
     evaluations: dict[int, list[EvaluationRow]] = defaultdict(list)
-    for case_id, *values in (
+    for case_id, rating, reporter, representative, street_head, rated_at in (
         Evaluation.objects.filter(case_id__in=ids)
         .order_by("rated_at", "pk")
         .values_list(
@@ -97,7 +97,9 @@ def page_related(cases: list[Any], routing_actions: Iterable[str]) -> None:
             "rated_at",
         )
     ):
-        evaluations[case_id].append(EvaluationRow(*values))
+        evaluations[case_id].append(
+            EvaluationRow(rating, reporter, representative, street_head, rated_at)
+        )
     routing: dict[int, list[RoutingRow]] = defaultdict(list)
     for case_id, to_level in (
         CaseStep.objects.filter(case_id__in=ids, action__in=list(routing_actions))

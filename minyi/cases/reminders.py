@@ -44,6 +44,12 @@ def overdue_cases(today: date):
     return _with_unit().filter(due_on__lt=today)
 
 
+def _deadline(case: Case) -> date:
+    # Both lists come from _with_unit(), which keeps only cases that have a deadline.
+    assert case.due_on is not None
+    return case.due_on
+
+
 def _new_reminders(cases: list[Case], kind: str) -> list[Reminder]:
     if not cases:
         return []
@@ -54,7 +60,7 @@ def _new_reminders(cases: list[Case], kind: str) -> list[Reminder]:
         Reminder(
             case=c,
             kind=kind,
-            due_on=c.due_on,
+            due_on=_deadline(c),
             handling_unit=c.handling_unit,
             department=c.holder_department,
         )

@@ -189,11 +189,20 @@ def _anonymise_batch(ids: list[int], *, actor: Any, reason: str) -> int:
     ResidentRating.objects.bulk_update(ratings, ["comment"])
     # The online report's phone digest would still tie the case to a phone.
     OnlineReport.objects.filter(case__in=batch).update(phone_key="")
-    Appointment.objects.filter(case__in=batch).update(name=ANONYMOUS, phone="", phone_digest="")
+    # update() skips pre_save: the masked name the lists print is set here.
+    Appointment.objects.filter(case__in=batch).update(
+        name=ANONYMOUS, name_masked=mask_name(ANONYMOUS), phone="", phone_digest=""
+    )
     CaseAttachment.objects.filter(case__in=batch).delete()
     # The files go once the rows are gone for good: a rollback keeps both.
     storage = CaseAttachment._meta.get_field("file").storage
-    transaction.on_commit(lambda: [storage.delete(name) for name in files])
+
+    def delete_files() -> None:
+        for name in files:
+            assert name is not None  # an attachment's file is required, so it has a name
+            storage.delete(name)
+
+    transaction.on_commit(delete_files)
     CaseStep.objects.bulk_create(
         CaseStep(
             case=case,

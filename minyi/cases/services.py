@@ -343,22 +343,19 @@ def case_escalate(*, case: Case, actor: Any, reason: str, version: int | None = 
 
 def units_for_referral(case: Case):
     """A department refers to handling units of its own level and area (CM 10)."""
-    if case.holder_department_id is None:
+    department = case.holder_department  # None, without a query, when there is none
+    if department is None:
         return HandlingUnit.objects.none()
-    return (
-        HandlingUnit.objects.active()
-        .filter(area_id=case.holder_department.unit_id)
-        .order_by("name")
-    )
+    return HandlingUnit.objects.active().filter(area_id=department.unit_id).order_by("name")
 
 
 def may_refer_to(case: Case, unit: HandlingUnit) -> bool:
     """units_for_referral's rule, on the unit's own columns."""
-    return (
-        case.holder_department_id is not None
-        and unit.retired_at is None
-        and unit.area_id == case.holder_department.unit_id
-    )
+    if case.holder_department_id is None or unit.retired_at is not None:
+        return False
+    department = case.holder_department
+    assert department is not None  # holder_department_id is set
+    return unit.area_id == department.unit_id
 
 
 @transaction.atomic
@@ -444,6 +441,8 @@ def case_decide_extension(
         raise TransitionNotAllowed("承办单位没有提出延期申请。")
     case.extension_requested = False
     if consent:
+        # A case with its unit (the only state this step is allowed in) was received by it.
+        assert case.unit_received_on is not None
         set_deadline(case, received=case.unit_received_on, days=EXTENDED_DAYS)
     _commit(case, action, actor, before, after, text=note, due_on=case.due_on)
     return case
@@ -482,6 +481,8 @@ def case_answer(
     if not text.strip():
         raise ValidationError({"text": "请填写书面答复内容。"})
     case, before, after = _begin(case, Action.ANSWER, version, lock=True)
+    # A case with its unit (the only state this step is allowed in) has its handling unit.
+    assert case.handling_unit is not None
     answered_on = today()
     answer = Answer.objects.create(
         case=case,
@@ -591,6 +592,7 @@ def case_evaluate(
     action = Action.REOPEN if reopen else Action.EVALUATE
     case, before, after = _begin(case, action, version, lock=True)
     answer = case.answers.order_by("-pk").first()
+    assert answer is not None  # an answered case (the only state this step is allowed in)
     evaluation = Evaluation.objects.create(
         case=case,
         answer=answer,

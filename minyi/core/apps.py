@@ -12,10 +12,12 @@ class CoreConfig(AppConfig):
             generations,
             markup,
             security,
+            stamped_links,
         )
 
         account_cache.connect()
         generations.connect()
+        stamped_links.connect()
         markup.install()
         # Django 6.1's blank choice, "- Select an option -", is not in Django's Chinese
         # catalogue, so every select without an empty_label of its own showed English.

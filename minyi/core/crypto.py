@@ -1,7 +1,7 @@
 """Personal data at rest: encrypted columns, and keyed digests to look them up.
 
-Phones, addresses, ID-like numbers and a reporter's name and employer are stored as
-Fernet tokens (AES-128-CBC with an
+Phones, addresses, ID-like numbers, a reporter's name and employer and the name of
+whoever books an appointment are stored as Fernet tokens (AES-128-CBC with an
 HMAC-SHA256 tag, from `cryptography`), under a key from the environment
 (MINYI_FIELD_KEY; old keys in MINYI_FIELD_KEY_FALLBACKS still decrypt, so a key can be
 rotated and `manage.py reencrypt_personal_data` re-encrypts every row under the new one).

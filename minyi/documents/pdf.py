@@ -25,7 +25,9 @@ def render_pdf(template: str, context: dict[str, Any], request: HttpRequest | No
 def pdf_response(data: bytes, filename: str) -> HttpResponse:
     """Shown in the browser (inline), never cached: the documents carry personal data."""
     response = HttpResponse(data, content_type="application/pdf")
-    response["Content-Disposition"] = content_disposition_header(False, filename)
+    disposition = content_disposition_header(False, filename)
+    assert disposition is not None  # None only for an empty filename; ours always name one
+    response["Content-Disposition"] = disposition
     response["Cache-Control"] = "no-store"
     response["X-Content-Type-Options"] = "nosniff"
     return response

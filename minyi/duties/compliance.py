@@ -16,7 +16,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, tzinfo
-from typing import Any
+from typing import Any, Final
 
 from django.conf import settings
 from django.db import transaction
@@ -43,6 +43,7 @@ from minyi.duties.compliance_rules import (
     representative_results,
     studio_counts,
     studio_results,
+    visits_owed,
     window_of,
 )
 from minyi.duties.models import (
@@ -60,7 +61,8 @@ from minyi.people.models import Liaison, Representative, RepresentativeLevel, Ro
 from minyi.people.scopes import Scope, scope_of
 from minyi.studios.models import Studio, StudioAssignment
 
-_EVENT_STATUS = {
+# Keyed by the plain state too: values_list gives the column's str.
+_EVENT_STATUS: dict[str, EventStatus] = {
     EventState.HELD: EventStatus.HELD,
     EventState.PLANNED: EventStatus.SCHEDULED,
     EventState.PUBLISHED: EventStatus.SCHEDULED,
@@ -166,7 +168,11 @@ def _period(since: date | None, until: date | None, active: bool) -> Period | No
 
 
 # Positions in the event rows evaluate() loads.
-_STUDIO_NAME, _STARTS, _ENDS, _STATE = 2, 5, 6, 7
+# Final, so that the type checker knows each column's type when a row is indexed.
+_STUDIO_NAME: Final = 2
+_STARTS: Final = 5
+_ENDS: Final = 6
+_STATE: Final = 7
 
 
 def _kind_labels() -> dict[str, str]:
@@ -321,13 +327,13 @@ def load_facts(
         visits[rep_id].append(day)
     reports: dict[int, list[ReportFacts]] = defaultdict(list)
     if only_reps is None:
-        for studio_id, year, period, state, submitted_at in BimonthlyReport.objects.filter(
+        for studio_id, year, report_period, state, submitted_at in BimonthlyReport.objects.filter(
             studio_id__in=studio_filter, year__gte=first.year, year__lte=last.year
         ).values_list("studio_id", "year", "period", "state", "submitted_at"):
             on = None
             if state != ReportState.DRAFT and submitted_at is not None:
                 on = _local_date(submitted_at, tz)
-            reports[studio_id].append(ReportFacts(year, period, on))
+            reports[studio_id].append(ReportFacts(year, report_period, on))
 
     # Sessions per representative: attendance when recorded, else a held event.
     sessions: dict[int, list[Session]] = defaultdict(list)
@@ -511,7 +517,14 @@ def rollup_rows(evaluation: Evaluation, unit: OrgUnit) -> list[RollupRow]:
         for row in rows:
             summary.add(row.all_results)
         lines.append(RollupRow(str(units[pk]), units[pk], None, summary, len(rows)))
-    lines.sort(key=lambda line: (-line.summary.worst.severity, line.unit.code or "", line.label))
+    # Every line so far is a child unit's, so `unit` is set.
+    lines.sort(
+        key=lambda line: (
+            -line.summary.worst.severity,
+            (line.unit.code if line.unit is not None else "") or "",
+            line.label,
+        )
+    )
     lines.extend(RollupRow(row.studio.name, None, row.studio, row.summary, 1) for row in direct)
     return lines
 
@@ -541,6 +554,24 @@ def representative_row(
     evaluation = evaluate(studios, rules, representative_ids=[representative.pk])
     rows = [rep for row in evaluation.studios for rep in row.representatives]
     return rows[0] if rows else None
+
+
+def visits_minimum(representative: Representative, year: int) -> int | None:
+    """CM 4's minimum for `year` as the compliance page judges this representative:
+    `visits_owed` on all their periods at any studio (as `load_facts` reads them), so
+    pro-rated for a year they served in part. None for one not at city level."""
+    if representative.level != RepresentativeLevel.CITY:
+        return None
+    rows = StudioAssignment.objects.filter(representative=representative)
+    periods = (_period(*row) for row in rows.values_list("since", "until", "active"))
+    facts = RepresentativeFacts(
+        id=representative.pk,
+        name=representative.name,
+        city_level=True,
+        periods=tuple(p for p in periods if p is not None),
+    )
+    owed, _months = visits_owed(facts, year)
+    return owed
 
 
 # --- Warnings before a minimum is missed ----------------------------------------------
@@ -669,7 +700,7 @@ def send_warnings(today: date) -> int:
                 key__in={w.url for w in wanted},
             ).values_list("recipient_id", "key")
         )
-        new = {}
+        new: dict[tuple[int, str], DutyWarning] = {}
         for w in wanted:
             if (w.recipient_id, w.url) not in existing:
                 new.setdefault((w.recipient_id, w.url), w)

@@ -12,10 +12,9 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 
-from minyi.core.crypto import EncryptedCharField, PhoneDigestField
+from minyi.core.crypto import EncryptedCharField, MaskedNameField, PhoneDigestField
 from minyi.core.links import pk_url
 from minyi.core.models import ScopedQuerySet, StampedQuerySet, TimeStamped
-from minyi.core.names import mask_name
 from minyi.core.phones import mask_phone
 
 if TYPE_CHECKING:
@@ -268,7 +267,12 @@ class Appointment(TimeStamped):
     requester_kind = models.CharField(
         "预约方", max_length=16, choices=RequesterKind.choices, default=RequesterKind.PERSON
     )
-    name = models.CharField("姓名或单位名称", max_length=100)
+    # Personal data (docs/personal-data.md), encrypted at rest as a reporter's name is.
+    # Lists, the page and the API print the masked form kept beside it (王*, 沙******),
+    # so a page of rows decrypts no name; the full name and phone only in the recorded
+    # full view (AppointmentView). No search matches the name (docs/decisions.md).
+    name = EncryptedCharField("姓名或单位名称", max_length=100)
+    name_masked = MaskedNameField("姓名或单位名称（遮蔽）", max_length=100, source="name")
     phone = EncryptedCharField("联系电话", max_length=20)
     phone_digest = PhoneDigestField(source="phone")
     topic = models.CharField("反映事项", max_length=200)
@@ -311,12 +315,6 @@ class Appointment(TimeStamped):
 
     def __str__(self) -> str:
         return f"{self.name_masked} → {self.event}"
-
-    @property
-    def name_masked(self) -> str:
-        """As lists print it (王*, 沙******): the full name and phone only in the recorded
-        full view (AppointmentView)."""
-        return mask_name(self.name)
 
     @property
     def phone_masked(self) -> str:

@@ -130,6 +130,8 @@ class DutyRecord:
     def hours_attended(self) -> float:
         total = 0.0
         for event in self.attended_events:
+            # An attendance row has both times, so a row that arrived also left.
+            assert event.arrived_at is not None and event.left_at is not None
             total += (event.left_at - event.arrived_at).total_seconds() / 3600
         return round(total, 1)
 

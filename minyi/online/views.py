@@ -145,7 +145,8 @@ def _studio_content(studio: Studio) -> str:
         .order_by("starts_at", "pk")[:50]
     )
     for event in events:
-        event.places_left = max(event.capacity - event.booked, 0)
+        # For the template only, from the `booked` annotation.
+        event.places_left = max(event.capacity - event.booked, 0)  # type: ignore[attr-defined]
     return render_to_string(
         "online/_studio_content.html",
         {
@@ -437,7 +438,8 @@ def _progress_context(request: HttpRequest, report: OnlineReport) -> dict[str, A
     answers = list(Answer.objects.filter(case=case).select_related("handling_unit").order_by("pk"))
     ratings = {r.answer_id: r for r in ResidentRating.objects.filter(case=case).order_by("pk")}
     for answer in answers:
-        answer.resident_rating_given = ratings.get(answer.pk)
+        # For the template only: the resident's own rating of this answer, if any.
+        answer.resident_rating_given = ratings.get(answer.pk)  # type: ignore[attr-defined]
     access = request.session.get(ACCESS_KEY) or {}
     until = datetime.fromtimestamp(access.get("until", 0), tz=timezone.get_current_timezone())
     return {

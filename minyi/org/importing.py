@@ -25,6 +25,7 @@ from django.utils import timezone
 
 from minyi.audit.trail import record_bulk
 from minyi.cases.areas import cases_follow_unit
+from minyi.core.models import column_of
 from minyi.org.models import (
     ANCESTOR_LEVELS,
     LEVEL_ORDER,
@@ -226,7 +227,8 @@ class _Validator:
     def load(self, level: str | None) -> None:
         if level is not None and level not in self._db:
             units = OrgUnit.objects.filter(level=level, code__isnull=False)
-            self._db[level] = set(units.values_list("code", flat=True))
+            # code__isnull=False: the `if` drops nothing, it only tells the type checker.
+            self._db[level] = {c for c in units.values_list("code", flat=True) if c is not None}
 
     def _known(self, level: str, code: str) -> bool:
         if code in self._seen[level]:
@@ -444,7 +446,7 @@ def _inserter(counts: LevelCounts) -> Iterator[Callable[..., None]]:
         flush()
         return
     quote = connection.ops.quote_name
-    columns = ", ".join(quote(f.column) for f in fields)
+    columns = ", ".join(quote(column_of(f)) for f in fields)
     sql = f"COPY {quote(OrgUnit._meta.db_table)} ({columns}) FROM STDIN"
     names = [f.attname for f in fields]
     with connection.cursor() as cursor, cursor.cursor.copy(sql) as copy:
@@ -463,7 +465,9 @@ def _write_level(
     units = _coded(level, within)
     # code -> (id, name); None once handled in this pass, so repeated rows are skipped.
     existing: dict[str, tuple[int, str] | None] = {
-        code: (pk, name) for code, pk, name in units.values_list("code", "pk", "name").iterator()
+        code: (pk, name)
+        for code, pk, name in units.values_list("code", "pk", "name").iterator()
+        if code is not None  # _coded's units all have one: this only tells the type checker
     }
     pointers = _ancestries(level, within)
     # A community's number prefix (minyi.org.prefixes); other levels have none.

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from django.db import models
+from django.db import models, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -150,7 +150,12 @@ class OrgUnit(TimeStamped):
         if fields is None or "number_prefix" in fields:
             from minyi.org.prefixes import assign_number_prefix
 
-            assign_number_prefix(self)
+            # The prefix's claim lock lasts until the transaction ends: the row must be
+            # written in the same one (no savepoint: nothing to roll back to).
+            with transaction.atomic(savepoint=False):
+                assign_number_prefix(self)
+                super().save(*args, **kwargs)
+            return
         super().save(*args, **kwargs)
 
     @property

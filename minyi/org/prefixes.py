@@ -24,7 +24,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from itertools import count
 
 from django.apps import apps
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 
 from minyi.audit.models import Action
 from minyi.audit.trail import object_type_of, record
@@ -32,6 +32,28 @@ from minyi.org.models import ANCESTOR_LEVELS, Level, OrgUnit
 
 MAX_LENGTH = 120  # Case.number_prefix and CaseNumberCounter.prefix hold this much
 _CHUNK = 8
+# The one key of the PostgreSQL advisory lock every claim of a prefix by hand takes
+# ("prefixes" in ASCII; the one-bigint key space, apart from the audit trail's two-int4
+# lane locks).
+PG_CLAIM_KEY = 0x7072656669786573
+
+
+def lock_claims() -> None:
+    """Serialise the claims of a prefix until the caller's transaction ends: a studio's
+    first number and a community saved by hand check each other's table, and no
+    constraint spans the two, so without this two claims at the same moment could both
+    find a prefix free and share it (its counter, not a number). Taken before the
+    tables are read: under READ COMMITTED the reads after the wait see what the other
+    claim committed. One key for all prefixes, as the free candidate is only known after
+    the reads; both claims are rare (a studio's first number, a community created or
+    renamed before its first number). SQLite's IMMEDIATE transactions already
+    serialise all writers. The lock needs a transaction: `OrgUnit.save` opens one where
+    its caller has none. Both claims take it before their transaction's first audited
+    write (a registration numbers first; a unit page's save writes the unit first), so
+    there the audit trail's lane locks come after it and the two do not deadlock."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [PG_CLAIM_KEY])
 
 
 def candidates(short_name: str, names: Sequence[str | None]) -> Iterator[str]:
@@ -103,6 +125,8 @@ def assign_number_prefix(unit: OrgUnit) -> None:
         return
     unit.number_prefix = None
     wanted = list(_bounded(candidates(unit.short_name, ancestor_names(unit))))
+    if wanted:
+        lock_claims()
     others = OrgUnit.objects.exclude(pk=unit.pk) if unit.pk else OrgUnit.objects.all()
     unit.number_prefix = _first_untaken(wanted, others, apps.get_model("studios", "Studio").objects)
 
@@ -168,6 +192,7 @@ def studio_number_prefix(studio) -> str:
     Studio = apps.get_model("studios", "Studio")
     wanted = list(_bounded(studio_candidates(studio.name, studio_unit_names(studio.unit))))
     others = Studio.objects.exclude(pk=studio.pk)
+    lock_claims()
     for _ in range(3):
         prefix = _first_untaken(wanted, OrgUnit.objects.all(), others)
         assert prefix, "a running number always fits"

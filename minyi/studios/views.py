@@ -15,10 +15,10 @@ from minyi.cases.areas import cases_follow_studio
 from minyi.core.views_base import FormPage, ListPage, scoped_get
 from minyi.people.models import Liaison
 from minyi.studios.forms import AssignmentForm, StudioFilterForm, StudioForm
-from minyi.studios.models import FACILITIES, Studio, open_period
+from minyi.studios.models import FACILITIES, Studio, StudioQuerySet, open_period
 
 
-def with_people(qs: QuerySet) -> QuerySet:
+def with_people(qs: StudioQuerySet) -> StudioQuerySet:
     return qs.select_related("unit", "unit__street", "unit__district").prefetch_related(
         Prefetch(
             "liaisons", queryset=Liaison.objects.filter(active=True), to_attr="active_liaisons"
@@ -55,6 +55,7 @@ class StudioList(ListPage):
         if data.get("street"):
             qs = qs.filter(data["street"].subtree_q("unit__"))
         if data.get("shortfall"):
+            assert isinstance(qs, StudioQuerySet)  # base_queryset's, filtered
             # In SQL, before paging: filtering the page's rows afterwards left short
             # pages and a total that counted every studio.
             qs = qs.with_shortfalls()
@@ -94,7 +95,8 @@ def _detail_context(request: HttpRequest, studio: Studio, form: Any = None) -> d
     # came back (their open period's day; "" when it was not kept).
     back = {a.representative_id: a.since for a in assignments}
     for a in ended:
-        a.came_back = back.get(a.representative_id, False)
+        # For the template only.
+        a.came_back = back.get(a.representative_id, False)  # type: ignore[attr-defined]
     can_edit = Studio.objects.for_editor(request.user).filter(pk=studio.pk).exists()
     can_assign = can_edit and _can_manage(request.user)
     from minyi.duties.models import Event
@@ -110,8 +112,9 @@ def _detail_context(request: HttpRequest, studio: Studio, form: Any = None) -> d
         "upcoming_events": upcoming,
         "assignments": assignments,
         "ended_assignments": ended,
-        "liaisons": studio.active_liaisons,
-        "warnings": studio.shortfalls(liaisons=studio.active_liaisons),
+        # with_people's prefetch (to_attr) sets active_liaisons.
+        "liaisons": studio.active_liaisons,  # type: ignore[attr-defined]
+        "warnings": studio.shortfalls(liaisons=studio.active_liaisons),  # type: ignore[attr-defined]
         "facilities": [(label, getattr(studio, name)) for name, label in FACILITIES],
         "can_edit": can_edit,
         "can_assign": can_assign,
@@ -154,24 +157,25 @@ def assignment_add(request: HttpRequest, pk: int) -> HttpResponse:
     if not _can_manage(request.user):
         raise Http404
     form = AssignmentForm(request.POST, user=request.user, studio=studio)
+    refused: AssignmentForm | None = form  # shown again with its errors
     if form.is_valid():
         # Coming back is a new period: the earlier one keeps its dates (decisions.md).
         open_period(studio, form.cleaned_data["representative"], form.cleaned_data["since"])
         messages.success(request, f"已安排 {form.cleaned_data['representative']} 进驻。")
-        form = None
+        refused = None
     studio = with_people(Studio.objects.filter(pk=studio.pk)).get()
     if getattr(request, "htmx", False):
         return render(
             request,
             "studios/studio_detail.html#assignments",
-            _detail_context(request, studio, form),
-            status=400 if form else 200,
+            _detail_context(request, studio, refused),
+            status=400 if refused else 200,
         )
-    if form is not None:
+    if refused is not None:
         return render(
             request,
             "studios/studio_detail.html",
-            _detail_context(request, studio, form),
+            _detail_context(request, studio, refused),
             status=400,
         )
     return redirect(studio.get_absolute_url())

@@ -10,13 +10,14 @@ from datetime import date, time
 from typing import Any
 
 import pytest
+from django.utils import timezone
 
 from minyi.duties import plans
 from minyi.duties.compliance import make_rules, representative_row
 from minyi.duties.models import AnnualPlan, BimonthlyReport, PlanState, ReportState
 from minyi.duties.record import duty_record
 from minyi.people.models import Representative, User
-from minyi.studios.models import Studio
+from minyi.studios.models import Studio, StudioAssignment
 from tests.api.conftest import ApiClient, refused
 from tests.duties.test_record import a_year_of_work
 
@@ -194,7 +195,52 @@ def test_the_duty_record_refuses_a_bad_year_in_chinese(api: Any, world: Any) -> 
     assert "2000 到 2100" in refused(client.get(path, {"year": 1999}), 422, "year")["message"]
     refused(client.get(path, {"year": "去年"}), 422, "year")
     refused(client.get(path, {"years": 2026}), 422, "years")
-    assert client.get(path).json()["year"] == date.today().year
+    # The year in Shanghai (the project's TIME_ZONE): date.today() is the machine's, which
+    # is still the old year for the first eight hours of a new one.
+    assert client.get(path).json()["year"] == timezone.localdate().year
+
+
+def test_the_visits_minimum_is_the_one_the_compliance_page_judges_against(
+    api: Any, world: Any
+) -> None:
+    # CM 4 pro-rated as on the compliance page: floor(10 × whole months served / 12).
+    chen = Representative.objects.get(name="演示代表·陈明")  # city level
+    he = Representative.objects.get(name="演示代表·何建国")  # district level
+    client = api("liaison")
+
+    def minimum(rep: Representative, year: int) -> Any:
+        path = f"/representatives/{rep.pk}/duty-record"
+        response = client.get(path, {"year": year})
+        assert response.status_code == 200, response.content.decode()
+        return response.json()["minimums"]["visits_per_year"]
+
+    def page_reason(rep: Representative, year: int) -> str:
+        liaison = User.objects.get(username="liaison")
+        rules = make_rules(date(year, 1, 1), date(year, 12, 31))
+        row = representative_row(liaison, rep, rules)
+        assert row is not None
+        (cm4,) = [r for r in row.results if r.rule == "CM 4"]
+        return cm4.reason
+
+    assert minimum(chen, 2026) == 10  # always at the studio: a whole year
+    # Joined on 15 April 2026 (after a first period from March 2025 to the end of 2025):
+    # May to December are whole, 8 months, floor(80 / 12) = 6; 2025 has March to
+    # December, 10 months, floor(100 / 12) = 8.
+    assignment = StudioAssignment.objects.get(representative=chen)
+    StudioAssignment.objects.filter(pk=assignment.pk).update(since=date(2026, 4, 15))
+    StudioAssignment.objects.create(
+        studio=assignment.studio,
+        representative=chen,
+        since=date(2025, 3, 1),
+        until=date(2025, 12, 31),
+        active=False,
+    )
+    assert minimum(chen, 2026) == 6
+    assert "应不少于 6 户" in page_reason(chen, 2026)
+    assert minimum(chen, 2025) == 8
+    assert "应不少于 8 户" in page_reason(chen, 2025)
+    assert minimum(chen, 2024) == 0  # at no studio that year: nothing owed, none shown
+    assert minimum(he, 2026) is None and minimum(he, 2025) is None
 
 
 # --- query counts ----------------------------------------------------------------------

@@ -152,6 +152,7 @@ def test_a_published_reception_is_booked_confirmed_held_and_on_the_duty_record(
     expect(fact(resident, "工作室")).to_have_text(STUDIO)
     expect(fact(resident, "时间")).to_contain_text(f"{day.year}年{day.month}月{day.day}日")
     expect(fact(resident, "时间")).to_contain_text(f"{starts:%H:%M}—{ends:%H:%M}")
+    expect(fact(resident, "预约人")).to_have_text(RESIDENT)  # her own name, in full
     expect(fact(resident, "反映事项")).to_have_text(TOPIC)
     expect(fact(resident, "希望约见")).to_have_text(REPRESENTATIVE)
     expect(resident.locator("body")).to_have_class(re.compile(r"\blarge\b"))
@@ -164,6 +165,12 @@ def test_a_published_reception_is_booked_confirmed_held_and_on_the_duty_record(
 
     # 3. The liaison confirms it; the representative is told. -------------------------
     liaison.goto("/duties/appointments/")
+    # The search finds the topic and never the booker's name, in part or in full.
+    search = liaison.get_by_role("searchbox", name="反映事项")
+    expect(search).to_have_attribute("placeholder", re.compile("不按姓名查找"))
+    search.fill("张女士")
+    expect(liaison.locator("#results")).to_contain_text("没有符合条件的预约")
+    search.fill("噪声")
     row = liaison.locator("#results").get_by_role("row").filter(has_text=TOPIC)
     expect(row).to_contain_text("待确认")
     expect(row).to_contain_text("138****1111")

@@ -150,6 +150,9 @@ def test_the_steps_audit_rows_name_the_changed_columns_and_the_chain_verifies(
         reverse("cases:refer", args=[case.pk]), {"version": 2, "handling_unit": unit.pk}
     )
     updates = AuditEvent.objects.filter(object_type="cases.case", action="update").order_by("id")
+    # A due day in a year the holiday calendar does not know yet (in late December,
+    # while next year's is unpublished) is provisional: that column changes too.
+    provisional = ["due_provisional"] if Case.objects.get(pk=case.pk).due_provisional else []
     assert [(e.actor_name, e.fields) for e in updates] == [
         ("liaison", ["holder_department", "holder_level", "state", "updated_at", "version"]),
         (
@@ -157,6 +160,7 @@ def test_the_steps_audit_rows_name_the_changed_columns_and_the_chain_verifies(
             [
                 "due_days",
                 "due_on",
+                *provisional,
                 "handling_unit",
                 "state",
                 "unit_received_on",

@@ -17,6 +17,22 @@ def client_for(user: Any) -> Client:
     return client
 
 
+def opened_values(monkeypatch: Any) -> list[str]:
+    """The values decrypted from now on (every token read goes through crypto.decrypt):
+    what a page read of the encrypted columns, to check it left some unread."""
+    from minyi.core import crypto
+
+    opened: list[str] = []
+    real = crypto.decrypt
+
+    def decrypt(token: str) -> str:
+        opened.append(value := real(token))
+        return value
+
+    monkeypatch.setattr(crypto, "decrypt", decrypt)
+    return opened
+
+
 def post_data_from(response: Any) -> dict[str, Any]:
     """The values a browser would post back for the form on a rendered page (an admin
     change page's form too)."""

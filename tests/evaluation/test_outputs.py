@@ -19,8 +19,7 @@ from minyi.evaluation.services import CriterionInput
 from minyi.studios.models import Studio
 from tests.core.helpers import client_for
 from tests.documents.pdftools import compact, fonts, keep_first_page_png, pages_text
-from tests.documents.test_pdfs import walked_case
-from tests.evaluation.helpers import DAMEISHA, assessment, open_round, user
+from tests.evaluation.helpers import DAMEISHA, assessment, open_round, user, walked_case_in
 
 pytestmark = pytest.mark.django_db
 
@@ -28,7 +27,7 @@ UNIT = "沙头角街道城市管理办公室"
 
 
 def _approved_round() -> EvaluationRound:
-    walked_case()  # the unit answered on time and was rated 满意
+    walked_case_in()  # the unit answered on time and was rated 满意 in 2026
     round = open_round()
     a = assessment(round)
     services.assessment_save(

@@ -15,8 +15,15 @@ from minyi.evaluation import services
 from minyi.evaluation.models import EvaluationRound, StudioOutcome
 from minyi.evaluation.states import TRANSITIONS, NotAllowed, RoundAction, RoundState, next_state
 from minyi.evaluation.summary import summary_of
-from tests.documents.test_pdfs import walked_case
-from tests.evaluation.helpers import YEAR, assess_all, assessment, open_round, user
+from tests.evaluation.helpers import (
+    YEAR,
+    assess_all,
+    assessment,
+    open_round,
+    rated_in,
+    user,
+    walked_case_in,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -130,7 +137,7 @@ def test_a_stale_page_changes_nothing(world: Any) -> None:
 
 
 def test_submitting_freezes_the_summary(world: Any) -> None:
-    walked_case()  # 沙头角街道城市管理办公室 rated 满意 in 2026
+    walked_case_in()  # 沙头角街道城市管理办公室 rated 满意 in 2026
     round = _finalised()
     round = services.round_submit(actor=user("city"), round=round, version=round.version)
     assert round.state == RoundState.SUBMITTED
@@ -138,13 +145,14 @@ def test_submitting_freezes_the_summary(world: Any) -> None:
     assert [(u.unit, u.rated) for u in frozen.units] == [("沙头角街道城市管理办公室", 1)]
     # A rating given afterwards does not change what the committee has in front of it.
     e = Evaluation.objects.get()
-    Evaluation.objects.create(
+    later = Evaluation.objects.create(
         case=e.case,
         answer=e.answer,
         handling_unit=e.handling_unit,
         rating="dissatisfied",
         rated_by=e.rated_by,
     )
+    rated_in(YEAR, pk=later.pk)  # in the round's year, or it would not count whatever the freeze
     again = summary_of(EvaluationRound.objects.get(pk=round.pk))
     assert [(u.unit, u.rated) for u in again.units] == [("沙头角街道城市管理办公室", 1)]
 

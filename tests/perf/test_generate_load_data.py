@@ -174,6 +174,16 @@ def test_values_go_through_the_fields(generated):
         stored, masked = cursor.fetchone()
     assert is_token(stored) and case.reporter_name not in stored
     assert masked == mask_name(case.reporter_name) and masked.startswith("测*")
+    # An appointment's booker likewise: the name encrypted, the masked name beside it.
+    appointment = Appointment.objects.first()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT name, name_masked FROM duties_appointment WHERE id = %s", [appointment.pk]
+        )
+        stored, masked = cursor.fetchone()
+    assert is_token(stored) and appointment.name not in stored
+    assert appointment.name.startswith("测试")
+    assert masked == mask_name(appointment.name) and masked.startswith("测*")
 
 
 @pytest.mark.django_db

@@ -30,7 +30,7 @@ from minyi.org.models import HandlingUnit
 from minyi.people.models import Liaison, Representative, User
 from tests.api.conftest import api_for
 from tests.cases.helpers import register
-from tests.core.helpers import client_for
+from tests.core.helpers import client_for, opened_values
 
 ROOT = Path(__file__).resolve().parents[2]
 PHONE = "+8613800005678"
@@ -168,24 +168,11 @@ def test_the_masked_name_is_kept_by_save_and_bulk_create(case):
 FULL_VIEW_ONLY = [NAME, EMPLOYER, EMPLOYER_ADDRESS, HOME, HOME_PHONE]
 
 
-def _opened(monkeypatch) -> list[str]:
-    """The values decrypted from now on (every token read goes through crypto.decrypt)."""
-    opened: list[str] = []
-    real = crypto.decrypt
-
-    def decrypt(token: str) -> str:
-        opened.append(value := real(token))
-        return value
-
-    monkeypatch.setattr(crypto, "decrypt", decrypt)
-    return opened
-
-
 @pytest.mark.parametrize("page", ["cases:list", "cases:ledger"])
 def test_lists_print_the_masked_name_without_decrypting_it(
     case, liaison, client, monkeypatch, page
 ):
-    opened = _opened(monkeypatch)
+    opened = opened_values(monkeypatch)
     client.force_login(liaison)
     text = client.get(reverse(page)).content.decode()
     assert case.number in text and "欧***" in text and NAME not in text
@@ -201,7 +188,7 @@ def test_the_case_page_shows_the_reporter_masked_without_decrypting_the_rest(
     """The page prints the masked name and phone; the name, employer and addresses are
     decrypted only for the full view, which is recorded."""
     client.force_login(liaison)
-    opened = _opened(monkeypatch)
+    opened = opened_values(monkeypatch)
     text = client.get(case.get_absolute_url()).content.decode()
     assert case.number in text and "欧***" in text and "5678" in text
     assert PHONE in opened  # printed masked, from the phone
@@ -221,7 +208,7 @@ def test_the_full_view_refused_decrypts_nothing_of_it(liaison, monkeypatch):
     street = User.objects.get(username="shatoujiao")
     services.case_refer(case=case, actor=street, handling_unit=unit)
     client = client_for(User.objects.get(username="unit"))
-    opened = _opened(monkeypatch)
+    opened = opened_values(monkeypatch)
     assert client.get(case.get_absolute_url()).status_code == 200
     assert client.post(reverse("cases:reporter", args=[case.pk])).status_code == 404
     assert [plain for plain in FULL_VIEW_ONLY if plain in opened] == []
@@ -229,7 +216,7 @@ def test_the_full_view_refused_decrypts_nothing_of_it(liaison, monkeypatch):
 
 def test_the_api_detail_decrypts_only_what_it_shows_and_reveal_the_rest(case, monkeypatch):
     api = api_for("shatoujiao")
-    opened = _opened(monkeypatch)
+    opened = opened_values(monkeypatch)
     detail = api.get(f"/cases/{case.pk}").json()
     assert detail["reporter_name"] == "欧***" and detail["reporter_employer"] is None
     assert [plain for plain in FULL_VIEW_ONLY if plain in opened] == []

@@ -91,6 +91,7 @@ def test_the_walk_catches_a_new_personal_field():
         "cases.Case.reporter_name",
         "cases.Case.reporter_employer",
         "duties.HouseholdVisit.address",
+        "duties.Appointment.name",
         "people.Liaison.phone",
     ],
 )

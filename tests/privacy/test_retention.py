@@ -65,8 +65,9 @@ def _closed_case(world, *, years_ago: float) -> Case:
     return Case.objects.get(pk=case.pk)
 
 
-def _statistics(world) -> dict:
-    """Everything dashboards, the ledger, compliance and the year-end evaluation count."""
+def _statistics(world, today: date) -> dict:
+    """Everything dashboards, the ledger, compliance and the year-end evaluation count,
+    as they stand on `today`."""
     city = User.objects.get(username="city")
     cases = list(
         Case.objects.order_by("pk").values_list(
@@ -91,7 +92,7 @@ def _statistics(world) -> dict:
         .values_list("action", "n")
     )
     studios = studios_for_prefill([c[1] for c in cases])
-    year_end = prefill(studios, date.today().year)
+    year_end = prefill(studios, today.year, today)
     return {
         "counts": case_counts(city),
         "cases": cases,
@@ -112,8 +113,12 @@ def _statistics(world) -> dict:
 
 @pytest.mark.django_db
 def test_closed_cases_past_retention_are_anonymised_and_statistics_stay(
-    world, reporter, settings, django_capture_on_commit_callbacks
+    world, reporter, settings, django_capture_on_commit_callbacks, monkeypatch
 ):
+    # One day for both readings of the statistics: a run crossing midnight (Asia/Shanghai)
+    # would otherwise compare counts of overdue cases and reports due on different days.
+    today = timezone.localdate()
+    monkeypatch.setattr("minyi.cases.summary.today", lambda: today)
     settings.MINYI_RETENTION_YEARS = 5
     old = _closed_case(world, years_ago=6)
     recent = _closed_case(world, years_ago=1)
@@ -122,7 +127,7 @@ def test_closed_cases_past_retention_are_anonymised_and_statistics_stay(
     attachment = case_attach(case=old, actor=old.registered_by, upload=upload)
     stored = Path(attachment.file.path)
     assert stored.exists()
-    before = _statistics(world)
+    before = _statistics(world, today)
 
     out = StringIO()
     with django_capture_on_commit_callbacks(execute=True):  # files go after the commit
@@ -152,7 +157,7 @@ def test_closed_cases_past_retention_are_anonymised_and_statistics_stay(
         assert kept.reporter_name_masked == "演*******"
         assert kept.anonymised_at is None
     # Every count, ledger row, rating and year-end figure is what it was.
-    assert _statistics(world) == before
+    assert _statistics(world, today) == before
 
     # Idempotent: a second run finds nothing and writes nothing.
     steps = CaseStep.objects.count()
@@ -202,6 +207,7 @@ def test_a_reporter_s_data_is_exported_for_them_by_an_administrator(world, repor
     assert other.number not in out.getvalue()
     assert data["cases"][0]["reporter_name"] == NAME
     assert data["appointments"][0]["phone"] == PHONE
+    assert data["appointments"][0]["name"] == NAME  # decrypted: it is their own
     # Who saw the booker's name and phone in full is theirs to know too.
     assert [v["viewer"] for v in data["appointments"][0]["viewed_in_full_by"]] == [
         str(User.objects.get(username="liaison"))
@@ -227,6 +233,7 @@ def test_a_reporter_s_data_is_erased_on_request(world, reporter):
     assert mine.steps.filter(actor__username="admin", text__contains="应反映人要求删除").exists()
     booking = Appointment.objects.get(pk=booking.pk)
     assert (booking.name, booking.phone, booking.phone_digest) == ("已匿名", "", "")
+    assert booking.name_masked == "已**"  # what the lists print: no trace of the name
     assert Case.objects.get(pk=other.pk).reporter_name == "别人"
     assert not Case.objects.filter(reporter_phone_digest=phone_digest(PHONE)).exists()
 

@@ -36,6 +36,7 @@ from django.db import DEFAULT_DB_ALIAS, connection, connections, models
 from django.db.models.base import ModelState
 
 from minyi.core.crypto import DerivedField
+from minyi.core.models import column_of
 
 SQLITE_BATCH = 2000
 CACHE_LIMIT = 50_000
@@ -76,7 +77,8 @@ def conversions(field: models.Field, db: Any) -> dict[type, Callable[[Any], Any]
 
 
 def next_id(model: type[models.Model]) -> int:
-    last = model.objects.order_by("-pk").values_list("pk", flat=True).first()
+    # The default manager is `objects` for every model written here (none declares another).
+    last = model._default_manager.order_by("-pk").values_list("pk", flat=True).first()
     return (last or 0) + 1
 
 
@@ -159,13 +161,15 @@ class BulkWriter:
         # Every field's answer for a value is remembered (see the module's docstring):
         # Django's own fields answer the same every time, an encrypted field's token
         # decrypts to the value on every row it is stored in.
-        self.plan = [(f, f.attname, {}) for f in self.fields]
+        self.plan: list[tuple[models.Field, str, dict[Any, Any]]] = [
+            (f, f.attname, {}) for f in self.fields
+        ]
         # The connection itself, not the thread-local proxy: resolving the proxy for
         # every value cost more than the values.
         self.db = connections[DEFAULT_DB_ALIAS]
         # A derived column (a phone digest, a masked name) is a function of its source
         # value alone: remembered per value.
-        self.digests = [
+        self.digests: list[tuple[DerivedField, int, str, dict[Any, str]]] = [
             (f, i, f.source, {}) for i, f in enumerate(self.fields) if isinstance(f, DerivedField)
         ]
         # pre_save matters only where a field computes its value; auto_now fields take
@@ -190,7 +194,7 @@ class BulkWriter:
         pk = model._meta.pk.attname
         self.template = [] if self.computing_always else self._row_through_instance({pk: None})
         quote = connection.ops.quote_name
-        columns = ", ".join(quote(f.column) for f in self.fields)
+        columns = ", ".join(quote(column_of(f)) for f in self.fields)
         placeholders = ", ".join(["%s"] * len(self.fields))
         # Table and column names come from the model, never from input.
         table = quote(model._meta.db_table)

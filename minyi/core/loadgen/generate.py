@@ -27,7 +27,7 @@ import resource
 import time
 import traceback
 from collections import defaultdict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -292,7 +292,8 @@ class Generator:
         self.calendar = WorkCalendar()
         self._due: dict[tuple[date, int], date] = {}
         self.now = timezone.now()
-        self.pipe: CopyPipe | None = None  # open while a phase writes without reading
+        # Open while a phase writes without reading; a worker process's is a CopyText.
+        self.pipe: CopyPipe | CopyText | None = None
         self.reporters: dict[int, list[tuple[str, str, int, str, str]]] = {}
         self.reporter_serial = 0
 
@@ -536,6 +537,7 @@ class Generator:
             )  # fmt: skip
             # numbering.number_prefix: the community's prefix, else the studio's own.
             prefix = community_prefix or own_prefix
+            assert prefix is not None  # _own_prefixes gave one to each community without
             self.studios[studio_id] = (prefix, representatives, liaison_user, community)
             if len(studios.batch) >= self.chunk:
                 self._flush(studios, reps, links, assignments, self.user_writer, liaisons)
@@ -746,7 +748,7 @@ class Generator:
             prefixes += len(group)
         return starts
 
-    def _run_workers(self, jobs: list[Callable[[Callable[[int], object]], dict[str, int]]],
+    def _run_workers(self, jobs: Sequence[Callable[[Callable[[int], object]], dict[str, int]]],
                      progress: Callable[[int], object]) -> dict[str, int]:  # fmt: skip
         """Runs each job in a forked process of its own; a job makes rows, sends them as
         COPY text (this process only feeds them to the database) and reports progress,
@@ -772,6 +774,8 @@ class Generator:
                             raise LoadDataError("生成数据的子进程意外退出。") from None
                         continue
                     if kind == "copy":
+                        # piped() opened it: there are workers on PostgreSQL only.
+                        assert isinstance(self.pipe, CopyPipe)
                         self.pipe.put(*payload)
                     elif kind == "progress":
                         progress(payload[0])
@@ -969,6 +973,7 @@ class Generator:
             return self._write_case(case, steps)
         official = self.official_of.get(holder_unit)
         units = self.handling_units.get(holder_unit) or self.handling_units.get(street_id)
+        assert units is not None  # every street was given its handling units (UNIT_NAMES)
         unit_id, staff = rng.choice(units)
         day += timedelta(days=rng.randint(0, 2))
         if rng.random() < RETURN_SHARE:

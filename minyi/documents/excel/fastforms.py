@@ -9,11 +9,14 @@ at the commit, which is one transaction (an IntegrityError rolls everything back
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.core.exceptions import ValidationError
 from django.core.validators import EMPTY_VALUES
+
+if TYPE_CHECKING:
+    from minyi.core.forms import ScopedModelForm
 
 
 class PreloadedChoice(forms.ModelChoiceField):
@@ -63,7 +66,7 @@ class PreloadedMultiple(forms.ModelMultipleChoiceField):
         return [self.by_pk[v] for v in values]
 
 
-def preload(form_class: type[forms.ModelForm], user: Any) -> type[forms.ModelForm]:
+def preload(form_class: type[ScopedModelForm], user: Any) -> type[ScopedModelForm]:
     """A subclass of the page's form whose choices are those the page would offer this
     user, loaded once."""
     prototype = form_class(user=user)
@@ -72,8 +75,10 @@ def preload(form_class: type[forms.ModelForm], user: Any) -> type[forms.ModelFor
     for name, field in prototype.fields.items():
         # Built once and shared by every row's form: they hold no per-form state.
         if isinstance(field, forms.ModelMultipleChoiceField):
+            assert field.queryset is not None  # a model's form field has its queryset
             chosen[name] = PreloadedMultiple(field, list(field.queryset))
         elif isinstance(field, forms.ModelChoiceField):
+            assert field.queryset is not None  # a model's form field has its queryset
             chosen[name] = PreloadedChoice(field, list(field.queryset))
 
     class Preloaded(form_class):  # type: ignore[misc, valid-type]

@@ -23,7 +23,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
 from minyi.core.phones import normalize_phone
-from minyi.documents.excel.fastforms import preload
+from minyi.documents.excel.fastforms import PreloadedChoice, PreloadedMultiple, preload
 from minyi.documents.excel.reading import Sheet, as_bool, as_date, as_text
 from minyi.people.forms import LiaisonForm, RepresentativeForm
 from minyi.people.models import (
@@ -143,7 +143,9 @@ class Importer:
         return [h.name for h in cls.headers]
 
     def field_queryset(self, name: str) -> Any:
-        return list(self.prototype.fields[name].by_pk.values())
+        field = self.prototype.fields[name]
+        assert isinstance(field, PreloadedChoice | PreloadedMultiple)  # preload's choices
+        return list(field.by_pk.values())
 
     # per kind
     def key(self, record: dict[str, Any]) -> tuple[str, ...]:
@@ -166,7 +168,7 @@ class Importer:
         keys = [self.key(record) for _, record in records]
         editable, foreign = self.existing(keys)
         first_row: dict[tuple[str, ...], int] = {}
-        results = []
+        results: list[RowResult] = []
         for (number, record), key in zip(records, keys, strict=True):
             if progress and results and len(results) % PROGRESS_EVERY == 0:
                 progress(len(results))
@@ -461,7 +463,8 @@ class StudioImporter(Importer):
         )
         from minyi.documents.excel.exports import unit_ref
 
-        editable, foreign = {}, set()
+        editable: dict[tuple[str, str], Studio] = {}
+        foreign: set[tuple[str, str]] = set()
         for studio in Studio.objects.filter(name__in=names).select_related("unit"):
             refs = {unit_ref(studio.unit), studio.unit.name, studio.unit.short_name}
             for ref in refs:

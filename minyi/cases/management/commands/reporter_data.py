@@ -9,9 +9,10 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from minyi.cases.models import Case, CaseStep
-from minyi.cases.retention import anonymise, cases_of_reporter
+from minyi.cases.retention import ANONYMOUS, anonymise, cases_of_reporter
 from minyi.cases.states import Action
 from minyi.core.crypto import phone_digest
+from minyi.core.names import mask_name
 from minyi.people.models import User
 
 CASE_FIELDS = [
@@ -84,8 +85,9 @@ class Command(BaseCommand):
             )
             from minyi.duties.models import Appointment
 
+            # update() skips pre_save: the masked name the lists print is set here.
             appointments = Appointment.objects.filter(phone_digest=digest).update(
-                name="已匿名", phone="", phone_digest=""
+                name=ANONYMOUS, name_masked=mask_name(ANONYMOUS), phone="", phone_digest=""
             )
             self.stdout.write(f"已匿名化 {done} 件案件、{appointments} 条预约。")
 
