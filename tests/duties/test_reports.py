@@ -24,6 +24,7 @@ from minyi.people.models import Representative
 from minyi.studios.models import Studio, StudioAssignment
 from tests.cases.helpers import register
 from tests.core.helpers import client_for, text_of
+from tests.duties.test_plan_periods import _left_in_march
 from tests.duties.test_record import held_event
 
 STUDIO = "沙头角社区党代表工作室"
@@ -165,14 +166,7 @@ def test_the_draft_lists_the_representatives_who_were_there_in_its_period(world,
     # March is in the March–April report, with their visits, and not in May–June's;
     # one assigned from May is in May–June's and not in March–April's.
     studio = Studio.objects.get(name=STUDIO)
-    huang = Representative.objects.get(name="演示代表·黄海")
-    StudioAssignment.objects.create(
-        studio=studio,
-        representative=huang,
-        since=date(2025, 1, 1),
-        active=False,
-        until=date(2026, 3, 20),
-    )
+    huang = _left_in_march()
     lin = Representative.objects.get(name="演示代表·林秀英")
     StudioAssignment.objects.filter(studio=studio, representative=lin).update(
         since=date(2026, 5, 1)
