@@ -111,7 +111,9 @@ def main() -> None:
     def register():
         response = liaison.post("/cases/new/", form)
         assert response.status_code == 302, response.status_code
-        created.append(int(re.search(r"/cases/(\d+)/", response["Location"]).group(1)))
+        match = re.search(r"/cases/(\d+)/", response["Location"])
+        assert match is not None, response["Location"]
+        created.append(int(match.group(1)))
         return response
 
     def route():
