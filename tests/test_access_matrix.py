@@ -55,7 +55,9 @@ def _handling_unit(w: Any) -> dict[str, int]:
 
 def _assignment(w: Any) -> dict[str, int]:
     studio = Studio.objects.get(name="沙头角社区党代表工作室")
-    return {"pk": studio.pk, "assignment_pk": studio.assignments.first().pk}
+    assignment = studio.assignments.first()
+    assert assignment is not None
+    return {"pk": studio.pk, "assignment_pk": assignment.pk}
 
 
 def _case(w: Any) -> dict[str, int]:
@@ -297,6 +299,7 @@ def _import_check(w: Any) -> dict[str, int]:
     from minyi.documents.models import Import
 
     book = openpyxl.Workbook()
+    assert book.active is not None
     book.active.append(["名称", "类型", "所在社区或单位", "依托党组织"])
     buffer = BytesIO()
     book.save(buffer)
@@ -803,8 +806,8 @@ def _user(username: str) -> Any:
 @pytest.mark.parametrize("persona", list(PERSONAS))
 def test_admin_is_for_superusers_only(world: Any, persona: str) -> None:
     client = Client()
-    if PERSONAS[persona]:
-        client.force_login(_user(PERSONAS[persona]))
+    if username := PERSONAS[persona]:
+        client.force_login(_user(username))
     response = client.get("/admin/")
     assert response.status_code == (200 if persona == "admin" else 302)
 
@@ -1033,8 +1036,8 @@ def test_each_persona_token_gets_the_declared_status(
     method, path = operation
     rule = API_RULES[operation]
     headers = {}
-    if PERSONAS[persona]:
-        _token, secret = ApiToken.issue(user=_user(PERSONAS[persona]), name=f"矩阵 {persona}")
+    if username := PERSONAS[persona]:
+        _token, secret = ApiToken.issue(user=_user(username), name=f"矩阵 {persona}")
         headers["Authorization"] = f"Bearer {secret}"
     if rule.kwargs:
         (value,) = rule.kwargs(world).values()

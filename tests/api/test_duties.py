@@ -157,6 +157,7 @@ def test_the_duty_record_has_the_page_s_totals_and_the_compliance_results(
     # The compliance page's results for the year, one for each minimum and window.
     liaison = User.objects.get(username="liaison")
     row = representative_row(liaison, chen, make_rules(date(2026, 1, 1), date(2026, 12, 31)))
+    assert row is not None
     assert [(r["rule"], r["period"], r["status"]) for r in body["compliance"]["results"]] == [
         (r.rule, r.period, r.status.value) for r in row.results
     ]
@@ -177,7 +178,7 @@ def test_a_representative_sees_a_colleague_s_record_but_only_their_own_complianc
     # them, the compliance page shows them only their own results.
     chen = Representative.objects.get(name="演示代表·陈明")
     lin = Representative.objects.get(name="演示代表·林秀英")
-    assert chen.user.username == "rep"
+    assert chen.user is not None and chen.user.username == "rep"
     client = api("rep")
     own = client.get(f"/representatives/{chen.pk}/duty-record", {"year": 2026}).json()
     assert len(own["compliance"]["results"]) >= 6

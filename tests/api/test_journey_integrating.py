@@ -4,7 +4,6 @@ a case with an idempotency key, and retries it safely."""
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 import pytest
@@ -18,6 +17,7 @@ from minyi.people.models import Representative, Role, User
 from minyi.studios.models import Studio
 from tests.api.conftest import ApiClient
 from tests.cases.helpers import STUDIO, register, reporter_data
+from tests.core.helpers import found
 
 pytestmark = pytest.mark.django_db
 
@@ -49,7 +49,7 @@ def test_a_district_integrates_its_12345_platform(world: Any) -> None:
         {"name": "盐田区 12345 平台", "role": Role.DISTRICT_OFFICIAL, "unit": district.pk},
     )
     assert issued.status_code == 200
-    secret = re.search(r'value="(minyi_[^"]+)"', issued.content.decode()).group(1)
+    secret = found(r'value="(minyi_[^"]+)"', issued.content.decode())
     api = ApiClient(secret)
 
     # The IT staff read the OpenAPI document (public) and find what they need.

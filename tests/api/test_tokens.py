@@ -47,7 +47,11 @@ def test_a_district_issues_a_street_token_shown_once_and_stored_hashed(world: An
     token = ApiToken.objects.get(name="沙头角 12345 对接")
     assert token.secret_hash == hash_secret(secret)
     assert secret not in str(ApiToken.objects.filter(pk=token.pk).values().get())
-    assert token.created_by.username == "yantian" and token.service_account
+    assert (
+        token.created_by is not None
+        and token.created_by.username == "yantian"
+        and token.service_account
+    )
     account = token.user
     assert (account.role, account.unit_id) == (Role.STREET_OFFICIAL, street.pk)
     assert not account.has_usable_password()

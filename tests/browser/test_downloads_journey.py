@@ -57,7 +57,9 @@ def pdf_text(data: bytes, tmp_path: Path) -> str:
 def rows(data: bytes, sheet: str | None = None) -> list[tuple[Any, ...]]:
     assert data.startswith(b"PK")
     book = openpyxl.load_workbook(io.BytesIO(data))
-    return list((book[sheet] if sheet else book.active).iter_rows(values_only=True))
+    chosen = book[sheet] if sheet else book.active
+    assert chosen is not None
+    return list(chosen.iter_rows(values_only=True))
 
 
 def cells(table: list[tuple[Any, ...]]) -> set[str]:

@@ -76,7 +76,9 @@ def test_a_new_studio_shows_once_its_transaction_commits(
 ) -> None:
     user = _user("shatoujiao")
     before = _studio_names(CaseFilterForm(user=user))
-    community = Studio.objects.for_user(user).first().unit
+    first = Studio.objects.for_user(user).first()
+    assert first is not None
+    community = first.unit
     with django_capture_on_commit_callbacks(execute=True):
         Studio.objects.create(unit=community, name="沙头角新开工作室")
     after = _studio_names(CaseFilterForm(user=user))
@@ -122,13 +124,16 @@ def test_choosing_does_not_depend_on_the_cache_being_current(world: Any, form_cl
     is still accepted when in scope, and one out of scope is still refused."""
     user = _user("shatoujiao")
     form_class(user=user)  # cache the scope's choices
-    community = Studio.objects.for_user(user).first().unit
+    first = Studio.objects.for_user(user).first()
+    assert first is not None
+    community = first.unit
     (quiet,) = Studio.objects.bulk_create([Studio(unit=community, name="未通知缓存的工作室")])
     quiet = Studio.objects.get(name="未通知缓存的工作室")
     form = form_class({"studio": quiet.pk}, user=user)
     assert form.is_valid(), form.errors
     assert form.cleaned_data["studio"].pk == quiet.pk
     elsewhere = Studio.objects.exclude(pk__in=Studio.objects.for_user(user)).first()
+    assert elsewhere is not None
     form = form_class({"studio": elsewhere.pk}, user=user)
     assert not form.is_valid()
     assert "管辖范围内" in str(form.errors["studio"])
@@ -139,6 +144,7 @@ def test_a_chosen_studio_from_the_cache_filters_and_names_it(world: Any) -> None
     client = client_for(user)
     client.get(reverse("cases:list"))
     studio = Studio.objects.for_user(user).order_by("pk").first()
+    assert studio is not None
     form = CaseFilterForm({"studio": studio.pk}, user=user)
     assert form.is_valid()
     chosen = form.cleaned_data["studio"]

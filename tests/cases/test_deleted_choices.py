@@ -109,6 +109,7 @@ def test_a_deleted_representative_is_reported_and_the_form_kept(world: Any, monk
 def test_a_deleted_unit_complained_of_is_reported_too(world: Any, monkeypatch) -> None:
     liaison = User.objects.get(username="liaison")
     studio = Studio.objects.select_related("unit").get(name=STUDIO)
+    assert studio.unit.street_id is not None
     unit = HandlingUnit.objects.create(name="临时承办单位", area_id=studio.unit.street_id)
     _deleted_first(
         monkeypatch,
@@ -138,6 +139,7 @@ def test_other_integrity_errors_are_not_taken_for_a_deleted_choice(world: Any) -
 
 def _with_unit() -> tuple[Case, HandlingUnit]:
     case = services.case_send_to_street(case=register(), actor=User.objects.get(username="liaison"))
+    assert case.holder_department is not None
     unit = HandlingUnit.objects.create(name="临时承办单位", area=case.holder_department.unit)
     return case, unit
 

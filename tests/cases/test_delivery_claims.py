@@ -7,6 +7,7 @@ from __future__ import annotations
 import threading
 import time
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from django.db import close_old_connections, connection
@@ -117,7 +118,7 @@ def test_a_run_whose_claim_was_taken_over_does_not_record(world, monkeypatch):
 @pytest.mark.skipif(
     connection.vendor != "postgresql", reason="needs concurrent writers (PostgreSQL)"
 )
-def test_two_runs_at_once_send_each_copy_once(world, monkeypatch):
+def test_two_runs_at_once_send_each_copy_once(world: Any, monkeypatch: Any) -> None:
     channel = FakeChannel(delay=0.05)
     pks = _copies(monkeypatch, channel, cases=3)
     barrier = threading.Barrier(2)

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from django.conf import settings
 from django.template import Context, Template, engines
+from django.template.backends.django import DjangoTemplates
 from django.urls import reverse
 
 from minyi.cases.forms import RegistrationForm
@@ -32,7 +33,9 @@ def _content(source: str) -> Template:
     """The template's content block alone (the page around it is base.html's)."""
     body = re.search(r"{% block content %}(.*){% endblock %}", source, re.S)
     assert body is not None
-    return Template(body.group(1), engine=engines["django"].engine)
+    backend = engines["django"]
+    assert isinstance(backend, DjangoTemplates)
+    return Template(body.group(1), engine=backend.engine)
 
 
 def _both(form: RegistrationForm) -> tuple[str, str]:

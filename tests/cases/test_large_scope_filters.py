@@ -224,7 +224,7 @@ def test_the_pages_read_as_much_with_3_studios_in_scope_as_with_40(
     limit(2 if size == "large" else 200)
     register()
     user = _user("yantian")
-    params = {"studio": Studio.objects.get(name=STUDIO).pk} if chosen else {}
+    params: dict[str, int | str] = {"studio": Studio.objects.get(name=STUDIO).pk} if chosen else {}
     if size == "large":
         params["studio_name"] = "工作室"
     _add_studios(world, 1)

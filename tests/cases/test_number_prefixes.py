@@ -130,6 +130,7 @@ def test_a_reimport_renames_a_prefix_never_numbered_under_and_keeps_a_numbered_o
 def test_a_community_added_by_hand_gets_the_longer_form_too(world: Any) -> None:
     existing = OrgUnit.objects.get(code="440308003006")
     street = OrgUnit.objects.get(code="440308003")
+    assert street.district_id is not None
     other_district = OrgUnit.objects.filter(level=Level.DISTRICT).exclude(pk=street.district_id)[0]
     twin_street = OrgUnit(name=street.name, short_name=street.name, level=Level.STREET)
     twin_street.set_ancestors_from(other_district)

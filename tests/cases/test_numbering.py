@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from datetime import date
+from typing import Any
 
 import pytest
 from django.db import close_old_connections, connection
@@ -43,7 +44,7 @@ def test_a_failed_registration_leaves_no_gap(world):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_thirty_concurrent_registrations_get_serials_one_to_thirty(world):
+def test_thirty_concurrent_registrations_get_serials_one_to_thirty(world: Any) -> None:
     """Against a real file database (SQLite file or PostgreSQL), from 30 threads."""
     if connection.vendor == "sqlite" and connection.settings_dict["NAME"].startswith(
         "file:memorydb"

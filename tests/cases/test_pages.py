@@ -261,7 +261,9 @@ class TestReporterDetails:
     def test_the_unit_never_sees_a_protected_reporter(
         self, handling_unit_staff: User, why: str
     ) -> None:
-        overrides = {"hide_identity_from_unit": True} if why == "hide_identity_from_unit" else {}
+        overrides: dict[str, Any] = (
+            {"hide_identity_from_unit": True} if why == "hide_identity_from_unit" else {}
+        )
         if why == "about_unit":
             overrides["about_unit"] = _urban()
         case = refer(register(**overrides))
@@ -592,6 +594,7 @@ class TestListAndLedger:
         (row,) = response.context["rows"]
         html = response.content.decode()
         assert f'<div class="muted">{case.studio.name}</div>' in html
+        assert case.handling_unit is not None and case.holder_department is not None
         assert f"<div>承办：{case.handling_unit.name}</div>" in html
         assert case.holder_department.name in html
         (rows_sql,) = [

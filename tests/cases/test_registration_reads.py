@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from django import forms
 from django.db import connection
 from django.test.html import parse_html
 from django.test.utils import CaptureQueriesContext
@@ -18,9 +19,10 @@ from django.utils import timezone
 from minyi.audit.models import AuditEvent
 from minyi.audit.trail import forget_head
 from minyi.cases import services
-from minyi.cases.forms import RegistrationForm
+from minyi.cases.forms import DeferredChoiceField, RegistrationForm
 from minyi.cases.models import Case
 from minyi.cases.numbering import number_prefix
+from minyi.core.forms import field_of
 from minyi.people.models import Representative, User
 from minyi.studios.models import Studio, StudioAssignment
 from tests.cases.helpers import register
@@ -41,7 +43,7 @@ def test_the_blank_forms_options_are_those_of_the_scoped_querysets(
     studio_hint = Studio.objects.get(name=hint).pk if hint else None
     form = RegistrationForm(user=user, studio_hint=studio_hint)
     for name in CHOICE_FIELDS:
-        field = form.fields[name]
+        field = field_of(form, name, forms.ModelChoiceField)
         shown = str(form[name])
         field.widget.choices = field.choices  # Django's own, one model per option
         assert parse_html(shown) == parse_html(str(form[name])), name
@@ -106,6 +108,7 @@ def test_sending_to_the_street_reads_no_ancestor_of_the_studio(world: Any) -> No
     unit_reads = [q["sql"] for q in sent.captured_queries if 'FROM "org_orgunit" WHERE' in q["sql"]]
     assert unit_reads == []
     case.refresh_from_db()
+    assert case.holder_department is not None
     assert case.holder_department.unit == case.studio.unit.street
     assert case.holder_level == "street"
 
@@ -188,15 +191,16 @@ def test_a_blank_form_builds_its_scoped_querysets_only_when_read(world: Any, lia
     RegistrationForm(user=liaison)  # the first reads the representatives into the cache
     form = RegistrationForm(user=liaison)
     for name in CHOICE_FIELDS:
-        assert form.fields[name]._make_queryset is not None, name  # not built
-    studios = form.fields["studio"].queryset  # read: built once, from the scope
-    assert form.fields["studio"]._make_queryset is None
+        assert field_of(form, name, DeferredChoiceField)._make_queryset is not None, name
+    studio = field_of(form, "studio", DeferredChoiceField)
+    studios = studio.queryset  # read: built once, from the scope
+    assert studio._make_queryset is None
     assert list(studios) == list(
         Studio.objects.for_user(liaison).active().order_by("unit__code", "name")
     )
-    assert form.fields["studio"].queryset is studios
-    form.fields["studio"].queryset = Studio.objects.none()  # a queryset set replaces it
-    assert list(form.fields["studio"].queryset) == []
+    assert studio.queryset is studios
+    studio.queryset = Studio.objects.none()  # a queryset set replaces it
+    assert list(studio.queryset) == []
 
 
 def test_a_posted_form_builds_no_scoped_queryset_for_the_studio_or_the_unit(
@@ -205,8 +209,8 @@ def test_a_posted_form_builds_no_scoped_queryset_for_the_studio_or_the_unit(
     RegistrationForm(user=liaison)  # the choices kept
     form = RegistrationForm(form_data(), user=liaison)
     assert form.is_valid(), form.errors
-    assert form.fields["studio"]._make_queryset is not None  # not built
-    assert form.fields["about_unit"]._make_queryset is not None
+    assert field_of(form, "studio", DeferredChoiceField)._make_queryset is not None  # not built
+    assert field_of(form, "about_unit", DeferredChoiceField)._make_queryset is not None
     assert form.cleaned_data["studio"].name == "沙头角社区党代表工作室"
 
 

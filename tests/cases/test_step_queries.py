@@ -11,6 +11,7 @@ from datetime import date
 from typing import Any
 
 import pytest
+from django import forms
 from django.core.management import call_command
 from django.db import connection
 from django.urls import reverse
@@ -22,6 +23,7 @@ from minyi.cases.forms import ReferForm
 from minyi.cases.models import Case, CaseStep
 from minyi.cases.states import Action, CaseState
 from minyi.core import crypto
+from minyi.core.forms import field_of
 from minyi.org.models import HandlingUnit
 from minyi.people.models import User
 from minyi.workdays.calendar import WorkCalendar
@@ -78,6 +80,7 @@ def test_sending_to_the_street_runs_a_fixed_number_of_queries(
     assert '"version" = 1' in update.split("WHERE")[1]
     case.refresh_from_db()
     assert (case.state, case.version, case.holder_level) == (CaseState.AT_DEPARTMENT, 2, "street")
+    assert case.holder_department is not None
     assert case.holder_department.unit_id == case.studio.unit.street_id
 
 
@@ -126,13 +129,20 @@ def test_the_referral_form_offers_the_units_without_decrypting_their_phones(
     """The option is the unit's name; its encrypted phone is neither read nor opened,
     and the units offered are still those of the holding department's area (CM 10)."""
     case = _sent(liaison)
-    opened = []
+    opened: list[str] = []
     real = crypto.decrypt
-    monkeypatch.setattr(crypto, "decrypt", lambda token: opened.append(token) or real(token))
-    field = ReferForm(case=case)["handling_unit"]
-    html = str(field)
+
+    def decrypt(token: str) -> str:
+        opened.append(token)
+        return real(token)
+
+    monkeypatch.setattr(crypto, "decrypt", decrypt)
+    form = ReferForm(case=case)
+    html = str(form["handling_unit"])
     assert opened == []
-    units = list(field.field.queryset)
+    queryset = field_of(form, "handling_unit", forms.ModelChoiceField).queryset
+    assert queryset is not None
+    units = list(queryset)
     assert units and all("phone" in unit.get_deferred_fields() for unit in units)
     assert UNIT in html
     assert {unit.pk for unit in units} == set(

@@ -3,18 +3,34 @@
 from __future__ import annotations
 
 import io
-from typing import Any
+import re
+from typing import Any, cast
 
 from django import forms
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.http import HttpResponseBase, StreamingHttpResponse
 from django.test import Client
 from PIL import Image
+
+
+def choices_of(field: forms.Field) -> list[tuple[Any, Any]]:
+    """A choice field's (value, label) pairs. A form's fields are typed as plain Fields,
+    and a ChoiceField's choices as anything it accepts; Django keeps them as this list."""
+    assert isinstance(field, forms.ChoiceField), field
+    return cast(list[tuple[Any, Any]], field.choices)
 
 
 def client_for(user: Any) -> Client:
     client = Client()
     client.force_login(user)
     return client
+
+
+def found(pattern: str, text: str, flags: int = 0) -> str:
+    """The first group of `pattern`'s first match in `text`, which must have one."""
+    match = re.search(pattern, text, flags)
+    assert match is not None, f"{pattern!r} not in {text[:2000]!r}"
+    return match.group(1)
 
 
 def opened_values(monkeypatch: Any) -> list[str]:
@@ -64,6 +80,13 @@ def png_bytes(size: tuple[int, int] = (4, 4), colour: str = "red") -> bytes:
 
 def png_upload(name: str = "photo.png", **kwargs: Any) -> SimpleUploadedFile:
     return SimpleUploadedFile(name, png_bytes(**kwargs), content_type="image/png")
+
+
+def streamed_body(response: HttpResponseBase) -> bytes:
+    """The whole body of a streamed response (a file served, an export download): the
+    test client's response is typed as a plain HttpResponse."""
+    assert isinstance(response, StreamingHttpResponse), type(response)
+    return response.getvalue()
 
 
 def text_of(response: Any) -> str:

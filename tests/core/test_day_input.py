@@ -42,10 +42,12 @@ def test_the_studio_edit_page_keeps_its_founding_date(world: Any, street_officia
 
 def test_the_visit_edit_page_keeps_the_visit_date(world: Any, representative: Any) -> None:
     rep = Representative.objects.get(user=representative)
+    community = rep.linked_communities.first()
+    assert community is not None
     visit = household_visit_record(
         actor=representative,
         representative=rep,
-        community=rep.linked_communities.first(),
+        community=community,
         visited_on=date(2026, 3, 4),
         household="演示·王先生家",
         address="沙头角演示小区 1 栋",

@@ -104,5 +104,5 @@ def test_the_overdue_demo_case_tells_one_story() -> None:
     case = Case.objects.get(summary="工地夜间施工噪声")
     refer = case.steps.get(action=Action.REFER)
     assert refer.due_on == case.due_on
-    assert refer.at.date() < case.due_on
+    assert case.due_on is not None and refer.at.date() < case.due_on
     assert all(step.at <= refer.at for step in case.steps.exclude(action=Action.REFER))

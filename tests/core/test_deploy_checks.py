@@ -74,6 +74,7 @@ def test_it_costs_one_indexed_count_per_sealed_model(
     assert "导入记录 1 个" in error.msg
     index = {"caseattachment": "attachment_unsealed"}
     for model, field in models:
+        assert model._meta.model_name is not None
         name = index.get(model._meta.model_name, f"{model._meta.model_name}_unsealed")
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:  # a few test rows: make the planner show it

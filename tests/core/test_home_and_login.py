@@ -151,6 +151,7 @@ class TestHome:
         client = client_for(street_official)
         before = client.get(reverse("home")).context["representative_count"]
         rep = Representative.objects.filter(active=True).first()
+        assert rep is not None and street_official.unit is not None
         with django_capture_on_commit_callbacks(execute=True):
             Representative.objects.create(
                 name="新任代表",

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 from django.db import IntegrityError, transaction
+from django.http import HttpResponse
 from django.test import RequestFactory
 from django.urls import reverse
 
@@ -62,7 +63,9 @@ def test_other_integrity_errors_are_a_409_page_of_their_own(world: Any) -> None:
         StudioAssignment.objects.create(studio=studio, representative=demo)  # a second pair
     assert not is_foreign_key_violation(caught.value)
     request = RequestFactory().post("/")
-    response = ReferenceGoneMiddleware(lambda r: None).process_exception(request, caught.value)
+    response = ReferenceGoneMiddleware(lambda r: HttpResponse()).process_exception(
+        request, caught.value
+    )
     assert response is not None and response.status_code == 409
     page = response.content.decode()
     assert "与他人同时提交的内容冲突，没有保存" in page and "刚被他人删除" not in page
@@ -70,7 +73,7 @@ def test_other_integrity_errors_are_a_409_page_of_their_own(world: Any) -> None:
 
 def test_errors_other_than_integrity_errors_are_left_alone() -> None:
     request = RequestFactory().get("/")
-    middleware = ReferenceGoneMiddleware(lambda r: None)
+    middleware = ReferenceGoneMiddleware(lambda r: HttpResponse())
     assert middleware.process_exception(request, ValueError("x")) is None
 
 

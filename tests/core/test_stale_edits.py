@@ -201,7 +201,7 @@ def test_a_bulk_update_keeps_an_updated_at_it_is_given(world: Any) -> None:
 
 @pytest.mark.usefixtures("qiaodong_with_things")
 def test_a_merge_moves_the_version_of_every_record_it_changes(world: Any) -> None:
-    moved = [
+    moved: list[Studio | Liaison | Representative | HandlingUnit] = [
         Studio.objects.get(name="桥东社区党代表工作室"),
         Liaison.objects.get(name="桥东书记"),
         Representative.objects.get(name="演示代表·陈明"),  # its link to 桥东社区 is dropped
@@ -224,8 +224,8 @@ def _edited_models() -> set[type[Model]]:
     while pages:
         page = pages.pop()
         pages += page.__subclasses__()
-        if getattr(page, "model", None) is not None:
-            found.add(page.model)
+        if (model := getattr(page, "model", None)) is not None:
+            found.add(model)
     by_name = {model.__name__: model for model in apps.get_models()}
     for path in Path(minyi.__file__).parent.rglob("*.py"):
         for name in re.findall(r"stale\.check\(\s*\w+,\s*(\w+)\s*,", path.read_text()):

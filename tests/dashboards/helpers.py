@@ -43,6 +43,7 @@ def _answered(received_on: date, *, late: bool, rating: str | None, **data: Any)
     case = _referred(received_on, **data)
     # A late answer is given the day after the limit, through the service, so the
     # answer and the case's own record of it agree.
+    assert case.due_on is not None
     answered_on = case.due_on + timedelta(days=1) if late else case.due_on
     with mock.patch("minyi.cases.services.today", return_value=answered_on):
         services.case_answer(case=case, actor=_user("unit"), text="已处理。")

@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.core.helpers import found
+
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "documents"
 HINT = "sudo apt-get install poppler-utils"
 
@@ -61,7 +63,7 @@ def compact(text: str) -> str:
 
 def page_count(data: bytes, tmp_path: Path) -> int:
     info = _run("pdfinfo", data=data, tmp_path=tmp_path)
-    return int(re.search(r"^Pages:\s+(\d+)", info, re.M).group(1))
+    return int(found(r"^Pages:\s+(\d+)", info, re.M))
 
 
 def fonts(data: bytes, tmp_path: Path) -> list[tuple[str, str]]:

@@ -18,7 +18,7 @@ from minyi.documents.excel import run
 from minyi.documents.excel.safe import neutralise, restore
 from minyi.documents.models import Export, ExportState
 from tests.cases.helpers import register
-from tests.core.helpers import client_for
+from tests.core.helpers import client_for, streamed_body
 from tests.documents.test_pdfs import user, walked_case
 from tests.documents.xlsx import column, table
 
@@ -174,7 +174,7 @@ class TestLargeExports:
 
         download = client.get(reverse("documents:export_download", args=[job.pk]))
         assert download.status_code == 200
-        headers, rows, notes = table(b"".join(download.streaming_content))
+        headers, rows, notes = table(streamed_body(download))
         assert sorted(column(headers, rows, "内容摘要")) == ["第1件", "第2件", "第3件"]
         assert any("年度：2026年" in n for n in notes)
 
@@ -228,8 +228,9 @@ class TestListPagesLinkTheExport:
     ) -> None:
         page = client_for(user("city")).get(reverse(url_name) + "?q=x").content.decode()
         if kind == "ledger":
-            page = client_for(user("city")).get(reverse(url_name) + "?state=closed")
-            page = page.content.decode()
+            page = (
+                client_for(user("city")).get(reverse(url_name) + "?state=closed").content.decode()
+            )
             assert reverse("documents:export", args=[kind]) + "?state=closed" in page
         else:
             assert reverse("documents:export", args=[kind]) + "?q=x" in page
@@ -348,12 +349,14 @@ class TestAnExportThatKeepsCrashing:
             return real_source(*args, **kwargs)
 
         monkeypatch.setattr(run, "export_source", stalled)
-        stored = []
-        monkeypatch.setattr(
-            run.Export.file.field.storage,
-            "delete",
-            lambda name, _real=Export.file.field.storage.delete: (stored.append(name), _real(name)),
-        )
+        stored: list[str] = []
+        real_delete = Export.file.field.storage.delete
+
+        def delete(name: str) -> None:
+            stored.append(name)
+            real_delete(name)
+
+        monkeypatch.setattr(run.Export.file.field.storage, "delete", delete)
         run.export_job_run(job.pk)
         job.refresh_from_db()
         assert not job.file and not job.file_key and job.written == 0

@@ -13,6 +13,7 @@ import pytest
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.core.management import call_command
+from django.db.models.fields.files import FieldFile
 from django.urls import reverse
 from django.utils import timezone
 
@@ -64,6 +65,13 @@ def an_import(
     return record
 
 
+def stored_name(file: FieldFile) -> str:
+    """The name the file is stored under; it has one (a file deleted from storage keeps its
+    name on the row, a purged one has none)."""
+    assert file.name, "no file"
+    return file.name
+
+
 def purge(*args: str) -> str:
     out = StringIO()
     call_command("purge_document_files", *args, stdout=out)
@@ -73,11 +81,11 @@ def purge(*args: str) -> str:
 class TestPurge:
     def test_it_deletes_old_export_files_and_keeps_new_ones(self, world: Any) -> None:
         old, new = an_export(age_days=8), an_export(age_days=6)
-        old_name = old.file.name
+        old_name = stored_name(old.file)
         output = purge()
         assert "已删除导出文件 1 个（保留 7 天）" in output
         assert not default_storage.exists(old_name)
-        assert default_storage.exists(new.file.name)
+        assert default_storage.exists(stored_name(new.file))
         old.refresh_from_db()
         assert old.file.name == "" and old.file_purged_at is not None
         # The row stays as the record of who exported what.
@@ -91,7 +99,7 @@ class TestPurge:
         committed = an_import(age_days=0, state=ImportState.COMMITTED)
         stale = an_import(age_days=8)
         pending = an_import(age_days=1)
-        names = {r.pk: r.file.name for r in (committed, stale, pending)}
+        names = {r.pk: stored_name(r.file) for r in (committed, stale, pending)}
         assert "导入文件 2 个（已导入或保留 7 天）" in purge()
         assert not default_storage.exists(names[committed.pk])
         assert not default_storage.exists(names[stale.pk])
@@ -107,14 +115,14 @@ class TestPurge:
         settings.MINYI_IMPORT_FILE_DAYS = 30
         export, upload_ = an_export(age_days=8), an_import(age_days=8)
         assert "导出文件 0 个（保留 30 天），导入文件 0 个（已导入或保留 30 天）" in purge()
-        assert default_storage.exists(export.file.name)
-        assert default_storage.exists(upload_.file.name)
+        assert default_storage.exists(stored_name(export.file))
+        assert default_storage.exists(stored_name(upload_.file))
 
     def test_a_period_under_one_day_counts_as_one(self, world: Any, settings: Any) -> None:
         settings.MINYI_EXPORT_FILE_DAYS = 0
         export = an_export(age_days=0)
         purge()
-        assert default_storage.exists(export.file.name)
+        assert default_storage.exists(stored_name(export.file))
 
     def test_a_dry_run_deletes_nothing_and_lists_what_would_go(self, world: Any) -> None:
         export, stale = an_export(age_days=8), an_import(age_days=8)
@@ -123,14 +131,14 @@ class TestPurge:
         assert f"将删除导入文件：#{stale.pk} 联络员（shatoujiao，" in output
         assert "试运行：将删除导出文件 1 个（保留 7 天），导入文件 1 个" in output
         assert "未删除任何文件" in output
-        assert default_storage.exists(export.file.name)
-        assert default_storage.exists(stale.file.name)
+        assert default_storage.exists(stored_name(export.file))
+        assert default_storage.exists(stored_name(stale.file))
         assert not Export.objects.filter(file_purged_at__isnull=False).exists()
         assert not Import.objects.filter(file_purged_at__isnull=False).exists()
 
     def test_a_file_already_missing_from_storage_is_fine(self, world: Any) -> None:
         export = an_export(age_days=8)
-        default_storage.delete(export.file.name)
+        default_storage.delete(stored_name(export.file))
         assert "已删除导出文件 1 个" in purge()
         export.refresh_from_db()
         assert export.file.name == "" and export.file_purged_at is not None
@@ -178,7 +186,7 @@ class TestAJobInFlight:
     @pytest.mark.parametrize("state", [ImportState.CHECKING, ImportState.IMPORTING])
     def test_its_file_is_kept_until_the_job_ends(self, world: Any, state: str) -> None:
         record = an_import(age_days=8, state=state)
-        name = record.file.name
+        name = stored_name(record.file)
         assert "导入文件 0 个" in purge()
         assert default_storage.exists(name)
         record.refresh_from_db()
@@ -202,7 +210,7 @@ class TestAJobInFlight:
         commit(client)
         # Uploaded and checked eight days ago; the commit runs as the daily purge comes.
         Import.objects.update(created_at=timezone.now() - timedelta(days=8))
-        name = Import.objects.get().file.name
+        name = stored_name(Import.objects.get().file)
         check = import_jobs.check_file
 
         def purged_meanwhile(*args: Any, **kwargs: Any) -> Any:
@@ -242,7 +250,7 @@ class TestExportPages:
 
     def test_a_file_lost_from_storage_is_a_chinese_410(self, world: Any) -> None:
         export = an_export(age_days=1)
-        default_storage.delete(export.file.name)
+        default_storage.delete(stored_name(export.file))
         response = client_for(user("liaison")).get(
             reverse("documents:export_download", args=[export.pk])
         )
@@ -265,9 +273,9 @@ class TestImportPages:
         upload(client, "liaisons", data)
         assert commit(client).status_code == 302
         record = Import.objects.get()
-        assert default_storage.exists(record.file.name)
+        assert default_storage.exists(stored_name(record.file))
         purge()
-        assert not default_storage.exists(record.file.name)
+        assert not default_storage.exists(stored_name(record.file))
         page = client.get(record.get_absolute_url()).content.decode()
         assert "新增 1 条" in page and "上传的文件已在导入完成后删除" in page
         listing = client.get(reverse("documents:import", args=["liaisons"])).content.decode()
@@ -295,7 +303,7 @@ class TestImportPages:
         data = sheet_bytes([LIAISON_HEADERS, liaison_row("演示·保留丙", "13800000133")])
         upload(client, "liaisons", data)
         record = Import.objects.get()
-        default_storage.delete(record.file.name)
+        default_storage.delete(stored_name(record.file))
         page = client.get(record.get_absolute_url())
         assert page.status_code == 200
         assert "上传的文件已不存在" in page.content.decode()

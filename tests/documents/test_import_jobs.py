@@ -127,7 +127,12 @@ class TestLargeSheetsAreJobs:
 
         def watched(*args: Any, **kwargs: Any) -> Any:
             progress = args[2]
-            return original(args[0], args[1], lambda n: (progress(n), seen.append(n)))
+
+            def counted(n: int) -> None:
+                progress(n)
+                seen.append(n)
+
+            return original(args[0], args[1], counted)
 
         monkeypatch.setattr(import_jobs, "check_file", watched)
         record = checked_upload(client_for(user("shatoujiao")), CLEAN)

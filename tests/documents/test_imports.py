@@ -41,6 +41,7 @@ STUDIO_HEADERS = [
 def sheet_bytes(rows: list[list[Any]], *, merge: str = "") -> bytes:
     book = openpyxl.Workbook()
     sheet = book.active
+    assert sheet is not None
     for row in rows:
         sheet.append(row)
     for line in sheet.iter_rows():
@@ -358,9 +359,11 @@ class TestRoundTrips:
         header_row = next(r for r in sheet.iter_rows() if r[0].value == "姓名")
         columns = {cell.value: cell.column for cell in header_row}
         chen = next(r for r in sheet.iter_rows() if r[0].value == "演示代表·陈明")
-        sheet.cell(chen[0].row, columns["职务"], "高级工程师")
+        row, position, phone = chen[0].row, columns["职务"], columns["联系电话"]
+        assert row is not None and position is not None and phone is not None
+        sheet.cell(row, position, "高级工程师")
         new = [c.value for c in chen]
-        new[0], new[columns["联系电话"] - 1] = "演示代表·新人", "13800000199"
+        new[0], new[phone - 1] = "演示代表·新人", "13800000199"
         sheet.append(new)
         buffer = BytesIO()
         book.save(buffer)

@@ -216,7 +216,7 @@ def test_cancelled_and_no_show_bookings_free_their_place(world, liaison):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_ten_concurrent_bookings_for_three_places_give_exactly_three(world):
+def test_ten_concurrent_bookings_for_three_places_give_exactly_three(world: Any) -> None:
     """Threads with their own connections to the file database (SQLite or PostgreSQL)."""
     if connection.vendor == "sqlite" and connection.settings_dict["NAME"].startswith(
         "file:memorydb"

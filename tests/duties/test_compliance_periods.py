@@ -157,7 +157,8 @@ def test_the_studio_they_left_shows_them_on_its_compliance_page(
 ) -> None:
     _left_in_june(world)
     url = reverse("duties:compliance")
-    page = text_of(client_for(street_official).get(url, {"studio": studio().pk, "year": "2026"}))
+    query: dict[str, int | str] = {"studio": studio().pk, "year": "2026"}
+    page = text_of(client_for(street_official).get(url, query))
     line = page.split("演示代表·陈明")[1].split("演示代表")[0]
     assert "已离开" in line and "不考核" in line
 

@@ -9,9 +9,11 @@ from datetime import date, time
 from typing import Any
 
 import pytest
+from django import forms
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 
+from minyi.core.forms import field_of
 from minyi.duties import plans
 from minyi.duties.forms_plans import SessionForm
 from minyi.people.models import Representative
@@ -48,7 +50,9 @@ def test_a_plan_lists_those_who_were_there_in_its_year(liaison: Any) -> None:
         "演示代表·黄海：3–4月没有安排到工作室活动。",
     ]
     # The plan's form offers them, once, and a session in their period is taken.
-    offered = list(SessionForm(plan=plan).fields["representative"].queryset)
+    offered_from = field_of(SessionForm(plan=plan), "representative", forms.ModelChoiceField)
+    assert offered_from.queryset is not None
+    offered = list(offered_from.queryset)
     assert offered.count(rep) == 1
     plans.plan_session_add(
         actor=liaison,

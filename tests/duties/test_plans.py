@@ -310,6 +310,7 @@ def test_an_approved_plan_becomes_events_once(liaison: Any, city_official: Any) 
     openings = Event.objects.filter(plan=plan, kind=EventKind.OPENING)
     assert openings.count() == 52
     first = openings.first()
+    assert first is not None
     assert first.starts_at.isoformat() == "2027-01-06T01:00:00+00:00"  # 09:00 in Shanghai
     sessions = Event.objects.filter(plan=plan).exclude(kind=EventKind.OPENING)
     assert sessions.count() == PlannedSession.objects.filter(plan=plan).count() == 18
@@ -409,7 +410,9 @@ def test_the_plan_list_runs_a_fixed_number_of_queries(liaison: Any, city_officia
 
     def add(n: int) -> None:
         for _ in range(n):
-            studio = make_studio(Studio.objects.first().unit)
+            existing = Studio.objects.first()
+            assert existing is not None
+            studio = make_studio(existing.unit)
             plan = AnnualPlan.objects.create(
                 studio=studio,
                 year=2027,

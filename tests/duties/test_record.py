@@ -202,7 +202,7 @@ OLD_TABLE_LOOPS = """
 {% endfor %}"""
 
 
-def _tables_both_ways(record) -> tuple[str, str]:
+def _tables_both_ways(record) -> tuple[list[str], list[str]]:
     import re
 
     from django.template import Context, Template

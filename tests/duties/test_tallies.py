@@ -77,7 +77,9 @@ def test_the_tallies_add_up_to_the_counts_of_the_facts(world: Any, today: date) 
 
 def _first(world: Any) -> tuple[Studio, Representative]:
     rep = Representative.objects.get(name="测试代表·两站")
-    return rep.assignments.order_by("since").first().studio, rep
+    first = rep.assignments.order_by("since").first()
+    assert first is not None
+    return first.studio, rep
 
 
 def _new_event(world: Any) -> None:
@@ -87,6 +89,7 @@ def _new_event(world: Any) -> None:
 
 def _cancel_event(world: Any) -> None:
     event = Event.objects.filter(state=EventState.HELD).order_by("starts_at").first()
+    assert event is not None
     event.state = EventState.CANCELLED
     event.save()
 
@@ -107,7 +110,9 @@ def _absentee(world: Any) -> None:
 def _link_representative(world: Any) -> None:
     # From the representative's side: their first session, in January, where they had none.
     absentee = Representative.objects.get(name="测试代表·缺席")
-    absentee.events.add(Event.objects.filter(state=EventState.HELD).order_by("starts_at").first())
+    first = Event.objects.filter(state=EventState.HELD).order_by("starts_at").first()
+    assert first is not None
+    absentee.events.add(first)
 
 
 _link_representative.prepare = _absentee  # type: ignore[attr-defined]
@@ -152,6 +157,7 @@ def _recorded(world: Any) -> None:
     # whole of the studio's first event, the absentee's first session.
     absentee = Representative.objects.get(name="测试代表·缺席")
     event = absentee.assignments.get().studio.events.order_by("starts_at").first()
+    assert event is not None
     event_record(
         actor=User.objects.create_superuser("tally-admin", password="x" * 12),
         event=event,

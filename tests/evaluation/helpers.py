@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from minyi.cases.models import Answer, Case, Evaluation
 from minyi.evaluation import services
-from minyi.evaluation.models import EvaluationRound, StudioAssessment
+from minyi.evaluation.models import CriterionScore, EvaluationRound, StudioAssessment
 from minyi.evaluation.outcomes import suggested_outcome
 from minyi.evaluation.summary import assessments_with_scores, decorate
 from minyi.people.models import User
@@ -57,8 +57,13 @@ def assessment(round: EvaluationRound, studio: str = SHATOUJIAO) -> StudioAssess
     return decorate(qs.select_related("round").get(studio__name=studio))
 
 
+def ordered_scores(a: StudioAssessment) -> list[CriterionScore]:
+    """The scores in criterion order, as the round's page shows them."""
+    return a.ordered_scores  # type: ignore[attr-defined]  # set by summary.decorate
+
+
 def scores(a: StudioAssessment) -> dict[str, Any]:
-    return {c.criterion: c for c in a.ordered_scores}
+    return {c.criterion: c for c in ordered_scores(a)}
 
 
 def assess_all(round: EvaluationRound, actor: str = "city") -> None:
@@ -70,7 +75,7 @@ def assess_all(round: EvaluationRound, actor: str = "city") -> None:
             assessment=a,
             version=a.version,
             criteria={},
-            outcome=suggested_outcome(c.score for c in a.ordered_scores),
+            outcome=suggested_outcome(c.score for c in ordered_scores(a)),
             outcome_reason="按五项得分评定",
         )
 

@@ -15,7 +15,15 @@ from minyi.evaluation.models import Criterion, CriterionScore, StudioOutcome
 from minyi.evaluation.outcomes import outcome_problem, suggested_outcome
 from minyi.evaluation.services import CriterionInput
 from minyi.evaluation.states import NotAllowed
-from tests.evaluation.helpers import DAMEISHA, assess_all, assessment, open_round, scores, user
+from tests.evaluation.helpers import (
+    DAMEISHA,
+    assess_all,
+    assessment,
+    open_round,
+    ordered_scores,
+    scores,
+    user,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -59,7 +67,7 @@ def test_an_adjustment_without_a_reason_is_refused_and_nothing_is_saved(world: A
     }
     fresh = assessment(round)
     assert fresh.version == a.version and fresh.outcome == ""
-    assert all(c.adjusted_score is None for c in fresh.ordered_scores)
+    assert all(c.adjusted_score is None for c in ordered_scores(fresh))
 
 
 def test_the_same_score_as_the_records_is_no_adjustment(world: Any) -> None:
@@ -80,6 +88,7 @@ def test_clearing_an_adjustment_returns_to_the_records(world: Any) -> None:
 
 def test_the_database_refuses_an_adjustment_without_a_reason(world: Any) -> None:
     row = CriterionScore.objects.filter(assessment__round=open_round()).first()
+    assert row is not None
     row.adjusted_score = 5
     with pytest.raises(IntegrityError), transaction.atomic():
         row.save()

@@ -24,6 +24,7 @@ from tests.evaluation.helpers import (
     YEAR,
     assessment,
     open_round,
+    ordered_scores,
     scores,
     studio,
 )
@@ -36,9 +37,9 @@ def test_every_active_studio_gets_the_five_criteria(world: Any) -> None:
     assert StudioAssessment.objects.filter(round=round).count() == Studio.objects.active().count()
     for name in ("沙头角社区党代表工作室", DAMEISHA):
         a = assessment(round, name)
-        assert [c.criterion for c in a.ordered_scores] == list(Criterion.values)
-        assert all(c.evidence for c in a.ordered_scores), "every score shows its evidence"
-        assert all(0 <= c.prefilled_score <= MAX_SCORE for c in a.ordered_scores)
+        assert [c.criterion for c in ordered_scores(a)] == list(Criterion.values)
+        assert all(c.evidence for c in ordered_scores(a)), "every score shows its evidence"
+        assert all(0 <= c.prefilled_score <= MAX_SCORE for c in ordered_scores(a))
 
 
 def test_building_comes_from_the_shortfalls(world: Any) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from django.test import Client
@@ -13,6 +12,7 @@ from minyi.cases.models import Case
 from minyi.org.models import HandlingUnit
 from minyi.people.models import Representative, User
 from minyi.studios.models import Studio
+from tests.core.helpers import found
 
 STUDIO = "沙头角社区党代表工作室"
 REP = "演示代表·陈明"
@@ -52,8 +52,8 @@ def submit(
     assert response.status_code == 302, response.content.decode()[:2000]
     done = client.get(reverse("online:report_done"))
     text = done.content.decode()
-    number = re.search(r"编号：<strong>([^<]+)</strong>", text).group(1)
-    code = re.search(r'<span class="code">([^<]+)</span>', text).group(1)
+    number = found(r"编号：<strong>([^<]+)</strong>", text)
+    code = found(r'<span class="code">([^<]+)</span>', text)
     return client, Case.objects.get(number=number), code
 
 

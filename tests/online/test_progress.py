@@ -18,6 +18,7 @@ from minyi.online import services
 from minyi.online.models import OneTimeCode, ResidentRating
 from minyi.org.models import HandlingUnit
 from minyi.people.models import User
+from tests.core.helpers import found
 from tests.online.helpers import answered, submit
 
 pytestmark = pytest.mark.django_db
@@ -73,9 +74,12 @@ def test_both_paths_hash_and_compare_once(world: Any, monkeypatch: Any) -> None:
     from minyi.online import codes
 
     real = codes.constant_time_compare
-    monkeypatch.setattr(
-        codes, "constant_time_compare", lambda a, b: calls.append("cmp") or real(a, b)
-    )
+
+    def compare(a: str, b: str) -> bool:
+        calls.append("cmp")
+        return real(a, b)
+
+    monkeypatch.setattr(codes, "constant_time_compare", compare)
     assert services.find_report(case.number, "AAAA-AAAA") is None
     assert services.find_report("沙头角街道沙头角社区2026999", "AAAA-AAAA") is None
     assert calls == ["cmp", "cmp"]
@@ -138,6 +142,7 @@ def test_the_reporter_rates_the_answer_once_and_it_goes_on_the_timeline(world: A
     rated = ResidentRating.objects.get(case=case)
     assert rated.rating == "dissatisfied" and rated.answer == case.answers.get()
     note = case.steps.filter(action=Action.NOTE).last()
+    assert note is not None
     assert note.text == "反映人网上评价：不满意。意见：晚上还在施工"
     page = client.get(reverse("online:progress")).content.decode()
     assert "您的评价：<strong>不满意</strong>" in page and "请评价办理结果" not in page
@@ -174,7 +179,7 @@ def test_a_one_time_code_goes_to_the_registered_phone_only(world: Any, monkeypat
     assert right.status_code == other.status_code == missing.status_code == 302
     assert right["Location"] == other["Location"] == missing["Location"]
     assert len(sent) == 1 and sent[0][0] == "+8613800007777"
-    code = re.search(r"验证码是 (\d{6})", sent[0][1]).group(1)
+    code = found(r"验证码是 (\d{6})", sent[0][1])
     row = OneTimeCode.objects.get()
     assert code not in row.code_hash and row.sent and row.channel == "console"
     check = client.get(reverse("online:code_check")).content.decode()
@@ -192,7 +197,7 @@ def test_a_one_time_code_is_spent_after_five_wrong_tries(world: Any, monkeypatch
     _, case, _ = submit()
     client = Client()
     client.post(reverse("online:code_request"), {"number": case.number, "phone": "13800007777"})
-    code = re.search(r"验证码是 (\d{6})", sent[0][1]).group(1)
+    code = found(r"验证码是 (\d{6})", sent[0][1])
     wrong = "000000" if code != "000000" else "111111"
     for _ in range(5):
         response = client.post(reverse("online:code_check"), {"code": wrong})
@@ -209,7 +214,7 @@ def test_an_expired_one_time_code_is_refused(world: Any, monkeypatch: Any) -> No
     _, case, _ = submit()
     client = Client()
     client.post(reverse("online:code_request"), {"number": case.number, "phone": "13800007777"})
-    code = re.search(r"验证码是 (\d{6})", sent[0][1]).group(1)
+    code = found(r"验证码是 (\d{6})", sent[0][1])
     OneTimeCode.objects.update(expires_at=timezone.now() - timedelta(seconds=1))
     assert client.post(reverse("online:code_check"), {"code": code}).status_code == 400
 
@@ -278,7 +283,7 @@ def test_a_one_time_code_goes_through_the_sms_gateway_and_not_into_the_log(
     row = OneTimeCode.objects.get()
     assert sent["phone"] == "+8613800007777" and sent["id"] == f"one-time-code-{row.pk}"
     assert row.sent and row.channel == "http"
-    code = re.search(r"验证码是 (\d{6})", sent["text"]).group(1)
+    code = found(r"验证码是 (\d{6})", sent["text"])
     assert client.post(reverse("online:code_check"), {"code": code}).status_code == 302
     assert code not in caplog.text and "13800007777" not in caplog.text
 

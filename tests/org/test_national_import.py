@@ -81,6 +81,7 @@ def test_a_later_national_import_keeps_the_dapeng_streets_moved(tmp_path: Path) 
     out = import_divisions(streets, villages)
     assert "街道：新建 0，更新 0，未变 1" in out
     kuichong = OrgUnit.objects.get(code="440307009")
+    assert kuichong.parent and kuichong.district
     assert kuichong.parent.name == kuichong.district.name == "大鹏新区"
     new = OrgUnit.objects.get(code="440307009999")
     assert (new.short_name, new.street, new.district) == ("新设社区", kuichong, kuichong.parent)

@@ -88,7 +88,7 @@ def test_a_renamed_unit_is_updated_by_its_code(tmp_path: Path) -> None:
         "葵涌新街道",
         "葵涌新街道",
     )
-    assert renamed.parent.name == "大鹏新区"
+    assert renamed.parent is not None and renamed.parent.name == "大鹏新区"
     assert "街道：新建 0，更新 1，未变 78" in out
     assert "社区：新建 0，更新 1，未变 787" in out
 

@@ -89,6 +89,7 @@ def test_it_moves_the_dapeng_streets_under_dapeng_new_district(city: OrgUnit) ->
 def test_shatoujiao_community_is_under_shatoujiao_street_in_yantian(city: OrgUnit) -> None:
     community = OrgUnit.objects.get(short_name="沙头角社区")
     assert (community.code, community.name) == ("440308003006", "沙头角居委会")
+    assert community.parent and community.street and community.district
     assert community.parent.name == community.street.name == "沙头角街道"
     assert community.district.name == "盐田区"
     assert community.ancestors() == [city.parent, city, community.district, community.street]

@@ -13,7 +13,14 @@ from django.urls import reverse
 from PIL import Image
 
 from minyi.people.models import Representative
-from tests.core.helpers import client_for, png_bytes, png_upload, post_data_from, text_of
+from tests.core.helpers import (
+    client_for,
+    png_bytes,
+    png_upload,
+    post_data_from,
+    streamed_body,
+    text_of,
+)
 
 
 @pytest.fixture(autouse=True)
@@ -49,11 +56,11 @@ def test_the_street_official_uploads_a_photo_that_is_then_served(
     response = upload(street_official, rep, png_upload("chenming.png"))
     assert response.status_code == 302
     rep.refresh_from_db()
-    assert rep.photo.name.startswith("representatives/")
+    assert rep.photo.name is not None and rep.photo.name.startswith("representatives/")
     served = client_for(street_official).get(reverse("people:representative_photo", args=[rep.pk]))
     assert served.status_code == 200
     assert served["Content-Type"] == "image/png"
-    assert b"".join(served.streaming_content) == png_bytes()
+    assert streamed_body(served) == png_bytes()
     assert "private" in served["Cache-Control"]
 
 
@@ -102,6 +109,7 @@ def test_the_detail_page_and_the_plaque_show_the_photo(
 def test_a_missing_file_answers_404(street_official: Any, rep: Representative) -> None:
     upload(street_official, rep, png_upload())
     rep.refresh_from_db()
+    assert rep.photo.name
     rep.photo.storage.delete(rep.photo.name)
     response = client_for(street_official).get(
         reverse("people:representative_photo", args=[rep.pk])

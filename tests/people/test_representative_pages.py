@@ -59,7 +59,7 @@ class TestCreate:
         assert response["Location"] == rep.get_absolute_url()
         assert rep.phone == "+8613800005555"
         assert {c.short_name for c in rep.linked_communities.all()} == {"沙头角社区", "田心社区"}
-        assert rep.group.unit == world["440308003"]
+        assert rep.group is not None and rep.group.unit == world["440308003"]
 
     def test_the_delegation_follows_from_the_group(
         self, district_official: Any, world: Any

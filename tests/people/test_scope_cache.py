@@ -50,6 +50,7 @@ def test_a_liaison_moved_to_another_studio_sees_the_new_one(
 ) -> None:
     before = scope_of(fresh(liaison)).studio_ids
     other = Studio.objects.exclude(pk__in=before).first()
+    assert other is not None
     row = Liaison.objects.get(user=liaison)
     row.studio = other
     row.save()

@@ -24,7 +24,9 @@ MEISHA_UNITS = {"梅沙街道", "大梅沙社区", "小梅沙社区"}
 STREET_HANDLING_UNIT = "沙头角街道城市管理办公室"
 MEISHA_HANDLING_UNIT = "梅沙街道城市管理办公室"
 
-MODELS = {
+# Each with its own scoped manager (a plain `type[Model]` has no `objects`).
+Scoped = type[Studio] | type[Representative] | type[Liaison] | type[OrgUnit] | type[HandlingUnit]
+MODELS: dict[str, tuple[Scoped, str]] = {
     "studios": (Studio, "name"),
     "representatives": (Representative, "name"),
     "liaisons": (Liaison, "name"),
@@ -190,6 +192,7 @@ class TestNobody:
     def test_an_official_whose_unit_is_retired_sees_nothing(
         self, outsider: User, meisha_handling_unit: Any, model: str
     ) -> None:
+        assert outsider.unit is not None
         outsider.unit.retire()
         assert visible(model, fresh(outsider)) == set()
         assert editable(model, fresh(outsider)) == set()

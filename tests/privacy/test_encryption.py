@@ -11,6 +11,7 @@ import sys
 from datetime import date
 from pathlib import Path
 from types import SimpleNamespace
+from typing import Any
 
 import pytest
 from cryptography.fernet import Fernet
@@ -41,7 +42,7 @@ HOME_PHONE = "+8675525550123"
 NAME = "欧阳晓明"
 EMPLOYER = "沙头角演示电子厂"
 PLAINTEXTS = [PHONE_DIGITS, HOME, EMPLOYER_ADDRESS, "25550123", NAME, "晓明", EMPLOYER]
-REPORTER = {
+REPORTER: dict[str, Any] = {
     "reporter_name": NAME,
     "reporter_employer": EMPLOYER,
     "reporter_phone": PHONE,

@@ -52,7 +52,7 @@ def project_fields() -> list[str]:
         if not model.__module__.startswith("minyi."):
             continue
         for field in model._meta.get_fields():
-            if getattr(field, "concrete", False) and looks_personal(field):
+            if isinstance(field, models.Field) and field.concrete and looks_personal(field):
                 found.append(f"{model._meta.label}.{field.name}")
     return found
 

@@ -22,7 +22,7 @@ from django.test import Client
 from django.urls import reverse
 
 from minyi.api.models import ApiToken
-from minyi.cases.models import Case
+from minyi.cases.models import Case, CaseAttachment
 from minyi.people.models import User
 from tests import test_access_matrix as matrix
 from tests.cases import helpers
@@ -84,7 +84,7 @@ def _leaks(text: str) -> list[str]:
     return [value for value in FORBIDDEN if value in text or value in flat]
 
 
-def _attach(case: Case) -> None:
+def _attach(case: Case) -> CaseAttachment:
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     from minyi.cases.attachments import case_attach

@@ -6,6 +6,8 @@ holds the chinesecalendar years (2004–2026 with chinesecalendar 1.11.0).
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
 
 from minyi.workdays.recompute import (
@@ -25,7 +27,7 @@ def unknown_year() -> int:
 
 
 @pytest.fixture
-def recomputed_years():
+def recomputed_years() -> Iterator[list[int]]:
     """Registers a dummy deadline recomputer and yields the years it was called with."""
     calls: list[int] = []
 

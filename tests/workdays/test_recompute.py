@@ -21,7 +21,7 @@ def _only_this_tests_recomputers(monkeypatch):
     monkeypatch.setattr(recompute, "_recomputers", [])
 
 
-def test_every_registered_recomputer_runs_once_in_order():
+def test_every_registered_recomputer_runs_once_in_order() -> None:
     calls: list[tuple[str, int]] = []
 
     def first(year: int) -> None:
