@@ -110,7 +110,7 @@ def test_no_staff_role_may_withdraw(world: Any) -> None:
     from minyi.cases.access import permitted_actions
 
     case, _ = _online()
-    for username in ("liaison", "rep", "shatoujiao", "unit", "city"):
+    for username in ("liaison", "rep", "shatoujiao", "unit", "city", "admin"):
         assert Action.WITHDRAW not in permitted_actions(_user(username), case)
 
 
