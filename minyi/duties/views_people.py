@@ -399,7 +399,13 @@ class VisitList(ListPage):
         qs = HouseholdVisit.objects.for_user(self.request.user)
         if not withdrawn:
             qs = qs.counted()
-        return qs.select_related("representative", "community").distinct()
+        # The representative is printed by name: their phone, encrypted, stays unread (it
+        # was decrypted on every row). The address is decrypted to be masked.
+        return (
+            qs.select_related("representative", "community")
+            .defer("representative__phone")
+            .distinct()
+        )
 
     def base_queryset(self) -> QuerySet:
         return self.visits()
