@@ -417,8 +417,7 @@ def list_appointments(request: HttpRequest, filters: Query[AppointmentFilters]) 
 )
 def get_appointment(request: HttpRequest, appointment_id: int) -> dict[str, Any]:
     user = account(request)
-    # Masked, as the page shows it: the name and phone are not read (only the reveal
-    # decrypts them).
+    # Masked, as the page shows it: the name is not read (only the reveal decrypts it).
     qs = Appointment.objects.for_user(user).select_related("event").defer(*BOOKER_FULL_VIEW)
     appointment = _one(qs, appointment_id)
     editor = Appointment.objects.for_editor(user).filter(pk=appointment.pk).exists()

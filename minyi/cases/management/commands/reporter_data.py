@@ -85,13 +85,9 @@ class Command(BaseCommand):
             )
             from minyi.duties.models import Appointment
 
-            # update() skips pre_save: the masked name and phone the lists print are set here.
+            # update() skips pre_save: the masked name the lists print is set here.
             appointments = Appointment.objects.filter(phone_digest=digest).update(
-                name=ANONYMOUS,
-                name_masked=mask_name(ANONYMOUS),
-                phone="",
-                phone_digest="",
-                phone_masked="",
+                name=ANONYMOUS, name_masked=mask_name(ANONYMOUS), phone="", phone_digest=""
             )
             self.stdout.write(f"已匿名化 {done} 件案件、{appointments} 条预约。")
 
