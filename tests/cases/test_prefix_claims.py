@@ -1,19 +1,24 @@
-"""A studio's first number and a community created by hand at the same moment, with the
-same prefix wanted: no constraint spans the two tables, so both claims take one lock
-(`minyi.org.prefixes.lock_claims`) and the later one sees the earlier one's prefix."""
+"""A studio's first number and a community created by hand or imported at the same
+moment, with the same prefix wanted: no constraint spans the two tables, so both claims
+take one lock (`minyi.org.prefixes.lock_claims`) and the later one sees the earlier one's
+prefix; an import takes it only to settle its prefixes before it commits."""
 
 from __future__ import annotations
 
 import threading
 import time
+from pathlib import Path
 from typing import Any
 
 import pytest
 from django.db import close_old_connections, connection, transaction
 
 from minyi.cases.numbering import number_prefix
+from minyi.org import importing
 from minyi.org.models import Level, OrgUnit
+from minyi.org.prefixes import ImportPrefixes
 from minyi.studios.models import Studio
+from tests.cases.test_number_prefixes import FIRST, import_national
 
 STREET = "440308003"
 HOLD_SECONDS = 1.0  # the first claim stays open this long after it read the tables
@@ -86,3 +91,132 @@ def test_a_studio_s_first_number_and_a_new_community_never_share_a_prefix(
     stored = Studio.objects.values_list("number_prefix", flat=True).get(pk=studio.pk)
     assert stored == found["studio"]
     assert OrgUnit.objects.get(short_name="新村").number_prefix == found["community"]
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("first", ["studio", "import"])
+def test_a_studio_s_first_number_and_an_import_never_share_a_prefix(
+    world: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, first: str
+) -> None:
+    """The import works its prefixes out before its long insert, without the claims'
+    lock; it settles them under the lock just before it commits. A studio that claimed
+    one of them meanwhile (committed while the import ran, or still open when the import
+    settles) keeps it; the new community takes its longer form."""
+    if connection.vendor == "sqlite" and connection.settings_dict["NAME"].startswith(
+        "file:memorydb"
+    ):
+        pytest.skip("needs a file-based SQLite database")
+    # The studio's name is the first candidate of the community the import adds.
+    studio = Studio.objects.create(
+        name="太平镇太平村",
+        kind="agency",
+        unit=OrgUnit.objects.get(code=STREET),
+        host_organisation="机关党委",
+    )
+    started, done = threading.Event(), threading.Event()
+    read_taken = ImportPrefixes.__init__
+
+    def read_then_wait(self: ImportPrefixes, *args: Any) -> None:
+        read_taken(self, *args)  # what was committed, before the insert
+        started.set()
+        # On PostgreSQL the studio's claim runs to its commit meanwhile; on SQLite it
+        # waits for the import's write lock, so the import goes on after a while.
+        done.wait(10 if connection.vendor == "postgresql" else HOLD_SECONDS)
+
+    if first == "import":
+        monkeypatch.setattr(ImportPrefixes, "__init__", read_then_wait)
+    found: dict[str, str | None] = {}
+    errors: list[BaseException] = []
+
+    def worker(kind: str) -> None:
+        try:
+            if kind != first:
+                assert started.wait(10)  # the other has read the tables, not committed
+            if kind == "studio":
+                found[kind] = _claim_studio(studio, started if first == "studio" else None)
+            else:
+                import_national(tmp_path, FIRST)
+                found[kind] = OrgUnit.objects.get(code="510112101201").number_prefix
+        except BaseException as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+            started.set()
+        finally:
+            if kind == "studio":
+                done.set()
+            close_old_connections()
+            connection.close()
+
+    threads = [threading.Thread(target=worker, args=(k,)) for k in ("studio", "import")]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors, errors
+    assert found["studio"] and found["import"]
+    assert found["studio"] != found["import"], found
+    assert Studio.objects.get(pk=studio.pk).number_prefix == found["studio"]
+    if first == "studio" or connection.vendor == "postgresql":
+        # The studio committed first: the community takes the longer form.
+        assert found == {"studio": "太平镇太平村", "import": "龙泉驿区太平镇太平村"}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_community_saved_by_hand_during_an_import_waits_for_it(
+    world: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The import has inserted a community with the prefix the hand-made one wants and
+    is about to settle. Were the hand save to take the claims' lock and then wait for
+    the import's row, the import's settling would wait for that lock: a deadlock, with
+    the import as its victim. The hand save waits for the import before it claims, and
+    then sees the import's community."""
+    if connection.vendor == "sqlite" and connection.settings_dict["NAME"].startswith(
+        "file:memorydb"
+    ):
+        pytest.skip("needs a file-based SQLite database")
+    street = OrgUnit.objects.get(code=STREET)
+    villages = tmp_path / "villages.csv"
+    villages.write_text(
+        "code,name,streetCode,provinceCode,cityCode,areaCode\n"
+        f'{STREET}999,"新村村委会",{STREET},44,4403,440308\n',
+        encoding="utf-8",
+    )
+    inserted, done = threading.Event(), threading.Event()
+    settle = importing.settle_import
+
+    def wait_then_settle(given: set[str]) -> int:
+        inserted.set()  # the import's community is in the table, not committed
+        done.wait(HOLD_SECONDS)  # the hand save, which cannot finish before the import
+        return settle(given)
+
+    monkeypatch.setattr(importing, "settle_import", wait_then_settle)
+    found: dict[str, str | None] = {}
+    errors: list[BaseException] = []
+
+    def worker(kind: str) -> None:
+        try:
+            if kind == "import":
+                result = importing.import_files([villages])
+                assert result.imported, result.bad_rows_report()
+                found[kind] = OrgUnit.objects.get(code=f"{STREET}999").number_prefix
+            else:
+                assert inserted.wait(10)
+                found[kind] = _claim_community(street, None)
+        except BaseException as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+            inserted.set()
+        finally:
+            if kind == "hand":
+                done.set()
+            close_old_connections()
+            connection.close()
+
+    threads = [threading.Thread(target=worker, args=(k,)) for k in ("import", "hand")]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors, errors
+    assert found == {
+        "import": f"{street.name}新村",
+        "hand": f"{street.district.name}{street.name}新村",
+    }
