@@ -23,6 +23,7 @@ from minyi.api.common import (
     reject_unknown_params,
     screen_list,
 )
+from minyi.core import stale
 from minyi.core.phones import display_phone
 from minyi.duties import appointments as appts
 from minyi.duties.forms_people import CancelForm, LinkCaseForm
@@ -266,6 +267,10 @@ class EventOut(Schema):
     summary: str
     late_reason: str
     cancelled_reason: str
+    # When the event last changed, exactly (JSON times stop at the millisecond), to
+    # send back unchanged with POST /events/{id}/edit: an event changed since is not
+    # overwritten.
+    version: str
 
 
 class EventPage(Schema):
@@ -305,6 +310,7 @@ def _event(event: Event) -> dict[str, Any]:
         "summary": event.summary,
         "late_reason": event.late_reason,
         "cancelled_reason": event.cancelled_reason,
+        "version": stale.token(event.updated_at),
     }
 
 

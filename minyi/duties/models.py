@@ -10,7 +10,8 @@ from typing import TYPE_CHECKING
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import Q
+from django.db.models import Count, F, Q
+from django.db.models.functions import Greatest
 
 from minyi.core.crypto import EncryptedCharField, MaskedNameField, PhoneDigestField
 from minyi.core.links import pk_url
@@ -142,6 +143,13 @@ class EventQuerySet(StampedQuerySet):
     def published(self) -> EventQuerySet:
         return self.filter(state__in=[EventState.PUBLISHED, EventState.HELD])
 
+    def with_places_left(self) -> EventQuerySet:
+        """Each event's `places_left`: its capacity less the appointments holding a
+        place, never below 0, worked out in the query so that a list of events costs no
+        query per row."""
+        booked = Count("appointments", filter=Q(appointments__state__in=HOLDING_A_PLACE))
+        return self.annotate(places_left=Greatest(F("capacity") - booked, 0))
+
     def scope_q(self, scope: Scope, *, write: bool) -> Q | None:
         q = _studio_scope(scope, write=write)
         if scope.representative_ids and not write:
@@ -242,15 +250,17 @@ class RequesterKind(models.TextChoices):
     ORGANISATION = "organisation", "组织"
 
 
+# The appointments that take one of an event's places.
+HOLDING_A_PLACE = [
+    AppointmentState.REQUESTED,
+    AppointmentState.CONFIRMED,
+    AppointmentState.ATTENDED,
+]
+
+
 class AppointmentQuerySet(ScopedQuerySet):
     def holding_a_place(self) -> AppointmentQuerySet:
-        return self.filter(
-            state__in=[
-                AppointmentState.REQUESTED,
-                AppointmentState.CONFIRMED,
-                AppointmentState.ATTENDED,
-            ]
-        )
+        return self.filter(state__in=HOLDING_A_PLACE)
 
     def scope_q(self, scope: Scope, *, write: bool) -> Q | None:
         q = _studio_scope(scope, write=write, prefix="event__studio__")
