@@ -189,9 +189,13 @@ def _anonymise_batch(ids: list[int], *, actor: Any, reason: str) -> int:
     ResidentRating.objects.bulk_update(ratings, ["comment"])
     # The online report's phone digest would still tie the case to a phone.
     OnlineReport.objects.filter(case__in=batch).update(phone_key="")
-    # update() skips pre_save: the masked name the lists print is set here.
+    # update() skips pre_save: the masked name and phone the lists print are set here.
     Appointment.objects.filter(case__in=batch).update(
-        name=ANONYMOUS, name_masked=mask_name(ANONYMOUS), phone="", phone_digest=""
+        name=ANONYMOUS,
+        name_masked=mask_name(ANONYMOUS),
+        phone="",
+        phone_digest="",
+        phone_masked="",
     )
     CaseAttachment.objects.filter(case__in=batch).delete()
     # The files go once the rows are gone for good: a rollback keeps both.

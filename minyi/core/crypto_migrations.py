@@ -1,4 +1,5 @@
-"""Encrypting the rows that existed before a column became encrypted, for migrations.
+"""Encrypting the rows that existed before a column became encrypted, and filling a
+column derived from an encrypted one, for migrations.
 
 Works on raw SQL, not on models: the historical model's field already decrypts on read,
 and the rows still hold plain values at that point. Idempotent (a value that is already a
@@ -79,3 +80,54 @@ def encrypt_existing(
         _rewrite(apps, schema_editor, label, fields, derived, forward=False)
 
     return migrations.RunPython(forward, backward, elidable=False)
+
+
+def _fill(
+    apps: Any, schema_editor: Any, label: str, derived: dict[str, str], batch_size: int
+) -> None:
+    connection = schema_editor.connection
+    qn = connection.ops.quote_name
+    meta = apps.get_model(label)._meta
+    fields = [meta.get_field(name) for name in derived]
+    sources = [meta.get_field(source).column for source in derived.values()]
+    table, pk = qn(meta.db_table), qn(meta.pk.column)
+    select = (
+        f"SELECT {pk}, {', '.join(qn(c) for c in sources)} FROM {table} "  # noqa: S608
+        f"WHERE {pk} > %s ORDER BY {pk} LIMIT %s"
+    )
+    update = (
+        f"UPDATE {table} SET {', '.join(f'{qn(f.column)} = %s' for f in fields)} "  # noqa: S608
+        f"WHERE {pk} = %s"
+    )
+    last: Any = 0
+    # By primary key, a batch at a time: a city's table (500,000 cases) is never held in
+    # memory at once, and each batch is one SELECT and one executemany.
+    while True:
+        with connection.cursor() as cursor:
+            cursor.execute(select, [last, batch_size])
+            rows = cursor.fetchall()
+        if not rows:
+            return
+        params = []
+        for key, *stored in rows:
+            plain = [crypto.decrypt(v) if crypto.is_token(v) else (v or "") for v in stored]
+            params.append([f.derive(v) for f, v in zip(fields, plain, strict=True)] + [key])
+        with connection.cursor() as cursor:
+            cursor.executemany(update, params)
+        last = rows[-1][0]
+
+
+def fill_derived(
+    label: str, derived: dict[str, str], batch_size: int = 2000
+) -> migrations.RunPython:
+    """A RunPython that fills each derived column of model `label` ("app.Model") from its
+    encrypted source ({"phone_masked": "phone"}), as its field derives it, `batch_size`
+    rows at a time. Place it after the AddField of the derived columns. Reversible: the
+    reverse has nothing to undo, since the AddField's reverse drops the columns (and
+    emptying them first would rewrite every row of a large table for nothing); run
+    again, it derives the same values."""
+
+    def forward(apps: Any, schema_editor: Any) -> None:
+        _fill(apps, schema_editor, label, derived, batch_size)
+
+    return migrations.RunPython(forward, migrations.RunPython.noop, elidable=False)

@@ -13,10 +13,14 @@ from django.db import models
 from django.db.models import Count, F, Q
 from django.db.models.functions import Greatest
 
-from minyi.core.crypto import EncryptedCharField, MaskedNameField, PhoneDigestField
+from minyi.core.crypto import (
+    EncryptedCharField,
+    MaskedNameField,
+    MaskedPhoneField,
+    PhoneDigestField,
+)
 from minyi.core.links import pk_url
 from minyi.core.models import ScopedQuerySet, StampedQuerySet, TimeStamped
-from minyi.core.phones import mask_phone
 
 if TYPE_CHECKING:
     from minyi.people.scopes import Scope
@@ -278,13 +282,15 @@ class Appointment(TimeStamped):
         "预约方", max_length=16, choices=RequesterKind.choices, default=RequesterKind.PERSON
     )
     # Personal data (docs/personal-data.md), encrypted at rest as a reporter's name is.
-    # Lists, the page and the API print the masked form kept beside it (王*, 沙******),
-    # so a page of rows decrypts no name; the full name and phone only in the recorded
-    # full view (AppointmentView). No search matches the name (docs/decisions.md).
+    # Lists, the page and the API print the masked forms kept beside them (王*, 沙******,
+    # 138****5678), so a page of rows decrypts no name and no phone; the full name and
+    # phone only in the recorded full view (AppointmentView). No search matches the
+    # name (docs/decisions.md).
     name = EncryptedCharField("姓名或单位名称", max_length=100)
     name_masked = MaskedNameField("姓名或单位名称（遮蔽）", max_length=100, source="name")
     phone = EncryptedCharField("联系电话", max_length=20)
     phone_digest = PhoneDigestField(source="phone")
+    phone_masked = MaskedPhoneField("联系电话（遮蔽）", source="phone")
     topic = models.CharField("反映事项", max_length=200)
     preferred_representative = models.ForeignKey(
         "people.Representative",
@@ -325,10 +331,6 @@ class Appointment(TimeStamped):
 
     def __str__(self) -> str:
         return f"{self.name_masked} → {self.event}"
-
-    @property
-    def phone_masked(self) -> str:
-        return mask_phone(self.phone) if self.phone else ""
 
 
 class AppointmentView(models.Model):

@@ -85,9 +85,13 @@ class Command(BaseCommand):
             )
             from minyi.duties.models import Appointment
 
-            # update() skips pre_save: the masked name the lists print is set here.
+            # update() skips pre_save: the masked name and phone the lists print are set here.
             appointments = Appointment.objects.filter(phone_digest=digest).update(
-                name=ANONYMOUS, name_masked=mask_name(ANONYMOUS), phone="", phone_digest=""
+                name=ANONYMOUS,
+                name_masked=mask_name(ANONYMOUS),
+                phone="",
+                phone_digest="",
+                phone_masked="",
             )
             self.stdout.write(f"已匿名化 {done} 件案件、{appointments} 条预约。")
 
