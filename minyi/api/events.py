@@ -1,12 +1,15 @@
-"""Writing events over the API: a draft for a studio, its publication (a week ahead, or
-with a reason: SM 10, CM 8) and its cancellation. Each goes through the event page's
+"""Writing events over the API: a draft for a studio, its edit, its publication (a week
+ahead, or with a reason: SM 10, CM 8) and its cancellation. Each goes through the event page's
 own form and `minyi.duties.events`, so the rules are the pages' and nobody may do by
 API what they may not do on the pages: a studio the token cannot edit is not a choice,
 an event it cannot edit (`Event.objects.for_editor`) is a 404.
 
-Events carry no version: the pages' publish and cancel lock the event and check its
-state, and so do these; a step the state no longer allows (already published,
-cancelled, started) is a 409 with the service's reason."""
+Events carry no version number: the pages' publish and cancel lock the event and check
+its state, and so do these; a step the state no longer allows (already published,
+cancelled, started) is a 409 with the service's reason. An edit replaces the whole
+event, so, as the edit page does with its hidden field (minyi.core.stale), it sends back
+the event's `version` as read and is refused (409 `event_changed`) if the event changed
+since."""
 
 from __future__ import annotations
 
@@ -15,6 +18,7 @@ from datetime import datetime
 from typing import Any
 
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.http import Http404, HttpRequest
 from ninja import Schema
 from ninja.responses import Status
@@ -24,6 +28,7 @@ from minyi.api.common import STEP, ApiError, account, form_error
 # The resources' router: Django resolves a path to the first router's view, which would
 # answer 405 to a method that only a second router's view of that path has.
 from minyi.api.resources import EventOut, get_event, router
+from minyi.core import stale
 from minyi.core.integrity import references_checked
 from minyi.duties import events as services
 from minyi.duties.forms_events import CancelForm, EventForm, PublishForm
@@ -48,6 +53,13 @@ class EventIn(Schema):
     representative_ids: list[int] = []
     capacity: int = 0
     activity_month: bool = False
+
+
+class EventEditIn(EventIn):
+    """The whole event as it should be, and the event's `version` as last read
+    (GET /events/{id}), sent back unchanged."""
+
+    version: str
 
 
 class PublishIn(Schema):
@@ -120,6 +132,36 @@ def create_event(request: HttpRequest, payload: EventIn) -> Any:
     except PermissionError as exc:
         raise Http404 from exc
     return Status(201, get_event(request, event.pk))
+
+
+@router.post("/events/{event_id}/edit", response={200: EventOut, **STEP}, tags=["events"])
+def edit_event(request: HttpRequest, event_id: int, payload: EventEditIn) -> Any:
+    """修改活动 (planned or published, not started), with the same rules as creating
+    one. Refused (409 `event_changed`) if the event changed after `version` was read:
+    the edit would put back what someone else changed."""
+    user = account(request)
+    event = Event.objects.for_editor(user).filter(pk=event_id).first()
+    if event is None:
+        raise Http404
+    form = EventForm(_form_data(payload), user=user, event=event)
+    if not form.is_valid():
+        raise form_error(form)
+    try:
+        with references_checked(EVENT_GONE), transaction.atomic():
+            current = stale.locked_version(Event, event.pk)
+            if current is not None and stale.token(current) != payload.version:
+                raise ApiError(409, "event_changed", stale.changed_since(current))
+            services.event_update(
+                actor=user,
+                event=event,
+                data=form.event_data(),
+                representatives=list(form.cleaned_data["representatives"]),
+            )
+    except PermissionError as exc:
+        raise Http404 from exc
+    except ValidationError as exc:
+        raise _refused(exc) from exc
+    return get_event(request, event.pk)
 
 
 @router.post("/events/{event_id}/publish", response={200: EventOut, **STEP}, tags=["events"])

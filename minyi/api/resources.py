@@ -23,12 +23,13 @@ from minyi.api.common import (
     reject_unknown_params,
     screen_list,
 )
+from minyi.core import stale
 from minyi.core.phones import display_phone
 from minyi.duties import appointments as appts
 from minyi.duties.forms_people import CancelForm, LinkCaseForm
 from minyi.duties.models import Appointment, AppointmentState, Event, EventKind, EventState
 from minyi.duties.views_events import EventList, reps_prefetch
-from minyi.duties.views_people import AppointmentList
+from minyi.duties.views_people import BOOKER_FULL_VIEW, AppointmentList
 from minyi.org.views import HandlingUnitList
 from minyi.people.models import Representative, RepresentativeCategory, RepresentativeLevel
 from minyi.people.views import RepresentativeList
@@ -266,6 +267,10 @@ class EventOut(Schema):
     summary: str
     late_reason: str
     cancelled_reason: str
+    # When the event last changed, exactly (JSON times stop at the millisecond), to
+    # send back unchanged with POST /events/{id}/edit: an event changed since is not
+    # overwritten.
+    version: str
 
 
 class EventPage(Schema):
@@ -305,6 +310,7 @@ def _event(event: Event) -> dict[str, Any]:
         "summary": event.summary,
         "late_reason": event.late_reason,
         "cancelled_reason": event.cancelled_reason,
+        "version": stale.token(event.updated_at),
     }
 
 
@@ -412,7 +418,7 @@ def list_appointments(request: HttpRequest, filters: Query[AppointmentFilters]) 
 def get_appointment(request: HttpRequest, appointment_id: int) -> dict[str, Any]:
     user = account(request)
     # Masked, as the page shows it: the name is not read (only the reveal decrypts it).
-    qs = Appointment.objects.for_user(user).select_related("event").defer("name")
+    qs = Appointment.objects.for_user(user).select_related("event").defer(*BOOKER_FULL_VIEW)
     appointment = _one(qs, appointment_id)
     editor = Appointment.objects.for_editor(user).filter(pk=appointment.pk).exists()
     return _appointment(appointment, editor)

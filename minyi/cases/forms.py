@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.db.models import Exists, Model, OuterRef, Q, QuerySet
@@ -116,7 +116,9 @@ class DeferredChoiceField(forms.ModelChoiceField):
 
     def _set_deferred_queryset(self, queryset: QuerySet | None) -> None:
         self._make_queryset = None
-        forms.ModelChoiceField.queryset.fset(self, queryset)
+        # The stubs declare ModelChoiceField.queryset an attribute; it is a property, whose
+        # setter is what this one wraps.
+        forms.ModelChoiceField.queryset.fset(self, queryset)  # type: ignore[misc, union-attr]
 
     queryset = property(_get_deferred_queryset, _set_deferred_queryset)
 
@@ -135,6 +137,12 @@ class ReadChoiceField(DeferredChoiceField):
         return known if known is not None else super().to_python(value)
 
 
+def _choice_pairs(field: forms.ChoiceField) -> list[tuple[Any, Any]]:
+    """The field's (value, label) pairs. Django keeps a field's choices as that list; the
+    stubs type them as anything a ChoiceField accepts (a callable, a mapping)."""
+    return cast(list[tuple[Any, Any]], field.choices)
+
+
 def _posted_pk(value: Any) -> int | None:
     try:
         return int(value)
@@ -142,7 +150,7 @@ def _posted_pk(value: Any) -> int | None:
         return None
 
 
-def _partial(model: type[Model], db: str, values: dict[str, Any]) -> Model:
+def _partial[M: Model](model: type[M], db: str, values: dict[str, Any]) -> M:
     """A row of `model` built from the columns already read (`values`, by attname); the
     others are deferred (read if ever touched, as .only() would)."""
     fields = model._meta.concrete_fields
@@ -182,7 +190,9 @@ ATTACHMENT_HELP = (
 
 
 class AttachmentForm(forms.Form):
-    files = AttachmentsField(label="添加附件", help_text=ATTACHMENT_HELP)
+    # The form's metaclass takes declared fields out of the class, so the instance's
+    # `files` is still the uploads BaseForm sets; the stubs see the field shadowing them.
+    files = AttachmentsField(label="添加附件", help_text=ATTACHMENT_HELP)  # type: ignore[assignment]
 
     def clean_files(self) -> list[Any]:
         files = self.cleaned_data.get("files") or []
@@ -308,7 +318,7 @@ class RegistrationForm(ScopedModelForm):
 
     def scope_fields(self) -> None:
         user = self.user
-        studio_field = self.fields["studio"]
+        studio_field = field_of(self, "studio", ReadChoiceField)
         label_choices(studio_field, _studio_label)
         studio_field.empty_label = "请选择"
         # Choosing the studio reloads the representatives who work there. Their select is
@@ -357,10 +367,10 @@ class RegistrationForm(ScopedModelForm):
         # form.
         hint = None if self.is_bound else self._studio_choice(self.studio_pks)
         self.posted_studio = posted
-        rep_field = self.fields["representative"]
+        rep_field = field_of(self, "representative", DeferredChoiceField)
         label_choices(rep_field, _rep_label)
         rep_field.empty_label = "请选择"
-        unit_field = self.fields["about_unit"]
+        unit_field = field_of(self, "about_unit", DeferredChoiceField)
         unit_field.empty_label = "不涉及具体单位"
         unit_field.required = False
         if self.is_bound:
@@ -375,16 +385,17 @@ class RegistrationForm(ScopedModelForm):
 
         self.fields["received_on"].initial = timezone.localdate()
         for name, default in (("channel", Channel.IN_PERSON), ("occasion", Occasion.RECEPTION)):
-            choices = [(v, label) for v, label in self.fields[name].choices if v]
-            self.fields[name].choices = [("", "请选择"), *choices]
-            self.fields[name].initial = default
+            field = field_of(self, name, forms.ChoiceField)
+            choices = [(v, label) for v, label in _choice_pairs(field) if v]
+            field.choices = [("", "请选择"), *choices]
+            field.initial = default
         field_of(self, "outcome", forms.ChoiceField).choices = list(Outcome.choices)
         field_of(self, "spot_satisfaction", forms.ChoiceField).choices = list(Satisfaction.choices)
         self.fields["spot_satisfaction"].required = False
         reporter_gender_field = field_of(self, "reporter_gender", forms.ChoiceField)
         reporter_gender_field.choices = [
             ("", "未填"),
-            *[(v, label) for v, label in reporter_gender_field.choices if v],
+            *[(v, label) for v, label in _choice_pairs(reporter_gender_field) if v],
         ]
         if hint is not None:
             self.initial.setdefault("studio", hint)
@@ -491,7 +502,9 @@ class RegistrationForm(ScopedModelForm):
     def _get_validation_exclusions(self) -> set[str]:
         # These three were fetched from the user's scoped querysets by their fields just
         # now; the model's own check would look each one up again (a query apiece).
-        return super()._get_validation_exclusions() | {"studio", "representative", "about_unit"}
+        # A private BaseModelForm method, which the stubs leave out.
+        excluded = super()._get_validation_exclusions()  # type: ignore[misc]
+        return excluded | {"studio", "representative", "about_unit"}
 
     def clean_reporter_phone(self) -> str:
         return normalize_phone(self.cleaned_data.get("reporter_phone", ""))
@@ -714,7 +727,7 @@ def _offered(queryset: QuerySet, columns: tuple[str, ...], sort_key: Callable) -
 
 
 def _bound_choices(
-    form: forms.Form,
+    form: ScopeFilterForm,
     name: str,
     search: str,
     queryset: Callable[[], QuerySet],
@@ -727,7 +740,7 @@ def _bound_choices(
     one, that one. A small scope keeps the select of all of them and has no search
     field; a large one offers only the one asked for, and the text field `search` (a
     name search)."""
-    field = form.fields[name]
+    field = field_of(form, name, KnownChoiceField)
     field.build = rows.build
     wanted = str(form.data.get(name) or "") if form.is_bound else ""
     if offered is not None:
@@ -747,11 +760,11 @@ def _bound_choices(
     field.widget.choices = [("", field.empty_label), *[(row[0], label(row)) for row in offered]]
 
 
-def _scope_choices(form: forms.Form) -> dict[str, list | None]:
+def _scope_choices(form: ScopeFilterForm) -> dict[str, list | None]:
     """The scope's studios, handling units and categories as the filters offer them
     (None: too many to list), from the shared cache (choice_cache), read once per
     form."""
-    if getattr(form, "_choices", None) is None:
+    if form._choices is None:
         user = form.user
 
         def compute() -> dict[str, list | None]:
@@ -774,7 +787,7 @@ def _scope_choices(form: forms.Form) -> dict[str, list | None]:
     return form._choices
 
 
-def _scope_studio_and_unit(form: forms.Form) -> None:
+def _scope_studio_and_unit(form: ScopeFilterForm) -> None:
     # Only what the options show (the filter needs no more of the chosen one than its
     # pk; a unit's contact phone is encrypted, one decryption each).
     choices = _scope_choices(form)
@@ -905,7 +918,14 @@ ANSWER_CHOICES = [
 ]
 
 
-class CaseFilterForm(FilterForm):
+class ScopeFilterForm(FilterForm):
+    """A filter form offering the scope's studios and handling units (_scope_choices)."""
+
+    # The scope's choices, once read (_scope_choices).
+    _choices: dict[str, list | None] | None = None
+
+
+class CaseFilterForm(ScopeFilterForm):
     state = forms.ChoiceField(label="状态", choices=[("", "全部"), *CaseState.choices])
     studio = _bounded_select(Studio, "工作室")
     studio_name = _name_search("工作室名称", "cases:studio_suggestions")
@@ -981,7 +1001,7 @@ class CaseFilterForm(FilterForm):
         return data
 
 
-class LedgerFilterForm(FilterForm):
+class LedgerFilterForm(ScopeFilterForm):
     date_from = forms.DateField(label="反映日期从", widget=forms.DateInput(attrs=DATE_WIDGET))
     date_to = forms.DateField(label="至", widget=forms.DateInput(attrs=DATE_WIDGET))
     state = forms.ChoiceField(label="状态", choices=[("", "全部"), *CaseState.choices])

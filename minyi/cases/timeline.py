@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Manager, QuerySet
 from django.template.defaultfilters import linebreaksbr
 from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
@@ -94,6 +94,6 @@ def _line(step: dict[str, Any]) -> SafeString:
     return mark_safe("".join(parts))  # noqa: S308 - every value above is escaped
 
 
-def timeline(steps: QuerySet) -> list[SafeString]:
+def timeline(steps: Manager[Any] | QuerySet[Any]) -> list[SafeString]:
     """The lines of a case's timeline, oldest first: `steps` is `case.steps`."""
     return [_line(step) for step in steps.order_by("at", "pk").values(*COLUMNS)]

@@ -57,6 +57,7 @@ from minyi.core.forms import add_errors
 from minyi.core.integrity import ReferenceGone, references_checked
 from minyi.core.links import pk_urls
 from minyi.core.phones import display_phone
+from minyi.core.requests import AuthenticatedHttpRequest
 from minyi.core.views_base import ListPage
 from minyi.org.models import Level
 from minyi.people.models import Role
@@ -189,12 +190,14 @@ def _is_htmx(request: HttpRequest) -> bool:
 
 def _mark_deadlines(cases: list[Case]) -> list[Case]:
     today = services.today()
+    soon = today + timedelta(DUE_SOON_DAYS)
     for case in cases:
-        waiting = case.state == CaseState.WITH_UNIT and case.due_on is not None
-        case.is_overdue = waiting and case.due_on < today
-        case.is_due_soon = (
-            waiting and not case.is_overdue and case.due_on <= today + timedelta(DUE_SOON_DAYS)
-        )
+        # Only a case with a unit is waiting for an answer by its date.
+        due = case.due_on if case.state == CaseState.WITH_UNIT else None
+        overdue = due is not None and due < today
+        # Attributes for the rows (rows.row_html) and the export only, as below.
+        case.is_overdue = overdue  # type: ignore[attr-defined]
+        case.is_due_soon = due is not None and not overdue and due <= soon  # type: ignore[attr-defined]
     return cases
 
 
@@ -210,11 +213,14 @@ def _mark_row_texts(cases: list[Case]) -> list[Case]:
     30–60 µs a cell, a third of a 50-row page's rendering. Dates are ISO (Y-m-d)."""
     link = detail_links()
     for case in cases:
-        case.url = link(case.pk)
-        case.received_text = case.received_on.isoformat()
-        case.due_text = case.due_on.isoformat() if case.due_on else ""
-        case.state_label = STATE_LABELS.get(case.state, case.state)
-        case.rating_label = RATING_LABELS.get(case.final_rating, case.final_rating)
+        # Attributes for rows.row_html only.
+        case.url = link(case.pk)  # type: ignore[attr-defined]
+        case.received_text = case.received_on.isoformat()  # type: ignore[attr-defined]
+        case.due_text = case.due_on.isoformat() if case.due_on else ""  # type: ignore[attr-defined]
+        case.state_label = STATE_LABELS.get(case.state, case.state)  # type: ignore[attr-defined]
+        case.rating_label = RATING_LABELS.get(  # type: ignore[attr-defined]
+            case.final_rating, case.final_rating
+        )
     return cases
 
 
@@ -222,7 +228,8 @@ def _mark_protected(user: Any, cases: list[Case]) -> None:
     """A handling unit that may not see a reporter (they asked, or the case is about
     that unit) sees not even the masked name and phone."""
     for case in cases:
-        case.reporter_hidden = (
+        # An attribute for the list's and the ledger's rows and the exports only.
+        case.reporter_hidden = (  # type: ignore[attr-defined]
             user.role == Role.HANDLING_UNIT_STAFF and not access.can_see_reporter(user, case)
         )
 
@@ -276,8 +283,11 @@ class CaseList(ListPage):
     filter_form = forms.CaseFilterForm
     template_name = "cases/case_list.html"
     title = "社情民意"
+    # An account's: the page is not login_not_required, and the API's token sets its own
+    # account (minyi.api.api) before screen_list runs this view.
+    request: AuthenticatedHttpRequest
 
-    def get(self, request: HttpRequest) -> HttpResponse:
+    def get(self, request: AuthenticatedHttpRequest) -> HttpResponse:
         forms.prefetch_list_choices(request.user)
         return super().get(request)
 
@@ -392,7 +402,7 @@ def _registration_again(request: HttpRequest, gone: ReferenceGone) -> Any:
     return form
 
 
-def case_create(request: HttpRequest) -> HttpResponse:
+def case_create(request: AuthenticatedHttpRequest) -> HttpResponse:
     user = request.user
     if request.method == "POST":
         form = forms.RegistrationForm(request.POST, request.FILES, user=user)
@@ -596,7 +606,7 @@ STEPS: dict[str, Step] = {
 
 # Which step form shows for which permitted action (confirm and evaluate are handled
 # in the template, as they depend on more than the action).
-FORM_FOR_ACTION = {
+FORM_FOR_ACTION: dict[str, str] = {
     Action.SEND_TO_STREET: "send",
     Action.REFER: "refer",
     Action.ESCALATE: "escalate",
@@ -612,6 +622,13 @@ FORM_FOR_ACTION = {
     Action.REOPEN: "evaluate",
     Action.CARRY_FORWARD: "carry_forward",
     Action.NOTE: "note",
+}
+
+# The page's two confirmation forms, by the action a posted confirmation takes; every
+# other step's form is keyed by its step.
+CONFIRM_FORM_KEYS: dict[str, str] = {
+    Action.CONFIRM_REPRESENTATIVE: "confirm_representative",
+    Action.CONFIRM_REPORTER: "confirm_reporter",
 }
 
 
@@ -675,7 +692,8 @@ LABELLED = (
     "spot_satisfaction",
     "holder_level",
 )
-LABELS = {name: dict(Case._meta.get_field(name).flatchoices) for name in LABELLED}
+_CASE_FIELDS = {field.name: field for field in Case._meta.concrete_fields}
+LABELS = {name: dict(_CASE_FIELDS[name].flatchoices) for name in LABELLED}
 
 
 def _case_texts(case: Case) -> dict[str, str]:
@@ -833,10 +851,7 @@ def case_step(request: HttpRequest, pk: int, step: str) -> HttpResponse:
     case = _case_for_step(request, pk)
     user = request.user
     action = spec.action(request.POST)
-    form_key = {
-        Action.CONFIRM_REPRESENTATIVE: "confirm_representative",
-        Action.CONFIRM_REPORTER: "confirm_reporter",
-    }.get(action, step)
+    form_key = CONFIRM_FORM_KEYS.get(action, step)
     if action not in access.permitted_actions(user, case):
         if not _role_may(user, case, action):
             raise Http404
@@ -890,7 +905,9 @@ def _changed(request: HttpRequest, case: Case, form_key: str) -> HttpResponse:
     fresh = _scoped_case(request, case.pk)
     context = _detail_context(request, fresh, error=services.CaseChanged.message)
     if form_key in context["step_forms"]:
-        typed = {k: v for k, v in request.POST.items() if k != "csrfmiddlewaretoken"}
+        typed: dict[str, Any] = {
+            k: v for k, v in request.POST.items() if k != "csrfmiddlewaretoken"
+        }
         typed["version"] = fresh.version
         step = "confirm" if form_key.startswith("confirm_") else form_key
         shown = context["step_forms"][form_key]

@@ -42,14 +42,14 @@ class StaleEdit(Exception):
         self.unversioned = unversioned
 
 
-def _token(value: datetime | None) -> str:
+def token(value: datetime | None) -> str:
     return value.isoformat() if value is not None else ""
 
 
 def guard[F: forms.BaseForm](form: F, obj: Model | None) -> F:
     """Give an edit form the hidden version of the record it edits (nothing for a new
     record, or for a model without `updated_at`)."""
-    loaded = _token(getattr(obj, "updated_at", None))
+    loaded = token(getattr(obj, "updated_at", None))
     if loaded:
         form.fields[FIELD] = forms.CharField(
             required=False, widget=forms.HiddenInput, initial=loaded
@@ -64,18 +64,32 @@ def check(form: forms.BaseForm, model: type[Model], pk: Any) -> None:
     if FIELD not in form.fields:  # a new record, or a model without `updated_at`
         return
     loaded = form.cleaned_data.get(FIELD) or ""
-    current = (
+    current = locked_version(model, pk)
+    if current is None:
+        return
+    if not loaded:
+        raise StaleEdit(current, unversioned=True)
+    if token(current) != loaded:
+        raise StaleEdit(current)
+
+
+def locked_version(model: type[Model], pk: Any) -> datetime | None:
+    """The row's `updated_at`, the row locked until the transaction ends (None if gone)."""
+    return (
         model._default_manager.select_for_update()
         .filter(pk=pk)
         .values_list("updated_at", flat=True)
         .first()
     )
-    if current is None:
-        return
-    if not loaded:
-        raise StaleEdit(current, unversioned=True)
-    if _token(current) != loaded:
-        raise StaleEdit(current)
+
+
+def changed_since(current: datetime) -> str:
+    """The refusal of the API's edits, which carry `updated_at` instead of the field."""
+    when = timezone.localtime(current)
+    return (
+        f"读取之后，这条记录已被他人修改（{when:%Y-%m-%d %H:%M}）。为免覆盖他人的修改，"
+        "本次未保存：请重新读取，核对后再提交。"
+    )
 
 
 def refuse(form: forms.BaseForm, exc: StaleEdit) -> None:
@@ -97,5 +111,5 @@ def refuse(form: forms.BaseForm, exc: StaleEdit) -> None:
     # A QueryDict from the request (a dict in some tests): its copy is mutable and keeps
     # every value of a multiple choice.
     data = cast(QueryDict, form.data).copy()
-    data[FIELD] = _token(exc.current)
+    data[FIELD] = token(exc.current)
     form.data = data

@@ -8,7 +8,7 @@ was about 40 % of a list page's time (bench/cpu.py). The markup is the same as
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.forms.renderers import DjangoTemplates
@@ -17,6 +17,9 @@ from django.utils.html import conditional_escape, format_html
 from django.utils.safestring import SafeData, SafeString, mark_safe
 
 from minyi.core.markup import escape
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 
 class FastSelect(forms.Select):
@@ -76,7 +79,7 @@ class SuggestingSearchInput(forms.TextInput):
 
     input_type = "search"
 
-    def __init__(self, url: str, attrs: dict[str, Any] | None = None) -> None:
+    def __init__(self, url: StrOrPromise, attrs: dict[str, Any] | None = None) -> None:
         super().__init__(attrs)
         self.url = url
 

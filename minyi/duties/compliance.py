@@ -542,18 +542,26 @@ def sees_own_only(scope: Scope) -> bool:
 def representative_row(
     user: Any, representative: Representative, rules: Rules
 ) -> RepresentativeRow | None:
-    """One representative's results as the compliance page shows them to `user`: judged
-    at those of their studios the page lists for the user. None where it lists none of
-    them, where it is a representative's own view of someone else, or where the
-    representative has no period in the windows judged (so is not judged)."""
+    """One representative's results as the compliance page shows them to `user`: their
+    own view, all of them; anyone else, those that the studios of theirs the page lists
+    for the user show (`owed_at`), so the liaison of a studio they left does not see the
+    windows owed at the new one. None where the page lists none of their studios, where
+    it is a representative's own view of someone else, or where the representative has
+    no period in the windows judged (so is not judged)."""
     scope = scope_of(user)
-    if sees_own_only(scope) and representative.pk not in scope.representative_ids:
+    own_view = sees_own_only(scope)
+    if own_view and representative.pk not in scope.representative_ids:
         return None
     theirs = judged_periods(rules.start, rules.end).filter(representative=representative)
     studios = studio_queryset(user).filter(pk__in=theirs.values("studio_id"))
-    evaluation = evaluate(studios, rules, representative_ids=[representative.pk])
-    rows = [rep for row in evaluation.studios for rep in row.representatives]
-    return rows[0] if rows else None
+    facts = load_facts(studios, rules, [representative.pk])
+    rep_facts = facts.rep_facts.get(representative.pk)
+    if rep_facts is None:
+        return None
+    results = representative_results(rep_facts, rules)
+    if not own_view:
+        results = _shown_at(rep_facts, results, listed_at(facts)[representative.pk])
+    return RepresentativeRow(facts.representatives[representative.pk], results)
 
 
 def visits_minimum(representative: Representative, year: int) -> int | None:

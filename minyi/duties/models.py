@@ -10,7 +10,8 @@ from typing import TYPE_CHECKING
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import Q
+from django.db.models import Count, F, Q
+from django.db.models.functions import Greatest
 
 from minyi.core.crypto import EncryptedCharField, MaskedNameField, PhoneDigestField
 from minyi.core.links import pk_url
@@ -142,6 +143,13 @@ class EventQuerySet(StampedQuerySet):
     def published(self) -> EventQuerySet:
         return self.filter(state__in=[EventState.PUBLISHED, EventState.HELD])
 
+    def with_places_left(self) -> EventQuerySet:
+        """Each event's `places_left`: its capacity less the appointments holding a
+        place, never below 0, worked out in the query so that a list of events costs no
+        query per row."""
+        booked = Count("appointments", filter=Q(appointments__state__in=HOLDING_A_PLACE))
+        return self.annotate(places_left=Greatest(F("capacity") - booked, 0))
+
     def scope_q(self, scope: Scope, *, write: bool) -> Q | None:
         q = _studio_scope(scope, write=write)
         if scope.representative_ids and not write:
@@ -242,15 +250,17 @@ class RequesterKind(models.TextChoices):
     ORGANISATION = "organisation", "组织"
 
 
+# The appointments that take one of an event's places.
+HOLDING_A_PLACE = [
+    AppointmentState.REQUESTED,
+    AppointmentState.CONFIRMED,
+    AppointmentState.ATTENDED,
+]
+
+
 class AppointmentQuerySet(ScopedQuerySet):
     def holding_a_place(self) -> AppointmentQuerySet:
-        return self.filter(
-            state__in=[
-                AppointmentState.REQUESTED,
-                AppointmentState.CONFIRMED,
-                AppointmentState.ATTENDED,
-            ]
-        )
+        return self.filter(state__in=HOLDING_A_PLACE)
 
     def scope_q(self, scope: Scope, *, write: bool) -> Q | None:
         q = _studio_scope(scope, write=write, prefix="event__studio__")
@@ -268,9 +278,11 @@ class Appointment(TimeStamped):
         "预约方", max_length=16, choices=RequesterKind.choices, default=RequesterKind.PERSON
     )
     # Personal data (docs/personal-data.md), encrypted at rest as a reporter's name is.
-    # Lists, the page and the API print the masked form kept beside it (王*, 沙******),
+    # Lists, the page and the API print the masked name kept beside it (王*, 沙******),
     # so a page of rows decrypts no name; the full name and phone only in the recorded
-    # full view (AppointmentView). No search matches the name (docs/decisions.md).
+    # full view (AppointmentView). No search matches the name (docs/decisions.md). The
+    # phone has no plain masked copy: it would keep seven of its eleven digits in the
+    # clear (docs/decisions.md), so a list decrypts it to mask it.
     name = EncryptedCharField("姓名或单位名称", max_length=100)
     name_masked = MaskedNameField("姓名或单位名称（遮蔽）", max_length=100, source="name")
     phone = EncryptedCharField("联系电话", max_length=20)

@@ -1,8 +1,9 @@
 """双月报告 (SM 12.5): every two months the studio's liaison reports the
 representatives' activities upward. The draft is written from the records — the
 period's events, attendance and people received, appointments, the household visits
-of the studio's representatives, the cases registered at the studio and their state —
-then edited, submitted, and acknowledged (签收) by the department in scope.
+of the representatives assigned to the studio during the period (one who has left
+since too), the cases registered at the studio and their state — then edited,
+submitted, and acknowledged (签收) by the department in scope.
 
 Period 1 is January–February … 6 is November–December. Missing reports are the
 compliance engine's business (minyi.duties.compliance), not this module's.
@@ -11,7 +12,7 @@ compliance engine's business (minyi.duties.compliance), not this module's.
 from __future__ import annotations
 
 from collections import Counter
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -30,6 +31,7 @@ from minyi.duties.models import (
     HouseholdVisit,
     ReportState,
 )
+from minyi.people.models import Representative
 from minyi.people.scopes import scope_of
 from minyi.studios.models import Studio, StudioAssignment
 
@@ -109,12 +111,20 @@ def report_draft_text(*, studio: Studio, year: int, period: int) -> str:
         if event.summary:
             lines.append(f"   {event.summary}")
 
-    assigned = list(
-        StudioAssignment.objects.filter(studio=studio, active=True)
-        .select_related("representative")
-        .order_by("representative__name")
+    # Those assigned here during the period, one who has left since too (a past
+    # period's report is about who was here then), each once however many periods.
+    # A period ended before its day was kept covers no day that can be told.
+    periods = (
+        StudioAssignment.objects.filter(studio=studio)
+        .exclude(since__gt=end - timedelta(days=1))
+        .exclude(until__lt=start)
+        .exclude(active=False, until__isnull=True)
     )
-    reps = [a.representative for a in assigned]
+    reps = list(
+        Representative.objects.filter(pk__in=periods.values("representative_id")).order_by(
+            "name", "pk"
+        )
+    )
     sessions = Counter(a.representative_id for e in held for a in e.attendances.all())
     lines += ["", "二、党代表进驻情况"]
     for rep in reps:

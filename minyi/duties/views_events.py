@@ -14,7 +14,7 @@ from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
@@ -339,20 +339,13 @@ def _public_events_table(studio_id: int | None, number: str) -> str:
         .prefetch_related(
             Prefetch("representatives", queryset=Representative.objects.order_by("name"))
         )
-        .annotate(
-            booked=Count(
-                "appointments",
-                filter=Q(appointments__state__in=["requested", "confirmed", "attended"]),
-            )
-        )
+        .with_places_left()
         .order_by("starts_at", "pk")
     )
     if studio_id is not None:
         qs = qs.filter(studio_id=studio_id)
     page = Paginator(qs, PUBLIC_PAGE_SIZE).get_page(number)
     rows = list(page.object_list)
-    for event in rows:
-        event.places_left = max(event.capacity - event.booked, 0)  # type: ignore[attr-defined]
     query = f"studio={studio_id}" if studio_id is not None else ""
     return render_to_string(
         "duties/_event_public_table.html", {"page": page, "rows": rows, "query": query}

@@ -70,7 +70,9 @@ def round_open(*, actor: Any, year: int, today: date | None = None) -> Evaluatio
         raise PermissionError("只有市委组织部可以开展年度评估。")
     if not MIN_YEAR <= year <= MAX_YEAR:
         raise ValidationError({"year": f"年度应在 {MIN_YEAR} 到 {MAX_YEAR} 之间。"})
-    if year > timezone.localdate().year:
+    # Judged on the same day the figures are read on, so a round prepared "as of" a
+    # date cannot open a year that had not begun on it.
+    if year > (today or timezone.localdate()).year:
         raise ValidationError({"year": "年度尚未开始，不能开展年终评估。"})
     if EvaluationRound.objects.filter(year=year).exists():
         raise ValidationError({"year": f"{year}年度评估已经开展，不能重复开展。"})

@@ -19,7 +19,7 @@ from typing import Any
 from django.contrib.auth.decorators import login_not_required
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.loader import render_to_string
@@ -136,17 +136,9 @@ def _studio_content(studio: Studio) -> str:
         .prefetch_related(
             Prefetch("representatives", queryset=Representative.objects.order_by("name"))
         )
-        .annotate(
-            booked=Count(
-                "appointments",
-                filter=Q(appointments__state__in=["requested", "confirmed", "attended"]),
-            )
-        )
+        .with_places_left()
         .order_by("starts_at", "pk")[:50]
     )
-    for event in events:
-        # For the template only, from the `booked` annotation.
-        event.places_left = max(event.capacity - event.booked, 0)  # type: ignore[attr-defined]
     return render_to_string(
         "online/_studio_content.html",
         {

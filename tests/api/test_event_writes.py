@@ -149,3 +149,51 @@ def test_an_overlapping_event_of_the_same_representative_isrefused(api: Any) -> 
     clash = refused(liaison.post("/events", _body(theme="另一场")), 422, "starts_at")
     assert "时间重叠" in clash["message"]
     assert Event.objects.count() == 1
+
+
+def _edit(client: Any, event: dict[str, Any], **changes: Any) -> Any:
+    body = _body(**changes)
+    body["version"] = event["version"]
+    return client.post(f"/events/{event['id']}/edit", body)
+
+
+def test_an_edit_replaces_the_event_with_the_pages_rules_and_audit(api: Any) -> None:
+    liaison = api("liaison")
+    event = liaison.post("/events", _body()).json()
+    edited = _edit(liaison, event, theme="加装电梯第二次接待日", capacity=8)
+    assert edited.status_code == 200, edited.content.decode()
+    assert edited.json()["theme"] == "加装电梯第二次接待日" and edited.json()["capacity"] == 8
+    assert edited.json()["version"] != event["version"]
+    stored = Event.objects.get(pk=event["id"])
+    assert (stored.theme, stored.capacity) == ("加装电梯第二次接待日", 8)
+    assert _audited_by("update", event["id"]) == {"liaison"}
+    # The version read back from the list is the one the edit accepts.
+    (listed,) = liaison.get("/events").json()["items"]
+    again = _edit(liaison, listed, theme="第三次")
+    assert again.status_code == 200, again.content.decode()
+
+
+def test_an_edit_of_an_event_changed_since_it_was_read_is_409_and_changes_nothing(
+    api: Any,
+) -> None:
+    liaison, street = api("liaison"), api("shatoujiao")
+    event = liaison.post("/events", _body()).json()
+    assert _edit(street, event, theme="街道改的主题").status_code == 200
+    stale = refused(_edit(liaison, event, theme="联络员的旧页面"), 409)
+    assert stale["code"] == "event_changed" and "已被他人修改" in stale["message"]
+    assert Event.objects.get(pk=event["id"]).theme == "街道改的主题"
+
+
+def test_an_edit_is_refused_as_on_the_page_out_of_scope_bad_or_too_late(
+    api: Any, other_liaison: Any
+) -> None:
+    liaison = api("liaison")
+    event = liaison.post("/events", _body()).json()
+    for client in (other_liaison, api("rep"), api("unit")):
+        assert _edit(client, event, theme="越权").status_code == 404
+    refused(_edit(liaison, event, capacity=-1), 422, "capacity")
+    refused(liaison.post(f"/events/{event['id']}/edit", _body()), 422)  # no version
+    assert liaison.post(f"/events/{event['id']}/cancel", {"reason": "下雨"}).status_code == 200
+    cancelled = liaison.get(f"/events/{event['id']}").json()
+    assert "不能修改" in refused(_edit(liaison, cancelled, theme="取消后"), 409)["message"]
+    assert Event.objects.get(pk=event["id"]).theme == "加装电梯接待日"

@@ -74,6 +74,7 @@ def _operations() -> list[tuple[str, str]]:
         ("GET", "/api/v1/events"),
         ("GET", "/api/v1/events/{event_id}"),
         ("POST", "/api/v1/events"),
+        ("POST", "/api/v1/events/{event_id}/edit"),
         ("POST", "/api/v1/events/{event_id}/publish"),
         ("POST", "/api/v1/events/{event_id}/cancel"),
         ("GET", "/api/v1/household-visits"),

@@ -13,7 +13,14 @@ from typing import Any
 from django.urls import reverse
 
 from minyi.duties import tallies
-from minyi.duties.compliance import count, evaluate, make_rules, warnings_for
+from minyi.duties.compliance import (
+    count,
+    evaluate,
+    make_rules,
+    representative_row,
+    visits_minimum,
+    warnings_for,
+)
 from minyi.duties.compliance_rules import (
     RepresentativeFacts,
     Session,
@@ -22,8 +29,10 @@ from minyi.duties.compliance_rules import (
     representative_results,
     visits_owed,
 )
-from minyi.people.models import User
+from minyi.duties.models import HouseholdVisit
+from minyi.people.models import Role, User
 from minyi.studios.models import Studio, StudioAssignment
+from tests.api.conftest import api_for
 from tests.core.helpers import client_for, text_of
 from tests.duties.test_compliance_counts import counts_of
 from tests.duties.test_compliance_page import chen, make_event, studio
@@ -225,3 +234,97 @@ def test_a_studio_shows_the_windows_of_its_own_periods() -> None:
         facts, periods=((None, None),), studio_periods=((10, (None, None)), (20, (None, None)))
     )
     assert owed_at(both, sm9(both, date(2027, 1, 15))["2026-4"]) == {10, 20}
+
+
+def test_one_representative_s_row_at_the_studio_they_left_shows_only_its_windows(
+    world: Any, liaison: User, street_official: User, district_official: User
+) -> None:
+    # representative_row (the API's duty record) shows the results the compliance page
+    # shows the account: to those who see only the studio left (its liaison, its
+    # street), the windows of the period there, not those owed at the new one.
+    _other, rep = _left_in_june(world)
+    rules = make_rules(*YEAR, date(2027, 1, 15))
+    for user in (liaison, street_official):
+        row = representative_row(user, rep, rules)
+        assert row is not None
+        assert sm9_keys(row) == ["2026-1", "2026-2", "2026-3"], user.username
+        page = evaluate(Studio.objects.filter(pk=studio().pk).select_related("unit"), rules)
+        (shown,) = [r for r in page.studios[0].representatives if r.representative.pk == rep.pk]
+        assert [r.key for r in row.results] == [r.key for r in shown.results]
+    # And so does the duty record over the API (this year's rules: the same windows).
+    path = f"/representatives/{rep.pk}/duty-record"
+    body = api_for("liaison").get(path, {"year": 2026}).json()
+    assert [r["period"] for r in body["compliance"]["results"] if r["rule"] == "SM 9"] == [
+        "2026年一二月",
+        "2026年三四月",
+        "2026年五六月",
+    ]
+    # Whoever sees both studios sees all of them, as the representative does.
+    whole = representative_row(district_official, rep, rules)
+    assert whole is not None
+    assert sm9_keys(whole) == ["2026-1", "2026-2", "2026-3", "2026-5", "2026-6"]
+    own = User.objects.create_user(username="chen", role=Role.REPRESENTATIVE, full_name="陈明")
+    type(rep).objects.filter(pk=rep.pk).update(user=own)
+    mine = representative_row(own, rep, rules)
+    assert mine is not None and sm9_keys(mine) == sm9_keys(whole)
+
+
+def test_one_who_moved_mid_year_owes_one_year_s_visits_across_both_studios(
+    world: Any, liaison: User
+) -> None:
+    # At 沙头角 until 30 June, at another studio (another street) from 1 July: the
+    # periods cover the year whole, so ten visits are owed in all, once: the same
+    # result at both studios, counted once where both are counted, and the API's
+    # minimum is that one.
+    rep = chen()
+    StudioAssignment.objects.filter(representative=rep, studio=studio()).update(
+        since=date(2025, 1, 1), active=False, until=date(2026, 6, 30)
+    )
+    other = make_studio(world["440308001002"])
+    StudioAssignment.objects.create(studio=other, representative=rep, since=date(2026, 7, 1))
+    HouseholdVisit.objects.filter(representative=rep).delete()
+    for day in (date(2026, 3, 2), date(2026, 9, 8)):
+        HouseholdVisit.objects.create(
+            representative=rep,
+            community=world["440308003006"],
+            visited_on=day,
+            household="王先生家",
+            recorded_by=liaison,
+        )
+    rules = make_rules(*YEAR, date(2027, 1, 15))
+    evaluation = evaluate(Studio.objects.active().select_related("unit"), rules)
+    rows = {row.studio.pk: row for row in evaluation.studios}
+    shown = [
+        [r for r in rep_row.results if r.rule == "CM 4"]
+        for row in (rows[studio().pk], rows[other.pk])
+        for rep_row in row.representatives
+        if rep_row.representative.pk == rep.pk
+    ]
+    assert len(shown) == 2 and shown[0] == shown[1] and len(shown[0]) == 1
+    assert shown[0][0].status is Status.RED
+    assert shown[0][0].reason == "2026年入户走访 2 户，不足 10 户。"
+    assert sum(r.rule == "CM 4" and f":r{rep.pk}:" in r.key for r in evaluation.results()) == 1
+    # The dashboards' counts of the two studios (and the kept tallies) count it once.
+    both = Studio.objects.active().select_related("unit").filter(pk__in=[studio().pk, other.pk])
+    counted = count(both, rules)
+    assert counted.representatives == counts_of(evaluate(both, rules))[0]
+    assert tallies.count(both, 2026, date(2027, 1, 15)) == counted
+    assert visits_minimum(rep, 2026) == 10
+    # With a gap (left on 10 June, back elsewhere on 1 October) the whole months are
+    # January to May and October to December: floor(10 × 8 / 12) = 6, at both, and the
+    # same in the API.
+    StudioAssignment.objects.filter(representative=rep, studio=studio()).update(
+        until=date(2026, 6, 10)
+    )
+    StudioAssignment.objects.filter(representative=rep, studio=other).update(
+        since=date(2026, 10, 1)
+    )
+    assert visits_minimum(rep, 2026) == 6
+    for row in evaluate(Studio.objects.active().select_related("unit"), rules).studios:
+        for rep_row in row.representatives:
+            if rep_row.representative.pk == rep.pk:
+                (cm4,) = [r for r in rep_row.results if r.rule == "CM 4"]
+                assert "不足 6 户（进驻 8 个月，应不少于 6 户）" in cm4.reason
+    path = f"/representatives/{rep.pk}/duty-record"
+    body = api_for("liaison").get(path, {"year": 2026}).json()
+    assert body["minimums"]["visits_per_year"] == 6

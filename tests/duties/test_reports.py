@@ -11,18 +11,20 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from minyi.duties.models import BimonthlyReport, ReportState
+from minyi.duties.models import BimonthlyReport, HouseholdVisit, ReportState
 from minyi.duties.reports import (
     ReportNotAllowed,
     period_dates,
     report_acknowledge,
     report_create,
+    report_draft_text,
     report_submit,
 )
 from minyi.people.models import Representative
-from minyi.studios.models import Studio
+from minyi.studios.models import Studio, StudioAssignment
 from tests.cases.helpers import register
 from tests.core.helpers import client_for, text_of
+from tests.duties.test_plan_periods import _left_in_march
 from tests.duties.test_record import held_event
 
 STUDIO = "沙头角社区党代表工作室"
@@ -157,3 +159,29 @@ def test_the_report_list_runs_a_constant_number_of_queries(world, liaison, distr
             if period % 2:
                 report_submit(report=report, actor=liaison)
     assert count() == few
+
+
+def test_the_draft_lists_the_representatives_who_were_there_in_its_period(world, liaison):
+    # A past period's report is about those assigned then (SM 12.5): one who left in
+    # March is in the March–April report, with their visits, and not in May–June's;
+    # one assigned from May is in May–June's and not in March–April's.
+    studio = Studio.objects.get(name=STUDIO)
+    huang = _left_in_march()
+    lin = Representative.objects.get(name="演示代表·林秀英")
+    StudioAssignment.objects.filter(studio=studio, representative=lin).update(
+        since=date(2026, 5, 1)
+    )
+    HouseholdVisit.objects.create(
+        representative=huang,
+        community=world["440308003006"],
+        visited_on=date(2026, 3, 10),
+        household="王先生家",
+        recorded_by=liaison,
+    )
+    march = report_draft_text(studio=studio, year=2026, period=2)
+    assert "演示代表·黄海：参加活动 0 次。" in march
+    assert "演示代表·黄海：1 户。" in march
+    assert "演示代表·林秀英" not in march
+    may = report_draft_text(studio=studio, year=2026, period=3)
+    assert "演示代表·黄海" not in may
+    assert "演示代表·林秀英：参加活动 0 次。" in may

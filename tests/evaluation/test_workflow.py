@@ -5,6 +5,7 @@ approved round is closed for good."""
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 import pytest
@@ -58,6 +59,13 @@ def test_a_bad_year_is_refused(world: Any, year: int, message: str) -> None:
     with pytest.raises(ValidationError) as caught:
         services.round_open(actor=user("city"), year=year)
     assert message in caught.value.message_dict["year"][0]
+
+
+def test_a_year_not_begun_on_the_given_day_is_refused(world: Any) -> None:
+    with pytest.raises(ValidationError) as caught:
+        services.round_open(actor=user("city"), year=YEAR, today=date(YEAR - 1, 12, 31))
+    assert "尚未开始" in caught.value.message_dict["year"][0]
+    assert not EvaluationRound.objects.exists()
 
 
 def test_a_year_is_opened_once(world: Any) -> None:
