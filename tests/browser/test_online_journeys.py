@@ -21,7 +21,7 @@ from minyi.org.models import HandlingUnit
 from minyi.people.models import Representative, User
 from minyi.studios.models import Studio
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 PHONE = {"width": 360, "height": 740}
 AXE = Path(__file__).parent / "vendor" / "axe.min.js"
