@@ -29,7 +29,7 @@ from minyi.duties import appointments as appts
 from minyi.duties.forms_people import CancelForm, LinkCaseForm
 from minyi.duties.models import Appointment, AppointmentState, Event, EventKind, EventState
 from minyi.duties.views_events import EventList, reps_prefetch
-from minyi.duties.views_people import AppointmentList
+from minyi.duties.views_people import BOOKER_FULL_VIEW, AppointmentList
 from minyi.org.views import HandlingUnitList
 from minyi.people.models import Representative, RepresentativeCategory, RepresentativeLevel
 from minyi.people.views import RepresentativeList
@@ -418,7 +418,7 @@ def list_appointments(request: HttpRequest, filters: Query[AppointmentFilters]) 
 def get_appointment(request: HttpRequest, appointment_id: int) -> dict[str, Any]:
     user = account(request)
     # Masked, as the page shows it: the name is not read (only the reveal decrypts it).
-    qs = Appointment.objects.for_user(user).select_related("event").defer("name")
+    qs = Appointment.objects.for_user(user).select_related("event").defer(*BOOKER_FULL_VIEW)
     appointment = _one(qs, appointment_id)
     editor = Appointment.objects.for_editor(user).filter(pk=appointment.pk).exists()
     return _appointment(appointment, editor)

@@ -65,7 +65,9 @@ def is_street_department(user: Any, case: Case) -> bool:
 
 def permitted_actions(user: Any, case: Case) -> set[str]:
     """The steps this user may take on this case now."""
-    possible = allowed_actions(case.state)
+    # Withdrawal is the reporter's own, taken online (minyi.online.services); no
+    # account acts for them, not even the administrator.
+    possible = allowed_actions(case.state) - {Action.WITHDRAW}
     if user.is_superuser:
         return possible
     scope = scope_of(user)

@@ -605,9 +605,16 @@ class Reminder(models.Model):
         return f"{self.case} {self.get_kind_display()}"
 
 
+ATTACHMENT_FOLDER = "private/attachments"
+
+
 def _attachment_path(instance: CaseAttachment, filename: str) -> str:
     # A generated name: the uploader's file name never reaches the file system.
-    return f"private/attachments/{instance.case.year}/{instance.token}"
+    return f"{ATTACHMENT_FOLDER}/{instance.case.year}/{instance.token}"
+
+
+# Where the daily sweep of files no row refers to looks (minyi.core.orphan_files).
+_attachment_path.folder = ATTACHMENT_FOLDER  # type: ignore[attr-defined]
 
 
 class CaseAttachment(models.Model):

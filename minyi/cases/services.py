@@ -640,6 +640,18 @@ def case_carry_forward(
 
 
 @transaction.atomic
+def case_withdraw(*, case: Case, actor: Any, text: str, version: int | None = None) -> Case:
+    """The reporter takes the opinion back before the studio sends it on (the online
+    studio's withdrawal). The case keeps its number, which is never reused; `closed_at`
+    marks the end of its life, from which its reporter's data is kept for the retention
+    period like any other case's (minyi.cases.retention)."""
+    case, before, after = _begin(case, Action.WITHDRAW, version)
+    case.closed_at = timezone.now()
+    _commit(case, Action.WITHDRAW, actor, before, after, text=text)
+    return case
+
+
+@transaction.atomic
 def case_note(*, case: Case, actor: Any, text: str, version: int | None = None) -> Case:
     if not text.strip():
         raise ValidationError({"text": "请填写备注内容。"})

@@ -5,6 +5,8 @@ organisation department; each department refers it to a handling unit of its lev
 or escalates it (street → district → city → city committee); the unit answers, or
 returns it as outside its remit; the answer is rated; 不满意 sends it back for handling.
 A representative may instead carry the matter forward through the congress (CM 9).
+A resident who reported online may withdraw it while it is still at the studio; the
+case keeps its number and its life ends there.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ class CaseState(models.TextChoices):
     ANSWERED = "answered", "已答复（待评议）"
     CLOSED = "closed", "已办结"
     CARRIED_FORWARD = "carried_forward", "转为代表提案或建议"
+    WITHDRAWN = "withdrawn", "已撤回"
 
 
 # The labels by value, for pages that print them from plain values (rows written in
@@ -26,6 +29,8 @@ class CaseState(models.TextChoices):
 STATE_LABELS = dict(CaseState.choices)
 
 
+# Not here: CLOSED, CARRIED_FORWARD and WITHDRAWN, where a case's life ends. A withdrawn
+# case is neither open nor handled: it counts in no queue, deadline or closed figure.
 OPEN_STATES = {
     CaseState.REGISTERED,
     CaseState.AT_DEPARTMENT,
@@ -56,6 +61,7 @@ class Action(models.TextChoices):
     EVALUATE = "evaluate", "满意度评议"
     REOPEN = "reopen", "不满意，重新办理"
     CARRY_FORWARD = "carry_forward", "转为代表提案或建议"
+    WITHDRAW = "withdraw", "反映人撤回"
     NOTE = "note", "备注"
 
 
@@ -69,6 +75,9 @@ TRANSITIONS: dict[tuple[str, str], str | None] = {
     (Action.SEND_TO_STREET, CaseState.REGISTERED): CaseState.AT_DEPARTMENT,
     (Action.CARRY_FORWARD, CaseState.REGISTERED): CaseState.CARRIED_FORWARD,
     (Action.CARRY_FORWARD, CaseState.AT_DEPARTMENT): CaseState.CARRIED_FORWARD,
+    # Only the resident, online, and only before the studio sends it on
+    # (minyi.online.services): no staff side of minyi.cases.access has this step.
+    (Action.WITHDRAW, CaseState.REGISTERED): CaseState.WITHDRAWN,
     (Action.REFER, CaseState.AT_DEPARTMENT): CaseState.WITH_UNIT,
     (Action.ESCALATE, CaseState.AT_DEPARTMENT): CaseState.AT_DEPARTMENT,
     (Action.RETURN, CaseState.WITH_UNIT): CaseState.AT_DEPARTMENT,
@@ -89,6 +98,7 @@ TRANSITIONS: dict[tuple[str, str], str | None] = {
     (Action.NOTE, CaseState.ANSWERED): None,
     (Action.NOTE, CaseState.CLOSED): None,
     (Action.NOTE, CaseState.CARRIED_FORWARD): None,
+    (Action.NOTE, CaseState.WITHDRAWN): None,
 }
 
 
@@ -99,6 +109,10 @@ class TransitionNotAllowed(Exception):
 def next_state(action: str, state: str) -> str:
     """The state after `action`, or TransitionNotAllowed with a Chinese message."""
     key = (action, state)
+    if key not in TRANSITIONS and state == CaseState.WITHDRAWN:
+        raise TransitionNotAllowed(
+            f"反映人已撤回本件，不再办理，不能进行“{Action(action).label}”。"
+        )
     if key not in TRANSITIONS:
         raise TransitionNotAllowed(
             f"案件当前状态为“{CaseState(state).label}”，不能进行“{Action(action).label}”。"

@@ -9,7 +9,9 @@ from typing import Any
 
 from django.core.checks import CheckMessage, Error, Tags, register
 from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections
+from django.db.models import Count
 
+from minyi.core.models import PendingSeal
 from minyi.core.sealing_existing import sealed_fields, unsealed
 
 
@@ -26,13 +28,18 @@ def _has_database(alias: str) -> bool:
 @register(Tags.security, deploy=True)
 def private_files_sealed(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
     """Files stored before sealing stay plain until `manage.py seal_private_files` has
-    run once after the upgrade (minyi.core.sealed_files); nothing else would say so. One
-    count per sealed model, each through its partial index of unsealed rows."""
+    run once after the upgrade (minyi.core.sealed_files); nothing else would say so. It
+    counts the files still plain without opening one: the rows with a file and no key
+    (one count per sealed model, each through its partial index of unsealed rows), and
+    the rows whose key a sealing run committed and whose sealed copy it has not yet put
+    in place (`PendingSeal`: a run killed there leaves the file plain with a key)."""
     if not _has_database(DEFAULT_DB_ALIAS):
         return []
     try:
+        pending = dict(PendingSeal.objects.values_list("label").annotate(Count("pk")).order_by())
         counts = {
             str(model._meta.verbose_name): unsealed(model, field).count()
+            + pending.get(model._meta.label, 0)
             for model, field in sealed_fields()
         }
     except DatabaseError:

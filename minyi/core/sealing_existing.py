@@ -11,9 +11,13 @@ and skips what is sealed, so it is idempotent and resumable. Works on FileSystem
 (the media folder), whose paths it needs for fsync and rename.
 
 A row with a file and no key is one still to seal (`unsealed`, the deploy check of
-minyi.core.checks, read through a partial index). A row whose file is missing from
-storage keeps no key, so the check goes on reporting it, unless the operator confirms
-the file is lost (`forget_missing`): a media folder not mounted must not pass for sealed.
+minyi.core.checks, read through a partial index), and so is a row whose key is committed
+and whose rename is not yet done: a `PendingSeal` marks it from the key's transaction
+until the rename is on disk, for the check to count (a run killed in between would
+otherwise leave a plain file that the check, reading no files, passed). A row whose file
+is missing from storage keeps no key, so the check goes on reporting it, unless the
+operator confirms the file is lost (`forget_missing`): a media folder not mounted must
+not pass for sealed.
 """
 
 from __future__ import annotations
@@ -25,7 +29,9 @@ from typing import Any
 
 from django.apps import apps
 from django.db import models, transaction
+from django.utils import timezone
 
+from minyi.core.models import PendingSeal
 from minyi.core.sealed_files import MAGIC, SealedFileField, is_sealed, new_key, seal_stream
 
 BATCH = 100
@@ -90,8 +96,26 @@ def seal_model(
     check: bool = False,
     forget_missing: bool = False,
 ) -> Tally:
+    started = timezone.now()
+    tally = _seal_rows(model, file_field, check=check, forget_missing=forget_missing)
+    if not check:
+        # Every row has been read and every plain one sealed, so a mark older than this
+        # run is stale: its rename was done by a run killed before the mark's deletion,
+        # or its row has been purged since. A run started after this one keeps its own.
+        PendingSeal.objects.filter(label=model._meta.label, since__lt=started).delete()
+    return tally
+
+
+def _seal_rows(
+    model: type[models.Model],
+    file_field: SealedFileField,
+    *,
+    check: bool,
+    forget_missing: bool,
+) -> Tally:
     storage = file_field.storage
     name_attr, key_attr = file_field.attname, file_field.key_field
+    label = model._meta.label
     rows = (
         model._base_manager.exclude(**{name_attr: ""})
         .order_by("pk")
@@ -141,11 +165,17 @@ def seal_model(
                 elif sealed_copy:
                     os.remove(sealed_copy)
             model._base_manager.bulk_update([row for row, _path, _copy in keep], [key_attr])
+            renames = [entry for entry in keep if entry[2]]
+            PendingSeal.objects.bulk_create(
+                [PendingSeal(label=label, row=row.pk) for row, _path, _copy in renames],
+                ignore_conflicts=True,  # left by a killed run: this run finishes its file
+            )
         forgotten = [entry for entry in keep if not entry[2]]
-        keep = [entry for entry in keep if entry[2]]
+        keep = renames
         for _row, path, sealed_copy in keep:
             os.replace(sealed_copy, path)
             _fsync_directory(path)
+        PendingSeal.objects.filter(label=label, row__in=[row.pk for row, _p, _c in keep]).delete()
         tally.sealed += len(keep)
         tally.forgotten += len(forgotten)
         _remove_purged_meanwhile(model, name_attr, keep)

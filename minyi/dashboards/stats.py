@@ -170,7 +170,7 @@ def build(user: Any, target: Target, year: int, today: date) -> Dashboard:
             "holder_level",
             "报送到的最高层级",
             "bar",
-            [("", "未报送（当场答复或待报送）"), *HolderLevel.choices],
+            [("", "未报送（当场答复、待报送或已撤回）"), *HolderLevel.choices],
             lambda v: url(level=v or case_forms.LEVEL_NONE),
         ),
         _by_field(

@@ -13,7 +13,8 @@ purge_document_files` deletes from storage:
 
 The `Export` and `Import` rows stay as the record (who exported or imported what, when, how
 many rows); the file field is cleared and `file_purged_at` set, so the pages can say why the
-file is gone. Works in batches with two queries each (read, update), whatever the batch size.
+file is gone. Works in batches with two queries each (read with the rows locked, update) in
+a transaction, whatever the batch size.
 """
 
 from __future__ import annotations
@@ -21,8 +22,10 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.conf import settings
+from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
@@ -90,38 +93,56 @@ class Outcome:
 def purge_files(due: QuerySet[Export] | QuerySet[Import], *, dry_run: bool = False) -> Outcome:
     """Delete the files of these rows and mark the rows; idempotent. A file already missing
     from storage counts as deleted. A row is marked only after its file is gone, so a run
-    stopped half-way leaves nothing that the next run would not finish."""
+    stopped half-way leaves nothing that the next run would not finish.
+
+    Each batch is read, deleted and marked in one transaction with its rows locked, so a
+    row is still due when its file goes: an import job cannot be taken (its UPDATE waits
+    for the lock) between the read and the deletion, and one taken before the read is no
+    longer due. Without the lock a job taken in between read a file half-purged (deleted,
+    the row not yet marked) and ended 失败 saying storage had lost it, or was failed while
+    running. Whichever comes first now wins whole: the job imports, or it ends with the
+    retention message as any job still waiting does."""
     model = due.model
     storage = model._meta.get_field("file").storage
     outcome = Outcome()
     last = 0
     while True:
-        rows = [
-            Due(*values)
-            for values in due.filter(pk__gt=last)
-            .order_by("pk")
-            .values_list("pk", "file", "kind", "owner__username", "created_at")[:BATCH]
-        ]
-        if not rows:
-            return outcome
-        last = rows[-1].pk
-        if dry_run:
-            outcome.files += rows
-            continue
-        gone = []
-        for row in rows:
-            try:
-                storage.delete(row.name)  # a missing file is not an error
-            except OSError:
-                log.exception("could not delete %s", row.name)
-                outcome.failed.append(row)
+        with transaction.atomic():
+            batch = due.filter(pk__gt=last).order_by("pk")
+            if not dry_run:
+                batch = batch.select_for_update(of=("self",))
+            rows = [
+                Due(*values)
+                for values in batch.values_list(
+                    "pk", "file", "kind", "owner__username", "created_at"
+                )[:BATCH]
+            ]
+            if not rows:
+                return outcome
+            last = rows[-1].pk
+            if dry_run:
+                outcome.files += rows
                 continue
-            gone.append(row)
-        # The file's key goes with the name: a copy of the file in an earlier media
-        # backup is then ciphertext nothing can open (minyi.core.sealed_files). An
-        # import's kept bad rows quote the sheet (names, what was typed): they go too.
-        cleared: dict[str, list[object]] = {"problems": []} if model is Import else {}
-        model.objects.filter(pk__in=[row.pk for row in gone]).update(
-            file="", file_key="", file_purged_at=timezone.now(), **cleared
-        )
-        outcome.files += gone
+            outcome.files += _delete_and_mark(model, storage, rows, outcome)
+
+
+def _delete_and_mark(
+    model: type[Export | Import], storage: Any, rows: list[Due], outcome: Outcome
+) -> list[Due]:
+    gone = []
+    for row in rows:
+        try:
+            storage.delete(row.name)  # a missing file is not an error
+        except OSError:
+            log.exception("could not delete %s", row.name)
+            outcome.failed.append(row)
+            continue
+        gone.append(row)
+    # The file's key goes with the name: a copy of the file in an earlier media
+    # backup is then ciphertext nothing can open (minyi.core.sealed_files). An
+    # import's kept bad rows quote the sheet (names, what was typed): they go too.
+    cleared: dict[str, list[object]] = {"problems": []} if model is Import else {}
+    model._default_manager.filter(pk__in=[row.pk for row in gone]).update(
+        file="", file_key="", file_purged_at=timezone.now(), **cleared
+    )
+    return gone

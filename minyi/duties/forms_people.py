@@ -272,7 +272,9 @@ class VisitFilterForm(FilterForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        reps = filter_representatives(self.user)
+        # An option prints the name: reading the whole row decrypted the phone of every
+        # representative in scope (a city's thousands) for each view of the list.
+        reps = filter_representatives(self.user).only("name")
         field_of(self, "representative", forms.ModelChoiceField).queryset = reps
 
 

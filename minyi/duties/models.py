@@ -278,9 +278,11 @@ class Appointment(TimeStamped):
         "预约方", max_length=16, choices=RequesterKind.choices, default=RequesterKind.PERSON
     )
     # Personal data (docs/personal-data.md), encrypted at rest as a reporter's name is.
-    # Lists, the page and the API print the masked form kept beside it (王*, 沙******),
+    # Lists, the page and the API print the masked name kept beside it (王*, 沙******),
     # so a page of rows decrypts no name; the full name and phone only in the recorded
-    # full view (AppointmentView). No search matches the name (docs/decisions.md).
+    # full view (AppointmentView). No search matches the name (docs/decisions.md). The
+    # phone has no plain masked copy: it would keep seven of its eleven digits in the
+    # clear (docs/decisions.md), so a list decrypts it to mask it.
     name = EncryptedCharField("姓名或单位名称", max_length=100)
     name_masked = MaskedNameField("姓名或单位名称（遮蔽）", max_length=100, source="name")
     phone = EncryptedCharField("联系电话", max_length=20)

@@ -135,9 +135,20 @@ def public_booking_done(request: HttpRequest, event_pk: int) -> HttpResponse:
 # --- appointments, staff side ----------------------------------------------------------
 
 
+# What only the recorded full view shows of whoever booked and a list need not read: the
+# name is a token decrypted as its row is read, so the list, the page and the API leave
+# it in the database and print the masked name kept beside it. The phone is read and
+# masked (no plain masked copy: docs/decisions.md).
+BOOKER_FULL_VIEW = ("name",)
+
+
 def _appointments(user: Any) -> QuerySet:
-    return Appointment.objects.for_user(user).select_related(
-        "event", "event__studio", "preferred_representative"
+    # The representative is printed by name: their phone, encrypted, stays unread (it
+    # was decrypted on every row).
+    return (
+        Appointment.objects.for_user(user)
+        .select_related("event", "event__studio", "preferred_representative")
+        .defer("preferred_representative__phone")
     )
 
 
@@ -149,8 +160,12 @@ class AppointmentList(ListPage):
 
     def base_queryset(self) -> QuerySet:
         # The row prints the masked name from its own column: the name is not read, so
-        # a page decrypts no name (minyi.core.crypto).
-        return _appointments(self.request.user).defer("name").order_by("-event__starts_at", "pk")
+        # a page decrypts no name (minyi.core.crypto), only each row's phone.
+        return (
+            _appointments(self.request.user)
+            .defer(*BOOKER_FULL_VIEW)
+            .order_by("-event__starts_at", "pk")
+        )
 
     def filter(self, qs: QuerySet, data: dict[str, Any]) -> QuerySet:
         if data.get("q"):
@@ -213,7 +228,8 @@ def _detail(
 
 def appointment_detail(request: HttpRequest, pk: int) -> HttpResponse:
     # The page shows the name masked: it is decrypted only for the recorded full view.
-    return _detail(request, get_object_or_404(_appointments(request.user).defer("name"), pk=pk))
+    qs = _appointments(request.user).defer(*BOOKER_FULL_VIEW)
+    return _detail(request, get_object_or_404(qs, pk=pk))
 
 
 # The purpose recorded with each full view from the page (the API records its own).
@@ -383,7 +399,13 @@ class VisitList(ListPage):
         qs = HouseholdVisit.objects.for_user(self.request.user)
         if not withdrawn:
             qs = qs.counted()
-        return qs.select_related("representative", "community").distinct()
+        # The representative is printed by name: their phone, encrypted, stays unread (it
+        # was decrypted on every row). The address is decrypted to be masked.
+        return (
+            qs.select_related("representative", "community")
+            .defer("representative__phone")
+            .distinct()
+        )
 
     def base_queryset(self) -> QuerySet:
         return self.visits()

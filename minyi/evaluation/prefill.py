@@ -235,6 +235,7 @@ def cases(ids: list[int], year: int) -> tuple[dict[int, Prefill], dict[int, Pref
             closed=Count("pk", filter=Q(state=CaseState.CLOSED)),
             carried=Count("pk", filter=Q(state=CaseState.CARRIED_FORWARD)),
             answered=Count("pk", filter=Q(state=CaseState.ANSWERED)),
+            withdrawn=Count("pk", filter=Q(state=CaseState.WITHDRAWN)),
         )
     }
     answers = {
@@ -272,21 +273,28 @@ def _role(row: Mapping[str, Any] | None, answers: Mapping[str, Any] | None, year
     if not row or not row["total"]:
         return Prefill(NO_RECORD_SCORE, [f"{year}年度本工作室未登记社情民意（CM 9）。"])
     total = row["total"]
+    # A case the reporter withdrew before it was sent on was neither handled nor left
+    # waiting: it counts on neither side of the share settled.
+    withdrawn = row["withdrawn"]
+    handled = total - withdrawn
     settled = row["closed"] + row["carried"] + row["answered"]
-    open_count = total - settled
+    open_count = handled - settled
     evidence = [
         f"登记社情民意 {total} 件（CM 9）：当场答复 {row['on_spot']} 件，"
         f"已办结 {row['closed']} 件，"
         f"已答复待评议 {row['answered']} 件，转为代表提案或建议 {row['carried']} 件，"
-        f"办理中 {open_count} 件。"
+        f"办理中 {open_count} 件"
+        + (f"，反映人撤回 {withdrawn} 件（不计入办理）。" if withdrawn else "。")
     ]
+    if not handled:
+        return Prefill(NO_RECORD_SCORE, evidence)
     on_time_share = 1.0
     if answers and answers["total"]:
         on_time_share = answers["on_time"] / answers["total"]
         evidence.append(
             f"承办单位书面答复 {answers['total']} 件，按期答复 {answers['on_time']} 件（CM 11）。"
         )
-    score = 12 * settled / total + 8 * on_time_share
+    score = 12 * settled / handled + 8 * on_time_share
     return Prefill(_clamp(score), evidence)
 
 

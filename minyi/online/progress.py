@@ -32,6 +32,7 @@ PLAIN: dict[str, str] = {
     Action.EVALUATE: "已完成评议，结果：{rating}",
     Action.REOPEN: "评议为不满意，已退回承办单位重新办理",
     Action.CARRY_FORWARD: "党代表已把这件事作为代表提案或建议提出",
+    Action.WITHDRAW: "您撤回了这次反映，不再办理",
 }
 
 

@@ -16,8 +16,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from minyi.cases.models import Case, Channel, Occasion, Outcome, Satisfaction
-from minyi.cases.services import case_note, case_register
-from minyi.cases.states import CaseState
+from minyi.cases.services import case_note, case_register, case_withdraw
+from minyi.cases.states import CaseState, TransitionNotAllowed
 from minyi.core import sms
 from minyi.core.phones import mask_phone
 from minyi.online import codes
@@ -89,20 +89,25 @@ def can_withdraw(report: OnlineReport) -> bool:
 @transaction.atomic
 def online_report_withdraw(*, report: OnlineReport) -> OnlineReport:
     """Within WITHDRAW_MINUTES of sending and while the studio has not sent it on, the
-    resident may take it back. The case keeps its number (numbers are never reused);
-    its timeline says it was withdrawn and the studio does not send it on."""
+    resident may take it back: the case's own withdrawal step ends its life (已撤回), so
+    it leaves the studio's queue and can no longer be sent on. It keeps its number
+    (numbers are never reused)."""
     report = OnlineReport.objects.select_for_update().select_related("case").get(pk=report.pk)
+    refusal = "已超过可撤回的时间，或工作室已开始办理，不能撤回。如需帮助请致电工作室。"
     if not can_withdraw(report):
-        raise ValidationError(
-            "已超过可撤回的时间，或工作室已开始办理，不能撤回。如需帮助请致电工作室。"
+        raise ValidationError(refusal)
+    try:
+        # The case's row is locked and its state checked again there: a liaison sending
+        # it on at this moment is either before (refused here) or after (refused there).
+        report.case = case_withdraw(
+            case=report.case,
+            actor=service_account(),
+            text=f"反映人已在网上撤回本件（提交后 {WITHDRAW_MINUTES} 分钟内），不再办理。",
         )
+    except TransitionNotAllowed as exc:
+        raise ValidationError(refusal) from exc
     report.withdrawn_at = timezone.now()
     report.save(update_fields=["withdrawn_at"])
-    case_note(
-        case=report.case,
-        actor=service_account(),
-        text="反映人已在网上撤回本件（提交后 30 分钟内），请勿报送。",
-    )
     return report
 
 

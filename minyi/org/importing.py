@@ -37,7 +37,7 @@ from minyi.org.models import (
     OrgUnit,
     parent_level,
 )
-from minyi.org.prefixes import ImportPrefixes
+from minyi.org.prefixes import ImportPrefixes, lock_imports, settle_import
 
 BATCH_SIZE = 5000
 PROGRESS_EVERY = 50_000
@@ -303,6 +303,8 @@ class ImportResult:
     # What the Shenzhen import does beyond the file, e.g. "新建代表团" -> 11.
     extra: dict[str, int] = field(default_factory=dict)
     imported: bool = False
+    # The number prefixes the run gave (minyi.org.prefixes.settle_import checks them).
+    prefixes_given: set[str] = field(default_factory=set, repr=False)
 
     def summary(self) -> list[str]:
         lines = [
@@ -332,6 +334,8 @@ def import_files(
     result = ImportResult()
     validator = _Validator()
     with transaction.atomic():
+        # Hand saves of communities wait for the import (minyi.org.prefixes).
+        lock_imports()
         for source in sources:
             entries = _checked_entries(source, validator, result, skip_invalid, progress)
             if source.fmt.level is not None:
@@ -345,6 +349,13 @@ def import_files(
             transaction.set_rollback(True)
             result.counts = ImportResult().counts
             return result
+        # Before any audited write (the lock it takes comes before the audit lane's, as
+        # in every claim), and held to the commit, which is near.
+        _add(
+            result,
+            "编号前缀已被工作室同时取得、改用较长形式的社区",
+            settle_import(result.prefixes_given),
+        )
         if any(source.fmt is SHENZHEN for source in sources):
             apply_party_adjustments(result)
             ensure_shenzhen_bodies(result)
@@ -506,6 +517,7 @@ def _write_level(
         # Until a case is numbered under it, a community's prefix follows its name.
         changed = prefixes.renamed(renamed)
         OrgUnit.objects.bulk_update(changed, ["number_prefix"], batch_size=BATCH_SIZE)
+        result.prefixes_given |= prefixes.given
     counts.updated += len(renamed)
 
 

@@ -16,6 +16,10 @@ counter has that, else its unit's name before it, then the unit's street, distri
 and province (a name the prefix already contains is skipped), then a running number. It
 is given when the studio's first number is issued, in that transaction, and never
 changes after (`studio_number_prefix`).
+
+Both kinds of claim take one lock (`lock_claims`); an import works its communities'
+prefixes out without it and checks them under it just before it commits
+(`settle_import`).
 """
 
 from __future__ import annotations
@@ -36,6 +40,8 @@ _CHUNK = 8
 # ("prefixes" in ASCII; the one-bigint key space, apart from the audit trail's two-int4
 # lane locks).
 PG_CLAIM_KEY = 0x7072656669786573
+# The key an import of the division files holds for its whole transaction ("import").
+PG_IMPORT_KEY = 0x696D706F7274
 
 
 def lock_claims() -> None:
@@ -50,10 +56,32 @@ def lock_claims() -> None:
     serialise all writers. The lock needs a transaction: `OrgUnit.save` opens one where
     its caller has none. Both claims take it before their transaction's first audited
     write (a registration numbers first; a unit page's save writes the unit first), so
-    there the audit trail's lane locks come after it and the two do not deadlock."""
+    there the audit trail's lane locks come after it and the two do not deadlock. An
+    import of the division files takes it only at its end, to check its prefixes
+    against the studios' (`settle_import`), before its first audited write too."""
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [PG_CLAIM_KEY])
+
+
+def lock_imports() -> None:
+    """Held by an import of the division files until it commits: a community saved by
+    hand meanwhile waits for it (`wait_for_imports`), and so does a second import."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [PG_IMPORT_KEY])
+
+
+def wait_for_imports() -> None:
+    """Before a community saved by hand claims a prefix: wait for a running import to
+    commit. Its communities are in the table, uncommitted, with the prefixes it gave;
+    a hand save that took the claims' lock and then wrote one of those would wait for
+    the import's row, while the import, settling (`settle_import`), waits for the lock:
+    a deadlock. Waiting here, before the lock, the save sees the import's communities.
+    Imports are rare and studios' first numbers never wait for this."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock_shared(%s)", [PG_IMPORT_KEY])
 
 
 def candidates(short_name: str, names: Sequence[str | None]) -> Iterator[str]:
@@ -126,6 +154,7 @@ def assign_number_prefix(unit: OrgUnit) -> None:
     unit.number_prefix = None
     wanted = list(_bounded(candidates(unit.short_name, ancestor_names(unit))))
     if wanted:
+        wait_for_imports()
         lock_claims()
     others = OrgUnit.objects.exclude(pk=unit.pk) if unit.pk else OrgUnit.objects.all()
     unit.number_prefix = _first_untaken(wanted, others, apps.get_model("studios", "Studio").objects)
@@ -227,6 +256,7 @@ class ImportPrefixes:
     def __init__(self, pointers: dict[str | None, dict[str, int | None]]) -> None:
         # `pointers`: a street's code -> the ancestor pointers of a community under it.
         self.taken = taken_prefixes()
+        self.given: set[str] = set()  # for settle_import
         self._name_of = dict(
             OrgUnit.objects.exclude(level=Level.COMMUNITY).values_list("pk", "name").iterator()
         )
@@ -238,7 +268,10 @@ class ImportPrefixes:
 
     def new(self, short_name: str, street_code: str | None) -> str | None:
         """A new community's: the first free form, in the file's order."""
-        return first_free(short_name, self._names[street_code], self.taken)
+        prefix = first_free(short_name, self._names[street_code], self.taken)
+        if prefix:
+            self.given.add(prefix)
+        return prefix
 
     def renamed(self, units: Sequence[OrgUnit]) -> list[OrgUnit]:
         """The renamed communities (pk and new short name) whose prefix changes, with
@@ -265,7 +298,66 @@ class ImportPrefixes:
                     self.taken.add(prefix)
                 if fresh != prefix:
                     changed.append(OrgUnit(pk=pk, number_prefix=fresh))
+                    if fresh:
+                        self.given.add(fresh)
         return changed
+
+
+def settle_import(given: set[str]) -> int:
+    """Give the communities whose prefix an import gave (`given`) and a studio holds too
+    the next free form of theirs; how many. Called at the end of the import, in its
+    transaction and before its first audited write: the claims' lock is held from here
+    to its commit, a moment, not the length of its insert. The import worked its
+    prefixes out from what was committed when it started, so a studio's first number
+    that claimed one of them meanwhile (committed, or still open and waited for here)
+    is seen now, and a later one sees the import's communities. The studio keeps it: its
+    numbers may be issued already, and the import's communities have none yet."""
+    lock_claims()
+    Studio = apps.get_model("studios", "Studio")
+    held = Studio.objects.filter(number_prefix__isnull=False).values_list(
+        "number_prefix", flat=True
+    )
+    clash = given.intersection(held.iterator())
+    if not clash:
+        return 0
+    pointers = [f"{level}_id" for level in reversed(ANCESTOR_LEVELS)]
+    clashing = list(
+        OrgUnit.objects.filter(number_prefix__in=sorted(clash)).only(
+            "pk", "short_name", "number_prefix", *pointers
+        )
+    )
+    ids = {getattr(unit, p) for unit in clashing for p in pointers} - {None}
+    name_of = dict(OrgUnit.objects.filter(pk__in=ids).values_list("pk", "name"))
+    wanted = {
+        unit.pk: list(
+            _bounded(candidates(unit.short_name, [name_of.get(getattr(unit, p)) for p in pointers]))
+        )
+        for unit in clashing
+    }
+    taken = _held_among({p for forms in wanted.values() for p in forms})
+    for unit in clashing:
+        # None if every form is taken: its studios then number by their own prefixes.
+        unit.number_prefix = next((p for p in wanted[unit.pk] if p not in taken), None)
+        if unit.number_prefix:
+            taken.add(unit.number_prefix)
+    OrgUnit.objects.bulk_update(clashing, ["number_prefix"])
+    return len(clashing)
+
+
+def _held_among(prefixes: set[str]) -> set[str]:
+    """Which of `prefixes` a unit, a studio or a counter has."""
+    studios = apps.get_model("studios", "Studio").objects
+    counters = apps.get_model("cases", "CaseNumberCounter").objects
+    wanted = sorted(prefixes)
+    held: set[str | None] = set()
+    for start in range(0, len(wanted), 5000):
+        chunk = wanted[start : start + 5000]
+        held.update(
+            OrgUnit.objects.filter(number_prefix__in=chunk).values_list("number_prefix", flat=True)
+        )
+        held.update(studios.filter(number_prefix__in=chunk).values_list("number_prefix", flat=True))
+        held.update(counters.filter(prefix__in=chunk).values_list("prefix", flat=True))
+    return {p for p in held if p}
 
 
 def _bounded(prefixes: Iterator[str]) -> Iterator[str]:

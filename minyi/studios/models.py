@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.core.validators import MinValueValidator
 from django.db import models
@@ -116,7 +116,8 @@ class Studio(TimeStamped):
     closed_at = models.DateTimeField("撤销时间", null=True, blank=True)
     # The prefix of its case numbers where its unit gives none (not a community with a
     # prefix): given at its first number and kept for ever (minyi.org.prefixes). NULL
-    # until then, which the unique constraint lets any number of studios have.
+    # until then, which the unique constraint lets any number of studios have. Only its
+    # claim writes it: `save()` of a studio already stored leaves the column alone.
     number_prefix = models.CharField(  # noqa: DJ001
         "编号前缀", max_length=120, null=True, blank=True, editable=False
     )
@@ -152,6 +153,21 @@ class Studio(TimeStamped):
 
     def __str__(self) -> str:
         return self.name
+
+    def save(self, **kwargs: Any) -> None:
+        # The prefix is written by its claim alone (minyi.org.prefixes.studio_number_prefix,
+        # an UPDATE … WHERE number_prefix IS NULL). A full-row save of a studio read before
+        # a concurrent first number (the admin's, an Excel import's) would put back the
+        # NULL it read, and the studio's next number would claim another prefix: a row
+        # already in the table is saved without that column.
+        full_row = kwargs.get("update_fields") is None and not kwargs.get("force_insert")
+        if full_row and not self._state.adding:
+            kwargs["update_fields"] = [
+                f.name
+                for f in self._meta.concrete_fields
+                if not f.primary_key and f.name != "number_prefix"
+            ]
+        super().save(**kwargs)
 
     def get_absolute_url(self) -> str:
         return pk_url("studios:detail", self.pk)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import struct
 import zlib
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +24,7 @@ from minyi.cases.states import CaseState
 from minyi.core.sealed_files import MAGIC
 from minyi.org.models import HandlingUnit, OrgUnit
 from minyi.people.models import User
-from minyi.workdays.calendar import add_workdays
+from minyi.workdays.calendar import add_workdays, workdays_between
 from tests.cases.helpers import register
 
 pytestmark = pytest.mark.browser
@@ -113,8 +114,6 @@ def test_an_opinion_from_registration_to_rating(
     artifacts: Path,
     tmp_path: Path,
 ) -> None:
-    year = timezone.localdate().year
-    number = f"沙头角街道沙头角社区{year}001"
     photo = tiny_png(tmp_path / "工地夜间照片.png")
 
     # 1. The liaison registers the opinion and sends it to the street. ----------------
@@ -143,6 +142,13 @@ def test_an_opinion_from_registration_to_rating(
     screenshot(liaison, artifacts / "case-1-registration-form.png")
     liaison.get_by_role("button", name="保存登记表").click()
 
+    expect(liaison.get_by_text("登记成功", exact=False)).to_be_visible()
+    # The number carries the year of the day received, which the form filled in when it
+    # was opened: today's, or last year's if the run crossed New Year since
+    # (docs/decisions.md "Tests and the clock").
+    received_on = Case.objects.get(summary=SUMMARY).received_on
+    assert received_on in {timezone.localdate(), timezone.localdate() - timedelta(days=1)}
+    number = f"沙头角街道沙头角社区{received_on.year}001"
     expect(liaison.get_by_text(f"登记成功，编号：{number}")).to_be_visible()
     expect(liaison.get_by_role("heading", level=1)).to_have_text(f"社情民意登记表 {number}")
     state_badge(liaison, CaseState.REGISTERED)
@@ -199,7 +205,11 @@ def test_an_opinion_from_registration_to_rating(
     expect(street.get_by_text("已转办承办单位，答复期限已计算。")).to_be_visible()
     state_badge(street, CaseState.WITH_UNIT)
     expect(fact(street, "承办单位")).to_have_text(URBAN)
-    ten_days = add_workdays(timezone.localdate(), 10).due
+    # Counted from the day the unit received it (the referral's day, not today's if the
+    # run has crossed midnight since).
+    case.refresh_from_db()
+    assert case.unit_received_on is not None
+    ten_days = add_workdays(case.unit_received_on, 10).due
     expect(fact(street, "答复期限")).to_contain_text(f"{ten_days:%Y-%m-%d}（10 个工作日）")
 
     # The timeline tells the story in words, never in codes.
@@ -245,12 +255,16 @@ def test_an_opinion_from_registration_to_rating(
     expect(step_form(rep, "对延期申请的意见")).to_have_count(0)
     expect(timeline(rep).last).to_contain_text("党代表同意延期")
 
-    thirty_days = add_workdays(timezone.localdate(), 30).due
+    thirty_days = add_workdays(case.unit_received_on, 30).due
     assert thirty_days > ten_days
+    reloaded_on = timezone.localdate()
     unit.reload()
     due = fact(unit, "答复期限")
     expect(due).to_contain_text(f"{thirty_days:%Y-%m-%d}（30 个工作日）")
-    expect(due).to_contain_text("还剩 30 个工作日")
+    # 30 left on the day the unit received it; one fewer for each working day the run
+    # has crossed into since.
+    left = {workdays_between(day, thirty_days) for day in (reloaded_on, timezone.localdate())}
+    expect(due).to_contain_text(re.compile(f"还剩 ({'|'.join(map(str, left))}) 个工作日"))
     expect(fact(unit, "延期申请")).to_have_count(0)
     expect(step_form(unit, "申请延期至 30 个工作日")).to_have_count(0)
     expect(timeline(unit).last).to_contain_text(f"答复期限：{thirty_days:%Y-%m-%d}")

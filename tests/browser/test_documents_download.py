@@ -7,9 +7,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from minyi.cases.models import PersonalDataView
 from tests.cases.helpers import register
 from tests.documents.pdftools import compact, keep_first_page_png, pages_text
+
+pytestmark = pytest.mark.browser
 
 COPIES = ["反映人留存", "工作室留存", "街道组织部门留存"]
 
@@ -21,7 +25,9 @@ def test_the_liaison_downloads_the_three_copy_form(
     page = new_page(accept_downloads=True)
     login(page, "liaison")
     page.goto(case.get_absolute_url())
-    with page.expect_download() as info:
+    # WeasyPrint lays out the three copies while the browser waits: on a busy machine,
+    # or under libfaketime, longer than the 10 s default.
+    with page.expect_download(timeout=30_000) as info:
         # The PDF is served inline (it opens in the viewer); Alt+click is the
         # browser's own "save the link" gesture.
         page.get_by_role("link", name="打印登记表").click(modifiers=["Alt"])

@@ -8,6 +8,7 @@ import os
 import re
 import shutil
 import subprocess
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -202,12 +203,15 @@ def test_street_official_arranges_representatives(
     expect(ended.get_by_role("heading")).to_have_text("曾进驻的党代表（1）")
     left = ended.locator("tr", has_text="演示代表·何建国")
     expect(left).to_contain_text("已离开")
-    expect(left).to_contain_text(timezone.localdate().isoformat())
+    period = StudioAssignment.objects.get(studio=studio, representative__name="演示代表·何建国")
+    assert not period.active
+    # The day they left is the server's day when 移出 was clicked: today's, unless the
+    # run crossed midnight since (docs/decisions.md "Tests and the clock").
+    assert period.until is not None
+    assert period.until in {timezone.localdate(), timezone.localdate() - timedelta(days=1)}
+    expect(left).to_contain_text(period.until.isoformat())
     assert dialogs == ["确定让 演示代表·何建国 不再进驻本工作室？"]
     assert_not_reloaded(page)
-    assert not StudioAssignment.objects.get(
-        studio=studio, representative__name="演示代表·何建国"
-    ).active
     screenshot(page, artifacts / "studio-shatoujiao-arranged.png")
 
     # 梅沙's official sees what 大梅沙's studio still lacks.

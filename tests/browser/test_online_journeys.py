@@ -21,7 +21,7 @@ from minyi.org.models import HandlingUnit
 from minyi.people.models import Representative, User
 from minyi.studios.models import Studio
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 PHONE = {"width": 360, "height": 740}
 AXE = Path(__file__).parent / "vendor" / "axe.min.js"
@@ -253,3 +253,49 @@ def test_follow_progress_and_rate_in_large_text(live_world: Any, new_page: Any) 
     assert "基本满意" in page.locator("main").inner_text()
     page.get_by_role("button", name=re.compile("延长")).click()
     page.get_by_role("heading", name="办理进度").wait_for()
+
+
+def test_withdraw_an_opinion_and_the_studio_sees_it_withdrawn(
+    live_world: Any, new_page: Any, login: Any
+) -> None:
+    from playwright.sync_api import expect
+
+    from minyi.online.services import online_report_submit
+
+    report, code = online_report_submit(
+        studio=Studio.objects.get(name=STUDIO),
+        representative=Representative.objects.get(name="演示代表·陈明"),
+        data={
+            "reporter_name": "演示居民·李阿姨",
+            "reporter_phone": "+8613800007777",
+            "summary": "楼道灯不亮",
+            "content": "三栋楼道灯坏了一个月。",
+        },
+    )
+    number = report.case.number
+    resident = new_page(viewport=PHONE)
+    resident.goto("/online/progress/find/")
+    resident.locator("#id_number").fill(number)
+    resident.locator("#id_code").fill(code)
+    resident.locator("#id_code").press("Enter")
+    resident.get_by_role("heading", name="办理进度").wait_for()
+    resident.get_by_role("button", name="撤回这次反映").click()
+    expect(resident.locator("dd", has_text="您已撤回这次反映")).to_be_visible()
+    check_page(resident)
+    assert "您撤回了这次反映，不再办理" in resident.locator("main").inner_text()
+    expect(resident.get_by_role("button", name="撤回这次反映")).to_have_count(0)
+
+    # The liaison finds it under 已撤回, with no step left to send it on.
+    page = new_page()
+    login(page, "liaison")
+    page.goto("/cases/")
+    page.get_by_label("状态").select_option(label="已撤回")
+    page.get_by_role("button", name="筛选").click()
+    row = page.get_by_role("row").filter(has=page.get_by_role("link", name=number))
+    expect(row).to_contain_text("已撤回")
+    expect(page.get_by_role("row")).to_have_count(2)  # the header and this one
+    row.get_by_role("link", name=number).click()
+    badges = page.get_by_role("heading", level=1).locator("xpath=following-sibling::p[1]")
+    expect(badges).to_contain_text("已撤回")
+    expect(page.get_by_role("heading", name="报送街道组织部门（CM 第十条）")).to_have_count(0)
+    expect(page.locator("dt", has_text="撤回时间")).to_be_visible()

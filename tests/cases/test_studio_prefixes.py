@@ -16,8 +16,9 @@ from django.urls import reverse
 from minyi.cases import services
 from minyi.cases.models import Case, CaseNumberCounter
 from minyi.cases.numbering import number_prefix
-from minyi.org.models import Level, OrgUnit
+from minyi.org.models import Kind, Level, OrgUnit
 from minyi.org.prefixes import studio_candidates
+from minyi.studios.admin import StudioAdmin
 from minyi.studios.models import Studio
 from tests.cases.test_number_prefixes import register_at
 from tests.core.helpers import client_for, post_data_from
@@ -47,6 +48,30 @@ def test_two_studios_of_one_name_outside_communities_are_two_sequences(world: An
         Studio.objects.filter(pk__in=[first.pk, second.pk]).values_list("pk", "number_prefix")
     )
     assert stored == {first.pk: NAME, second.pk: f"{other_street}{NAME}"}
+
+
+def test_studios_of_one_name_under_one_unit_are_told_apart_by_the_units_above(
+    world: Any,
+) -> None:
+    """Same-named studios of one street, and of a system committee: the first keeps the
+    name, the next get their unit's name before it, then the district's; each counts
+    from 001."""
+    street = OrgUnit.objects.get(code="440308003")
+    committee = OrgUnit.objects.get(name="市卫生健康工委", kind=Kind.SYSTEM_COMMITTEE)
+    studios = [studio_of("440308003"), studio_of("440308003"), studio_of("440308003")]
+    studios.append(Studio.objects.create(name=NAME, kind="agency", unit=committee,
+                                         host_organisation="医院党委"))  # fmt: skip
+    numbers = [register_at(studio).number for studio in (*studios, *reversed(studios))]
+    assert street.district is not None
+    prefixes = [NAME, f"{street.name}{NAME}", f"{street.district.name}{street.name}{NAME}",
+                f"{committee.name}{NAME}"]  # fmt: skip
+    assert numbers == [f"{p}2026001" for p in prefixes] + [
+        f"{p}2026002" for p in reversed(prefixes)
+    ]
+    stored = Studio.objects.filter(pk__in=[s.pk for s in studios]).values_list(
+        "pk", "number_prefix"
+    )
+    assert dict(stored) == {s.pk: p for s, p in zip(studios, prefixes, strict=True)}
 
 
 def test_a_studio_s_prefix_is_kept_after_a_rename_once_numbered(world: Any) -> None:
@@ -165,6 +190,49 @@ def test_an_edit_page_opened_before_the_first_number_never_clears_the_prefix(
     assert client.post(url, post_data_from(refused)).status_code == 302
     saved = Studio.objects.get(pk=studio.pk)
     assert (saved.address, saved.number_prefix) == ("新地址", NAME)
+
+
+def test_an_admin_save_racing_the_first_number_never_clears_the_prefix(
+    world: Any, django_user_model: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The admin reads the studio again when the form is posted and saves the whole row;
+    a first number committed between that read and the save must keep its prefix (the
+    admin carries no version to be refused on). The registration is run in the gap."""
+    studio = studio_of("440308003")
+    client = client_for(
+        django_user_model.objects.create(username="studio-admin", is_staff=True, is_superuser=True)
+    )
+    url = reverse("admin:studios_studio_change", args=[studio.pk])
+    data = post_data_from(client.get(url))
+    read = StudioAdmin.get_object
+
+    def read_then_number(self: StudioAdmin, request: Any, *args: Any) -> Studio | None:
+        found = read(self, request, *args)
+        if request.method == "POST":
+            register_at(studio)  # the concurrent first number, after the admin's read
+            assert found is not None and found.number_prefix is None
+        return found
+
+    monkeypatch.setattr(StudioAdmin, "get_object", read_then_number)
+    assert client.post(url, {**data, "address": "新地址"}).status_code == 302
+    saved = Studio.objects.get(pk=studio.pk)
+    assert (saved.address, saved.number_prefix) == ("新地址", NAME)
+    monkeypatch.undo()
+    assert register_at(studio).number == f"{NAME}2026002"
+
+
+def test_any_save_of_a_studio_read_before_its_first_number_keeps_the_prefix(
+    world: Any,
+) -> None:
+    """An Excel import's rows are read at the check and saved at the commit: no full-row
+    save writes the prefix column of a stored studio."""
+    studio = studio_of("440308003")
+    read_before = Studio.objects.get(pk=studio.pk)
+    register_at(studio)
+    read_before.phone = "0755-25550001"
+    read_before.save()
+    saved = Studio.objects.get(pk=studio.pk)
+    assert (saved.phone, saved.number_prefix) == ("0755-25550001", NAME)
 
 
 def old_number_prefix(studio: Studio) -> str:

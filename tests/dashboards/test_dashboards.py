@@ -82,7 +82,7 @@ def test_the_street_sees_its_numbers(cases: None, street_official: Any) -> None:
     category = by_label(charts["category"])
     assert category == {"城市管理": 3, "未分类": 3, "环境卫生": 2}
     level = by_label(charts["holder_level"])
-    assert level["未报送（当场答复或待报送）"] == 2
+    assert level["未报送（当场答复、待报送或已撤回）"] == 2
     assert level["街道组织部门"] == 5
     assert level["区（新区）组织部门"] == 1
     rating = by_label(charts["final_rating"])

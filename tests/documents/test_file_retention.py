@@ -5,6 +5,7 @@ file is gone instead of failing. MEDIA_ROOT is a fresh folder per test (tests/co
 
 from __future__ import annotations
 
+import threading
 from datetime import timedelta
 from io import StringIO
 from typing import Any
@@ -13,6 +14,7 @@ import pytest
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.core.management import call_command
+from django.db import close_old_connections
 from django.db.models.fields.files import FieldFile
 from django.urls import reverse
 from django.utils import timezone
@@ -176,10 +178,25 @@ class TestPurge:
             an_export(age_days=8)
         an_import(age_days=8)
         # Exports: two batches of (read, update) and the empty read that ends them;
-        # imports: one batch and its empty read. No query per file.
-        with django_assert_num_queries(5 + 3):
+        # imports: one batch and its empty read; each read with its rows locked in a
+        # transaction of its own (begin and commit, savepoints here). No query per file.
+        with django_assert_num_queries(5 + 3 + 2 * (3 + 2)):
             output = purge("-v", "2")
         assert output.count("已删除导出文件：") == 4
+
+
+def a_queued_commit(settings: Any, names: str, phones: str) -> Import:
+    """A clean sheet of three liaisons, checked as a job and its commit queued, uploaded
+    eight days ago (past MINYI_IMPORT_FILE_DAYS)."""
+    settings.MINYI_IMPORT_SYNC_ROWS = 2  # a job, as a large sheet's
+    client = client_for(user("shatoujiao"))
+    rows = [LIAISON_HEADERS] + [liaison_row(f"{names}{i}", f"{phones}{i}") for i in range(3)]
+    upload(client, "liaisons", sheet_bytes(rows))
+    record = Import.objects.get()
+    import_jobs.check_job_run(record.pk)
+    commit(client)
+    Import.objects.update(created_at=timezone.now() - timedelta(days=8))
+    return record
 
 
 class TestAJobInFlight:
@@ -199,17 +216,8 @@ class TestAJobInFlight:
     def test_a_commit_running_when_the_purge_comes_still_imports_every_row(
         self, world: Any, settings: Any, monkeypatch: Any
     ) -> None:
-        settings.MINYI_IMPORT_SYNC_ROWS = 2  # a job, as a large sheet's
-        client = client_for(user("shatoujiao"))
-        rows = [LIAISON_HEADERS] + [
-            liaison_row(f"演示·留存{i}", f"1380000040{i}") for i in range(3)
-        ]
-        upload(client, "liaisons", sheet_bytes(rows))
-        record = Import.objects.get()
-        import_jobs.check_job_run(record.pk)
-        commit(client)
         # Uploaded and checked eight days ago; the commit runs as the daily purge comes.
-        Import.objects.update(created_at=timezone.now() - timedelta(days=8))
+        record = a_queued_commit(settings, "演示·留存", "1380000040")
         name = stored_name(Import.objects.get().file)
         check = import_jobs.check_file
 
@@ -226,6 +234,44 @@ class TestAJobInFlight:
         purge()  # the next day's run
         record.refresh_from_db()
         assert record.file_purged_at is not None and not default_storage.exists(name)
+
+
+class TestAPurgeRacingACommit:
+    """The purge and an import job at the same moment, on two connections: one of them
+    comes first whole, never a mix."""
+
+    @pytest.mark.django_db(transaction=True)
+    def test_a_commit_taken_as_the_purge_deletes_its_file_ends_with_the_retention_reason(
+        self, world: Any, settings: Any, monkeypatch: Any
+    ) -> None:
+        settings.MINYI_JOB_THREADS = False  # the test runs the job itself
+        record = a_queued_commit(settings, "演示·竞争", "1380000041")
+        assert Import.objects.get().state == ImportState.QUEUED  # waiting: not spared
+
+        def job() -> None:
+            try:
+                import_jobs.commit_job_run(record.pk)
+            finally:
+                close_old_connections()
+
+        runner = threading.Thread(target=job)
+        real_delete = default_storage.delete
+
+        def delete_then_the_job_starts(name: str) -> None:
+            real_delete(name)
+            # The job's cron run comes now, between the deletion and the row's mark. It
+            # waits for the purge's lock if there is one: give it a moment, not for ever.
+            runner.start()
+            runner.join(timeout=2)
+
+        monkeypatch.setattr(default_storage, "delete", delete_then_the_job_starts)
+        assert "导入文件 1 个" in purge()
+        runner.join()
+        record.refresh_from_db()
+        assert record.state == ImportState.FAILED
+        # The reason the uploader reads is the retention period, not "the file is lost".
+        assert record.error == retention.import_purged_message(record), record.error
+        assert not Liaison.objects.filter(name__startswith="演示·竞争").exists()
 
 
 class TestExportPages:

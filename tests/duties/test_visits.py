@@ -20,7 +20,8 @@ from minyi.duties.record import duty_record
 from minyi.duties.visits import household_visit_record, mask_address
 from minyi.people.models import Representative
 from minyi.studios.models import Studio
-from tests.core.helpers import client_for, text_of
+from tests.api.conftest import api_for
+from tests.core.helpers import client_for, opened_values, text_of
 
 ADDRESS = "沙头角演示小区 3 栋 501"
 
@@ -219,20 +220,25 @@ def test_the_list_filters_by_representative_and_year(world, district_official):
     assert "2026-02-01" in html and "2025-05-01" not in html and "2026-02-02" not in html
 
 
-def test_the_visit_list_runs_a_constant_number_of_queries(world, district_official):
+def add_visits(world, actor, n):
+    """`n` visits of 演示代表·陈明 in 沙头角社区 from 1 January 2026, recorded by `actor`."""
     chen = Representative.objects.get(name="演示代表·陈明")
+    for i in range(n):
+        household_visit_record(
+            actor=actor,
+            representative=chen,
+            community=world["440308003006"],
+            visited_on=date(2026, 1, 1) + timedelta(days=i),
+            household=f"演示·住户{i}",
+            address=ADDRESS,
+        )
+
+
+def test_the_visit_list_runs_a_constant_number_of_queries(world, district_official):
     client = client_for(district_official)
 
     def add(n):
-        for i in range(n):
-            household_visit_record(
-                actor=district_official,
-                representative=chen,
-                community=world["440308003006"],
-                visited_on=date(2026, 1, 1) + timedelta(days=i),
-                household=f"演示·住户{i}",
-                address=ADDRESS,
-            )
+        add_visits(world, district_official, n)
 
     def count():
         with CaptureQueriesContext(connection) as ctx:
@@ -244,6 +250,22 @@ def test_the_visit_list_runs_a_constant_number_of_queries(world, district_offici
     few = count()
     add(20)
     assert count() == few
+
+
+def test_the_visit_list_decrypts_no_representative_s_phone(world, district_official, monkeypatch):
+    """The list, its filter of representatives and the API's list name the
+    representative; their phone, encrypted, is not read. Each address is decrypted, to
+    be masked (no masked column keeps it)."""
+    add_visits(world, district_official, 3)
+    phones = set(Representative.objects.values_list("phone", flat=True)) - {""}
+    client = client_for(district_official)
+    api = api_for("yantian")
+    opened = opened_values(monkeypatch)
+    page = text_of(client.get(reverse("duties:visit_list")))
+    assert "演示·住户2" in page and "演示代表·陈明" in page
+    assert len(api.get("/household-visits").json()["items"]) >= 3
+    assert phones and phones.isdisjoint(opened)
+    assert ADDRESS in opened
 
 
 def test_addresses_are_masked_after_six_characters():

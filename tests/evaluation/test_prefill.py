@@ -141,6 +141,30 @@ def test_role_and_public_come_from_the_cases(world: Any) -> None:
     assert "100%" in public.evidence[1]
 
 
+def test_a_withdrawn_case_counts_as_neither_handled_nor_waiting(world: Any) -> None:
+    from minyi.cases.services import case_withdraw
+    from minyi.people.models import User
+
+    walked_case()  # referred, answered, rated 满意
+    register()  # still registered
+    case_withdraw(case=register(), actor=User.objects.get(username="liaison"), text="撤回")
+    role = scores(assessment(open_round()))[Criterion.ROLE]
+    assert "登记社情民意 3 件" in role.evidence[0]
+    assert "办理中 1 件" in role.evidence[0]
+    assert "反映人撤回 1 件（不计入办理）" in role.evidence[0]
+    assert role.prefilled_score == round(12 * 1 / 2 + 8)
+
+
+def test_a_studio_whose_only_case_was_withdrawn_starts_in_the_middle(world: Any) -> None:
+    from minyi.cases.services import case_withdraw
+    from minyi.people.models import User
+
+    case_withdraw(case=register(), actor=User.objects.get(username="liaison"), text="撤回")
+    role = scores(assessment(open_round()))[Criterion.ROLE]
+    assert role.prefilled_score == prefill.NO_RECORD_SCORE
+    assert "反映人撤回 1 件" in role.evidence[0]
+
+
 def test_no_cases_start_in_the_middle(world: Any) -> None:
     a = scores(assessment(open_round(), DAMEISHA))
     assert a[Criterion.ROLE].prefilled_score == prefill.NO_RECORD_SCORE

@@ -127,10 +127,15 @@ def test_the_resident_may_withdraw_within_thirty_minutes(world: Any) -> None:
     assert response.status_code == 302
     report = OnlineReport.objects.get(case=case)
     assert report.withdrawn_at is not None
-    note = case.steps.get(action=Action.NOTE)
-    assert "撤回" in note.text
+    # The case's life ends there (已撤回), by the case's own step, not a note.
+    case.refresh_from_db()
+    assert case.state == CaseState.WITHDRAWN
+    step = case.steps.get(action=Action.WITHDRAW)
+    assert "撤回" in step.text
+    assert not case.steps.filter(action=Action.NOTE).exists()
     progress = client.get(reverse("online:progress")).content.decode()
     assert "您已撤回这次反映" in progress
+    assert progress.count("您撤回了这次反映") == 1  # the step, once
     # A second withdrawal is refused in Chinese.
     response = client.post(reverse("online:report_withdraw"))
     assert response.status_code == 400 and "不能撤回" in response.content.decode()
@@ -144,7 +149,20 @@ def test_withdrawal_is_refused_after_the_window(world: Any) -> None:
     response = client.post(reverse("online:report_withdraw"))
     assert response.status_code == 400
     assert OnlineReport.objects.get(case=case).withdrawn_at is None
-    assert not case.steps.filter(action=Action.NOTE).exists()
+    assert not case.steps.filter(action__in=[Action.NOTE, Action.WITHDRAW]).exists()
+    assert Case.objects.get(pk=case.pk).state == CaseState.REGISTERED
+
+
+def test_withdrawal_is_refused_once_the_studio_has_sent_it_on(world: Any) -> None:
+    from minyi.cases.services import case_send_to_street
+    from minyi.people.models import User
+
+    client, case, _ = submit()
+    case_send_to_street(case=case, actor=User.objects.get(username="liaison"))
+    response = client.post(reverse("online:report_withdraw"))
+    assert response.status_code == 400 and "不能撤回" in response.content.decode()
+    assert OnlineReport.objects.get(case=case).withdrawn_at is None
+    assert Case.objects.get(pk=case.pk).state == CaseState.AT_DEPARTMENT
 
 
 def test_submissions_are_limited_per_client_and_per_phone(world: Any) -> None:

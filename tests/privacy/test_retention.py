@@ -234,6 +234,7 @@ def test_a_reporter_s_data_is_erased_on_request(world, reporter):
     booking = Appointment.objects.get(pk=booking.pk)
     assert (booking.name, booking.phone, booking.phone_digest) == ("已匿名", "", "")
     assert booking.name_masked == "已**"  # what the lists print: no trace of the name
+    assert booking.phone_masked == ""  # nor of the phone
     assert Case.objects.get(pk=other.pk).reporter_name == "别人"
     assert not Case.objects.filter(reporter_phone_digest=phone_digest(PHONE)).exists()
 

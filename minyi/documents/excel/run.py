@@ -120,6 +120,7 @@ def export_job_run(export_id: int) -> None:
         return
     mine = Export.objects.filter(pk=export_id, state=ExportState.RUNNING, started_at=stamp)
     export = Export.objects.select_related("owner").get(pk=export_id)
+    done = 0
     try:
         source = export_source(export.kind, job_request(export.owner, export.query))
         mine.update(total=source.total)
@@ -152,6 +153,9 @@ def export_job_run(export_id: int) -> None:
             export.file.storage.delete(export.file.name)
     except Exception as exc:  # the job must end in a state the page can show
         log.exception("export %s failed", export_id)
+        if export.file.name and not done:
+            # Written but never the row's: nothing would ever read or delete it.
+            export.file.storage.delete(export.file.name)
         mine.update(
             state=ExportState.FAILED,
             error=f"导出失败：{type(exc).__name__}。请稍后重试或缩小筛选范围。",
