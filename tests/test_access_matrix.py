@@ -863,6 +863,15 @@ def _api_event_body(w: Any) -> dict[str, Any]:
     }
 
 
+def _api_event_edit_body(w: Any) -> dict[str, Any]:
+    """The event `_event` just made, edited, with the version it has now."""
+    from minyi.core import stale
+    from minyi.duties.models import Event
+
+    event = Event.objects.latest("pk")
+    return {**_api_event_body(w), "version": stale.token(event.updated_at)}
+
+
 def _api_visit_body(w: Any) -> dict[str, Any]:
     return {
         "representative_id": Representative.objects.get(name="演示代表·陈明").pk,
@@ -952,6 +961,11 @@ API_RULES: dict[tuple[str, str], ApiRule] = {
         ok_status=201,
         body=_api_event_body,  # type: ignore[arg-type]
         exceptions={"outsider": 422},
+    ),
+    ("POST", "/events/{event_id}/edit"): ApiRule(
+        ok=STUDIO_EDITORS,
+        kwargs=_event,
+        body=_api_event_edit_body,  # type: ignore[arg-type]
     ),
     ("POST", "/events/{event_id}/publish"): ApiRule(ok=STUDIO_EDITORS, kwargs=_event, body={}),
     ("POST", "/events/{event_id}/cancel"): ApiRule(
