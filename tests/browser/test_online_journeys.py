@@ -200,20 +200,25 @@ def test_send_an_opinion_online_with_a_check_page_and_a_confirmation(
     assert page.get_by_role("button", name="撤回这次反映").is_visible()
 
 
-def test_follow_progress_and_rate_in_large_text(live_world: Any, new_page: Any) -> None:
+def _submitted(summary: str, content: str) -> tuple[Any, str]:
+    """李阿姨's online report to 沙头角's studio: the report and its progress code."""
     from minyi.online.services import online_report_submit
 
-    studio = Studio.objects.get(name=STUDIO)
-    report, code = online_report_submit(
-        studio=studio,
+    return online_report_submit(
+        studio=Studio.objects.get(name=STUDIO),
         representative=Representative.objects.get(name="演示代表·陈明"),
         data={
             "reporter_name": "演示居民·李阿姨",
             "reporter_phone": "+8613800007777",
-            "summary": "工地夜间施工噪声扰民",
-            "content": "海山路工地每晚十点后仍在施工。",
+            "summary": summary,
+            "content": content,
         },
     )
+
+
+def test_follow_progress_and_rate_in_large_text(live_world: Any, new_page: Any) -> None:
+
+    report, code = _submitted("工地夜间施工噪声扰民", "海山路工地每晚十点后仍在施工。")
     case = case_services.case_send_to_street(
         case=report.case, actor=User.objects.get(username="liaison")
     )
@@ -260,18 +265,7 @@ def test_withdraw_an_opinion_and_the_studio_sees_it_withdrawn(
 ) -> None:
     from playwright.sync_api import expect
 
-    from minyi.online.services import online_report_submit
-
-    report, code = online_report_submit(
-        studio=Studio.objects.get(name=STUDIO),
-        representative=Representative.objects.get(name="演示代表·陈明"),
-        data={
-            "reporter_name": "演示居民·李阿姨",
-            "reporter_phone": "+8613800007777",
-            "summary": "楼道灯不亮",
-            "content": "三栋楼道灯坏了一个月。",
-        },
-    )
+    report, code = _submitted("楼道灯不亮", "三栋楼道灯坏了一个月。")
     number = report.case.number
     resident = new_page(viewport=PHONE)
     resident.goto("/online/progress/find/")
