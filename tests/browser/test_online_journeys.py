@@ -20,7 +20,7 @@ from minyi.duties.models import Appointment, Event
 from minyi.org.models import HandlingUnit
 from minyi.people.models import Representative, User
 from minyi.studios.models import Studio
-from tests.browser.axe import serious_violations
+from tests.browser.axe import duplicate_ids, serious_violations
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -62,8 +62,9 @@ SMALL_TEXT_JS = """(minimum) => {
 
 
 def check_page(page: Any, *, large: bool = False) -> None:
-    """axe-core, tap targets, no sideways scroll, and the text size of the mode."""
-    bad = serious_violations(page)
+    """axe-core and unique ids, tap targets, no sideways scroll, and the text size of
+    the mode."""
+    bad = serious_violations(page) + [f"duplicate id: {d}" for d in duplicate_ids(page)]
     assert not bad, f"{page.url}: {bad}"
     small = page.evaluate(TAP_TARGETS_JS, 60 if large else 44)
     assert not small, f"{page.url}: tap targets too small: {small}"
