@@ -173,6 +173,24 @@ def assign_number_prefix(unit: OrgUnit) -> None:
         return
     if unit.number_prefix and is_numbered(unit.number_prefix):
         return
+    if unit.pk:
+        # Not numbered under it yet, as far as a read without a lock can tell: decide
+        # under the row's lock, which a registration numbering the community's first
+        # case shares until it commits (minyi.cases.numbering._prefix_at_first_number).
+        # One that came first is committed when this reads the counters, so the prefix
+        # stays; one that comes after waits for this save and numbers under the new
+        # prefix. The row is locked before the claims' lock, as the unit page's edit
+        # check (core.stale) has locked it already, and as the registration takes it
+        # before a studio's claim. The row's prefix, not the one read with the page.
+        current = (
+            OrgUnit.objects.select_for_update()
+            .filter(pk=unit.pk)
+            .values_list("number_prefix", flat=True)
+            .first()
+        )
+        if current and is_numbered(current):
+            unit.number_prefix = current
+            return
     unit.number_prefix = None
     wanted = list(_bounded(candidates(unit.short_name, ancestor_names(unit))))
     if wanted:
