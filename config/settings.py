@@ -14,6 +14,9 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 DATA_DIR = Path(env_str("MINYI_DATA_DIR", str(BASE_DIR / "data")))
 
 DEBUG = env_bool("DEBUG", False)
+# True only under config.settings_production: commands that write accounts with published
+# passwords (load_demo, generate_load_data) refuse to run there.
+MINYI_PRODUCTION = False
 SECRET_KEY = env_str("SECRET_KEY", "")
 if not SECRET_KEY:
     if not DEBUG and not env_bool("MINYI_ALLOW_DEV_KEY", True):

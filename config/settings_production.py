@@ -12,6 +12,8 @@ from django.core.exceptions import ImproperlyConfigured
 from config.env import env_bool, env_int
 from config.settings import *  # noqa: F403
 
+MINYI_PRODUCTION = True
+
 if DEBUG:  # noqa: F405
     raise ImproperlyConfigured("DEBUG must be off in production")
 # The development key is long enough but public; Django's own check (security.W009) only

@@ -259,3 +259,17 @@ def test_a_view_that_says_how_to_cache_keeps_its_own_header(db):
         return response
 
     assert NoStoreMiddleware(view)(None)["Cache-Control"] == "public, max-age=86400"
+
+
+def test_production_settings_say_so_to_the_demo_commands():
+    # load_demo and generate_load_data refuse when this is set (tests/core/test_demo.py).
+    result = subprocess.run(
+        [sys.executable, "-c", "import config.settings_production as s; print(s.MINYI_PRODUCTION)"],
+        cwd=ROOT,
+        env=_production_env(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "True"
