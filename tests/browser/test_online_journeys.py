@@ -21,44 +21,12 @@ from minyi.org.models import HandlingUnit
 from minyi.people.models import Representative, User
 from minyi.studios.models import Studio
 from tests.browser.axe import duplicate_ids, serious_violations
+from tests.browser.phone import small_tap_targets, small_text
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 PHONE = {"width": 360, "height": 740}
 STUDIO = "沙头角社区党代表工作室"
-
-TAP_TARGETS_JS = """(minimum) => {
-  const small = [];
-  const controls = document.querySelectorAll(
-    'a[href], button, select, textarea, summary, input:not([type=hidden]):not([type=radio])' +
-    ':not([type=checkbox]), label:has(input[type=radio]), label:has(input[type=checkbox])');
-  for (const el of controls) {
-    const r = el.getBoundingClientRect();
-    const style = getComputedStyle(el);
-    if (r.width === 0 || r.right < 0 || style.visibility === 'hidden') continue;  // off-screen
-    if (el.closest('[aria-hidden=true]')) continue;  // the honeypot
-    if (r.height < minimum - 0.5 || r.width < 44 - 0.5) {
-      small.push(`${el.tagName} "${(el.textContent || el.name || '').trim().slice(0, 20)}" ` +
-                 `${Math.round(r.width)}x${Math.round(r.height)}`);
-    }
-  }
-  return small;
-}"""
-
-
-# Text in rem (the staff pages' sizes) stays small when the large-text mode grows the
-# body: every piece of text on a resident's page is at least this share of the body's.
-SMALL_TEXT_JS = """(minimum) => {
-  const small = [];
-  for (const el of document.querySelectorAll('body *')) {
-    const own = [...el.childNodes].some(n => n.nodeType === 3 && n.textContent.trim());
-    if (!own || el.getBoundingClientRect().width === 0) continue;
-    if (el.closest('[aria-hidden=true]')) continue;  // the honeypot
-    const px = parseFloat(getComputedStyle(el).fontSize);
-    if (px < minimum) small.push(`${el.tagName} "${el.textContent.trim().slice(0, 20)}" ${px}px`);
-  }
-  return small;
-}"""
 
 
 def check_page(page: Any, *, large: bool = False) -> None:
@@ -66,7 +34,7 @@ def check_page(page: Any, *, large: bool = False) -> None:
     the mode."""
     bad = serious_violations(page) + [f"duplicate id: {d}" for d in duplicate_ids(page)]
     assert not bad, f"{page.url}: {bad}"
-    small = page.evaluate(TAP_TARGETS_JS, 60 if large else 44)
+    small = small_tap_targets(page, 60 if large else 44)
     assert not small, f"{page.url}: tap targets too small: {small}"
     widths = page.evaluate(
         "() => [document.documentElement.scrollWidth, document.documentElement.clientWidth]"
@@ -82,7 +50,9 @@ def check_page(page: Any, *, large: bool = False) -> None:
     )
     small_headings = [text for text, px in headings if px < size]
     assert not small_headings, f"{page.url}: headings smaller than the text: {small_headings}"
-    tiny = page.evaluate(SMALL_TEXT_JS, size * 0.85)
+    # Text in rem (the staff pages' sizes) stays small when the large-text mode grows the
+    # body: every piece of text on a resident's page is at least this share of the body's.
+    tiny = small_text(page, size * 0.85)
     assert not tiny, f"{page.url}: text much smaller than the body's {size}px: {tiny}"
     assert page.evaluate("() => document.body.classList.contains('large')") == large
 
