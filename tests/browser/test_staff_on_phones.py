@@ -1,0 +1,251 @@
+"""The staff pages on a phone (JOURNEYS.md 3 and 4): a representative at a reception
+registers an opinion and checks their duty record, a liaison confirms appointments on
+the move, a street official looks a case up away from the desk.
+
+Each persona walks its pages at 390×844 (a common phone, touch, mobile viewport) and
+every page is measured: the page itself does not scroll sideways (a wide table may
+scroll inside its own container), every form field and button fits the screen, the
+controls of forms and menus are tap targets of 44×44 CSS px as on the residents'
+pages, no text is under 14 px, and the page's title shows on the first screen (not
+under a menu that fills it). The main menu opens on a phone and every item in it can
+be tapped. As in the axe test, every page's faults are listed before the test fails.
+The records the pages show are made the way the access matrix makes them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from playwright.sync_api import expect
+
+from minyi.cases.models import Case
+from minyi.duties.models import HouseholdVisit
+from minyi.people.models import Representative
+from tests import test_access_matrix as made
+from tests.browser.phone import small_tap_targets, small_text
+
+pytestmark = pytest.mark.browser
+
+PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True}
+REPRESENTATIVE = "演示代表·陈明"
+# What a thumb taps on the staff pages: the header with its menu, form controls, the
+# button-like links and the pager. Links inside running text and table cells are read
+# more than tapped and keep the desktop's size.
+TAPPED = "header, form, .btn, .actions, .pagination, summary"
+MIN_TEXT_PX = 14
+
+# Controls that stick out of the screen. One inside a container that scrolls sideways
+# (a wide table's wrapper) is reached by scrolling that container, not the page.
+OUTSIDE_JS = """() => {
+  const out = [];
+  const width = window.innerWidth;
+  const inScroller = el => {
+    for (let p = el.parentElement; p && p !== document.body; p = p.parentElement) {
+      if (['auto', 'scroll'].includes(getComputedStyle(p).overflowX)) return true;
+    }
+    return false;
+  };
+  window.scrollTo(0, window.scrollY);
+  for (const el of document.querySelectorAll(
+      'input:not([type=hidden]), select, textarea, button, .btn, summary')) {
+    const r = el.getBoundingClientRect();
+    if (r.width === 0 || el.closest('[aria-hidden=true]') || inScroller(el)) continue;
+    if (r.left < -1 || r.right > width + 1) {
+      out.push(`${el.tagName} "${(el.textContent || el.name || '').trim().slice(0, 20)}" ` +
+               `${Math.round(r.left)}–${Math.round(r.right)}`);
+    }
+  }
+  return out;
+}"""
+
+# Every link of the open main menu lies within the screen's width and is what a tap
+# at its centre hits (not hidden under something else), once scrolled to.
+MENU_JS = """() => {
+  const bad = [];
+  const nav = [...document.querySelectorAll('nav[aria-label=主导航]')]
+    .find(n => n.getClientRects().length);
+  if (!nav) return ['主导航 is not shown'];
+  const links = [...nav.querySelectorAll('a[href]')];
+  if (links.length < 5) return [`主导航 shows ${links.length} links`];
+  for (const a of links) {
+    window.scrollTo(0, 0);
+    let r = a.getBoundingClientRect();
+    if (r.width === 0) { bad.push(`"${a.textContent.trim()}" is hidden`); continue; }
+    if (r.left < 0 || r.right > window.innerWidth + 1) {
+      bad.push(`"${a.textContent.trim()}" at ${Math.round(r.left)}–${Math.round(r.right)} ` +
+               `is off the ${window.innerWidth} px screen`);
+      continue;
+    }
+    window.scrollTo(0, r.top - window.innerHeight / 2);
+    r = a.getBoundingClientRect();
+    const hit = document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2);
+    if (!hit || !a.contains(hit)) bad.push(`"${a.textContent.trim()}" is covered`);
+  }
+  window.scrollTo(0, 0);
+  return bad;
+}"""
+
+
+def faults(page: Any) -> list[str]:
+    """What is wrong with the page as it stands on the phone, one line each."""
+    page.wait_for_load_state("networkidle")
+    bad: list[str] = []
+    width, inner = page.evaluate("() => [document.scrollingElement.scrollWidth, window.innerWidth]")
+    if width > inner + 1:
+        bad.append(f"the page scrolls sideways: {width} px wide on a {inner} px screen")
+    if outside := page.evaluate(OUTSIDE_JS):
+        bad.append(f"controls off the screen: {outside}")
+    if small := small_tap_targets(page, 44, TAPPED):
+        bad.append(f"tap targets under 44×44 px: {small}")
+    if tiny := small_text(page, MIN_TEXT_PX):
+        bad.append(f"text under {MIN_TEXT_PX} px: {tiny}")
+    title = page.evaluate(
+        "() => { window.scrollTo(0, 0); const h = document.querySelector('main h1');"
+        " return h ? h.getBoundingClientRect().top : null; }"
+    )
+    if title is not None and title > PHONE["viewport"]["height"] / 2:  # type: ignore[index]
+        bad.append(f"the page's title starts {round(title)} px down, below half the screen")
+    return bad
+
+
+class Walk:
+    """One persona on one phone: checks each page it opens and keeps the faults."""
+
+    def __init__(self, page: Any) -> None:
+        self.page = page
+        self.found: dict[str, list[str]] = {}
+
+    def check(self, label: str) -> None:
+        if bad := faults(self.page):
+            self.found[label] = bad
+
+    def open(self, path: str, label: str | None = None) -> None:
+        response = self.page.goto(path)
+        assert response is not None and response.status == 200, f"{path}: {response.status}"
+        self.check(label or path)
+
+    def menu(self, item: str) -> None:
+        """Opens the main menu as a thumb would, checks every item can be tapped, and
+        taps `item`."""
+        page = self.page
+        toggle = page.locator("header summary")
+        if toggle.count() and toggle.first.is_visible():
+            toggle.first.tap()
+        if bad := page.evaluate(MENU_JS):
+            self.found["主导航 (menu open)"] = bad
+        nav = page.get_by_role("navigation", name="主导航")
+        nav.get_by_role("link", name=item, exact=True).tap()
+        expect(page.get_by_role("heading", level=1)).to_contain_text(item)
+
+    def report(self) -> str:
+        return "\n".join(f"{where}:\n  " + "\n  ".join(bad) for where, bad in self.found.items())
+
+
+def _register_an_opinion(walk: Walk, summary: str) -> None:
+    """Journey 4: the opinion heard at the reception, registered on the phone."""
+    page = walk.page
+    page.get_by_role("link", name="登记社情民意").tap()
+    expect(page.get_by_role("heading", level=1)).to_have_text("市党代表社情民意登记表")
+    walk.check("/cases/new/")
+    page.get_by_label("接待党代表").select_option(label=f"{REPRESENTATIVE}（工程师）")
+    page.get_by_label("反映人姓名").fill("演示居民·李阿姨")
+    page.get_by_label("年龄").fill("62")
+    page.get_by_label("联系电话").fill("13800005678")
+    page.get_by_label("内容摘要").fill(summary)
+    page.get_by_label("反映内容").fill("小区旁工地每晚十点后仍在打桩、运土，老人孩子无法休息。")
+    page.get_by_role("radio", name="报送街道组织部门").check()
+    page.get_by_role("button", name="保存登记表").tap()
+    expect(page.get_by_text("登记成功", exact=False)).to_be_visible()
+    case = Case.objects.get(summary=summary)
+    expect(page.get_by_role("heading", level=1)).to_contain_text(case.number)
+    walk.check("/cases/<registered>/ (with its step forms)")
+
+
+def choose(select: Any, words: str) -> None:
+    """Selects the first option whose label contains `words`."""
+    select.select_option(select.locator("option", has_text=words).first.get_attribute("value"))
+
+
+def _record_a_visit(walk: Walk, household: str) -> None:
+    page = walk.page
+    walk.open("/duties/visits/new/")
+    choose(page.locator("#id_representative"), REPRESENTATIVE)
+    choose(page.locator("#id_community"), "沙头角社区")
+    page.get_by_label("走访日期").fill("2026-03-04")
+    page.get_by_label("住户").fill(household)
+    page.get_by_label("住址").fill("沙头角演示小区 5 栋 302")
+    before = HouseholdVisit.objects.count()
+    page.get_by_role("button", name="保存").tap()
+    expect(page.get_by_text("入户走访已登记。")).to_be_visible()
+    assert HouseholdVisit.objects.count() == before + 1
+    walk.check("/duties/visits/<recorded>/")
+
+
+def _liaison(walk: Walk, w: Any) -> None:
+    page = walk.page
+    rep = Representative.objects.get(name=REPRESENTATIVE)
+    case = made._case(w)["pk"]
+    appointment = made._appointment(w)["pk"]
+    walk.check("/")
+    walk.menu("社情民意")
+    walk.check("/cases/")
+    walk.open(f"/cases/{case}/", "/cases/<registered>/")
+    page.goto("/cases/")
+    _register_an_opinion(walk, "工地夜间施工噪声（联络员登记）")
+    walk.open("/duties/appointments/")
+    walk.open(f"/duties/appointments/{appointment}/")
+    page.get_by_role("button", name="确认", exact=True).tap()
+    expect(page.get_by_text("已确认预约，并已通知党代表。")).to_be_visible()
+    walk.check("/duties/appointments/<confirmed>/")
+    _record_a_visit(walk, "演示·赵阿姨家")
+    walk.open(f"/duties/representatives/{rep.pk}/record/")
+    walk.open("/duties/events/")
+
+
+def _representative(walk: Walk, w: Any) -> None:
+    page = walk.page
+    rep = Representative.objects.get(name=REPRESENTATIVE)
+    case = made._case(w)["pk"]
+    appointment = made._appointment(w)["pk"]
+    walk.check("/")
+    walk.menu("社情民意")
+    walk.check("/cases/")
+    walk.open(f"/cases/{case}/", "/cases/<registered>/")
+    page.goto("/cases/")
+    _register_an_opinion(walk, "工地夜间施工噪声（党代表登记）")
+    walk.open(f"/duties/representatives/{rep.pk}/record/")
+    walk.open("/duties/appointments/")
+    walk.open(f"/duties/appointments/{appointment}/")
+    _record_a_visit(walk, "演示·钱先生家")
+    walk.open("/duties/events/")
+
+
+def _street_official(walk: Walk, w: Any) -> None:
+    rep = Representative.objects.get(name=REPRESENTATIVE)
+    case = made._case_at_department(w)["pk"]
+    appointment = made._appointment(w)["pk"]
+    walk.check("/")
+    walk.menu("社情民意")
+    walk.check("/cases/")
+    walk.open(f"/cases/{case}/", "/cases/<at the department>/ (refer, escalate …)")
+    walk.open("/cases/new/")
+    walk.open("/duties/appointments/")
+    walk.open(f"/duties/appointments/{appointment}/")
+    walk.open("/duties/visits/new/")
+    walk.open(f"/duties/representatives/{rep.pk}/record/")
+    walk.open("/duties/events/")
+
+
+PERSONAS = {"liaison": _liaison, "rep": _representative, "shatoujiao": _street_official}
+
+
+@pytest.mark.parametrize("username", list(PERSONAS))
+def test_the_staff_pages_work_on_a_phone(
+    live_world: Any, new_page: Any, login: Any, username: str
+) -> None:
+    page = new_page(**PHONE)
+    login(page, username)
+    walk = Walk(page)
+    PERSONAS[username](walk, live_world)
+    assert not walk.found, walk.report()
