@@ -247,6 +247,9 @@ def test_studio_list_fits_a_phone(
         "[document.documentElement.scrollWidth, document.body.scrollWidth, innerWidth]"
     )
     assert overflow[0] <= width + 2 and overflow[1] <= width + 2, overflow
+    # On a phone the main menu folds behind 菜单 (tests/browser/test_staff_on_phones.py).
+    expect(page.get_by_role("navigation", name="主导航")).to_be_hidden()
+    page.locator("header summary", has_text="菜单").tap()
     nav = page.get_by_role("navigation", name="主导航")
     for name in ("首页", "工作室", "党代表", "联络员", "组织架构", "承办单位"):
         expect(nav.get_by_role("link", name=name, exact=True)).to_have_count(1)

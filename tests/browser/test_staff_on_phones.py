@@ -27,7 +27,8 @@ from tests.browser.phone import small_tap_targets, small_text
 
 pytestmark = pytest.mark.browser
 
-PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True}
+SCREEN = {"width": 390, "height": 844}
+PHONE = {"viewport": SCREEN, "is_mobile": True, "has_touch": True}
 REPRESENTATIVE = "演示代表·陈明"
 # What a thumb taps on the staff pages: the header with its menu, form controls, the
 # button-like links and the pager. Links inside running text and table cells are read
@@ -104,7 +105,7 @@ def faults(page: Any) -> list[str]:
         "() => { window.scrollTo(0, 0); const h = document.querySelector('main h1');"
         " return h ? h.getBoundingClientRect().top : null; }"
     )
-    if title is not None and title > PHONE["viewport"]["height"] / 2:  # type: ignore[index]
+    if title is not None and title > SCREEN["height"] / 2:
         bad.append(f"the page's title starts {round(title)} px down, below half the screen")
     return bad
 
@@ -158,6 +159,7 @@ def _register_an_opinion(walk: Walk, summary: str) -> None:
     page.get_by_role("button", name="保存登记表").tap()
     expect(page.get_by_text("登记成功", exact=False)).to_be_visible()
     case = Case.objects.get(summary=summary)
+    assert case.representative.name == REPRESENTATIVE
     expect(page.get_by_role("heading", level=1)).to_contain_text(case.number)
     walk.check("/cases/<registered>/ (with its step forms)")
 
@@ -182,59 +184,58 @@ def _record_a_visit(walk: Walk, household: str) -> None:
     walk.check("/duties/visits/<recorded>/")
 
 
-def _liaison(walk: Walk, w: Any) -> None:
-    page = walk.page
-    rep = Representative.objects.get(name=REPRESENTATIVE)
-    case = made._case(w)["pk"]
-    appointment = made._appointment(w)["pk"]
+def _the_cases(walk: Walk, case: int, label: str) -> None:
+    """The start page, through the menu to the cases, and one case with its step forms."""
     walk.check("/")
     walk.menu("社情民意")
     walk.check("/cases/")
-    walk.open(f"/cases/{case}/", "/cases/<registered>/")
-    page.goto("/cases/")
-    _register_an_opinion(walk, "工地夜间施工噪声（联络员登记）")
+    walk.open(f"/cases/{case}/", label)
+
+
+def _at_a_reception(walk: Walk, w: Any, registrar: str) -> None:
+    """Journey 4 on the phone: the cases, then a new opinion registered."""
+    _the_cases(walk, made._case(w)["pk"], "/cases/<registered>/")
+    walk.page.goto("/cases/")
+    _register_an_opinion(walk, f"工地夜间施工噪声（{registrar}登记）")
+
+
+def _duties(walk: Walk) -> None:
+    rep = Representative.objects.get(name=REPRESENTATIVE)
+    walk.open(f"/duties/representatives/{rep.pk}/record/")
+    walk.open("/duties/events/")
+
+
+def _liaison(walk: Walk, w: Any) -> None:
+    page = walk.page
+    appointment = made._appointment(w)["pk"]
+    _at_a_reception(walk, w, "联络员")
     walk.open("/duties/appointments/")
     walk.open(f"/duties/appointments/{appointment}/")
     page.get_by_role("button", name="确认", exact=True).tap()
     expect(page.get_by_text("已确认预约，并已通知党代表。")).to_be_visible()
     walk.check("/duties/appointments/<confirmed>/")
     _record_a_visit(walk, "演示·赵阿姨家")
-    walk.open(f"/duties/representatives/{rep.pk}/record/")
-    walk.open("/duties/events/")
+    _duties(walk)
 
 
 def _representative(walk: Walk, w: Any) -> None:
-    page = walk.page
-    rep = Representative.objects.get(name=REPRESENTATIVE)
-    case = made._case(w)["pk"]
     appointment = made._appointment(w)["pk"]
-    walk.check("/")
-    walk.menu("社情民意")
-    walk.check("/cases/")
-    walk.open(f"/cases/{case}/", "/cases/<registered>/")
-    page.goto("/cases/")
-    _register_an_opinion(walk, "工地夜间施工噪声（党代表登记）")
-    walk.open(f"/duties/representatives/{rep.pk}/record/")
+    _at_a_reception(walk, w, "党代表")
     walk.open("/duties/appointments/")
     walk.open(f"/duties/appointments/{appointment}/")
     _record_a_visit(walk, "演示·钱先生家")
-    walk.open("/duties/events/")
+    _duties(walk)
 
 
 def _street_official(walk: Walk, w: Any) -> None:
-    rep = Representative.objects.get(name=REPRESENTATIVE)
-    case = made._case_at_department(w)["pk"]
     appointment = made._appointment(w)["pk"]
-    walk.check("/")
-    walk.menu("社情民意")
-    walk.check("/cases/")
-    walk.open(f"/cases/{case}/", "/cases/<at the department>/ (refer, escalate …)")
+    case = made._case_at_department(w)["pk"]
+    _the_cases(walk, case, "/cases/<at the department>/ (refer, escalate …)")
     walk.open("/cases/new/")
     walk.open("/duties/appointments/")
     walk.open(f"/duties/appointments/{appointment}/")
     walk.open("/duties/visits/new/")
-    walk.open(f"/duties/representatives/{rep.pk}/record/")
-    walk.open("/duties/events/")
+    _duties(walk)
 
 
 PERSONAS = {"liaison": _liaison, "rep": _representative, "shatoujiao": _street_official}
