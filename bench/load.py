@@ -412,7 +412,9 @@ def start_server(port: int, workers: int, threads: int) -> subprocess.Popen:
 
     env = {
         # The keys the data was written with (the environment's, else the development
-        # ones the generator used): production refuses to start without them set.
+        # ones the generator used): production refuses to start without them set, and
+        # refuses the development ones unless told this is a benchmark.
+        "MINYI_BENCHMARK_PUBLIC_KEYS": "1",
         "MINYI_FIELD_KEY": settings.MINYI_FIELD_KEY,
         "MINYI_FIELD_KEY_FALLBACKS": ",".join(settings.MINYI_FIELD_KEY_FALLBACKS),
         "MINYI_LOOKUP_KEY": settings.MINYI_LOOKUP_KEY,

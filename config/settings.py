@@ -14,6 +14,9 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 DATA_DIR = Path(env_str("MINYI_DATA_DIR", str(BASE_DIR / "data")))
 
 DEBUG = env_bool("DEBUG", False)
+# True only under config.settings_production: commands that write accounts with published
+# passwords (load_demo, generate_load_data) refuse to run there.
+MINYI_PRODUCTION = False
 SECRET_KEY = env_str("SECRET_KEY", "")
 if not SECRET_KEY:
     if not DEBUG and not env_bool("MINYI_ALLOW_DEV_KEY", True):
@@ -300,9 +303,13 @@ MINYI_API_RATE = env_str("MINYI_API_RATE", "600/m")
 # keys that still decrypt during a rotation; MINYI_LOOKUP_KEY keys the digests used to find
 # rows by phone. Development and tests fall back to fixed keys; production refuses to start
 # without real ones (settings_production).
-MINYI_FIELD_KEY = env_str("MINYI_FIELD_KEY", "") or "bWlueWktZGV2ZWxvcG1lbnQtb25seS1maWVsZC1rZXk="
+# The development keys are in this public repository: production refuses them
+# (settings_production), so data encrypted under them is readable by anyone.
+DEVELOPMENT_FIELD_KEY = "bWlueWktZGV2ZWxvcG1lbnQtb25seS1maWVsZC1rZXk="
+DEVELOPMENT_LOOKUP_KEY = "minyi-development-only-lookup-key"
+MINYI_FIELD_KEY = env_str("MINYI_FIELD_KEY", "") or DEVELOPMENT_FIELD_KEY
 MINYI_FIELD_KEY_FALLBACKS = env_list("MINYI_FIELD_KEY_FALLBACKS", [])
-MINYI_LOOKUP_KEY = env_str("MINYI_LOOKUP_KEY", "") or "minyi-development-only-lookup-key"
+MINYI_LOOKUP_KEY = env_str("MINYI_LOOKUP_KEY", "") or DEVELOPMENT_LOOKUP_KEY
 # Retention (docs/personal-data.md): a closed case's personal data is anonymised this many
 # years after closing by `manage.py anonymise_closed_cases`.
 MINYI_RETENTION_YEARS = env_int("MINYI_RETENTION_YEARS", 5)

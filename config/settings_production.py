@@ -12,9 +12,17 @@ from django.core.exceptions import ImproperlyConfigured
 from config.env import env_bool, env_int
 from config.settings import *  # noqa: F403
 
+MINYI_PRODUCTION = True
+
 if DEBUG:  # noqa: F405
     raise ImproperlyConfigured("DEBUG must be off in production")
-if not os.environ.get("SECRET_KEY") or len(os.environ["SECRET_KEY"]) < 50:
+# The development key is long enough but public; Django's own check (security.W009) only
+# warns of it under `check --deploy`, which a server's start does not run.
+if (
+    not os.environ.get("SECRET_KEY")
+    or len(os.environ["SECRET_KEY"]) < 50
+    or os.environ["SECRET_KEY"].startswith("django-insecure")
+):
     raise ImproperlyConfigured(
         "SECRET_KEY must be set to a long random value (at least 50 characters), e.g. "
         "python -c 'import secrets; print(secrets.token_urlsafe(64))'"
@@ -28,13 +36,28 @@ if not os.environ.get("REDIS_URL"):
     )
 
 # Personal data is encrypted under MINYI_FIELD_KEY and found through digests keyed by
-# MINYI_LOOKUP_KEY (minyi.core.crypto); the development fallbacks are public.
-for _name in ("MINYI_FIELD_KEY", "MINYI_LOOKUP_KEY"):
+# MINYI_LOOKUP_KEY (minyi.core.crypto); the development fallbacks are public, and so is
+# a development key set on purpose (copied from the repository into a deployment's
+# environment). The one exception is the load benchmark (bench/load.py, bench/cpu.py),
+# which serves data the generator wrote under the development keys on a private
+# machine and says so with MINYI_BENCHMARK_PUBLIC_KEYS=1. A development key among
+# MINYI_FIELD_KEY_FALLBACKS is allowed: that is how such data is re-encrypted under a
+# real key (`reencrypt_personal_data`, docs/operations.md).
+_PUBLIC_KEYS = {
+    "MINYI_FIELD_KEY": DEVELOPMENT_FIELD_KEY,  # noqa: F405
+    "MINYI_LOOKUP_KEY": DEVELOPMENT_LOOKUP_KEY,  # noqa: F405
+}
+for _name, _public in _PUBLIC_KEYS.items():
     if not os.environ.get(_name):
         raise ImproperlyConfigured(
             f"{_name} must be set: personal data cannot be encrypted with the development key "
             "(python -c 'from cryptography.fernet import Fernet; "
             "print(Fernet.generate_key().decode())')"
+        )
+    if os.environ[_name] == _public and not env_bool("MINYI_BENCHMARK_PUBLIC_KEYS", False):
+        raise ImproperlyConfigured(
+            f"{_name} is the development key published in the repository: set a key of "
+            "this deployment's own"
         )
 
 # A one-time code in the log would let whoever reads the logs into a resident's case

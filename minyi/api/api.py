@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import IntegrityError
+from django.db import IntegrityError, OperationalError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils import timezone
 from django.utils.html import escape
@@ -26,7 +26,7 @@ from minyi.api.common import ApiError, error
 from minyi.api.models import ApiToken, hash_secret
 from minyi.cases.services import CaseChanged
 from minyi.cases.states import TransitionNotAllowed
-from minyi.core.integrity import ReferenceGone, is_foreign_key_violation
+from minyi.core.integrity import BUSY_MESSAGE, ReferenceGone, is_foreign_key_violation, is_transient
 
 logger = logging.getLogger(__name__)
 
@@ -120,6 +120,18 @@ def _integrity(request: HttpRequest, exc: IntegrityError) -> HttpResponse:
     # Endpoints that name the row in their message catch it themselves (ReferenceGone).
     if is_foreign_key_violation(exc):
         return error(409, "reference_gone", API_GONE_MESSAGE)
+    return _server_error(request, exc)
+
+
+@api.exception_handler(OperationalError)
+def _operational(request: HttpRequest, exc: OperationalError) -> HttpResponse:
+    # A deadlock or a lock wait given up: the transaction rolled back; an integration
+    # retries on 503 with its idempotency key, as after any lost answer.
+    if is_transient(exc):
+        logger.warning("transient database error on %s %s: %s", request.method, request.path, exc)
+        response = error(503, "busy", BUSY_MESSAGE)
+        response["Retry-After"] = "5"
+        return response
     return _server_error(request, exc)
 
 

@@ -37,7 +37,7 @@ from minyi.cases.models import (
     Satisfaction,
     record_category,
 )
-from minyi.cases.numbering import format_number, next_serial, number_prefix
+from minyi.cases.numbering import format_number, next_number, number_prefix
 from minyi.cases.states import (
     ESCALATION,
     Action,
@@ -132,8 +132,9 @@ def case_register(
     # The audit rows of the counter, the case, its steps and attachments in one INSERT
     # at the end (audit.batched): the same rows, in the same order, as one apiece.
     with batched():
-        case.serial = next_serial(prefix, received_on.year)
-        case.number = format_number(prefix, received_on.year, case.serial)
+        # The prefix as it stands under the lock: see next_number.
+        case.number_prefix, case.serial = next_number(studio, prefix, received_on.year)
+        case.number = format_number(case.number_prefix, received_on.year, case.serial)
         case.save()
         _record(
             case,

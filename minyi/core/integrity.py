@@ -9,7 +9,9 @@ that is where `references_checked` must stand, outside every atomic block, so th
 whole transaction (case, number, timeline, audit rows) has rolled back when the user is
 told. Other integrity errors (a unique number, an idempotency key) mean something else:
 `references_checked` lets them through, and the middleware answers any that no page
-handled with a 409 page of its own rather than a 500.
+handled with a 409 page of its own rather than a 500. A transaction the database aborted
+for another's sake (a deadlock, a lock wait given up) is a 503 page: nothing saved, try
+again.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError
+from django.db import IntegrityError, OperationalError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
@@ -81,6 +83,29 @@ CONFLICT_PAGE_MESSAGE = (
 )
 
 
+# PostgreSQL's SQLSTATEs for a transaction the database gave up on because of another
+# one: deadlock_detected, serialization_failure, lock_not_available (a lock_timeout).
+PG_TRANSIENT = {"40P01", "40001", "55P03"}
+
+# Rare by design (the locks are taken in one order; docs/decisions.md), but two writers
+# can still meet in an order no page foresaw: the database aborts one of them, whose
+# transaction has rolled back whole, and trying again a moment later succeeds.
+BUSY_MESSAGE = "系统正忙，本次提交没有保存。请稍等片刻后重新提交。"
+
+
+def is_transient(exc: BaseException) -> bool:
+    """Whether `exc` is the database aborting a transaction that may succeed if tried
+    again: a deadlock, a serialisation failure or a lock wait given up (PostgreSQL), or
+    SQLite's write lock still held after its busy timeout."""
+    if not isinstance(exc, OperationalError):
+        return False
+    cause = exc.__cause__
+    sqlstate = getattr(cause, "sqlstate", None) or getattr(cause, "pgcode", None)
+    if sqlstate:
+        return sqlstate in PG_TRANSIENT
+    return "database is locked" in str(exc)
+
+
 class ReferenceGoneMiddleware:
     """A foreign-key violation that reached no handler is a 409 page in Chinese, not a
     500. Its transaction has rolled back (the error comes from the outermost COMMIT).
@@ -94,6 +119,13 @@ class ReferenceGoneMiddleware:
         return self.get_response(request)
 
     def process_exception(self, request: HttpRequest, exc: Exception) -> HttpResponse | None:
+        if is_transient(exc):
+            log.warning("transient database error on %s %s: %s", request.method, request.path, exc)
+            response = render(request, "409.html", {"message": BUSY_MESSAGE}, status=503)
+            response["Retry-After"] = "5"
+            if getattr(request, "htmx", False):
+                response["HX-Retarget"] = "body"
+            return response
         if not isinstance(exc, IntegrityError):
             return None
         if is_foreign_key_violation(exc):

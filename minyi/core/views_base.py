@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from typing import Any, cast
 
 from django.contrib import messages
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
 from django.db.models import Model, QuerySet
@@ -98,6 +99,9 @@ class FormPage(View):
     title_edit: str = ""
     success_message: str = "已保存。"
     template_name = "core/form.html"
+    # What the save may refuse for a reason outside the form (something running
+    # meanwhile): said on the form, everything typed kept, 409, nothing saved.
+    refusals: tuple[type[ValidationError], ...] = ()
 
     def get_object(self, pk: Any) -> Any:
         return scoped_get(self.model, self.request.user, pk, write=True) if pk else None
@@ -141,6 +145,9 @@ class FormPage(View):
                 saved = self.save(form)
         except stale.StaleEdit as exc:
             stale.refuse(form, exc)
+            return self.render_form(form, obj, status=409)
+        except self.refusals as exc:
+            form.add_error(None, exc.messages)
             return self.render_form(form, obj, status=409)
         messages.success(request, self.success_message)
         return redirect(saved.get_absolute_url())

@@ -636,9 +636,11 @@ class ReportList(ListPage):
 
     def extra_context(self) -> dict[str, Any]:
         studios = reports.writable_studios(self.request.user)
-        return {
-            "create_form": ReportCreateForm(user=self.request.user) if studios.exists() else None
-        }
+        if not studios.exists():
+            return {"create_form": None}
+        # Ids of their own: the filters above the list have a 年度 field too, and two
+        # id_year on one page leave the second field without its label.
+        return {"create_form": ReportCreateForm(user=self.request.user, auto_id="id_new_%s")}
 
 
 @require_POST

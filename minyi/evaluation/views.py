@@ -57,6 +57,13 @@ def _round(request: HttpRequest, pk: int, *, city: bool = False) -> EvaluationRo
     return get_object_or_404(qs.select_related("circular"), pk=pk)
 
 
+def _version_form(round: EvaluationRound) -> VersionForm:
+    """The round's version for the page's action buttons. Several forms carry it, so
+    its hidden field has no id: one id repeated is not valid HTML and leaves assistive
+    technology to guess which element it names."""
+    return VersionForm(initial={"version": round.version}, auto_id=False)
+
+
 def _is_city(request: HttpRequest, round: EvaluationRound | None = None) -> bool:
     qs = EvaluationRound.objects.for_editor(request.user)
     return qs.filter(pk=round.pk).exists() if round else services.is_city(request.user)
@@ -120,7 +127,7 @@ def round_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "total": counts.count(),
         "pending": counts.filter(outcome="").count(),
         "is_city": _is_city(request, round),
-        "version_form": VersionForm(initial={"version": round.version}),
+        "version_form": _version_form(round),
         "query": f"outcome={shown}" if shown else "",
     }
     return render(request, "evaluation/round.html", context)
@@ -332,7 +339,7 @@ def _render_circular(
         "form": form,
         "decision": decision,
         "is_city": is_city,
-        "version_form": VersionForm(initial={"version": round.version}),
+        "version_form": _version_form(round),
         "error": error,
     }
     return render(request, "evaluation/circular.html", context, status=status)

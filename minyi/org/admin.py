@@ -9,9 +9,11 @@ from minyi.org.models import (
     Delegation,
     Group,
     HandlingUnit,
+    Level,
     OrgDepartment,
     OrgUnit,
 )
+from minyi.org.prefixes import ImportRunning, hold_off_imports
 from minyi.org.services import check_parent, unit_reparent
 
 # The ancestor pointers are derived from the parent (OrgUnit.set_ancestors_from); edited by
@@ -34,6 +36,15 @@ class OrgUnitAdminForm(forms.ModelForm):
             check_parent(OrgUnit(pk=self.instance.pk, level=level), parent)
         elif parent is None and level and level != LEVEL_ORDER[0]:
             self.add_error("parent", "除省级外，每个单元都必须有上级单元。")
+        if level == Level.COMMUNITY and not self.errors:
+            # The save's refusal during an import (OrgUnit.save), said here so that the
+            # form comes back as typed: the admin validates a post in the transaction
+            # that saves it (ModelAdmin.changeform_view), so the lock taken here holds
+            # off imports until the save has committed.
+            try:
+                hold_off_imports()
+            except ImportRunning as exc:
+                self.add_error(None, exc)
         return data
 
 

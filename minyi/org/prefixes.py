@@ -28,6 +28,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from itertools import count
 
 from django.apps import apps
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
 
 from minyi.audit.models import Action
@@ -66,22 +67,43 @@ def lock_claims() -> None:
 
 def lock_imports() -> None:
     """Held by an import of the division files until it commits: a community saved by
-    hand meanwhile waits for it (`wait_for_imports`), and so does a second import."""
+    hand meanwhile is refused (`hold_off_imports`); a second import waits for it (an
+    import is a command or a background job, with no request to time out)."""
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [PG_IMPORT_KEY])
 
 
-def wait_for_imports() -> None:
-    """Before a community saved by hand claims a prefix: wait for a running import to
-    commit. Its communities are in the table, uncommitted, with the prefixes it gave;
-    a hand save that took the claims' lock and then wrote one of those would wait for
-    the import's row, while the import, settling (`settle_import`), waits for the lock:
-    a deadlock. Waiting here, before the lock, the save sees the import's communities.
-    Imports are rare and studios' first numbers never wait for this."""
+IMPORT_RUNNING = "区划数据正在导入，请导入完成后再保存社区。"
+
+
+class ImportRunning(ValidationError):
+    """A community saved by hand while an import of the division files runs: refused at
+    once, nothing saved (a ValidationError, so the pages that save units show it)."""
+
+    def __init__(self) -> None:
+        super().__init__(IMPORT_RUNNING, code="import_running")
+
+
+def hold_off_imports() -> None:
+    """Before a community saved by hand claims a prefix: make sure no import is running,
+    and none starts before this transaction ends (a second import's `lock_imports`
+    waits for it, a moment). A running import's communities are in the table,
+    uncommitted, with the prefixes it gave; a hand save that took the claims' lock and
+    then wrote one of those would wait for the import's row, while the import, settling
+    (`settle_import`), waits for the lock: a deadlock. Waiting for the import here, as
+    this once did, kept a web request (the unit page, the admin) waiting minutes for a
+    national import, past any proxy's timeout; so the save is refused at once instead
+    (`ImportRunning`), and the user saves again when the import is done. The import's
+    own transaction holds the key and passes (its codeless units). Imports are rare and
+    studios' first numbers never come here. SQLite has no such lock: its IMMEDIATE
+    transactions make a hand save wait for the import's write lock, as any writer."""
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock_shared(%s)", [PG_IMPORT_KEY])
+            cursor.execute("SELECT pg_try_advisory_xact_lock_shared(%s)", [PG_IMPORT_KEY])
+            (free,) = cursor.fetchone()
+        if not free:
+            raise ImportRunning
 
 
 def candidates(short_name: str, names: Sequence[str | None]) -> Iterator[str]:
@@ -151,10 +173,28 @@ def assign_number_prefix(unit: OrgUnit) -> None:
         return
     if unit.number_prefix and is_numbered(unit.number_prefix):
         return
+    if unit.pk:
+        # Not numbered under it yet, as far as a read without a lock can tell: decide
+        # under the row's lock, which a registration numbering the community's first
+        # case shares until it commits (minyi.cases.numbering._prefix_at_first_number).
+        # One that came first is committed when this reads the counters, so the prefix
+        # stays; one that comes after waits for this save and numbers under the new
+        # prefix. The row is locked before the claims' lock, as the unit page's edit
+        # check (core.stale) has locked it already, and as the registration takes it
+        # before a studio's claim. The row's prefix, not the one read with the page.
+        current = (
+            OrgUnit.objects.select_for_update()
+            .filter(pk=unit.pk)
+            .values_list("number_prefix", flat=True)
+            .first()
+        )
+        if current and is_numbered(current):
+            unit.number_prefix = current
+            return
     unit.number_prefix = None
     wanted = list(_bounded(candidates(unit.short_name, ancestor_names(unit))))
     if wanted:
-        wait_for_imports()
+        hold_off_imports()
         lock_claims()
     others = OrgUnit.objects.exclude(pk=unit.pk) if unit.pk else OrgUnit.objects.all()
     unit.number_prefix = _first_untaken(wanted, others, apps.get_model("studios", "Studio").objects)

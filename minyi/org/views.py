@@ -19,6 +19,7 @@ from minyi.org.forms import (
     OrgUnitForm,
 )
 from minyi.org.models import HandlingUnit, OrgUnit
+from minyi.org.prefixes import ImportRunning
 from minyi.org.services import unit_merge, unit_retire
 from minyi.studios.models import Studio
 
@@ -94,6 +95,7 @@ class OrgUnitFormPage(FormPage):
     title_new = "新增组织单元"
     title_edit = "编辑：{obj}"
     success_message = "组织单元已保存。"
+    refusals = (ImportRunning,)  # a community saved while the division files import
 
     @property
     def list_url(self) -> str:  # type: ignore[override]

@@ -20,11 +20,11 @@ from minyi.duties.models import Appointment, Event
 from minyi.org.models import HandlingUnit
 from minyi.people.models import Representative, User
 from minyi.studios.models import Studio
+from tests.browser.axe import duplicate_ids, serious_violations
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 PHONE = {"width": 360, "height": 740}
-AXE = Path(__file__).parent / "vendor" / "axe.min.js"
 STUDIO = "沙头角社区党代表工作室"
 
 TAP_TARGETS_JS = """(minimum) => {
@@ -62,14 +62,9 @@ SMALL_TEXT_JS = """(minimum) => {
 
 
 def check_page(page: Any, *, large: bool = False) -> None:
-    """axe-core, tap targets, no sideways scroll, and the text size of the mode."""
-    page.evaluate(AXE.read_text(encoding="utf-8"))
-    result = page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
-    bad = [
-        f"{v['id']} ({v['impact']}): {v['help']} → {[n['target'] for n in v['nodes']][:3]}"
-        for v in result["violations"]
-        if v["impact"] in ("serious", "critical")
-    ]
+    """axe-core and unique ids, tap targets, no sideways scroll, and the text size of
+    the mode."""
+    bad = serious_violations(page) + [f"duplicate id: {d}" for d in duplicate_ids(page)]
     assert not bad, f"{page.url}: {bad}"
     small = page.evaluate(TAP_TARGETS_JS, 60 if large else 44)
     assert not small, f"{page.url}: tap targets too small: {small}"

@@ -14,11 +14,15 @@ from typing import Any
 import pytest
 from django.db import close_old_connections, connection, transaction
 
+from minyi.cases.models import Case
 from minyi.cases.numbering import number_prefix
+from minyi.cases.services import case_register
 from minyi.org import importing
 from minyi.org.models import Level, OrgUnit
-from minyi.org.prefixes import ImportPrefixes
+from minyi.org.prefixes import ImportPrefixes, ImportRunning
+from minyi.people.models import Representative, User
 from minyi.studios.models import Studio
+from tests.cases.helpers import STUDIO, reporter_data
 from tests.cases.test_number_prefixes import FIRST, import_national
 
 STREET = "440308003"
@@ -163,13 +167,15 @@ def test_a_studio_s_first_number_and_an_import_never_share_a_prefix(
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_community_saved_by_hand_during_an_import_waits_for_it(
+def test_a_community_saved_by_hand_during_an_import_is_refused_or_waits(
     world: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The import has inserted a community with the prefix the hand-made one wants and
     is about to settle. Were the hand save to take the claims' lock and then wait for
-    the import's row, the import's settling would wait for that lock: a deadlock. The
-    hand save waits for the import before it claims, and then sees its community."""
+    the import's row, the import's settling would wait for that lock: a deadlock. On
+    PostgreSQL the hand save is refused before it claims (a national import runs for
+    minutes: no web request should wait for it); on SQLite it waits for the import's
+    write lock, as any writer, and then sees its community."""
     street = OrgUnit.objects.get(code=STREET)
     villages = tmp_path / "villages.csv"
     villages.write_text(
@@ -196,12 +202,79 @@ def test_a_community_saved_by_hand_during_an_import_waits_for_it(
         try:
             assert inserted.wait(10)
             return _claim_community(street, None)
+        except ImportRunning:
+            return None
         finally:
             done.set()
 
     found = _race({"import": run_import, "hand": save_by_hand}, inserted)
     assert street.district is not None
-    assert found == {
-        "import": f"{street.name}新村",
-        "hand": f"{street.district.name}{street.name}新村",
-    }
+    if connection.vendor == "postgresql":
+        assert found == {"import": f"{street.name}新村", "hand": None}
+        assert not OrgUnit.objects.filter(name="新村社区").exists()
+    else:
+        assert found == {
+            "import": f"{street.name}新村",
+            "hand": f"{street.district.name}{street.name}新村",
+        }
+
+
+def _register(studio: Studio, hold: threading.Event | None) -> str:
+    with transaction.atomic():  # the registration's, held open past its numbering
+        case = case_register(
+            actor=User.objects.get(username="liaison"),
+            studio=studio,
+            representative=Representative.objects.get(name="演示代表·陈明"),
+            data=reporter_data(),
+        )
+        if hold is not None:
+            hold.set()
+            time.sleep(HOLD_SECONDS)
+    return case.number_prefix
+
+
+def _rename(unit_pk: int, hold: threading.Event | None) -> str | None:
+    with transaction.atomic():  # as the unit page's (or the admin's) transaction
+        unit = OrgUnit.objects.get(pk=unit_pk)
+        unit.name, unit.short_name = "新沙头角社区", "新沙头角"
+        unit.save()
+        if hold is not None:
+            hold.set()
+            time.sleep(HOLD_SECONDS)
+    return unit.number_prefix
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("first", ["registration", "rename"])
+def test_a_community_renamed_at_its_first_number_keeps_the_prefix_its_case_carries(
+    world: Any, first: str
+) -> None:
+    """A community not yet numbered under its prefix takes its new name's when renamed;
+    its first registration at the same moment numbers under its old one. Whichever
+    comes first, the case and the community end up with one prefix: the registration
+    first keeps the old prefix for ever; the rename first gives the case the new one,
+    though the registration had read the old one (its request, the choices' cache)."""
+    # Read before either starts, as the registration's request has read it.
+    studio = Studio.objects.select_related("unit").get(name=STUDIO)
+    old = studio.unit.number_prefix
+    assert old == "沙头角街道沙头角社区" and not Case.objects.exists()
+    claimed = threading.Event()
+
+    def held_if_first(kind: str) -> threading.Event | None:
+        if kind == first:
+            return claimed
+        assert claimed.wait(10)  # the other has numbered or renamed, not committed
+        return None
+
+    found = _race(
+        {
+            "registration": lambda: _register(studio, held_if_first("registration")),
+            "rename": lambda: _rename(studio.unit.pk, held_if_first("rename")),
+        },
+        claimed,
+    )
+    prefix = OrgUnit.objects.get(pk=studio.unit.pk).number_prefix
+    case = Case.objects.get()
+    assert (case.number_prefix, found["rename"], found["registration"]) == (prefix,) * 3
+    assert case.number == f"{prefix}2026001"
+    assert prefix == (old if first == "registration" else "沙头角街道新沙头角")

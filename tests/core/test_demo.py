@@ -106,3 +106,22 @@ def test_the_overdue_demo_case_tells_one_story() -> None:
     assert refer.due_on == case.due_on
     assert case.due_on is not None and refer.at.date() < case.due_on
     assert all(step.at <= refer.at for step in case.steps.exclude(action=Action.REFER))
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("command", "args"), [("load_demo", []), ("generate_load_data", ["--scale", "city"])]
+)
+def test_production_refuses_the_commands_with_published_passwords(
+    settings: Any, command: str, args: list[str]
+) -> None:
+    """The demo's `admin` (a superuser) and the load generator's accounts have passwords
+    printed in the README: never in a deployment's database."""
+    from django.core.management import CommandError
+
+    build_mini_tree()
+    before = row_counts()
+    settings.MINYI_PRODUCTION = True
+    with pytest.raises(CommandError, match="生产环境"):
+        call_command(command, *args, stdout=StringIO())
+    assert row_counts() == before

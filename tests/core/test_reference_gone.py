@@ -6,15 +6,17 @@ the foreign keys are checked at COMMIT."""
 from __future__ import annotations
 
 import json
+import sqlite3
 from typing import Any
 
 import pytest
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, OperationalError, transaction
 from django.http import HttpResponse
 from django.test import RequestFactory
 from django.urls import reverse
+from psycopg import errors as psycopg_errors
 
-from minyi.core.integrity import ReferenceGoneMiddleware, is_foreign_key_violation
+from minyi.core.integrity import ReferenceGoneMiddleware, is_foreign_key_violation, is_transient
 from minyi.people.models import Representative, User
 from minyi.studios.forms import AssignmentForm
 from minyi.studios.models import Studio, StudioAssignment
@@ -99,3 +101,41 @@ def test_the_api_answers_409_reference_gone_for_endpoints_that_do_not_catch_it(
     assert response.status_code == 409
     body = json.loads(response.content)
     assert body["code"] == "reference_gone" and "刚被他人删除或停用" in body["message"]
+
+
+def _aborted(cause: Exception) -> OperationalError:
+    exc = OperationalError(str(cause))
+    exc.__cause__ = cause
+    return exc
+
+
+@pytest.mark.parametrize(
+    "cause",
+    [
+        psycopg_errors.DeadlockDetected("deadlock detected"),
+        psycopg_errors.SerializationFailure("could not serialize access"),
+        psycopg_errors.LockNotAvailable("canceling statement due to lock timeout"),
+        sqlite3.OperationalError("database is locked"),
+    ],
+    ids=lambda cause: type(cause).__name__,
+)
+def test_a_transaction_the_database_aborted_is_a_503_to_try_again(cause: Exception) -> None:
+    exc = _aborted(cause)
+    assert is_transient(exc)
+    request = RequestFactory().post("/cases/new/")
+    response = ReferenceGoneMiddleware(lambda r: HttpResponse()).process_exception(request, exc)
+    assert response is not None and response.status_code == 503
+    assert response["Retry-After"] == "5"
+    assert "系统正忙，本次提交没有保存" in response.content.decode()
+
+    from minyi.api.api import _operational
+
+    answer = _operational(RequestFactory().post("/api/v1/cases"), exc)
+    assert answer.status_code == 503 and json.loads(answer.content)["code"] == "busy"
+
+
+def test_other_operational_errors_stay_server_errors() -> None:
+    exc = _aborted(psycopg_errors.UndefinedTable("relation does not exist"))
+    assert not is_transient(exc)
+    request = RequestFactory().get("/")
+    assert ReferenceGoneMiddleware(lambda r: HttpResponse()).process_exception(request, exc) is None

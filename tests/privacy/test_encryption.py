@@ -285,7 +285,7 @@ def test_a_key_is_rotated_with_fallbacks_and_reencryption(case, settings):
     assert case.reporter_name_masked == "欧***"
 
 
-def test_production_refuses_to_start_without_the_keys():
+def _production_check(**keys: str) -> subprocess.CompletedProcess[str]:
     keep = ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "MINYI_DATA_DIR")
     env = {k: v for k, v in os.environ.items() if k in keep}
     env.update(
@@ -293,9 +293,9 @@ def test_production_refuses_to_start_without_the_keys():
         SECRET_KEY="k7Vq3pZ9-x_2mR8tL4wY6nB1cD5fG0hJ-s8uE2iO4aQ7zX9vC3bN6mK1lP5rT0yW",
         ALLOWED_HOSTS="minyi.example.gov.cn",
         REDIS_URL="redis://127.0.0.1:6379/0",
-        MINYI_LOOKUP_KEY="some-lookup-key",
+        **keys,
     )
-    result = subprocess.run(
+    return subprocess.run(
         [sys.executable, "manage.py", "check"],
         cwd=ROOT,
         env=env,
@@ -303,4 +303,26 @@ def test_production_refuses_to_start_without_the_keys():
         text=True,
         timeout=120,
     )
+
+
+def test_production_refuses_to_start_without_the_keys():
+    result = _production_check(MINYI_LOOKUP_KEY="some-lookup-key")
     assert result.returncode != 0 and "MINYI_FIELD_KEY" in result.stderr
+
+
+@pytest.mark.parametrize("name", ["MINYI_FIELD_KEY", "MINYI_LOOKUP_KEY"])
+def test_production_refuses_the_published_development_keys(name):
+    from config.settings import DEVELOPMENT_FIELD_KEY, DEVELOPMENT_LOOKUP_KEY
+
+    own = {"MINYI_FIELD_KEY": Fernet.generate_key().decode(), "MINYI_LOOKUP_KEY": "own-key"}
+    public = {"MINYI_FIELD_KEY": DEVELOPMENT_FIELD_KEY, "MINYI_LOOKUP_KEY": DEVELOPMENT_LOOKUP_KEY}
+    assert _production_check(**own).returncode == 0
+    result = _production_check(**{**own, name: public[name]})
+    assert result.returncode != 0 and f"{name} is the development key" in result.stderr
+    # Only the load benchmark, serving the generator's data, says it knows.
+    assert (
+        _production_check(
+            **{**own, name: public[name], "MINYI_BENCHMARK_PUBLIC_KEYS": "1"}
+        ).returncode
+        == 0
+    )

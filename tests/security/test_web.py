@@ -152,18 +152,21 @@ def test_check_deploy_passes_with_production_settings():
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-def test_production_settings_refuse_a_missing_or_short_secret_key():
+@pytest.mark.parametrize(
+    "key", ["short", "django-insecure-minyi-development-only-key-change-me-0123456789"]
+)
+def test_production_settings_refuse_a_short_or_published_secret_key(key):
     env = _production_env()
-    env["SECRET_KEY"] = "short"
+    env["SECRET_KEY"] = key
     result = subprocess.run(
-        [sys.executable, "manage.py", "check", "--deploy"],
+        [sys.executable, "manage.py", "check"],
         cwd=ROOT,
         env=env,
         capture_output=True,
         text=True,
         timeout=120,
     )
-    assert result.returncode != 0 and "SECRET_KEY" in result.stderr
+    assert result.returncode != 0 and "SECRET_KEY must be set" in result.stderr
 
 
 def test_production_settings_refuse_a_process_local_rate_limit_cache():
@@ -256,3 +259,17 @@ def test_a_view_that_says_how_to_cache_keeps_its_own_header(db):
         return response
 
     assert NoStoreMiddleware(view)(None)["Cache-Control"] == "public, max-age=86400"
+
+
+def test_production_settings_say_so_to_the_demo_commands():
+    # load_demo and generate_load_data refuse when this is set (tests/core/test_demo.py).
+    result = subprocess.run(
+        [sys.executable, "-c", "import config.settings_production as s; print(s.MINYI_PRODUCTION)"],
+        cwd=ROOT,
+        env=_production_env(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "True"

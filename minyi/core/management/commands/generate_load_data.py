@@ -3,6 +3,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from minyi.core.loadgen.generate import LOAD_PASSWORD, SCALES, Generator, LoadDataError
+from minyi.core.management.production import refuse_in_production
 
 
 class Command(BaseCommand):
@@ -24,6 +25,7 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, scale: str, cases: int | None, seed: int, chunk: int,
                workers: int, **options: Any) -> None:  # fmt: skip
+        refuse_in_production("生成压测数据")
         if cases is not None and cases < 0:
             raise CommandError("案件数不能为负数。")
         if workers < 1 or chunk < 1:

@@ -2,12 +2,14 @@ from django.core.management.base import BaseCommand
 
 from minyi.cases.demo import build_demo_cases, deliver_demo_copies
 from minyi.core.demo import DEMO_ACCOUNTS, DEMO_PASSWORD, build_demo
+from minyi.core.management.production import refuse_in_production
 
 
 class Command(BaseCommand):
     help = "载入演示数据（虚构人员，可重复运行）并列出演示账号。"
 
     def handle(self, *args: object, **options: object) -> None:
+        refuse_in_production("载入演示数据")
         build_demo()
         created = build_demo_cases()
         if created:
