@@ -37,7 +37,8 @@ def tokens_for(user: Any) -> QuerySet:
 def token_issue(*, issuer: Any, name: str, account: User) -> tuple[ApiToken, str]:
     """Save the (unsaved) service account with its role and unit and issue its token."""
     account.username = f"api-{secrets.token_hex(6)}"
-    account.full_name = f"接口：{name}"[:150]
+    # Cut to the account's field: a token's name may be longer (100) than a person's (50).
+    account.full_name = f"接口：{name}"[: User._meta.get_field("full_name").max_length]
     account.is_active = True
     account.set_unusable_password()
     account.save()

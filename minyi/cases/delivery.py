@@ -47,11 +47,25 @@ class Channel(Protocol):
     def send(self, copy: FeedbackCopy) -> None: ...
 
 
+# A written answer can run to pages; a text message is billed per 67 characters and
+# gateways refuse long ones. The reporter reads the whole answer in the online studio
+# (查询办理进度, by the case number and a code sent to the same phone), so the message
+# carries its beginning and says where the rest is.
+SMS_ANSWER_CHARS = 200
+SMS_SUMMARY_CHARS = 40
+SMS_MORE = "…（全文请在网上党代表工作室“查询办理进度”中查看）"
+
+
+def _cut(text: str, limit: int, more: str = "…") -> str:
+    return text if len(text) <= limit else text[:limit] + more
+
+
 def message_for(copy: FeedbackCopy) -> str:
-    case = copy.answer.case
+    case, answer = copy.answer.case, copy.answer
+    summary = _cut(case.summary, SMS_SUMMARY_CHARS)
+    text = _cut(answer.text, SMS_ANSWER_CHARS, SMS_MORE)
     return (
-        f"您反映的问题（编号 {case.number}：{case.summary}）已由{copy.answer.handling_unit}"
-        f"书面答复：{copy.answer.text}"
+        f"您反映的问题（编号 {case.number}：{summary}）已由{answer.handling_unit}书面答复：{text}"
     )
 
 

@@ -11,7 +11,9 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import get_user_model, logout
 from django.contrib.auth.backends import ModelBackend
+from django.contrib.auth.forms import AuthenticationForm
 from django.contrib.auth.signals import user_logged_in
+from django.core.validators import MaxLengthValidator
 from django.db.models.signals import post_save
 from django.dispatch import receiver
 from django.utils import timezone
@@ -69,6 +71,19 @@ class LockoutBackend(AxesStandaloneBackend):
 
 
 UserModel = get_user_model()
+
+
+class LoginForm(AuthenticationForm):
+    """Django's login form, with the username's length checked before the password is
+    tried. Django sets the limit only on the input's maxlength, so a longer name went to
+    authenticate(), and the failed attempt axes records has room for 255 characters:
+    PostgreSQL refused the row and the login page answered 500. No account has a longer
+    name, so refusing it loses no attempt worth counting."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        field = self.fields["username"]
+        field.validators.append(MaxLengthValidator(field.max_length or 150))
 
 
 class AccountBackend(ModelBackend):

@@ -123,7 +123,11 @@ class MergeForm(forms.Form):
     target = forms.ModelChoiceField(
         label="并入",
         queryset=OrgUnit.objects.none(),
-        error_messages={"invalid_choice": "请选择您管辖范围内同一层级、未撤销的单元。"},
+        # Shown on the unit's page, away from the form, so they name what is missing.
+        error_messages={
+            "required": "请选择要并入的单元。",
+            "invalid_choice": "请选择您管辖范围内同一层级、未撤销的单元。",
+        },
     )
 
     def __init__(self, *args: Any, user: Any, unit: OrgUnit, **kwargs: Any) -> None:

@@ -72,6 +72,18 @@ def test_a_district_issues_a_street_token_shown_once_and_stored_hashed(world: An
     assert studios == screen
 
 
+def test_a_long_token_name_fits_its_account(world: Any) -> None:
+    # The form allows 100 characters; the service account's name, built from it, holds
+    # 50: PostgreSQL refused the longer one and the page answered 500.
+    street = OrgUnit.objects.get(code="440308003")
+    name = "沙头角街道" * 20
+    response = _issue(_logged_in("yantian"), name=name, role=Role.STREET_OFFICIAL, unit=street.pk)
+    assert response.status_code == 200
+    account = ApiToken.objects.get(name=name).user
+    limit = User._meta.get_field("full_name").max_length
+    assert account.full_name.startswith("接口：沙头角街道") and len(account.full_name) == limit
+
+
 def test_a_handling_unit_token_sees_only_cases_referred_to_it(world: Any, api: Any) -> None:
     unit = HandlingUnit.objects.get(name="沙头角街道城市管理办公室")
     response = _issue(

@@ -98,3 +98,22 @@ def test_a_reporter_without_a_mobile_is_not_sent_a_text(world, settings, sms_gat
     copy.refresh_from_db()
     assert copy.status == DeliveryStatus.PENDING and "没有留手机号码" in copy.last_error
     assert sms_gateway.requests == []
+
+
+def test_a_long_answer_is_cut_in_the_text_message_and_points_to_the_online_studio(
+    world, settings, sms_gateway
+):
+    from minyi.cases.delivery import SMS_ANSWER_CHARS, SMS_MORE
+    from minyi.cases.models import Answer
+
+    copy = _reporters_copy(settings)
+    long_text = "经现场核查，" + "已协调施工单位整改。" * 300  # some 3,000 characters
+    Answer.objects.filter(pk=copy.answer_id).update(text=long_text)
+    Case = copy.answer.case.__class__
+    Case.objects.filter(pk=copy.answer.case_id).update(summary="工地夜间施工噪音" * 20)
+    assert deliver_pending() == (1, 0)
+    [request] = sms_gateway.requests
+    text = json.loads(request["body"])["text"]
+    assert text.endswith(SMS_MORE) and long_text[:SMS_ANSWER_CHARS] in text
+    assert long_text[: SMS_ANSWER_CHARS + 1] not in text
+    assert len(text) < 400

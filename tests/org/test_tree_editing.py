@@ -284,6 +284,17 @@ class TestMerge:
         assert "请选择您管辖范围内同一层级、未撤销的单元。" in text_of(response)
         assert not reload(world[QIAODONG]).is_retired
 
+    def test_it_says_which_field_is_missing_when_no_target_is_chosen(
+        self, street_official: User, world: Any
+    ) -> None:
+        # The message shows on the unit's page, away from the form: "this field is
+        # required" would not say which.
+        response = client_for(street_official).post(
+            reverse("org:unit_merge", args=[world[QIAODONG].pk]), {"target": ""}, follow=True
+        )
+        assert "请选择要并入的单元。" in text_of(response)
+        assert not reload(world[QIAODONG]).is_retired
+
     def test_it_refuses_a_retired_target(self, street_official: User, world: Any) -> None:
         unit_retire(unit=world[QIAODONG])
         response = merge(street_official, world[TIANXIN], world[QIAODONG])

@@ -292,3 +292,13 @@ def test_the_signed_in_account_comes_with_its_unit_in_one_query(account):
     account.is_active = False
     account.save()
     assert backend.get_user(account.pk) is None
+
+
+@pytest.mark.django_db
+def test_an_overlong_username_is_refused_without_trying_it(world):
+    # No account's name is longer than the model allows; trying one made axes record it,
+    # and PostgreSQL refused the row (varchar 255): a server error on the login page.
+    response = _fail(Client(), "长" * 5000)
+    assert response.status_code == 200
+    assert "用户名或密码不正确" in response.content.decode()
+    assert not AccessAttempt.objects.exists()
