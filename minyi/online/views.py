@@ -206,6 +206,11 @@ def report_check(request: HttpRequest, pk: int) -> HttpResponse:
     studio = get_object_or_404(_public_studios(), pk=pk)
     data = _draft_for(request, studio)
     if data is None:
+        if (request.session.get(SENT_KEY) or {}).get("studio") == studio.pk:
+            # Sent already: a double click on 发送, whose first answer the browser
+            # dropped. The confirmation (number, code) rather than an empty form that
+            # invites sending the opinion again.
+            return redirect("online:report_done")
         return redirect("online:report_form", pk=studio.pk)
     reps = _representatives(studio)
     representative = reps.filter(pk=data["representative"]).first()
@@ -252,7 +257,7 @@ def report_check(request: HttpRequest, pk: int) -> HttpResponse:
         return _page(request, "online/report_check.html", {**context, "form": form}, status=400)
     del request.session[DRAFT_KEY]
     # The code is shown once, on the next page, and then forgotten.
-    request.session[SENT_KEY] = {"report": report.pk, "code": code}
+    request.session[SENT_KEY] = {"report": report.pk, "code": code, "studio": studio.pk}
     _grant(request, report)
     return redirect("online:report_done")
 
