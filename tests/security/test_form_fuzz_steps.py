@@ -395,8 +395,7 @@ class TestOneTimeCodes:
         replay = Client()
         session = replay.session
         session["online_code_number"] = number
-        session.save()
-        replay.cookies[settings.SESSION_COOKIE_NAME] = session.session_key
+        session.save()  # the test client's session sets its cookie when first read
         response = Judge().refused(replay, reverse("online:code_check"), {"code": code})
         assert response.status_code == 400
         assert "验证码不对或已过期" in response.content.decode()
