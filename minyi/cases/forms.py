@@ -20,6 +20,7 @@ from minyi.cases.attachments import ALLOWED_LABEL, check_upload
 from minyi.cases.models import Case, Channel, Occasion, Outcome, Satisfaction, StudioCategory
 from minyi.cases.states import CaseState, HolderLevel
 from minyi.core.forms import FilterForm, ScopedModelForm, field_of, label_choices
+from minyi.core.once import OnceOnlyFormMixin
 from minyi.core.phones import normalize_phone
 from minyi.core.widgets import FAST_RENDERER, DayInput, SuggestingSearchInput
 from minyi.org.models import ANCESTOR_LEVELS, HandlingUnit, OrgUnit
@@ -571,6 +572,16 @@ class RegistrationForm(ScopedModelForm):
     def representative_row(self) -> SafeString:
         """The representative's row, which htmx swaps when the studio changes."""
         return form_rows.representative_row(self)
+
+
+class RegistrationPageForm(OnceOnlyFormMixin, RegistrationForm):
+    """The registration page's form: the API's fields and rules, and the one-time key
+    that makes a double click register one case (minyi.core.once). The API has its own
+    Idempotency-Key and uses RegistrationForm."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.init_once_only()
 
 
 # --- filters -------------------------------------------------------------------------

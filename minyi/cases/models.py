@@ -287,6 +287,11 @@ class Case(TimeStamped):
     registered_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name="登记人", on_delete=models.PROTECT, related_name="+"
     )
+    # The one-time key of the page that sent the registration (minyi.core.once): a form
+    # sent twice (a double click, a resend) carries the same key, and the unique
+    # constraint refuses the second case. None for the API (its Idempotency-Key) and
+    # for cases registered by commands or before the key existed.
+    submission_key = models.UUIDField("提交标识", null=True, blank=True, editable=False)
 
     # Who holds it now (CM 10, 11).
     holder_level = models.CharField(
@@ -336,6 +341,7 @@ class Case(TimeStamped):
             models.UniqueConstraint(
                 fields=["number_prefix", "year", "serial"], name="case_unique_serial"
             ),
+            models.UniqueConstraint(fields=["submission_key"], name="case_unique_submission_key"),
         ]
         indexes = [
             models.Index(fields=["state", "due_on"], name="case_state_due"),

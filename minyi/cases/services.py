@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
+from uuid import UUID
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -98,9 +99,15 @@ def case_register(
     representative: Any,
     data: dict[str, Any],
     attachments: Sequence[Any] = (),
+    submission_key: UUID | None = None,
 ) -> Case:
     """Register an opinion form (CM 9): numbered, and either answered on the spot
-    (closed, with the answer and the reporter's satisfaction) or waiting to be sent on."""
+    (closed, with the answer and the reporter's satisfaction) or waiting to be sent on.
+
+    `submission_key` is the one-time key of the page that sent it (minyi.core.once): a
+    second registration with the same key is refused by the unique constraint with an
+    IntegrityError when the case is inserted, after its serial was taken, so that the
+    rollback gives the serial back (no gap); `registered_with` finds the first."""
     received_on = data["received_on"]
     prefix = number_prefix(studio)
     case = Case(
@@ -113,6 +120,7 @@ def case_register(
         representative_position=representative.position,
         representative_contact=representative.phone,
         registered_by=actor,
+        submission_key=submission_key,
         **data,
     )
     if case.outcome == Outcome.ON_THE_SPOT:
@@ -127,7 +135,9 @@ def case_register(
     # through the counter's audit row, the audit trail are locked (minyi.audit.trail), so
     # every registration waits for the slowest part after it. The number's uniqueness is
     # the counter's to give and the database's unique constraints' to enforce.
-    case.full_clean(exclude=["number", "serial", *_READ_WITH_THE_REQUEST])
+    # Nor is the submission key checked here (a query, and racy): its unique constraint
+    # refuses a second case at the INSERT, under the serial's lock.
+    case.full_clean(exclude=["number", "serial", "submission_key", *_READ_WITH_THE_REQUEST])
     record_category(case)  # before the serial's lock, for the same reason
     # The audit rows of the counter, the case, its steps and attachments in one INSERT
     # at the end (audit.batched): the same rows, in the same order, as one apiece.
@@ -157,6 +167,19 @@ def case_register(
         for upload in attachments:
             case_attach(case=case, actor=actor, upload=upload)
     return case
+
+
+def registered_with(submission_key: UUID | None) -> Case | None:
+    """The case a page's one-time key registered, if any: what a form sent twice gets
+    instead of a second case. Not scoped: the caller shows it only to whoever sent it
+    (the same account and studio, or the resident's session holding the key)."""
+    if submission_key is None:
+        return None
+    return (
+        Case.objects.filter(submission_key=submission_key)
+        .only("pk", "number", "studio_id", "registered_by_id")
+        .first()
+    )
 
 
 def _record(

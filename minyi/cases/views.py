@@ -19,6 +19,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.db import IntegrityError
 from django.db.models import F, Prefetch, Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -53,6 +54,7 @@ from minyi.cases.states import (
 from minyi.cases.states import TransitionNotAllowed as NotAllowed
 from minyi.cases.summary import DUE_SOON_DAYS
 from minyi.cases.timeline import timeline
+from minyi.core import once
 from minyi.core.forms import add_errors
 from minyi.core.integrity import ReferenceGone, references_checked
 from minyi.core.links import pk_urls
@@ -393,7 +395,7 @@ def _registration_again(request: HttpRequest, gone: ReferenceGone) -> Any:
     """The posted form once more, validated against the rows as they are now, so that
     the choice that is gone is marked at its field; what was typed stays. Uploads
     cannot be kept by a browser: the message says to choose them again."""
-    form = forms.RegistrationForm(request.POST, request.FILES, user=request.user)
+    form = forms.RegistrationPageForm(request.POST, request.FILES, user=request.user)
     form.is_valid()
     message = gone.message
     if request.FILES:
@@ -405,15 +407,16 @@ def _registration_again(request: HttpRequest, gone: ReferenceGone) -> Any:
 def case_create(request: AuthenticatedHttpRequest) -> HttpResponse:
     user = request.user
     if request.method == "POST":
-        form = forms.RegistrationForm(request.POST, request.FILES, user=user)
+        form = forms.RegistrationPageForm(request.POST, request.FILES, user=user)
     else:
-        form = forms.RegistrationForm(user=user, studio_hint=request.GET.get("studio"))
+        form = forms.RegistrationPageForm(user=user, studio_hint=request.GET.get("studio"))
     # The form has read the studios where the user may register (an existence query of
     # their own before): nowhere is a 404.
     if not form.studio_pks:
         raise Http404
     if request.method == "POST":
         if form.is_valid():
+            key = form.posted_key
             try:
                 with discarded_unless_committed(), references_checked(REGISTRATION_GONE):
                     case = services.case_register(
@@ -422,10 +425,17 @@ def case_create(request: AuthenticatedHttpRequest) -> HttpResponse:
                         representative=form.cleaned_data["representative"],
                         data=form.case_data(),
                         attachments=form.cleaned_data["attachments"],
+                        submission_key=key,
                     )
             except ReferenceGone as exc:
                 form = _registration_again(request, exc)
                 return render(request, "cases/case_form.html", {"form": form}, status=409)
+            except IntegrityError:
+                # Rolled back whole, serial included. The form sent twice: the first case.
+                earlier = services.registered_with(key)
+                if earlier is None:
+                    raise
+                return _registered_already(request, form, earlier)
             except ValidationError as exc:
                 add_errors(form, exc)
             else:
@@ -435,6 +445,24 @@ def case_create(request: AuthenticatedHttpRequest) -> HttpResponse:
     if _is_htmx(request) and request.htmx.target == "representative-field":
         return render(request, "cases/case_form.html#representative_field", {"form": form})
     return render(request, "cases/case_form.html", {"form": form})
+
+
+def _registered_already(
+    request: AuthenticatedHttpRequest, form: forms.RegistrationPageForm, earlier: Case
+) -> HttpResponse:
+    """A registration whose key already registered `earlier`: a double click or a resend
+    gets the first case's page and its number, nothing written. A key that registered
+    someone else's case, or at another studio, is refused as an expired page, the form
+    coming back with a fresh key and what was typed, and nothing of that case shown."""
+    if (
+        earlier.registered_by_id == request.user.pk
+        and earlier.studio_id == form.cleaned_data["studio"].pk
+    ):
+        messages.info(request, f"这份登记已经提交过，编号 {earlier.number}，没有重复登记。")
+        return redirect(earlier.get_absolute_url())
+    form.refresh_key()
+    form.add_error(None, once.REUSED)
+    return render(request, "cases/case_form.html", {"form": form}, status=409)
 
 
 # --- detail ---------------------------------------------------------------------------

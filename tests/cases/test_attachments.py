@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from uuid import uuid4
+
 import pytest
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -154,6 +156,7 @@ def test_registration_with_an_attachment_keeps_both_or_neither(world, liaison):
         "representative": Representative.objects.get(name="演示代表·陈明").pk,
         "received_on": "2026-03-04",
         "reporter_phone": "13800005678",
+        "submission_key": str(uuid4()),  # kept by the refused form, used by the good one
     }
     bad = _client(liaison).post(
         reverse("cases:create"), form | {"attachments": [SimpleUploadedFile("x.jpg", b"GIF89a")]}

@@ -14,7 +14,7 @@ from django.template import Context, Template, engines
 from django.template.backends.django import DjangoTemplates
 from django.urls import reverse
 
-from minyi.cases.forms import RegistrationForm
+from minyi.cases.forms import RegistrationForm, RegistrationPageForm
 from minyi.people.models import User
 from minyi.studios.models import Studio
 from tests.cases.test_pages import form_data
@@ -72,7 +72,7 @@ def test_the_blank_form_is_written_as_the_template_wrote_it(
 ) -> None:
     user = request.getfixturevalue(persona)
     studio_hint = Studio.objects.get(name=hint).pk if hint else None
-    former, current = _both(RegistrationForm(user=user, studio_hint=studio_hint))
+    former, current = _both(RegistrationPageForm(user=user, studio_hint=studio_hint))
     assert current == former
     assert 'id="id_studio"' in current and 'hx-target="#representative-field"' in current
     # No choice among the old studio's representatives while the new ones load.
@@ -83,7 +83,7 @@ def test_the_blank_form_is_written_as_the_template_wrote_it(
 def test_a_posted_form_with_errors_is_written_as_the_template_wrote_it(
     world: Any, liaison: User, overrides: dict[str, str]
 ) -> None:
-    form = RegistrationForm(form_data(**overrides), {}, user=liaison)
+    form = RegistrationPageForm(form_data(**overrides), {}, user=liaison)
     assert form.is_valid() is (not overrides)
     former, current = _both(form)
     assert current == former

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 from typing import Any
+from uuid import uuid4
 
 import pytest
 from django.db import connection
@@ -71,6 +72,8 @@ def form_data(**overrides: Any) -> dict[str, Any]:
         "outcome": "sent_on",
         "spot_answer": "",
         "spot_satisfaction": "",
+        # The page's one-time key (minyi.core.once): each call is a new blank form.
+        "submission_key": str(uuid4()),
     }
     data.update(overrides)
     return {k: v for k, v in data.items() if v is not None}
