@@ -9,6 +9,7 @@ import logging
 from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any, Protocol
+from uuid import UUID
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -48,7 +49,12 @@ def service_account() -> Any:
 
 @transaction.atomic
 def online_report_submit(
-    *, studio: Any, representative: Any, data: dict[str, Any], attachments: Sequence[Any] = ()
+    *,
+    studio: Any,
+    representative: Any,
+    data: dict[str, Any],
+    attachments: Sequence[Any] = (),
+    submission_key: UUID | None = None,
 ) -> tuple[OnlineReport, str]:
     """Register the resident's opinion as a case with the online channel (annex note 3),
     sent on to the street department by the studio as usual. Returns the report and the
@@ -67,6 +73,7 @@ def online_report_submit(
         representative=representative,
         data=case_data,
         attachments=attachments,
+        submission_key=submission_key,
     )
     code = codes.new_progress_code()
     report = OnlineReport.objects.create(

@@ -15,10 +15,12 @@ from __future__ import annotations
 import time
 from datetime import datetime, timedelta
 from typing import Any
+from uuid import UUID
 
 from django.contrib.auth.decorators import login_not_required
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
+from django.db import IntegrityError
 from django.db.models import Prefetch, Q, QuerySet
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
@@ -30,6 +32,8 @@ from django.views.decorators.http import require_POST
 
 from minyi.cases.attachments import discarded_unless_committed
 from minyi.cases.models import Answer, Case
+from minyi.cases.services import registered_with
+from minyi.core import once
 from minyi.core.after_response import RedirectThenRun
 from minyi.core.integrity import ReferenceGone, references_checked
 from minyi.core.phones import display_phone
@@ -187,7 +191,13 @@ def report_form(request: HttpRequest, pk: int) -> HttpResponse:
             # Nothing is kept; a bot learns nothing it could tune against.
             return _page(request, "online/report_form.html", {"studio": studio, "form": form})
         if form.is_valid():
-            request.session[DRAFT_KEY] = {"studio": studio.pk, "data": form.draft()}
+            # The draft's one-time key goes with it to the case (minyi.core.once): two
+            # posts of 发送 that both read the draft make one case.
+            request.session[DRAFT_KEY] = {
+                "studio": studio.pk,
+                "data": form.draft(),
+                "key": str(once.new_key()),
+            }
             return redirect("online:report_check", pk=studio.pk)
         return _page(
             request, "online/report_form.html", {"studio": studio, "form": form}, status=400
@@ -199,15 +209,26 @@ def report_form(request: HttpRequest, pk: int) -> HttpResponse:
 
 def _draft_for(request: HttpRequest, studio: Studio) -> dict[str, Any] | None:
     draft = request.session.get(DRAFT_KEY) or {}
-    return draft.get("data") if draft.get("studio") == studio.pk else None
+    return draft if draft.get("studio") == studio.pk else None
+
+
+def _draft_key(request: HttpRequest, draft: dict[str, Any]) -> UUID | None:
+    """The draft's one-time key. A draft made before drafts had keys (a session from
+    before the deploy) gets one now, kept in the session for the posts after this."""
+    key = once.parse_key(draft.get("key"))
+    if key is None:
+        key = once.new_key()
+        request.session[DRAFT_KEY] = {**draft, "key": str(key)}
+    return key
 
 
 @login_not_required
 def report_check(request: HttpRequest, pk: int) -> HttpResponse:
     """Check your answers, attach material, consent, send."""
     studio = get_object_or_404(_public_studios(), pk=pk)
-    data = _draft_for(request, studio)
-    if data is None:
+    draft = _draft_for(request, studio)
+    data = draft.get("data") if draft is not None else None
+    if draft is None or data is None:
         if (request.session.get(SENT_KEY) or {}).get("studio") == studio.pk:
             # Sent already: a double click on 发送, whose first answer the browser
             # dropped. The confirmation (number, code) rather than an empty form that
@@ -243,6 +264,7 @@ def report_check(request: HttpRequest, pk: int) -> HttpResponse:
     if hit:
         return hit
     case_data = {k: v for k, v in data.items() if k != "representative"}
+    key = _draft_key(request, draft)
     try:
         with discarded_unless_committed(), references_checked(REPORT_GONE):
             report, code = services.online_report_submit(
@@ -250,9 +272,17 @@ def report_check(request: HttpRequest, pk: int) -> HttpResponse:
                 representative=representative,
                 data=case_data,
                 attachments=form.cleaned_data["attachments"],
+                submission_key=key,
             )
     except ReferenceGone as exc:
         return _report_again(request, studio, data, exc, uploads=bool(request.FILES))
+    except IntegrityError:
+        # Rolled back whole. Another post of this draft (whose key only this session
+        # holds) sent it while this one was on its way: that post's answer, the
+        # confirmation, is the one to show; this one leaves the session as it is.
+        if registered_with(key) is None:
+            raise
+        return redirect("online:report_done")
     except ValidationError as exc:
         for message in exc.messages:
             form.add_error(None, message)
