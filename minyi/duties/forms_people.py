@@ -10,6 +10,7 @@ from django import forms
 from django.utils import timezone
 
 from minyi.core.forms import FilterForm, field_of, label_choices
+from minyi.core.once import OnceOnlyFormMixin
 from minyi.core.phones import normalize_phone
 from minyi.core.widgets import DayInput
 from minyi.duties.models import AppointmentState, Event, ReportState, RequesterKind
@@ -192,6 +193,15 @@ class HouseholdVisitForm(forms.Form):
             rep = reps.first()
         communities = recordable_communities(user, rep).order_by("code")
         field_of(self, "community", forms.ModelChoiceField).queryset = communities
+
+
+class HouseholdVisitCreateForm(OnceOnlyFormMixin, HouseholdVisitForm):
+    """登记入户走访: the record form with the one-time key (minyi.core.once), so that
+    the form sent twice records one visit."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.init_once_only()
 
 
 def _community_label(unit: OrgUnit) -> str:

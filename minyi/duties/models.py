@@ -417,6 +417,9 @@ class HouseholdVisit(TimeStamped):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     withdrawn_reason = models.CharField("撤回理由", max_length=200, blank=True)
+    # The one-time key of the page that recorded it (minyi.core.once): the form sent twice
+    # records one visit, which counts once towards the year's visits.
+    submission_key = models.UUIDField("提交标识", null=True, blank=True, editable=False)
 
     objects = HouseholdVisitQuerySet.as_manager()
 
@@ -425,6 +428,9 @@ class HouseholdVisit(TimeStamped):
         verbose_name_plural = "入户走访"
         ordering = ["-visited_on", "pk"]
         indexes = [models.Index(fields=["representative", "visited_on"], name="visit_rep_date")]
+        constraints = [
+            models.UniqueConstraint(fields=["submission_key"], name="visit_unique_submission_key")
+        ]
 
     def __str__(self) -> str:
         return f"{self.representative} {self.visited_on}"

@@ -10,6 +10,7 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import ValidationError
+from django.db import IntegrityError
 from django.db.models import Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -17,6 +18,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
+from minyi.core import once
 from minyi.core.forms import add_errors
 from minyi.core.links import pk_url
 from minyi.core.phones import display_phone
@@ -27,8 +29,8 @@ from minyi.duties import reports, visits
 from minyi.duties.forms_people import (
     AppointmentFilterForm,
     CancelForm,
+    HouseholdVisitCreateForm,
     HouseholdVisitEditForm,
-    HouseholdVisitForm,
     LinkCaseForm,
     PublicBookingForm,
     ReportCreateForm,
@@ -60,6 +62,7 @@ from minyi.duties.visits import (
     household_visit_update,
     household_visit_withdraw,
     mask_address,
+    recorded_with,
 )
 from minyi.online import limits as online_limits
 from minyi.online.codes import phone_key
@@ -442,10 +445,21 @@ def visit_create(request: HttpRequest) -> HttpResponse:
     if not can_record(user):
         raise Http404
     if request.method == "POST":
-        form = HouseholdVisitForm(request.POST, user=user)
+        form = HouseholdVisitCreateForm(request.POST, user=user)
         if form.is_valid():
             try:
                 visit = household_visit_record(actor=user, **form.cleaned_data)
+            except IntegrityError:
+                # The form sent twice (its key recorded a visit already): that visit,
+                # nothing written; a key another account used is an expired page.
+                earlier = recorded_with(form.posted_key)
+                if earlier is None:
+                    raise
+                if earlier.recorded_by_id == user.pk:
+                    messages.info(request, "这次入户走访已经登记过了，没有重复登记。")
+                    return redirect("duties:visit_detail", pk=earlier.pk)
+                form.refresh_key()
+                form.add_error(None, once.REUSED)
             except ValidationError as exc:
                 add_errors(form, exc)
             else:
@@ -454,7 +468,7 @@ def visit_create(request: HttpRequest) -> HttpResponse:
         return render(
             request, "duties/visit_form.html", {"form": form, "title": "登记入户走访"}, status=400
         )
-    form = HouseholdVisitForm(user=user)
+    form = HouseholdVisitCreateForm(user=user)
     return render(request, "duties/visit_form.html", {"form": form, "title": "登记入户走访"})
 
 

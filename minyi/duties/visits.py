@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from datetime import date
 from typing import Any
+from uuid import UUID
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -230,8 +231,12 @@ def household_visit_record(
     household: str,
     address: str,
     notes: str = "",
+    submission_key: UUID | None = None,
 ) -> HouseholdVisit:
+    """Record a visit. A second one with the page's `submission_key` (the form sent
+    twice) is refused by the unique constraint, an IntegrityError: `recorded_with`."""
     visit = HouseholdVisit(
+        submission_key=submission_key,
         representative=representative,
         community=community,
         visited_on=visited_on,
@@ -244,6 +249,18 @@ def household_visit_record(
     with transaction.atomic():
         visit.save(force_insert=True)
     return visit
+
+
+def recorded_with(submission_key: UUID | None) -> HouseholdVisit | None:
+    """The visit a page's one-time key recorded, if any. Not scoped: the caller shows it
+    only to whoever recorded it."""
+    if submission_key is None:
+        return None
+    return (
+        HouseholdVisit.objects.filter(submission_key=submission_key)
+        .only("pk", "recorded_by_id")
+        .first()
+    )
 
 
 def _locked(actor: Any, visit: HouseholdVisit, version: int) -> HouseholdVisit:

@@ -6,6 +6,7 @@ the duty record, the list, the reports or the compliance tallies."""
 from __future__ import annotations
 
 from datetime import date, timedelta
+from uuid import uuid4
 
 import pytest
 from django.db import connection
@@ -233,7 +234,7 @@ def test_a_year_whose_evaluation_is_finalised_is_closed(world, representative, c
     # Nor may a visit be recorded in, or moved into, the closed year.
     response = client.post(
         reverse("duties:visit_create"),
-        {**edit_data(visit), "address": ADDRESS, "household": "演示·新"},
+        {**edit_data(visit), "address": ADDRESS, "household": "演示·新", "submission_key": uuid4()},
     )
     assert response.status_code == 400 and refusal in text_of(response)
     visit.refresh_from_db()

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from datetime import date
+from uuid import uuid4
 
 import pytest
 from django.urls import reverse
@@ -113,6 +114,7 @@ def test_no_retired_community_is_offered_or_accepted_for_a_new_visit(
             "visited_on": "2026-03-05",
             "household": "演示·新住户",
             "address": ADDRESS,
+            "submission_key": str(uuid4()),
         },
     )
     assert response.status_code == 400

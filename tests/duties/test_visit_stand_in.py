@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from datetime import date
+from uuid import uuid4
 
 import pytest
 from django.db import connection
@@ -41,6 +42,7 @@ def data(world, **overrides):
         "household": "演示·李女士家",
         "address": ADDRESS,
         "notes": "",
+        "submission_key": str(uuid4()),  # a blank form's one-time key (minyi.core.once)
     }
     values.update(overrides)
     return values

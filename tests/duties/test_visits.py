@@ -6,6 +6,7 @@ view is recorded."""
 from __future__ import annotations
 
 from datetime import date, timedelta
+from uuid import uuid4
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -34,6 +35,7 @@ def visit_data(world, **overrides):
         "household": "演示·王先生家",
         "address": ADDRESS,
         "notes": "了解老旧小区加装电梯的意见",
+        "submission_key": str(uuid4()),  # a blank form's one-time key (minyi.core.once)
     }
     data.update(overrides)
     return data
@@ -271,3 +273,33 @@ def test_the_visit_list_decrypts_no_representative_s_phone(world, district_offic
 def test_addresses_are_masked_after_six_characters():
     assert mask_address("沙头角演示小区 3 栋 501") == "沙头角演示小****"
     assert mask_address("短地址") == "短地****"
+
+
+def test_the_form_sent_twice_records_one_visit(world, representative):
+    client = client_for(representative)
+    data = visit_data(world)
+    assert client.post(reverse("duties:visit_create"), data).status_code == 302
+    visit = HouseholdVisit.objects.get()
+    again = client.post(reverse("duties:visit_create"), data, follow=True)
+    assert again.redirect_chain[0][0] == reverse("duties:visit_detail", args=[visit.pk])
+    assert "这次入户走访已经登记过了" in text_of(again)
+    assert HouseholdVisit.objects.count() == 1
+
+
+@pytest.mark.parametrize("key", [None, "x"])
+def test_a_visit_posted_without_a_good_key_is_an_expired_page(world, representative, key):
+    data = {k: v for k, v in visit_data(world, submission_key=key).items() if v is not None}
+    response = client_for(representative).post(reverse("duties:visit_create"), data)
+    assert response.status_code == 400
+    page = text_of(response)
+    assert "页面已过期，请核对后重新提交" in page and "演示·王先生家" in page
+    assert not HouseholdVisit.objects.exists()
+
+
+def test_a_visit_key_another_account_used_is_refused(world, representative, liaison):
+    data = visit_data(world)
+    assert client_for(representative).post(reverse("duties:visit_create"), data).status_code == 302
+    response = client_for(liaison).post(reverse("duties:visit_create"), data)
+    assert response.status_code == 400
+    assert "页面已过期，请核对后重新提交" in text_of(response)
+    assert HouseholdVisit.objects.count() == 1
