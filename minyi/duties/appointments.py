@@ -18,6 +18,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from minyi.cases.models import Case
+from minyi.core.crypto import phone_digest
 from minyi.core.phones import normalize_phone
 from minyi.duties.models import (
     Appointment,
@@ -90,6 +91,9 @@ def appointment_book(
             errors["preferred_representative"] = ["请在本场活动的党代表中选择。"]
         if errors:
             raise ValidationError(errors)
+        again = _same_booking(locked, name, phone, topic)
+        if again is not None:
+            return again
         taken = Appointment.objects.filter(event=locked).holding_a_place().count()
         if taken >= locked.capacity:
             raise ValidationError(FULL, code="full")
@@ -101,6 +105,17 @@ def appointment_book(
             topic=topic,
             preferred_representative=preferred_representative,
         )
+
+
+def _same_booking(event: Event, name: str, phone: str, topic: str) -> Appointment | None:
+    """The place this very booking already holds: a double click or a resent form
+    takes one place, not two. Same phone, name and topic; another person booking with
+    the same phone (a family's) is a booking of its own. Called under the event's lock."""
+    held = Appointment.objects.filter(
+        event=event, phone_digest=phone_digest(phone), topic=topic
+    ).holding_a_place()
+    # The name is encrypted: compared once decrypted, on the few rows of this phone.
+    return next((a for a in held.order_by("pk") if a.name == name), None)
 
 
 def appointment_view_record(*, appointment: Appointment, viewer: Any, purpose: str) -> None:

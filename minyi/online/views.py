@@ -23,12 +23,14 @@ from django.db.models import Prefetch, Q, QuerySet
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST
 
 from minyi.cases.attachments import discarded_unless_committed
 from minyi.cases.models import Answer, Case
+from minyi.core.after_response import RedirectThenRun
 from minyi.core.integrity import ReferenceGone, references_checked
 from minyi.core.phones import display_phone
 from minyi.duties.models import Event, EventState
@@ -206,6 +208,11 @@ def report_check(request: HttpRequest, pk: int) -> HttpResponse:
     studio = get_object_or_404(_public_studios(), pk=pk)
     data = _draft_for(request, studio)
     if data is None:
+        if (request.session.get(SENT_KEY) or {}).get("studio") == studio.pk:
+            # Sent already: a double click on 发送, whose first answer the browser
+            # dropped. The confirmation (number, code) rather than an empty form that
+            # invites sending the opinion again.
+            return redirect("online:report_done")
         return redirect("online:report_form", pk=studio.pk)
     reps = _representatives(studio)
     representative = reps.filter(pk=data["representative"]).first()
@@ -252,7 +259,7 @@ def report_check(request: HttpRequest, pk: int) -> HttpResponse:
         return _page(request, "online/report_check.html", {**context, "form": form}, status=400)
     del request.session[DRAFT_KEY]
     # The code is shown once, on the next page, and then forgotten.
-    request.session[SENT_KEY] = {"report": report.pk, "code": code}
+    request.session[SENT_KEY] = {"report": report.pk, "code": code, "studio": studio.pk}
     _grant(request, report)
     return redirect("online:report_done")
 
@@ -395,11 +402,16 @@ def code_request(request: HttpRequest) -> HttpResponse:
     )
     if hit:
         return hit
-    number = form.cleaned_data["number"]
-    # A failed send is recorded and logged there, never told to this client.
-    services.one_time_code_send(number=number, phone_e164=form.cleaned_data["phone"])
+    number, phone = form.cleaned_data["number"], form.cleaned_data["phone"]
     request.session[CODE_NUMBER_KEY] = "".join(number.split())[:140]
-    return redirect("online:code_check")
+    # The code is written and sent once the client has this answer: sent in the request,
+    # a match would answer as late as the gateway is slow and a miss at once, and that
+    # difference would confirm the pair to a client timing its probes. A failed send is
+    # recorded and logged there, never told to this client.
+    return RedirectThenRun(
+        reverse("online:code_check"),
+        lambda: services.one_time_code_send(number=number, phone_e164=phone),
+    )
 
 
 @login_not_required

@@ -205,6 +205,17 @@ def test_a_full_event_says_so_in_chinese(world):
     assert Appointment.objects.count() == 1
 
 
+def test_the_same_booking_sent_twice_takes_one_place(world):
+    """A double click or a resent form: one place. The same phone booking for another
+    person, or about another matter, takes a place of its own."""
+    event = make_event(capacity=5)
+    first = book(event)
+    assert book(event, phone="+8613800005678").pk == first.pk
+    assert book(event, name="王大妈").pk != first.pk
+    assert book(event, topic="小区停车难").pk != first.pk
+    assert Appointment.objects.filter(event=event).count() == 3
+
+
 def test_cancelled_and_no_show_bookings_free_their_place(world, liaison):
     event = make_event(capacity=1)
     first = book(event)

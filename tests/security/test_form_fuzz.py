@@ -6,7 +6,8 @@ For each page of the access matrix (tests/test_access_matrix.py RULES) and each 
 that may GET it, every `<form method="post">` on the page is posted back several times,
 each time with one kind of field made hostile and the rest as the page gave them:
 everything empty, overlong text, impossible dates, bad numbers, ids of nothing or of
-another street's records, NUL bytes, markup, a missing or stale version, bogus files.
+another street's records, NUL bytes, markup, hidden fields changed, a missing or stale
+version, bogus files.
 Every answer must be below 500 with no exception raised. An answer that is not a
 redirect (the pages' way of saying "saved") must say what is wrong in Chinese; so must a
 redirect back with an error message. Either way, a refused post must have changed
@@ -15,8 +16,9 @@ every table but the audit trail's). Markup must never come back unescaped, on th
 answer or on the page a saved post leads to. After a save the walk re-reads the page,
 so the next variant is judged against the record as it is now.
 
-Not reached: forms shown only after a valid post (the online report's check page, an
-import's dry run), and the API (tests/api/test_schemathesis.py).
+Forms shown only after a valid post (the online report's check page, an import's dry
+run, the second factor's code step) are walked by test_form_fuzz_steps.py with these
+variants; the API by tests/api/test_schemathesis.py.
 
 One test per page, so a failure names the page; the personas are walked inside it, each
 in a savepoint rolled back afterwards, because building the shared world per persona
@@ -420,6 +422,19 @@ def _version(value: str | None, loaded_at: str | None = None) -> Callable[[Field
     return change
 
 
+def _hidden(value: str) -> Callable[[Field], Any]:
+    """What a page carries to the post in hidden fields (a notification's id, who
+    confirms, where to go next) other than the version, made another value: the
+    server must not take it on trust."""
+
+    def change(f: Field) -> Any:
+        if f.tag != "input" or f.type != "hidden" or _is_version(f):
+            return KEEP
+        return KEEP if f.name in ("csrfmiddlewaretoken", HONEYPOT) else value
+
+    return change
+
+
 def _empty(f: Field) -> Any:
     if f.name in ("csrfmiddlewaretoken", HONEYPOT) or f.tag == "button":
         return KEEP
@@ -438,6 +453,8 @@ VARIANTS = [
     Variant("far-date-huge-number", _dates_and_numbers("99999-01-01", "1e309")),
     Variant("id-of-nothing", _ids(foreign=False)),
     Variant("id-of-another-street", _ids(foreign=True)),
+    Variant("hidden-of-nothing", _hidden(NOTHING)),
+    Variant("hidden-words", _hidden("abc")),
     Variant("version-missing", _version(None)),
     Variant("version-stale", _version("0", loaded_at="2000-01-01T00:00:00+00:00")),
 ]
