@@ -27,6 +27,7 @@ from minyi.api.models import ApiToken, hash_secret
 from minyi.cases.services import CaseChanged
 from minyi.cases.states import TransitionNotAllowed
 from minyi.core.integrity import BUSY_MESSAGE, ReferenceGone, is_foreign_key_violation, is_transient
+from minyi.core.text_limits import too_long
 
 logger = logging.getLogger(__name__)
 
@@ -73,11 +74,18 @@ def _api_error(request: HttpRequest, exc: ApiError) -> HttpResponse:
 @api.exception_handler(NinjaValidationError)
 def _schema_error(request: HttpRequest, exc: NinjaValidationError) -> HttpResponse:
     fields: dict[str, list[str]] = {}
+    message = "请求内容格式不正确，请按接口文档填写。"
     for item in exc.errors:
         loc = [str(part) for part in item.get("loc", ()) if part not in ("body", "query", "path")]
         name = ".".join(loc[1:] if loc and loc[0] in ("payload", "filters") else loc) or "请求"
-        fields.setdefault(name, []).append("格式不正确或缺少必填项。")
-    return error(422, "invalid", "请求内容格式不正确，请按接口文档填写。", fields)
+        if item.get("type") == "string_too_long":
+            # Free text over its cap (minyi.core.text_limits): say which and how long.
+            limit = item.get("ctx", {}).get("max_length")
+            fields.setdefault(name, []).append(too_long("", limit))
+            message = too_long(f"字段 {name} ", limit)
+        else:
+            fields.setdefault(name, []).append("格式不正确或缺少必填项。")
+    return error(422, "invalid", message, fields)
 
 
 @api.exception_handler(HttpError)

@@ -19,8 +19,11 @@ from ninja.responses import Status
 from minyi.api.common import (
     ONE,
     STEP,
+    AccountText,
     ApiError,
+    DocumentText,
     ErrorOut,
+    NoteText,
     PageParams,
     account,
     form_error,
@@ -140,10 +143,10 @@ class CaseIn(Schema):
     hide_identity_from_unit: bool = False
     about_unit_id: int | None = None
     summary: str = ""
-    content: str = ""
+    content: DocumentText = ""
     target_level: str = ""
     outcome: str = "sent_on"
-    spot_answer: str = ""
+    spot_answer: AccountText = ""
     spot_satisfaction: str = ""
 
 
@@ -160,36 +163,36 @@ class ConfirmIn(StepIn):
 
 class ReferIn(StepIn):
     handling_unit_id: int
-    note: str = ""
+    note: NoteText = ""
 
 
 class ReasonIn(StepIn):
-    reason: str
+    reason: NoteText
 
 
 class ExtensionDecideIn(StepIn):
     consent: bool
-    note: str = ""
+    note: NoteText = ""
 
 
 class PlanIn(StepIn):
-    plan: str
+    plan: AccountText
 
 
 class AnswerIn(StepIn):
-    text: str
+    text: DocumentText
     result: str = ""
 
 
 class UrgeIn(StepIn):
-    note: str = ""
+    note: NoteText = ""
 
 
 class ConsultIn(StepIn):
     held_on: date
-    attendees: str
-    minutes: str
-    outcome: str = ""
+    attendees: NoteText
+    minutes: DocumentText
+    outcome: AccountText = ""
 
 
 class EvaluateIn(StepIn):
@@ -197,17 +200,17 @@ class EvaluateIn(StepIn):
     reporter_confirmed: bool = False
     representative_confirmed: bool = False
     street_head_confirmed: bool = False
-    comment: str = ""
+    comment: NoteText = ""
     reopen: bool = False
 
 
 class CarryForwardIn(StepIn):
     form: Literal["代表提案", "建议", "询问", "质询"]
-    note: str = ""
+    note: NoteText = ""
 
 
 class NoteIn(StepIn):
-    text: str
+    text: NoteText
 
 
 # --- reading -------------------------------------------------------------------------

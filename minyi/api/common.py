@@ -5,14 +5,24 @@ from __future__ import annotations
 
 import base64
 import binascii
-from typing import Any, cast
+from typing import Annotated, Any, cast
 
 from django import forms
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, JsonResponse
 from ninja import Schema
+from pydantic import Field
+
+from minyi.core.text_limits import ACCOUNT_MAX, DOCUMENT_MAX, NOTE_MAX, too_long
 
 MAX_LIMIT = 100
+
+# Free text in request bodies, capped as on the pages (minyi.core.text_limits): the
+# schema refuses it before any form is built, and the OpenAPI document shows the cap
+# (maxLength) to whoever writes an integration.
+NoteText = Annotated[str, Field(max_length=NOTE_MAX)]
+AccountText = Annotated[str, Field(max_length=ACCOUNT_MAX)]
+DocumentText = Annotated[str, Field(max_length=DOCUMENT_MAX)]
 
 
 class ApiError(Exception):
@@ -60,6 +70,11 @@ LISTED_CHOICES = 30
 
 
 def _messages(form: forms.BaseForm, name: str, error: ValidationError) -> list[str]:
+    field = form.fields.get(name)
+    if error.code == "max_length" and field is not None and error.params:
+        # The page shows this beside the field; an integration gets it without one.
+        limit, length = error.params["limit_value"], error.params["show_value"]
+        return [too_long(f"“{field.label or name}”（{name}）", limit, length)]
     values = _choice_values(form.fields.get(name)) if error.code == "invalid_choice" else []
     suffix = f"可选值：{'、'.join(values)}。" if 0 < len(values) <= LISTED_CHOICES else ""
     return [f"{message}{suffix}" for message in error.messages]

@@ -23,7 +23,7 @@ from django.http import Http404, HttpRequest
 from ninja import Schema
 from ninja.responses import Status
 
-from minyi.api.common import STEP, ApiError, account, form_error
+from minyi.api.common import STEP, ApiError, NoteText, account, form_error
 
 # The resources' router: Django resolves a path to the first router's view, which would
 # answer 405 to a method that only a second router's view of that path has.
@@ -65,11 +65,11 @@ class EventEditIn(EventIn):
 class PublishIn(Schema):
     """`late_reason` is required when the event starts in less than 7 days (SM 10)."""
 
-    late_reason: str = ""
+    late_reason: NoteText = ""
 
 
 class CancelIn(Schema):
-    reason: str
+    reason: NoteText
 
 
 def _form_data(payload: EventIn) -> dict[str, Any]:

@@ -22,6 +22,7 @@ from minyi.api.common import (
     ERRORS,
     ONE,
     STEP,
+    AccountText,
     ApiError,
     PageParams,
     account,
@@ -80,7 +81,7 @@ class VisitIn(Schema):
     visited_on: date
     household: str
     address: str
-    notes: str = ""
+    notes: AccountText = ""
 
 
 class CorrectIn(Schema):
@@ -93,7 +94,7 @@ class CorrectIn(Schema):
     visited_on: date | None = None
     household: str | None = None
     address: str = ""
-    notes: str | None = None
+    notes: AccountText | None = None
 
 
 class WithdrawIn(Schema):

@@ -22,6 +22,7 @@ from minyi.cases.states import CaseState, HolderLevel
 from minyi.core.forms import FilterForm, ScopedModelForm, field_of, label_choices
 from minyi.core.once import OnceOnlyFormMixin
 from minyi.core.phones import normalize_phone
+from minyi.core.text_limits import ACCOUNT_MAX, DOCUMENT_MAX, NOTE_MAX
 from minyi.core.widgets import FAST_RENDERER, DayInput, SuggestingSearchInput
 from minyi.org.models import ANCESTOR_LEVELS, HandlingUnit, OrgUnit
 from minyi.people.models import Representative, Role
@@ -1063,10 +1064,15 @@ class StepForm(forms.Form):
         super().__init__(*args, **kwargs)
 
 
-def _text(label: str, message: str | None = None, *, rows: int = 3, **kwargs: Any) -> Any:
+def _text(
+    label: str, message: str | None = None, *, limit: int = NOTE_MAX, rows: int = 3, **kwargs: Any
+) -> Any:
+    """A step's free text, capped by its kind (minyi.core.text_limits): a reason or a
+    remark by default."""
     return forms.CharField(
         label=label,
         required=message is not None,
+        max_length=limit,
         error_messages={"required": message} if message else {},
         widget=forms.Textarea(attrs={"rows": rows}),
         **kwargs,
@@ -1130,11 +1136,11 @@ class ExtensionDecideForm(StepForm):
 
 
 class PlanForm(StepForm):
-    plan = _text("办理计划", "请填写办理计划（措施、责任人、时限）。")
+    plan = _text("办理计划", "请填写办理计划（措施、责任人、时限）。", limit=ACCOUNT_MAX)
 
 
 class AnswerForm(StepForm):
-    text = _text("书面答复内容", "请填写书面答复内容。", rows=5)
+    text = _text("书面答复内容", "请填写书面答复内容。", limit=DOCUMENT_MAX, rows=5)
     result = forms.CharField(
         label="办理结果", required=False, max_length=200, help_text="一句话概括，登入跟踪明细帐。"
     )
@@ -1154,8 +1160,8 @@ class ConsultForm(StepForm):
         },
     )
     attendees = _text("参加人员（反映人、党代表、承办单位）", "请填写参加人员。", rows=2)
-    minutes = _text("协商纪要", "请填写协商纪要。", rows=4)
-    outcome = _text("协商结果", rows=2)
+    minutes = _text("协商纪要", "请填写协商纪要。", limit=DOCUMENT_MAX, rows=4)
+    outcome = _text("协商结果", limit=ACCOUNT_MAX, rows=2)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -15,6 +15,7 @@ from minyi.core.links import pk_url
 from minyi.core.models import ScopedQuerySet, TimeStamped
 from minyi.core.phones import display_phone, mask_phone
 from minyi.core.sealed_files import UNSEALED, SealedFileField
+from minyi.core.text_limits import ACCOUNT_MAX, DOCUMENT_MAX, NOTE_MAX
 
 if TYPE_CHECKING:
     from minyi.people.scopes import Scope
@@ -235,7 +236,7 @@ class Case(TimeStamped):
     )
 
     summary = models.CharField("内容摘要", max_length=200)
-    content = models.TextField("反映内容")
+    content = models.TextField("反映内容", max_length=DOCUMENT_MAX)
 
     # The representative (annex notes 5, 7), with the details as they were that day.
     representative = models.ForeignKey(
@@ -256,7 +257,7 @@ class Case(TimeStamped):
     )
 
     outcome = models.CharField("处理结果", max_length=16, choices=Outcome.choices)
-    spot_answer = models.TextField("当场答复内容", blank=True)
+    spot_answer = models.TextField("当场答复内容", blank=True, max_length=ACCOUNT_MAX)
     spot_satisfaction = models.CharField(
         "反映人对当场答复的满意度", max_length=24, choices=Satisfaction.choices, blank=True
     )
@@ -318,7 +319,7 @@ class Case(TimeStamped):
     due_days = models.PositiveSmallIntegerField("期限（工作日）", null=True, blank=True)
     due_provisional = models.BooleanField("期限为暂定", default=False)
     extension_requested = models.BooleanField("已申请延期", default=False)
-    extension_reason = models.TextField("延期理由", blank=True)
+    extension_reason = models.TextField("延期理由", blank=True, max_length=NOTE_MAX)
     reopen_count = models.PositiveSmallIntegerField("不满意重办次数", default=0)
     final_rating = models.CharField(
         "评议结果", max_length=24, choices=Satisfaction.choices, blank=True
@@ -457,7 +458,7 @@ class Answer(models.Model):
     handling_unit = models.ForeignKey(
         "org.HandlingUnit", on_delete=models.PROTECT, related_name="answers"
     )
-    text = models.TextField("答复内容")
+    text = models.TextField("答复内容", max_length=DOCUMENT_MAX)
     result = models.CharField("办理结果", max_length=200, blank=True)
     answered_on = models.DateField("答复日期")
     answered_by = models.ForeignKey(
@@ -535,7 +536,7 @@ class Evaluation(models.Model):
     reporter_confirmed = models.BooleanField("反映人已确认", default=False)
     representative_confirmed = models.BooleanField("党代表已确认", default=False)
     street_head_confirmed = models.BooleanField("街道组织部门负责人已确认", default=False)
-    comment = models.TextField("意见", blank=True)
+    comment = models.TextField("意见", blank=True, max_length=NOTE_MAX)
     rated_at = models.DateTimeField(auto_now_add=True)
     rated_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
@@ -553,9 +554,9 @@ class Consultation(models.Model):
 
     case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="consultations")
     held_on = models.DateField("协商日期")
-    attendees = models.TextField("参加人员")
-    minutes = models.TextField("协商纪要")
-    outcome = models.TextField("协商结果", blank=True)
+    attendees = models.TextField("参加人员", max_length=NOTE_MAX)
+    minutes = models.TextField("协商纪要", max_length=DOCUMENT_MAX)
+    outcome = models.TextField("协商结果", blank=True, max_length=ACCOUNT_MAX)
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )

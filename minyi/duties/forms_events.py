@@ -9,6 +9,7 @@ from django import forms
 from django.utils import timezone
 
 from minyi.core.forms import FilterForm, field_of
+from minyi.core.text_limits import ACCOUNT_MAX, NOTE_MAX
 from minyi.duties.events import EventData
 from minyi.duties.forms_plans import DATE, StudioChoice, editable_studios
 from minyi.duties.models import ActivityMonth, Event, EventKind, EventState
@@ -93,6 +94,7 @@ class PublishForm(forms.Form):
     late_reason = forms.CharField(
         label="不足7天预告的理由",
         required=False,
+        max_length=NOTE_MAX,
         widget=forms.Textarea(attrs={"rows": 2}),
         help_text="距活动开始不足7天发布时必填。",
     )
@@ -101,6 +103,7 @@ class PublishForm(forms.Form):
 class CancelForm(forms.Form):
     reason = forms.CharField(
         label="取消理由",
+        max_length=NOTE_MAX,
         widget=forms.Textarea(attrs={"rows": 2}),
         error_messages={"required": "取消活动须写明理由。"},
     )
@@ -111,7 +114,9 @@ class RecordForm(forms.Form):
     One pair of time fields per representative of the event, named by pk."""
 
     people_received = forms.IntegerField(label="接待人数", min_value=0, required=False)
-    summary = forms.CharField(label="活动情况", widget=forms.Textarea(attrs={"rows": 4}))
+    summary = forms.CharField(
+        label="活动情况", max_length=ACCOUNT_MAX, widget=forms.Textarea(attrs={"rows": 4})
+    )
 
     def __init__(self, *args: Any, event: Event, reps: list[Representative], **kwargs: Any):
         super().__init__(*args, **kwargs)

@@ -12,6 +12,7 @@ from django.utils import timezone
 from minyi.core.forms import FilterForm, field_of, label_choices
 from minyi.core.once import OnceOnlyFormMixin
 from minyi.core.phones import normalize_phone
+from minyi.core.text_limits import ACCOUNT_MAX, REPORT_MAX
 from minyi.core.widgets import DayInput
 from minyi.duties.models import AppointmentState, Event, ReportState, RequesterKind
 from minyi.duties.reports import PERIODS, writable_studios
@@ -173,7 +174,9 @@ class HouseholdVisitForm(forms.Form):
         help_text="个人信息：列表中只显示前几个字。",
         error_messages={"required": "请填写住址。"},
     )
-    notes = forms.CharField(label="走访情况", required=False, widget=forms.Textarea)
+    notes = forms.CharField(
+        label="走访情况", required=False, max_length=ACCOUNT_MAX, widget=forms.Textarea
+    )
 
     def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -322,6 +325,7 @@ class ReportCreateForm(forms.Form):
 class ReportEditForm(forms.Form):
     body = forms.CharField(
         label="报告内容",
+        max_length=REPORT_MAX,
         widget=forms.Textarea(attrs={"rows": 24}),
         error_messages={"required": "报告内容不能为空。"},
     )

@@ -10,6 +10,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from minyi.core.forms import FilterForm, field_of
+from minyi.core.text_limits import ACCOUNT_MAX, NOTE_MAX
 from minyi.core.widgets import DayInput
 from minyi.duties.models import AnnualPlan, PlanState
 from minyi.duties.plans import SESSION_KINDS, WEEKDAYS, periods_in_year
@@ -45,7 +46,12 @@ class PlanForm(forms.Form):
     opening_start = forms.TimeField(label="开放开始时间", widget=TIME)
     opening_end = forms.TimeField(label="开放结束时间", widget=TIME)
     place = forms.CharField(label="地点", max_length=200, required=False)
-    notes = forms.CharField(label="说明", required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    notes = forms.CharField(
+        label="说明",
+        required=False,
+        max_length=ACCOUNT_MAX,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
 
     def __init__(self, *args: Any, user: Any, plan: AnnualPlan | None = None, **kwargs: Any):
         if plan is not None and "initial" not in kwargs:
@@ -113,17 +119,22 @@ class ApproveForm(forms.Form):
     shortfall_reason = forms.CharField(
         label="未达最低要求的理由",
         required=False,
+        max_length=ACCOUNT_MAX,
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text="计划未达到最低要求时必填。",
     )
     decision_note = forms.CharField(
-        label="审批意见", required=False, widget=forms.Textarea(attrs={"rows": 2})
+        label="审批意见",
+        required=False,
+        max_length=NOTE_MAX,
+        widget=forms.Textarea(attrs={"rows": 2}),
     )
 
 
 class ReturnForm(forms.Form):
     decision_note = forms.CharField(
         label="审批意见",
+        max_length=NOTE_MAX,
         widget=forms.Textarea(attrs={"rows": 3}),
         error_messages={"required": "退回须写明审批意见（需要修改什么）。"},
     )

@@ -17,6 +17,7 @@ from minyi.core.crypto import EncryptedCharField, MaskedNameField, PhoneDigestFi
 from minyi.core.links import pk_url
 from minyi.core.models import ScopedQuerySet, StampedQuerySet, TimeStamped
 from minyi.core.phones import mask_phone
+from minyi.core.text_limits import ACCOUNT_MAX, DOCUMENT_MAX, NOTE_MAX, REPORT_MAX
 
 if TYPE_CHECKING:
     from minyi.people.scopes import Scope
@@ -61,10 +62,11 @@ class AnnualPlan(TimeStamped):
     opening_start = models.TimeField("开放开始时间")
     opening_end = models.TimeField("开放结束时间")
     place = models.CharField("地点", max_length=200, blank=True)
-    notes = models.TextField("说明", blank=True)
+    notes = models.TextField("说明", blank=True, max_length=ACCOUNT_MAX)
     shortfall_reason = models.TextField(
         "未达最低要求的理由",
         blank=True,
+        max_length=ACCOUNT_MAX,
         help_text="计划未达到办法规定的最低要求时，批准须写明理由。",
     )
     submitted_at = models.DateTimeField(null=True, blank=True)
@@ -75,7 +77,7 @@ class AnnualPlan(TimeStamped):
     decided_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
-    decision_note = models.TextField("审批意见", blank=True)
+    decision_note = models.TextField("审批意见", blank=True, max_length=NOTE_MAX)
     expanded_at = models.DateTimeField("已生成活动安排", null=True, blank=True)
 
     objects = AnnualPlanQuerySet.as_manager()
@@ -180,11 +182,11 @@ class Event(TimeStamped):
         "状态", max_length=16, choices=EventState.choices, default=EventState.PLANNED
     )
     published_at = models.DateTimeField("预告时间", null=True, blank=True)
-    late_reason = models.TextField("不足7天预告的理由", blank=True)
+    late_reason = models.TextField("不足7天预告的理由", blank=True, max_length=NOTE_MAX)
     # What happened (issue: duties item 4).
     people_received = models.PositiveSmallIntegerField("接待人数", null=True, blank=True)
-    summary = models.TextField("活动情况", blank=True)
-    cancelled_reason = models.TextField("取消理由", blank=True)
+    summary = models.TextField("活动情况", blank=True, max_length=ACCOUNT_MAX)
+    cancelled_reason = models.TextField("取消理由", blank=True, max_length=NOTE_MAX)
 
     objects = EventQuerySet.as_manager()
 
@@ -306,7 +308,7 @@ class Appointment(TimeStamped):
     case = models.ForeignKey(
         "cases.Case", null=True, blank=True, on_delete=models.SET_NULL, related_name="appointments"
     )
-    cancel_reason = models.TextField("取消理由", blank=True)
+    cancel_reason = models.TextField("取消理由", blank=True, max_length=NOTE_MAX)
     handled_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
@@ -403,7 +405,7 @@ class HouseholdVisit(TimeStamped):
     visited_on = models.DateField("走访日期")
     household = models.CharField("住户", max_length=100, help_text="如：王先生家")
     address = EncryptedCharField("住址", max_length=200)
-    notes = models.TextField("走访情况", blank=True)
+    notes = models.TextField("走访情况", blank=True, max_length=ACCOUNT_MAX)
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
@@ -441,7 +443,7 @@ class ActivityMonth(TimeStamped):
 
     year = models.PositiveIntegerField("年度", unique=True)
     theme = models.CharField("主题", max_length=200)
-    content = models.TextField("活动内容")
+    content = models.TextField("活动内容", max_length=DOCUMENT_MAX)
 
     class Meta:
         verbose_name = "活动月"
@@ -472,7 +474,7 @@ class BimonthlyReport(TimeStamped):
     period = models.PositiveSmallIntegerField(
         "期次", validators=[MinValueValidator(1), MaxValueValidator(6)]
     )
-    body = models.TextField("报告内容")
+    body = models.TextField("报告内容", max_length=REPORT_MAX)
     state = models.CharField(
         "状态", max_length=16, choices=ReportState.choices, default=ReportState.DRAFT
     )

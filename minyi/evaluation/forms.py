@@ -8,6 +8,7 @@ from typing import Any
 
 from django import forms
 
+from minyi.core.text_limits import ACCOUNT_MAX, NOTE_MAX, REPORT_MAX
 from minyi.evaluation.models import MAX_SCORE, Criterion, StudioAssessment, StudioOutcome
 
 SCORE_ERRORS = {
@@ -28,7 +29,7 @@ class AssessmentForm(forms.Form):
     outcome_reason = forms.CharField(
         label="结果说明",
         required=False,
-        max_length=2000,
+        max_length=ACCOUNT_MAX,
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text="通报批评、责令撤销，或与按得分建议的结果不同时，须写明事实和理由。",
     )
@@ -53,7 +54,7 @@ class AssessmentForm(forms.Form):
             self.fields[f"reason_{row.criterion}"] = forms.CharField(
                 label=f"{label}：调整理由",
                 required=False,
-                max_length=1000,
+                max_length=NOTE_MAX,
                 initial=row.reason,
                 widget=forms.Textarea(attrs={"rows": 2}),
             )
@@ -89,10 +90,15 @@ class VersionForm(forms.Form):
 
 class CircularForm(VersionForm):
     title = forms.CharField(label="标题", max_length=200)
-    body = forms.CharField(label="正文", widget=forms.Textarea(attrs={"rows": 16}))
+    body = forms.CharField(
+        label="正文", max_length=REPORT_MAX, widget=forms.Textarea(attrs={"rows": 16})
+    )
 
 
 class DecisionForm(VersionForm):
     note = forms.CharField(
-        label="市委意见", required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 3})
+        label="市委意见",
+        required=False,
+        max_length=ACCOUNT_MAX,
+        widget=forms.Textarea(attrs={"rows": 3}),
     )

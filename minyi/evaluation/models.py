@@ -16,6 +16,7 @@ from django.db.models import Q
 
 from minyi.core.links import pk_url
 from minyi.core.models import ScopedQuerySet, TimeStamped
+from minyi.core.text_limits import ACCOUNT_MAX, NOTE_MAX, REPORT_MAX
 from minyi.evaluation.states import RoundState
 
 if TYPE_CHECKING:
@@ -126,7 +127,7 @@ class StudioAssessment(TimeStamped):
         "studios.Studio", on_delete=models.PROTECT, related_name="assessments"
     )
     outcome = models.CharField("评估结果", max_length=16, choices=StudioOutcome.choices, blank=True)
-    outcome_reason = models.TextField("结果说明", blank=True)
+    outcome_reason = models.TextField("结果说明", blank=True, max_length=ACCOUNT_MAX)
     assessed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name="评估人",
@@ -177,7 +178,7 @@ class CriterionScore(models.Model):
         blank=True,
         validators=[MinValueValidator(0), MaxValueValidator(MAX_SCORE)],
     )
-    reason = models.TextField("调整理由", blank=True)
+    reason = models.TextField("调整理由", blank=True, max_length=NOTE_MAX)
     adjusted_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
@@ -223,7 +224,7 @@ class Circular(TimeStamped):
 
     round = models.OneToOneField(EvaluationRound, on_delete=models.PROTECT, related_name="circular")
     title = models.CharField("标题", max_length=200)
-    body = models.TextField("正文")
+    body = models.TextField("正文", max_length=REPORT_MAX)
     snapshot = models.JSONField("报送时的汇总表", default=dict, blank=True)
     submitted_at = models.DateTimeField("报市委时间", null=True, blank=True)
     submitted_by = models.ForeignKey(
@@ -238,7 +239,7 @@ class Circular(TimeStamped):
         related_name="+",
         help_text="记录市委意见的市委组织部工作人员。",
     )
-    decision_note = models.TextField("市委意见", blank=True)
+    decision_note = models.TextField("市委意见", blank=True, max_length=ACCOUNT_MAX)
 
     class Meta:
         verbose_name = "年度通报"

@@ -14,6 +14,7 @@ from django.utils import timezone
 from minyi.core.crypto import EncryptedCharField
 from minyi.core.links import pk_url
 from minyi.core.models import ScopedQuerySet, StampedQuerySet, TimeStamped
+from minyi.core.text_limits import ACCOUNT_MAX
 
 if TYPE_CHECKING:
     from minyi.people.scopes import Scope
@@ -268,7 +269,7 @@ class HandlingUnit(TimeStamped):
     area = models.ForeignKey(
         OrgUnit, verbose_name="负责区域", on_delete=models.PROTECT, related_name="handling_units"
     )
-    remit = models.TextField("职责范围", blank=True)
+    remit = models.TextField("职责范围", blank=True, max_length=ACCOUNT_MAX)
     contact_person = models.CharField("联系人", max_length=50, blank=True)
     phone = EncryptedCharField("联系电话", max_length=20, blank=True)
     retired_at = models.DateTimeField("撤销时间", null=True, blank=True)

@@ -250,3 +250,45 @@ def test_the_staff_pages_work_on_a_phone(
     walk = Walk(page)
     PERSONAS[username](walk, live_world)
     assert not walk.found, walk.report()
+
+
+# The list filters (core/filters.html) on a phone: each field as wide as the form, a
+# 44 px tap target, its text and label at least 14 px; a checkbox's whole line is its
+# tap target. On a desktop they stay side by side.
+FILTERS_JS = """() => {
+  const form = document.querySelector('form[role=search]');
+  const inner = form.clientWidth - parseFloat(getComputedStyle(form).paddingLeft)
+    - parseFloat(getComputedStyle(form).paddingRight);
+  const fields = [...form.querySelectorAll('input:not([type=hidden]), select')]
+    .filter(el => el.getClientRects().length);
+  const bad = [];
+  for (const el of fields) {
+    const box = el.type === 'checkbox' ? el.closest('label') : el;
+    const r = box.getBoundingClientRect();
+    const label = el.closest('label') || el.labels[0];
+    const name = `${el.name} ${Math.round(r.width)}x${Math.round(r.height)}`;
+    if (r.width < inner - 1) bad.push(`${name}: narrower than the form's ${Math.round(inner)} px`);
+    if (r.height < 44 - 0.5) bad.push(`${name}: under 44 px tall`);
+    for (const part of [el, label]) {
+      const px = parseFloat(getComputedStyle(part).fontSize);
+      if (px < 14) bad.push(`${name}: ${part.tagName} text ${px} px`);
+    }
+  }
+  const tops = new Set(fields.map(el => Math.round(el.getBoundingClientRect().top)));
+  return {bad, fields: fields.length, rows: tops.size};
+}"""
+
+
+def test_the_case_filters_fill_the_phone_width(live_world: Any, new_page: Any, login: Any) -> None:
+    phone = new_page(**PHONE)
+    login(phone, "shatoujiao")
+    phone.goto("/cases/")
+    filters = phone.evaluate(FILTERS_JS)
+    assert filters["fields"] >= 8, filters
+    assert not filters["bad"], "\n".join(filters["bad"])
+    # The desktop keeps several fields to a row.
+    desktop = new_page()
+    login(desktop, "shatoujiao")
+    desktop.goto("/cases/")
+    filters = desktop.evaluate(FILTERS_JS)
+    assert filters["rows"] < filters["fields"] / 2, filters
