@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
+from uuid import UUID
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -123,16 +124,30 @@ def _apply(event: Event, data: EventData) -> None:
 
 @transaction.atomic
 def event_create(
-    *, actor: Any, data: EventData, representatives: Sequence[Representative] = ()
+    *,
+    actor: Any,
+    data: EventData,
+    representatives: Sequence[Representative] = (),
+    submission_key: UUID | None = None,
 ) -> Event:
+    """A planned event. A second one with the page's `submission_key` (the form sent
+    twice) is refused by the unique constraint, an IntegrityError: `created_with`."""
     if not Studio.objects.for_editor(actor).filter(pk=data.studio.pk).exists():
         raise PermissionError
     _check(data, representatives, None)
-    event = Event()
+    event = Event(submission_key=submission_key)
     _apply(event, data)
     event.save()
     event.representatives.set(representatives)
     return event
+
+
+def created_with(submission_key: UUID | None) -> Event | None:
+    """The event a page's one-time key created, if any. Not scoped: the caller shows it
+    only to whoever may edit it."""
+    if submission_key is None:
+        return None
+    return Event.objects.filter(submission_key=submission_key).only("pk", "studio_id").first()
 
 
 @transaction.atomic

@@ -9,6 +9,7 @@ from django import forms
 from django.utils import timezone
 
 from minyi.core.forms import FilterForm, field_of
+from minyi.core.once import OnceOnlyFormMixin
 from minyi.core.text_limits import ACCOUNT_MAX, NOTE_MAX
 from minyi.duties.events import EventData
 from minyi.duties.forms_plans import DATE, StudioChoice, editable_studios
@@ -88,6 +89,15 @@ class EventForm(forms.Form):
             capacity=d["capacity"] or 0,
             activity_month=d["activity_month"],
         )
+
+
+class EventCreateForm(OnceOnlyFormMixin, EventForm):
+    """新建活动: the event form with the one-time key (minyi.core.once), so that the
+    form sent twice makes one event."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.init_once_only()
 
 
 class PublishForm(forms.Form):

@@ -188,6 +188,10 @@ class Event(TimeStamped):
     summary = models.TextField("活动情况", blank=True, max_length=ACCOUNT_MAX)
     cancelled_reason = models.TextField("取消理由", blank=True, max_length=NOTE_MAX)
 
+    # The one-time key of the page that created it (minyi.core.once): 新建活动 sent twice
+    # makes one event.
+    submission_key = models.UUIDField("提交标识", null=True, blank=True, editable=False)
+
     objects = EventQuerySet.as_manager()
 
     class Meta:
@@ -198,6 +202,7 @@ class Event(TimeStamped):
             models.CheckConstraint(
                 condition=Q(ends_at__gt=models.F("starts_at")), name="event_ends_after_start"
             ),
+            models.UniqueConstraint(fields=["submission_key"], name="event_unique_submission_key"),
         ]
         indexes = [
             models.Index(fields=["studio", "starts_at"], name="event_studio_start"),

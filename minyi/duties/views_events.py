@@ -13,7 +13,7 @@ from django.contrib.auth.decorators import login_not_required
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Prefetch, Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -23,7 +23,7 @@ from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST
 
 from minyi.cases.models import Case
-from minyi.core import stale
+from minyi.core import once, stale
 from minyi.core.forms import add_errors
 from minyi.core.integrity import references_checked
 from minyi.core.views_base import ListPage
@@ -31,6 +31,7 @@ from minyi.duties import events as services
 from minyi.duties.forms_events import (
     ActivityMonthForm,
     CancelForm,
+    EventCreateForm,
     EventFilterForm,
     EventForm,
     PublishForm,
@@ -135,7 +136,7 @@ def event_create(request: HttpRequest) -> HttpResponse:
     initial = {}
     if request.GET.get("studio"):
         initial["studio"] = request.GET["studio"]
-    form = EventForm(request.POST or None, user=request.user, initial=initial)
+    form = EventCreateForm(request.POST or None, user=request.user, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
             with references_checked(EVENT_GONE):
@@ -143,14 +144,37 @@ def event_create(request: HttpRequest) -> HttpResponse:
                     actor=request.user,
                     data=form.event_data(),
                     representatives=list(form.cleaned_data["representatives"]),
+                    submission_key=form.posted_key,
                 )
         except PermissionError as exc:
             raise Http404 from exc
+        except IntegrityError:
+            # The form sent twice: the event its key made, nothing written.
+            earlier = services.created_with(form.posted_key)
+            if earlier is None:
+                raise
+            return _created_already(request, form, earlier)
         except ValidationError as exc:
+            # The form sent twice after the first committed, with representatives: the
+            # overlap rule refuses it before the key's constraint would.
+            earlier = services.created_with(form.posted_key)
+            if earlier is not None:
+                return _created_already(request, form, earlier)
             add_errors(form, exc)
         else:
             messages.success(request, "活动已保存（尚未发布预告）。")
             return redirect(event.get_absolute_url())
+    return _form_page(request, form, "新建活动", "/duties/events/")
+
+
+def _created_already(request: HttpRequest, form: EventCreateForm, earlier: Event) -> HttpResponse:
+    """The event this form's key made: its page, nothing written. A key of an event this
+    account may not edit is an expired page, the form again with a fresh key."""
+    if Event.objects.for_editor(request.user).filter(pk=earlier.pk).exists():
+        messages.info(request, "这个活动已经保存过了，没有重复新建。")
+        return redirect(earlier.get_absolute_url())
+    form.refresh_key()
+    form.add_error(None, once.REUSED)
     return _form_page(request, form, "新建活动", "/duties/events/")
 
 

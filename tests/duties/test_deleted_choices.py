@@ -7,6 +7,7 @@ Transactional: the foreign keys are checked at COMMIT (tests/cases/test_deleted_
 from __future__ import annotations
 
 from typing import Any
+from uuid import uuid4
 
 import pytest
 from django.db import connection
@@ -38,6 +39,7 @@ def _post(rep: Any) -> Any:
             "ends_at": "2030-03-04T12:00",
             "capacity": 5,
             "representatives": [rep.pk],
+            "submission_key": str(uuid4()),
         },
     )
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 from typing import Any
+from uuid import uuid4
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -122,6 +123,7 @@ def test_activity_month_events_are_in_july(liaison: Any) -> None:
 @pytest.mark.django_db
 def test_the_event_form_shows_errors_in_chinese_and_saves_nothing(liaison: Any) -> None:
     client = client_for(liaison)
+    key = uuid4()
     response = client.post(
         reverse("duties:event_create"),
         {
@@ -130,6 +132,7 @@ def test_the_event_form_shows_errors_in_chinese_and_saves_nothing(liaison: Any) 
             "starts_at": "2030-03-04T12:00",
             "ends_at": "2030-03-04T09:00",
             "capacity": 5,
+            "submission_key": str(key),
         },
     )
     assert response.status_code == 400
@@ -144,12 +147,68 @@ def test_the_event_form_shows_errors_in_chinese_and_saves_nothing(liaison: Any) 
             "ends_at": "2030-03-04T12:00",
             "capacity": 5,
             "representatives": [_rep().pk],
+            "submission_key": str(key),  # kept by the refused form
         },
     )
     assert response.status_code == 302
     event = Event.objects.get()
     assert timezone.localtime(event.starts_at).hour == 9
     assert event.place == _studio().address
+
+
+def _event_form(**overrides: Any) -> dict[str, Any]:
+    data = {
+        "studio": _studio().pk,
+        "kind": "reception",
+        "starts_at": "2030-03-04T09:00",
+        "ends_at": "2030-03-04T12:00",
+        "capacity": 5,
+        "submission_key": str(uuid4()),
+    }
+    data.update(overrides)
+    return {k: v for k, v in data.items() if v is not None}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("reps", [False, True])
+def test_the_event_form_sent_twice_makes_one_event(liaison: Any, reps: bool) -> None:
+    client = client_for(liaison)
+    # With representatives the second post would also break the overlap rule.
+    data = _event_form(representatives=[_rep().pk] if reps else None)
+    assert client.post(reverse("duties:event_create"), data).status_code == 302
+    event = Event.objects.get()
+    again = client.post(reverse("duties:event_create"), data, follow=True)
+    assert again.redirect_chain[0][0] == event.get_absolute_url()
+    assert "这个活动已经保存过了" in text_of(again)
+    assert Event.objects.count() == 1
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("key", [None, "bad"])
+def test_an_event_posted_without_a_good_key_is_an_expired_page(
+    liaison: Any, key: str | None
+) -> None:
+    response = client_for(liaison).post(
+        reverse("duties:event_create"), _event_form(submission_key=key, theme="听取意见")
+    )
+    assert response.status_code == 400
+    page = text_of(response)
+    assert "页面已过期，请核对后重新提交" in page and "听取意见" in page
+    assert not Event.objects.exists()
+
+
+@pytest.mark.django_db
+def test_an_event_key_of_an_event_the_account_may_not_edit_is_refused(
+    liaison: Any, city_official: Any
+) -> None:
+    data = _event_form(studio=_studio("大梅沙社区党代表工作室").pk)
+    assert client_for(city_official).post(reverse("duties:event_create"), data).status_code == 302
+    response = client_for(liaison).post(
+        reverse("duties:event_create"), data | {"studio": _studio().pk}
+    )
+    assert response.status_code == 400
+    assert "页面已过期，请核对后重新提交" in text_of(response)
+    assert Event.objects.count() == 1
 
 
 # --- publication ---------------------------------------------------------------------
