@@ -22,6 +22,7 @@ import secrets
 import statistics
 import sys
 import time
+import uuid
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -113,7 +114,9 @@ def main() -> None:
     created: list[int] = []
 
     def register():
-        response = liaison.post("/cases/new/", form)
+        # A fresh one-time key per post, as each blank form a browser loads carries
+        # (minyi.core.once); the same key twice would answer with the first case.
+        response = liaison.post("/cases/new/", {**form, "submission_key": str(uuid.uuid4())})
         assert response.status_code == 302, response.status_code
         match = re.search(r"/cases/(\d+)/", response["Location"])
         assert match is not None, response["Location"]

@@ -134,6 +134,8 @@ class Stats:
 
 CSRF_INPUT = re.compile(rb'name="csrfmiddlewaretoken" value="([^"]+)"')
 VERSION_INPUT = re.compile(rb'name="version" value="(\d+)"')
+# The registration form's one-time key (minyi.core.once): posted back as a browser does.
+KEY_INPUT = re.compile(rb'name="submission_key" value="([^"]+)"')
 
 
 class Client:
@@ -289,6 +291,8 @@ async def registering(
         if form_page is None:
             continue
         form = registration_form(plan["studio"], plan["representative"], plan["today"])
+        key = KEY_INPUT.search(form_page.body)
+        form["submission_key"] = key.group(1).decode() if key else ""
         done = await client.call("register", "POST", "/cases/new/", form, expect=(302,))
         if done is None:
             continue
