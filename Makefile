@@ -35,9 +35,14 @@ format: install
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
+# The suite runs in parallel, one worker per core (TEST_WORKERS=0 runs it in one
+# process). loadgroup hands tests out in pytest-django's order, so each worker meets the
+# tests that flush its database (transaction=True) last, as a single process does.
+TEST_WORKERS ?= auto
+
 test: lint
 	$(PY) manage.py makemigrations --check --dry-run
-	$(PY) -m pytest
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadgroup
 
 browser: install
 	$(PY) -m pytest -m browser

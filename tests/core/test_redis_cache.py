@@ -14,6 +14,9 @@ import pytest
 from minyi.core.redis_cache import RedisCache
 
 URL = "redis://127.0.0.1:6379/9"
+# clear() empties database 9 for every process: parallel test workers (pytest-xdist,
+# `--dist loadgroup`) run this file's tests one after another in one worker.
+pytestmark = pytest.mark.xdist_group("redis-db-9")
 
 
 def _redis_answers() -> bool:
