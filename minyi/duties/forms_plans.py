@@ -132,6 +132,13 @@ class ApproveForm(forms.Form):
 
 
 class ReturnForm(forms.Form):
+    """Shown beside ApproveForm on the plan page; its own ids, since both have a
+    审批意见 field (two elements of one id leave a label pointing at the wrong one)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("auto_id", "id_return_%s")
+        super().__init__(*args, **kwargs)
+
     decision_note = forms.CharField(
         label="审批意见",
         max_length=NOTE_MAX,

@@ -129,6 +129,26 @@ def _unit_pages(w: Any) -> list[str]:
     return ["/", "/cases/", f"/cases/{case}/"]
 
 
+def _district_pages(w: Any) -> list[str]:
+    """盐田区's organisation department: approves the streets' plans and sees the
+    district's cases, studios and people."""
+    case = made._case_at_department(w)["pk"]
+    plan = made._submitted_plan(w)["pk"]
+    return [
+        "/",
+        "/cases/",
+        f"/cases/{case}/",
+        "/duties/plans/",
+        f"/duties/plans/{plan}/",
+        "/duties/compliance/",
+        "/studios/",
+        "/org/units/",
+        "/people/representatives/",
+        "/evaluation/",
+        "/dashboards/",
+    ]
+
+
 def _city_pages(w: Any) -> list[str]:
     round_ = made._eval_drafting(w).pk
     return [
@@ -150,6 +170,7 @@ PERSONAS: dict[str, Callable[[Any], list[str]]] = {
     "rep": _representative_pages,
     "shatoujiao": _street_pages,
     "unit": _unit_pages,
+    "yantian": _district_pages,
     "city": _city_pages,
 }
 
