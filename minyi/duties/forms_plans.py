@@ -10,6 +10,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from minyi.core.forms import FilterForm, field_of
+from minyi.core.once import OnceOnlyFormMixin
 from minyi.core.text_limits import ACCOUNT_MAX, NOTE_MAX
 from minyi.core.widgets import DayInput
 from minyi.duties.models import AnnualPlan, PlanState
@@ -82,7 +83,7 @@ class PlanForm(forms.Form):
         return data
 
 
-class SessionForm(forms.Form):
+class SessionForm(OnceOnlyFormMixin, forms.Form):
     representative = forms.ModelChoiceField(label="党代表", queryset=Representative.objects.none())
     date = forms.DateField(label="日期", widget=DATE)
     start = forms.TimeField(label="开始时间", widget=TIME)
@@ -102,6 +103,7 @@ class SessionForm(forms.Form):
                 periods_in_year(plan.year), studio=plan.studio
             ).values("representative_id")
         ).order_by("name")
+        self.init_once_only()
 
     def clean(self) -> dict[str, Any]:
         super().clean()

@@ -109,12 +109,17 @@ class PlannedSession(models.Model):
     end = models.TimeField("结束时间")
     kind = models.CharField("活动方式", max_length=24, default="reception")
     theme = models.CharField("主题", max_length=200, blank=True)
+    # The 加入计划 form's one-time key (minyi.core.once): that form sent twice adds one session.
+    submission_key = models.UUIDField("提交标识", null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["date", "start"]
         constraints = [
             models.CheckConstraint(
                 condition=Q(end__gt=models.F("start")), name="session_ends_after_start"
+            ),
+            models.UniqueConstraint(
+                fields=["submission_key"], name="session_unique_submission_key"
             ),
         ]
 

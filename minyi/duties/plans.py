@@ -14,6 +14,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
+from uuid import UUID
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -310,7 +311,10 @@ def plan_session_add(
     end: time,
     kind: str = EventKind.RECEPTION,
     theme: str = "",
+    submission_key: UUID | None = None,
 ) -> PlannedSession:
+    """A session in the plan. A second one with the page's `submission_key` (the form
+    sent twice) is refused by the unique constraint, an IntegrityError: `added_with`."""
     _check_editor(actor, plan)
     plan = _locked(plan)
     if plan.state not in EDITABLE:
@@ -347,6 +351,17 @@ def plan_session_add(
         end=end,
         kind=kind,
         theme=theme,
+        submission_key=submission_key,
+    )
+
+
+def added_with(submission_key: UUID | None) -> PlannedSession | None:
+    """The session a page's one-time key added, if any. Not scoped: the caller shows it
+    only on its own plan."""
+    if submission_key is None:
+        return None
+    return (
+        PlannedSession.objects.filter(submission_key=submission_key).only("pk", "plan_id").first()
     )
 
 

@@ -8,14 +8,14 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Prefetch, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from minyi.core import stale
+from minyi.core import once, stale
 from minyi.core.forms import add_errors
 from minyi.core.views_base import ListPage
 from minyi.duties import plans
@@ -209,6 +209,17 @@ def plan_session_add(request: HttpRequest, pk: int) -> HttpResponse:
     if form.is_valid():
         try:
             plans.plan_session_add(actor=request.user, plan=plan, **form.cleaned_data)
+        except IntegrityError:
+            # The form sent twice: the session its key added, nothing written.
+            earlier = plans.added_with(form.posted_key)
+            if earlier is None:
+                raise
+            if earlier.plan_id == plan.pk:
+                messages.info(request, "这项安排已经加入计划，没有重复加入。")
+                return _sessions_response(request, plan)
+            # A key spent on another plan's session: an expired page, nothing of it shown.
+            form.refresh_key()
+            form.add_error(None, once.REUSED)
         except ValidationError as exc:
             add_errors(form, exc)
         else:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import date, time
 from types import SimpleNamespace
 from typing import Any
+from uuid import uuid4
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -359,7 +360,13 @@ def test_liaison_drafts_a_plan_and_adds_and_removes_sessions_with_htmx(liaison: 
     assert "每周开放时间 2 小时，不足半天" in page
     chen = Representative.objects.get(name="演示代表·陈明")
     url = reverse("duties:plan_session_add", args=[plan.pk])
-    data = {"representative": chen.pk, "date": "2027-05-08", "start": "09:00", "end": "12:00"}
+    data = {
+        "representative": chen.pk,
+        "date": "2027-05-08",
+        "start": "09:00",
+        "end": "12:00",
+        "submission_key": str(uuid4()),
+    }
     response = client.post(url, {**data, "kind": "reception"}, HTTP_HX_REQUEST="true")
     assert response.status_code == 200
     assert "<html" not in text_of(response)
