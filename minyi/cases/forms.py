@@ -23,7 +23,7 @@ from minyi.core.forms import FilterForm, ScopedModelForm, field_of, label_choice
 from minyi.core.once import OnceOnlyFormMixin
 from minyi.core.phones import normalize_phone
 from minyi.core.text_limits import ACCOUNT_MAX, DOCUMENT_MAX, NOTE_MAX
-from minyi.core.widgets import FAST_RENDERER, DayInput, SuggestingSearchInput
+from minyi.core.widgets import FAST_RENDERER, DayInput, SuggestingSearchInput, Textarea
 from minyi.org.models import ANCESTOR_LEVELS, HandlingUnit, OrgUnit
 from minyi.people.models import Representative, Role
 from minyi.people.scopes import scope_of
@@ -279,8 +279,8 @@ class RegistrationForm(ScopedModelForm):
             "reporter_home_phone": forms.TextInput(
                 attrs={"inputmode": "tel", "autocomplete": "off"}
             ),
-            "content": forms.Textarea(attrs={"rows": 6}),
-            "spot_answer": forms.Textarea(attrs={"rows": 3}),
+            "content": Textarea(attrs={"rows": 6}),
+            "spot_answer": Textarea(attrs={"rows": 3}),
         }
         field_classes = {
             "studio": ReadChoiceField,
@@ -1074,7 +1074,7 @@ def _text(
         required=message is not None,
         max_length=limit,
         error_messages={"required": message} if message else {},
-        widget=forms.Textarea(attrs={"rows": rows}),
+        widget=Textarea(attrs={"rows": rows}),
         **kwargs,
     )
 

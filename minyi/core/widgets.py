@@ -1,4 +1,5 @@
-"""A <select> rendered in Python, with the same markup as Django's.
+"""The project's widgets: a <select> rendered in Python, with the same markup as
+Django's, and a textarea that gives its text with one kind of line break.
 
 Django renders every <option> through its own template include. A city official's
 filters offer hundreds of studios and handling units, and rendering those options
@@ -15,6 +16,7 @@ from django.forms.renderers import DjangoTemplates
 from django.forms.utils import flatatt
 from django.utils.html import conditional_escape, format_html
 from django.utils.safestring import SafeData, SafeString, mark_safe
+from django.utils.text import normalize_newlines
 
 from minyi.core.markup import escape
 
@@ -254,3 +256,18 @@ class DayInput(forms.DateInput):
 
     def __init__(self, attrs: dict[str, Any] | None = None, format: str = "%Y-%m-%d") -> None:
         super().__init__(attrs, format)
+
+
+class Textarea(forms.Textarea):
+    """Every form's textarea (tests/core/test_text_limits.py checks none is Django's own).
+
+    A browser counts a line break in a textarea as one character for `maxlength` but sends
+    it as CR LF, two (the HTML standard's form submission), so a text that the page let be
+    typed right up to its cap (minyi.core.text_limits) came back longer by one character a
+    line and was refused by an amount nobody could see. The text is read with LF line
+    breaks (a lone CR too, from old clients), before the field's cap is checked; what is
+    stored has LF only, as the API's and the imports' text has."""
+
+    def value_from_datadict(self, data: Any, files: Any, name: str) -> Any:
+        value = super().value_from_datadict(data, files, name)
+        return normalize_newlines(value) if isinstance(value, str) else value

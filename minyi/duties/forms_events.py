@@ -11,6 +11,7 @@ from django.utils import timezone
 from minyi.core.forms import FilterForm, field_of
 from minyi.core.once import OnceOnlyFormMixin
 from minyi.core.text_limits import ACCOUNT_MAX, NOTE_MAX
+from minyi.core.widgets import Textarea
 from minyi.duties.events import EventData
 from minyi.duties.forms_plans import DATE, StudioChoice, editable_studios
 from minyi.duties.models import ActivityMonth, Event, EventKind, EventState
@@ -105,7 +106,7 @@ class PublishForm(forms.Form):
         label="不足7天预告的理由",
         required=False,
         max_length=NOTE_MAX,
-        widget=forms.Textarea(attrs={"rows": 2}),
+        widget=Textarea(attrs={"rows": 2}),
         help_text="距活动开始不足7天发布时必填。",
     )
 
@@ -114,7 +115,7 @@ class CancelForm(forms.Form):
     reason = forms.CharField(
         label="取消理由",
         max_length=NOTE_MAX,
-        widget=forms.Textarea(attrs={"rows": 2}),
+        widget=Textarea(attrs={"rows": 2}),
         error_messages={"required": "取消活动须写明理由。"},
     )
 
@@ -125,7 +126,7 @@ class RecordForm(forms.Form):
 
     people_received = forms.IntegerField(label="接待人数", min_value=0, required=False)
     summary = forms.CharField(
-        label="活动情况", max_length=ACCOUNT_MAX, widget=forms.Textarea(attrs={"rows": 4})
+        label="活动情况", max_length=ACCOUNT_MAX, widget=Textarea(attrs={"rows": 4})
     )
 
     def __init__(self, *args: Any, event: Event, reps: list[Representative], **kwargs: Any):
@@ -200,4 +201,4 @@ class ActivityMonthForm(forms.ModelForm):
     class Meta:
         model = ActivityMonth
         fields = ["theme", "content"]
-        widgets = {"content": forms.Textarea(attrs={"rows": 6})}
+        widgets = {"content": Textarea(attrs={"rows": 6})}

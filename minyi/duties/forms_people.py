@@ -13,7 +13,7 @@ from minyi.core.forms import FilterForm, field_of, label_choices
 from minyi.core.once import OnceOnlyFormMixin
 from minyi.core.phones import normalize_phone
 from minyi.core.text_limits import ACCOUNT_MAX, REPORT_MAX
-from minyi.core.widgets import DayInput
+from minyi.core.widgets import DayInput, Textarea
 from minyi.duties.models import AppointmentState, Event, ReportState, RequesterKind
 from minyi.duties.reports import PERIODS, writable_studios
 from minyi.duties.visits import (
@@ -60,7 +60,7 @@ class PublicBookingForm(forms.Form):
         max_length=200,
         help_text="一两句话即可，例如：工地夜间施工噪声扰民。",
         error_messages={"required": "请简要写明想反映的事情。"},
-        widget=forms.Textarea(attrs={"rows": 3, "maxlength": 200}),
+        widget=Textarea(attrs={"rows": 3, "maxlength": 200}),
     )
     preferred_representative = forms.ModelChoiceField(
         label="希望约见的党代表",
@@ -175,7 +175,7 @@ class HouseholdVisitForm(forms.Form):
         error_messages={"required": "请填写住址。"},
     )
     notes = forms.CharField(
-        label="走访情况", required=False, max_length=ACCOUNT_MAX, widget=forms.Textarea
+        label="走访情况", required=False, max_length=ACCOUNT_MAX, widget=Textarea
     )
 
     def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
@@ -326,7 +326,7 @@ class ReportEditForm(forms.Form):
     body = forms.CharField(
         label="报告内容",
         max_length=REPORT_MAX,
-        widget=forms.Textarea(attrs={"rows": 24}),
+        widget=Textarea(attrs={"rows": 24}),
         error_messages={"required": "报告内容不能为空。"},
     )
 

@@ -12,7 +12,7 @@ from django.utils import timezone
 from minyi.core.forms import FilterForm, field_of
 from minyi.core.once import OnceOnlyFormMixin
 from minyi.core.text_limits import ACCOUNT_MAX, NOTE_MAX
-from minyi.core.widgets import DayInput
+from minyi.core.widgets import DayInput, Textarea
 from minyi.duties.models import AnnualPlan, PlanState
 from minyi.duties.plans import SESSION_KINDS, WEEKDAYS, periods_in_year
 from minyi.people.models import Representative
@@ -51,7 +51,7 @@ class PlanForm(forms.Form):
         label="说明",
         required=False,
         max_length=ACCOUNT_MAX,
-        widget=forms.Textarea(attrs={"rows": 3}),
+        widget=Textarea(attrs={"rows": 3}),
     )
 
     def __init__(self, *args: Any, user: Any, plan: AnnualPlan | None = None, **kwargs: Any):
@@ -122,14 +122,14 @@ class ApproveForm(forms.Form):
         label="未达最低要求的理由",
         required=False,
         max_length=ACCOUNT_MAX,
-        widget=forms.Textarea(attrs={"rows": 3}),
+        widget=Textarea(attrs={"rows": 3}),
         help_text="计划未达到最低要求时必填。",
     )
     decision_note = forms.CharField(
         label="审批意见",
         required=False,
         max_length=NOTE_MAX,
-        widget=forms.Textarea(attrs={"rows": 2}),
+        widget=Textarea(attrs={"rows": 2}),
     )
 
 
@@ -144,7 +144,7 @@ class ReturnForm(forms.Form):
     decision_note = forms.CharField(
         label="审批意见",
         max_length=NOTE_MAX,
-        widget=forms.Textarea(attrs={"rows": 3}),
+        widget=Textarea(attrs={"rows": 3}),
         error_messages={"required": "退回须写明审批意见（需要修改什么）。"},
     )
 

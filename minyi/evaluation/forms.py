@@ -9,6 +9,7 @@ from typing import Any
 from django import forms
 
 from minyi.core.text_limits import ACCOUNT_MAX, NOTE_MAX, REPORT_MAX
+from minyi.core.widgets import Textarea
 from minyi.evaluation.models import MAX_SCORE, Criterion, StudioAssessment, StudioOutcome
 
 SCORE_ERRORS = {
@@ -30,7 +31,7 @@ class AssessmentForm(forms.Form):
         label="结果说明",
         required=False,
         max_length=ACCOUNT_MAX,
-        widget=forms.Textarea(attrs={"rows": 3}),
+        widget=Textarea(attrs={"rows": 3}),
         help_text="通报批评、责令撤销，或与按得分建议的结果不同时，须写明事实和理由。",
     )
 
@@ -56,7 +57,7 @@ class AssessmentForm(forms.Form):
                 required=False,
                 max_length=NOTE_MAX,
                 initial=row.reason,
-                widget=forms.Textarea(attrs={"rows": 2}),
+                widget=Textarea(attrs={"rows": 2}),
             )
 
     def criterion_inputs(self) -> dict[str, Any]:
@@ -90,9 +91,7 @@ class VersionForm(forms.Form):
 
 class CircularForm(VersionForm):
     title = forms.CharField(label="标题", max_length=200)
-    body = forms.CharField(
-        label="正文", max_length=REPORT_MAX, widget=forms.Textarea(attrs={"rows": 16})
-    )
+    body = forms.CharField(label="正文", max_length=REPORT_MAX, widget=Textarea(attrs={"rows": 16}))
 
 
 class DecisionForm(VersionForm):
@@ -100,5 +99,5 @@ class DecisionForm(VersionForm):
         label="市委意见",
         required=False,
         max_length=ACCOUNT_MAX,
-        widget=forms.Textarea(attrs={"rows": 3}),
+        widget=Textarea(attrs={"rows": 3}),
     )

@@ -13,6 +13,7 @@ from minyi.cases.forms import MultipleFileInput
 from minyi.cases.models import Gender, Satisfaction
 from minyi.core.forms import field_of, label_choices
 from minyi.core.phones import normalize_phone
+from minyi.core.widgets import Textarea
 
 if TYPE_CHECKING:
     from minyi.people.models import Representative
@@ -58,7 +59,7 @@ class OnlineReportForm(forms.Form):
     content = forms.CharField(
         label="详细情况和您的建议",
         max_length=CONTENT_MAX,
-        widget=forms.Textarea(attrs={"rows": 6}),
+        widget=Textarea(attrs={"rows": 6}),
         help_text=f"发生在哪里、从什么时候开始、您希望怎样解决。不超过 {CONTENT_MAX} 字。",
         error_messages={
             "required": "请写下详细情况。",
@@ -235,6 +236,6 @@ class RatingForm(forms.Form):
         label="还想说的话",
         required=False,
         max_length=1000,
-        widget=forms.Textarea(attrs={"rows": 3}),
+        widget=Textarea(attrs={"rows": 3}),
         error_messages={"max_length": "请不要超过 %(limit_value)d 字。"},
     )

@@ -6,6 +6,7 @@ from django import forms
 
 from minyi.core.forms import FilterForm, ScopedModelForm, field_of, label_choices
 from minyi.core.phones import normalize_phone
+from minyi.core.widgets import Textarea
 from minyi.org.models import LEVEL_ORDER, HandlingUnit, Level, OrgUnit
 
 # Official division codes grow by level: 44 / 4403 / 440308 / 440308003 / 440308003006.
@@ -147,6 +148,7 @@ class HandlingUnitForm(ScopedModelForm):
     class Meta:
         model = HandlingUnit
         fields = ["name", "area", "remit", "contact_person", "phone"]
+        widgets = {"remit": Textarea}
 
     def scope_fields(self) -> None:
         area_field = field_of(self, "area", forms.ModelChoiceField)
