@@ -5,20 +5,19 @@ key (minyi.core.once) is stored with the case under a unique constraint."""
 from __future__ import annotations
 
 import re
-import threading
 import uuid
 from typing import Any
 
 import pytest
-from django.db import close_old_connections, connection
 from django.test import Client
 from django.urls import reverse
 
-from minyi.cases import services, views
+from minyi.cases import views
 from minyi.cases.models import Case, CaseNumberCounter
 from minyi.core import once
 from minyi.people.models import Representative, User
 from minyi.studios.models import Studio
+from tests.at_once import at_once, meeting_first, needs_a_shared_database
 from tests.cases.test_pages import form_data
 from tests.core.helpers import client_for, text_of
 
@@ -114,40 +113,17 @@ def test_two_posts_at_once_register_one_case(
     """Both posts are past their checks before either registers (a barrier in front of
     the service): the unique key decides, under the serial's lock. Against a real
     database (PostgreSQL, or SQLite in a file)."""
-    if connection.vendor == "sqlite" and connection.settings_dict["NAME"].startswith(
-        "file:memorydb"
-    ):
-        pytest.skip("needs a file-based SQLite database or PostgreSQL")
-    barrier = threading.Barrier(2, timeout=20)
-    register = services.case_register
-
-    def side_by_side(**kwargs: Any) -> Case:
-        barrier.wait()
-        return register(**kwargs)
-
-    monkeypatch.setattr(views.services, "case_register", side_by_side)
+    needs_a_shared_database()
+    meeting_first(monkeypatch, views.services, "case_register")
     cookies = client_for(liaison).cookies
     data = form_data()
-    answers: list[Any] = []
-    errors: list[BaseException] = []
 
-    def post() -> None:
-        try:
-            client = Client()
-            client.cookies = cookies
-            answers.append(client.post(reverse("cases:create"), data))
-        except BaseException as exc:  # pragma: no cover - reported below
-            errors.append(exc)
-        finally:
-            close_old_connections()
-            connection.close()
+    def post() -> Any:
+        client = Client()
+        client.cookies = cookies
+        return client.post(reverse("cases:create"), data)
 
-    threads = [threading.Thread(target=post) for _ in range(2)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert not errors, errors
+    answers = at_once(post)
     case = Case.objects.get()
     assert case.submission_key == uuid.UUID(data["submission_key"])
     assert [a.status_code for a in answers] == [302, 302]

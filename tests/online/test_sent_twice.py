@@ -4,18 +4,17 @@ stores under a unique constraint."""
 
 from __future__ import annotations
 
-import threading
 import uuid
 from typing import Any
 
 import pytest
-from django.db import close_old_connections, connection
 from django.test import Client
 from django.urls import reverse
 
 from minyi.cases.models import Case, CaseNumberCounter
-from minyi.online import services, views
+from minyi.online import views
 from minyi.online.models import OnlineReport
+from tests.at_once import at_once, meeting_first, needs_a_shared_database
 from tests.online.helpers import form_data, studio
 
 
@@ -78,40 +77,17 @@ def test_a_draft_from_before_the_keys_is_sent(world: Any) -> None:
 def test_two_posts_at_once_send_one_opinion(world: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     """Two threads post 发送 on one session; both have read the draft when they meet
     at the barrier in front of the service. PostgreSQL (or SQLite in a file)."""
-    if connection.vendor == "sqlite" and connection.settings_dict["NAME"].startswith(
-        "file:memorydb"
-    ):
-        pytest.skip("needs a file-based SQLite database or PostgreSQL")
+    needs_a_shared_database()
     client = Client(REMOTE_ADDR="10.0.0.1")
     _drafted(client)
-    barrier = threading.Barrier(2, timeout=20)
-    submit = services.online_report_submit
+    meeting_first(monkeypatch, views.services, "online_report_submit")
 
-    def side_by_side(**kwargs: Any) -> Any:
-        barrier.wait()
-        return submit(**kwargs)
+    def post() -> Any:
+        twin = Client(REMOTE_ADDR="10.0.0.1")
+        twin.cookies = client.cookies
+        return _send(twin)
 
-    monkeypatch.setattr(views.services, "online_report_submit", side_by_side)
-    answers: list[Any] = []
-    errors: list[BaseException] = []
-
-    def post() -> None:
-        try:
-            twin = Client(REMOTE_ADDR="10.0.0.1")
-            twin.cookies = client.cookies
-            answers.append(_send(twin))
-        except BaseException as exc:  # pragma: no cover - reported below
-            errors.append(exc)
-        finally:
-            close_old_connections()
-            connection.close()
-
-    threads = [threading.Thread(target=post) for _ in range(2)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert not errors, errors
+    answers = at_once(post)
     assert [a["Location"] for a in answers] == [reverse("online:report_done")] * 2
     assert Case.objects.count() == 1 and OnlineReport.objects.count() == 1
     assert CaseNumberCounter.objects.get().last_serial == 1
