@@ -24,6 +24,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from minyi.audit.trail import record_bulk
+from minyi.core.once import made_with
 from minyi.duties import tallies
 from minyi.duties.models import (
     AnnualPlan,
@@ -437,11 +438,7 @@ def plan_session_add(
 def added_with(submission_key: UUID | None) -> PlannedSession | None:
     """The session a page's one-time key added, if any. Not scoped: the caller shows it
     only on its own plan."""
-    if submission_key is None:
-        return None
-    return (
-        PlannedSession.objects.filter(submission_key=submission_key).only("pk", "plan_id").first()
-    )
+    return made_with(PlannedSession, submission_key, "pk", "plan_id")
 
 
 @transaction.atomic
