@@ -1,9 +1,12 @@
 """The load-data generator at a tiny scale (issue 8, item 1): counts, shares, gap-free
 numbers that the application's own numbering continues, values written through the
-fields. Runs on SQLite (batched inserts) and PostgreSQL (COPY)."""
+fields. Runs on SQLite (batched inserts) and PostgreSQL (COPY); on PostgreSQL with its
+workers in threads of this process (tests/perf/in_process.py): pytest-xdist runs the
+tests in a process with threads, where a fork is unsafe."""
 
 from __future__ import annotations
 
+import os
 from collections import defaultdict
 from datetime import date
 
@@ -24,6 +27,7 @@ from minyi.cases.models import (
 from minyi.cases.services import case_register
 from minyi.cases.states import Action, CaseState
 from minyi.core.crypto import is_token, phone_digest
+from minyi.core.loadgen import generate
 from minyi.core.loadgen.generate import (
     LOAD_PASSWORD,
     LOADED,
@@ -37,9 +41,19 @@ from minyi.duties.models import Appointment, Attendance, Event, EventState
 from minyi.org.models import Level, OrgUnit
 from minyi.people.models import Role, User
 from minyi.studios.models import Studio
+from tests.perf import in_process
 
 TODAY = date(2026, 11, 20)
 CASES = 1500
+
+
+@pytest.fixture(autouse=True)
+def _workers_in_threads(monkeypatch):
+    def fork():
+        raise AssertionError("the load generator's tests must not fork (see in_process.py)")
+
+    monkeypatch.setattr(generate, "worker_context", in_process.Context)
+    monkeypatch.setattr(os, "fork", fork)
 
 
 @pytest.fixture
@@ -318,6 +332,23 @@ def test_every_new_studio_has_its_five_years_of_events(generated):
     # One appointment per event at city scale (appointments_per_event 1.0).
     assert Appointment.objects.filter(event__in=events).count() == len(counts) * per_studio
     assert generated.counts["duties.Event"] == len(counts) * per_studio
+
+
+@pytest.mark.django_db
+def test_on_postgresql_two_workers_make_the_events_and_two_the_cases(world, monkeypatch):
+    if connection.vendor != "postgresql":
+        pytest.skip("the workers run on PostgreSQL only")
+    started = []
+    start = in_process.Process.start
+
+    def counted(process):
+        started.append(process)
+        start(process)
+
+    monkeypatch.setattr(in_process.Process, "start", counted)
+    report = Generator(SCALES["city"], cases=200, today=TODAY, chunk=50).run()
+    assert len(started) == 4 and all(p.exitcode == 0 for p in started)
+    assert report.counts["cases.Case"] == Case.objects.count() == 200
 
 
 @pytest.mark.django_db(transaction=True)
