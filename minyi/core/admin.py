@@ -1,5 +1,21 @@
+"""The admin site's rules, and the base classes every ModelAdmin and inline of the project
+derives from (tests/core/test_line_breaks.py fails for one that does not).
+
+The admin's textarea is minyi's (`AdminTextarea`): the browser posts a line break as CR LF
+but counted it as one character for `maxlength`, so without it an administrator's text at
+its cap (minyi.core.text_limits) was refused by an amount nobody could see, as the pages'
+was before minyi.core.widgets.Textarea."""
+
+from __future__ import annotations
+
+from typing import Any
+
 from django.contrib import admin
+from django.contrib.admin.widgets import AdminTextareaWidget
+from django.db import models
 from django.http import HttpRequest
+
+from minyi.core.widgets import Textarea
 
 
 def _superusers_only(request: HttpRequest) -> bool:
@@ -10,3 +26,26 @@ def _superusers_only(request: HttpRequest) -> bool:
 admin.site.has_permission = _superusers_only  # type: ignore[method-assign]
 admin.site.site_header = "民意 · 系统管理"
 admin.site.site_title = "民意 · 系统管理"
+
+
+class AdminTextarea(Textarea, AdminTextareaWidget):
+    """The admin's textarea (its `vLargeTextField` class) reading CR LF as LF, as every
+    page's does."""
+
+
+# For a TextField and its subclasses (the admin looks a field's class up its MRO).
+TEXTAREA_OVERRIDES: dict[type[models.Field[Any, Any]], dict[str, Any]] = {
+    models.TextField: {"widget": AdminTextarea},
+}
+
+
+class ModelAdmin(admin.ModelAdmin):
+    formfield_overrides = TEXTAREA_OVERRIDES
+
+
+class TabularInline(admin.TabularInline):
+    formfield_overrides = TEXTAREA_OVERRIDES
+
+
+class StackedInline(admin.StackedInline):
+    formfield_overrides = TEXTAREA_OVERRIDES
