@@ -1,5 +1,6 @@
 """The admin site's rules, and the base classes every ModelAdmin and inline of the project
-derives from (tests/core/test_line_breaks.py fails for one that does not).
+derives from (tests/core/test_line_breaks.py fails for one that does not); the admin's
+pages are checked as the staff pages are (tests/browser/test_admin_accessibility.py).
 
 The admin's textarea is minyi's (`AdminTextarea`): the browser posts a line break as CR LF
 but counted it as one character for `maxlength`, so without it an administrator's text at
@@ -11,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin
-from django.contrib.admin.widgets import AdminTextareaWidget
+from django.contrib.admin.widgets import AdminFileWidget, AdminTextareaWidget
 from django.db import models
 from django.http import HttpRequest
 
@@ -33,19 +34,29 @@ class AdminTextarea(Textarea, AdminTextareaWidget):
     page's does."""
 
 
-# For a TextField and its subclasses (the admin looks a field's class up its MRO).
-TEXTAREA_OVERRIDES: dict[type[models.Field[Any, Any]], dict[str, Any]] = {
+class AdminFileInput(AdminFileWidget):
+    """The admin's file input under the field's own <label>. Django's puts it in a
+    <fieldset> whose <legend> is the label, which names the group but not the input:
+    axe finds the file input unlabelled (a representative's photo)."""
+
+    use_fieldset = False
+
+
+# For a TextField, a FileField and their subclasses (the admin looks a field's class up its MRO,
+# and has an entry of its own for ImageField).
+WIDGET_OVERRIDES: dict[type[models.Field[Any, Any]], dict[str, Any]] = {
     models.TextField: {"widget": AdminTextarea},
+    models.FileField: {"widget": AdminFileInput},
+    models.ImageField: {"widget": AdminFileInput},
 }
 
 
 class ModelAdmin(admin.ModelAdmin):
-    formfield_overrides = TEXTAREA_OVERRIDES
-
-
-class TabularInline(admin.TabularInline):
-    formfield_overrides = TEXTAREA_OVERRIDES
+    formfield_overrides = WIDGET_OVERRIDES
 
 
 class StackedInline(admin.StackedInline):
-    formfield_overrides = TEXTAREA_OVERRIDES
+    """The inline of the project: Django's tabular one heads its columns with the fields'
+    names and gives the fields no <label> (axe: label, select-name, both critical)."""
+
+    formfield_overrides = WIDGET_OVERRIDES

@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from minyi.core.admin import ModelAdmin, TabularInline
+from minyi.core.admin import ModelAdmin, StackedInline
 from minyi.evaluation.models import Circular, CriterionScore, EvaluationRound, StudioAssessment
 
 
@@ -10,7 +10,9 @@ class EvaluationRoundAdmin(ModelAdmin):
     readonly_fields = ["version"]
 
 
-class CriterionScoreInline(TabularInline):
+class CriterionScoreInline(StackedInline):
+    # Stacked, not tabular: Django's table gives the fields column headings and no
+    # <label>, which axe counts as critical (label, select-name).
     model = CriterionScore
     extra = 0
     readonly_fields = ["criterion", "prefilled_score", "evidence"]

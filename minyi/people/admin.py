@@ -1,13 +1,16 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 
-from minyi.core.admin import TEXTAREA_OVERRIDES, ModelAdmin
+from minyi.core.admin import ModelAdmin
 from minyi.people.models import Liaison, Representative, User
 
 
 @admin.register(User)
-class UserAdmin(BaseUserAdmin):  # Django's, so our ModelAdmin's textarea by hand
-    formfield_overrides = TEXTAREA_OVERRIDES
+class UserAdmin(BaseUserAdmin, ModelAdmin):  # Django's, with our widgets
+    # Plain multiple selects for the groups and permissions (which the pages' roles do
+    # not use): Django's two-box filter puts an aria-label on a bare <span>, which axe
+    # counts as a serious fault (aria-prohibited-attr).
+    filter_horizontal = ()
     list_display = ["username", "full_name", "role", "unit", "handling_unit", "is_active"]
     list_filter = ["role", "is_active", "is_superuser"]
     search_fields = ["username", "full_name"]

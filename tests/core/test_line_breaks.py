@@ -17,6 +17,7 @@ from django.urls import reverse
 
 import minyi
 from minyi.cases.models import Case, CaseStep
+from minyi.core.admin import ModelAdmin, StackedInline
 from minyi.core.text_limits import DOCUMENT_MAX, NOTE_MAX
 from minyi.core.widgets import Textarea
 from minyi.people.models import User
@@ -129,9 +130,9 @@ def _admins() -> list[tuple[str, Any]]:
 
 
 def test_every_admin_of_ours_gives_a_text_field_our_textarea() -> None:
-    """minyi.core.admin's ModelAdmin and inlines: an admin that derives from Django's own
-    (or registers a model without an admin class) fails here, whether or not its model
-    has a TextField today."""
+    """minyi.core.admin's ModelAdmin and inline (their widgets): an admin that derives
+    from Django's own (or registers a model without an admin class) fails here, whether or
+    not its model has a TextField today."""
     request = _superuser_request()
     text = models.TextField("说明", max_length=NOTE_MAX)
     ours = [(n, a) for n, a in _admins() if a.model.__module__.startswith("minyi.")]
@@ -139,7 +140,10 @@ def test_every_admin_of_ours_gives_a_text_field_our_textarea() -> None:
     bypassing = [
         name
         for name, model_admin in ours
-        if not isinstance(model_admin.formfield_for_dbfield(text, request).widget, Textarea)
+        if not isinstance(model_admin, ModelAdmin | StackedInline)
+        or not isinstance(
+            getattr(model_admin.formfield_for_dbfield(text, request), "widget", None), Textarea
+        )
     ]
     assert not bypassing
 
