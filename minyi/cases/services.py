@@ -47,6 +47,7 @@ from minyi.cases.states import (
     TransitionNotAllowed,
     next_state,
 )
+from minyi.core.once import made_with
 from minyi.org.models import HandlingUnit, OrgDepartment
 
 
@@ -173,13 +174,7 @@ def registered_with(submission_key: UUID | None) -> Case | None:
     """The case a page's one-time key registered, if any: what a form sent twice gets
     instead of a second case. Not scoped: the caller shows it only to whoever sent it
     (the same account and studio, or the resident's session holding the key)."""
-    if submission_key is None:
-        return None
-    return (
-        Case.objects.filter(submission_key=submission_key)
-        .only("pk", "number", "studio_id", "registered_by_id")
-        .first()
-    )
+    return made_with(Case, submission_key, "pk", "number", "studio_id", "registered_by_id")
 
 
 def _record(

@@ -18,6 +18,7 @@ import uuid
 from typing import Any, cast
 
 from django import forms
+from django.db import models
 
 FIELD = "submission_key"
 
@@ -42,6 +43,15 @@ def parse_key(value: Any) -> uuid.UUID | None:
         return uuid.UUID(str(value or ""))
     except ValueError:
         return None
+
+
+def made_with[M: models.Model](model: type[M], key: uuid.UUID | None, *fields: str) -> M | None:
+    """The record a page's one-time key made, if any, with only `fields` read: what a form
+    sent twice gets instead of a second record. Not scoped: each caller shows it only to
+    whoever sent the form (its own check: the same account, studio or plan)."""
+    if key is None:
+        return None
+    return model._default_manager.filter(**{FIELD: key}).only(*fields).first()
 
 
 class OnceOnlyFormMixin:

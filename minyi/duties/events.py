@@ -17,6 +17,7 @@ from django.db.models import Count, Q
 from django.utils import timezone
 
 from minyi.audit.trail import record_bulk
+from minyi.core.once import made_with
 from minyi.duties import tallies
 from minyi.duties.models import ActivityMonth, Attendance, Event, EventKind, EventState
 from minyi.people.models import Representative, Role
@@ -145,9 +146,7 @@ def event_create(
 def created_with(submission_key: UUID | None) -> Event | None:
     """The event a page's one-time key created, if any. Not scoped: the caller shows it
     only to whoever may edit it."""
-    if submission_key is None:
-        return None
-    return Event.objects.filter(submission_key=submission_key).only("pk", "studio_id").first()
+    return made_with(Event, submission_key, "pk", "studio_id")
 
 
 @transaction.atomic

@@ -24,6 +24,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from minyi.audit.trail import record_bulk
+from minyi.core.once import made_with
 from minyi.duties import tallies
 from minyi.duties.models import (
     AnnualPlan,
@@ -44,6 +45,16 @@ WINDOWS = [(1, 2), (3, 4), (5, 6), (7, 8), (9, 10), (11, 12)]
 EDITABLE = {PlanState.DRAFT, PlanState.RETURNED}
 # Session kinds: the SM 8 ways of working (the weekly opening is the plan's own row).
 SESSION_KINDS = [(k.value, k.label) for k in EventKind if k != EventKind.OPENING]
+# The plans whose sessions hold a representative's time, so that no other session of
+# theirs may overlap one (`session_clashes`): every state a plan has. A draft is what a
+# liaison means to arrange, and is first come, first served; a plan returned for revision
+# (退回修改) is sent back to be changed and submitted again, not withdrawn, so its
+# sessions still stand until the liaison removes them; a submitted or an approved plan is
+# what the department decides or has decided. There is no withdrawn or rejected state;
+# one added to PlanState must be decided here (a test fails until it is).
+HOLDING_TIME = frozenset(
+    {PlanState.DRAFT, PlanState.SUBMITTED, PlanState.APPROVED, PlanState.RETURNED}
+)
 
 
 def half_day_hours() -> float:
@@ -230,6 +241,67 @@ def _check_editor(actor: Any, plan: AnnualPlan) -> None:
         raise PermissionError
 
 
+# --- one representative, one place at a time ------------------------------------------
+
+
+def session_clashes(
+    *,
+    representative: Representative,
+    date: date,
+    start: time,
+    end: time,
+    exclude_pk: int | None = None,
+    sent_with: UUID | None = None,
+) -> list[PlannedSession]:
+    """The representative's planned sessions on `date` whose time meets `start`–`end`,
+    in any plan that holds their time (HOLDING_TIME), whichever studio's: one query.
+    One that ends as this one starts (or starts as it ends) does not clash. Left out:
+    `exclude_pk` (the session being changed) and the session the same page's one-time
+    key `sent_with` added: that is the form sent twice, which the key's unique
+    constraint answers (`added_with`), not a clash.
+
+    Not scoped to an account on purpose: a liaison may not see another studio's plan,
+    but must not put its representative there at the same time; the refusal names only
+    the studio, the plan's year and the time."""
+    clashes = PlannedSession.objects.filter(
+        representative=representative,
+        date=date,
+        start__lt=end,
+        end__gt=start,
+        plan__state__in=HOLDING_TIME,
+    ).select_related("plan", "plan__studio")
+    if exclude_pk is not None:
+        clashes = clashes.exclude(pk=exclude_pk)
+    if sent_with is not None:
+        clashes = clashes.exclude(submission_key=sent_with)
+    return list(clashes.order_by("start", "pk")[:3])
+
+
+def clash_message(plan: AnnualPlan, representative: Representative, other: PlannedSession) -> str:
+    if other.plan_id == plan.pk:
+        where = "本计划"
+    else:
+        where = (
+            f"{other.plan.studio.name}的{other.plan.year}年度计划"
+            f"（{other.plan.get_state_display()}）"
+        )
+    return (
+        f"{representative.name}在{other.date:%Y-%m-%d} {other.start:%H:%M}–{other.end:%H:%M}"
+        f"已安排在{where}，与这项安排时间重叠；同一党代表不能同时在两处活动。"
+    )
+
+
+def _lock_representative(representative: Representative) -> None:
+    """Until the transaction ends: two sessions of one representative added at once,
+    in two plans, are checked one after the other, so both cannot pass. (Events lock
+    the same row, minyi.duties.events; nothing locks it before a plan, so no deadlock.)"""
+    list(
+        Representative.objects.select_for_update()
+        .filter(pk=representative.pk)
+        .values_list("pk", flat=True)
+    )
+
+
 # --- steps ---------------------------------------------------------------------------
 
 
@@ -343,6 +415,14 @@ def plan_session_add(
         errors["kind"] = "请选择有效的活动方式。"
     if errors:
         raise ValidationError(errors)
+    _lock_representative(representative)
+    clashes = session_clashes(
+        representative=representative, date=date, start=start, end=end, sent_with=submission_key
+    )
+    if clashes:
+        raise ValidationError(
+            {"start": [clash_message(plan, representative, other) for other in clashes]}
+        )
     return PlannedSession.objects.create(
         plan=plan,
         representative=representative,
@@ -358,11 +438,7 @@ def plan_session_add(
 def added_with(submission_key: UUID | None) -> PlannedSession | None:
     """The session a page's one-time key added, if any. Not scoped: the caller shows it
     only on its own plan."""
-    if submission_key is None:
-        return None
-    return (
-        PlannedSession.objects.filter(submission_key=submission_key).only("pk", "plan_id").first()
-    )
+    return made_with(PlannedSession, submission_key, "pk", "plan_id")
 
 
 @transaction.atomic

@@ -31,6 +31,7 @@ from minyi.duties.models import (
     HouseholdVisit,
     ReportState,
 )
+from minyi.duties.notify import month_day
 from minyi.people.models import Representative
 from minyi.people.scopes import scope_of
 from minyi.studios.models import Studio, StudioAssignment
@@ -105,7 +106,7 @@ def report_draft_text(*, studio: Studio, year: int, period: int) -> str:
         )
         theme = f"，主题：{event.theme}" if event.theme else ""
         lines.append(
-            f"{i}. {when:%m月%d日} {event.get_kind_display()}{theme}；"
+            f"{i}. {month_day(when)} {event.get_kind_display()}{theme}；"
             f"到场党代表：{present or '无记录'}；接待 {event.people_received or 0} 人次。"
         )
         if event.summary:

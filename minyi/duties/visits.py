@@ -25,6 +25,7 @@ from django.db import transaction
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
+from minyi.core.once import made_with
 from minyi.duties import tallies
 from minyi.duties.models import HouseholdVisit
 from minyi.evaluation.models import EvaluationRound
@@ -254,13 +255,7 @@ def household_visit_record(
 def recorded_with(submission_key: UUID | None) -> HouseholdVisit | None:
     """The visit a page's one-time key recorded, if any. Not scoped: the caller shows it
     only to whoever recorded it."""
-    if submission_key is None:
-        return None
-    return (
-        HouseholdVisit.objects.filter(submission_key=submission_key)
-        .only("pk", "recorded_by_id")
-        .first()
-    )
+    return made_with(HouseholdVisit, submission_key, "pk", "recorded_by_id")
 
 
 def _locked(actor: Any, visit: HouseholdVisit, version: int) -> HouseholdVisit:

@@ -50,7 +50,7 @@ from minyi.online.forms import (
     SendForm,
 )
 from minyi.online.models import OnlineReport, ResidentRating
-from minyi.online.progress import plain_steps
+from minyi.online.progress import plain_state, plain_steps
 from minyi.people.models import Representative
 from minyi.studios.models import Studio, StudioAssignment
 
@@ -476,12 +476,14 @@ def _progress_context(request: HttpRequest, report: OnlineReport) -> dict[str, A
         answer.resident_rating_given = ratings.get(answer.pk)  # type: ignore[attr-defined]
     access = request.session.get(ACCESS_KEY) or {}
     until = datetime.fromtimestamp(access.get("until", 0), tz=timezone.get_current_timezone())
+    rateable = services.rateable_answer(case)
     return {
         "report": report,
         "case": case,
+        "now": plain_state(case, rateable=bool(rateable)),
         "steps": plain_steps(case),
         "answers": answers,
-        "rateable": services.rateable_answer(case),
+        "rateable": rateable,
         "rating_form": RatingForm(),
         "can_withdraw": services.can_withdraw(report),
         "until": until,

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from minyi.audit.trail import record_bulk
 from minyi.cases.areas import cases_follow_merge, cases_follow_unit
+from minyi.org import prefixes
 from minyi.org.models import ANCESTOR_LEVELS, LEVEL_ORDER, HandlingUnit, OrgUnit
 
 
@@ -23,11 +25,38 @@ def check_parent(unit: OrgUnit, parent: OrgUnit) -> None:
         raise ValidationError(f"“{parent.name}”已撤销，不能作为上级单元。")
 
 
+def _lock_tree(*units: OrgUnit) -> None:
+    """Lock the rows of `units` and everything beneath them, in id order, before the
+    edit's first write. A community's first registration of a year holds its row FOR
+    SHARE and then takes an audit lane (minyi.cases.numbering); a tree edit that wrote
+    audit rows (a lane) before updating that community's row would wait for the
+    registration while the registration waited for the lane: a deadlock, which
+    PostgreSQL would end by refusing one of them (503). Taken first, the rows make the
+    registration wait for the edit, or the edit for the registration, never both.
+    FOR NO KEY UPDATE: what the edit's own UPDATEs take, and it leaves the cases'
+    foreign-key checks (FOR KEY SHARE) free. SQLite serialises writers already."""
+    beneath = Q()
+    for unit in units:
+        if unit.level in ANCESTOR_LEVELS:
+            beneath |= Q(**{f"{unit.level}_id": unit.pk})
+    list(
+        OrgUnit.objects.select_for_update(no_key=True)
+        .filter(beneath | Q(pk__in=[unit.pk for unit in units]))
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+
+
 @transaction.atomic
 def unit_reparent(*, unit: OrgUnit, parent: OrgUnit) -> None:
     """Move a unit (and everything beneath it) under another parent of the same level
     as its current one, rewriting the descendants' ancestor pointers in one UPDATE."""
     check_parent(unit, parent)
+    _lock_tree(unit)
+    _reparent(unit, parent)
+
+
+def _reparent(unit: OrgUnit, parent: OrgUnit) -> None:
     unit.set_ancestors_from(parent)
     unit.save()
     above = (
@@ -84,8 +113,18 @@ def unit_merge(*, source: OrgUnit, target: OrgUnit) -> None:
         raise ValidationError(
             f"“{target.name}”已有同名承办单位：{'、'.join(clashes)}。请先改名或撤销其一，再合并。"
         )
+    # Lock order, as a registration takes them: the units' rows, the prefix claims'
+    # lock (minyi.org.prefixes.lock_claims), then an audit lane. A moved community not
+    # yet numbered claims a prefix under its new street when it is saved, after the
+    # previous child's audit rows took a lane; taken here, before the first write, the
+    # claims cannot deadlock with a studio's first number. Merges are rare: holding the
+    # claims for the merge's few statements costs a first number a moment.
+    _lock_tree(source, target)
+    prefixes.hold_off_imports()
+    prefixes.lock_claims()
     for child in list(source.children.all()):
-        unit_reparent(unit=child, parent=target)
+        check_parent(child, target)
+        _reparent(child, target)
     cause = f"合并 org.orgunit#{source.pk} → #{target.pk}"
     record_bulk(
         Studio, Studio.objects.filter(unit=source).update(unit=target), fields=["unit"], cause=cause

@@ -53,6 +53,7 @@ def test_the_draft_contains_the_periods_events_attendance_and_cases(world, liais
     body = report.body
     assert "2026年第2期（3—4月）" in body
     assert "已举行 1 场" in body and "接待日2026-03-07" in body
+    assert "1. 3月7日 " in body  # as Chinese writes a date, not 03月07日
     assert "演示代表·陈明（09:00—12:00）" in body and "接待 5 人次" in body
     assert "演示代表·何建国" in body  # a representative with no session this period
     assert "本期登记社情民意 1 件" in body and case.number in body
