@@ -216,6 +216,11 @@ def _liaison(walk: Walk, w: Any) -> None:
     walk.check("/duties/appointments/<confirmed>/")
     _record_a_visit(walk, "演示·赵阿姨家")
     _duties(walk)
+    # Journeys 2 and 8 on the move: the year's plan with a session, the reports.
+    walk.open(f"/duties/plans/{made._plan_session(w)['pk']}/", "/duties/plans/<with a session>/")
+    report = made._report(w)["pk"]
+    walk.open("/duties/reports/")
+    walk.open(f"/duties/reports/{report}/")
 
 
 def _representative(walk: Walk, w: Any) -> None:
