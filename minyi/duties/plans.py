@@ -478,7 +478,9 @@ def plan_approve(
     reason = shortfall_reason.strip()
     if shortfalls and not reason:
         raise _refuse(
-            f"计划有 {len(shortfalls)} 项未达到最低要求（如：{shortfalls[0].message}），"
+            # The example is a sentence of its own: its 。 would stand before the bracket.
+            f"计划有 {len(shortfalls)} 项未达到最低要求"
+            f"（如：{shortfalls[0].message.rstrip('。')}），"
             "批准须填写未达最低要求的理由。",
             "shortfall_reason",
         )

@@ -254,6 +254,7 @@ def test_approving_with_shortfalls_needs_a_reason(liaison: Any, district_officia
     assert response.status_code == 400
     assert "批准须填写未达最低要求的理由" in text_of(response)
     assert "5–6月没有安排到工作室活动" in text_of(response)
+    assert "。）" not in text_of(response)  # the example's full stop inside the bracket
     plan.refresh_from_db()
     assert plan.state == PlanState.SUBMITTED
     assert not Event.objects.exists()
