@@ -7,6 +7,7 @@ returned for revision) only warns (plans.BLOCKING). The add-time check
 
 from __future__ import annotations
 
+import threading
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
@@ -16,10 +17,11 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from minyi.duties import plans
+from minyi.duties import events, plans
 from minyi.duties.models import AnnualPlan, Event, EventKind, EventState, PlannedSession, PlanState
 from minyi.people.models import Representative
 from minyi.studios.models import Studio, StudioAssignment
+from tests.at_once import at_once, needs_a_shared_database
 from tests.core.helpers import client_for, text_of
 
 SHATOUJIAO = "沙头角社区党代表工作室"
@@ -307,3 +309,60 @@ def test_a_plan_with_a_thousand_sessions_is_still_one_event_query(liaison: Any) 
         f"{CHEN}：2027-12-31 10:00–11:00",
         f"{CHEN}：2027-12-31 11:00–12:00",
     ]
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(
+    connection.vendor != "postgresql",
+    # SQLite's writers queue at BEGIN (IMMEDIATE): the second never meets the first.
+    reason="needs concurrent writers (PostgreSQL)",
+)
+def test_an_approval_and_an_overlapping_event_at_once_do_not_both_pass(
+    world: Any, liaison: Any, outsider: Any, district_official: Any, monkeypatch: Any
+) -> None:
+    """Both past their first steps (the plan locked; the event's fields read) before
+    either looks for a clash: the representatives' row locks make the second wait, and
+    then it sees the first's events."""
+    needs_a_shared_database()
+    StudioAssignment.objects.create(studio=Studio.objects.get(name=DAMEISHA), representative=_rep())
+    plan = _plan(liaison)
+    _saved(plan, 9, 12)
+    plans.plan_submit(actor=liaison, plan=plan)
+    barrier = threading.Barrier(2, timeout=20)
+    for owner, name in ((plans, "_clashes_locked"), (events, "_check")):
+        function = getattr(owner, name)
+        monkeypatch.setattr(owner, name, _meeting(barrier, function))
+    data = events.EventData(
+        studio=Studio.objects.get(name=DAMEISHA),
+        kind=EventKind.FORUM,
+        starts_at=datetime(2027, 5, 8, 11, tzinfo=plans.SHANGHAI),
+        ends_at=datetime(2027, 5, 8, 13, tzinfo=plans.SHANGHAI),
+    )
+    calls = iter(
+        [
+            lambda: plans.plan_approve(actor=district_official, plan=plan, shortfall_reason="x"),
+            lambda: events.event_create(actor=outsider, data=data, representatives=[_rep()]),
+        ]
+    )
+
+    def run() -> str:
+        call = next(calls)
+        try:
+            call()
+        except ValidationError as exc:
+            return " ".join(exc.messages)
+        return "done"
+
+    answers = at_once(run)
+    assert sorted(a == "done" for a in answers) == [False, True], answers
+    assert "时间重叠" in next(a for a in answers if a != "done")
+    chen_events = Event.objects.filter(representatives=_rep(), starts_at__date=date(2027, 5, 8))
+    assert chen_events.count() == 1
+
+
+def _meeting(barrier: threading.Barrier, function: Any) -> Any:
+    def meet(*args: Any, **kwargs: Any) -> Any:
+        barrier.wait()
+        return function(*args, **kwargs)
+
+    return meet
