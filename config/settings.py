@@ -76,6 +76,9 @@ MIDDLEWARE = [
     # After OTPMiddleware: holds a password-only login at the TOTP step (minyi/twofactor).
     "minyi.twofactor.middleware.SecondFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # A GET to a step that only takes a POST: a Chinese page with a way back, not a blank
+    # 405 (after logging in again, `?next=` leads there).
+    "minyi.core.methods.MethodNotAllowedPageMiddleware",
     "minyi.core.security.SessionTimeoutMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",

@@ -8,9 +8,11 @@ pytest_plugins = ["tests.personas", "tests.sms_gateway"]
 @pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(items):
     # The browser tests last (after pytest-django's own ordering, hence trylast): their
-    # live server is a thread that lives to the end of the session, and the load
-    # generator's tests fork worker processes, which is unsafe while another thread may
-    # hold a lock (Python warns "multi-threaded, use of fork()"). The sort is stable.
+    # live server is a thread that lives to the end of the session, and a fork is unsafe
+    # while another thread may hold a lock (Python warns "multi-threaded, use of
+    # fork()"). No test forks now (the load generator's run their workers in threads,
+    # tests/perf/in_process.py: a pytest-xdist worker has threads of its own anyway);
+    # the order is kept for whatever test comes to need it. The sort is stable.
     items.sort(key=lambda item: item.nodeid.startswith("tests/browser/"))
 
 

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable
-from typing import Any, ClassVar
+from collections.abc import Callable, Iterable
+from typing import Any, ClassVar, cast
 
 from django import forms
 from django.core.exceptions import ValidationError
@@ -31,6 +31,20 @@ def field_of[F: forms.Field](form: forms.BaseForm, name: str, kind: type[F]) -> 
     if not isinstance(field, kind):
         raise TypeError(f"{type(form).__name__}.{name} is a {type(field).__name__}")
     return field
+
+
+def preselect_only_choice(form: forms.BaseForm, name: str) -> None:
+    """A blank form whose choice field `name` offers one object, that object chosen: a
+    liaison of one studio does not pick it from a list of one on every form. The choices
+    are read once here and kept, so the page renders them without asking again."""
+    field = field_of(form, name, forms.ModelChoiceField)
+    if form.is_bound or form.initial.get(name) not in (None, "") or field.initial:
+        return
+    choices = list(cast(Iterable[tuple[Any, str]], field.choices))
+    field.choices = choices
+    objects = [value for value, _label in choices if value != ""]
+    if len(objects) == 1:
+        form.initial[name] = getattr(objects[0], "value", objects[0])
 
 
 def label_choices(field: forms.ModelChoiceField, label: Callable[[Any], str]) -> None:

@@ -19,6 +19,7 @@ from typing import Any, cast
 
 from django import forms
 from django.db import models
+from django.utils.crypto import salted_hmac
 
 FIELD = "submission_key"
 
@@ -33,6 +34,14 @@ REUSED = STALE
 
 def new_key() -> uuid.UUID:
     return uuid.uuid4()
+
+
+def derived_key(*parts: str) -> uuid.UUID:
+    """A key that every request computing it from the same `parts` gets, and nobody
+    without the SECRET_KEY can compute: for a record whose key was never stored (a
+    draft from before the keys), so that two posts reading it at once share one key."""
+    digest = salted_hmac("minyi.core.once.derived_key", "\x00".join(parts), algorithm="sha256")
+    return uuid.UUID(bytes=digest.digest()[:16], version=4)
 
 
 def parse_key(value: Any) -> uuid.UUID | None:

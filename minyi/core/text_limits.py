@@ -17,6 +17,8 @@ docs/decisions.md "Free text: a size for each kind" records the choice."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 # 理由、意见、备注、说明: a few lines, e.g. why a case goes back or an event is cancelled.
 NOTE_MAX = 1000
 # 走访情况、活动情况、办理计划、协商结果、当场答复、结果说明: an account of a paragraph or two.
@@ -24,7 +26,9 @@ ACCOUNT_MAX = 2000
 # 反映内容、书面答复、协商纪要、活动内容: a document of a few pages.
 DOCUMENT_MAX = 10000
 # 双月报告、通报正文: drafted by the system from the records (every event's summary, every
-# studio's outcome) and then edited, so a busy studio's or the city's draft fits.
+# studio's outcome) and then edited, so a busy studio's or the city's draft fits. A
+# draft never exceeds it (`fitted`): what did not fit is shortened, and the draft says
+# where the whole is.
 REPORT_MAX = 20000
 
 # The longest cell an Excel export can hold: every cap above stays below it.
@@ -37,3 +41,48 @@ def too_long(label: str, limit: int, length: int | None = None) -> str:
     place (minyi/locale gives Django's own message there)."""
     now = f"，现在是 {length} 个字" if length is not None else ""
     return f"{label}最多只能填 {limit} 个字{now}，请删减后再提交。"
+
+
+# Where a quoted text was cut short.
+CUT = "……"
+
+
+def shortened(text: str, length: int) -> str:
+    """`text` in at most `length` characters: whole when it fits, else its beginning and
+    CUT (just CUT when no beginning fits), so that a drafted text can quote it."""
+    if len(text) <= length:
+        return text
+    if length <= len(CUT):
+        return CUT
+    return text[: length - len(CUT)] + CUT
+
+
+def fitted(draft: Callable[[int], str], *, limit: int, most: int) -> str | None:
+    """A drafted text within `limit`: `draft(n)` for the largest `n` from 0 to `most`
+    found to fit, where `n` is how much of what may be shortened the draft keeps (the
+    characters of each quoted summary, the rows of a list) and `draft(most)` keeps all
+    of it. None when even `draft(0)` is over. A bisection: a draft grows with `n`, and
+    the `n` returned fits whatever `draft` does."""
+    whole = draft(most)
+    if len(whole) <= limit:
+        return whole
+    least = draft(0)
+    if len(least) > limit:
+        return None
+    fits, over = 0, most
+    while over - fits > 1:
+        middle = (fits + over) // 2
+        if len(draft(middle)) <= limit:
+            fits = middle
+        else:
+            over = middle
+    return draft(fits)
+
+
+def clipped(text: str, limit: int, why: str) -> str:
+    """The last resort for a draft that `fitted` could not bring within `limit`: its
+    beginning and `why` (where the rest is), `limit` characters in all."""
+    if len(text) <= limit:
+        return text
+    tail = f"{CUT}\n{why}"
+    return text[: limit - len(tail)] + tail

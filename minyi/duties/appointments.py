@@ -28,7 +28,7 @@ from minyi.duties.models import (
     EventState,
     RequesterKind,
 )
-from minyi.duties.notify import notification_send
+from minyi.duties.notify import month_day, notification_send
 
 FULL = "本场活动的预约名额已满，请选择其他场次，或直接到工作室反映。"
 NOT_BOOKABLE = "本场活动不接受预约。"
@@ -161,7 +161,7 @@ def appointment_confirm(*, appointment: Appointment, actor: Any) -> Appointment:
         notification_send(
             recipients=_recipients(appt),
             text=(
-                f"有新的预约：{when:%m月%d日 %H:%M} {event.studio.name}，"
+                f"有新的预约：{month_day(when)} {when:%H:%M} {event.studio.name}，"
                 f"{appt.get_requester_kind_display()}预约，反映事项：{appt.topic}"
             ),
             url=reverse("duties:appointment_detail", args=[appt.pk]),
@@ -185,7 +185,7 @@ def appointment_cancel(*, appointment: Appointment, actor: Any, reason: str) -> 
             when = timezone.localtime(appt.event.starts_at)
             notification_send(
                 recipients=_recipients(appt),
-                text=f"预约已取消：{when:%m月%d日 %H:%M}，{appt.topic}。理由：{reason}",
+                text=f"预约已取消：{month_day(when)} {when:%H:%M}，{appt.topic}。理由：{reason}",
                 url=reverse("duties:appointment_detail", args=[appt.pk]),
             )
         return appt

@@ -8,7 +8,7 @@ from typing import Any
 from django import forms
 from django.utils import timezone
 
-from minyi.core.forms import FilterForm, field_of
+from minyi.core.forms import FilterForm, field_of, preselect_only_choice
 from minyi.core.once import OnceOnlyFormMixin
 from minyi.core.text_limits import ACCOUNT_MAX, NOTE_MAX
 from minyi.core.widgets import Textarea
@@ -62,6 +62,7 @@ class EventForm(forms.Form):
         super().__init__(*args, **kwargs)
         studios = editable_studios(user)
         field_of(self, "studio", forms.ModelChoiceField).queryset = studios
+        preselect_only_choice(self, "studio")
         field_of(self, "representatives", forms.ModelChoiceField).queryset = (
             Representative.objects.filter(
                 assignments__studio__in=studios.values("pk"), assignments__active=True

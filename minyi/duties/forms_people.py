@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 from django import forms
 from django.utils import timezone
 
-from minyi.core.forms import FilterForm, field_of, label_choices
+from minyi.core.forms import FilterForm, field_of, label_choices, preselect_only_choice
 from minyi.core.once import OnceOnlyFormMixin
 from minyi.core.phones import normalize_phone
 from minyi.core.text_limits import ACCOUNT_MAX, REPORT_MAX
@@ -316,6 +316,7 @@ class ReportCreateForm(forms.Form):
     def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         field_of(self, "studio", forms.ModelChoiceField).queryset = writable_studios(user)
+        preselect_only_choice(self, "studio")
         if not self.is_bound:
             today = timezone.localdate()
             self.fields["year"].initial = today.year

@@ -9,7 +9,7 @@ from django import forms
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from minyi.core.forms import FilterForm, field_of
+from minyi.core.forms import FilterForm, field_of, preselect_only_choice
 from minyi.core.once import OnceOnlyFormMixin
 from minyi.core.text_limits import ACCOUNT_MAX, NOTE_MAX
 from minyi.core.widgets import DayInput, Textarea
@@ -72,6 +72,7 @@ class PlanForm(forms.Form):
             del self.fields["year"]
         else:
             field_of(self, "studio", forms.ModelChoiceField).queryset = editable_studios(user)
+            preselect_only_choice(self, "studio")
             self.fields["year"].initial = timezone.localdate().year + 1
 
     def clean(self) -> dict[str, Any]:

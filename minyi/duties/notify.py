@@ -14,6 +14,14 @@ from minyi.core import generations
 from minyi.duties.models import Notification
 
 TEXT_MAX = 300
+
+
+def month_day(when: Any) -> str:
+    """12月3日, as Chinese writes a date in running text (strftime's %m月%d日 gives
+    12月03日, which no one writes)."""
+    return f"{when.month}月{when.day}日"
+
+
 # The navigation of every staff page shows the unread count, which was a query of its
 # own on every request (issue 8). It is kept in the shared cache per account under the
 # account's generation number, which every write below bumps. A write that goes round

@@ -12,6 +12,7 @@ compliance engine's business (minyi.duties.compliance), not this module's.
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -22,6 +23,7 @@ from django.utils import timezone
 
 from minyi.cases.models import Case, Outcome
 from minyi.cases.states import CaseState
+from minyi.core.text_limits import CUT, REPORT_MAX, clipped, fitted, shortened
 from minyi.duties.models import (
     Appointment,
     AppointmentState,
@@ -31,6 +33,7 @@ from minyi.duties.models import (
     HouseholdVisit,
     ReportState,
 )
+from minyi.duties.notify import month_day
 from minyi.people.models import Representative
 from minyi.people.scopes import scope_of
 from minyi.studios.models import Studio, StudioAssignment
@@ -79,10 +82,79 @@ def _hm(value: datetime) -> str:
     return f"{timezone.localtime(value):%H:%M}"
 
 
+# Said in a draft whose quoted summaries or lists were shortened to fit REPORT_MAX, with
+# where the whole is: the liaison can then save the draft, or edit it, as it stands.
+SUMMARIES_SHORTENED = (
+    f"（本期活动情况较长，为使报告不超过 {REPORT_MAX} 字，各场活动情况只摘录开头，"
+    f"“{CUT}”处有删节；全文见“活动安排与预告”中该场活动的“活动情况”。）"
+)
+TOO_LONG = f"（报告超过 {REPORT_MAX} 字，以下从略；详见“活动安排与预告”和社情民意的“跟踪明细帐”。）"
+
+
+@dataclass
+class DraftRecords:
+    """What a draft says, read once; `_draft` writes it, shortened as it must be."""
+
+    head: list[str]
+    events: list[tuple[str, str]]  # each held event's line and its summary
+    middle: list[str]
+    cases: list[str]
+    tail: list[str]
+
+    @property
+    def longest_summary(self) -> int:
+        return max((len(summary) for _, summary in self.events), default=0)
+
+
+def _draft(records: DraftRecords, *, summary_chars: int, rows: int | None = None) -> str:
+    """The draft with each event's summary in at most `summary_chars` characters and at
+    most `rows` events and cases listed (all of them when None)."""
+    events = records.events[:rows]
+    cases = records.cases[:rows]
+    lines = list(records.head)
+    if any(len(summary) > summary_chars for _, summary in events):
+        lines.append(SUMMARIES_SHORTENED)
+    for line, summary in events:
+        lines.append(line)
+        if summary:
+            lines.append(f"   {shortened(summary, summary_chars)}")
+    if more := len(records.events) - len(events):
+        lines.append(f"{CUT}另有 {more} 场活动未列出，详见“活动安排与预告”。")
+    lines += records.middle
+    lines += cases
+    if more := len(records.cases) - len(cases):
+        lines.append(f"{CUT}另有 {more} 件未列出，详见社情民意的“跟踪明细帐”。")
+    lines += records.tail
+    return "\n".join(lines).rstrip()
+
+
 def report_draft_text(*, studio: Studio, year: int, period: int) -> str:
+    """The draft, within REPORT_MAX so that the liaison can save it unedited: when the
+    whole does not fit, every event's summary is quoted in as many characters as fit
+    (short ones whole), and if even a bare list is over, the events and cases listed
+    are as many as fit; the draft says so and where the rest is."""
+    return fit_draft(_records(studio=studio, year=year, period=period))
+
+
+def fit_draft(records: DraftRecords) -> str:
+    text = fitted(
+        lambda n: _draft(records, summary_chars=n),
+        limit=REPORT_MAX,
+        most=records.longest_summary,
+    )
+    if text is None:
+        text = fitted(
+            lambda n: _draft(records, summary_chars=0, rows=n),
+            limit=REPORT_MAX,
+            most=max(len(records.events), len(records.cases)),
+        )
+    return text or clipped(_draft(records, summary_chars=0, rows=0), REPORT_MAX, TOO_LONG)
+
+
+def _records(*, studio: Studio, year: int, period: int) -> DraftRecords:
     start, end = period_dates(year, period)
     label = dict(PERIODS)[period]
-    lines = [f"{studio.name} {year}年{label}党代表活动情况报告", ""]
+    head = [f"{studio.name} {year}年{label}党代表活动情况报告", ""]
 
     events = list(
         Event.objects.filter(studio=studio, starts_at__gte=_aware(start), starts_at__lt=_aware(end))
@@ -92,11 +164,12 @@ def report_draft_text(*, studio: Studio, year: int, period: int) -> str:
     held = [e for e in events if e.state == EventState.HELD or e.attendances.all()]
     cancelled = [e for e in events if e.state == EventState.CANCELLED]
     received = sum(e.people_received or 0 for e in held)
-    lines.append("一、活动开展情况")
-    lines.append(
+    head.append("一、活动开展情况")
+    head.append(
         f"本期安排活动 {len(events)} 场，已举行 {len(held)} 场，取消 {len(cancelled)} 场；"
         f"共接待群众 {received} 人次。"
     )
+    event_lines = []
     for i, event in enumerate(held, 1):
         when = timezone.localtime(event.starts_at)
         present = "、".join(
@@ -104,12 +177,13 @@ def report_draft_text(*, studio: Studio, year: int, period: int) -> str:
             for a in event.attendances.all()
         )
         theme = f"，主题：{event.theme}" if event.theme else ""
-        lines.append(
-            f"{i}. {when:%m月%d日} {event.get_kind_display()}{theme}；"
-            f"到场党代表：{present or '无记录'}；接待 {event.people_received or 0} 人次。"
+        event_lines.append(
+            (
+                f"{i}. {month_day(when)} {event.get_kind_display()}{theme}；"
+                f"到场党代表：{present or '无记录'}；接待 {event.people_received or 0} 人次。",
+                event.summary,
+            )
         )
-        if event.summary:
-            lines.append(f"   {event.summary}")
 
     # Those assigned here during the period, one who has left since too (a past
     # period's report is about who was here then), each once however many periods.
@@ -126,12 +200,12 @@ def report_draft_text(*, studio: Studio, year: int, period: int) -> str:
         )
     )
     sessions = Counter(a.representative_id for e in held for a in e.attendances.all())
-    lines += ["", "二、党代表进驻情况"]
+    middle = ["", "二、党代表进驻情况"]
     for rep in reps:
-        lines.append(f"{rep.name}：参加活动 {sessions.get(rep.pk, 0)} 次。")
+        middle.append(f"{rep.name}：参加活动 {sessions.get(rep.pk, 0)} 次。")
     absent = [rep.name for rep in reps if not sessions.get(rep.pk)]
     if absent:
-        lines.append(f"本期未到工作室开展活动的党代表：{'、'.join(absent)}。")
+        middle.append(f"本期未到工作室开展活动的党代表：{'、'.join(absent)}。")
 
     appointments = Counter(
         Appointment.objects.filter(
@@ -140,25 +214,25 @@ def report_draft_text(*, studio: Studio, year: int, period: int) -> str:
             event__starts_at__lt=_aware(end),
         ).values_list("state", flat=True)
     )
-    lines += ["", "三、群众预约情况"]
+    middle += ["", "三、群众预约情况"]
     total = sum(appointments.values())
     parts = "，".join(
         f"{label} {appointments[value]} 件"
         for value, label in AppointmentState.choices
         if appointments.get(value)
     )
-    lines.append(f"本期收到预约 {total} 件" + (f"：{parts}。" if parts else "。"))
+    middle.append(f"本期收到预约 {total} 件" + (f"：{parts}。" if parts else "。"))
 
     visits = Counter(
         HouseholdVisit.objects.counted()
         .filter(representative__in=reps, visited_on__gte=start, visited_on__lt=end)
         .values_list("representative_id", flat=True)
     )
-    lines += ["", "四、入户走访情况"]
-    lines.append(f"本工作室党代表本期入户走访共 {sum(visits.values())} 户。")
+    middle += ["", "四、入户走访情况"]
+    middle.append(f"本工作室党代表本期入户走访共 {sum(visits.values())} 户。")
     for rep in reps:
         if visits.get(rep.pk):
-            lines.append(f"{rep.name}：{visits[rep.pk]} 户。")
+            middle.append(f"{rep.name}：{visits[rep.pk]} 户。")
 
     cases = list(
         Case.objects.filter(studio=studio, received_on__gte=start, received_on__lt=end)
@@ -167,18 +241,19 @@ def report_draft_text(*, studio: Studio, year: int, period: int) -> str:
     )
     states = Counter(state for _, _, state, _ in cases)
     on_the_spot = sum(1 for *_, outcome in cases if outcome == Outcome.ON_THE_SPOT)
-    lines += ["", "五、社情民意登记办理情况"]
+    middle += ["", "五、社情民意登记办理情况"]
     by_state = "，".join(
         f"{label} {states[value]} 件" for value, label in CaseState.choices if states.get(value)
     )
-    lines.append(
+    middle.append(
         f"本期登记社情民意 {len(cases)} 件，其中当场答复 {on_the_spot} 件"
         + (f"；目前{by_state}。" if by_state else "。")
     )
-    for number, summary, state, _ in cases:
-        lines.append(f"{number} {summary}（{CaseState(state).label}）")
-    lines += ["", "六、存在问题和下一步工作", ""]
-    return "\n".join(lines)
+    case_lines = [
+        f"{number} {summary}（{CaseState(state).label}）" for number, summary, state, _ in cases
+    ]
+    tail = ["", "六、存在问题和下一步工作", ""]
+    return DraftRecords(head, event_lines, middle, case_lines, tail)
 
 
 def report_create(*, actor: Any, studio: Studio, year: int, period: int) -> BimonthlyReport:

@@ -16,6 +16,7 @@ from django.db.models import Count, Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from minyi.cases.models import Answer, Evaluation, Satisfaction
+from minyi.core.text_limits import REPORT_MAX, clipped, fitted
 from minyi.evaluation.models import (
     Criterion,
     CriterionScore,
@@ -223,29 +224,45 @@ def summary_of(round: EvaluationRound) -> Summary:
 
 
 def draft_circular(round: EvaluationRound) -> tuple[str, str]:
-    """A first draft for the city to edit: the counts and the studios by outcome."""
+    """A first draft for the city to edit: the counts and the studios by outcome. Within
+    REPORT_MAX so that it can be saved unedited: when every name does not fit, each
+    outcome lists as many as fit and counts the rest, named in the summary's table."""
     summary = build_summary(round)
     title = f"关于{round.year}年度“五好”党代表工作室评估和社情民意办理评议情况的通报"
     counts = "，".join(f"{label} {n} 个" for label, n in summary.outcome_counts.items() if n)
-    paragraphs = [
-        "各区（新区）党委（工委）组织部门，市委各工委、市国资委党委：",
-        f"按照《深圳市党代表工作室管理暂行办法》第十六条和《中国共产党深圳市代表大会代表"
-        f"进社区联系群众暂行办法》第十二条，{round.year}年底，对全市 {len(summary.studios)} 个"
-        f"党代表工作室按照“建设规范好、制度完善好、日常管理好、作用发挥好、群众评价好”的标准"
-        f"进行了总结和检查，并汇总了各承办单位办理群众意见建议的评议情况。现通报如下。",
-        f"一、工作室评估结果：{counts or '无'}。",
+    named = [
+        (label, [line.studio for line in summary.by_outcome(label)])
+        for value, label in StudioOutcome.choices
+        if value != StudioOutcome.KEEP
     ]
-    for value, label in StudioOutcome.choices:
-        names = [line.studio for line in summary.by_outcome(label)]
-        if names and value != StudioOutcome.KEEP:
-            paragraphs.append(f"{label}：{'、'.join(names)}。")
     rated = [u for u in summary.units if u.rated]
-    paragraphs.append(
-        f"二、社情民意办理评议：{len(summary.units)} 个承办单位书面答复或接受评议，"
-        f"其中 {len(rated)} 个单位有满意度评议，详见附表。"
-    )
-    paragraphs.append(
-        "三、受表扬的工作室要继续巩固提高；限期纠正的工作室要对照标准认真整改，"
-        "整改情况报所在区组织部门；受通报批评或责令撤销的，由所在区组织部门督促落实。"
-    )
-    return title, "\n\n".join(paragraphs)
+
+    def draft(listed: int) -> str:
+        paragraphs = [
+            "各区（新区）党委（工委）组织部门，市委各工委、市国资委党委：",
+            f"按照《深圳市党代表工作室管理暂行办法》第十六条和《中国共产党深圳市代表大会代表"
+            f"进社区联系群众暂行办法》第十二条，{round.year}年底，对全市 {len(summary.studios)} 个"
+            f"党代表工作室按照“建设规范好、制度完善好、日常管理好、作用发挥好、群众评价好”的标准"
+            f"进行了总结和检查，并汇总了各承办单位办理群众意见建议的评议情况。现通报如下。",
+            f"一、工作室评估结果：{counts or '无'}。",
+        ]
+        for label, names in named:
+            if not names:
+                continue
+            shown = "、".join(names[:listed])
+            if len(names) > listed:
+                shown += f"{'等' if shown else '共'} {len(names)} 个工作室（名单见附表）"
+            paragraphs.append(f"{label}：{shown}。")
+        paragraphs.append(
+            f"二、社情民意办理评议：{len(summary.units)} 个承办单位书面答复或接受评议，"
+            f"其中 {len(rated)} 个单位有满意度评议，详见附表。"
+        )
+        paragraphs.append(
+            "三、受表扬的工作室要继续巩固提高；限期纠正的工作室要对照标准认真整改，"
+            "整改情况报所在区组织部门；受通报批评或责令撤销的，由所在区组织部门督促落实。"
+        )
+        return "\n\n".join(paragraphs)
+
+    most = max((len(names) for _, names in named), default=0)
+    body = fitted(draft, limit=REPORT_MAX, most=most)
+    return title, body or clipped(draft(0), REPORT_MAX, "（名单见附表。）")

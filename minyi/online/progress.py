@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from minyi.cases.models import Case, CaseStep
-from minyi.cases.states import Action
+from minyi.cases.states import Action, CaseState
 
 PLAIN: dict[str, str] = {
     Action.REGISTER: "您的意见已登记",
@@ -34,6 +34,26 @@ PLAIN: dict[str, str] = {
     Action.CARRY_FORWARD: "党代表已把这件事作为代表提案或建议提出",
     Action.WITHDRAW: "您撤回了这次反映，不再办理",
 }
+
+
+# Where the matter stands, in the resident's words: the staff labels (已答复（待评议）,
+# 已登记（待报送街道）) speak of the office's queues.
+PLAIN_STATE: dict[str, str] = {
+    CaseState.REGISTERED: "已登记，工作室将报送街道组织部门",
+    CaseState.AT_DEPARTMENT: "组织部门正在安排办理",
+    CaseState.WITH_UNIT: "承办单位正在办理",
+    CaseState.ANSWERED: "已答复，正在评定办理结果",
+    CaseState.CLOSED: "已办结",
+    CaseState.CARRIED_FORWARD: "党代表已把这件事作为代表提案或建议提出",
+    CaseState.WITHDRAWN: "您已撤回这次反映",
+}
+ANSWERED_FOR_YOU_TO_RATE = "已答复，请您评价（见下方）"
+
+
+def plain_state(case: Case, *, rateable: bool) -> str:
+    if case.state == CaseState.ANSWERED and rateable:
+        return ANSWERED_FOR_YOU_TO_RATE
+    return PLAIN_STATE.get(case.state, case.get_state_display())
 
 
 @dataclass(frozen=True)

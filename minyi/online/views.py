@@ -12,6 +12,7 @@ proved the code, for a limited time that the page states and the resident can ex
 
 from __future__ import annotations
 
+import json
 import time
 from datetime import datetime, timedelta
 from typing import Any
@@ -50,7 +51,7 @@ from minyi.online.forms import (
     SendForm,
 )
 from minyi.online.models import OnlineReport, ResidentRating
-from minyi.online.progress import plain_steps
+from minyi.online.progress import plain_state, plain_steps
 from minyi.people.models import Representative
 from minyi.studios.models import Studio, StudioAssignment
 
@@ -212,14 +213,18 @@ def _draft_for(request: HttpRequest, studio: Studio) -> dict[str, Any] | None:
     return draft if draft.get("studio") == studio.pk else None
 
 
-def _draft_key(request: HttpRequest, draft: dict[str, Any]) -> UUID | None:
+def _draft_key(request: HttpRequest, draft: dict[str, Any]) -> UUID:
     """The draft's one-time key. A draft made before drafts had keys (a session from
-    before the deploy) gets one now, kept in the session for the posts after this."""
+    before the deploy, its check page perhaps open since) has none: its key is derived
+    from the session and the draft, so that every post of 发送 reading that draft, two
+    racing ones included, carries the same key and makes one case. Random, it would
+    differ per post; written back, the losing post would save its copy of the session
+    (the draft still in it) over the one the winner saved. docs/decisions.md."""
     key = once.parse_key(draft.get("key"))
-    if key is None:
-        key = once.new_key()
-        request.session[DRAFT_KEY] = {**draft, "key": str(key)}
-    return key
+    session = request.session.session_key
+    if key is None and session:
+        key = once.derived_key(session, json.dumps(draft, sort_keys=True, ensure_ascii=False))
+    return key or once.new_key()
 
 
 @login_not_required
@@ -476,12 +481,14 @@ def _progress_context(request: HttpRequest, report: OnlineReport) -> dict[str, A
         answer.resident_rating_given = ratings.get(answer.pk)  # type: ignore[attr-defined]
     access = request.session.get(ACCESS_KEY) or {}
     until = datetime.fromtimestamp(access.get("until", 0), tz=timezone.get_current_timezone())
+    rateable = services.rateable_answer(case)
     return {
         "report": report,
         "case": case,
+        "now": plain_state(case, rateable=bool(rateable)),
         "steps": plain_steps(case),
         "answers": answers,
-        "rateable": services.rateable_answer(case),
+        "rateable": rateable,
         "rating_form": RatingForm(),
         "can_withdraw": services.can_withdraw(report),
         "until": until,

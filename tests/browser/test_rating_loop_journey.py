@@ -104,7 +104,7 @@ def test_the_resident_rates_dissatisfied_and_the_case_is_handled_again(
     resident.get_by_role("button", name="查询").click()
     expect(resident.get_by_role("heading", name="办理进度")).to_be_visible()
     main = resident.locator("main")
-    expect(main).to_contain_text("已答复（待评议）")
+    expect(main).to_contain_text("已答复，请您评价（见下方）")
     expect(main).to_contain_text(f"{URBAN}的答复")
     expect(main).to_contain_text("已对摊贩进行劝导，要求其退回市场内经营。")
     resident_rates(resident, "不满意", "第二天摊贩又回来了，问题没有解决。")
@@ -172,7 +172,7 @@ def test_the_resident_rates_dissatisfied_and_the_case_is_handled_again(
     resident.reload()
     expect(main).to_contain_text("已召集您、党代表和承办单位三方协商")
     expect(main).to_contain_text("评议为不满意，已退回承办单位重新办理")
-    expect(main).to_contain_text("承办单位办理中")
+    expect(main).to_contain_text("承办单位正在办理")
     expect(resident.get_by_role("heading", name="请评价办理结果")).to_have_count(0)
 
     # 5. The unit handles it again and answers. -------------------------------------------

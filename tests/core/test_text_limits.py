@@ -19,10 +19,14 @@ from minyi.cases import forms as case_forms
 from minyi.cases.models import Case, CaseStep, Consultation
 from minyi.core.text_limits import (
     ACCOUNT_MAX,
+    CUT,
     DOCUMENT_MAX,
     EXCEL_CELL_MAX,
     NOTE_MAX,
     REPORT_MAX,
+    clipped,
+    fitted,
+    shortened,
     too_long,
 )
 from minyi.duties import events as event_services
@@ -78,6 +82,27 @@ def test_the_message_names_the_field_and_the_limit() -> None:
     assert too_long("“协商纪要”", 10000, 10001) == (
         "“协商纪要”最多只能填 10000 个字，现在是 10001 个字，请删减后再提交。"
     )
+
+
+@pytest.mark.parametrize(
+    ("length", "quoted"),
+    [(10, "一二三四五六"), (6, "一二三四五六"), (5, "一二三……"), (3, "一……"), (2, "……"), (0, "……")],
+)
+def test_a_quoted_text_is_shortened_with_a_mark_where_it_was_cut(length: int, quoted: str) -> None:
+    assert shortened("一二三四五六", length) == quoted
+    assert len(quoted) <= max(length, len(CUT))
+
+
+def test_a_draft_keeps_as_much_as_fits_and_none_when_nothing_does() -> None:
+    def draft(n: int) -> str:
+        return "头" * 10 + "字" * (3 * n)
+
+    assert fitted(draft, limit=100, most=20) == draft(20)  # the whole fits
+    assert fitted(draft, limit=40, most=20) == draft(10)  # the largest n within 40
+    assert fitted(draft, limit=39, most=20) == draft(9)
+    assert fitted(draft, limit=9, most=20) is None
+    assert clipped("字" * 50, 20, "见附表") == "字" * 14 + "……\n见附表"
+    assert clipped("字" * 20, 20, "见附表") == "字" * 20
 
 
 # --- the registration form --------------------------------------------------------------

@@ -121,6 +121,8 @@ def test_a_resident_books_a_slot_without_logging_in_and_sees_a_confirmation(worl
     assert "联络员将与您联系确认" in html
     assert STUDIO in html and "工作室接待室" in html and "王大爷" in html
     assert "13800005678" not in html  # the phone is not echoed
+    # The studio's number to call about a change, a tap away on a phone.
+    assert f'href="tel:{event.studio.phone}"' in html
     # A way back to the studio's page, where the resident came from.
     assert f'href="{reverse("online:studio", args=[event.studio_id])}"' in done.content.decode()
     # Someone else's browser does not see the confirmation.
@@ -266,7 +268,12 @@ def test_ten_concurrent_bookings_for_three_places_give_exactly_three(world: Any)
 
 
 def test_confirming_notifies_the_preferred_representative(world, liaison, representative):
-    event = make_event()
+    # On a day of the month below 10, written as Chinese writes it (3日, not 03日).
+    days = 8
+    while (timezone.localtime() + timedelta(days=days)).day >= 10:
+        days += 1
+    event = make_event(days=days)
+    when = timezone.localtime(event.starts_at)
     chen = Representative.objects.get(name=CHEN)
     appointment = book(event, rep=chen)
     response = client_for(liaison).post(
@@ -278,7 +285,8 @@ def test_confirming_notifies_the_preferred_representative(world, liaison, repres
     assert appointment.confirmed_by == liaison
     note = Notification.objects.get()
     assert note.recipient == representative
-    assert note.text.startswith("有新的预约：") and "工地夜间施工噪声扰民" in note.text
+    assert note.text.startswith(f"有新的预约：{when.month}月{when.day}日 {when:%H:%M} ")
+    assert "工地夜间施工噪声扰民" in note.text
     # The representative sees the unread count in the navigation and reads it.
     client = client_for(representative)
     home = text_of(client.get(reverse("duties:notification_list")))

@@ -11,9 +11,14 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from minyi.duties.models import BimonthlyReport, HouseholdVisit, ReportState
+from minyi.core.text_limits import ACCOUNT_MAX, CUT, REPORT_MAX
+from minyi.duties.models import BimonthlyReport, Event, HouseholdVisit, ReportState
 from minyi.duties.reports import (
+    SUMMARIES_SHORTENED,
+    TOO_LONG,
+    DraftRecords,
     ReportNotAllowed,
+    fit_draft,
     period_dates,
     report_acknowledge,
     report_create,
@@ -37,6 +42,16 @@ def test_periods_are_two_months():
         period_dates(2026, 7)
 
 
+def _drafted_on_the_page(client):
+    """The studio's report for March–April 2026, drafted on the page by `client`."""
+    response = client.post(
+        reverse("duties:report_create"),
+        {"studio": Studio.objects.get(name=STUDIO).pk, "year": 2026, "period": 2},
+    )
+    assert response.status_code == 302
+    return BimonthlyReport.objects.get()
+
+
 def test_the_draft_contains_the_periods_events_attendance_and_cases(world, liaison):
     chen = Representative.objects.get(name="演示代表·陈明")
     held_event(date(2026, 3, 7), rep=chen)
@@ -44,15 +59,11 @@ def test_the_draft_contains_the_periods_events_attendance_and_cases(world, liais
     case = register(received_on=date(2026, 4, 2))
     register(received_on=date(2026, 5, 2))  # next period
     client = client_for(liaison)
-    response = client.post(
-        reverse("duties:report_create"),
-        {"studio": Studio.objects.get(name=STUDIO).pk, "year": 2026, "period": 2},
-    )
-    assert response.status_code == 302
-    report = BimonthlyReport.objects.get()
+    report = _drafted_on_the_page(client)
     body = report.body
     assert "2026年第2期（3—4月）" in body
     assert "已举行 1 场" in body and "接待日2026-03-07" in body
+    assert "1. 3月7日 " in body  # as Chinese writes a date, not 03月07日
     assert "演示代表·陈明（09:00—12:00）" in body and "接待 5 人次" in body
     assert "演示代表·何建国" in body  # a representative with no session this period
     assert "本期登记社情民意 1 件" in body and case.number in body
@@ -185,3 +196,91 @@ def test_the_draft_lists_the_representatives_who_were_there_in_its_period(world,
     may = report_draft_text(studio=studio, year=2026, period=3)
     assert "演示代表·黄海" not in may
     assert "演示代表·林秀英：参加活动 0 次。" in may
+
+
+# --- a draft within its cap ---------------------------------------------------------------
+
+
+def _summary(i: int, length: int = ACCOUNT_MAX) -> str:
+    """An event's summary of `length` characters: its number first, 完 last."""
+    head = f"第{i:02d}场活动情况"
+    return head + "情" * (length - len(head) - 1) + "完"
+
+
+def test_a_period_of_maximum_summaries_drafts_within_the_cap_and_saves_unchanged(world, liaison):
+    # Twelve events each with a summary at its cap (2,000) quote 24,000 characters: each
+    # summary is shortened alike, the draft says so and where the whole is, and the
+    # liaison saves it as drafted (as a browser sends a textarea: CR LF line breaks).
+    chen = Representative.objects.get(name="演示代表·陈明")
+    for i in range(1, 13):
+        event = held_event(date(2026, 3, i), rep=chen)
+        Event.objects.filter(pk=event.pk).update(summary=_summary(i))
+    client = client_for(liaison)
+    report = _drafted_on_the_page(client)
+    draft = report.body
+    assert REPORT_MAX - 200 < len(draft) <= REPORT_MAX
+    assert SUMMARIES_SHORTENED in draft and "全文见“活动安排与预告”" in draft
+    for i in range(1, 13):
+        assert f"接待日2026-03-{i:02d}" in draft and f"第{i:02d}场活动情况" in draft
+    assert "完" not in draft and draft.count(CUT) == 12 + 1  # each summary, and the note
+    assert "六、存在问题和下一步工作" in draft  # the sections after the events are whole
+
+    page = text_of(client.get(reverse("duties:report_detail", args=[report.pk])))
+    assert f'maxlength="{REPORT_MAX}"' in page
+    response = client.post(
+        reverse("duties:report_edit", args=[report.pk]), {"body": draft.replace("\n", "\r\n")}
+    )
+    assert response.status_code == 302
+    report.refresh_from_db()
+    assert report.body == draft and report.state == ReportState.DRAFT
+
+
+def test_summaries_that_fit_are_quoted_whole_and_short_ones_whole_beside_cut_ones(world):
+    chen = Representative.objects.get(name="演示代表·陈明")
+    studio = Studio.objects.get(name=STUDIO)
+    short = held_event(date(2026, 3, 1), rep=chen)
+    Event.objects.filter(pk=short.pk).update(summary=_summary(1, 300))
+    long = held_event(date(2026, 3, 2), rep=chen)
+    Event.objects.filter(pk=long.pk).update(summary=_summary(2))
+    draft = report_draft_text(studio=studio, year=2026, period=2)
+    assert _summary(1, 300) in draft and _summary(2) in draft
+    assert SUMMARIES_SHORTENED not in draft
+    for i in range(3, 13):
+        event = held_event(date(2026, 3, i), rep=chen)
+        Event.objects.filter(pk=event.pk).update(summary=_summary(i))
+    draft = report_draft_text(studio=studio, year=2026, period=2)
+    assert len(draft) <= REPORT_MAX and SUMMARIES_SHORTENED in draft
+    assert _summary(1, 300) in draft  # shorter than what each may keep: whole
+    assert _summary(2) not in draft and _summary(2)[:100] in draft
+
+
+def _records(events: int, cases: int) -> DraftRecords:
+    return DraftRecords(
+        head=["标题", "", "一、活动开展情况", "本期安排活动……"],
+        events=[(f"{i}. 接待日{i:03d}", _summary(i % 100)) for i in range(events)],
+        middle=["", "五、社情民意登记办理情况"],
+        cases=[f"案件{i:04d} " + "摘" * 200 + "（办理中）" for i in range(cases)],
+        tail=["", "六、存在问题和下一步工作", ""],
+    )
+
+
+def test_a_period_too_busy_to_list_lists_what_fits_and_says_where_the_rest_is():
+    # 300 events and 200 cases (each summary 200 characters) are over the cap even with
+    # no summary quoted: the events and the cases listed are as many as fit.
+    draft = fit_draft(_records(300, 200))
+    assert len(draft) <= REPORT_MAX
+    assert "接待日000" in draft and "案件0000" in draft
+    assert "场活动未列出，详见“活动安排与预告”。" in draft
+    assert "件未列出，详见社情民意的“跟踪明细帐”。" in draft
+    assert draft.endswith("六、存在问题和下一步工作")
+    # Fewer cases: every case listed, the events' summaries cut alone.
+    draft = fit_draft(_records(12, 10))
+    assert len(draft) <= REPORT_MAX and "案件0009" in draft and "未列出" not in draft
+    assert SUMMARIES_SHORTENED in draft
+
+
+def test_a_draft_that_nothing_brings_within_the_cap_is_cut_with_a_note():
+    records = _records(0, 0)
+    records.head = ["头" * REPORT_MAX]
+    draft = fit_draft(records)
+    assert len(draft) == REPORT_MAX and draft.endswith(TOO_LONG)

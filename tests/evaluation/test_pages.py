@@ -11,7 +11,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from minyi.evaluation import services
+from minyi.core.text_limits import REPORT_MAX
+from minyi.evaluation import services, summary
 from minyi.evaluation.models import Criterion, StudioOutcome
 from minyi.studios.models import Studio, StudioKind
 from tests.core.helpers import client_for
@@ -241,3 +242,52 @@ def test_the_round_page_runs_a_fixed_number_of_queries(
     with django_assert_num_queries(few):
         response = client.get(url)
     assert len(response.context["rows"]) == 23 if persona == "shatoujiao" else 24
+
+
+def test_a_circular_naming_more_studios_than_fit_is_drafted_within_its_cap_and_saved_unchanged(
+    world: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A city where 1,200 studios are praised: their names alone (27,600 characters) are
+    # over the cap. The draft names as many as fit, counts them all and points to the
+    # summary's table; the city saves it as drafted (CR LF, as a browser sends it).
+    round = open_round()
+    assess_all(round)
+    real = summary.build_summary
+
+    def crowded(round: Any) -> summary.Summary:
+        built = real(round)
+        built.studios += [
+            summary.StudioLine(
+                district="盐田区",
+                street="沙头角街道",
+                studio=f"盐田区沙头角街道第{i:04d}号社区党代表工作室",
+                scores=[20] * 5,
+                total=100,
+                outcome=StudioOutcome.COMMEND.label,
+                reason="",
+            )
+            for i in range(1200)
+        ]
+        built.outcome_counts[StudioOutcome.COMMEND.label] += 1200
+        return built
+
+    monkeypatch.setattr(summary, "build_summary", crowded)
+    round = services.round_finalise(actor=user("city"), round=round, version=round.version)
+    body = round.circular.body
+    assert len(body) <= REPORT_MAX
+    assert "盐田区沙头角街道第0000号社区党代表工作室" in body and "第1199号" not in body
+    praised = summary.summary_of(round).outcome_counts[StudioOutcome.COMMEND.label]
+    assert praised >= 1200 and f"等 {praised} 个工作室（名单见附表）。" in body
+    assert "三、受表扬的工作室要继续巩固提高" in body
+    client = client_for(user("city"))
+    response = client.post(
+        reverse("evaluation:circular_edit", args=[round.pk]),
+        {
+            "version": round.version,
+            "title": round.circular.title,
+            "body": body.replace("\n", "\r\n"),
+        },
+    )
+    assert response.status_code == 302
+    round.refresh_from_db()
+    assert round.circular.body == body

@@ -49,8 +49,11 @@ def test_number_and_code_show_the_steps_in_plain_words(world: Any) -> None:
         "已责令工地晚上十点后停止施工。",
         "请评价办理结果",
         "分钟后失效",
+        # Where it stands, in plain words rather than the office's 已答复（待评议）.
+        "<dd><strong>已答复，请您评价（见下方）</strong></dd>",
     ):
         assert words in page, words
+    assert "待评议" not in page
 
 
 def test_a_wrong_code_answers_exactly_like_a_missing_case(world: Any) -> None:
@@ -146,6 +149,7 @@ def test_the_reporter_rates_the_answer_once_and_it_goes_on_the_timeline(world: A
     assert note.text == "反映人网上评价：不满意。意见：晚上还在施工"
     page = client.get(reverse("online:progress")).content.decode()
     assert "您的评价：<strong>不满意</strong>" in page and "请评价办理结果" not in page
+    assert "<dd><strong>已答复，正在评定办理结果</strong></dd>" in page
     again = client.post(reverse("online:progress_rate"), {"rating": "satisfied"})
     assert again.status_code == 400
     assert ResidentRating.objects.count() == 1

@@ -1,11 +1,19 @@
 """The load-data generator at a tiny scale (issue 8, item 1): counts, shares, gap-free
 numbers that the application's own numbering continues, values written through the
-fields. Runs on SQLite (batched inserts) and PostgreSQL (COPY)."""
+fields. Runs on SQLite (batched inserts) and PostgreSQL (COPY); on PostgreSQL with its
+workers in threads of this process (tests/perf/in_process.py): pytest-xdist runs the
+tests in a process with threads, where a fork is unsafe; the command's real fork runs in
+a process of its own (`test_the_command_forks_its_workers_from_a_process_of_one_thread`)."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from collections import defaultdict
 from datetime import date
+from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -24,6 +32,7 @@ from minyi.cases.models import (
 from minyi.cases.services import case_register
 from minyi.cases.states import Action, CaseState
 from minyi.core.crypto import is_token, phone_digest
+from minyi.core.loadgen import generate
 from minyi.core.loadgen.generate import (
     LOAD_PASSWORD,
     LOADED,
@@ -37,9 +46,19 @@ from minyi.duties.models import Appointment, Attendance, Event, EventState
 from minyi.org.models import Level, OrgUnit
 from minyi.people.models import Role, User
 from minyi.studios.models import Studio
+from tests.perf import in_process
 
 TODAY = date(2026, 11, 20)
 CASES = 1500
+
+
+@pytest.fixture(autouse=True)
+def _workers_in_threads(monkeypatch):
+    def fork():
+        raise AssertionError("the load generator's tests must not fork (see in_process.py)")
+
+    monkeypatch.setattr(generate, "worker_context", in_process.Context)
+    monkeypatch.setattr(os, "fork", fork)
 
 
 @pytest.fixture
@@ -318,6 +337,53 @@ def test_every_new_studio_has_its_five_years_of_events(generated):
     # One appointment per event at city scale (appointments_per_event 1.0).
     assert Appointment.objects.filter(event__in=events).count() == len(counts) * per_studio
     assert generated.counts["duties.Event"] == len(counts) * per_studio
+
+
+@pytest.mark.django_db
+def test_on_postgresql_two_workers_make_the_events_and_two_the_cases(world, monkeypatch):
+    if connection.vendor != "postgresql":
+        pytest.skip("the workers run on PostgreSQL only")
+    started = []
+    start = in_process.Process.start
+
+    def counted(process):
+        started.append(process)
+        start(process)
+
+    monkeypatch.setattr(in_process.Process, "start", counted)
+    report = Generator(SCALES["city"], cases=200, today=TODAY, chunk=50).run()
+    assert len(started) == 4 and all(p.exitcode == 0 for p in started)
+    assert report.counts["cases.Case"] == Case.objects.count() == 200
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_command_forks_its_workers_from_a_process_of_one_thread(world):
+    """The real fork, where it runs: `manage.py generate_load_data` in a process of its
+    own (one thread when it forks), on this test's database (committed: transaction)."""
+    if connection.vendor != "postgresql":
+        pytest.skip("the workers run on PostgreSQL only")
+    db = connection.settings_dict
+    url = (
+        f"postgres://{quote(db['USER'] or '')}:{quote(db['PASSWORD'] or '')}"
+        f"@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+    )
+    result = subprocess.run(
+        [sys.executable, "-W", "default::DeprecationWarning", "manage.py", "generate_load_data",
+         "--scale", "city", "--cases", "200", "--workers", "2", "--chunk", "50"],
+        cwd=Path(__file__).resolve().parents[2],
+        env={**os.environ, "DATABASE_URL": url},
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert "fork()" not in result.stderr  # no "multi-threaded, use of fork()" warning
+    assert "cases.Case: 200" in result.stdout
+    assert Case.objects.count() == 200
+    ids = sorted(Case.objects.values_list("pk", flat=True))
+    assert ids == list(range(ids[0], ids[0] + 200))  # both workers' id ranges, no gap
+    case = Case.objects.filter(reporter_phone__isnull=False).first()
+    assert case.reporter_phone_digest == phone_digest(case.reporter_phone)
 
 
 @pytest.mark.django_db(transaction=True)

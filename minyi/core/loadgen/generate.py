@@ -205,6 +205,16 @@ def server_cpu_seconds() -> float | None:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def worker_context() -> Any:
+    """Where the workers run: processes forked from this one, sharing what it has read
+    and worked out without copying it. Safe from `manage.py generate_load_data`, which has
+    one thread when it forks (its COPY thread starts after); not from a process that has
+    threads of its own, as a pytest-xdist worker has (a lock another thread holds stays
+    locked in the child; Python warns). The tests run the same workers in threads of
+    this process instead (tests/perf/in_process.py)."""
+    return multiprocessing.get_context("fork")
+
+
 def _no_queries(*args: Any) -> None:
     raise RuntimeError("负载数据子进程不能访问数据库。")
 
@@ -753,7 +763,7 @@ class Generator:
         """Runs each job in a forked process of its own; a job makes rows, sends them as
         COPY text (this process only feeds them to the database) and reports progress,
         which goes to `progress`. Returns the rows written per model label."""
-        context = multiprocessing.get_context("fork")
+        context = worker_context()
         out = context.Queue(maxsize=4 * len(jobs))
         processes = [
             context.Process(target=self._worker, args=(job, out), daemon=True) for job in jobs
