@@ -177,7 +177,7 @@ def docs(request: HttpRequest) -> HttpResponse:
             description = op.get("description", "")
             rows.append(
                 f"<tr><td><code>{escape(method.upper())}</code></td>"
-                f"<td><code>/api/v1{escape(path)}</code></td>"
+                f"<td><code>{escape(path)}</code></td>"
                 f"<td>{escape(summary)}<br><small>{escape(description)}</small></td></tr>"
             )
     html = (

@@ -1,22 +1,25 @@
 from django.contrib import admin
 
+from minyi.core.admin import ModelAdmin, StackedInline
 from minyi.evaluation.models import Circular, CriterionScore, EvaluationRound, StudioAssessment
 
 
 @admin.register(EvaluationRound)
-class EvaluationRoundAdmin(admin.ModelAdmin):
+class EvaluationRoundAdmin(ModelAdmin):
     list_display = ["year", "state", "prefilled_at", "finalised_at"]
     readonly_fields = ["version"]
 
 
-class CriterionScoreInline(admin.TabularInline):
+class CriterionScoreInline(StackedInline):
+    # Stacked, not tabular: Django's table gives the fields column headings and no
+    # <label>, which axe counts as critical (label, select-name).
     model = CriterionScore
     extra = 0
     readonly_fields = ["criterion", "prefilled_score", "evidence"]
 
 
 @admin.register(StudioAssessment)
-class StudioAssessmentAdmin(admin.ModelAdmin):
+class StudioAssessmentAdmin(ModelAdmin):
     list_display = ["studio", "round", "outcome", "assessed_by", "assessed_at"]
     list_filter = ["round", "outcome"]
     search_fields = ["studio__name"]
@@ -24,4 +27,4 @@ class StudioAssessmentAdmin(admin.ModelAdmin):
     readonly_fields = ["version"]
 
 
-admin.site.register(Circular)
+admin.site.register(Circular, ModelAdmin)

@@ -3,6 +3,7 @@ from typing import Any
 from django import forms
 from django.contrib import admin
 
+from minyi.core.admin import ModelAdmin
 from minyi.org.models import (
     ANCESTOR_LEVELS,
     LEVEL_ORDER,
@@ -49,7 +50,7 @@ class OrgUnitAdminForm(forms.ModelForm):
 
 
 @admin.register(OrgUnit)
-class OrgUnitAdmin(admin.ModelAdmin):
+class OrgUnitAdmin(ModelAdmin):
     """A superuser's repair tool. Changing a unit's parent here goes through
     `unit_reparent`, as a merge does: the unit's and its descendants' ancestor pointers,
     its studios' cases' area columns and its representatives' group follow."""
@@ -74,18 +75,18 @@ class OrgUnitAdmin(admin.ModelAdmin):
 
 
 @admin.register(OrgDepartment)
-class OrgDepartmentAdmin(admin.ModelAdmin):
+class OrgDepartmentAdmin(ModelAdmin):
     list_display = ["name", "unit"]
     search_fields = ["name"]
     raw_id_fields = ["unit"]
 
 
 @admin.register(HandlingUnit)
-class HandlingUnitAdmin(admin.ModelAdmin):
+class HandlingUnitAdmin(ModelAdmin):
     list_display = ["name", "area", "retired_at"]
     search_fields = ["name"]
     raw_id_fields = ["area"]
 
 
-admin.site.register(Delegation, raw_id_fields=["unit"])
-admin.site.register(Group, raw_id_fields=["unit", "delegation"])
+admin.site.register(Delegation, ModelAdmin, raw_id_fields=["unit"])
+admin.site.register(Group, ModelAdmin, raw_id_fields=["unit", "delegation"])

@@ -1,11 +1,16 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 
+from minyi.core.admin import ModelAdmin
 from minyi.people.models import Liaison, Representative, User
 
 
 @admin.register(User)
-class UserAdmin(BaseUserAdmin):
+class UserAdmin(BaseUserAdmin, ModelAdmin):  # Django's, with our widgets
+    # Plain multiple selects for the groups and permissions (which the pages' roles do
+    # not use): Django's two-box filter puts an aria-label on a bare <span>, which axe
+    # counts as a serious fault (aria-prohibited-attr).
+    filter_horizontal = ()
     list_display = ["username", "full_name", "role", "unit", "handling_unit", "is_active"]
     list_filter = ["role", "is_active", "is_superuser"]
     search_fields = ["username", "full_name"]
@@ -17,7 +22,7 @@ class UserAdmin(BaseUserAdmin):
 
 
 @admin.register(Representative)
-class RepresentativeAdmin(admin.ModelAdmin):
+class RepresentativeAdmin(ModelAdmin):
     list_display = ["name", "level", "category", "employer", "active"]
     list_filter = ["level", "category", "active"]
     search_fields = ["name", "employer"]
@@ -25,7 +30,7 @@ class RepresentativeAdmin(admin.ModelAdmin):
 
 
 @admin.register(Liaison)
-class LiaisonAdmin(admin.ModelAdmin):
+class LiaisonAdmin(ModelAdmin):
     list_display = ["name", "kind", "studio", "community", "active"]
     list_filter = ["kind", "active"]
     search_fields = ["name"]

@@ -4,11 +4,12 @@ from django import forms
 from django.contrib import admin
 
 from minyi.cases.areas import cases_follow_studio
+from minyi.core.admin import ModelAdmin
 from minyi.studios.models import Studio, StudioAssignment
 
 
 @admin.register(Studio)
-class StudioAdmin(admin.ModelAdmin):
+class StudioAdmin(ModelAdmin):
     list_display = ["name", "kind", "unit", "area_m2", "closed_at"]
     list_filter = ["kind"]
     search_fields = ["name", "address"]
@@ -36,7 +37,7 @@ class StudioAssignmentForm(forms.ModelForm):
 
 
 @admin.register(StudioAssignment)
-class StudioAssignmentAdmin(admin.ModelAdmin):
+class StudioAssignmentAdmin(ModelAdmin):
     form = StudioAssignmentForm
     list_display = ["representative", "studio", "since", "active", "until"]
     list_filter = ["active"]

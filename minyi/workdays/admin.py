@@ -12,6 +12,7 @@ from django.db.models import Count, Q
 from django.urls import reverse
 from django.utils.html import format_html
 
+from minyi.core.admin import ModelAdmin
 from minyi.workdays.models import CalendarYear, DayKind, SpecialDay
 from minyi.workdays.recompute import calendar_year_completed
 
@@ -19,7 +20,7 @@ WEEKDAY_NAMES = "一二三四五六日"
 
 
 @admin.register(CalendarYear)
-class CalendarYearAdmin(admin.ModelAdmin):
+class CalendarYearAdmin(ModelAdmin):
     list_display = ["year", "complete", "holiday_count", "makeup_count", "days_link", "updated"]
     list_filter = ["complete"]
     search_fields = ["year", "source"]
@@ -79,7 +80,7 @@ class CalendarYearAdmin(admin.ModelAdmin):
 
 
 @admin.register(SpecialDay)
-class SpecialDayAdmin(admin.ModelAdmin):
+class SpecialDayAdmin(ModelAdmin):
     list_display = ["date", "weekday", "kind", "name", "calendar_year"]
     list_filter = ["kind", "calendar_year__complete", "calendar_year", "name"]
     search_fields = ["name"]

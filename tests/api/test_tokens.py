@@ -45,6 +45,11 @@ def test_a_district_issues_a_street_token_shown_once_and_stored_hashed(world: An
     assert response["Cache-Control"] == "no-store"
     secret = _secret(response)
     token = ApiToken.objects.get(name="沙头角 12345 对接")
+    # The way on says where it goes: a "查看令牌" under "无法再次查看" read as a way back
+    # to the secret.
+    issued = response.content.decode()
+    assert f'href="/api-tokens/{token.pk}/">已保存，查看令牌的调用记录</a>' in issued
+    assert ">查看令牌<" not in issued
     assert token.secret_hash == hash_secret(secret)
     assert secret not in str(ApiToken.objects.filter(pk=token.pk).values().get())
     assert (

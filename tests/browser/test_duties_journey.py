@@ -118,7 +118,10 @@ def test_a_published_reception_is_booked_confirmed_held_and_on_the_duty_record(
     # One card per event (a residents' page: the large-text mode, no staff frame).
     row = resident.get_by_role("listitem").filter(has_text=THEME)
     expect(row).to_contain_text(STUDIO)
-    expect(row).to_contain_text(f"{starts:%Y-%m-%d %H:%M}–{ends:%H:%M}")
+    weekday = "一二三四五六日"[starts.weekday()]
+    expect(row).to_contain_text(
+        f"{starts.year}年{starts.month}月{starts.day}日 星期{weekday} {starts:%H:%M}—{ends:%H:%M}"
+    )
     expect(row).to_contain_text(f"{REPRESENTATIVE}（工程师）")
     expect(row).to_contain_text("余 5 / 5")
     no_horizontal_overflow(resident)

@@ -10,12 +10,17 @@ from typing import Any
 
 import pytest
 from django import forms
+from django.contrib import admin
+from django.db import models
+from django.test import RequestFactory
 from django.urls import reverse
 
 import minyi
 from minyi.cases.models import Case, CaseStep
+from minyi.core.admin import ModelAdmin, StackedInline
 from minyi.core.text_limits import DOCUMENT_MAX, NOTE_MAX
 from minyi.core.widgets import Textarea
+from minyi.people.models import User
 from tests.cases.helpers import register
 from tests.cases.test_pages import form_data
 from tests.core.helpers import client_for, text_of
@@ -84,7 +89,7 @@ def _form_classes() -> list[Any]:
     while todo:
         for sub in todo.pop().__subclasses__():
             todo.append(sub)
-            # The admin has its own textarea widgets, for the few administrators.
+            # The admin's forms are built by its ModelAdmins: the tests below.
             if sub.__module__.startswith("minyi.") and ".admin" not in sub.__module__:
                 found.append(sub)
     return found
@@ -99,4 +104,71 @@ def test_every_textarea_of_every_form_reads_lf_line_breaks() -> None:
         for name, field in form.base_fields.items()
         if isinstance(field.widget, forms.Textarea) and not isinstance(field.widget, Textarea)
     ]
+    assert not django_own
+
+
+# --- the Django admin ---------------------------------------------------------------------
+
+
+def _superuser_request() -> Any:
+    request = RequestFactory().get("/admin/")
+    request.user = User(username="root", is_active=True, is_staff=True, is_superuser=True)
+    return request
+
+
+def _admins() -> list[tuple[str, Any]]:
+    """Every registered ModelAdmin and each of its inlines, by name."""
+    request = _superuser_request()
+    found: list[tuple[str, Any]] = []
+    for model, model_admin in admin.site._registry.items():
+        found.append((model._meta.label, model_admin))
+        found.extend(
+            (f"{model._meta.label} {type(inline).__name__}", inline)
+            for inline in model_admin.get_inline_instances(request)
+        )
+    return found
+
+
+def test_every_admin_of_ours_gives_a_text_field_our_textarea() -> None:
+    """minyi.core.admin's ModelAdmin and inline (their widgets): an admin that derives
+    from Django's own (or registers a model without an admin class) fails here, whether or
+    not its model has a TextField today."""
+    request = _superuser_request()
+    text = models.TextField("说明", max_length=NOTE_MAX)
+    ours = [(n, a) for n, a in _admins() if a.model.__module__.startswith("minyi.")]
+    assert len(ours) > 15
+    bypassing = [
+        name
+        for name, model_admin in ours
+        if not isinstance(model_admin, ModelAdmin | StackedInline)
+        or not isinstance(
+            getattr(model_admin.formfield_for_dbfield(text, request), "widget", None), Textarea
+        )
+    ]
+    assert not bypassing
+
+
+def test_every_admin_form_reads_lf_line_breaks() -> None:
+    """The forms as the admin builds them, the add and the change form (Django's UserAdmin
+    has one of each) and each inline's, Django's and other apps' admins included."""
+    request = _superuser_request()
+    django_own = []
+    shown: set[str] = set()
+    for name, model_admin in _admins():
+        for obj in (None, model_admin.model()):
+            if isinstance(model_admin, admin.options.InlineModelAdmin):
+                form = model_admin.get_formset(request, obj).form
+            else:
+                form = model_admin.get_form(request, obj)
+            for field_name, field in form.base_fields.items():
+                # A JSON document (a circular's snapshot) has no cap, and a line break
+                # is only whitespace to it.
+                if isinstance(field.widget, forms.Textarea) and not isinstance(
+                    field, forms.JSONField
+                ):
+                    shown.add(f"{name}.{field_name}")
+                    if not isinstance(field.widget, Textarea):
+                        django_own.append(f"{name}.{field_name}")
+    # The evaluation's texts, a handling unit's remit, the calendar's source.
+    assert len(shown) >= 5, shown
     assert not django_own

@@ -356,6 +356,10 @@ def test_the_public_list_shows_only_published_upcoming_events_and_no_phones(
     page = text_of(response)
     assert "公开接待日" in page and "演示代表·陈明（工程师）" in page
     assert "余 10 / 10" in page
+    # The date as on the booking page: with its weekday, in Chinese.
+    starts = timezone.localtime(published.starts_at)
+    weekday = "一二三四五六日"[starts.weekday()]
+    assert f"{starts.year}年{starts.month}月{starts.day}日 星期{weekday} {starts:%H:%M}—" in page
     assert "尚未预告的座谈" not in page and "已经举行的活动" not in page
     for rep in Representative.objects.all():
         assert rep.phone[-8:] not in page
