@@ -10,7 +10,7 @@ An approved plan is expanded into dated events, once.
 from __future__ import annotations
 
 import calendar
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -18,9 +18,9 @@ from uuid import UUID
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 
 from minyi.audit.trail import record_bulk
@@ -55,6 +55,14 @@ SESSION_KINDS = [(k.value, k.label) for k in EventKind if k != EventKind.OPENING
 HOLDING_TIME = frozenset(
     {PlanState.DRAFT, PlanState.SUBMITTED, PlanState.APPROVED, PlanState.RETURNED}
 )
+# Of those, the plans whose sessions a plan being submitted or approved may not overlap
+# (`plan_clashes`): one before the department (submitted) or decided by it (approved).
+# A clash with a draft or a plan returned for revision only warns: that plan is with
+# its liaison, not the department; it may never be submitted, and the district
+# official could not approve anything its liaison left overlapping. When it is
+# submitted, its own check meets this plan's sessions (now submitted or approved, so
+# blocking) and its liaison must move: the later of two plans to go up gives way.
+BLOCKING = frozenset({PlanState.SUBMITTED, PlanState.APPROVED})
 
 
 def half_day_hours() -> float:
@@ -302,6 +310,158 @@ def _lock_representative(representative: Representative) -> None:
     )
 
 
+@dataclass(frozen=True)
+class PlanClash:
+    """One of a plan's sessions overlapping another session or an event of its
+    representative. A `blocking` one refuses the plan's submission and approval; the
+    others are warnings (BLOCKING)."""
+
+    day: date
+    start: time
+    message: str
+    blocking: bool = True
+
+
+def _span(day: date, start: time, end: time) -> str:
+    return f"{day:%Y-%m-%d} {start:%H:%M}–{end:%H:%M}"
+
+
+def _session_clashes_of(plan: AnnualPlan) -> tuple[list[PlanClash], set[tuple]]:
+    """The plan's sessions against every session of their representatives in a plan
+    that holds the time, in one query: the other sessions, each joined (through the
+    representative) to the session of this plan it overlaps. A pair within the plan is
+    named once. Also the keys (this plan's session, the other plan, day, start, end) by
+    which `plan_clashes` knows an event expanded from one of those other sessions."""
+    mine = "representative__planned_sessions"
+    others = (
+        PlannedSession.objects.filter(
+            **{
+                f"{mine}__plan": plan,
+                f"{mine}__date": F("date"),
+                f"{mine}__start__lt": F("end"),
+                f"{mine}__end__gt": F("start"),
+            },
+            plan__state__in=HOLDING_TIME,
+        )
+        # The annotations read the join the filter made: the session of this plan.
+        .annotate(mine_pk=F(f"{mine}__pk"), mine_start=F(f"{mine}__start"))
+        .annotate(mine_end=F(f"{mine}__end"))
+        .filter(~Q(plan=plan) | Q(pk__gt=F("mine_pk")))
+        .select_related("plan__studio", "representative")
+        .order_by("date", "mine_start", "start", "pk")
+    )
+    found: list[PlanClash] = []
+    keys: set[tuple] = set()
+    for other in others:
+        mine_span = _span(other.date, other.mine_start, other.mine_end)
+        theirs = f"{other.start:%H:%M}–{other.end:%H:%M}"
+        if other.plan_id == plan.pk:
+            message = f"{other.representative.name}：{mine_span}与本计划的另一项安排（{theirs}）"
+            found.append(PlanClash(other.date, other.mine_start, message + "时间重叠。"))
+            continue
+        keys.add((other.mine_pk, other.plan_id, other.date, other.start, other.end))
+        blocking = other.plan.state in BLOCKING
+        message = (
+            f"{other.representative.name}：{mine_span}与{other.plan.studio.name}的"
+            f"{other.plan.year}年度计划（{other.plan.get_state_display()}）中的安排"
+            f"（{theirs}）时间重叠。"
+        )
+        if not blocking:
+            message += "该计划未在报审中，不妨碍本计划报审和批准；它报审前须调整。"
+        found.append(PlanClash(other.date, other.mine_start, message, blocking))
+    return found, keys
+
+
+def plan_clashes(
+    plan: AnnualPlan, sessions: Sequence[PlannedSession] | None = None
+) -> list[PlanClash]:
+    """Where the plan puts a representative in two places at once (SM 9, 10): each of
+    its sessions that overlaps another planned session of the representative (in this
+    plan, or in another that holds the time, HOLDING_TIME), or an event of theirs that
+    is not cancelled and did not come from this plan (`plan_expand` marks its events with
+    the plan). Blocking: a session in this plan, in a submitted or approved plan
+    (BLOCKING), an event; a draft's or a returned plan's only warns. By day and time.
+
+    Two queries whatever the number of sessions (one more when `sessions`, with their
+    representatives, are not given; none for events when there are no sessions). Not
+    scoped to an account, as `session_clashes`: another studio is named with its plan's
+    year and state, or its event's kind, time and state, never a theme."""
+    found, expanded = _session_clashes_of(plan)
+    if sessions is None:
+        sessions = list(plan.sessions.select_related("representative"))
+    if not sessions:
+        return found
+    by_rep: dict[int, list[PlannedSession]] = {}
+    by_day: dict[date, list[PlannedSession]] = {}
+    for s in sessions:
+        by_rep.setdefault(s.representative_id, []).append(s)
+        by_day.setdefault(s.date, []).append(s)
+    # One window a day (its sessions' representatives, first start to last end), not one
+    # a session: at most a year's days OR'd, within SQLite's expression depth (1000),
+    # however many sessions. The exact pairs are told below.
+    windows = Q()
+    for day, those in by_day.items():
+        windows |= Q(
+            representative_id__in={s.representative_id for s in those},
+            event__starts_at__lt=_aware(day, max(s.end for s in those)),
+            event__ends_at__gt=_aware(day, min(s.start for s in those)),
+        )
+    through: Any = Event.representatives.through
+    rows = (
+        through.objects.filter(windows)
+        .exclude(event__state=EventState.CANCELLED)
+        .exclude(event__plan=plan)
+        .select_related("event__studio")
+        .order_by("event__starts_at", "event_id")
+    )
+    for row in rows:
+        event = row.event
+        starts, ends = event.starts_at.astimezone(SHANGHAI), event.ends_at.astimezone(SHANGHAI)
+        for s in by_rep[row.representative_id]:
+            if not (
+                _aware(s.date, s.start) < event.ends_at and event.starts_at < _aware(s.date, s.end)
+            ):
+                continue
+            if (s.pk, event.plan_id, starts.date(), starts.time(), ends.time()) in expanded:
+                continue  # the event of another plan's session, already named above
+            until = f"{ends:%H:%M}" if ends.date() == starts.date() else f"{ends:%Y-%m-%d %H:%M}"
+            found.append(
+                PlanClash(
+                    s.date,
+                    s.start,
+                    f"{s.representative.name}：{_span(s.date, s.start, s.end)}与"
+                    f"{event.studio.name}的活动（{event.get_kind_display()}，"
+                    f"{starts:%Y-%m-%d %H:%M}–{until}，状态：{event.get_state_display()}）"
+                    "时间重叠。",
+                )
+            )
+    return sorted(found, key=lambda c: (c.day, c.start))
+
+
+def _clashes_locked(plan: AnnualPlan) -> list[PlanClash]:
+    """`plan_clashes` after the plan's representatives' rows are locked (in order, as
+    `events._check` does): an event or a session added for one of them at the same
+    moment is checked before or after this, never alongside."""
+    sessions = list(plan.sessions.select_related("representative"))
+    list(
+        Representative.objects.select_for_update()
+        .filter(pk__in={s.representative_id for s in sessions})
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    return plan_clashes(plan, sessions)
+
+
+def _clash_refusal(clashes: list[PlanClash], verb: str) -> list[str]:
+    blocking = [c.message for c in clashes if c.blocking]
+    if not blocking:
+        return []
+    return [
+        f"计划中有 {len(blocking)} 处时间重叠，同一党代表不能同时在两处活动，须先调整才能{verb}：",
+        *blocking,
+    ]
+
+
 # --- steps ---------------------------------------------------------------------------
 
 
@@ -452,44 +612,76 @@ def plan_session_remove(*, actor: Any, plan: AnnualPlan, session_pk: int) -> Non
         raise _refuse("该活动安排已不存在。")
 
 
+def _warn(clashes: list[PlanClash], warn: Callable[[str], None] | None) -> None:
+    if warn is not None:
+        for clash in clashes:
+            if not clash.blocking:
+                warn(clash.message)
+
+
 @transaction.atomic
-def plan_submit(*, actor: Any, plan: AnnualPlan) -> AnnualPlan:
+def plan_submit(
+    *, actor: Any, plan: AnnualPlan, warn: Callable[[str], None] | None = None
+) -> AnnualPlan:
+    """Submit for approval. Refused while the plan's sessions clash (`plan_clashes`);
+    a clash that only warns is passed to `warn` once the plan is submitted."""
     _check_editor(actor, plan)
     plan = _locked(plan)
     if plan.state not in EDITABLE:
         raise _state_refusal(plan, "报审")
+    clashes = _clashes_locked(plan)
+    refusal = _clash_refusal(clashes, "报审")
+    if refusal:
+        raise ValidationError(refusal)
     plan.state = PlanState.SUBMITTED
     plan.submitted_at, plan.submitted_by = timezone.now(), actor
     plan.save()
+    _warn(clashes, warn)
     return plan
 
 
 @transaction.atomic
 def plan_approve(
-    *, actor: Any, plan: AnnualPlan, shortfall_reason: str = "", note: str = ""
+    *,
+    actor: Any,
+    plan: AnnualPlan,
+    shortfall_reason: str = "",
+    note: str = "",
+    warn: Callable[[str], None] | None = None,
 ) -> AnnualPlan:
-    """Approve and expand into events. With shortfalls, a reason is required."""
+    """Approve and expand into events. With shortfalls, a reason is required. Refused
+    while the plan's sessions clash (`plan_clashes`: checked again, since events and
+    other plans change after submission, and the expansion's bulk insert skips the
+    events' own overlap check); a clash that only warns is passed to `warn` once the
+    plan is approved."""
     if not can_approve(actor, plan):
         raise PermissionError
     plan = _locked(plan)
     if plan.state != PlanState.SUBMITTED:
         raise _state_refusal(plan, "批准")
+    clashes = _clashes_locked(plan)
+    errors: dict[str, list[str]] = {}
+    refusal = _clash_refusal(clashes, "批准")
+    if refusal:
+        errors[NON_FIELD_ERRORS] = refusal
     shortfalls = shortfalls_of(plan)
     reason = shortfall_reason.strip()
     if shortfalls and not reason:
-        raise _refuse(
+        errors["shortfall_reason"] = [
             # The example is a sentence of its own: its 。 would stand before the bracket.
             f"计划有 {len(shortfalls)} 项未达到最低要求"
             f"（如：{shortfalls[0].message.rstrip('。')}），"
-            "批准须填写未达最低要求的理由。",
-            "shortfall_reason",
-        )
+            "批准须填写未达最低要求的理由。"
+        ]
+    if errors:
+        raise ValidationError(errors)
     plan.state = PlanState.APPROVED
     plan.shortfall_reason = reason if shortfalls else ""
     plan.decision_note = note.strip()
     plan.decided_at, plan.decided_by = timezone.now(), actor
     plan.save()
     plan_expand(plan=plan)
+    _warn(clashes, warn)
     return plan
 
 

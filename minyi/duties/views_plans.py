@@ -162,6 +162,9 @@ def plan_context(request: HttpRequest, plan: AnnualPlan, **forms: Any) -> dict[s
     shortfalls = plans.plan_shortfalls(plan, assignments, plans.half_day_hours(), sessions)
     editable = plan.state in plans.EDITABLE and plans.can_edit(request.user, plan)
     approver = plan.state == PlanState.SUBMITTED and plans.can_approve(request.user, plan)
+    # Until the plan is approved, what its submission or approval would meet: the liaison
+    # and the department see the same list. Once approved, its events are the schedule.
+    clashes = [] if plan.state == PlanState.APPROVED else plans.plan_clashes(plan, sessions)
     return {
         "plan": plan,
         "weekday": plans.WEEKDAYS[plan.opening_weekday],
@@ -170,12 +173,14 @@ def plan_context(request: HttpRequest, plan: AnnualPlan, **forms: Any) -> dict[s
         "sessions": sessions,
         "assignments": assignments,
         "shortfalls": shortfalls,
+        "clashes": [c for c in clashes if c.blocking],
+        "clash_warnings": [c for c in clashes if not c.blocking],
         "editable": editable,
         "session_form": forms.get("session_form") or (SessionForm(plan=plan) if editable else None),
         "approver": approver,
         "approve_form": forms.get("approve_form") or ApproveForm(),
         "return_form": forms.get("return_form") or ReturnForm(),
-        "error": forms.get("error", ""),
+        "errors": forms.get("errors", []),
         "event_count": plan.events.count() if plan.expanded_at else 0,
     }
 
@@ -234,7 +239,7 @@ def plan_session_remove(request: HttpRequest, pk: int, session_pk: int) -> HttpR
     try:
         plans.plan_session_remove(actor=request.user, plan=plan, session_pk=session_pk)
     except ValidationError as exc:
-        return _sessions_response(request, plan, status=400, error=" ".join(exc.messages))
+        return _sessions_response(request, plan, status=400, errors=exc.messages)
     messages.success(request, "已从计划中删除。")
     return _sessions_response(request, plan)
 
@@ -248,7 +253,7 @@ def _step(request: HttpRequest, plan: AnnualPlan, run: Any, done: str, **forms: 
         for form in forms.values():
             add_errors(form, exc)
         if not forms:
-            forms = {"error": " ".join(exc.messages)}
+            forms = {"errors": exc.messages}
         plan.refresh_from_db()
         return render(
             request, "duties/plan_detail.html", plan_context(request, plan, **forms), status=400
@@ -257,13 +262,18 @@ def _step(request: HttpRequest, plan: AnnualPlan, run: Any, done: str, **forms: 
     return redirect("duties:plan_detail", pk=plan.pk)
 
 
+def _warner(request: HttpRequest) -> Any:
+    """Where a step's warnings go: the messages the plan page shows after the step."""
+    return lambda message: messages.warning(request, f"提醒：{message}")
+
+
 @require_POST
 def plan_submit(request: HttpRequest, pk: int) -> HttpResponse:
     plan = plan_in_scope(request, pk, write=True)
     return _step(
         request,
         plan,
-        lambda: plans.plan_submit(actor=request.user, plan=plan),
+        lambda: plans.plan_submit(actor=request.user, plan=plan, warn=_warner(request)),
         "年度计划已报审。",
     )
 
@@ -284,6 +294,7 @@ def plan_approve(request: HttpRequest, pk: int) -> HttpResponse:
             plan=plan,
             shortfall_reason=d.get("shortfall_reason", ""),
             note=d.get("decision_note", ""),
+            warn=_warner(request),
         ),
         "年度计划已批准，并已生成全年活动安排。",
         approve_form=form,

@@ -6,6 +6,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+from django.test import Client
+
 TEMPLATES = Path(__file__).resolve().parents[2] / "minyi" / "templates"
 
 
@@ -19,3 +22,11 @@ def test_every_full_page_template_names_its_icon() -> None:
         and 'rel="icon"' not in text
     ]
     assert not missing, f'add <link rel="icon" href="data:,"> to: {missing}'
+
+
+@pytest.mark.django_db
+def test_the_admin_pages_name_their_icon_too() -> None:
+    # Django's admin templates are not ours to edit; admin/base_site.html adds it.
+    response = Client().get("/admin/login/")
+    assert response.status_code == 200
+    assert '<link rel="icon" href="data:,">' in response.content.decode()

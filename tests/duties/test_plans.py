@@ -382,6 +382,13 @@ def test_liaison_drafts_a_plan_and_adds_and_removes_sessions_with_htmx(liaison: 
     )
     assert response.status_code == 200
     assert not plan.sessions.exists()
+    # Removed again (a second tab, a double click): the refusal is in the part htmx swaps.
+    response = client.post(
+        reverse("duties:plan_session_remove", args=[plan.pk, session.pk]), HTTP_HX_REQUEST="true"
+    )
+    assert response.status_code == 400
+    assert "<html" not in text_of(response)
+    assert "该活动安排已不存在。" in text_of(response)
 
 
 @pytest.mark.django_db
