@@ -10,6 +10,7 @@ is to mend. The records the pages show are made the way the access matrix makes 
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import date, time
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -17,6 +18,7 @@ import pytest
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from minyi.core.demo import DEMO_PASSWORD
+from minyi.duties.models import AnnualPlan
 from minyi.evaluation.models import EvaluationRound
 from minyi.people.models import Representative, User
 from minyi.studios.models import Studio
@@ -38,6 +40,12 @@ def _liaison_pages(w: Any) -> list[str]:
     visit = made._household_visit(w)["pk"]
     report = made._report(w)["pk"]
     plan = made._plan(w)["pk"]
+    # Two sessions of one representative at overlapping times (as saved before the rule
+    # refused them): the plan page shows its 时间重叠 section.
+    for hour in (9, 10):
+        AnnualPlan.objects.get(pk=plan).sessions.create(
+            representative=rep, date=date(2030, 5, 4), start=time(hour), end=time(hour + 2)
+        )
     export = made._export_job(w)["pk"]
     return [
         "/",
