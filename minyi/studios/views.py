@@ -20,8 +20,12 @@ from minyi.studios.models import FACILITIES, Studio, StudioQuerySet, open_period
 
 def with_people(qs: StudioQuerySet) -> StudioQuerySet:
     return qs.select_related("unit", "unit__street", "unit__district").prefetch_related(
+        # The full-time liaison first, then the part-time ones, then a stand-in: the
+        # kinds' values sort in that order (full_time < part_time < stand_in).
         Prefetch(
-            "liaisons", queryset=Liaison.objects.filter(active=True), to_attr="active_liaisons"
+            "liaisons",
+            queryset=Liaison.objects.filter(active=True).order_by("kind", "name", "pk"),
+            to_attr="active_liaisons",
         )
     )
 

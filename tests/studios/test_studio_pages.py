@@ -260,3 +260,24 @@ def test_an_htmx_request_for_another_target_gets_the_whole_page(district_officia
         reverse("studios:list"), headers={"HX-Request": "true", "HX-Target": "main"}
     )
     assert "<html" in text_of(response)
+
+
+def test_the_studio_page_and_plaque_list_the_full_time_liaison_first(
+    street_official: Any,
+) -> None:
+    """The demo's part-time liaisons' names sort before the full-time one's; the page and
+    the plaque still put 专职联络员 first."""
+    studio = Studio.objects.get(name=SHATOUJIAO_STUDIO)
+    client = client_for(street_official)
+    for url in ("studios:detail", "studios:plaque"):
+        page = text_of(client.get(reverse(url, args=[studio.pk])))
+        full, part = page.index("（专职联络员）"), page.index("（兼职联络员）")
+        assert full < part, url
+
+
+def test_the_studio_page_shows_the_day_it_was_set_up(street_official: Any) -> None:
+    studio = Studio.objects.get(name=SHATOUJIAO_STUDIO)
+    studio.established_on = "2012-07-01"
+    studio.save()
+    page = text_of(client_for(street_official).get(reverse("studios:detail", args=[studio.pk])))
+    assert "<dt>设立日期</dt><dd>2012年7月1日</dd>" in page
