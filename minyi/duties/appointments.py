@@ -29,6 +29,7 @@ from minyi.duties.models import (
     RequesterKind,
 )
 from minyi.duties.notify import month_day, notification_send
+from minyi.duties.references import new_reference
 
 FULL = "本场活动的预约名额已满，请选择其他场次，或直接到工作室反映。"
 NOT_BOOKABLE = "本场活动不接受预约。"
@@ -99,12 +100,22 @@ def appointment_book(
             raise ValidationError(FULL, code="full")
         return Appointment.objects.create(
             event=locked,
+            reference=unused_reference(),
             requester_kind=requester_kind,
             name=name,
             phone=phone,
             topic=topic,
             preferred_representative=preferred_representative,
         )
+
+
+def unused_reference() -> str:
+    """A reference no booking has: drawn again on the rare clash, which the unique
+    column would otherwise turn into an error page for the resident."""
+    while True:
+        reference = new_reference()
+        if not Appointment.objects.filter(reference=reference).exists():
+            return reference
 
 
 def _same_booking(event: Event, name: str, phone: str, topic: str) -> Appointment | None:
@@ -161,8 +172,9 @@ def appointment_confirm(*, appointment: Appointment, actor: Any) -> Appointment:
         notification_send(
             recipients=_recipients(appt),
             text=(
-                f"有新的预约：{month_day(when)} {when:%H:%M} {event.studio.name}，"
-                f"{appt.get_requester_kind_display()}预约，反映事项：{appt.topic}"
+                f"预约已确认：{month_day(when)} {when:%H:%M} {event.studio.name}，"
+                f"{appt.get_requester_kind_display()}预约（预约号 {appt.reference_display}），"
+                f"反映事项：{appt.topic}"
             ),
             url=reverse("duties:appointment_detail", args=[appt.pk]),
         )
@@ -185,7 +197,10 @@ def appointment_cancel(*, appointment: Appointment, actor: Any, reason: str) -> 
             when = timezone.localtime(appt.event.starts_at)
             notification_send(
                 recipients=_recipients(appt),
-                text=f"预约已取消：{month_day(when)} {when:%H:%M}，{appt.topic}。理由：{reason}",
+                text=(
+                    f"预约已取消：{month_day(when)} {when:%H:%M} {appt.event.studio.name}"
+                    f"（预约号 {appt.reference_display}），反映事项：{appt.topic}。理由：{reason}"
+                ),
                 url=reverse("duties:appointment_detail", args=[appt.pk]),
             )
         return appt

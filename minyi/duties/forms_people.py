@@ -88,20 +88,20 @@ class PublicBookingForm(forms.Form):
         return bool(self.data.get("website"))
 
 
-# What the appointment list's search box matches, said in the box: the topic only, never
-# the booker's name or phone (docs/decisions.md).
-APPOINTMENT_SEARCH_HINT = "按反映事项中的字词查找，不能按预约人姓名或电话查找"
+# What the appointment list's search box matches, said in the box: the topic or the
+# booking reference, never the booker's name or phone (docs/decisions.md).
+APPOINTMENT_SEARCH_HINT = "按反映事项中的字词或预约号查找，不能按预约人姓名或电话查找"
 
 
 class AppointmentFilterForm(FilterForm):
     q = forms.CharField(
-        label="反映事项",
+        label="反映事项或预约号",
         required=False,
         max_length=100,
         widget=forms.TextInput(
             attrs={
                 "type": "search",
-                "placeholder": "反映事项中的字词（不按姓名查找）",
+                "placeholder": "反映事项中的字词或预约号（不按姓名查找）",
                 "title": APPOINTMENT_SEARCH_HINT,
             }
         ),

@@ -18,6 +18,7 @@ from minyi.core.links import pk_url
 from minyi.core.models import ScopedQuerySet, StampedQuerySet, TimeStamped
 from minyi.core.phones import mask_phone
 from minyi.core.text_limits import ACCOUNT_MAX, DOCUMENT_MAX, NOTE_MAX, REPORT_MAX
+from minyi.duties.references import REFERENCE_LENGTH, format_reference, new_reference
 
 if TYPE_CHECKING:
     from minyi.people.scopes import Scope
@@ -300,6 +301,12 @@ class Appointment(TimeStamped):
     phone = EncryptedCharField("联系电话", max_length=20)
     phone_digest = PhoneDigestField(source="phone")
     topic = models.CharField("反映事项", max_length=200)
+    # What the resident quotes when they phone the studio, shown on their confirmation
+    # and searched on the list. Random, not the pk: a sequential number would let anyone
+    # who booked count the studio's bookings or guess another's (docs/decisions.md).
+    reference = models.CharField(
+        "预约号", max_length=REFERENCE_LENGTH, unique=True, editable=False, default=new_reference
+    )
     preferred_representative = models.ForeignKey(
         "people.Representative",
         null=True,
@@ -343,6 +350,10 @@ class Appointment(TimeStamped):
     @property
     def phone_masked(self) -> str:
         return mask_phone(self.phone) if self.phone else ""
+
+    @property
+    def reference_display(self) -> str:
+        return format_reference(self.reference)
 
 
 class AppointmentView(models.Model):

@@ -54,6 +54,7 @@ from minyi.duties.public_pages import render_public
 from minyi.duties.record import YEAR_ERROR, record_year
 from minyi.duties.record import duty_record as build_duty_record
 from minyi.duties.record_rows import table_bodies
+from minyi.duties.references import as_reference, format_reference, new_reference
 from minyi.duties.visits import (
     can_record,
     closed_year_refusal,
@@ -93,8 +94,12 @@ def public_booking(request: HttpRequest, event_pk: int) -> HttpResponse:
             if hit:
                 return hit
         if form.is_bot:
-            # Bots see the same confirmation as people; nothing is saved.
-            request.session[BOOKED_KEY] = {"event": event.pk, "appointment": None}
+            # Bots see the same confirmation as people, a reference too; nothing is saved.
+            request.session[BOOKED_KEY] = {
+                "event": event.pk,
+                "appointment": None,
+                "reference": new_reference(),
+            }
             return redirect("duties:public_booking_done", event_pk=event.pk)
         if form.is_valid():
             data = form.cleaned_data
@@ -126,12 +131,14 @@ def public_booking_done(request: HttpRequest, event_pk: int) -> HttpResponse:
         return redirect("duties:public_booking", event_pk=event_pk)
     event = get_object_or_404(Event.objects.published().select_related("studio"), pk=event_pk)
     appointment = None
+    reference = booked.get("reference", "")
     if booked.get("appointment"):
         appointment = Appointment.objects.filter(pk=booked["appointment"], event=event).first()
+        reference = appointment.reference if appointment else ""
     return render_public(
         request,
         "duties/public_booking_done.html",
-        {"event": event, "appointment": appointment},
+        {"event": event, "appointment": appointment, "reference": format_reference(reference)},
     )
 
 
@@ -172,10 +179,15 @@ class AppointmentList(ListPage):
 
     def filter(self, qs: QuerySet, data: dict[str, Any]) -> QuerySet:
         if data.get("q"):
-            # The topic only, as the case list searches no reporter's name: a search by
-            # part of a name would let anyone who lists appointments probe who booked
+            # The topic or the booking reference the resident quotes on the phone; never
+            # the name, as the case list searches no reporter's name: a search by part
+            # of a name would let anyone who lists appointments probe who booked
             # (docs/decisions.md).
-            qs = qs.filter(topic__icontains=data["q"])
+            match = Q(topic__icontains=data["q"])
+            reference = as_reference(data["q"])
+            if reference:
+                match |= Q(reference=reference)
+            qs = qs.filter(match)
         if data.get("state"):
             qs = qs.filter(state=data["state"])
         if data.get("upcoming"):

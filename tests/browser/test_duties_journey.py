@@ -201,7 +201,7 @@ def test_a_published_reception_is_booked_confirmed_held_and_on_the_duty_record(
     expect(notifications).to_contain_text("1")
     notifications.click()
     expect(rep.get_by_role("heading", level=1)).to_have_text("通知")
-    note = rep.locator("ul.timeline > li").filter(has_text="有新的预约")
+    note = rep.locator("ul.timeline > li").filter(has_text="预约已确认")
     expect(note).to_have_count(1)
     expect(note).to_contain_text(STUDIO)
     expect(note).to_contain_text(TOPIC)

@@ -285,12 +285,12 @@ def test_confirming_notifies_the_preferred_representative(world, liaison, repres
     assert appointment.confirmed_by == liaison
     note = Notification.objects.get()
     assert note.recipient == representative
-    assert note.text.startswith(f"有新的预约：{when.month}月{when.day}日 {when:%H:%M} ")
+    assert note.text.startswith(f"预约已确认：{when.month}月{when.day}日 {when:%H:%M} {STUDIO}，")
     assert "工地夜间施工噪声扰民" in note.text
     # The representative sees the unread count in the navigation and reads it.
     client = client_for(representative)
     home = text_of(client.get(reverse("duties:notification_list")))
-    assert "1 条未读" in home and "有新的预约" in home
+    assert "1 条未读" in home and "预约已确认" in home
     client.post(reverse("duties:notification_read"), {"pk": note.pk})
     note.refresh_from_db()
     assert note.read_at is not None
