@@ -152,7 +152,7 @@ def screen_list(
     raw = params.dict()
     limit, cursor = raw.pop("limit"), raw.pop("cursor")
     if not 1 <= limit <= MAX_LIMIT:
-        raise ApiError(422, "invalid", "每页条数应在 1 到 100 之间。", {"limit": ["1–100"]})
+        raise ApiError(422, "invalid", "每页条数应在 1 到 100 之间。", {"limit": ["1—100"]})
     for name, value in raw.items():
         if isinstance(value, str) and "\x00" in value:
             raise ApiError(422, "invalid", "参数含有无效字符。", {name: ["含有无效字符。"]})

@@ -75,7 +75,7 @@ class CancelIn(Schema):
 def _form_data(payload: EventIn) -> dict[str, Any]:
     for name in ("starts_at", "ends_at"):
         if getattr(payload, name).year not in YEARS:
-            raise ApiError(422, "invalid", "活动时间超出可安排的范围。", {name: ["2000–2100 年"]})
+            raise ApiError(422, "invalid", "活动时间超出可安排的范围。", {name: ["2000—2100 年"]})
     return {
         "studio": payload.studio_id,
         "kind": payload.kind,

@@ -579,9 +579,9 @@ def deadline(request: HttpRequest, date: str, days: int) -> dict[str, Any]:
             422, "invalid", "日期请按 YYYY-MM-DD 填写。", {"date": ["日期格式不正确。"]}
         ) from exc
     if not 1 <= days <= 366:
-        raise ApiError(422, "invalid", "工作日数应在 1 到 366 之间。", {"days": ["1–366"]})
+        raise ApiError(422, "invalid", "工作日数应在 1 到 366 之间。", {"days": ["1—366"]})
     if not 2000 <= start.year <= 2100:
-        raise ApiError(422, "invalid", "日期超出可计算范围。", {"date": ["2000–2100 年"]})
+        raise ApiError(422, "invalid", "日期超出可计算范围。", {"date": ["2000—2100 年"]})
     result = add_workdays(start, days)
     return {
         "due": result.due,

@@ -186,7 +186,7 @@ def studio_ledger(request: HttpRequest, pk: int) -> HttpResponse:
     }
     data = render_pdf("documents/studio_ledger.html", context, request)
     audit.record(
-        AuditAction.EXPORT, studio, detail=f"PDF：跟踪明细帐 {start}–{end}，{len(rows)} 件"
+        AuditAction.EXPORT, studio, detail=f"PDF：跟踪明细帐 {start}—{end}，{len(rows)} 件"
     )
     return pdf_response(data, f"跟踪明细帐-{studio.name}-{start:%Y%m%d}-{end:%Y%m%d}.pdf")
 

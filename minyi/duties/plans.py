@@ -71,7 +71,7 @@ def half_day_hours() -> float:
 
 def window_label(index: int) -> str:
     first, last = WINDOWS[index]
-    return f"{first}–{last}月"
+    return f"{first}—{last}月"
 
 
 def window_of(day: date) -> int:
@@ -294,7 +294,7 @@ def clash_message(plan: AnnualPlan, representative: Representative, other: Plann
             f"（{other.plan.get_state_display()}）"
         )
     return (
-        f"{representative.name}在{other.date:%Y-%m-%d} {other.start:%H:%M}–{other.end:%H:%M}"
+        f"{representative.name}在{other.date:%Y-%m-%d} {other.start:%H:%M}—{other.end:%H:%M}"
         f"已安排在{where}，与这项安排时间重叠；同一党代表不能同时在两处活动。"
     )
 
@@ -323,7 +323,7 @@ class PlanClash:
 
 
 def _span(day: date, start: time, end: time) -> str:
-    return f"{day:%Y-%m-%d} {start:%H:%M}–{end:%H:%M}"
+    return f"{day:%Y-%m-%d} {start:%H:%M}—{end:%H:%M}"
 
 
 def _session_clashes_of(plan: AnnualPlan) -> tuple[list[PlanClash], set[tuple]]:
@@ -354,7 +354,7 @@ def _session_clashes_of(plan: AnnualPlan) -> tuple[list[PlanClash], set[tuple]]:
     keys: set[tuple] = set()
     for other in others:
         mine_span = _span(other.date, other.mine_start, other.mine_end)
-        theirs = f"{other.start:%H:%M}–{other.end:%H:%M}"
+        theirs = f"{other.start:%H:%M}—{other.end:%H:%M}"
         if other.plan_id == plan.pk:
             message = f"{other.representative.name}：{mine_span}与本计划的另一项安排（{theirs}）"
             found.append(PlanClash(other.date, other.mine_start, message + "时间重叠。"))
@@ -431,7 +431,7 @@ def plan_clashes(
                     s.start,
                     f"{s.representative.name}：{_span(s.date, s.start, s.end)}与"
                     f"{event.studio.name}的活动（{event.get_kind_display()}，"
-                    f"{starts:%Y-%m-%d %H:%M}–{until}，状态：{event.get_state_display()}）"
+                    f"{starts:%Y-%m-%d %H:%M}—{until}，状态：{event.get_state_display()}）"
                     "时间重叠。",
                 )
             )

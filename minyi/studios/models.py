@@ -106,7 +106,7 @@ class Studio(TimeStamped):
         validators=[MinValueValidator(Decimal(0), message="面积不能为负数。")],
     )
     opening_hours = models.CharField(
-        "开放时间", max_length=200, blank=True, help_text="例如：每周三 9:00–12:00"
+        "开放时间", max_length=200, blank=True, help_text="例如：每周三 9:00—12:00"
     )
     phone = models.CharField("工作室电话", max_length=20, blank=True)
     funding_source = models.CharField(

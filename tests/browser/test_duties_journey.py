@@ -242,7 +242,7 @@ def test_a_published_reception_is_booked_confirmed_held_and_on_the_duty_record(
     expect(liaison.locator(".badge.state")).to_have_text("已举行")
     held = section(liaison, "活动情况")
     expect(fact(held, "接待人数")).to_have_text("5")
-    expect(fact(held, "出席")).to_have_text(f"{REPRESENTATIVE} 09:10–11:50")
+    expect(fact(held, "出席")).to_have_text(f"{REPRESENTATIVE} 09:10—11:50")
     expect(held).to_contain_text("集中听取工地夜间施工噪声问题")
     screenshot(liaison, artifacts / "duties-5-event-held.png")
     event.refresh_from_db()

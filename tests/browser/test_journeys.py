@@ -82,7 +82,7 @@ def test_liaison_checks_studio_and_prints_plaque(
     hours = page.locator("dl.facts dt", has_text="开放时间").locator(
         "xpath=following-sibling::dd[1]"
     )
-    expect(hours).to_have_text("每周三 9:00–12:00；每两月第一个周六 9:00–12:00 党代表接待")
+    expect(hours).to_have_text("每周三 9:00—12:00；每两月第一个周六 9:00—12:00 党代表接待")
     # Meets SM 5 and SM 11: no warning block, the all-clear instead.
     expect(page.locator(".warnings")).to_have_count(0)
     expect(page.get_by_text("场所、设施和联络员均符合办法要求")).to_be_visible()
@@ -102,7 +102,7 @@ def test_liaison_checks_studio_and_prints_plaque(
         card = sheet.locator(".rep", has_text=name)
         expect(card).to_contain_text(f"联系电话：{phone}")
     expect(sheet).to_contain_text("演示联络员·林芳")
-    expect(sheet).to_contain_text("每周三 9:00–12:00")
+    expect(sheet).to_contain_text("每周三 9:00—12:00")
 
     # The title must be drawn with a CJK font, not boxes ("tofu") or a fallback.
     page.evaluate("document.fonts.ready")

@@ -94,7 +94,7 @@ def test_find_a_studio_on_a_phone_and_the_first_page_is_light(
     page.get_by_role("link", name=STUDIO).click()
     page.get_by_role("heading", name=STUDIO).wait_for()
     body = page.locator("main").inner_text()
-    assert "演示代表·陈明" in body and "每周三 9:00–12:00" in body and "听取居民意见" in body
+    assert "演示代表·陈明" in body and "每周三 9:00—12:00" in body and "听取居民意见" in body
     check_page(page)
 
 

@@ -70,7 +70,7 @@ class TestEveryList:
         assert headers[:6] == ["工作室", "对象", "事项", "依据", "期间", "结果"]
         assert rows, "the demo studio has duty results"
         assert {r[0] for r in rows} == {"沙头角社区党代表工作室"}
-        assert any("2026-01-01 至 2026-12-31" in n for n in notes)
+        assert any("2026-01-01—2026-12-31" in n for n in notes)
         assert (
             client_for(user("unit"))
             .get(reverse("documents:export", args=["compliance"]))

@@ -104,7 +104,7 @@ def test_sessions_overlapping_in_the_plan_refuse_submission_and_approval(
     _saved(plan, 9, 12, rep="演示代表·林秀英")  # someone else: no clash
     expected = [
         "计划中有 1 处时间重叠，同一党代表不能同时在两处活动，须先调整才能报审：",
-        f"{CHEN}：2027-05-08 09:00–12:00与本计划的另一项安排（11:00–14:00）时间重叠。",
+        f"{CHEN}：2027-05-08 09:00—12:00与本计划的另一项安排（11:00—14:00）时间重叠。",
     ]
     assert _refusal(lambda: plans.plan_submit(actor=liaison, plan=plan)) == expected
     plan.refresh_from_db()
@@ -139,8 +139,8 @@ def test_a_submitted_or_approved_plan_of_another_studio_blocks(
     _saved(ours, 9, 12)
     _saved(ours, 14, 17)  # the same day, clear of theirs: not named
     line = (
-        f"{CHEN}：2027-05-08 09:00–12:00与{DAMEISHA}的2027年度计划"
-        f"（{PlanState(state).label}）中的安排（10:00–11:00）时间重叠。"
+        f"{CHEN}：2027-05-08 09:00—12:00与{DAMEISHA}的2027年度计划"
+        f"（{PlanState(state).label}）中的安排（10:00—11:00）时间重叠。"
     )
     assert _refusal(lambda: plans.plan_submit(actor=liaison, plan=ours))[1:] == [line]
     _set(ours, PlanState.SUBMITTED)
@@ -166,8 +166,8 @@ def test_a_plan_not_before_the_department_only_warns(
     ours = _plan(liaison)
     _saved(ours, 9, 12)
     warning = (
-        f"{CHEN}：2027-05-08 09:00–12:00与{DAMEISHA}的2027年度计划"
-        f"（{PlanState(state).label}）中的安排（10:00–13:00）时间重叠。"
+        f"{CHEN}：2027-05-08 09:00—12:00与{DAMEISHA}的2027年度计划"
+        f"（{PlanState(state).label}）中的安排（10:00—13:00）时间重叠。"
         "该计划未在报审中，不妨碍本计划报审和批准；它报审前须调整。"
     )
     # Both see it on the plan page, as a warning, before submitting.
@@ -192,8 +192,8 @@ def test_a_plan_not_before_the_department_only_warns(
     _set(theirs, PlanState.DRAFT)
     refusal = _refusal(lambda: plans.plan_submit(actor=outsider, plan=theirs))
     assert refusal[1] == (
-        f"{CHEN}：2027-05-08 10:00–13:00与{SHATOUJIAO}的2027年度计划（已批准）中的安排"
-        "（09:00–12:00）时间重叠。"
+        f"{CHEN}：2027-05-08 10:00—13:00与{SHATOUJIAO}的2027年度计划（已批准）中的安排"
+        "（09:00—12:00）时间重叠。"
     )
     page = text_of(client_for(outsider).get(reverse("duties:plan_detail", args=[theirs.pk])))
     assert "以下 1 处重叠须先调整，计划才能报审和批准" in page and refusal[1] in page
@@ -218,7 +218,7 @@ def test_an_event_of_the_representative_blocks_approval(
     )
     assert messages == [
         "计划中有 1 处时间重叠，同一党代表不能同时在两处活动，须先调整才能批准：",
-        f"{CHEN}：2027-05-08 09:00–12:00与{DAMEISHA}的活动（座谈，2027-05-08 11:00–13:00，"
+        f"{CHEN}：2027-05-08 09:00—12:00与{DAMEISHA}的活动（座谈，2027-05-08 11:00—13:00，"
         "状态：已预告）时间重叠。",
     ]
     assert Event.objects.count() == before
@@ -245,9 +245,9 @@ def test_an_event_made_from_another_plans_session_is_named_once(
     ours = _plan(liaison)
     _saved(ours, 9, 12)
     assert [c.message for c in plans.plan_clashes(ours)] == [
-        f"{CHEN}：2027-05-08 09:00–12:00与{DAMEISHA}的2027年度计划（已批准）中的安排"
-        "（10:00–13:00）时间重叠。",
-        f"{CHEN}：2027-05-08 09:00–12:00与{DAMEISHA}的活动（座谈，2027-05-08 11:00–12:00，"
+        f"{CHEN}：2027-05-08 09:00—12:00与{DAMEISHA}的2027年度计划（已批准）中的安排"
+        "（10:00—13:00）时间重叠。",
+        f"{CHEN}：2027-05-08 09:00—12:00与{DAMEISHA}的活动（座谈，2027-05-08 11:00—12:00，"
         "状态：计划）时间重叠。",
     ]
 
@@ -306,8 +306,8 @@ def test_a_plan_with_a_thousand_sessions_is_still_one_event_query(liaison: Any) 
         ends_at=datetime(2027, 12, 31, 11, 30, tzinfo=plans.SHANGHAI),
     )
     assert [c.message.split("与")[0] for c in plans.plan_clashes(plan)] == [
-        f"{CHEN}：2027-12-31 10:00–11:00",
-        f"{CHEN}：2027-12-31 11:00–12:00",
+        f"{CHEN}：2027-12-31 10:00—11:00",
+        f"{CHEN}：2027-12-31 11:00—12:00",
     ]
 
 

@@ -100,7 +100,7 @@ def test_the_form_refuses_an_overlap_in_the_same_plan_and_keeps_what_was_typed(
     response = _post(client, plan, data, htmx)
     assert response.status_code == 400
     page = text_of(response)
-    assert "演示代表·陈明在2027-05-08 09:00–12:00已安排在本计划" in page and CLASH in page
+    assert "演示代表·陈明在2027-05-08 09:00—12:00已安排在本计划" in page and CLASH in page
     # What was typed is still in the form, with its one-time key: nothing is lost.
     assert 'value="11:00"' in page and 'value="14:00"' in page
     assert "老旧小区加装电梯座谈" in page and data["submission_key"] in page
@@ -121,7 +121,7 @@ def test_a_session_in_another_studios_plan_is_named_in_the_refusal(
     assert response.status_code == 400
     page = text_of(response)
     assert (
-        "演示代表·陈明在2027-05-08 10:00–13:00已安排在大梅沙社区党代表工作室的2027年度计划"
+        "演示代表·陈明在2027-05-08 10:00—13:00已安排在大梅沙社区党代表工作室的2027年度计划"
         "（草稿），与这项安排时间重叠" in page
     )
     assert not ours.sessions.exists()
@@ -130,7 +130,7 @@ def test_a_session_in_another_studios_plan_is_named_in_the_refusal(
     with pytest.raises(ValidationError) as exc:
         _add(outsider, theirs, 16, 18)
     assert exc.value.message_dict["start"] == [
-        "演示代表·陈明在2027-05-08 14:00–17:00已安排在沙头角社区党代表工作室的2027年度计划"
+        "演示代表·陈明在2027-05-08 14:00—17:00已安排在沙头角社区党代表工作室的2027年度计划"
         f"（草稿），与这项安排时间重叠；{CLASH}。"
     ]
     assert theirs.sessions.count() == 1

@@ -46,8 +46,8 @@ def test_a_plan_lists_those_who_were_there_in_its_year(liaison: Any) -> None:
     # Owed January–February and March–April (the whole of March), not after.
     mine = [f.message for f in plans.shortfalls_of(plan) if f.representative.pk == rep.pk]
     assert mine == [
-        "演示代表·黄海：1–2月没有安排到工作室活动。",
-        "演示代表·黄海：3–4月没有安排到工作室活动。",
+        "演示代表·黄海：1—2月没有安排到工作室活动。",
+        "演示代表·黄海：3—4月没有安排到工作室活动。",
     ]
     # The plan's form offers them, once, and a session in their period is taken.
     offered_from = field_of(SessionForm(plan=plan), "representative", forms.ModelChoiceField)
@@ -110,4 +110,4 @@ def test_the_plan_list_counts_the_shortfalls_of_those_who_left(
     page = text_of(client_for(city_official).get(reverse("duties:plan_list"), {"year": 2026}))
     assert f"{expected} 项未达要求" in page
     detail = text_of(client_for(liaison).get(reverse("duties:plan_detail", args=[plan.pk])))
-    assert "演示代表·黄海：3–4月没有安排到工作室活动。" in detail
+    assert "演示代表·黄海：3—4月没有安排到工作室活动。" in detail

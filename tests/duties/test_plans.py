@@ -53,11 +53,11 @@ def test_a_plan_with_a_half_day_session_in_every_window_has_no_shortfalls() -> N
     ("sessions", "expected"),
     [
         pytest.param(
-            _full(CHEN, skip=2), ["陈明：5–6月没有安排到工作室活动。"], id="no May–June session"
+            _full(CHEN, skip=2), ["陈明：5—6月没有安排到工作室活动。"], id="no May–June session"
         ),
         pytest.param(
             [*_full(CHEN, skip=2), _s(CHEN, date(2026, 6, 3), time(9), time(11))],
-            ["陈明：5–6月的活动只有 2 小时，不足半天（3 小时）。"],
+            ["陈明：5—6月的活动只有 2 小时，不足半天（3 小时）。"],
             id="a 2-hour session is less than half a day",
         ),
         pytest.param(
@@ -67,19 +67,19 @@ def test_a_plan_with_a_half_day_session_in_every_window_has_no_shortfalls() -> N
         ),
         pytest.param(
             [*_full(CHEN, skip=2), _s(CHEN, date(2026, 7, 1))],
-            ["陈明：5–6月没有安排到工作室活动。"],
+            ["陈明：5—6月没有安排到工作室活动。"],
             id="first day of the next window does not",
         ),
         pytest.param(
             [*_full(CHEN, skip=2), _s(CHEN, date(2025, 5, 10))],
-            ["陈明：5–6月没有安排到工作室活动。"],
+            ["陈明：5—6月没有安排到工作室活动。"],
             id="a session of another year does not count",
         ),
         pytest.param(
             [],
             [
                 f"陈明：{m}月没有安排到工作室活动。"
-                for m in ("1–2", "3–4", "5–6", "7–8", "9–10", "11–12")
+                for m in ("1—2", "3—4", "5—6", "7—8", "9—10", "11—12")
             ],
             id="nothing planned",
         ),
@@ -102,7 +102,7 @@ def test_a_representative_assigned_mid_year_owes_only_the_windows_after_assignme
     assert found == []
     # Assigned on the first day of a window: that window is owed.
     found = plans.plan_shortfalls(_plan(), [(LIN, date(2026, 5, 1))], 3, sessions=sessions)
-    assert _messages(found) == ["林秀英：5–6月没有安排到工作室活动。"]
+    assert _messages(found) == ["林秀英：5—6月没有安排到工作室活动。"]
 
 
 def test_each_representative_is_checked_on_their_own_sessions() -> None:
@@ -194,7 +194,7 @@ def test_a_draft_with_shortfalls_can_be_saved_and_submitted(liaison: Any) -> Non
     plan = _draft(liaison)
     _complete(plan, liaison, skip_for="演示代表·林秀英")
     assert [f.message for f in plans.shortfalls_of(plan)] == [
-        "演示代表·林秀英：5–6月没有安排到工作室活动。"
+        "演示代表·林秀英：5—6月没有安排到工作室活动。"
     ]
     plan = plans.plan_submit(actor=liaison, plan=plan)
     assert plan.state == PlanState.SUBMITTED
@@ -253,16 +253,16 @@ def test_approving_with_shortfalls_needs_a_reason(liaison: Any, district_officia
     response = client.post(url, {"shortfall_reason": "  "})
     assert response.status_code == 400
     assert "批准须填写未达最低要求的理由" in text_of(response)
-    assert "5–6月没有安排到工作室活动" in text_of(response)
+    assert "5—6月没有安排到工作室活动" in text_of(response)
     assert "。）" not in text_of(response)  # the example's full stop inside the bracket
     plan.refresh_from_db()
     assert plan.state == PlanState.SUBMITTED
     assert not Event.objects.exists()
-    response = client.post(url, {"shortfall_reason": "林代表5–6月援疆，已安排7月补足"})
+    response = client.post(url, {"shortfall_reason": "林代表5—6月援疆，已安排7月补足"})
     assert response.status_code == 302
     plan.refresh_from_db()
     assert plan.state == PlanState.APPROVED
-    assert plan.shortfall_reason == "林代表5–6月援疆，已安排7月补足"
+    assert plan.shortfall_reason == "林代表5—6月援疆，已安排7月补足"
 
 
 @pytest.mark.django_db
@@ -295,7 +295,7 @@ def test_transitions_out_of_order_are_refused_in_chinese(
         )
     with pytest.raises(ValidationError, match="退回须写明审批意见"):
         plans.plan_return(actor=district_official, plan=plan, note=" ")
-    plan = plans.plan_return(actor=district_official, plan=plan, note="请补充5–6月安排")
+    plan = plans.plan_return(actor=district_official, plan=plan, note="请补充5—6月安排")
     assert plan.state == PlanState.RETURNED
     plan = plans.plan_submit(actor=liaison, plan=plan)  # a returned plan goes back up
     assert plan.state == PlanState.SUBMITTED

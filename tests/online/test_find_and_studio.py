@@ -74,7 +74,7 @@ def test_the_studio_page_shows_representatives_hours_and_the_coming_weeks_events
     full = _event(10, capacity=0)
     page = Client().get(reverse("online:studio", args=[studio().pk])).content.decode()
     assert REP in page and "工程师" in page  # name and position, as on the plaque
-    assert "每周三 9:00–12:00" in page
+    assert "每周三 9:00—12:00" in page
     assert soon.theme in page and full.theme in page
     assert later.theme not in page and draft.theme not in page
     assert reverse("duties:public_booking", args=[soon.pk]) in page
@@ -120,9 +120,9 @@ def test_the_cached_studio_page_follows_every_change_it_shows(world: Any) -> Non
     rep.save()
     assert "新的职务" in Client().get(url).content.decode()
     place = studio()
-    place.opening_hours = "每周五 14:00–17:00"
+    place.opening_hours = "每周五 14:00—17:00"
     place.save()
-    assert "每周五 14:00–17:00" in Client().get(url).content.decode()
+    assert "每周五 14:00—17:00" in Client().get(url).content.decode()
     place.closed_at = timezone.now()
     place.save()
     assert Client().get(url).status_code == 404

@@ -42,7 +42,7 @@ def studio_form_data(unit: OrgUnit, **overrides: Any) -> dict[str, Any]:
         "host_organisation": "中共深圳市盐田区沙头角街道沙头角社区委员会",
         "address": "沙头角街道测试路 2 号",
         "area_m2": "30",
-        "opening_hours": "每周四 9:00–12:00",
+        "opening_hours": "每周四 9:00—12:00",
         "phone": "0755-12345678",
         "funding_source": "盐田区财政",
         "established_on": "2024-03-01",

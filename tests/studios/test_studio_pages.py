@@ -83,7 +83,7 @@ class TestBadInput:
         before = Studio.objects.count()
         data = studio_form_data(qiaodong, **overrides)
         response = client_for(street_official).post(reverse("studios:create"), data)
-        assert_refused(response, label, message, kept="每周四 9:00–12:00")
+        assert_refused(response, label, message, kept="每周四 9:00—12:00")
         assert Studio.objects.count() == before
 
     def test_it_rejects_a_community_studio_placed_on_a_street(
@@ -119,11 +119,11 @@ class TestEdit:
         client = client_for(street_official)
         url = reverse("studios:edit", args=[studio.pk])
         data = post_data_from(client.get(url))
-        data["opening_hours"] = "每周一至周五 9:00–12:00"
+        data["opening_hours"] = "每周一至周五 9:00—12:00"
         response = client.post(url, data)
         assert response.status_code == 302
         studio.refresh_from_db()
-        assert studio.opening_hours == "每周一至周五 9:00–12:00"
+        assert studio.opening_hours == "每周一至周五 9:00—12:00"
         assert studio.phone == "+8675500000001"
 
     def test_the_liaison_keeps_the_facts_but_cannot_move_the_studio(

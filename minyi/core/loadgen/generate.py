@@ -512,7 +512,7 @@ class Generator:
                 id=studio_id, name=studio_name(short), kind=StudioKind.COMMUNITY,
                 number_prefix=own_prefix,
                 unit_id=pk, host_organisation=f"{short}党委", address=f"{name}党群服务中心",
-                area_m2=rng.choice([18, 25, 30, 40, 60]), opening_hours="每周三 9:00–12:00",
+                area_m2=rng.choice([18, 25, 30, 40, 60]), opening_hours="每周三 9:00—12:00",
                 phone=fake_phone(studio_id), funding_source="区财政",
                 established_on=self.start, has_plaque=True, has_representative_board=True,
                 has_desks=True, has_filing_cabinets=rng.random() < 0.9,

@@ -63,7 +63,7 @@ def _compliance(request: HttpRequest, spec: ExportSpec) -> Source:
             if result.key not in seen:
                 seen.add(result.key)
                 rows.append((studio_row.studio.name, result))
-    notes = [f"{context.get('title', '')}　期间：{start:%Y-%m-%d} 至 {end:%Y-%m-%d}"]
+    notes = [f"{context.get('title', '')}　期间：{start:%Y-%m-%d}—{end:%Y-%m-%d}"]
     if period_error:
         notes.append(period_error)
     return Source(spec, len(rows), rows, notes)

@@ -45,7 +45,7 @@ class Command(BaseCommand):
             calendar_year_completed(year)
         known = package_years()
         self.stdout.write(
-            f"chinesecalendar 覆盖{known.start}–{known.stop - 1}年；"
+            f"chinesecalendar 覆盖{known.start}—{known.stop - 1}年；"
             f"新建{len(result.created_years)}个年度、{result.created_days}天，"
             f"保留已有{len(result.kept_years)}个年度。"
         )
