@@ -5,7 +5,7 @@ when the demo studio already has cases."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, datetime, time, timedelta
 
 from django.db import transaction
 from django.db.models import Q
@@ -42,6 +42,17 @@ def _data(summary: str, content: str, days_ago: int, **extra: object) -> dict[st
     return data
 
 
+def _back_date(case: Case, *moments: tuple[date, time]) -> None:
+    """Put the case's first steps, in the order they were taken, at these days and clock
+    times: each at a plausible hour of the office day (the steps of an afternoon's work
+    all showed the minute the demo was loaded, 13:40 on every one). Steps after the
+    moments given keep the load's time. Demo data only: steps are never edited."""
+    steps = list(case.steps.order_by("pk")[: len(moments)])
+    for step, (day, clock) in zip(steps, moments, strict=True):
+        step.at = timezone.make_aware(datetime.combine(day, clock))
+    type(steps[0]).objects.bulk_update(steps, ["at"])
+
+
 @transaction.atomic
 def build_demo_cases() -> int:
     studio = Studio.objects.get(name=STUDIO)
@@ -62,7 +73,13 @@ def build_demo_cases() -> int:
             data=_data(summary, content, days_ago, **extra),
         )
 
-    new(
+    today = timezone.localdate()
+
+    def ago(days: int) -> date:
+        return today - timedelta(days=days)
+
+    # Registered (and answered) at the reception on the day it was received.
+    spot = new(
         "垃圾清运时间咨询",
         "询问小区垃圾清运时间调整的原因。",
         20,
@@ -70,7 +87,8 @@ def build_demo_cases() -> int:
         spot_answer="已当场说明调整原因和新的清运时间。",
         spot_satisfaction=Satisfaction.SATISFIED,
     )
-    new(
+    _back_date(spot, (ago(20), time(9, 50)), (ago(20), time(10, 5)))
+    lights = new(
         "楼道照明损坏",
         "3 栋楼道灯损坏两周，夜间出行不便。",
         2,
@@ -79,24 +97,25 @@ def build_demo_cases() -> int:
         reporter_age=72,
         reporter_phone="+8613800005679",
     )
+    _back_date(lights, (ago(2), time(15, 20)))
 
     overdue = services.case_send_to_street(
         case=new("工地夜间施工噪声", "附近工地每晚十点后仍施工。", 25), actor=liaison
     )
     overdue = services.case_refer(case=overdue, actor=street, handling_unit=urban)
     # Referred about three weeks ago: now overdue, so it shows red on the lists.
-    set_deadline(
-        overdue, received=timezone.localdate() - timedelta(days=21), days=10, calendar=calendar
-    )
+    set_deadline(overdue, received=ago(21), days=10, calendar=calendar)
     overdue.save(update_fields=["unit_received_on", "due_on", "due_days", "due_provisional"])
-    # Its timeline tells the same story: registered and sent on the day it was received,
-    # referred three weeks ago with the deadline it has (not the load's day and the
-    # deadline a referral today would get). Demo data only: steps are never edited.
-    now = timezone.now()
-    overdue.steps.exclude(action=Action.REFER).update(at=now - timedelta(days=25))
-    overdue.steps.filter(action=Action.REFER).update(
-        at=now - timedelta(days=21), due_on=overdue.due_on
+    # Its timeline tells the same story: registered at the morning's reception on the day
+    # it was received and sent on that afternoon, referred three weeks ago with the
+    # deadline it has (not the load's day and the deadline a referral today would get).
+    _back_date(
+        overdue,
+        (ago(25), time(10, 20)),
+        (ago(25), time(16, 5)),
+        (ago(21), time(9, 35)),
     )
+    overdue.steps.filter(action=Action.REFER).update(due_on=overdue.due_on)
 
     answered = services.case_send_to_street(
         case=new(
@@ -107,6 +126,8 @@ def build_demo_cases() -> int:
         ),
         actor=liaison,
     )
+    # Registered and sent on the day it was received; referred and answered at the load.
+    _back_date(answered, (ago(12), time(11, 10)), (ago(12), time(14, 40)))
     answered = services.case_refer(case=answered, actor=street, handling_unit=urban)
     services.case_answer(
         case=answered, actor=unit_user, text="已联合市场监管部门清理占道摊点，并安排每日巡查。"

@@ -8,6 +8,7 @@ changes nothing. The tests' personas are these same accounts.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal
 
 from django.db import transaction
@@ -178,6 +179,7 @@ def build_demo() -> None:
             "盐田港集团（演示）",
             "工程师",
             [shatoujiao],
+            date(2022, 3, 1),
         ),
         (
             "演示代表·林秀英",
@@ -186,6 +188,7 @@ def build_demo() -> None:
             "沙头角中学（演示）",
             "教师",
             [shatoujiao, tianxin],
+            date(2022, 3, 1),
         ),
         (
             "演示代表·何建国",
@@ -194,10 +197,11 @@ def build_demo() -> None:
             "盐田区人民医院（演示）",
             "医生",
             [shatoujiao],
+            date(2022, 9, 1),
         ),
     ]
     created = []
-    for index, (name, level, category, employer, position, communities) in enumerate(reps):
+    for index, (name, level, category, employer, position, communities, since) in enumerate(reps):
         rep, _ = Representative.objects.get_or_create(
             name=name,
             defaults={
@@ -215,7 +219,7 @@ def build_demo() -> None:
         )
         if not rep.linked_communities.exists():
             rep.linked_communities.set(communities)
-        _assign_once(studio, rep)
+        _assign_once(studio, rep, since)
         created.append(rep)
     meisha_rep, _ = Representative.objects.get_or_create(
         name="演示代表·黄海",
@@ -230,7 +234,7 @@ def build_demo() -> None:
     )
     if not meisha_rep.linked_communities.exists():
         meisha_rep.linked_communities.set([dameisha])
-    _assign_once(short_studio, meisha_rep)
+    _assign_once(short_studio, meisha_rep, date(2023, 6, 1))
 
     rep_user = _account("rep", full_name=created[0].name, role=Role.REPRESENTATIVE)
     Representative.objects.filter(pk=created[0].pk, user__isnull=True).update(user=rep_user)
@@ -273,8 +277,15 @@ def build_demo() -> None:
         stand_in.save(update_fields=["user", "updated_at"])
 
 
-def _assign_once(studio: Studio, rep: Representative) -> None:
+def _assign_once(studio: Studio, rep: Representative, since: date) -> None:
     """Assign on the first run only: a pair may have several periods (one row each), and
-    one who left since is not brought back by running the demo again."""
-    if not StudioAssignment.objects.filter(studio=studio, representative=rep).exists():
-        StudioAssignment.objects.create(studio=studio, representative=rep)
+    one who left since is not brought back by running the demo again. The first period
+    starts on a day of the current term (a demo loaded before the day was set gets it
+    now, where it is still blank), so the studio page shows a 进驻日期, not "—"."""
+    periods = StudioAssignment.objects.filter(studio=studio, representative=rep)
+    first = periods.order_by("pk").first()
+    if first is None:
+        StudioAssignment.objects.create(studio=studio, representative=rep, since=since)
+    elif first.since is None and (first.until is None or since <= first.until):
+        first.since = since
+        first.save(update_fields=["since", "updated_at"])

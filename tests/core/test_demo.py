@@ -125,3 +125,64 @@ def test_production_refuses_the_commands_with_published_passwords(
     with pytest.raises(CommandError, match="生产环境"):
         call_command(command, *args, stdout=StringIO())
     assert row_counts() == before
+
+
+@pytest.mark.django_db
+def test_every_demo_representative_has_the_day_they_came_to_the_studio() -> None:
+    """The studio page showed 进驻日期 "—" for every demo representative."""
+    from minyi.studios.models import Studio, StudioAssignment
+    from tests.core.helpers import client_for, text_of
+
+    build_mini_tree()
+    call_command("load_demo", stdout=StringIO())
+    assignments = StudioAssignment.objects.all()
+    assert assignments.exists()
+    assert not assignments.filter(since__isnull=True).exists()
+    studio = Studio.objects.get(name="沙头角社区党代表工作室")
+    page = text_of(client_for(User.objects.get(username="liaison")).get(studio.get_absolute_url()))
+    for a in assignments.filter(studio=studio):
+        assert a.since.isoformat() in page
+
+
+@pytest.mark.django_db
+def test_a_demo_loaded_before_the_days_were_set_gets_them_and_a_changed_day_is_kept() -> None:
+    from datetime import date
+
+    from minyi.studios.models import StudioAssignment
+
+    build_mini_tree()
+    call_command("load_demo", stdout=StringIO())
+    chen = StudioAssignment.objects.get(representative__name="演示代表·陈明")
+    StudioAssignment.objects.exclude(pk=chen.pk).update(since=None)
+    StudioAssignment.objects.filter(pk=chen.pk).update(since=date(2024, 5, 6))
+    call_command("load_demo", stdout=StringIO())
+    assert not StudioAssignment.objects.filter(since__isnull=True).exists()
+    assert StudioAssignment.objects.get(pk=chen.pk).since == date(2024, 5, 6)
+
+
+@pytest.mark.django_db
+def test_the_demo_case_steps_fall_in_office_hours_each_at_its_own_time() -> None:
+    """The back-dated steps all showed the clock time the demo was loaded (13:40)."""
+    from datetime import time
+
+    from django.utils import timezone
+
+    from minyi.cases.models import Case
+
+    build_mini_tree()
+    call_command("load_demo", stdout=StringIO())
+    today = timezone.localdate()
+    back_dated = [
+        timezone.localtime(step.at)
+        for case in Case.objects.prefetch_related("steps")
+        for step in case.steps.all()
+        if timezone.localtime(step.at).date() < today
+    ]
+    assert len(back_dated) >= 7
+    assert all(time(8, 30) <= at.time() <= time(17, 30) for at in back_dated)
+    assert len({at.time() for at in back_dated}) == len(back_dated)
+    for case in Case.objects.filter(received_on__lt=today):
+        register = min(case.steps.all(), key=lambda s: s.pk)
+        assert timezone.localtime(register.at).date() == case.received_on
+        ordered = sorted(case.steps.all(), key=lambda s: s.pk)
+        assert [s.at for s in ordered] == sorted(s.at for s in ordered)
