@@ -121,7 +121,15 @@ def test_book_a_representative_from_the_studio_page(live_world: Any, new_page: A
     page.get_by_role("button", name="提交预约").click()
     page.get_by_role("heading", name="预约已提交").wait_for()
     check_page(page, large=True)
-    assert Appointment.objects.get(event=event).name == "演示居民·王大爷"
+    appointment = Appointment.objects.get(event=event)
+    assert appointment.name == "演示居民·王大爷"
+    # The reference to quote on the phone, large and spaced out on the phone's screen.
+    shown = page.locator("main .code")
+    assert shown.inner_text() == appointment.reference_display
+    style = shown.evaluate(
+        "el => [getComputedStyle(el).fontSize, getComputedStyle(el).letterSpacing]"
+    )
+    assert float(style[0].removesuffix("px")) >= 32 and style[1] != "normal"
 
 
 def test_send_an_opinion_online_with_a_check_page_and_a_confirmation(

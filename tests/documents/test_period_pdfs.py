@@ -50,7 +50,7 @@ class TestStudioLedger:
             "办理情况跟踪明细帐",
             "沙头角街道",
             STUDIO,
-            "2026年1月1日至2026年6月30日",
+            "2026年1月1日—2026年6月30日",
             walked.number,
             "演*******",  # 演示居民·王大爷, masked like the screen
             "工地夜间施工噪声扰民",
