@@ -52,7 +52,7 @@ from minyi.cases.states import (
     next_state,
 )
 from minyi.cases.states import TransitionNotAllowed as NotAllowed
-from minyi.cases.summary import DUE_SOON_DAYS
+from minyi.cases.summary import DUE_SOON_DAYS, UNIT_WORK, unit_of, unit_work_q
 from minyi.cases.timeline import timeline
 from minyi.core import once
 from minyi.core.forms import add_errors
@@ -327,6 +327,11 @@ class CaseList(ListPage):
                 state__in=[CaseState.CLOSED, CaseState.CARRIED_FORWARD]
             )
         today = services.today()
+        if data.get("work"):
+            # The form offers it to a unit's account only (CaseFilterForm).
+            unit_id = unit_of(self.request.user)
+            assert unit_id is not None
+            qs = qs.filter(unit_work_q(data["work"], unit_id, today))
         if data.get("overdue"):
             qs = qs.filter(state=CaseState.WITH_UNIT, due_on__lt=today)
         if data.get("due_soon"):
@@ -362,7 +367,12 @@ class CaseList(ListPage):
         return rows
 
     def extra_context(self) -> dict[str, Any]:
-        return {"can_register": forms.may_register(self.request.user)}
+        context: dict[str, Any] = {"can_register": forms.may_register(self.request.user)}
+        # A unit's start page links here by its work (本单位): the heading says which.
+        work = self.request.GET.get("work", "")
+        if work in UNIT_WORK and unit_of(self.request.user) is not None:
+            context["title"] = f"{UNIT_WORK[work]}的社情民意"
+        return context
 
 
 def studio_suggestions(request: HttpRequest) -> HttpResponse:
