@@ -131,9 +131,12 @@ def test_each_count_links_to_exactly_its_cases(world: Any) -> None:
     for kind in WORK:
         assert _rows(client, work=kind) == expected[kind], kind
     assert _rows(client) == expected["referred"]
-    # The list says which of its work it shows.
-    page = text_of(client.get(reverse("cases:list"), {"work": "due_soon"}))
-    assert "<h1>即将到期的社情民意</h1>" in page
+    # The list says which of its work it shows, and marks its rows as the count does
+    # (three working days, however many calendar days that is).
+    response = client.get(reverse("cases:list"), {"work": "due_soon"})
+    assert "<h1>即将到期的社情民意</h1>" in text_of(response)
+    assert all(row.is_due_soon for row in response.context["rows"])
+    assert text_of(response).count("即将到期</span>") == 2
 
 
 def test_due_soon_counts_working_days(world: Any) -> None:
