@@ -19,7 +19,7 @@ from minyi.cases import choice_cache, form_rows
 from minyi.cases.attachments import ALLOWED_LABEL, check_upload
 from minyi.cases.models import Case, Channel, Occasion, Outcome, Satisfaction, StudioCategory
 from minyi.cases.states import CaseState, HolderLevel
-from minyi.cases.summary import UNIT_WORK, unit_of
+from minyi.cases.summary import DUE_SOON_WORKDAYS, UNIT_WORK, unit_of
 from minyi.core.forms import FilterForm, ScopedModelForm, field_of, label_choices
 from minyi.core.once import OnceOnlyFormMixin
 from minyi.core.phones import normalize_phone
@@ -947,7 +947,7 @@ class CaseFilterForm(ScopeFilterForm):
     year = forms.TypedChoiceField(label="年度", coerce=int, empty_value=None)
     rating = forms.ChoiceField(label="评议结果", choices=[("", "全部"), *Satisfaction.choices])
     overdue = forms.BooleanField(label="只看已超期")
-    due_soon = forms.BooleanField(label="只看 3 天内到期")
+    due_soon = forms.BooleanField(label=f"只看 {DUE_SOON_WORKDAYS} 个工作日内到期")
     held_by_me = forms.BooleanField(label="只看本部门正在办理的")
     # A handling unit's own work (minyi.cases.summary.UNIT_WORK), which its start page
     # counts and links to; only a unit's account has it.

@@ -3,7 +3,7 @@ handling unit's are its own work (unit_counts)."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 
 from django.db.models import Count, Q
@@ -12,7 +12,10 @@ from minyi.cases.models import Answer, Case
 from minyi.cases.services import today
 from minyi.cases.states import OPEN_STATES, CaseState
 
-DUE_SOON_DAYS = 3
+# "即将到期": due today or within this many working days (minyi.workdays), so that
+# the unit can still answer within the CM 11 limit; weekends and holidays do not count.
+# One rule for every start page, the case list's marks and filters and the API.
+DUE_SOON_WORKDAYS = 3
 
 
 def case_counts(user: Any) -> dict[str, int]:
@@ -29,7 +32,7 @@ def case_counts(user: Any) -> dict[str, int]:
             overdue_cases=Count("pk", filter=with_unit & Q(due_on__lt=now)),
             due_soon_cases=Count(
                 "pk",
-                filter=with_unit & Q(due_on__gte=now, due_on__lte=now + timedelta(DUE_SOON_DAYS)),
+                filter=with_unit & Q(due_on__gte=now, due_on__lte=due_soon_until(now)),
             ),
         )
     )
@@ -68,9 +71,6 @@ UNIT_WORK = {
     UNIT_OVERDUE: "已超期",
     UNIT_ANSWERED: "已答复",
 }
-# "即将到期": due today or within this many working days (minyi.workdays), so that the
-# unit can still answer within the CM 11 limit; weekends and holidays do not count.
-UNIT_DUE_SOON_WORKDAYS = 3
 
 
 def unit_of(user: Any) -> int | None:
@@ -80,11 +80,11 @@ def unit_of(user: Any) -> int | None:
     return scope_of(user).handling_unit_id
 
 
-def unit_due_soon_until(now: date) -> date:
+def due_soon_until(now: date) -> date:
     """The last due date that counts as 即将到期 today."""
     from minyi.workdays.calendar import add_workdays
 
-    return add_workdays(now, UNIT_DUE_SOON_WORKDAYS).due
+    return add_workdays(now, DUE_SOON_WORKDAYS).due
 
 
 def unit_work_q(kind: str, handling_unit_id: int, now: date) -> Q:
@@ -98,7 +98,7 @@ def unit_work_q(kind: str, handling_unit_id: int, now: date) -> Q:
     if kind == UNIT_OVERDUE:
         return pending & Q(due_on__lt=now)
     if kind == UNIT_DUE_SOON:
-        return pending & Q(due_on__gte=now, due_on__lte=unit_due_soon_until(now))
+        return pending & Q(due_on__gte=now, due_on__lte=due_soon_until(now))
     return pending
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import copy
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from functools import cache
 from typing import Any
 
@@ -53,9 +53,8 @@ from minyi.cases.states import (
 )
 from minyi.cases.states import TransitionNotAllowed as NotAllowed
 from minyi.cases.summary import (
-    DUE_SOON_DAYS,
     UNIT_WORK,
-    unit_due_soon_until,
+    due_soon_until,
     unit_of,
     unit_work_q,
 )
@@ -198,8 +197,8 @@ def _is_htmx(request: HttpRequest) -> bool:
 
 def _mark_deadlines(cases: list[Case], *, unit: bool = False) -> list[Case]:
     today = services.today()
-    # A unit's 即将到期 counts working days, as its start page does (summary.UNIT_WORK).
-    soon = unit_due_soon_until(today) if unit else today + timedelta(DUE_SOON_DAYS)
+    # 即将到期 counts working days, as the start pages do (summary.DUE_SOON_WORKDAYS).
+    soon = due_soon_until(today)
     for case in cases:
         # Only a case with a unit is waiting for an answer by its date.
         due = case.due_on if case.state == CaseState.WITH_UNIT else None
@@ -345,7 +344,7 @@ class CaseList(ListPage):
             qs = qs.filter(
                 state=CaseState.WITH_UNIT,
                 due_on__gte=today,
-                due_on__lte=today + timedelta(DUE_SOON_DAYS),
+                due_on__lte=due_soon_until(today),
             )
         return qs
 

@@ -8,7 +8,7 @@ from django.shortcuts import render
 
 from minyi.cases import choice_cache
 from minyi.cases.summary import (
-    UNIT_DUE_SOON_WORKDAYS,
+    DUE_SOON_WORKDAYS,
     case_counts,
     provisional_notice,
     unit_counts,
@@ -51,6 +51,7 @@ def home(request: HttpRequest) -> HttpResponse:
         ).first(),
         "nothing": scope.is_empty,
         **case_counts(user),
+        "due_soon_workdays": DUE_SOON_WORKDAYS,
         "calendar_notice": provisional_notice(user),
         "requested_appointments": _requested_appointments(user, scope),
     }
@@ -67,7 +68,7 @@ def _unit_home(request: HttpRequest, handling_unit_id: int) -> HttpResponse:
         .filter(pk=handling_unit_id)
         .order_by("pk")
         .first(),
-        "due_soon_workdays": UNIT_DUE_SOON_WORKDAYS,
+        "due_soon_workdays": DUE_SOON_WORKDAYS,
         **unit_counts(user, handling_unit_id),
         "calendar_notice": provisional_notice(user),
     }

@@ -15,7 +15,7 @@ from django.urls import reverse
 
 from minyi.cases import services
 from minyi.cases.models import Case, Satisfaction
-from minyi.cases.summary import UNIT_DUE_SOON_WORKDAYS, unit_due_soon_until
+from minyi.cases.summary import DUE_SOON_WORKDAYS, due_soon_until
 from minyi.org.models import HandlingUnit
 from minyi.people.models import User
 from minyi.workdays.calendar import add_workdays
@@ -73,7 +73,7 @@ def _rate(case: Case, rating: str, *, reopen: bool = False) -> None:
 def _every_state() -> dict[str, set[str]]:
     """A case in each state a unit meets, and which of its figures each belongs to."""
     today = services.today()
-    soon = unit_due_soon_until(today)
+    soon = due_soon_until(today)
     _referred("刚转来的")
     _due(_referred("三个工作日内到期"), soon)
     _due(_referred("今天到期"), today)
@@ -121,7 +121,7 @@ def test_the_counts_are_the_units_own_work(world: Any) -> None:
     assert f'<div class="big danger">1</div><a href="{listed}?work=overdue">已超期</a>' in page
     assert f'<div class="big">3</div><a href="{listed}?work=answered">已答复</a>' in page
     assert f'<div class="big">10</div><a href="{listed}">转来的全部社情民意</a>' in page
-    assert f"{UNIT_DUE_SOON_WORKDAYS} 个工作日内到期" in page
+    assert f"{DUE_SOON_WORKDAYS} 个工作日内到期" in page
     assert "本单位：沙头角街道城市管理办公室" in page
 
 
@@ -142,10 +142,10 @@ def test_each_count_links_to_exactly_its_cases(world: Any) -> None:
 def test_due_soon_counts_working_days(world: Any) -> None:
     """即将到期 reaches three working days ahead, over a weekend or a holiday."""
     today = services.today()
-    assert unit_due_soon_until(today) == add_workdays(today, UNIT_DUE_SOON_WORKDAYS).due
+    assert due_soon_until(today) == add_workdays(today, DUE_SOON_WORKDAYS).due
     friday = today + timedelta(days=(4 - today.weekday()) % 7)
     # Friday + 3 working days is Wednesday at the earliest (a holiday only adds).
-    assert (unit_due_soon_until(friday) - friday).days >= 5
+    assert (due_soon_until(friday) - friday).days >= 5
 
 
 def test_the_organisations_figures_are_not_on_the_units_page(world: Any) -> None:
@@ -195,3 +195,27 @@ def test_the_units_pages_run_a_fixed_number_of_queries(world: Any, url: str) -> 
     _every_state()
     _every_state()
     assert _queries(client, url) == few
+
+
+def test_the_officials_due_soon_counts_the_same_working_days(
+    world: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One rule for 即将到期 (summary.DUE_SOON_WORKDAYS): a street official's start page,
+    the case list's filter and its marks count working days as the unit's page does. On
+    a Friday, a case due the next Wednesday is due soon (3 working days), though five
+    days away; a day later it is not."""
+    today = services.today()
+    friday = today + timedelta(days=(4 - today.weekday()) % 7)
+    monkeypatch.setattr(services, "today", lambda: friday)
+    monkeypatch.setattr("minyi.cases.summary.today", lambda: friday)
+    last = due_soon_until(friday)
+    assert (last - friday).days >= 5
+    _due(_referred("第三个工作日到期"), last)
+    _due(_referred("第四个工作日到期"), last + timedelta(days=1))
+    client = client_for(_user("shatoujiao"))
+    home = text_of(client.get(reverse("home")))
+    assert f'<div class="big">1</div><a href="{reverse("cases:list")}?due_soon=on">' in home
+    assert f"{DUE_SOON_WORKDAYS} 个工作日内到期" in home
+    listed = client.get(reverse("cases:list"), {"due_soon": "on"})
+    assert [row.summary for row in listed.context["rows"]] == ["第三个工作日到期"]
+    assert all(row.is_due_soon for row in listed.context["rows"])
