@@ -52,7 +52,13 @@ from minyi.cases.states import (
     next_state,
 )
 from minyi.cases.states import TransitionNotAllowed as NotAllowed
-from minyi.cases.summary import DUE_SOON_DAYS
+from minyi.cases.summary import (
+    DUE_SOON_DAYS,
+    UNIT_WORK,
+    unit_due_soon_until,
+    unit_of,
+    unit_work_q,
+)
 from minyi.cases.timeline import timeline
 from minyi.core import once
 from minyi.core.forms import add_errors
@@ -190,9 +196,10 @@ def _is_htmx(request: HttpRequest) -> bool:
 # --- list -----------------------------------------------------------------------------
 
 
-def _mark_deadlines(cases: list[Case]) -> list[Case]:
+def _mark_deadlines(cases: list[Case], *, unit: bool = False) -> list[Case]:
     today = services.today()
-    soon = today + timedelta(DUE_SOON_DAYS)
+    # A unit's 即将到期 counts working days, as its start page does (summary.UNIT_WORK).
+    soon = unit_due_soon_until(today) if unit else today + timedelta(DUE_SOON_DAYS)
     for case in cases:
         # Only a case with a unit is waiting for an answer by its date.
         due = case.due_on if case.state == CaseState.WITH_UNIT else None
@@ -327,6 +334,11 @@ class CaseList(ListPage):
                 state__in=[CaseState.CLOSED, CaseState.CARRIED_FORWARD]
             )
         today = services.today()
+        if data.get("work"):
+            # The form offers it to a unit's account only (CaseFilterForm).
+            unit_id = unit_of(self.request.user)
+            assert unit_id is not None
+            qs = qs.filter(unit_work_q(data["work"], unit_id, today))
         if data.get("overdue"):
             qs = qs.filter(state=CaseState.WITH_UNIT, due_on__lt=today)
         if data.get("due_soon"):
@@ -354,7 +366,8 @@ class CaseList(ListPage):
 
     def decorate(self, rows: list[Any]) -> list[Any]:
         _mark_protected(self.request.user, rows)
-        return _mark_row_texts(_mark_deadlines(rows))
+        unit = unit_of(self.request.user) is not None
+        return _mark_row_texts(_mark_deadlines(rows, unit=unit))
 
     def present(self, rows: list[Any]) -> list[Any]:
         for case in rows:
@@ -362,7 +375,12 @@ class CaseList(ListPage):
         return rows
 
     def extra_context(self) -> dict[str, Any]:
-        return {"can_register": forms.may_register(self.request.user)}
+        context: dict[str, Any] = {"can_register": forms.may_register(self.request.user)}
+        # A unit's start page links here by its work (本单位): the heading says which.
+        work = self.request.GET.get("work", "")
+        if work in UNIT_WORK and unit_of(self.request.user) is not None:
+            context["title"] = f"{UNIT_WORK[work]}的社情民意"
+        return context
 
 
 def studio_suggestions(request: HttpRequest) -> HttpResponse:
