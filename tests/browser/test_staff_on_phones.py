@@ -25,6 +25,7 @@ from playwright.sync_api import expect
 from minyi.cases.models import Case
 from minyi.duties.models import HouseholdVisit
 from minyi.people.models import Representative
+from minyi.studios.models import Studio
 from tests import test_access_matrix as made
 from tests.browser.axe import serious_violations
 from tests.browser.phone import small_tap_targets, small_text
@@ -312,6 +313,18 @@ def _street_official(walk: Walk, w: Any) -> None:
     walk.open(f"/duties/appointments/{appointment}/")
     walk.open("/duties/visits/new/")
     _duties(walk)
+    # The street's studios, people and units, as cards.
+    studio = Studio.objects.get(name="沙头角社区党代表工作室")
+    for path in (
+        "/studios/",
+        f"/studios/{studio.pk}/",
+        "/people/representatives/",
+        "/people/liaisons/",
+        "/people/accounts/",
+        "/org/units/",
+        "/org/handling-units/",
+    ):
+        walk.open(path)
 
 
 PERSONAS = {"liaison": _liaison, "rep": _representative, "shatoujiao": _street_official}
