@@ -987,6 +987,11 @@ class CaseFilterForm(ScopeFilterForm):
         self.fields["year"].error_messages["invalid_choice"] = (
             f"年度只能选 {years[-1]} 年至 {years[0]} 年。"
         )
+        # Django's own message repeats the address's value back («x 不在可用的选项中»);
+        # a filter names what to choose from instead.
+        for name in ("state", "rating", "channel", "level", "answer"):
+            field = self.fields[name]
+            field.error_messages["invalid_choice"] = f"请从列表中选择{field.label}。"
 
     def _scope_dashboard_fields(self) -> None:
         # The categories used at the studios in scope (a small table kept by

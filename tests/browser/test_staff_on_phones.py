@@ -362,8 +362,9 @@ FILTERS_JS = """() => {
       // The box at the start of its line, its words beside it (not a box stretched to
       // the width with the words pushed to the far edge).
       const own = el.getBoundingClientRect();
-      if (own.width > 48 || own.left - r.left > 4)
-        bad.push(`${name}: box ${Math.round(own.width)} px wide, ${Math.round(own.left - r.left)} px in`);
+      const inset = Math.round(own.left - r.left);
+      if (own.width > 48 || inset > 4)
+        bad.push(`${name}: box ${Math.round(own.width)} px wide, ${inset} px in`);
     }
     for (const part of [el, label]) {
       const px = parseFloat(getComputedStyle(part).fontSize);
