@@ -37,7 +37,7 @@ from minyi.cases.access import can_see_reporter, permitted_actions
 from minyi.cases.forms import RegistrationForm, registrable_studios
 from minyi.cases.models import Case, Channel, Gender, Occasion, Outcome, Satisfaction, TargetLevel
 from minyi.cases.services import case_register, record_personal_data_view, today
-from minyi.cases.states import TRANSITIONS, CaseState, HolderLevel, next_state
+from minyi.cases.states import TRANSITIONS, Action, CaseState, HolderLevel, next_state
 from minyi.core.integrity import ReferenceGone, is_foreign_key_violation, references_checked
 
 router = Router(tags=["社情民意"])
@@ -96,7 +96,9 @@ class CaseDetail(CaseItem):
     reporter_employer_address: str | None = Field(description="详情中恒为 null，见 reveal")
     reporter_home_address: str | None = Field(description="详情中恒为 null，见 reveal")
     reporter_home_phone: str | None = Field(description="详情中恒为 null，见 reveal")
-    permitted_actions: list[str] = Field(description="令牌现在能办理的环节，如 send、refer、answer")
+    permitted_actions: list[str] = Field(
+        description=choices_text("令牌现在能办理的动作（如 send_to_street 即 …/send）", Action)
+    )
 
 
 class CaseReporter(Schema):
@@ -594,7 +596,7 @@ def request_extension(request: HttpRequest, case_id: int, payload: ReasonIn) -> 
 def decide_extension(request: HttpRequest, case_id: int, payload: ExtensionDecideIn) -> Any:
     """对承办单位的延期申请作出决定（`consent`：true 同意，false 不同意），可附说明。
 
-    可调用：该件的党代表、当前持有该件的组织部门。错误：409 该件没有待决定的延期申请。"""
+    可调用：该件的党代表、当前持有该件的组织部门。"""
     data = payload.dict()
     data["consent"] = "yes" if data["consent"] else "no"
     return _step(request, case_id, "extension_decide", data)
