@@ -358,6 +358,13 @@ FILTERS_JS = """() => {
     const name = `${el.name} ${Math.round(r.width)}x${Math.round(r.height)}`;
     if (r.width < inner - 1) bad.push(`${name}: narrower than the form's ${Math.round(inner)} px`);
     if (r.height < 44 - 0.5) bad.push(`${name}: under 44 px tall`);
+    if (el.type === 'checkbox') {
+      // The box at the start of its line, its words beside it (not a box stretched to
+      // the width with the words pushed to the far edge).
+      const own = el.getBoundingClientRect();
+      if (own.width > 48 || own.left - r.left > 4)
+        bad.push(`${name}: box ${Math.round(own.width)} px wide, ${Math.round(own.left - r.left)} px in`);
+    }
     for (const part of [el, label]) {
       const px = parseFloat(getComputedStyle(part).fontSize);
       if (px < 14) bad.push(`${name}: ${part.tagName} text ${px} px`);
