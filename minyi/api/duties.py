@@ -28,6 +28,7 @@ from minyi.api.common import (
     reject_unknown_params,
     screen_list,
 )
+from minyi.core.regulations import cite
 from minyi.duties import compliance, reports
 from minyi.duties.compliance_rules import Summary
 from minyi.duties.models import AnnualPlan, BimonthlyReport
@@ -47,7 +48,8 @@ def _user_name(user: Any) -> str | None:
 
 
 class ShortfallOut(Schema):
-    rule: str
+    rule: str  # the code, "SM 9"
+    rule_text: str  # as a page cites it: 《工作室管理办法》第九条
     message: str
     representative_id: int | None
     window: int | None  # 0 = January–February … 5 = November–December
@@ -118,6 +120,7 @@ def _shortfalls(found: list[Any]) -> list[dict[str, Any]]:
     return [
         {
             "rule": s.rule,
+            "rule_text": cite(s.rule),
             "message": s.message,
             "representative_id": s.representative.pk if s.representative is not None else None,
             "window": s.window,
@@ -279,6 +282,7 @@ class TotalsOut(Schema):
 
 class ResultOut(Schema):
     rule: str  # "SM 9", "CM 4"
+    rule_text: str  # as the compliance page cites it: 《工作室管理办法》第九条
     topic: str
     period: str
     status: str  # not_due, green, amber, red
@@ -330,6 +334,7 @@ def _compliance(user: Any, rep: Representative, year: int) -> dict[str, Any] | N
         "results": [
             {
                 "rule": r.rule,
+                "rule_text": cite(r.rule),
                 "topic": r.topic,
                 "period": r.period,
                 "status": r.status.value,

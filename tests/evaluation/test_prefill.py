@@ -48,7 +48,7 @@ def test_building_comes_from_the_shortfalls(world: Any) -> None:
     round = open_round()
     good = scores(assessment(round))[Criterion.BUILDING]
     assert good.prefilled_score == MAX_SCORE
-    assert "SM 5：面积 36 平方米。" in good.evidence
+    assert "《工作室管理办法》第五条：面积 36 平方米。" in good.evidence
     short = scores(assessment(round, DAMEISHA))[Criterion.BUILDING]
     expected = MAX_SCORE - prefill.AREA_PENALTY - 5 * prefill.FACILITY_PENALTY
     expected -= prefill.NO_FULL_TIME_LIAISON_PENALTY
