@@ -11,18 +11,20 @@ through the case services and `permitted_actions`. Errors are `{"code", "message
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, OperationalError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils import timezone
-from django.utils.html import escape
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
+from ninja.openapi.schema import OpenAPISchema
 from ninja.security import HttpBearer
 
 from minyi.api.common import ApiError, error
+from minyi.api.docs import docs_page
 from minyi.api.models import ApiToken, hash_secret
 from minyi.cases.services import CaseChanged
 from minyi.cases.states import TransitionNotAllowed
@@ -48,10 +50,69 @@ class BearerToken(HttpBearer):
         return found
 
 
-api = NinjaAPI(
+# The document's introduction (CommonMark, rendered by /api/v1/docs): what every
+# operation shares, so that each operation's own description need not repeat it.
+INTRO = """党代表工作室社情民意系统的开放接口，供其他政务系统对接：读取社情民意、工作室、党代表、\
+活动、群众预约、入户走访、年度计划、双月报告和履职档案，登记社情民意并办理各环节，\
+安排活动，登记入户走访。
+
+- 认证：每个请求都带请求头 `Authorization: Bearer <令牌>`。令牌由组织部门在“接口令牌”\
+页面为某一角色和单位（组织部门或承办单位）签发，只显示一次。
+- 权限：令牌按其角色和单位行事，能查看、能办理的与该角色在页面上完全相同。下文“可调用”即指\
+令牌的角色。不在令牌范围内的记录与不存在的记录一样，答 404。
+- 格式：请求和应答均为 UTF-8 编码的 JSON；日期为 `YYYY-MM-DD`，时间为带时区的 ISO 8601。\
+各字段的含义和取值见 OpenAPI 文档。
+- 分页：列表按 id 从新到旧排列，每页 `limit` 条（1–100，默认 20）；把应答中的 `next_cursor` \
+作为下一页的 `cursor` 参数传回，为 null 即已是最后一页。\
+翻页期间新增的记录不会使后面的页重复或遗漏。查询参数拼错或重复出现答 422，不会被忽略。
+- 错误：应答为 `{"code": …, "message": …, "fields": {…}}`，`message` 是中文说明，`fields` 按字段\
+列出问题。401 `unauthorized`：令牌无效或已吊销；404 `not_found`：不存在或无权查看；\
+409：当前状态不允许（`transition_not_allowed`，附原因）、记录已被他人修改（`case_changed`、\
+`event_changed`、`visit_changed`）或所引用的记录刚被删除（`reference_gone`），均未保存；\
+422 `invalid`：输入有误；429 `rate_limited`：超出调用频率，按 `Retry-After` 的秒数后重试；\
+503 `busy`：系统繁忙，稍后重试。\
+任何错误都不会保存半条记录。
+- 并发：社情民意和入户走访带整数 `version`，活动带字符串 `version`；办理时传回读取到的值，\
+记录在此之后被他人修改的，答 409，不覆盖他人的修改。
+- 办理环节：社情民意的每个环节是一个 `POST /api/v1/cases/{case_id}/…` 操作，规则与详情页上的\
+按钮相同。详情中的 `permitted_actions` 列出令牌现在能办理的动作\
+（如 `send_to_street` 即 `…/send`）。请求体中的 `version` 可省略（按当前版本办理）。\
+该角色根本不能办理的环节答 404；当前状态不允许的答 409 \
+`transition_not_allowed` 并说明原因；成功时返回办理后的详情。
+- 幂等：登记社情民意时带 `Idempotency-Key`，网络中断或 503 后用同一个键重试，不会重复登记。
+"""
+
+
+# What each status means here, for the document's responses (django-ninja writes the
+# English reason phrase).
+RESPONSES = {
+    200: "成功",
+    201: "已创建",
+    400: "请求体不是有效的 JSON",
+    401: "令牌无效或已吊销",
+    404: "不存在或无权查看",
+    409: "当前状态不允许，或记录已被他人修改，未保存",
+    422: "输入有误，见 fields",
+    429: "调用过于频繁，按 Retry-After 的秒数后重试",
+}
+
+
+class MinyiAPI(NinjaAPI):
+    def get_openapi_schema(
+        self, *, path_prefix: str | None = None, path_params: dict[str, Any] | None = None
+    ) -> OpenAPISchema:
+        schema = super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params)
+        for operations in schema["paths"].values():
+            for operation in operations.values():
+                for status, response in operation.get("responses", {}).items():
+                    response["description"] = RESPONSES.get(int(status), response["description"])
+        return schema
+
+
+api = MinyiAPI(
     title="民意直通 开放接口",
     version="1.0.0",
-    description="党代表工作室社情民意的开放接口。认证：`Authorization: Bearer <令牌>`。",
+    description=INTRO,
     urls_namespace="api",
     auth=BearerToken(),
     docs_url=None,
@@ -168,27 +229,5 @@ api.add_router("", duties.router)
 
 @api.get("/docs", auth=None, include_in_schema=False)
 def docs(request: HttpRequest) -> HttpResponse:
-    """A plain page listing the endpoints (no third-party assets)."""
-    schema = api.get_openapi_schema()
-    rows = []
-    for path, operations in schema["paths"].items():
-        for method, op in operations.items():
-            summary = op.get("summary", "")
-            description = op.get("description", "")
-            rows.append(
-                f"<tr><td><code>{escape(method.upper())}</code></td>"
-                f"<td><code>{escape(path)}</code></td>"
-                f"<td>{escape(summary)}<br><small>{escape(description)}</small></td></tr>"
-            )
-    html = (
-        '<!doctype html><html lang="zh-CN"><head><meta charset="utf-8">'
-        '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        f"<title>{escape(schema['info']['title'])}</title></head><body>"
-        f"<h1>{escape(schema['info']['title'])}</h1>"
-        f"<p>{escape(schema['info'].get('description', ''))}</p>"
-        '<p>机器可读的说明：<a href="/api/v1/openapi.json">OpenAPI 3 文档</a>。</p>'
-        "<table><thead><tr><th>方法</th><th>路径</th><th>说明</th></tr></thead><tbody>"
-        + "".join(rows)
-        + "</tbody></table></body></html>"
-    )
-    return HttpResponse(html)
+    """The document as a page (minyi.api.docs): no third-party assets."""
+    return docs_page(request, api.get_openapi_schema())

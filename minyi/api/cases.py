@@ -15,6 +15,7 @@ from django.db import IntegrityError, transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from ninja import Header, Query, Router, Schema
 from ninja.responses import Status
+from pydantic import Field
 
 from minyi.api.common import (
     ONE,
@@ -26,6 +27,7 @@ from minyi.api.common import (
     NoteText,
     PageParams,
     account,
+    choices_text,
     form_error,
     screen_list,
 )
@@ -33,12 +35,12 @@ from minyi.api.models import ApiToken, IdempotencyKey
 from minyi.cases import views as case_views
 from minyi.cases.access import can_see_reporter, permitted_actions
 from minyi.cases.forms import RegistrationForm, registrable_studios
-from minyi.cases.models import Case, Satisfaction
+from minyi.cases.models import Case, Channel, Gender, Occasion, Outcome, Satisfaction, TargetLevel
 from minyi.cases.services import case_register, record_personal_data_view, today
-from minyi.cases.states import TRANSITIONS, CaseState, next_state
+from minyi.cases.states import TRANSITIONS, Action, CaseState, HolderLevel, next_state
 from minyi.core.integrity import ReferenceGone, is_foreign_key_violation, references_checked
 
-router = Router(tags=["cases"])
+router = Router(tags=["社情民意"])
 
 
 # --- schemas -------------------------------------------------------------------------
@@ -46,45 +48,57 @@ router = Router(tags=["cases"])
 
 class CaseItem(Schema):
     id: int
-    number: str
-    state: str
-    state_label: str
+    number: str = Field(description="社情民意编号")
+    state: str = Field(description=choices_text("状态代码", CaseState))
+    state_label: str = Field(description="状态的中文名称")
     studio_id: int
     studio_name: str
-    received_on: date
-    summary: str
-    channel: str
-    handling_unit_id: int | None
-    due_on: date | None
-    overdue: bool
-    reporter_name: str | None
-    reporter_phone: str | None
+    received_on: date = Field(description="受理日期")
+    summary: str = Field(description="内容摘要")
+    channel: str = Field(description=choices_text("反映渠道", Channel))
+    handling_unit_id: int | None = Field(description="当前承办单位的 id；未转办时为 null")
+    due_on: date | None = Field(description="承办单位的答复期限；未转办时为 null")
+    overdue: bool = Field(description="承办单位办理中且已超过答复期限")
+    reporter_name: str | None = Field(
+        description="反映人姓名（脱敏）；反映人要求对本单位保密时为 null"
+    )
+    reporter_phone: str | None = Field(
+        description="反映人电话（脱敏）；反映人要求对本单位保密时为 null"
+    )
 
 
 class CaseDetail(CaseItem):
-    version: int
+    version: int = Field(description="版本号，办理环节时传回，用于发现他人的并发修改")
     channel_note: str
-    occasion: str
-    category: str
-    content: str
+    occasion: str = Field(description=choices_text("听取意见的场合", Occasion))
+    category: str = Field(description="类别")
+    content: str = Field(description="反映内容全文")
     representative_id: int
     representative_name: str
-    outcome: str
-    holder_level: str
-    final_rating: str
-    reopen_count: int
-    extension_requested: bool
+    outcome: str = Field(description=choices_text("登记时的处理方式", Outcome))
+    holder_level: str = Field(
+        description=choices_text("当前持有该件的组织部门层级", HolderLevel, "不在组织部门")
+    )
+    final_rating: str = Field(description=choices_text("评议结果", Satisfaction, "未评议"))
+    reopen_count: int = Field(description="因不满意退回重办的次数")
+    extension_requested: bool = Field(description="承办单位已申请延期，待决定")
     # Always true: the reporter in full only from POST /cases/{id}/reveal (recorded).
-    reporter_masked: bool
+    reporter_masked: bool = Field(
+        description="恒为 true：反映人信息已脱敏，完整信息见 POST /api/v1/cases/{case_id}/reveal"
+    )
     # Whether that reveal would answer this account (false: the reporter hides from it).
-    reporter_revealable: bool
-    reporter_gender: str | None
-    reporter_age: int | None
-    reporter_employer: str | None
-    reporter_employer_address: str | None
-    reporter_home_address: str | None
-    reporter_home_phone: str | None
-    permitted_actions: list[str]
+    reporter_revealable: bool = Field(description="令牌能否调用 reveal 查看反映人完整信息")
+    reporter_gender: str | None = Field(
+        description=choices_text("反映人性别", Gender, "未填") + "；无权查看时为 null"
+    )
+    reporter_age: int | None = Field(description="反映人年龄；未填或无权查看时为 null")
+    reporter_employer: str | None = Field(description="详情中恒为 null，见 reveal")
+    reporter_employer_address: str | None = Field(description="详情中恒为 null，见 reveal")
+    reporter_home_address: str | None = Field(description="详情中恒为 null，见 reveal")
+    reporter_home_phone: str | None = Field(description="详情中恒为 null，见 reveal")
+    permitted_actions: list[str] = Field(
+        description=choices_text("令牌现在能办理的动作（如 send_to_street 即 …/send）", Action)
+    )
 
 
 class CaseReporter(Schema):
@@ -94,7 +108,7 @@ class CaseReporter(Schema):
     case_id: int
     number: str
     reporter_name: str
-    reporter_gender: str
+    reporter_gender: str = Field(description=choices_text("性别", Gender, "未填"))
     reporter_age: int | None
     reporter_phone: str
     reporter_employer: str
@@ -104,113 +118,128 @@ class CaseReporter(Schema):
 
 
 class CasePage(Schema):
-    items: list[CaseItem]
-    next_cursor: str | None
+    items: list[CaseItem] = Field(description="本页的记录")
+    next_cursor: str | None = Field(
+        description="下一页的游标，作为 cursor 参数传回；null 表示已是最后一页"
+    )
 
 
 class CaseFilters(PageParams):
     """The filters of the case list page (社情民意列表)."""
 
-    q: str | None = None
-    state: CaseState | None = None
-    studio: int | None = None
-    handling_unit: int | None = None
-    year: int | None = None
-    rating: Satisfaction | None = None
-    overdue: bool = False
-    due_soon: bool = False
-    held_by_me: bool = False
+    q: str | None = Field(None, description="关键词：编号或摘要")
+    state: CaseState | None = Field(None, description="状态代码")
+    studio: int | None = Field(None, description="工作室 id")
+    handling_unit: int | None = Field(None, description="承办单位 id")
+    year: int | None = Field(None, description="受理年份")
+    rating: Satisfaction | None = Field(None, description="评议结果")
+    overdue: bool = Field(False, description="只看已超期的")
+    due_soon: bool = Field(False, description="只看 3 个工作日内到期的")
+    held_by_me: bool = Field(False, description="只看本部门正在办理的（仅组织部门）")
 
 
 class CaseIn(Schema):
     """The fields of the registration form (社情民意登记表); validated by that form."""
 
-    studio_id: int | None = None
-    representative_id: int | None = None
-    channel: str = "in_person"
-    channel_note: str = ""
-    occasion: str = "reception"
-    received_on: str | None = None
-    category: str = ""
+    studio_id: int | None = Field(None, description="受理的工作室 id")
+    representative_id: int | None = Field(None, description="听取意见的党代表 id（须进驻该工作室）")
+    channel: str = Field("in_person", description=choices_text("反映渠道", Channel))
+    channel_note: str = Field("", description="渠道补充说明（其他渠道时填写）")
+    occasion: str = Field("reception", description=choices_text("场合", Occasion))
+    received_on: str | None = Field(None, description="受理日期 YYYY-MM-DD；不填为今天")
+    category: str = Field("", description="类别")
     reporter_name: str = ""
-    reporter_gender: str = ""
+    reporter_gender: str = Field("", description=choices_text("性别", Gender, "未填"))
     reporter_age: int | None = None
     reporter_phone: str = ""
     reporter_employer: str = ""
     reporter_employer_address: str = ""
     reporter_home_address: str = ""
     reporter_home_phone: str = ""
-    hide_identity_from_unit: bool = False
-    about_unit_id: int | None = None
-    summary: str = ""
-    content: DocumentText = ""
-    target_level: str = ""
-    outcome: str = "sent_on"
-    spot_answer: AccountText = ""
-    spot_satisfaction: str = ""
+    hide_identity_from_unit: bool = Field(False, description="反映人要求对承办单位保密身份")
+    about_unit_id: int | None = Field(None, description="所反映的单位 id（如有）")
+    summary: str = Field("", description="内容摘要")
+    content: DocumentText = Field("", description="反映内容全文")
+    target_level: str = Field(
+        "", description=choices_text("党代表标注的报送层级", TargetLevel, "未标注")
+    )
+    outcome: str = Field("sent_on", description=choices_text("处理方式", Outcome))
+    spot_answer: AccountText = Field(
+        "", description="当场答复的内容（outcome 为 on_the_spot 时填写）"
+    )
+    spot_satisfaction: str = Field(
+        "", description="反映人对当场答复的满意度（outcome 为 on_the_spot 时填写）"
+    )
 
 
 class StepIn(Schema):
     """`version` is the case's version as last read; a stale one is refused (409).
     Left out, the step applies to the case as it is now."""
 
-    version: int | None = None
+    version: int | None = Field(
+        None,
+        description="读取时的版本号；省略则按当前版本办理。该件已被他人修改的答 409 case_changed",
+    )
 
 
 class ConfirmIn(StepIn):
-    who: Literal["representative", "reporter"]
+    who: Literal["representative", "reporter"] = Field(
+        description="确认人：representative 党代表，reporter 反映人"
+    )
 
 
 class ReferIn(StepIn):
-    handling_unit_id: int
-    note: NoteText = ""
+    handling_unit_id: int = Field(description="承办单位 id")
+    note: NoteText = Field("", description="转办附言")
 
 
 class ReasonIn(StepIn):
-    reason: NoteText
+    reason: NoteText = Field(description="理由")
 
 
 class ExtensionDecideIn(StepIn):
-    consent: bool
-    note: NoteText = ""
+    consent: bool = Field(description="true 同意延期，false 不同意")
+    note: NoteText = Field("", description="说明")
 
 
 class PlanIn(StepIn):
-    plan: AccountText
+    plan: AccountText = Field(description="办理计划：措施、责任人、完成时限")
 
 
 class AnswerIn(StepIn):
-    text: DocumentText
-    result: str = ""
+    text: DocumentText = Field(description="书面答复内容")
+    result: str = Field("", description="办理结果，一句话概括（最多 200 字）")
 
 
 class UrgeIn(StepIn):
-    note: NoteText = ""
+    note: NoteText = Field("", description="催办意见")
 
 
 class ConsultIn(StepIn):
-    held_on: date
-    attendees: NoteText
-    minutes: DocumentText
-    outcome: AccountText = ""
+    held_on: date = Field(description="协商日期")
+    attendees: NoteText = Field(description="参加人员")
+    minutes: DocumentText = Field(description="协商纪要")
+    outcome: AccountText = Field("", description="协商结果")
 
 
 class EvaluateIn(StepIn):
-    rating: Satisfaction
-    reporter_confirmed: bool = False
-    representative_confirmed: bool = False
-    street_head_confirmed: bool = False
-    comment: NoteText = ""
-    reopen: bool = False
+    rating: Satisfaction = Field(description=choices_text("满意度", Satisfaction))
+    reporter_confirmed: bool = Field(False, description="反映人已确认评议")
+    representative_confirmed: bool = Field(False, description="党代表已确认评议")
+    street_head_confirmed: bool = Field(False, description="街道负责人已确认评议")
+    comment: NoteText = Field("", description="评议意见")
+    reopen: bool = Field(False, description="不满意时退回原承办单位重办")
 
 
 class CarryForwardIn(StepIn):
-    form: Literal["代表提案", "建议", "询问", "质询"]
-    note: NoteText = ""
+    form: Literal["代表提案", "建议", "询问", "质询"] = Field(
+        description="转为：代表提案、建议、询问或质询"
+    )
+    note: NoteText = Field("", description="说明")
 
 
 class NoteIn(StepIn):
-    text: NoteText
+    text: NoteText = Field(description="备注内容")
 
 
 # --- reading -------------------------------------------------------------------------
@@ -293,10 +322,14 @@ def _year_as_number(form: forms.Form) -> None:
     form.fields["year"] = forms.IntegerField(required=False, min_value=1, max_value=9999)
 
 
-@router.get("/cases", response={200: CasePage, **ONE})
+@router.get("/cases", response={200: CasePage, **ONE}, summary="查询社情民意列表")
 def list_cases(request: HttpRequest, filters: Query[CaseFilters]) -> dict[str, Any]:
-    """Cases in the token's scope with the list page's filters, newest first; the cursor
-    is stable under concurrent inserts."""
+    """令牌范围内的社情民意，筛选条件与“社情民意列表”页面相同，按 id 从新到旧分页。
+    列表中反映人的姓名和电话已脱敏；反映人要求对承办单位保密的，承办单位看到的是 null。
+
+    可调用：所有令牌，只列出该角色在列表页上能看到的。
+
+    错误：422 筛选条件有误、不适用于该角色，或 `cursor` 无效。"""
     rows, cursor = screen_list(request, case_views.CaseList, filters, adjust=_year_as_number)
     now = today()
     return {
@@ -305,10 +338,16 @@ def list_cases(request: HttpRequest, filters: Query[CaseFilters]) -> dict[str, A
     }
 
 
-@router.get("/cases/{case_id}", response={200: CaseDetail, **ONE})
+@router.get("/cases/{case_id}", response={200: CaseDetail, **ONE}, summary="查看社情民意详情")
 def get_case(request: HttpRequest, case_id: int) -> dict[str, Any]:
-    """The case, its reporter masked as on the case page; the full details come from
-    POST /cases/{case_id}/reveal, to those the page shows them to, each call recorded."""
+    """该件在详情页上所示的内容：反映人的姓名和电话已脱敏，其他个人信息不返回，
+    完整信息须另行调用 `POST /api/v1/cases/{case_id}/reveal`（每次留痕）。
+    `permitted_actions` 是令牌现在能办理的环节，`version` 在办理时传回。
+
+    可调用：能在页面上查看该件的角色——辖区内的组织部门、所在工作室的联络员和党代表、
+    承办该件的承办单位。
+
+    错误：404 不存在或无权查看。"""
     return _detail(_case(request, case_id, masked=True), account(request))
 
 
@@ -316,11 +355,21 @@ def get_case(request: HttpRequest, case_id: int) -> dict[str, Any]:
 REVEAL_PURPOSE = "开放接口查看反映人完整信息"
 
 
-@router.post("/cases/{case_id}/reveal", response={200: CaseReporter, **ONE})
+@router.post(
+    "/cases/{case_id}/reveal",
+    response={200: CaseReporter, **ONE},
+    summary="查看反映人完整信息（留痕）",
+)
 def reveal_reporter(request: HttpRequest, case_id: int, response: HttpResponse) -> dict[str, Any]:
-    """反映人完整信息: the reporter's full details, to exactly those the case page shows
-    them to (`can_see_reporter`; anyone else 404, as on the page). Each call is recorded
-    as a view of personal data (audit trail) and the answer is never cached."""
+    """反映人的完整信息（姓名、性别、年龄、电话、工作单位及地址、家庭住址和电话），
+    与详情页的“查看反映人完整信息”相同。每次调用都作为一次个人信息查看记入审计日志，
+    应答不缓存（`Cache-Control: no-store`）。请只在确需联系反映人时调用。
+    登记时未填的项为空字符串。
+
+    可调用：页面上能查看反映人完整信息的角色；反映人要求对承办单位保密的，
+    承办单位答 404。
+
+    错误：404 不存在、无权查看，或无权查看反映人完整信息。"""
     user = account(request)
     case = _case(request, case_id, masked=True)
     if not can_see_reporter(user, case):
@@ -360,7 +409,11 @@ def _replay(stored: IdempotencyKey, request_hash: str) -> Status:
     return Status(stored.response_status, stored.response_body)
 
 
-@router.post("/cases", response={201: CaseDetail, 400: ErrorOut, 409: ErrorOut, **ONE})
+@router.post(
+    "/cases",
+    response={201: CaseDetail, 400: ErrorOut, 409: ErrorOut, **ONE},
+    summary="登记社情民意",
+)
 def create_case(
     request: HttpRequest,
     payload: CaseIn,
@@ -372,8 +425,19 @@ def create_case(
         ),
     ] = None,
 ) -> Any:
-    """Register an opinion with the registration form's fields and validation.
-    Send `Idempotency-Key` so that a retried request never registers it twice."""
+    """按“社情民意登记表”的字段和校验规则登记一件社情民意，成功答 201 并返回登记后的
+    详情（含编号）。
+
+    幂等：请带请求头 `Idempotency-Key`（调用方生成的唯一值，如本系统的工单号，
+    最长 200 个字符）。同一令牌用同一个键重试，返回第一次的结果，不会重复登记；
+    同一个键用于内容不同的请求，答 409 `idempotency_conflict`。
+
+    可调用：组织部门（只能登记到本辖区的工作室）、工作室联络员、党代表。
+    承办单位不登记社情民意，答 404。
+
+    错误：422 字段有误（`fields` 逐项说明，如所选工作室不在可选范围内）；
+    409 `idempotency_conflict`，或 `reference_gone`（所选工作室、党代表或单位刚被删除或
+    停用，未保存）；400 请求体不是有效的 JSON。"""
     token: ApiToken = request.auth  # type: ignore[attr-defined]
     user = token.user
     if not registrable_studios(user).exists():
@@ -468,81 +532,118 @@ def _flag(value: bool) -> str:
     return "on" if value else ""
 
 
-@router.post("/cases/{case_id}/confirm", response={200: CaseDetail, **STEP})
+@router.post("/cases/{case_id}/confirm", response={200: CaseDetail, **STEP}, summary="确认登记表")
 def confirm_case(request: HttpRequest, case_id: int, payload: ConfirmIn) -> Any:
-    """党代表或反映人确认登记表 (annex notes 4 and 7)."""
+    """党代表或反映人确认登记表的内容（`who`：`representative` 党代表，`reporter` 反映人）。
+
+    可调用：所在工作室的联络员和党代表。"""
     return _step(request, case_id, "confirm", payload.dict())
 
 
-@router.post("/cases/{case_id}/send", response={200: CaseDetail, **STEP})
+@router.post(
+    "/cases/{case_id}/send", response={200: CaseDetail, **STEP}, summary="报送街道组织部门"
+)
 def send_case(request: HttpRequest, case_id: int, payload: StepIn | None = None) -> Any:
-    """报送街道组织部门 (send to the street organisation department)."""
+    """把已登记的社情民意报送街道组织部门处理。请求体可省略。
+
+    可调用：所在工作室的联络员和党代表、所在街道的组织部门。"""
     return _step(request, case_id, "send", payload.dict() if payload else {})
 
 
-@router.post("/cases/{case_id}/refer", response={200: CaseDetail, **STEP})
+@router.post("/cases/{case_id}/refer", response={200: CaseDetail, **STEP}, summary="转办承办单位")
 def refer_case(request: HttpRequest, case_id: int, payload: ReferIn) -> Any:
-    """转办承办单位 (refer to a handling unit of the department's level and area)."""
+    """组织部门把该件转交承办单位办理（`handling_unit_id`：本级本辖区的承办单位，
+    见 `GET /api/v1/handling-units`），附言可选。
+
+    可调用：当前持有该件的组织部门。错误：422 承办单位不在可选范围内。"""
     data = payload.dict()
     data["handling_unit"] = data.pop("handling_unit_id")
     return _step(request, case_id, "refer", data)
 
 
-@router.post("/cases/{case_id}/escalate", response={200: CaseDetail, **STEP})
+@router.post(
+    "/cases/{case_id}/escalate", response={200: CaseDetail, **STEP}, summary="上报上级组织部门"
+)
 def escalate_case(request: HttpRequest, case_id: int, payload: ReasonIn) -> Any:
-    """上报上级组织部门 (street → district → city → city committee, CM 10)."""
+    """超出本级权限的，附理由（`reason`）上报上一级组织部门（街道→区→市→市委）。
+
+    可调用：当前持有该件的组织部门。"""
     return _step(request, case_id, "escalate", payload.dict())
 
 
-@router.post("/cases/{case_id}/return", response={200: CaseDetail, **STEP})
+@router.post("/cases/{case_id}/return", response={200: CaseDetail, **STEP}, summary="承办单位退回")
 def return_case(request: HttpRequest, case_id: int, payload: ReasonIn) -> Any:
-    """承办单位退回（不属职责范围）: back to the department that referred it."""
+    """不属本单位职责范围的，附理由（`reason`）退回转办的组织部门。
+
+    可调用：承办该件的承办单位。"""
     return _step(request, case_id, "return", payload.dict())
 
 
-@router.post("/cases/{case_id}/extension", response={200: CaseDetail, **STEP})
+@router.post("/cases/{case_id}/extension", response={200: CaseDetail, **STEP}, summary="申请延期")
 def request_extension(request: HttpRequest, case_id: int, payload: ReasonIn) -> Any:
-    """承办单位申请延期至 30 个工作日 (needs the representative's consent, CM 11)."""
+    """承办单位附理由（`reason`）申请把办理期限延长至 30 个工作日，
+    须经同意（见 `POST /api/v1/cases/{case_id}/extension/decide`）。
+
+    可调用：承办该件的承办单位。"""
     return _step(request, case_id, "extension", payload.dict())
 
 
-@router.post("/cases/{case_id}/extension/decide", response={200: CaseDetail, **STEP})
+@router.post(
+    "/cases/{case_id}/extension/decide",
+    response={200: CaseDetail, **STEP},
+    summary="同意或不同意延期",
+)
 def decide_extension(request: HttpRequest, case_id: int, payload: ExtensionDecideIn) -> Any:
-    """党代表同意或不同意延期."""
+    """对承办单位的延期申请作出决定（`consent`：true 同意，false 不同意），可附说明。
+
+    可调用：该件的党代表、当前持有该件的组织部门。"""
     data = payload.dict()
     data["consent"] = "yes" if data["consent"] else "no"
     return _step(request, case_id, "extension_decide", data)
 
 
-@router.post("/cases/{case_id}/plan", response={200: CaseDetail, **STEP})
+@router.post("/cases/{case_id}/plan", response={200: CaseDetail, **STEP}, summary="填报办理计划")
 def plan_case(request: HttpRequest, case_id: int, payload: PlanIn) -> Any:
-    """办理计划 (measures, who, by when)."""
+    """承办单位填报办理计划（`plan`：措施、责任人、完成时限）。
+
+    可调用：承办该件的承办单位。"""
     return _step(request, case_id, "plan", payload.dict())
 
 
-@router.post("/cases/{case_id}/answer", response={200: CaseDetail, **STEP})
+@router.post("/cases/{case_id}/answer", response={200: CaseDetail, **STEP}, summary="提交书面答复")
 def answer_case(request: HttpRequest, case_id: int, payload: AnswerIn) -> Any:
-    """书面答复, copied to the department, reporter, representative and studio."""
+    """承办单位提交书面答复（`text`；`result` 为办理结果），抄送组织部门、反映人、
+    党代表和工作室，该件随即待评议。
+
+    可调用：承办该件的承办单位。"""
     return _step(request, case_id, "answer", payload.dict())
 
 
-@router.post("/cases/{case_id}/urge", response={200: CaseDetail, **STEP})
+@router.post("/cases/{case_id}/urge", response={200: CaseDetail, **STEP}, summary="催办")
 def urge_case(request: HttpRequest, case_id: int, payload: UrgeIn) -> Any:
-    """催办 the handling unit."""
+    """组织部门催促承办单位办理，可附说明（`note`）。
+
+    可调用：当前持有该件的组织部门。"""
     return _step(request, case_id, "urge", payload.dict())
 
 
-@router.post("/cases/{case_id}/consult", response={200: CaseDetail, **STEP})
+@router.post("/cases/{case_id}/consult", response={200: CaseDetail, **STEP}, summary="记录三方协商")
 def consult_case(request: HttpRequest, case_id: int, payload: ConsultIn) -> Any:
-    """三方协商 (reporter, representative, handling unit) recorded."""
+    """记录反映人、党代表和承办单位的三方协商：日期（`held_on`）、参加人员（`attendees`）、
+    纪要（`minutes`）和结果（`outcome`，可选）。
+
+    可调用：该件的党代表、当前持有该件的组织部门。"""
     data = payload.dict()
     data["held_on"] = data["held_on"].isoformat()
     return _step(request, case_id, "consult", data)
 
 
-@router.post("/cases/{case_id}/evaluate", response={200: CaseDetail, **STEP})
+@router.post("/cases/{case_id}/evaluate", response={200: CaseDetail, **STEP}, summary="满意度评议")
 def evaluate_case(request: HttpRequest, case_id: int, payload: EvaluateIn) -> Any:
-    """满意度评议 (CM 12); 不满意 with `reopen` sends it back to the same unit."""
+    """对答复作出满意度评议（`rating`），并记录反映人、党代表、街道负责人是否确认。
+    评为不满意（`dissatisfied`）并选 `reopen` 的，退回原承办单位重办；否则办结。
+
+    可调用：当前持有该件的组织部门。"""
     data = payload.dict()
     for name in ("reporter_confirmed", "representative_confirmed", "street_head_confirmed"):
         data[name] = _flag(data[name])
@@ -550,13 +651,21 @@ def evaluate_case(request: HttpRequest, case_id: int, payload: EvaluateIn) -> An
     return _step(request, case_id, "evaluate", data)
 
 
-@router.post("/cases/{case_id}/carry-forward", response={200: CaseDetail, **STEP})
+@router.post(
+    "/cases/{case_id}/carry-forward",
+    response={200: CaseDetail, **STEP},
+    summary="转为代表提案或建议",
+)
 def carry_forward_case(request: HttpRequest, case_id: int, payload: CarryForwardIn) -> Any:
-    """转为代表提案或建议 (CM 9)."""
+    """把该件转为代表提案、建议、询问或质询（`form`），可附说明；该件随之结束。
+
+    可调用：所在工作室的联络员和党代表。"""
     return _step(request, case_id, "carry_forward", payload.dict())
 
 
-@router.post("/cases/{case_id}/note", response={200: CaseDetail, **STEP})
+@router.post("/cases/{case_id}/note", response={200: CaseDetail, **STEP}, summary="添加备注")
 def note_case(request: HttpRequest, case_id: int, payload: NoteIn) -> Any:
-    """备注 on the case's timeline."""
+    """在该件的办理记录中添加一条备注（`text`），不改变状态。
+
+    可调用：所在工作室的联络员和党代表、所在街道的组织部门。"""
     return _step(request, case_id, "note", payload.dict())

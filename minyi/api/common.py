@@ -9,6 +9,7 @@ from typing import Annotated, Any, cast
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.db.models import TextChoices
 from django.http import HttpRequest, JsonResponse
 from ninja import Schema
 from pydantic import Field
@@ -25,6 +26,13 @@ AccountText = Annotated[str, Field(max_length=ACCOUNT_MAX)]
 DocumentText = Annotated[str, Field(max_length=DOCUMENT_MAX)]
 
 
+def choices_text(what: str, kind: type[TextChoices], blank: str = "") -> str:
+    """A field's description listing its values with their labels, from the choices
+    themselves so the document cannot drift from them; `blank`: what "" means."""
+    values = "、".join(f"{value} {label}" for value, label in kind.choices if value)
+    return f"{what}：{values}" + (f"；{blank}为空字符串" if blank else "")
+
+
 class ApiError(Exception):
     def __init__(self, status: int, code: str, message: str, fields: dict | None = None):
         self.status, self.code, self.message, self.fields = status, code, message, fields or {}
@@ -39,9 +47,11 @@ def error(status: int, code: str, message: str, fields: dict | None = None) -> J
 
 
 class ErrorOut(Schema):
-    code: str
-    message: str
-    fields: dict[str, Any] = {}
+    code: str = Field(
+        description="错误代码（英文，供程序判断），如 invalid、not_found、case_changed"
+    )
+    message: str = Field(description="中文错误说明，可直接展示给用户")
+    fields: dict[str, Any] = Field({}, description="按字段列出的问题：字段名 → 中文说明列表")
 
 
 # Every authenticated operation may answer these; 429 is the per-token rate limit.
@@ -133,8 +143,8 @@ def reject_unknown_params(request: HttpRequest, known: set[str]) -> None:
 
 
 class PageParams(Schema):
-    cursor: str | None = None
-    limit: int = 20
+    cursor: str | None = Field(None, description="分页游标：上一页应答中的 next_cursor；第一页不传")
+    limit: int = Field(20, description="每页条数，1–100")
 
 
 def screen_list(

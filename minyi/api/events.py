@@ -22,6 +22,7 @@ from django.db import transaction
 from django.http import Http404, HttpRequest
 from ninja import Schema
 from ninja.responses import Status
+from pydantic import Field
 
 from minyi.api.common import STEP, ApiError, NoteText, account, form_error
 
@@ -44,32 +45,32 @@ YEARS = range(2000, 2101)
 class EventIn(Schema):
     """The fields of the event form (新建活动); validated by that form."""
 
-    studio_id: int
-    kind: EventKind
-    starts_at: datetime
-    ends_at: datetime
+    studio_id: int = Field(description="工作室 id（令牌能编辑的）")
+    kind: EventKind = Field(description="活动类型")
+    starts_at: datetime = Field(description="开始时间（带时区）")
+    ends_at: datetime = Field(description="结束时间（带时区）")
     theme: str = ""
     place: str = ""
-    representative_ids: list[int] = []
-    capacity: int = 0
-    activity_month: bool = False
+    representative_ids: list[int] = Field([], description="参加的党代表 id（须进驻该工作室）")
+    capacity: int = Field(0, description="可预约人数")
+    activity_month: bool = Field(False, description="属于“党代表活动月”")
 
 
 class EventEditIn(EventIn):
     """The whole event as it should be, and the event's `version` as last read
     (GET /events/{id}), sent back unchanged."""
 
-    version: str
+    version: str = Field(description="读取活动时得到的 version，原样传回")
 
 
 class PublishIn(Schema):
     """`late_reason` is required when the event starts in less than 7 days (SM 10)."""
 
-    late_reason: NoteText = ""
+    late_reason: NoteText = Field("", description="距开始不足 7 天时必填：预告不足 7 天的原因")
 
 
 class CancelIn(Schema):
-    reason: NoteText
+    reason: NoteText = Field(description="取消原因")
 
 
 def _form_data(payload: EventIn) -> dict[str, Any]:
@@ -112,10 +113,16 @@ def _step(request: HttpRequest, event_id: int, run: Callable[[Event, Any], Any])
     return get_event(request, event.pk)
 
 
-@router.post("/events", response={201: EventOut, **STEP}, tags=["events"])
+@router.post("/events", response={201: EventOut, **STEP}, tags=["活动"], summary="新建活动")
 def create_event(request: HttpRequest, payload: EventIn) -> Any:
-    """新建活动（计划，尚未发布预告）at a studio the token may edit, with the
-    representatives assigned to it; overlapping events of a representative are refused."""
+    """按“新建活动”表单的字段和校验规则，在令牌能编辑的工作室新建一场活动（计划状态，
+    尚未发布预告），成功答 201。参加的党代表须进驻该工作室；同一党代表时间重叠的活动
+    不予新建。
+
+    可调用：该工作室的编辑者——辖区内的组织部门、该工作室的联络员。不编辑任何工作室的角色答 404。
+
+    错误：422 字段有误（`fields` 逐项说明，如工作室不在可选范围内、时间重叠）；
+    409 `reference_gone`（所选工作室或党代表刚被删除或停用，未保存）。"""
     user = account(request)
     if not editable_studios(user).exists():
         raise Http404  # as the event page: a role that edits no studio
@@ -134,11 +141,18 @@ def create_event(request: HttpRequest, payload: EventIn) -> Any:
     return Status(201, get_event(request, event.pk))
 
 
-@router.post("/events/{event_id}/edit", response={200: EventOut, **STEP}, tags=["events"])
+@router.post(
+    "/events/{event_id}/edit", response={200: EventOut, **STEP}, tags=["活动"], summary="修改活动"
+)
 def edit_event(request: HttpRequest, event_id: int, payload: EventEditIn) -> Any:
-    """修改活动 (planned or published, not started), with the same rules as creating
-    one. Refused (409 `event_changed`) if the event changed after `version` was read:
-    the edit would put back what someone else changed."""
+    """把尚未开始的活动（计划或已发布）整体改为请求体所给的内容，规则与新建相同。
+    `version` 为读取活动时（`GET /api/v1/events/{event_id}`）得到的值，原样传回；
+    活动在此之后被他人修改的，答 409 `event_changed`，不覆盖他人的修改。
+
+    可调用：该工作室的编辑者——辖区内的组织部门、该工作室的联络员。
+
+    错误：404 不存在或无权编辑；409 `event_changed`、`transition_not_allowed`
+    （已开始或已取消，附原因）；422 字段有误。"""
     user = account(request)
     event = Event.objects.for_editor(user).filter(pk=event_id).first()
     if event is None:
@@ -164,10 +178,20 @@ def edit_event(request: HttpRequest, event_id: int, payload: EventEditIn) -> Any
     return get_event(request, event.pk)
 
 
-@router.post("/events/{event_id}/publish", response={200: EventOut, **STEP}, tags=["events"])
+@router.post(
+    "/events/{event_id}/publish",
+    response={200: EventOut, **STEP},
+    tags=["活动"],
+    summary="发布活动预告",
+)
 def publish_event(request: HttpRequest, event_id: int, payload: PublishIn | None = None) -> Any:
-    """发布活动预告 (SM 10): at least 7 days ahead, or with `late_reason` (the event is
-    then flagged `late`, 预告不足7天)."""
+    """发布活动预告。应至少提前 7 天发布；不足 7 天的须填写原因（`late_reason`），
+    该活动随即标为“预告不足7天”（`late`）。
+
+    可调用：该工作室的编辑者——辖区内的组织部门、该工作室的联络员。
+
+    错误：404 不存在或无权编辑；409 当前状态不允许（已发布、已开始或已取消，附原因）；
+    422 不足 7 天而未填原因。"""
     form = PublishForm({"late_reason": payload.late_reason if payload else ""})
     if not form.is_valid():
         raise form_error(form)
@@ -179,9 +203,15 @@ def publish_event(request: HttpRequest, event_id: int, payload: PublishIn | None
     )
 
 
-@router.post("/events/{event_id}/cancel", response={200: EventOut, **STEP}, tags=["events"])
+@router.post(
+    "/events/{event_id}/cancel", response={200: EventOut, **STEP}, tags=["活动"], summary="取消活动"
+)
 def cancel_event(request: HttpRequest, event_id: int, payload: CancelIn) -> Any:
-    """取消活动, with the reason (a planned or published event)."""
+    """附原因（`reason`）取消一场计划中或已发布的活动。
+
+    可调用：该工作室的编辑者——辖区内的组织部门、该工作室的联络员。
+
+    错误：404 不存在或无权编辑；409 当前状态不允许（附原因）；422 未填原因。"""
     form = CancelForm({"reason": payload.reason})
     if not form.is_valid():
         raise form_error(form)

@@ -19,6 +19,7 @@ from minyi.cases import choice_cache, form_rows
 from minyi.cases.attachments import ALLOWED_LABEL, check_upload
 from minyi.cases.models import Case, Channel, Occasion, Outcome, Satisfaction, StudioCategory
 from minyi.cases.states import CaseState, HolderLevel
+from minyi.cases.summary import DUE_SOON_WORKDAYS, UNIT_WORK, unit_of
 from minyi.core.forms import FilterForm, ScopedModelForm, field_of, label_choices
 from minyi.core.once import OnceOnlyFormMixin
 from minyi.core.phones import normalize_phone
@@ -947,8 +948,15 @@ class CaseFilterForm(ScopeFilterForm):
     year = forms.TypedChoiceField(label="年度", coerce=int, empty_value=None)
     rating = forms.ChoiceField(label="评议结果", choices=[("", "全部"), *Satisfaction.choices])
     overdue = forms.BooleanField(label="只看已超期")
-    due_soon = forms.BooleanField(label="只看 3 天内到期")
+    due_soon = forms.BooleanField(label=f"只看 {DUE_SOON_WORKDAYS} 个工作日内到期")
     held_by_me = forms.BooleanField(label="只看本部门正在办理的")
+    # A handling unit's own work (minyi.cases.summary.UNIT_WORK), which its start page
+    # counts and links to; only a unit's account has it.
+    work = forms.ChoiceField(
+        label="本单位",
+        choices=[("", "全部"), *UNIT_WORK.items()],
+        error_messages={"invalid_choice": f"请从{'、'.join(UNIT_WORK.values())}中选择。"},
+    )
     # The filters the dashboards drill into (minyi.dashboards); each has an index.
     date_from = forms.DateField(label="反映日期从", widget=forms.DateInput(attrs=DATE_WIDGET))
     date_to = forms.DateField(label="至", widget=forms.DateInput(attrs=DATE_WIDGET))
@@ -966,6 +974,8 @@ class CaseFilterForm(ScopeFilterForm):
         super().__init__(*args, **kwargs)
         if not getattr(self.user, "is_official", False):
             del self.fields["held_by_me"]
+        if unit_of(self.user) is None:
+            del self.fields["work"]
         self._scope_dashboard_fields()
         self.fields["q"].label = "编号或摘要"
         self.fields["q"].widget = forms.TextInput(attrs={"type": "search"})
@@ -978,6 +988,11 @@ class CaseFilterForm(ScopeFilterForm):
         self.fields["year"].error_messages["invalid_choice"] = (
             f"年度只能选 {years[-1]} 年至 {years[0]} 年。"
         )
+        # Django's own message repeats the address's value back («x 不在可用的选项中»);
+        # a filter names what to choose from instead.
+        for name in ("state", "rating", "channel", "level", "answer"):
+            field = self.fields[name]
+            field.error_messages["invalid_choice"] = f"请从列表中选择{field.label}。"
 
     def _scope_dashboard_fields(self) -> None:
         # The categories used at the studios in scope (a small table kept by

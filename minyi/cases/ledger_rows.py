@@ -5,7 +5,8 @@ A 50-row ledger printed some 1,000 template variables (fourteen cells a row, sev
 them with two or four values), each resolved, converted and escaped by the engine at
 10–20 µs: the largest part of the page's CPU once the database had answered. The markup
 is the template's (tests/cases/test_pages.py checks a row cell by cell); every value
-goes through `escape`, exactly as autoescaping did.
+goes through `escape`, exactly as autoescaping did. Each cell carries its column's name
+as data-label, which a phone shows before it (the table as cards, minyi.css).
 
 The Excel export and the studio's printed ledger read the same rows (Ledger.row_columns
 and decorate, with the answers and evaluations prefetched as models, whose labels and
@@ -153,9 +154,9 @@ def _answer(case: Any, received: str) -> str:
         result = STATE_LABELS.get(case.state, case.state)
         muted = True
     return (
-        f"<td>{escape(unit)}</td>"
-        f"<td>{answered}{LATE if late else ''}</td>"
-        f"<td{MUTED if muted else ''}>{escape(result)}</td>"
+        f'<td data-label="承办单位">{escape(unit)}</td>'
+        f'<td class="when" data-label="反馈时间">{answered}{LATE if late else ""}</td>'
+        f'<td{MUTED if muted else ""} data-label="办理结果">{escape(result)}</td>'
     )
 
 
@@ -190,16 +191,16 @@ def row_html(case: Any, url: str) -> SafeString:
     confirmed = case.representative_confirmed_at
     signed = f"{TICKED} {ymd(confirmed)}" if confirmed else UNTICKED
     return mark_safe(  # noqa: S308 - every value below is escaped
-        f"<tr><td>{escape(case.street_name)}</td>"
-        f"<td>{escape(case.studio_name)}</td>"
-        f'<td><a href="{escape(url)}">{escape(case.number)}</a></td>'
-        f"<td>{_reporter(case)}</td>"
-        f"<td>{escape(case.summary)}</td>"
-        f"<td>{received}</td>"
-        f"<td>{_representative(case)}</td>"
-        f'<td class="sent">{_sent(case)}</td>'
-        f"<td>{signed}</td>"
+        f'<tr><td data-label="街道">{escape(case.street_name)}</td>'
+        f'<td data-label="工作室">{escape(case.studio_name)}</td>'
+        f'<td data-label="编号"><a href="{escape(url)}">{escape(case.number)}</a></td>'
+        f'<td data-label="反映人">{_reporter(case)}</td>'
+        f'<td data-label="内容摘要">{escape(case.summary)}</td>'
+        f'<td class="when" data-label="日期">{received}</td>'
+        f'<td data-label="党代表">{_representative(case)}</td>'
+        f'<td class="sent" data-label="报送">{_sent(case)}</td>'
+        f'<td class="when" data-label="党代表签名">{signed}</td>'
         f"{_answer(case, received)}"
-        f"<td>{escape(_rating(case))}</td>"
-        f"<td>{_signatures(case)}</td></tr>"
+        f'<td data-label="评价">{escape(_rating(case))}</td>'
+        f'<td data-label="签名确认">{_signatures(case)}</td></tr>'
     )

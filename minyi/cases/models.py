@@ -347,7 +347,9 @@ class Case(TimeStamped):
         indexes = [
             models.Index(fields=["state", "due_on"], name="case_state_due"),
             models.Index(fields=["studio", "received_on"], name="case_studio_received"),
-            models.Index(fields=["handling_unit", "state"], name="case_unit_state"),
+            # A unit's own work (minyi.cases.summary.unit_work_q): the cases with it,
+            # and of those the overdue and the soon due, as one range read.
+            models.Index(fields=["handling_unit", "state", "due_on"], name="case_unit_state_due"),
             models.Index(fields=["holder_department", "state"], name="case_holder_state"),
             models.Index(fields=["final_rating"], name="case_rating"),
             # The dashboards' year (received_on) with every column their GROUP BYs and

@@ -14,6 +14,8 @@ from minyi.cases.models import Case, Reminder, ReminderKind
 from minyi.cases.states import CaseState
 from minyi.workdays.calendar import WorkCalendar, workdays_between
 
+# The reminder's window, shorter than the pages' 即将到期 (summary.DUE_SOON_WORKDAYS, 3):
+# the pages show what is coming; the reminder is sent once, when it is pressing.
 DUE_SOON_WORKDAYS = 2
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import copy
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from functools import cache
 from typing import Any
 
@@ -52,7 +52,12 @@ from minyi.cases.states import (
     next_state,
 )
 from minyi.cases.states import TransitionNotAllowed as NotAllowed
-from minyi.cases.summary import DUE_SOON_DAYS
+from minyi.cases.summary import (
+    UNIT_WORK,
+    due_soon_until,
+    unit_of,
+    unit_work_q,
+)
 from minyi.cases.timeline import timeline
 from minyi.core import once
 from minyi.core.forms import add_errors
@@ -191,9 +196,10 @@ def _is_htmx(request: HttpRequest) -> bool:
 # --- list -----------------------------------------------------------------------------
 
 
-def _mark_deadlines(cases: list[Case]) -> list[Case]:
+def _mark_deadlines(cases: list[Case], *, unit: bool = False) -> list[Case]:
     today = services.today()
-    soon = today + timedelta(DUE_SOON_DAYS)
+    # 即将到期 counts working days, as the start pages do (summary.DUE_SOON_WORKDAYS).
+    soon = due_soon_until(today)
     for case in cases:
         # Only a case with a unit is waiting for an answer by its date.
         due = case.due_on if case.state == CaseState.WITH_UNIT else None
@@ -328,13 +334,18 @@ class CaseList(ListPage):
                 state__in=[CaseState.CLOSED, CaseState.CARRIED_FORWARD]
             )
         today = services.today()
+        if data.get("work"):
+            # The form offers it to a unit's account only (CaseFilterForm).
+            unit_id = unit_of(self.request.user)
+            assert unit_id is not None
+            qs = qs.filter(unit_work_q(data["work"], unit_id, today))
         if data.get("overdue"):
             qs = qs.filter(state=CaseState.WITH_UNIT, due_on__lt=today)
         if data.get("due_soon"):
             qs = qs.filter(
                 state=CaseState.WITH_UNIT,
                 due_on__gte=today,
-                due_on__lte=today + timedelta(DUE_SOON_DAYS),
+                due_on__lte=due_soon_until(today),
             )
         return qs
 
@@ -355,7 +366,8 @@ class CaseList(ListPage):
 
     def decorate(self, rows: list[Any]) -> list[Any]:
         _mark_protected(self.request.user, rows)
-        return _mark_row_texts(_mark_deadlines(rows))
+        unit = unit_of(self.request.user) is not None
+        return _mark_row_texts(_mark_deadlines(rows, unit=unit))
 
     def present(self, rows: list[Any]) -> list[Any]:
         for case in rows:
@@ -363,7 +375,12 @@ class CaseList(ListPage):
         return rows
 
     def extra_context(self) -> dict[str, Any]:
-        return {"can_register": forms.may_register(self.request.user)}
+        context: dict[str, Any] = {"can_register": forms.may_register(self.request.user)}
+        # A unit's start page links here by its work (本单位): the heading says which.
+        work = self.request.GET.get("work", "")
+        if work in UNIT_WORK and unit_of(self.request.user) is not None:
+            context["title"] = f"{UNIT_WORK[work]}的社情民意"
+        return context
 
 
 def studio_suggestions(request: HttpRequest) -> HttpResponse:

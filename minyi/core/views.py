@@ -7,7 +7,12 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from minyi.cases import choice_cache
-from minyi.cases.summary import case_counts, provisional_notice
+from minyi.cases.summary import (
+    DUE_SOON_WORKDAYS,
+    case_counts,
+    provisional_notice,
+    unit_counts,
+)
 from minyi.duties.models import Appointment, AppointmentState
 from minyi.org.models import HandlingUnit, OrgUnit
 from minyi.people.models import Liaison, Representative
@@ -19,6 +24,8 @@ def home(request: HttpRequest) -> HttpResponse:
     """Each role's start page: what it answers for, and where to go from here."""
     user = request.user
     scope = scope_of(user)
+    if scope.handling_unit_id is not None:
+        return _unit_home(request, scope.handling_unit_id)
     # Only what the page and the SM 5 / SM 11 checks read: the studios' and liaisons'
     # phones are encrypted (a decryption each, some forty a street), and nothing here
     # shows a unit.
@@ -44,10 +51,28 @@ def home(request: HttpRequest) -> HttpResponse:
         ).first(),
         "nothing": scope.is_empty,
         **case_counts(user),
+        "due_soon_workdays": DUE_SOON_WORKDAYS,
         "calendar_notice": provisional_notice(user),
         "requested_appointments": _requested_appointments(user, scope),
     }
     return render(request, "core/home.html", context)
+
+
+def _unit_home(request: HttpRequest, handling_unit_id: int) -> HttpResponse:
+    """A handling unit's start page: its own work (CM 11), each count a link to the
+    case list filtered to exactly those cases (minyi.cases.summary.UNIT_WORK), instead
+    of the organisation's studios, representatives and liaisons, none of them its own."""
+    user = request.user
+    context = {
+        "handling_unit": HandlingUnit.objects.only("name")
+        .filter(pk=handling_unit_id)
+        .order_by("pk")
+        .first(),
+        "due_soon_workdays": DUE_SOON_WORKDAYS,
+        **unit_counts(user, handling_unit_id),
+        "calendar_notice": provisional_notice(user),
+    }
+    return render(request, "core/home_unit.html", context)
 
 
 def _requested_appointments(user: Any, scope: Any) -> int:

@@ -4,7 +4,9 @@ engine (issue 8).
 A representative's year holds some sixty events; the template resolved, converted and
 escaped each of their six cells at 10–20 µs, which was about a third of the page's
 CPU. The markup is the template's (tests/duties/test_record.py renders the old loops
-and compares); every value goes through `escape`, as autoescaping did. The printed PDF
+and compares); every value goes through `escape`, as autoescaping did. Each cell carries its
+column's name as data-label, which a phone shows before it (the tables as cards,
+minyi.css). The printed PDF
 (documents/duty_record.html) keeps its own template.
 """
 
@@ -32,31 +34,40 @@ def _body[T](rows: Iterable[T], row: Callable[[T], str], empty: str, columns: in
 def _event(e: EventRow) -> str:
     present = escape(e.present) if e.present else NOT_RECORDED
     return (
-        f"<tr><td>{escape(e.day)}</td><td>{escape(e.studio)}</td>"
-        f"<td>{escape(e.activity)}</td><td>{escape(e.scheduled)}</td>"
-        f"<td>{present}</td><td>{escape(e.state)}</td></tr>"
+        f'<tr><td class="when" data-label="日期">{escape(e.day)}</td>'
+        f'<td data-label="工作室">{escape(e.studio)}</td>'
+        f'<td data-label="活动">{escape(e.activity)}</td>'
+        f'<td class="when" data-label="安排时间">{escape(e.scheduled)}</td>'
+        f'<td data-label="到场时间">{present}</td><td data-label="状态">{escape(e.state)}</td></tr>'
     )
 
 
 def _visit(v: VisitRow) -> str:
     return (
-        f'<tr><td><a href="{pk_url("duties:visit_detail", v.pk)}">{escape(v.day)}</a></td>'
-        f"<td>{escape(v.community)}</td>"
-        f"<td>{escape(v.household)}</td><td>{escape(v.address_masked)}</td></tr>"
+        f'<tr><td class="when" data-label="日期">'
+        f'<a href="{pk_url("duties:visit_detail", v.pk)}">{escape(v.day)}</a></td>'
+        f'<td data-label="社区">{escape(v.community)}</td>'
+        f'<td data-label="住户">{escape(v.household)}</td>'
+        f'<td data-label="住址">{escape(v.address_masked)}</td></tr>'
     )
 
 
 def _appointment(a: AppointmentRow) -> str:
     return (
-        f"<tr><td>{escape(a.day)}</td><td>{escape(a.studio)}</td>"
-        f"<td>{escape(a.requester)}</td><td>{escape(a.topic)}</td><td>{escape(a.state)}</td></tr>"
+        f'<tr><td class="when" data-label="活动日期">{escape(a.day)}</td>'
+        f'<td data-label="工作室">{escape(a.studio)}</td>'
+        f'<td data-label="预约方">{escape(a.requester)}</td>'
+        f'<td data-label="反映事项">{escape(a.topic)}</td>'
+        f'<td data-label="状态">{escape(a.state)}</td></tr>'
     )
 
 
 def _case(c: CaseRow) -> str:
     return (
-        f"<tr><td>{escape(c.number)}</td><td>{escape(c.day)}</td>"
-        f"<td>{escape(c.summary)}</td><td>{escape(c.state)}</td></tr>"
+        f'<tr><td data-label="编号">{escape(c.number)}</td>'
+        f'<td class="when" data-label="反映日期">{escape(c.day)}</td>'
+        f'<td data-label="内容摘要">{escape(c.summary)}</td>'
+        f'<td data-label="状态">{escape(c.state)}</td></tr>'
     )
 
 

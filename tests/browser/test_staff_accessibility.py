@@ -134,7 +134,7 @@ def _street_pages(w: Any) -> list[str]:
 
 def _unit_pages(w: Any) -> list[str]:
     case = made._case_with_unit(w)["pk"]
-    return ["/", "/cases/", f"/cases/{case}/"]
+    return ["/", "/cases/", "/cases/?work=pending", f"/cases/{case}/"]
 
 
 def _district_pages(w: Any) -> list[str]:

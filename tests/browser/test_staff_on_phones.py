@@ -7,9 +7,12 @@ every page is measured: the page itself does not scroll sideways (a wide table m
 scroll inside its own container), every form field and button fits the screen, the
 controls of forms and menus are tap targets of 44×44 CSS px as on the residents'
 pages, no text is under 14 px, and the page's title shows on the first screen (not
-under a menu that fills it). The main menu opens on a phone and every item in it can
-be tapped. As in the axe test, every page's faults are listed before the test fails.
-The records the pages show are made the way the access matrix makes them.
+under a menu that fills it). The staff tables are cards on a phone (minyi.css,
+table.stack): no date or time in a table breaks across lines, no such table scrolls
+sideways, and the cards are still a table to a screen reader (and pass axe). The main
+menu opens on a phone and every item in it can be tapped. As in the axe test, every
+page's faults are listed before the test fails. The records the pages show are made
+the way the access matrix makes them.
 """
 
 from __future__ import annotations
@@ -22,7 +25,9 @@ from playwright.sync_api import expect
 from minyi.cases.models import Case
 from minyi.duties.models import HouseholdVisit
 from minyi.people.models import Representative
+from minyi.studios.models import Studio
 from tests import test_access_matrix as made
+from tests.browser.axe import serious_violations
 from tests.browser.phone import small_tap_targets, small_text
 
 pytestmark = pytest.mark.browser
@@ -88,6 +93,61 @@ MENU_JS = """() => {
 }"""
 
 
+# A date or time in a table cell that breaks across lines ("2026-11-" / "25"): each one
+# found in a cell's text is measured, and its characters must lie on one line.
+BROKEN_DATES_JS = r"""() => {
+  const bad = [];
+  const when = /\d{4}-\d{2}-\d{2}(?: \d{2}:\d{2})?(?:[–—]\d{2}:\d{2})?|\d{2}:\d{2}[–—]\d{2}:\d{2}/g;
+  for (const cell of document.querySelectorAll('main td')) {
+    if (!cell.getClientRects().length) continue;
+    const walker = document.createTreeWalker(cell, NodeFilter.SHOW_TEXT);
+    for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+      for (const m of node.textContent.matchAll(when)) {
+        const range = document.createRange();
+        range.setStart(node, m.index);
+        range.setEnd(node, m.index + m[0].length);
+        const tops = new Set([...range.getClientRects()].filter(r => r.width)
+          .map(r => Math.round(r.top)));
+        if (tops.size > 1) bad.push(`"${m[0]}" on ${tops.size} lines`);
+      }
+    }
+  }
+  return bad;
+}"""
+
+# A staff table (table.stack) on the phone shows each row as a card: its cells stand one
+# under another, each as wide as the card, and the table does not scroll sideways.
+SQUEEZED_TABLES_JS = """() => {
+  const bad = [];
+  for (const table of document.querySelectorAll('main table.stack')) {
+    const wrap = table.closest('.table-wrap') || table;
+    if (wrap.scrollWidth > wrap.clientWidth + 1) {
+      bad.push(`a table scrolls sideways: ${wrap.scrollWidth} px in ${wrap.clientWidth} px`);
+    }
+    for (const row of table.tBodies[0].rows) {
+      const cells = [...row.cells].filter(c => c.getClientRects().length);
+      if (cells.some(c => c.getBoundingClientRect().width < table.clientWidth - 2)) {
+        bad.push(`a row is not a card: "${row.textContent.trim().slice(0, 20)}"`);
+        break;
+      }
+    }
+  }
+  return bad;
+}"""
+
+
+def table_roles(page: Any) -> dict[str, int]:
+    """How many tables, rows, column headers and cells Chromium's accessibility tree
+    holds: the cards are still a table to a screen reader."""
+    cdp = page.context.new_cdp_session(page)
+    try:
+        nodes = cdp.send("Accessibility.getFullAXTree")["nodes"]
+    finally:
+        cdp.detach()
+    roles = [n["role"]["value"] for n in nodes if not n.get("ignored")]
+    return {role: roles.count(role) for role in ("table", "row", "columnheader", "cell")}
+
+
 def faults(page: Any) -> list[str]:
     """What is wrong with the page as it stands on the phone, one line each."""
     page.wait_for_load_state("networkidle")
@@ -101,6 +161,16 @@ def faults(page: Any) -> list[str]:
         bad.append(f"tap targets under 44×44 px: {small}")
     if tiny := small_text(page, MIN_TEXT_PX):
         bad.append(f"text under {MIN_TEXT_PX} px: {tiny}")
+    if broken := page.evaluate(BROKEN_DATES_JS):
+        bad.append(f"dates and times broken inside: {broken}")
+    if squeezed := page.evaluate(SQUEEZED_TABLES_JS):
+        bad.append(f"tables not shown as cards: {squeezed}")
+    if page.locator("main table.stack").count():
+        roles = table_roles(page)
+        if not all(roles.values()):
+            bad.append(f"the cards are no longer a table to a screen reader: {roles}")
+        if violations := serious_violations(page):
+            bad.append(f"axe, with the tables as cards: {violations}")
     title = page.evaluate(
         "() => { window.scrollTo(0, 0); const h = document.querySelector('main h1');"
         " return h ? h.getBoundingClientRect().top : null; }"
@@ -189,6 +259,7 @@ def _the_cases(walk: Walk, case: int, label: str) -> None:
     walk.check("/")
     walk.menu("社情民意")
     walk.check("/cases/")
+    walk.open("/cases/ledger/")
     walk.open(f"/cases/{case}/", label)
 
 
@@ -203,6 +274,7 @@ def _duties(walk: Walk) -> None:
     rep = Representative.objects.get(name=REPRESENTATIVE)
     walk.open(f"/duties/representatives/{rep.pk}/record/")
     walk.open("/duties/events/")
+    walk.open("/duties/visits/")
 
 
 def _liaison(walk: Walk, w: Any) -> None:
@@ -241,6 +313,18 @@ def _street_official(walk: Walk, w: Any) -> None:
     walk.open(f"/duties/appointments/{appointment}/")
     walk.open("/duties/visits/new/")
     _duties(walk)
+    # The street's studios, people and units, as cards.
+    studio = Studio.objects.get(name="沙头角社区党代表工作室")
+    for path in (
+        "/studios/",
+        f"/studios/{studio.pk}/",
+        "/people/representatives/",
+        "/people/liaisons/",
+        "/people/accounts/",
+        "/org/units/",
+        "/org/handling-units/",
+    ):
+        walk.open(path)
 
 
 PERSONAS = {"liaison": _liaison, "rep": _representative, "shatoujiao": _street_official}
@@ -274,6 +358,14 @@ FILTERS_JS = """() => {
     const name = `${el.name} ${Math.round(r.width)}x${Math.round(r.height)}`;
     if (r.width < inner - 1) bad.push(`${name}: narrower than the form's ${Math.round(inner)} px`);
     if (r.height < 44 - 0.5) bad.push(`${name}: under 44 px tall`);
+    if (el.type === 'checkbox') {
+      // The box at the start of its line, its words beside it (not a box stretched to
+      // the width with the words pushed to the far edge).
+      const own = el.getBoundingClientRect();
+      const inset = Math.round(own.left - r.left);
+      if (own.width > 48 || inset > 4)
+        bad.push(`${name}: box ${Math.round(own.width)} px wide, ${inset} px in`);
+    }
     for (const part of [el, label]) {
       const px = parseFloat(getComputedStyle(part).fontSize);
       if (px < 14) bad.push(`${name}: ${part.tagName} text ${px} px`);

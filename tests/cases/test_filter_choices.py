@@ -153,6 +153,19 @@ class TestCategories:
         assert response.status_code == 200
         assert "请从列表中选择类别。" in text_of(response)
 
+    @pytest.mark.parametrize(
+        ("name", "label"),
+        [("state", "状态"), ("rating", "评议结果"), ("channel", "反映方式"), ("level", "报送到")],
+    )
+    def test_an_unknown_choice_names_what_to_choose_not_the_value(
+        self, world: Any, name: str, label: str
+    ) -> None:
+        response = client_for(_user("shatoujiao")).get(reverse("cases:list"), {name: "zz-nonsense"})
+        assert response.status_code == 200
+        page = text_of(response)
+        assert f"请从列表中选择{label}。" in page
+        assert "zz-nonsense 不在" not in page
+
 
 _serial = iter(range(1, 1_000_000))
 

@@ -578,13 +578,19 @@ class TestListAndLedger:
         html = response.content.decode()
         (row,) = response.context["rows"]
         assert f'<a href="{case.get_absolute_url()}">{case.number}</a>' in html
-        assert f'<td class="hide-sm">{case.received_on:%Y-%m-%d}</td>' in html
+        assert (
+            f'<td class="hide-sm when" data-label="反映日期">{case.received_on:%Y-%m-%d}</td>'
+            in html
+        )
         assert f"{case.due_on:%Y-%m-%d}" in html
         assert (row.state_label, row.rating_label) == (
             case.get_state_display(),
             case.get_final_rating_display(),
         )
-        assert f'<td>{case.get_state_display()}<div class="muted">满意</div></td>' in html
+        assert (
+            f'<td data-label="状态">{case.get_state_display()}<div class="muted">满意</div></td>'
+            in html
+        )
 
     def test_a_list_row_reads_only_what_it_prints(self, street_official: User) -> None:
         """The page's rows (CaseList.page_rows) are cases of the printed columns with
@@ -615,7 +621,10 @@ class TestListAndLedger:
         refer(register(summary='<script>alert("x")</script> & 噪声'))
         html = client_for(street_official).get(reverse("cases:list")).content.decode()
         assert "<script>alert" not in html
-        assert "<td>&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; 噪声</td>" in html
+        assert (
+            '<td data-label="内容摘要">'
+            "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; 噪声</td>" in html
+        )
 
     def test_the_list_filters(self, liaison: User) -> None:
         register(summary="噪声")
@@ -708,24 +717,31 @@ class TestListAndLedger:
         rep = case.representative_position
         signed = case.representative_confirmed_at
         assert first.row_html == (
-            "<tr><td>沙头角街道</td>"
-            f"<td>{STUDIO}</td>"
-            f'<td><a href="{case.get_absolute_url()}">{case.number}</a></td>'
-            f'<td>演*******<div class="muted">{MASKED_PHONE}</div></td>'
-            "<td>工地夜间施工噪声扰民</td>"
-            "<td>2026-03-04</td>"
-            f"<td>演示代表·陈明{f'<div>{rep}</div>' if rep else ''}"
+            '<tr><td data-label="街道">沙头角街道</td>'
+            f'<td data-label="工作室">{STUDIO}</td>'
+            f'<td data-label="编号"><a href="{case.get_absolute_url()}">{case.number}</a></td>'
+            f'<td data-label="反映人">演*******<div class="muted">{MASKED_PHONE}</div></td>'
+            '<td data-label="内容摘要">工地夜间施工噪声扰民</td>'
+            '<td class="when" data-label="日期">2026-03-04</td>'
+            f'<td data-label="党代表">演示代表·陈明{f"<div>{rep}</div>" if rep else ""}'
             f'<div class="muted">{display_phone(case.representative_contact)}</div></td>'
-            '<td class="sent"><div>☑ 街道</div><div>☐ 区</div><div>☐ 市</div></td>'
-            f"<td>{f'☑ {timezone.localtime(signed):%Y-%m-%d}' if signed else '☐'}</td>"
-            f"<td>{URBAN}</td>"
-            f'<td>{today}<div><span class="badge overdue">逾期</span></div></td>'
-            "<td>已停工</td>"
-            "<td>基本满意</td>"
-            "<td><div>☑ 反映人</div><div>☐ 党代表</div><div>☑ 街道负责人</div>"
+            '<td class="sent" data-label="报送">'
+            "<div>☑ 街道</div><div>☐ 区</div><div>☐ 市</div></td>"
+            '<td class="when" data-label="党代表签名">'
+            f"{f'☑ {timezone.localtime(signed):%Y-%m-%d}' if signed else '☐'}</td>"
+            f'<td data-label="承办单位">{URBAN}</td>'
+            f'<td class="when" data-label="反馈时间">{today}'
+            '<div><span class="badge overdue">逾期</span></div></td>'
+            '<td data-label="办理结果">已停工</td>'
+            '<td data-label="评价">基本满意</td>'
+            '<td data-label="签名确认">'
+            "<div>☑ 反映人</div><div>☐ 党代表</div><div>☑ 街道负责人</div>"
             f'<div class="muted">{today}</div></td></tr>'
         )
-        assert "<td>已回复居民</td><td>不满意（重办中）</td>" in second.row_html
+        assert (
+            '<td data-label="办理结果">已回复居民</td><td data-label="评价">不满意（重办中）</td>'
+            in second.row_html
+        )
         assert "<div>☐ 反映人</div><div>☐ 党代表</div><div>☐ 街道负责人</div>" in (second.row_html)
         assert first.row_html in response.content.decode()
 
@@ -747,10 +763,10 @@ class TestListAndLedger:
         assert "<script>alert" not in html
         assert "<b>" not in html
         assert "<i>" not in html
-        assert f"<td>{escaped}</td>" in html
-        assert '<td>&lt;**<div class="muted">' in html
-        assert "<td>&lt;i&gt;&quot;停&quot;&lt;/i&gt;</td>" in html
-        assert "<td>&lt;b&gt;已解释&lt;/b&gt; &amp;</td>" in html
+        assert f'<td data-label="内容摘要">{escaped}</td>' in html
+        assert '<td data-label="反映人">&lt;**<div class="muted">' in html
+        assert '<td data-label="办理结果">&lt;i&gt;&quot;停&quot;&lt;/i&gt;</td>' in html
+        assert '<td data-label="办理结果">&lt;b&gt;已解释&lt;/b&gt; &amp;</td>' in html
 
     def test_the_ledger_marks_escalation(self, street_official: User) -> None:
         case = services.case_send_to_street(case=register(), actor=street_official)

@@ -16,7 +16,8 @@ from tests.core.helpers import client_for
 
 pytestmark = pytest.mark.django_db
 
-EVERYONE = ["首页", "社情民意", "工作室", "履职", "党代表", "联络员", "组织架构", "承办单位"]
+EVERYONE = ["首页", "社情民意", "承办单位"]
+ORGANISATION = ["工作室", "履职", "党代表", "联络员", "组织架构"]
 OFFICIALS = ["账号", "接口令牌", "年度评估"]
 
 
@@ -29,11 +30,13 @@ def _links(user: User) -> list[str]:
 @pytest.mark.parametrize(
     ("username", "extra"),
     [
-        ("city", ["统计图表", *OFFICIALS, "审计日志", "双因素认证"]),
-        ("shatoujiao", ["统计图表", *OFFICIALS]),
-        ("liaison", ["统计图表"]),
-        ("rep", []),
-        ("unit", []),
+        ("city", [*ORGANISATION, "统计图表", *OFFICIALS, "审计日志", "双因素认证"]),
+        ("shatoujiao", [*ORGANISATION, "统计图表", *OFFICIALS]),
+        ("liaison", [*ORGANISATION, "统计图表"]),
+        ("rep", ORGANISATION),
+        # A handling unit's own work instead of the organisation's pages, none of
+        # which holds anything of a unit's.
+        ("unit", ["待办理", "即将到期", "已超期", "已答复"]),
     ],
 )
 def test_each_account_sees_its_own_links(world: Any, username: str, extra: list[str]) -> None:
@@ -55,3 +58,20 @@ def test_the_unread_count_is_the_viewers_own(world: Any) -> None:
     assert '<span class="badge warn" aria-label="1 条未读">1</span></a>' in page
     assert f'<a href="{reverse("duties:notification_list")}">通知<span' in page
     assert "条未读" not in client_for(rep).get(reverse("home")).content.decode()
+
+
+def test_a_units_links_are_its_work_on_the_case_list(world: Any) -> None:
+    """Each of a unit's links is the case list filtered as its start page counts."""
+    html = client_for(User.objects.get(username="unit")).get(reverse("home")).content.decode()
+    nav = html.split('<nav aria-label="主导航">')[1].split("</nav>")[0]
+    listed = reverse("cases:list")
+    for kind, label in [
+        ("pending", "待办理"),
+        ("due_soon", "即将到期"),
+        ("overdue", "已超期"),
+        ("answered", "已答复"),
+    ]:
+        assert f'<a href="{listed}?work={kind}">{label}</a>' in nav
+    # The kept menu of a unit never reaches another account, nor the other way round.
+    assert "待办理" not in _links(User.objects.get(username="shatoujiao"))
+    assert "工作室" not in _links(User.objects.get(username="unit"))

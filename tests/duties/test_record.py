@@ -173,31 +173,38 @@ def test_the_record_page_reads_the_record_in_four_queries(world, representative)
 
 # The page's tables as the template wrote them before minyi.duties.record_rows: the
 # oracle the Python rows are checked against (a visit's day has since linked to its
-# page, where it is corrected or withdrawn).
+# page, where it is corrected or withdrawn; each cell has since carried its column's
+# name as data-label, for the phone's cards).
 OLD_TABLE_LOOPS = """
 {% for e in record.events %}
 <tr>
-  <td>{{ e.day }}</td>
-  <td>{{ e.studio }}</td>
-  <td>{{ e.activity }}</td>
-  <td>{{ e.scheduled }}</td>
-  <td>{% if e.present %}{{ e.present }}{% else %}<span class="muted">未登记</span>{% endif %}</td>
-  <td>{{ e.state }}</td>
+  <td class="when" data-label="日期">{{ e.day }}</td>
+  <td data-label="工作室">{{ e.studio }}</td>
+  <td data-label="活动">{{ e.activity }}</td>
+  <td class="when" data-label="安排时间">{{ e.scheduled }}</td>
+  <td data-label="到场时间">{% if e.present %}{{ e.present }}{% else %}
+  <span class="muted">未登记</span>{% endif %}</td>
+  <td data-label="状态">{{ e.state }}</td>
 </tr>
 {% empty %}<tr><td colspan="6" class="muted">本年度没有活动记录。</td></tr>
 {% endfor %}|
 {% for v in record.visits %}
-<tr><td><a href="{% url 'duties:visit_detail' v.pk %}">{{ v.day }}</a></td>
-<td>{{ v.community }}</td><td>{{ v.household }}</td><td>{{ v.address_masked }}</td></tr>
+<tr><td class="when" data-label="日期">
+<a href="{% url 'duties:visit_detail' v.pk %}">{{ v.day }}</a></td>
+<td data-label="社区">{{ v.community }}</td><td data-label="住户">{{ v.household }}</td>
+<td data-label="住址">{{ v.address_masked }}</td></tr>
 {% empty %}<tr><td colspan="4" class="muted">本年度没有入户走访记录。</td></tr>
 {% endfor %}|
 {% for a in record.appointments %}
-<tr><td>{{ a.day }}</td><td>{{ a.studio }}</td><td>{{ a.requester }}</td>
-<td>{{ a.topic }}</td><td>{{ a.state }}</td></tr>
+<tr><td class="when" data-label="活动日期">{{ a.day }}</td>
+<td data-label="工作室">{{ a.studio }}</td>
+<td data-label="预约方">{{ a.requester }}</td><td data-label="反映事项">{{ a.topic }}</td>
+<td data-label="状态">{{ a.state }}</td></tr>
 {% empty %}<tr><td colspan="5" class="muted">本年度没有约见该代表的预约。</td></tr>
 {% endfor %}|
 {% for c in record.cases %}
-<tr><td>{{ c.number }}</td><td>{{ c.day }}</td><td>{{ c.summary }}</td><td>{{ c.state }}</td></tr>
+<tr><td data-label="编号">{{ c.number }}</td><td class="when" data-label="反映日期">{{ c.day }}</td>
+<td data-label="内容摘要">{{ c.summary }}</td><td data-label="状态">{{ c.state }}</td></tr>
 {% empty %}<tr><td colspan="4" class="muted">本年度没有接待登记的社情民意。</td></tr>
 {% endfor %}"""
 

@@ -3,8 +3,8 @@
 The bar had fifteen `{% url %}` tags and their conditions, rendered on every staff
 page: over a millisecond of each page's fixed cost (docs/performance.md, finding 24).
 Its links depend only on the account's role, its flags, whether its scope has
-dashboards and the script prefix, so the markup is kept per combination of those in
-the process; only the unread count is added per request.
+dashboards or is a handling unit's and the script prefix, so the markup is kept per
+combination of those in the process; only the unread count is added per request.
 """
 
 from __future__ import annotations
@@ -16,20 +16,25 @@ from django.urls import get_script_prefix, reverse
 from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 
+from minyi.cases.summary import UNIT_WORK
 from minyi.people.models import Role
 
 register = template.Library()
 
-# (label, URL name, who sees it); None means every staff account.
+# (label, URL name and query, who sees it); None means every staff account. A handling
+# unit's account has its own work instead of the organisation's pages (工作室, 党代表,
+# 联络员, 组织架构, 履职: none of them holds anything of a unit's), each link the case
+# list filtered as its start page counts (minyi.cases.summary.UNIT_WORK).
 LINKS: tuple[tuple[str, str, str | None], ...] = (
     ("首页", "home", None),
+    *((label, f"cases:list?work={kind}", "unit") for kind, label in UNIT_WORK.items()),
     ("社情民意", "cases:list", None),
-    ("工作室", "studios:list", None),
-    ("履职", "duties:hub", None),
+    ("工作室", "studios:list", "organisation"),
+    ("履职", "duties:hub", "organisation"),
     ("统计图表", "dashboards:overview", "dashboards"),
-    ("党代表", "people:representative_list", None),
-    ("联络员", "people:liaison_list", None),
-    ("组织架构", "org:unit_list", None),
+    ("党代表", "people:representative_list", "organisation"),
+    ("联络员", "people:liaison_list", "organisation"),
+    ("组织架构", "org:unit_list", "organisation"),
     ("承办单位", "org:handlingunit_list", None),
     ("账号", "people:account_list", "officials"),
     ("接口令牌", "apitokens:list", "officials"),
@@ -42,7 +47,7 @@ _written: dict[tuple, tuple[str, str]] = {}
 
 
 def _audiences(user: Any, scope: Any) -> frozenset[str]:
-    audiences = set()
+    audiences = {"unit" if scope.handling_unit_id is not None else "organisation"}
     if scope.everything or scope.unit or (user.role == Role.LIAISON and scope.studio_ids):
         audiences.add("dashboards")
     if user.is_superuser or user.is_official:
@@ -52,9 +57,14 @@ def _audiences(user: Any, scope: Any) -> frozenset[str]:
     return frozenset(audiences)
 
 
+def _address(name: str) -> str:
+    name, mark, query = name.partition("?")
+    return reverse(name) + mark + query
+
+
 def _write(audiences: frozenset[str]) -> tuple[str, str]:
     links = "\n      ".join(
-        f'<a href="{reverse(name)}">{label}</a>'
+        f'<a href="{_address(name)}">{label}</a>'
         for label, name, audience in LINKS
         if audience is None or audience in audiences
     )
