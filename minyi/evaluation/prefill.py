@@ -163,7 +163,7 @@ def rules(ids: list[int], year: int, today: date) -> dict[int, Prefill]:
     for pk in ids:
         state = plans.get(pk)
         if state is None:
-            plan_points, plan_text = 0, f"{year}年度计划：未制定（{cite('SM 10', 'SM 12.1')}）。"
+            plan_points, plan_text = 0, f"{year}年度计划：未制定（{cite('SM 10', 'SM 12.5')}）。"
         else:
             plan_points = PLAN_POINTS.get(state, PLAN_POINTS_DRAFT)
             plan_text = f"{year}年度计划：{PlanState(state).label}。"

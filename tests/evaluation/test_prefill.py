@@ -95,6 +95,9 @@ def test_no_plan_and_no_reports_score_nothing(world: Any) -> None:
     item = scores(assessment(open_round(), DAMEISHA))[Criterion.RULES]
     assert item.prefilled_score == 0
     assert "未制定" in item.evidence[0]
+    # The studio's annual work plan: SM 10 and SM 12 item 5 (item 1 is the
+    # representatives' own activity plans).
+    assert "《工作室管理办法》第十条、第十二条第五项" in item.evidence[0]
 
 
 @pytest.mark.parametrize(
