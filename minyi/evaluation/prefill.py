@@ -7,7 +7,7 @@ the studios; nothing is queried per studio.
 
 - 建设规范好: premises and facilities (SM 5) and the full-time liaison (SM 11), from
   `Studio.shortfalls()`.
-- 制度完善好: the year's annual plan (SM 10, 12.1) and the bi-monthly reports
+- 制度完善好: the year's annual plan (SM 10, 12.5) and the bi-monthly reports
   (SM 12.5) due so far.
 - 日常管理好: the duty minimums of the year (weekly openings, publication a week
   ahead, representatives' sessions, reports), from `minyi.duties.compliance`.
