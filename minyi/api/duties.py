@@ -29,6 +29,7 @@ from minyi.api.common import (
     reject_unknown_params,
     screen_list,
 )
+from minyi.core.regulations import cite
 from minyi.duties import compliance, reports
 from minyi.duties.compliance_rules import Summary
 from minyi.duties.models import AnnualPlan, BimonthlyReport
@@ -48,7 +49,8 @@ def _user_name(user: Any) -> str | None:
 
 
 class ShortfallOut(Schema):
-    rule: str = Field(description="所依据的规定条款")
+    rule: str = Field(description="所依据规定条款的代码，如 SM 9")  # the code
+    rule_text: str = Field(description="所依据的规定条款，如《工作室管理办法》第九条")
     message: str = Field(description="不足之处的中文说明")
     representative_id: int | None = Field(description="涉及的党代表 id")
     window: int | None = Field(
@@ -125,6 +127,7 @@ def _shortfalls(found: list[Any]) -> list[dict[str, Any]]:
     return [
         {
             "rule": s.rule,
+            "rule_text": cite(s.rule),
             "message": s.message,
             "representative_id": s.representative.pk if s.representative is not None else None,
             "window": s.window,
@@ -329,7 +332,8 @@ class TotalsOut(Schema):
 
 
 class ResultOut(Schema):
-    rule: str = Field(description="规定条款，如 SM 9、CM 4")  # "SM 9", "CM 4"
+    rule: str = Field(description="规定条款的代码，如 SM 9、CM 4")  # "SM 9", "CM 4"
+    rule_text: str = Field(description="规定条款，如《工作室管理办法》第九条")
     topic: str = Field(description="考核事项")
     period: str = Field(description="考核期间")
     status: str = Field(
@@ -389,6 +393,7 @@ def _compliance(user: Any, rep: Representative, year: int) -> dict[str, Any] | N
         "results": [
             {
                 "rule": r.rule,
+                "rule_text": cite(r.rule),
                 "topic": r.topic,
                 "period": r.period,
                 "status": r.status.value,

@@ -27,6 +27,7 @@ from minyi.api.common import (
 )
 from minyi.core import stale
 from minyi.core.phones import display_phone
+from minyi.core.regulations import cite
 from minyi.duties import appointments as appts
 from minyi.duties.forms_people import CancelForm, LinkCaseForm
 from minyi.duties.models import (
@@ -117,7 +118,7 @@ def _studio(studio: Studio, warnings: list[Any]) -> dict[str, Any]:
         "address": studio.address,
         "opening_hours": studio.opening_hours,
         "phone": studio.phone,
-        "warnings": [f"{w.rule}：{w.message}" for w in warnings],
+        "warnings": [f"{cite(w.rule)}：{w.message}" for w in warnings],
     }
 
 

@@ -23,6 +23,7 @@ from minyi.cases.summary import DUE_SOON_WORKDAYS, UNIT_WORK, unit_of
 from minyi.core.forms import FilterForm, ScopedModelForm, field_of, label_choices
 from minyi.core.once import OnceOnlyFormMixin
 from minyi.core.phones import normalize_phone
+from minyi.core.regulations import cite
 from minyi.core.text_limits import ACCOUNT_MAX, DOCUMENT_MAX, NOTE_MAX
 from minyi.core.widgets import FAST_RENDERER, DayInput, SuggestingSearchInput, Textarea
 from minyi.org.models import ANCESTOR_LEVELS, HandlingUnit, OrgUnit
@@ -1217,7 +1218,7 @@ CARRY_FORWARD_FORMS = ["代表提案", "建议", "询问", "质询"]
 
 class CarryForwardForm(StepForm):
     form = forms.ChoiceField(
-        label="提出方式（CM 第九条）",
+        label=f"提出方式（{cite('CM 9')}）",
         choices=[(f, f) for f in CARRY_FORWARD_FORMS],
         widget=forms.RadioSelect,
         error_messages={"required": "请选择提出方式。", "invalid_choice": "请选择提出方式。"},

@@ -64,6 +64,7 @@ from minyi.core.forms import add_errors
 from minyi.core.integrity import ReferenceGone, references_checked
 from minyi.core.links import pk_urls
 from minyi.core.phones import display_phone
+from minyi.core.regulations import cite
 from minyi.core.requests import AuthenticatedHttpRequest
 from minyi.core.views_base import ListPage
 from minyi.org.models import Level
@@ -682,21 +683,21 @@ CONFIRM_FORM_KEYS: dict[str, str] = {
 SHOWN_STEPS = (
     ("confirm_representative", "cases:confirm", "党代表确认登记表内容（须知第7条）", "党代表确认"),
     ("confirm_reporter", "cases:confirm", "反映人签字确认（须知第4条）", "记录反映人已确认"),
-    ("send", "cases:send", "报送街道组织部门（CM 第十条）", "报送"),
+    ("send", "cases:send", f"报送街道组织部门（{cite('CM 10')}）", "报送"),
     ("refer", "cases:refer", "转办本级承办单位", "转办"),
     ("escalate", "cases:escalate", "上报上级组织部门", "上报"),
     ("plan", "cases:plan", "办理计划（措施、人员、时限）", "保存办理计划"),
-    ("answer", "cases:answer", "书面答复（CM 第十一条）", "提交答复"),
+    ("answer", "cases:answer", f"书面答复（{cite('CM 11')}）", "提交答复"),
     ("extension", "cases:extension", "申请延期至 30 个工作日", "申请延期"),
     ("extension_decide", "cases:extension_decide", "对延期申请的意见", "提交意见"),
     ("return", "cases:return", "不属本单位职责，退回", "退回"),
     ("urge", "cases:urge", "催办", "催办"),
-    ("consult", "cases:consult", "三方协商（CM 第十二条）", "记录协商"),
-    ("evaluate", "cases:evaluate", "满意度评议（CM 第十二条）", "提交评议"),
+    ("consult", "cases:consult", f"三方协商（{cite('CM 12')}）", "记录协商"),
+    ("evaluate", "cases:evaluate", f"满意度评议（{cite('CM 12')}）", "提交评议"),
     (
         "carry_forward",
         "cases:carry_forward",
-        "转为代表提案、建议、询问或质询（CM 第九条）",
+        f"转为代表提案、建议、询问或质询（{cite('CM 9')}）",
         "转交",
     ),
     ("note", "cases:note", "备注", "添加备注"),

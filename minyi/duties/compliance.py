@@ -25,6 +25,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from minyi.audit.trail import record_bulk
+from minyi.core.regulations import cite
 from minyi.duties.compliance_rules import (
     DEFAULT_HALF_DAY_HOURS,
     EventFacts,
@@ -654,7 +655,7 @@ def warnings_for(today: date) -> list[DutyWarning]:
                 studio_pk = min(rep_studios[rep_id] or listed[rep_id])
                 add(
                     recipients,
-                    f"【履职提醒】{r.subject} {r.period}：{r.reason}（{r.rule}）",
+                    f"【履职提醒】{r.subject} {r.period}：{r.reason}（{cite(r.rule)}）",
                     f"{base}?studio={studio_pk}#{r.key}",
                 )
     for row in evaluation.studios:
@@ -662,7 +663,7 @@ def warnings_for(today: date) -> list[DutyWarning]:
             if r.topic == "双月报告" and r.status is Status.AMBER:
                 add(
                     liaisons[row.studio.pk],
-                    f"【双月报告】{row.studio.name}：{r.reason}（{r.rule}）",
+                    f"【双月报告】{row.studio.name}：{r.reason}（{cite(r.rule)}）",
                     f"{base}?studio={row.studio.pk}#{r.key}:due",
                 )
             elif (
@@ -673,7 +674,7 @@ def warnings_for(today: date) -> list[DutyWarning]:
             ):
                 add(
                     liaisons[row.studio.pk],
-                    f"【双月报告】{row.studio.name}：{r.reason}（{r.rule}）",
+                    f"【双月报告】{row.studio.name}：{r.reason}（{cite(r.rule)}）",
                     f"{base}?studio={row.studio.pk}#{r.key}:overdue",
                 )
             elif (
@@ -685,7 +686,7 @@ def warnings_for(today: date) -> list[DutyWarning]:
                 unit_id = department_unit(row.studio)
                 add(
                     officials[unit_id] if unit_id else (),
-                    f"【开放提醒】{row.studio.name} {r.period}：{r.reason}（{r.rule}）",
+                    f"【开放提醒】{row.studio.name} {r.period}：{r.reason}（{cite(r.rule)}）",
                     f"{base}?studio={row.studio.pk}#{r.key}",
                 )
     return found

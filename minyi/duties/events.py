@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from minyi.audit.trail import record_bulk
 from minyi.core.once import made_with
+from minyi.core.regulations import cite
 from minyi.duties import tallies
 from minyi.duties.models import ActivityMonth, Attendance, Event, EventKind, EventState
 from minyi.people.models import Representative, Role
@@ -70,7 +71,7 @@ def _check(
     if data.ends_at <= data.starts_at:
         add("ends_at", "结束时间须晚于开始时间。")
     if data.activity_month and timezone.localtime(data.starts_at).month != 7:
-        add("activity_month", "活动月活动须安排在7月（CM 第六条）。")
+        add("activity_month", f"活动月活动须安排在7月（{cite('CM 6')}）。")
     if data.capacity is not None and data.capacity < 0:
         add("capacity", "可预约人数不能为负数。")
     rep_ids = sorted({r.pk for r in representatives})
@@ -189,7 +190,7 @@ def event_publish(
         days = (event.starts_at - now).days
         raise ValidationError(
             {
-                "late_reason": f"距活动开始只有 {days} 天，不足7天（SM 第十条），"
+                "late_reason": f"距活动开始只有 {days} 天，不足7天（{cite('SM 10')}），"
                 "发布预告须填写不足7天预告的理由。"
             }
         )

@@ -47,7 +47,7 @@ class AnnualPlanQuerySet(StampedQuerySet):
 
 
 class AnnualPlan(TimeStamped):
-    """A studio's plan for a year (SM 10, 12.1): weekly openings and each assigned
+    """A studio's plan for a year (SM 10, 12.5): weekly openings and each assigned
     representative's sessions. Drafted by a liaison, approved by the department."""
 
     studio = models.ForeignKey("studios.Studio", on_delete=models.PROTECT, related_name="plans")

@@ -1,4 +1,4 @@
-"""The studio's annual plan (SM 10, 12.1): the check against the minimums, and every
+"""The studio's annual plan (SM 10, 12.5): the check against the minimums, and every
 step of its life, one function and one transaction each.
 
 A liaison of the studio (or an official in scope) drafts it; it is submitted; a

@@ -1,4 +1,4 @@
-"""Annual-plan pages (SM 10, 12.1)."""
+"""Annual-plan pages (SM 10, 12.5)."""
 
 from django.urls import path
 

@@ -7,7 +7,7 @@ the studios; nothing is queried per studio.
 
 - 建设规范好: premises and facilities (SM 5) and the full-time liaison (SM 11), from
   `Studio.shortfalls()`.
-- 制度完善好: the year's annual plan (SM 10, 12.1) and the bi-monthly reports
+- 制度完善好: the year's annual plan (SM 10, 12.5) and the bi-monthly reports
   (SM 12.5) due so far.
 - 日常管理好: the duty minimums of the year (weekly openings, publication a week
   ahead, representatives' sessions, reports), from `minyi.duties.compliance`.
@@ -31,6 +31,7 @@ from django.utils import timezone
 
 from minyi.cases.models import Answer, Case, Outcome, Satisfaction
 from minyi.cases.states import CaseState
+from minyi.core.regulations import cite
 from minyi.duties.compliance import evaluate, make_rules
 from minyi.duties.compliance_rules import REPORT_DUE_DAYS, Status, make_window
 from minyi.duties.models import AnnualPlan, BimonthlyReport, PlanState, ReportState
@@ -118,17 +119,17 @@ def building(studio: Studio) -> Prefill:
             score -= AREA_PENALTY
         else:
             score -= FACILITY_PENALTY
-    evidence = [f"{item.rule}：{item.message}" for item in shortfalls]
+    evidence = [f"{cite(item.rule)}：{item.message}" for item in shortfalls]
     if studio.has_premises:
         if studio.area_m2 is not None and studio.area_m2 >= 20:
-            evidence.insert(0, f"SM 5：面积 {float(studio.area_m2):g} 平方米。")
+            evidence.insert(0, f"{cite('SM 5')}：面积 {float(studio.area_m2):g} 平方米。")
         if not any(item.rule == "SM 5" and "缺少" in item.message for item in shortfalls):
-            evidence.append("SM 5：规定的七项设施和标识齐全。")
+            evidence.append(f"{cite('SM 5')}：规定的七项设施和标识齐全。")
     else:
-        evidence.insert(0, f"{studio.get_kind_display()}，不要求固定场所（SM 4）。")
+        evidence.insert(0, f"{studio.get_kind_display()}，不要求固定场所（{cite('SM 4')}）。")
     kinds = Counter(item.kind for item in (liaisons or []))
     evidence.append(
-        f"SM 11：专职联络员 {kinds[LiaisonKind.FULL_TIME]} 名，"
+        f"{cite('SM 11')}：专职联络员 {kinds[LiaisonKind.FULL_TIME]} 名，"
         f"兼职联络员 {kinds[LiaisonKind.PART_TIME]} 名。"
     )
     return Prefill(_clamp(score), evidence)
@@ -162,7 +163,7 @@ def rules(ids: list[int], year: int, today: date) -> dict[int, Prefill]:
     for pk in ids:
         state = plans.get(pk)
         if state is None:
-            plan_points, plan_text = 0, f"{year}年度计划：未制定（SM 10、SM 12.1）。"
+            plan_points, plan_text = 0, f"{year}年度计划：未制定（{cite('SM 10', 'SM 12.5')}）。"
         else:
             plan_points = PLAN_POINTS.get(state, PLAN_POINTS_DRAFT)
             plan_text = f"{year}年度计划：{PlanState(state).label}。"
@@ -170,7 +171,8 @@ def rules(ids: list[int], year: int, today: date) -> dict[int, Prefill]:
         if due:
             report_points = REPORT_POINTS * (len(due) - len(missing)) / len(due)
             report_text = (
-                f"双月报告（SM 12.5）：应报 {len(due)} 期，已报送 {len(due) - len(missing)} 期"
+                f"双月报告（{cite('SM 12.5')}）：应报 {len(due)} 期，"
+                f"已报送 {len(due) - len(missing)} 期"
             )
             if missing:
                 report_text += "，缺第 " + "、".join(str(p) for p in missing) + " 期"
@@ -178,7 +180,7 @@ def rules(ids: list[int], year: int, today: date) -> dict[int, Prefill]:
         else:
             report_points, report_text = (
                 REPORT_POINTS,
-                "双月报告（SM 12.5）：本年度尚无到期的报告。",
+                f"双月报告（{cite('SM 12.5')}）：本年度尚无到期的报告。",
             )
         found[pk] = Prefill(_clamp(plan_points + report_points), [plan_text, report_text])
     return found
@@ -202,7 +204,7 @@ def management(studios: list[Studio], year: int, today: date) -> dict[int, Prefi
         for r in row.all_results:
             if r.status is Status.NOT_DUE:
                 continue
-            by_topic[f"{r.topic}（{r.rule}）"][r.status] += 1
+            by_topic[f"{r.topic}（{cite(r.rule)}）"][r.status] += 1
             if r.status is Status.RED:
                 reds.append(r)
         judged = sum(sum(c.values()) for c in by_topic.values())
@@ -271,7 +273,7 @@ def cases(ids: list[int], year: int) -> tuple[dict[int, Prefill], dict[int, Pref
 
 def _role(row: Mapping[str, Any] | None, answers: Mapping[str, Any] | None, year: int) -> Prefill:
     if not row or not row["total"]:
-        return Prefill(NO_RECORD_SCORE, [f"{year}年度本工作室未登记社情民意（CM 9）。"])
+        return Prefill(NO_RECORD_SCORE, [f"{year}年度本工作室未登记社情民意（{cite('CM 9')}）。"])
     total = row["total"]
     # A case the reporter withdrew before it was sent on was neither handled nor left
     # waiting: it counts on neither side of the share settled.
@@ -280,7 +282,7 @@ def _role(row: Mapping[str, Any] | None, answers: Mapping[str, Any] | None, year
     settled = row["closed"] + row["carried"] + row["answered"]
     open_count = handled - settled
     evidence = [
-        f"登记社情民意 {total} 件（CM 9）：当场答复 {row['on_spot']} 件，"
+        f"登记社情民意 {total} 件（{cite('CM 9')}）：当场答复 {row['on_spot']} 件，"
         f"已办结 {row['closed']} 件，"
         f"已答复待评议 {row['answered']} 件，转为代表提案或建议 {row['carried']} 件，"
         f"办理中 {open_count} 件"
@@ -292,7 +294,8 @@ def _role(row: Mapping[str, Any] | None, answers: Mapping[str, Any] | None, year
     if answers and answers["total"]:
         on_time_share = answers["on_time"] / answers["total"]
         evidence.append(
-            f"承办单位书面答复 {answers['total']} 件，按期答复 {answers['on_time']} 件（CM 11）。"
+            f"承办单位书面答复 {answers['total']} 件，"
+            f"按期答复 {answers['on_time']} 件（{cite('CM 11')}）。"
         )
     score = 12 * settled / handled + 8 * on_time_share
     return Prefill(_clamp(score), evidence)
@@ -301,12 +304,12 @@ def _role(row: Mapping[str, Any] | None, answers: Mapping[str, Any] | None, year
 def _public(counts: Counter, year: int) -> Prefill:
     rated = sum(counts.values())
     if not rated:
-        return Prefill(NO_RECORD_SCORE, [f"{year}年度无满意度评议记录（CM 12）。"])
+        return Prefill(NO_RECORD_SCORE, [f"{year}年度无满意度评议记录（{cite('CM 12')}）。"])
     parts = "，".join(f"{label} {counts[value]} 件" for value, label in Satisfaction.choices)
     content = rated - counts[Satisfaction.DISSATISFIED]
     weighted = sum(RATING_WEIGHT[Satisfaction(k)] * n for k, n in counts.items())
     evidence = [
-        f"评议和当场答复满意度共 {rated} 件：{parts}（CM 12）。",
+        f"评议和当场答复满意度共 {rated} 件：{parts}（{cite('CM 12')}）。",
         f"满意率（非常满意、满意、基本满意）{round(100 * content / rated)}%。",
     ]
     return Prefill(_clamp(MAX_SCORE * weighted / rated), evidence)

@@ -8,6 +8,7 @@ from django.db.models import Q
 
 from minyi.core.forms import FilterForm, ScopedModelForm, field_of, label_choices
 from minyi.core.phones import normalize_phone
+from minyi.core.regulations import cite
 from minyi.org.models import Delegation, Group, Kind, Level, OrgUnit
 from minyi.people.models import (
     Liaison,
@@ -166,7 +167,7 @@ class LiaisonForm(ScopedModelForm):
         self.fields[
             "community"
         ].help_text = (
-            "仅当社区尚未设立工作室、由社区党组织书记或副书记兼任联络员时填写（CM 第七条）。"
+            f"仅当社区尚未设立工作室、由社区党组织书记或副书记兼任联络员时填写（{cite('CM 7')}）。"
         )
 
     def clean_phone(self) -> str:

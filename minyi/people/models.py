@@ -12,6 +12,7 @@ from minyi.core.crypto import EncryptedCharField
 from minyi.core.links import pk_url
 from minyi.core.models import ScopedQuerySet, StampedQuerySet, TimeStamped
 from minyi.core.phones import display_phone
+from minyi.core.regulations import cite
 from minyi.org.models import Delegation, Group, OrgUnit
 
 if TYPE_CHECKING:
@@ -182,7 +183,7 @@ class Representative(TimeStamped):
         verbose_name="联系社区",
         blank=True,
         related_name="linked_representatives",
-        help_text="固定联系一个社区，或两个相邻社区（CM 第二条）。",
+        help_text=f"固定联系一个社区，或两个相邻社区（{cite('CM 2')}）。",
     )
     user = models.OneToOneField(
         User,

@@ -15,6 +15,7 @@ from django.utils import timezone
 from minyi.core.links import pk_url
 from minyi.core.models import StampedQuerySet, TimeStamped
 from minyi.core.phones import display_phone
+from minyi.core.regulations import cite
 from minyi.org.models import OrgUnit
 
 if TYPE_CHECKING:
@@ -110,7 +111,10 @@ class Studio(TimeStamped):
     )
     phone = models.CharField("工作室电话", max_length=20, blank=True)
     funding_source = models.CharField(
-        "经费来源", max_length=100, blank=True, help_text="社区工作室由区财政保障（SM 第十四条）。"
+        "经费来源",
+        max_length=100,
+        blank=True,
+        help_text=f"社区工作室由区财政保障（{cite('SM 14')}）。",
     )
     established_on = models.DateField("设立日期", null=True, blank=True)
     closed_at = models.DateTimeField("撤销时间", null=True, blank=True)

@@ -90,7 +90,7 @@ def state_badge(page: Any, state: CaseState) -> None:
 
 def rate_satisfied(page: Any) -> None:
     """The street department's joint rating 满意, signed by all three; the case closes."""
-    evaluate = step_form(page, "满意度评议（CM 第十二条）")
+    evaluate = step_form(page, "满意度评议（《进社区联系群众办法》第十二条）")
     evaluate.get_by_role("radio", name="满意", exact=True).check()
     for who in ("反映人已签名确认", "市党代表已签名确认", "街道组织部门负责人已签名确认"):
         evaluate.get_by_role("checkbox", name=who).check()
@@ -179,7 +179,9 @@ def test_an_opinion_from_registration_to_rating(
         expect(fact(liaison, "反映人确认")).to_contain_text("已签字确认")
         expect(confirm_reporter).to_have_count(0)
 
-    step_form(liaison, "报送街道组织部门（CM 第十条）").get_by_role("button", name="报送").click()
+    step_form(liaison, "报送街道组织部门（《进社区联系群众办法》第十条）").get_by_role(
+        "button", name="报送"
+    ).click()
     expect(liaison.get_by_text("已报送街道组织部门。")).to_be_visible()
     state_badge(liaison, CaseState.AT_DEPARTMENT)
     expect(fact(liaison, "当前组织部门")).to_have_text(f"{STREET_DEPARTMENT}（街道组织部门）")
@@ -270,7 +272,7 @@ def test_an_opinion_from_registration_to_rating(
     expect(timeline(unit).last).to_contain_text(f"答复期限：{thirty_days:%Y-%m-%d}")
     screenshot(unit, artifacts / "case-4-extended.png")
 
-    answer = step_form(unit, "书面答复（CM 第十一条）")
+    answer = step_form(unit, "书面答复（《进社区联系群众办法》第十一条）")
     answer.get_by_label("书面答复内容").fill(
         "经核查，该工地已办理夜间施工许可，已要求其 22 时后停止高噪声作业。"
     )
@@ -282,7 +284,7 @@ def test_an_opinion_from_registration_to_rating(
     # 4. 不满意: back to the unit; the second answer is rated 满意. ----------------------
     street.reload()
     state_badge(street, CaseState.ANSWERED)
-    evaluate = step_form(street, "满意度评议（CM 第十二条）")
+    evaluate = step_form(street, "满意度评议（《进社区联系群众办法》第十二条）")
     evaluate.get_by_role("radio", name="不满意", exact=True).check()
     evaluate.get_by_label("评议意见").fill("反映人反映夜间仍有施工噪声。")
     evaluate.get_by_role("checkbox", name="不满意，退回承办单位重新办理").check()
@@ -300,7 +302,7 @@ def test_an_opinion_from_registration_to_rating(
     unit.reload()
     state_badge(unit, CaseState.WITH_UNIT)
     expect(fact(unit, "不满意重办")).to_have_text("1 次")
-    answer = step_form(unit, "书面答复（CM 第十一条）")
+    answer = step_form(unit, "书面答复（《进社区联系群众办法》第十一条）")
     answer.get_by_label("书面答复内容").fill(
         "已联合住建部门夜间巡查，工地 22 时后已全面停工，并设置隔音屏障。"
     )
@@ -318,7 +320,9 @@ def test_an_opinion_from_registration_to_rating(
         "反映人已签名 · 党代表已签名 · 街道组织部门负责人已签名"
     )
     expect(fact(street, "办结时间")).to_be_visible()
-    expect(street.get_by_role("heading", name="满意度评议（CM 第十二条）")).to_have_count(0)
+    expect(
+        street.get_by_role("heading", name="满意度评议（《进社区联系群众办法》第十二条）")
+    ).to_have_count(0)
     screenshot(street, artifacts / "case-6-closed.png")
 
     case.refresh_from_db()

@@ -86,7 +86,7 @@ def test_liaison_checks_studio_and_prints_plaque(
     # Meets SM 5 and SM 11: no warning block, the all-clear instead.
     expect(page.locator(".warnings")).to_have_count(0)
     expect(page.get_by_text("场所、设施和联络员均符合办法要求")).to_be_visible()
-    expect(page.get_by_text("SM 5")).to_have_count(0)
+    expect(page.get_by_text("《工作室管理办法》第十一条")).to_have_count(0)
     screenshot(page, artifacts / "studio-shatoujiao.png")
 
     page.get_by_role("link", name="打印公示牌").click()
@@ -223,7 +223,7 @@ def test_street_official_arranges_representatives(
     expect(warnings.get_by_role("heading")).to_contain_text("尚有")
     expect(warnings).to_contain_text(re.compile(r"面积 15(\.0)? 平方米，不足 20 平方米"))
     expect(warnings).to_contain_text("没有专职联络员")
-    expect(warnings).to_contain_text("SM 11")
+    expect(warnings).to_contain_text("《工作室管理办法》第十一条")
     screenshot(other, artifacts / "studio-dameisha-warnings.png")
 
 

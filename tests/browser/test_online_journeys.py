@@ -264,5 +264,7 @@ def test_withdraw_an_opinion_and_the_studio_sees_it_withdrawn(
     row.get_by_role("link", name=number).click()
     badges = page.get_by_role("heading", level=1).locator("xpath=following-sibling::p[1]")
     expect(badges).to_contain_text("已撤回")
-    expect(page.get_by_role("heading", name="报送街道组织部门（CM 第十条）")).to_have_count(0)
+    expect(
+        page.get_by_role("heading", name="报送街道组织部门（《进社区联系群众办法》第十条）")
+    ).to_have_count(0)
     expect(page.locator("dt", has_text="撤回时间")).to_be_visible()

@@ -66,7 +66,7 @@ def _referred_online_report() -> tuple[Case, str]:
 
 def unit_answers(unit: Any, number: str, text: str, result: str) -> None:
     open_case(unit, number)
-    answer = step_form(unit, "书面答复（CM 第十一条）")
+    answer = step_form(unit, "书面答复（《进社区联系群众办法》第十一条）")
     answer.get_by_label("书面答复内容").fill(text)
     answer.get_by_label("办理结果").fill(result)
     answer.get_by_role("button", name="提交答复").click()
@@ -120,7 +120,7 @@ def test_the_resident_rates_dissatisfied_and_the_case_is_handled_again(
     expect(timeline(street).last).to_contain_text(
         "反映人网上评价：不满意。意见：第二天摊贩又回来了，问题没有解决。"
     )
-    consult = step_form(street, "三方协商（CM 第十二条）")
+    consult = step_form(street, "三方协商（《进社区联系群众办法》第十二条）")
     # Two days ahead: still in the future on the server should the run cross midnight
     # before the form is sent (docs/decisions.md "Tests and the clock").
     ahead = timezone.localdate() + timedelta(days=2)
@@ -133,7 +133,7 @@ def test_the_resident_rates_dissatisfied_and_the_case_is_handled_again(
     )
     consult.get_by_label("协商结果").fill("城管办重新办理：高峰值守并增设摊位")
     consult.get_by_role("button", name="记录协商").click()
-    consult = step_form(street, "三方协商（CM 第十二条）")
+    consult = step_form(street, "三方协商（《进社区联系群众办法》第十二条）")
     expect(consult.get_by_role("alert")).to_contain_text(
         "协商日期不能晚于今天；尚未举行的协商请先作备注。"
     )
@@ -157,7 +157,7 @@ def test_the_resident_rates_dissatisfied_and_the_case_is_handled_again(
     expect(rep.locator("main")).to_contain_text("早晚高峰安排专人值守")
 
     # 4. The joint rating: 不满意, back to the unit. --------------------------------------
-    evaluate = step_form(street, "满意度评议（CM 第十二条）")
+    evaluate = step_form(street, "满意度评议（《进社区联系群众办法》第十二条）")
     evaluate.get_by_role("radio", name="不满意", exact=True).check()
     evaluate.get_by_role("checkbox", name="反映人已签名确认").check()
     evaluate.get_by_role("checkbox", name="市党代表已签名确认").check()

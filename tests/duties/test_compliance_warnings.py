@@ -61,7 +61,7 @@ def test_a_window_closing_in_three_weeks_warns_the_representative_and_the_liaiso
     rep_texts = texts("rep")
     assert rep_texts == [
         "【履职提醒】演示代表·陈明 2026年五六月：五六月尚无半天以上的工作室活动，也未安排，"
-        "窗口将于 6 月 30 日关闭。（SM 9）"
+        "窗口将于 6 月 30 日关闭。（《工作室管理办法》第九条）"
     ]
     assert texts("liaison") == rep_texts
     notification = Notification.objects.filter(recipient__username="rep").get()
@@ -92,7 +92,7 @@ def test_a_due_report_warns_the_liaisons(world: Any) -> None:
     run("2026-03-05")
     assert texts("liaison") == [
         "【双月报告】沙头角社区党代表工作室：2026年一二月（第 1 期）报告尚未报送，"
-        "应于 3 月 10 日前报送。（SM 12.5）"
+        "应于 3 月 10 日前报送。（《工作室管理办法》第十二条第五项）"
     ]
     assert texts("rep") == []
     run("2026-03-06")
@@ -109,7 +109,7 @@ def test_a_missed_week_warns_the_street_department(world: Any) -> None:
     street = texts("shatoujiao")
     assert street == [
         "【开放提醒】沙头角社区党代表工作室 2026年第 11 周（3 月 9 日起）："
-        "本周没有半天以上的开放活动。（SM 10）"
+        "本周没有半天以上的开放活动。（《工作室管理办法》第十条）"
     ]
     assert not any("沙头角" in t for t in texts("meisha"))  # another street's department
     assert not any("第 11 周" in t for t in texts("yantian"))

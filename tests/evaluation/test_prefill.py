@@ -48,7 +48,7 @@ def test_building_comes_from_the_shortfalls(world: Any) -> None:
     round = open_round()
     good = scores(assessment(round))[Criterion.BUILDING]
     assert good.prefilled_score == MAX_SCORE
-    assert "SM 5：面积 36 平方米。" in good.evidence
+    assert "《工作室管理办法》第五条：面积 36 平方米。" in good.evidence
     short = scores(assessment(round, DAMEISHA))[Criterion.BUILDING]
     expected = MAX_SCORE - prefill.AREA_PENALTY - 5 * prefill.FACILITY_PENALTY
     expected -= prefill.NO_FULL_TIME_LIAISON_PENALTY
@@ -95,6 +95,9 @@ def test_no_plan_and_no_reports_score_nothing(world: Any) -> None:
     item = scores(assessment(open_round(), DAMEISHA))[Criterion.RULES]
     assert item.prefilled_score == 0
     assert "未制定" in item.evidence[0]
+    # The studio's annual work plan: SM 10 and SM 12 item 5 (item 1 is the
+    # representatives' own activity plans).
+    assert "《工作室管理办法》第十条、第十二条第五项" in item.evidence[0]
 
 
 @pytest.mark.parametrize(

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from minyi.cases.views import CaseList, Ledger
+from minyi.core.regulations import cite
 from minyi.core.views_base import ListPage
 from minyi.documents.excel.writer import DATE, DATETIME, NUMBER, Column
 from minyi.duties.views_events import EventList
@@ -186,7 +187,7 @@ COMPLIANCE = [
     Column("工作室", lambda r: r[0], width=24),
     Column("对象", lambda r: r[1].subject, width=16),
     Column("事项", lambda r: r[1].topic, width=16),
-    Column("依据", lambda r: r[1].rule, width=8),
+    Column("依据", lambda r: cite(r[1].rule), width=28),
     Column("期间", lambda r: r[1].period, width=16),
     Column("结果", lambda r: r[1].label, width=8),
     Column("说明", lambda r: r[1].reason, width=50),
