@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('studios', '0004_number_prefix'),
+        ('studios', '0005_cite_regulations'),
     ]
 
     operations = [
