@@ -420,6 +420,9 @@ def get_event(request: HttpRequest, event_id: int) -> dict[str, Any]:
 
 class AppointmentOut(Schema):
     id: int
+    reference: str = Field(
+        description="预约号（如 K7M-4QP），群众确认页上所示、来电时报出的号码；q 可按它查找"
+    )
     event_id: int
     studio_id: int
     event_starts_at: datetime = Field(description="所预约活动的开始时间")
@@ -460,7 +463,7 @@ class AppointmentPage(Schema):
 class AppointmentFilters(PageParams):
     """The filters of the appointment list page (群众预约)."""
 
-    q: str | None = Field(None, description="关键词：预约事项（不按预约人姓名搜索）")
+    q: str | None = Field(None, description="关键词：预约事项或预约号（不按预约人姓名搜索）")
     state: AppointmentState | None = Field(None, description="状态")
     upcoming: bool = Field(False, description="只看活动尚未开始的预约")
 
@@ -470,6 +473,7 @@ def _appointment(a: Appointment, revealable: bool | None) -> dict[str, Any]:
     with this too, so no full view goes unrecorded."""
     return {
         "id": a.pk,
+        "reference": a.reference_display,
         "event_id": a.event_id,
         "studio_id": a.event.studio_id,
         "event_starts_at": a.event.starts_at,

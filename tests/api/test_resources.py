@@ -172,6 +172,8 @@ def test_the_booker_is_masked_everywhere_but_the_recorded_full_view_for_the_stud
         (masked, True, True)
     ]
     assert "5678" in listed[0]["phone"] and "*" in listed[0]["phone"]
+    # The 预约号 the resident quotes on the phone, as the pages print it.
+    assert listed[0]["reference"] == appointment.reference_display
     detail = liaison.get(f"/appointments/{appointment.pk}")
     assert "王大爷" not in detail.content.decode() and "13800005678" not in detail.content.decode()
     assert detail.json()["revealable"] is True and detail.json()["phone_masked"] is True
@@ -210,6 +212,9 @@ def test_filters_are_the_screens(api: Any, two_streets: dict[str, Any]) -> None:
     assert _all_ids(sha, "/appointments", q="噪声") == [two_streets["sha_appointment"].pk]
     assert _all_ids(sha, "/appointments", q="王大爷") == []
     assert _all_ids(sha, "/appointments", q="演示居民·王大爷") == []
+    booked = two_streets["sha_appointment"]
+    typed = booked.reference_display.lower().replace("-", " ")
+    assert _all_ids(sha, "/appointments", q=typed) == [booked.pk]
     assert _all_ids(sha, "/appointments", state="cancelled") == []
     assert _all_ids(sha, "/studios", q="不存在的工作室") == []
     reps = _all_ids(sha, "/representatives", q="陈明")
