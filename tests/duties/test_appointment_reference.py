@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 from itertools import pairwise
 
+import pytest
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -14,7 +15,7 @@ from django.utils import timezone
 from minyi.duties import appointments
 from minyi.duties.appointments import appointment_cancel, appointment_confirm
 from minyi.duties.models import Appointment, Notification
-from minyi.duties.references import as_reference, format_reference
+from minyi.duties.references import REFERENCE_LENGTH, as_reference, format_reference
 from minyi.online.codes import ALPHABET
 from minyi.people.models import Representative
 from tests.core.helpers import client_for, text_of
@@ -117,3 +118,25 @@ def test_the_representative_is_told_the_booking_is_confirmed_not_that_it_is_new(
     told = f"预约已取消：{when.month}月{when.day}日 {when:%H:%M} {STUDIO}"
     assert cancelled.text.startswith(told)
     assert f"预约号 {appointment.reference_display}" in cancelled.text
+
+
+def test_a_bulk_writer_gets_a_distinct_reference_for_each_number() -> None:
+    from minyi.duties.references import SPACE, reference_for_number
+
+    numbers = [*range(200_000), *range(SPACE - 1000, SPACE)]
+    references = [reference_for_number(n) for n in numbers]
+    assert len(set(references)) == len(numbers)
+    assert all(len(r) == REFERENCE_LENGTH and set(r) <= set(ALPHABET) for r in references)
+    # Numbers that follow each other do not give references that do.
+    assert reference_for_number(1)[:3] != reference_for_number(2)[:3]
+
+
+def test_the_load_generators_writer_refuses_a_row_without_its_own_reference() -> None:
+    """Its defaults are drawn once, so a 预约号 left to them would repeat on every row."""
+    from minyi.core.loadgen.bulk import BulkWriter
+
+    writer = BulkWriter(Appointment)
+    assert writer.drawn == {"reference"}
+    with pytest.raises(ValueError, match="reference"):
+        writer.add(id=1, event_id=1, name="x", phone="+8613800000000", topic="x")
+    assert not writer.batch

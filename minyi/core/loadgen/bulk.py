@@ -153,6 +153,12 @@ class BulkWriter:
         self.fields = list(model._meta.concrete_fields)
         self.names = [f.attname for f in self.fields]
         self.defaults = {f.attname: f.get_default() for f in self.fields if not f.primary_key}
+        # A unique column whose default is drawn anew for each row (a booking's 预约号):
+        # the defaults above are drawn once, so every row would share one; each row must
+        # bring its own.
+        self.drawn = frozenset(
+            f.attname for f in self.fields if f.unique and f.has_default() and callable(f.default)
+        )
         self.timed = {
             f.attname
             for f in self.fields
@@ -264,6 +270,9 @@ class BulkWriter:
         return [self._prepare(field, data[name], cache) for field, name, cache in self.plan]
 
     def add(self, **values: Any) -> None:
+        if self.drawn and not self.drawn <= values.keys():
+            missing = ", ".join(sorted(self.drawn - values.keys()))
+            raise ValueError(f"{self.model.__name__}: each row needs its own {missing}")
         self.batch.append(self.row(values))
         self.count += 1
         if not self.postgresql and len(self.batch) >= SQLITE_BATCH:

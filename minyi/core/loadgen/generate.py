@@ -73,6 +73,7 @@ from minyi.duties.models import (
     EventKind,
     EventState,
 )
+from minyi.duties.references import reference_for_number
 from minyi.org.importing import department_name
 from minyi.org.models import HandlingUnit, Level, OrgDepartment, OrgUnit
 from minyi.org.prefixes import first_free_studio, taken_prefixes
@@ -644,7 +645,8 @@ class Generator:
                         if held else AppointmentState.CONFIRMED
                     )  # fmt: skip
                     appointments.add(
-                        id=appointment_id, event_id=event_id, name=fake_name(rng),
+                        id=appointment_id, reference=reference_for_number(appointment_id),
+                        event_id=event_id, name=fake_name(rng),
                         phone=fake_phone(appointment_id), topic=rng.choice(TOPICS)[1],
                         preferred_representative_id=rep_id, state=appointment_state,
                         confirmed_at=starts_at - timedelta(days=3), confirmed_by_id=liaison_user,
