@@ -54,10 +54,10 @@ def cached[T](scope: Scope, what: str, compute: Callable[[], T]) -> T:
     return generations.kept(_key(scope, what), [GENERATION_KEY], compute, SECONDS)
 
 
-def prefetch(scope: Scope, whats: Iterable[str]) -> None:
+def prefetch(scope: Scope, whats: Iterable[str], also: Iterable[str] = ()) -> None:
     """Fetch the choices `whats` of this scope in one round trip, for a page that reads
-    several of them (generations.prefetch)."""
-    generations.prefetch([GENERATION_KEY, *(_key(scope, what) for what in whats)])
+    several of them (generations.prefetch), with any other kept keys `also`."""
+    generations.prefetch([GENERATION_KEY, *(_key(scope, what) for what in whats), *also])
 
 
 def _key(scope: Scope, what: str) -> str:

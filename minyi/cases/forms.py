@@ -73,8 +73,14 @@ def _may_register_what(user: Any) -> str:
 
 
 def prefetch_list_choices(user: Any) -> None:
-    """The case list reads its filters' choices and may_register: one round trip."""
-    choice_cache.prefetch(scope_of(user), [_FILTERS_WHAT, _may_register_what(user)])
+    """The case list reads its filters' choices, may_register and the working-day
+    calendar (its rows' 即将到期, summary.due_soon_until): one round trip."""
+    from minyi.cases.services import today
+    from minyi.workdays.cache import keys_around
+
+    choice_cache.prefetch(
+        scope_of(user), [_FILTERS_WHAT, _may_register_what(user)], also=keys_around(today())
+    )
 
 
 # A registrable studio's row: its pk, unit and areas (the units around it), name and street

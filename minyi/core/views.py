@@ -7,6 +7,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from minyi.cases import choice_cache
+from minyi.cases.services import today
 from minyi.cases.summary import (
     DUE_SOON_WORKDAYS,
     case_counts,
@@ -18,6 +19,7 @@ from minyi.org.models import HandlingUnit, OrgUnit
 from minyi.people.models import Liaison, Representative
 from minyi.people.scopes import scope_of
 from minyi.studios.models import FACILITIES, Studio
+from minyi.workdays.cache import keys_around
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -26,6 +28,9 @@ def home(request: HttpRequest) -> HttpResponse:
     scope = scope_of(user)
     if scope.handling_unit_id is not None:
         return _unit_home(request, scope.handling_unit_id)
+    # The counts kept for the scope and the working-day calendar 即将到期 counts with
+    # (summary.due_soon_until): one round trip to the cache.
+    choice_cache.prefetch(scope, ["home-counts"], also=keys_around(today()))
     # Only what the page and the SM 5 / SM 11 checks read: the studios' and liaisons'
     # phones are encrypted (a decryption each, some forty a street), and nothing here
     # shows a unit.

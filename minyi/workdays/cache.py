@@ -18,6 +18,7 @@ write itself.
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import date, timedelta
 from typing import Any
 
 from django.db.models.signals import post_delete, post_save
@@ -31,7 +32,19 @@ GENERATION_KEY = "workdays:calendar-generation"
 def year_schedule[T](year: int, read: Callable[[], T]) -> T:
     """`read()` (the schedule of `year`), from the cache while no write to the calendar
     has committed since it was kept."""
-    return generations.kept(f"workdays:year:{year}", [GENERATION_KEY], read, SECONDS)
+    return generations.kept(_key(year), [GENERATION_KEY], read, SECONDS)
+
+
+def keys_around(day: date) -> list[str]:
+    """The cache keys of the years a few working days from `day` reach (its own and,
+    late in December, the next): for a page's one prefetch (generations.prefetch) that
+    also fetches what else it keeps, instead of a round trip of their own."""
+    years = dict.fromkeys((day.year, (day + timedelta(days=30)).year))
+    return [GENERATION_KEY, *(_key(year) for year in years)]
+
+
+def _key(year: int) -> str:
+    return f"workdays:year:{year}"
 
 
 def bump() -> None:

@@ -11,6 +11,7 @@ import pytest
 from django.core.cache import cache
 from django.urls import reverse
 
+from minyi.cases import services
 from minyi.core import generations
 from minyi.people.models import User
 from tests.core.helpers import client_for
@@ -63,8 +64,13 @@ def test_a_warm_case_list_makes_two_round_trips(
         f"people:scope:{user.pk}",
         f"duties:unread:{user.pk}",
     } <= set(account)
-    assert len(choices) == 2
-    assert all(key.startswith("cases:choices:") for key in choices)
+    # The filters' choices and may_register, and the working-day calendar its rows'
+    # 即将到期 counts with (the generation and this year's schedule).
+    assert len(choices) == 4
+    assert sum(key.startswith("cases:choices:") for key in choices) == 2
+    assert {"workdays:calendar-generation", f"workdays:year:{services.today().year}"} <= set(
+        choices
+    )
 
 
 def test_a_bump_in_the_request_is_seen_by_the_same_request(world: Any, in_a_request: Any) -> None:
@@ -103,3 +109,16 @@ def test_inside_a_request_a_key_is_fetched_once(
     assert generations.kept("test:kept", ["test:generation"], lambda: "again", 60) == "first"
     generations.prefetch(["test:other", "test:kept"])
     assert counting.round_trips == [["test:kept", "test:generation", "test:other"]]
+
+
+def test_a_warm_start_page_fetches_its_counts_and_the_calendar_together(
+    world: Any, counting: _Counting
+) -> None:
+    client = client_for(User.objects.get(username="shatoujiao"))
+    for _ in range(2):
+        assert client.get(reverse("home")).status_code == 200
+    counting.round_trips.clear()
+    assert client.get(reverse("home")).status_code == 200
+    account, kept = counting.round_trips  # and nothing more
+    assert any(key.startswith("cases:choices:home-counts") for key in kept)
+    assert f"workdays:year:{services.today().year}" in kept
