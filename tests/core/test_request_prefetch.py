@@ -119,6 +119,6 @@ def test_a_warm_start_page_fetches_its_counts_and_the_calendar_together(
         assert client.get(reverse("home")).status_code == 200
     counting.round_trips.clear()
     assert client.get(reverse("home")).status_code == 200
-    account, kept = counting.round_trips  # and nothing more
+    _account, kept = counting.round_trips  # and nothing more
     assert any(key.startswith("cases:choices:home-counts") for key in kept)
     assert f"workdays:year:{services.today().year}" in kept
