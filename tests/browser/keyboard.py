@@ -13,6 +13,8 @@ import itertools
 import re
 from typing import Any
 
+from tests.browser.settle import settle
+
 SKIP_LINK = "跳到主要内容"
 
 # What Tab should reach: the visible, enabled controls not taken out of the order. Of
@@ -108,7 +110,7 @@ def audit(page: Any, from_top: bool = False) -> list[str]:
 
     from_top: the walk starts at the top of a freshly loaded page, so the first stop
     must be the skip link, shown when focused, and leading into <main>."""
-    page.wait_for_load_state("networkidle")
+    settle(page)
     # A page that puts the focus in its first field (the login form) has no skip link
     # to offer first.
     autofocus = page.evaluate("() => document.activeElement !== document.body")

@@ -24,6 +24,7 @@ from minyi.people.models import Representative, User
 from minyi.studios.models import Studio
 from tests import test_access_matrix as made
 from tests.browser.axe import duplicate_ids, serious_violations
+from tests.browser.settle import settle
 
 pytestmark = pytest.mark.browser
 
@@ -194,7 +195,7 @@ SUBMIT_UNCHECKED_JS = """() => {
 
 
 def _check(page: Any, label: str, found: dict[str, list[str]]) -> None:
-    page.wait_for_load_state("networkidle")
+    settle(page)
     page.evaluate(OPEN_DETAILS_JS)
     bad = serious_violations(page) + [f"duplicate id: {d}" for d in duplicate_ids(page)]
     if bad:

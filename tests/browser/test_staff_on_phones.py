@@ -29,6 +29,7 @@ from minyi.studios.models import Studio
 from tests import test_access_matrix as made
 from tests.browser.axe import serious_violations
 from tests.browser.phone import small_tap_targets, small_text
+from tests.browser.settle import settle
 
 pytestmark = pytest.mark.browser
 
@@ -150,7 +151,7 @@ def table_roles(page: Any) -> dict[str, int]:
 
 def faults(page: Any) -> list[str]:
     """What is wrong with the page as it stands on the phone, one line each."""
-    page.wait_for_load_state("networkidle")
+    settle(page)
     bad: list[str] = []
     width, inner = page.evaluate("() => [document.scrollingElement.scrollWidth, window.innerWidth]")
     if width > inner + 1:
