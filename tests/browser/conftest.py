@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 
 import pytest
 from django.db import connections
+from playwright.sync_api import expect
 
 from minyi.core.demo import DEMO_PASSWORD, build_demo
 from minyi.org.models import OrgUnit
@@ -40,6 +41,13 @@ CHROMIUM_ARGS = [
 ]
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "browser"
 DESKTOP = {"width": 1280, "height": 900}
+
+# How long an action or an assertion waits for the page. CI runs two test workers, each
+# with its Chromium and live server, beside PostgreSQL on two cores, and a wait of 10 s
+# (5 s for `expect`) has run out there on a page that was only slow (a CI run failed
+# so). A page that never comes still fails; it takes longer to say so.
+ACTION_TIMEOUT_MS = 30_000
+expect.set_options(timeout=15_000)
 
 
 @pytest.hookimpl(wrapper=True, tryfirst=True)
@@ -109,7 +117,7 @@ def new_page(
         context = browser.new_context(
             base_url=live_server.url, locale="zh-CN", timezone_id="Asia/Shanghai", **options
         )
-        context.set_default_timeout(10_000)
+        context.set_default_timeout(ACTION_TIMEOUT_MS)
         contexts.append(context)
         return context.new_page()
 
