@@ -16,8 +16,9 @@ Workload (each virtual client loops until time is up):
   a case with its timeline, the overdue list, the ledger of a studio, the start page;
 - public: a studio's public page and the published events, no login;
 - registration: a liaison opens the form and posts it;
-- routing: the liaison sends the new case to the street, the street official refers
-  it to a handling unit (each step a form post with the case's version).
+- routing: the liaison sends half the new cases (--route-share) to the street, the
+  street official refers each to a handling unit (each step a form post with the
+  case's version).
 """
 
 from __future__ import annotations
@@ -279,7 +280,12 @@ async def public(client: Client, plan: dict, start: Start, rng: random.Random) -
 
 
 async def registering(
-    client: Client, street: Client, plan: dict, start: Start, rng: random.Random
+    client: Client,
+    street: Client,
+    plan: dict,
+    start: Start,
+    rng: random.Random,
+    route_share: float = 0.5,
 ) -> None:
     ok = await start.login(client, plan["username"])
     ok = ok and await start.login(street, plan["street_username"])
@@ -298,8 +304,8 @@ async def registering(
             continue
         location = done.headers.get("location", "")
         match = re.search(r"/cases/(\d+)/", location)
-        if not match or rng.random() < 0.5:
-            continue  # half the new cases stay at the studio for now
+        if not match or rng.random() >= route_share:
+            continue  # the rest of the new cases stay at the studio for now
         pk = match.group(1)
         await client.call("route:send", "POST", f"/cases/{pk}/send/", {"version": 1}, (302,))
         await street.call(
@@ -590,7 +596,7 @@ async def drive(args: argparse.Namespace, plan: dict) -> tuple[Stats, list, floa
     for i in range(args.registrars):
         reg = plan["registrars"][i % len(plan["registrars"])]
         tasks.append(registering(Client(base, stats), Client(base, stats), reg, start,
-                                 random.Random(200 + i)))  # fmt: skip
+                                 random.Random(200 + i), args.route_share))  # fmt: skip
     memory: list = []
 
     async def sample_memory() -> None:
@@ -616,6 +622,9 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--port", type=int, default=8765)
     parser.add_argument("--label", default="load")
+    # The share of new cases the liaison sends on and the street refers (two form posts
+    # each). 0 measures what registration alone can carry.
+    parser.add_argument("--route-share", type=float, default=0.5)
     args = parser.parse_args()
 
     from datetime import date
@@ -658,6 +667,7 @@ def main() -> None:
         workers=args.workers,
         threads=args.threads,
         clients={"browsers": args.browsers, "public": args.public, "registrars": args.registrars},
+        route_share=args.route_share,
         numbers_before=before,
         numbers_after=after,
         memory=memory,

@@ -455,6 +455,8 @@ def create_case(
     data["studio"] = data.pop("studio_id")
     data["representative"] = data.pop("representative_id")
     data["about_unit"] = data.pop("about_unit_id")
+    if not data["received_on"]:
+        data["received_on"] = today().isoformat()  # as documented: left out, today
     data = {k: ("" if v is None else v) for k, v in data.items()}
     form = RegistrationForm(data=data, files={}, user=user)
     if not form.is_valid():

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 from django.core.management import call_command
+from django.utils import timezone
 
 from minyi.api.models import ApiCall, ApiToken, IdempotencyKey
 from minyi.cases.models import Case
@@ -131,6 +132,15 @@ def test_create_returns_201_and_the_number(api: Any) -> None:
     assert case.channel == "other" and case.channel_note == "12345工单"
     assert case.reporter_phone == "+8613800005678"
     assert case.state == CaseState.REGISTERED
+
+
+def test_received_on_left_out_is_today_as_documented(api: Any) -> None:
+    body = _body()
+    del body["received_on"]
+    response = api("liaison").post("/cases", body)
+    assert response.status_code == 201, response.content
+    assert response.json()["received_on"] == timezone.localdate().isoformat()
+    assert api("liaison").post("/cases", _body(received_on=None)).status_code == 201
 
 
 def test_idempotent_retry_returns_the_same_number_and_creates_nothing(api: Any) -> None:
