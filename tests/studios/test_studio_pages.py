@@ -281,3 +281,14 @@ def test_the_studio_page_shows_the_day_it_was_set_up(street_official: Any) -> No
     studio.save()
     page = text_of(client_for(street_official).get(reverse("studios:detail", args=[studio.pk])))
     assert "<dt>设立日期</dt><dd>2012年7月1日</dd>" in page
+
+
+def test_the_plaque_of_a_studio_without_liaisons_says_so(
+    street_official: Any, qiaodong: Any
+) -> None:
+    """A new studio with no liaison yet: the printed plaque's 联络员 heading is not left
+    standing over nothing, as 开放时间 and 地址 are not."""
+    studio = make_studio(qiaodong, full_time_liaison=False)
+    page = text_of(client_for(street_official).get(reverse("studios:plaque", args=[studio.pk])))
+    section = page[page.index("<h2>联络员</h2>") :]
+    assert "（尚未配备）" in section
