@@ -312,7 +312,7 @@ def _detail(case: Case, user: Any) -> dict[str, Any]:
         reopen_count=case.reopen_count,
         extension_requested=case.extension_requested,
         reporter_masked=True,
-        permitted_actions=sorted(permitted_actions(user, case)),
+        permitted_actions=sorted(case_views.open_steps(case, permitted_actions(user, case))),
     )
     return body
 

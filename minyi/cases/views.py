@@ -785,14 +785,20 @@ def _deadline(case: Case) -> dict[str, Any] | None:
     return {"overdue": False, "days": workdays_between(today, case.due_on, calendar=calendar)}
 
 
-def _step_forms(case: Case, permitted: set[str]) -> dict[str, Any]:
-    names = {FORM_FOR_ACTION[a] for a in permitted if a in FORM_FOR_ACTION}
+def open_steps(case: Case, permitted: set[str]) -> set[str]:
+    """The permitted steps the case's extension leaves open: a decision only on a
+    pending request, a request only when none is pending and the limit is not yet 30
+    working days (the page's forms; the API's `permitted_actions`)."""
+    steps = set(permitted)
     if not case.extension_requested:
-        names.discard("extension_decide")
-    elif "extension" in names:
-        names.discard("extension")
-    if case.due_days == EXTENDED_DAYS:
-        names.discard("extension")
+        steps -= {Action.CONSENT_EXTENSION, Action.REFUSE_EXTENSION}
+    if case.extension_requested or case.due_days == EXTENDED_DAYS:
+        steps.discard(Action.REQUEST_EXTENSION)
+    return steps
+
+
+def _step_forms(case: Case, permitted: set[str]) -> dict[str, Any]:
+    names = {FORM_FOR_ACTION[a] for a in open_steps(case, permitted) if a in FORM_FOR_ACTION}
     result = {name: STEPS[name].form(case=case) for name in names}
     if "evaluate" in result and Action.REOPEN not in permitted:
         del result["evaluate"].fields["reopen"]

@@ -64,6 +64,28 @@ def test_a_case_walked_through_every_step(api: Any) -> None:
     assert actions.count("answer") == 2
 
 
+def test_permitted_actions_offer_an_extension_step_only_when_it_can_be_taken(api: Any) -> None:
+    """As the page's forms: a decision only on a pending request, a request only while
+    none is pending and the limit is not yet 30 working days."""
+    liaison, rep, street, unit = api("liaison"), api("rep"), api("shatoujiao"), api("unit")
+    case = register()
+    path = f"/cases/{case.pk}"
+    _ok(liaison.post(f"{path}/send"))
+    handling = HandlingUnit.objects.get(name="沙头角街道城市管理办公室")
+    _ok(street.post(f"{path}/refer", {"handling_unit_id": handling.pk}))
+    decide = {"consent_extension", "refuse_extension"}
+    assert "request_extension" in _ok(unit.get(path))["permitted_actions"]
+    assert not decide & set(_ok(rep.get(path))["permitted_actions"])
+    assert not decide & set(_ok(street.get(path))["permitted_actions"])
+    _ok(unit.post(f"{path}/extension", {"reason": "需协调"}))
+    assert "request_extension" not in _ok(unit.get(path))["permitted_actions"]
+    assert decide <= set(_ok(rep.get(path))["permitted_actions"])
+    _ok(rep.post(f"{path}/extension/decide", {"consent": True}))
+    assert "request_extension" not in _ok(unit.get(path))["permitted_actions"]
+    _refused(unit.post(f"{path}/extension", {"reason": "再次延期"}), 409)
+    assert not decide & set(_ok(rep.get(path))["permitted_actions"])
+
+
 def test_return_escalate_and_carry_forward(api: Any) -> None:
     liaison, street, unit = api("liaison"), api("shatoujiao"), api("unit")
     handling = HandlingUnit.objects.get(name="沙头角街道城市管理办公室")
