@@ -108,6 +108,11 @@ class AssignmentForm(forms.Form):
             return today
         if since > today:
             raise forms.ValidationError("进驻日期不能晚于今天。")
+        established = self.studio.established_on
+        if established is not None and since < established:
+            raise forms.ValidationError(
+                f"进驻日期不能早于工作室的设立日期（{established:%Y-%m-%d}）。"
+            )
         return since
 
     def clean(self) -> dict[str, Any]:

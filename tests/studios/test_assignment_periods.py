@@ -149,3 +149,21 @@ def test_returned_representatives_cost_the_studio_page_no_query(
         came_back(year)
     assert count() == few
     assert text_of(client.get(url)).count("重新进驻") == 4
+
+
+def test_a_period_cannot_start_before_the_studio_was_set_up(
+    representative: User, street_official: User
+) -> None:
+    """A representative cannot have worked at a studio before it existed: the date is
+    refused in Chinese and no period is opened (the compliance rules would otherwise owe
+    them the two-month windows before the studio was set up)."""
+    assignment = working(representative)
+    studio = assignment.studio
+    studio.established_on = date(2026, 1, 1)
+    studio.save(update_fields=["established_on"])
+    StudioAssignment.objects.filter(pk=assignment.pk).delete()
+    before = StudioAssignment.objects.count()
+    response = _assign(street_official, assignment, since="2025-12-31")
+    assert response.status_code == 400
+    assert "进驻日期不能早于工作室的设立日期（2026-01-01）。" in text_of(response)
+    assert StudioAssignment.objects.count() == before
