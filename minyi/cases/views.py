@@ -44,6 +44,7 @@ from minyi.cases.models import (
 )
 from minyi.cases.rows import row_html
 from minyi.cases.states import (
+    ESCALATION,
     STATE_LABELS,
     TRANSITIONS,
     Action,
@@ -786,10 +787,13 @@ def _deadline(case: Case) -> dict[str, Any] | None:
 
 
 def open_steps(case: Case, permitted: set[str]) -> set[str]:
-    """The permitted steps the case's extension leaves open: a decision only on a
-    pending request, a request only when none is pending and the limit is not yet 30
-    working days (the page's forms; the API's `permitted_actions`)."""
+    """The permitted steps the case's level and extension leave open: no escalation
+    above the city committee; a decision only on a pending request, a request only when
+    none is pending and the limit is not yet 30 working days (the page's forms; the
+    API's `permitted_actions`)."""
     steps = set(permitted)
+    if case.holder_level and HolderLevel(case.holder_level) not in ESCALATION:
+        steps.discard(Action.ESCALATE)
     if not case.extension_requested:
         steps -= {Action.CONSENT_EXTENSION, Action.REFUSE_EXTENSION}
     if case.extension_requested or case.due_days == EXTENDED_DAYS:

@@ -10,7 +10,9 @@ import pytest
 
 from minyi.cases.models import Case, CaseStep
 from minyi.org.models import HandlingUnit
+from minyi.people.models import User
 from tests.cases.helpers import register
+from tests.core.helpers import client_for
 
 pytestmark = pytest.mark.django_db
 
@@ -84,6 +86,25 @@ def test_permitted_actions_offer_an_extension_step_only_when_it_can_be_taken(api
     assert "request_extension" not in _ok(unit.get(path))["permitted_actions"]
     _refused(unit.post(f"{path}/extension", {"reason": "再次延期"}), 409)
     assert not decide & set(_ok(rep.get(path))["permitted_actions"])
+
+
+def test_no_escalation_is_offered_above_the_city_committee(api: Any) -> None:
+    """The city committee is the top of the chain: neither the page nor the API offers
+    a step that could only be refused (市委已是最高一级)."""
+    case = register()
+    path = f"/cases/{case.pk}"
+    _ok(api("liaison").post(f"{path}/send"))
+    for who in ("shatoujiao", "yantian", "city"):
+        assert "escalate" in _ok(api(who).get(path))["permitted_actions"]
+        _ok(api(who).post(f"{path}/escalate", {"reason": "超出本级职权"}))
+    city = api("city")
+    detail = _ok(city.get(path))
+    assert detail["holder_level"] == "city_committee"
+    assert "refer" in detail["permitted_actions"]
+    assert "escalate" not in detail["permitted_actions"]
+    page = client_for(User.objects.get(username="city")).get(case.get_absolute_url())
+    assert "refer" in page.context["step_forms"]
+    assert "escalate" not in page.context["step_forms"]
 
 
 def test_return_escalate_and_carry_forward(api: Any) -> None:
