@@ -18,7 +18,7 @@ from minyi.evaluation.models import Criterion, EvaluationRound, StudioOutcome
 from minyi.evaluation.services import CriterionInput
 from minyi.studios.models import Studio
 from tests.core.helpers import client_for
-from tests.documents.pdftools import compact, fonts, keep_first_page_png, pages_text
+from tests.documents.pdftools import compact, fonts, keep_first_page_png, pages_text, raw_text
 from tests.evaluation.helpers import DAMEISHA, assessment, open_round, user, walked_case_in
 
 pytestmark = pytest.mark.django_db
@@ -91,6 +91,15 @@ def test_the_summary_pdf_carries_every_score(world: Any, tmp_path: Path) -> None
     assert "沙头角社区党代表工作室" in text and "大梅沙社区党代表工作室" in text
     assert "报送时汇总" in text
     keep_first_page_png(data, "evaluation-summary", tmp_path)
+
+
+def test_the_summary_pdf_keeps_a_studio_name_on_one_line(world: Any, tmp_path: Path) -> None:
+    """Eleven columns on a portrait page left the studio column two characters wide, each
+    name wrapped over six lines: the summary is printed landscape, as the ledger is."""
+    round = _approved_round()
+    data = _get(client_for(user("city")), "evaluation:summary_pdf", round.pk, "application/pdf")
+    text = raw_text(data, tmp_path)
+    assert "沙头角社区党代表工作室" in text and "大梅沙社区党代表工作室" in text
 
 
 def test_a_draft_circular_says_so(world: Any, tmp_path: Path) -> None:
