@@ -390,3 +390,18 @@ def test_the_case_filters_fill_the_phone_width(live_world: Any, new_page: Any, l
     desktop.goto("/cases/")
     filters = desktop.evaluate(FILTERS_JS)
     assert filters["rows"] < filters["fields"] / 2, filters
+
+
+def test_the_evaluation_round_is_cards_on_a_phone(
+    live_world: Any, new_page: Any, login: Any
+) -> None:
+    """Journey 8 on the move: the district's list of its studios' five-goods scores had
+    eleven columns squeezed into the phone, a studio's name one character to a line; it
+    is cards like the other staff tables."""
+    round_pk = made._eval_open(live_world)["pk"]
+    page = new_page(**PHONE)
+    login(page, "yantian")
+    walk = Walk(page)
+    walk.open(f"/evaluation/{round_pk}/", "/evaluation/<open round>/")
+    assert page.locator("main table.stack").count() == 1
+    assert not walk.found, walk.report()
