@@ -787,11 +787,15 @@ def _deadline(case: Case) -> dict[str, Any] | None:
 
 
 def open_steps(case: Case, permitted: set[str]) -> set[str]:
-    """The permitted steps the case's level and extension leave open: no escalation
-    above the city committee; a decision only on a pending request, a request only when
-    none is pending and the limit is not yet 30 working days (the page's forms; the
-    API's `permitted_actions`)."""
+    """The permitted steps the case's level, confirmations and extension leave open: no
+    escalation above the city committee; each confirmation once; a decision only on a
+    pending request, a request only when none is pending and the limit is not yet 30
+    working days (the page's forms; the API's `permitted_actions`)."""
     steps = set(permitted)
+    if case.representative_confirmed_at:
+        steps.discard(Action.CONFIRM_REPRESENTATIVE)
+    if case.reporter_confirmed_at:
+        steps.discard(Action.CONFIRM_REPORTER)
     if case.holder_level and HolderLevel(case.holder_level) not in ESCALATION:
         steps.discard(Action.ESCALATE)
     if not case.extension_requested:

@@ -88,6 +88,21 @@ def test_permitted_actions_offer_an_extension_step_only_when_it_can_be_taken(api
     assert not decide & set(_ok(rep.get(path))["permitted_actions"])
 
 
+def test_permitted_actions_offer_each_confirmation_once(api: Any) -> None:
+    liaison = api("liaison")
+    case = register()
+    path = f"/cases/{case.pk}"
+    assert "confirm_reporter" in _ok(liaison.get(path))["permitted_actions"]
+    _ok(liaison.post(f"{path}/confirm", {"who": "reporter"}))
+    actions = _ok(liaison.get(path))["permitted_actions"]
+    assert "confirm_reporter" not in actions and "confirm_representative" in actions
+    _refused(liaison.post(f"{path}/confirm", {"who": "reporter"}), 409)
+    _ok(liaison.post(f"{path}/confirm", {"who": "representative"}))
+    assert not {"confirm_reporter", "confirm_representative"} & set(
+        _ok(liaison.get(path))["permitted_actions"]
+    )
+
+
 def test_no_escalation_is_offered_above_the_city_committee(api: Any) -> None:
     """The city committee is the top of the chain: neither the page nor the API offers
     a step that could only be refused (市委已是最高一级)."""
