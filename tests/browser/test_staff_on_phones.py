@@ -405,3 +405,18 @@ def test_the_evaluation_round_is_cards_on_a_phone(
     walk.open(f"/evaluation/{round_pk}/", "/evaluation/<open round>/")
     assert page.locator("main table.stack").count() == 1
     assert not walk.found, walk.report()
+
+
+def test_the_evaluation_summary_is_cards_on_a_phone(
+    live_world: Any, new_page: Any, login: Any
+) -> None:
+    """The city's summary of the scores and of the units' ratings: the same eleven
+    columns, cards on a phone too."""
+    round_pk = made._eval_open(live_world)["pk"]
+    page = new_page(**PHONE)
+    login(page, "city")
+    walk = Walk(page)
+    walk.open(f"/evaluation/{round_pk}/summary/", "/evaluation/<open round>/summary/")
+    assert page.locator("main table.stack").count() >= 1
+    assert page.locator("main table:not(.stack)").count() == 0
+    assert not walk.found, walk.report()
