@@ -420,3 +420,21 @@ def test_the_evaluation_summary_is_cards_on_a_phone(
     assert page.locator("main table.stack").count() >= 1
     assert page.locator("main table:not(.stack)").count() == 0
     assert not walk.found, walk.report()
+
+
+def test_the_compliance_page_is_cards_on_a_phone(
+    live_world: Any, new_page: Any, login: Any
+) -> None:
+    """Journey 8: the district looks up which studios and representatives are amber or
+    red. Its tables (the streets, the items needing attention, each representative's
+    two-month windows) squeezed five to eight columns into the phone, the windows' table
+    scrolling sideways under a header taller than the screen; they are cards."""
+    studio = Studio.objects.get(name="沙头角社区党代表工作室")
+    page = new_page(**PHONE)
+    login(page, "yantian")
+    walk = Walk(page)
+    for path in ("/duties/compliance/", f"/duties/compliance/?studio={studio.pk}"):
+        walk.open(path)
+        assert page.locator("main table.stack").count() >= 1, path
+        assert page.locator("main table:not(.stack)").count() == 0, path
+    assert not walk.found, walk.report()
