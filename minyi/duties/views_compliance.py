@@ -189,7 +189,8 @@ def _blocks(evaluation: Evaluation, rules: Any, own_only: bool) -> list[dict[str
 def _rep_line(rep_row: RepresentativeRow, all_windows: list) -> dict[str, Any]:
     by_key = rep_row.by_key()
     rep_id = rep_row.representative.pk
-    cells = [by_key.get(f"sm9:r{rep_id}:{w.year}-{w.index}") for w in all_windows]
+    # (the window, its result or None): on a phone each cell is named by its window.
+    cells = [(w.label, by_key.get(f"sm9:r{rep_id}:{w.year}-{w.index}")) for w in all_windows]
     visits = [r for r in rep_row.results if r.rule == "CM 4"]
     return {"representative": rep_row.representative, "cells": cells, "visits": visits}
 

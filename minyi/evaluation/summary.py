@@ -44,6 +44,11 @@ class StudioLine:
     def levels(self) -> list[str]:
         return [Level(level_of(s)).label for s in self.scores]
 
+    @property
+    def labelled_scores(self) -> list[tuple[str, int]]:
+        """(criterion, score) pairs: the page's cards name each score."""
+        return list(zip(Criterion.labels, self.scores, strict=True))
+
 
 @dataclass
 class UnitLine:
@@ -58,6 +63,10 @@ class UnitLine:
     @property
     def counts(self) -> list[int]:
         return [self.ratings.get(v, 0) for v in Satisfaction.values]
+
+    @property
+    def labelled_counts(self) -> list[tuple[str, int]]:
+        return list(zip(Satisfaction.labels, self.counts, strict=True))
 
 
 @dataclass

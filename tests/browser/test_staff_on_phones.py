@@ -390,3 +390,51 @@ def test_the_case_filters_fill_the_phone_width(live_world: Any, new_page: Any, l
     desktop.goto("/cases/")
     filters = desktop.evaluate(FILTERS_JS)
     assert filters["rows"] < filters["fields"] / 2, filters
+
+
+def test_the_evaluation_round_is_cards_on_a_phone(
+    live_world: Any, new_page: Any, login: Any
+) -> None:
+    """Journey 8 on the move: the district's list of its studios' five-goods scores had
+    eleven columns squeezed into the phone, a studio's name one character to a line; it
+    is cards like the other staff tables."""
+    round_pk = made._eval_open(live_world)["pk"]
+    page = new_page(**PHONE)
+    login(page, "yantian")
+    walk = Walk(page)
+    walk.open(f"/evaluation/{round_pk}/", "/evaluation/<open round>/")
+    assert page.locator("main table.stack").count() == 1
+    assert not walk.found, walk.report()
+
+
+def test_the_evaluation_summary_is_cards_on_a_phone(
+    live_world: Any, new_page: Any, login: Any
+) -> None:
+    """The city's summary of the scores and of the units' ratings: the same eleven
+    columns, cards on a phone too."""
+    round_pk = made._eval_open(live_world)["pk"]
+    page = new_page(**PHONE)
+    login(page, "city")
+    walk = Walk(page)
+    walk.open(f"/evaluation/{round_pk}/summary/", "/evaluation/<open round>/summary/")
+    assert page.locator("main table.stack").count() >= 1
+    assert page.locator("main table:not(.stack)").count() == 0
+    assert not walk.found, walk.report()
+
+
+def test_the_compliance_page_is_cards_on_a_phone(
+    live_world: Any, new_page: Any, login: Any
+) -> None:
+    """Journey 8: the district looks up which studios and representatives are amber or
+    red. Its tables (the streets, the items needing attention, each representative's
+    two-month windows) squeezed five to eight columns into the phone, the windows' table
+    scrolling sideways under a header taller than the screen; they are cards."""
+    studio = Studio.objects.get(name="沙头角社区党代表工作室")
+    page = new_page(**PHONE)
+    login(page, "yantian")
+    walk = Walk(page)
+    for path in ("/duties/compliance/", f"/duties/compliance/?studio={studio.pk}"):
+        walk.open(path)
+        assert page.locator("main table.stack").count() >= 1, path
+        assert page.locator("main table:not(.stack)").count() == 0, path
+    assert not walk.found, walk.report()
