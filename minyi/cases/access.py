@@ -97,11 +97,13 @@ def permitted_actions(user: Any, case: Case) -> set[str]:
 
 def can_see_reporter(user: Any, case: Case) -> bool:
     """A reporter's identity and contacts are for those who must answer or follow them
-    up. The handling unit sees them only when the reporter did not ask otherwise and
-    the case is not about that very unit."""
+    up. The handling unit sees them only while the case is its own (not once it has
+    returned it as outside its remit), when the reporter did not ask otherwise and the
+    case is not about that very unit."""
     if user.role == Role.HANDLING_UNIT_STAFF:
         return bool(
             user.handling_unit_id
+            and case.handling_unit_id == user.handling_unit_id
             and not case.hide_identity_from_unit
             and case.about_unit_id != user.handling_unit_id
         )

@@ -9,6 +9,7 @@ from unittest import mock
 import pytest
 from django.core.exceptions import ValidationError
 from django.core.management import call_command
+from django.urls import reverse
 
 from minyi.cases import services
 from minyi.cases.access import can_see_reporter, permitted_actions
@@ -27,6 +28,7 @@ from minyi.cases.reminders import send_reminders
 from minyi.cases.states import Action, CaseState, HolderLevel, TransitionNotAllowed
 from minyi.org.models import HandlingUnit, OrgDepartment
 from tests.cases.helpers import register
+from tests.core.helpers import client_for
 
 pytestmark = pytest.mark.django_db
 
@@ -329,6 +331,24 @@ def test_the_reporter_is_hidden_from_the_unit_on_request_and_from_a_unit_the_cas
     assert can_see_reporter(street_official, hidden)
     assert can_see_reporter(liaison, hidden)
     assert not can_see_reporter(outsider, plain)
+
+
+def test_a_unit_that_returned_a_case_no_longer_sees_its_reporter(
+    world, liaison, street_official, handling_unit_staff
+):
+    """Outside its remit, the case is not the unit's to answer: it keeps the case in its
+    list but no longer has the reporter's details (nor the full view)."""
+    case = services.case_refer(
+        case=_sent(register(), liaison),
+        actor=street_official,
+        handling_unit=_unit("沙头角街道城市管理办公室"),
+    )
+    assert can_see_reporter(handling_unit_staff, case)
+    case = services.case_return(case=case, actor=handling_unit_staff, reason="不属本单位职责")
+    assert case in Case.objects.for_user(handling_unit_staff)
+    assert not can_see_reporter(handling_unit_staff, case)
+    client = client_for(handling_unit_staff)
+    assert client.post(reverse("cases:reporter", args=[case.pk])).status_code == 404
 
 
 def test_each_role_may_take_only_its_own_steps(
