@@ -58,6 +58,20 @@ class StudioForm(ScopedModelForm):
             and unit.level != Level.COMMUNITY
         ):
             self.add_error("unit", "社区工作室须选择所在社区。")
+        # Two open studios of one name in one place cannot be told apart in any list or
+        # choice that names them (a case's studio, a plan's, a liaison's).
+        where = unit if "unit" in self.fields else self.instance.unit if self.instance.pk else None
+        name = data.get("name")
+        if (
+            where is not None
+            and name
+            and Studio.objects.for_user(self.user)
+            .active()
+            .filter(unit=where, name=name)
+            .exclude(pk=self.instance.pk)
+            .exists()
+        ):
+            self.add_error("name", f"{where}已有名为“{name}”的工作室，请换一个名称以便区分。")
         return data
 
 

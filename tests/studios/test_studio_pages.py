@@ -113,6 +113,26 @@ class TestBadInput:
         assert 'value="-1"' in page
 
 
+    def test_it_rejects_a_second_open_studio_of_the_same_name_in_one_place(
+        self, street_official: Any, world: Any
+    ) -> None:
+        """Two 沙头角社区党代表工作室 in 沙头角社区 could not be told apart in any list or
+        choice. (Elsewhere the name is not refused.)"""
+        existing = Studio.objects.get(name=SHATOUJIAO_STUDIO)
+        data = studio_form_data(existing.unit, name=SHATOUJIAO_STUDIO)
+        client = client_for(street_official)
+        response = client.post(reverse("studios:create"), data)
+        assert_refused(
+            response,
+            "名称",
+            f"沙头角社区已有名为“{SHATOUJIAO_STUDIO}”的工作室，请换一个名称以便区分。",
+            kept=data["address"],
+        )
+        assert Studio.objects.filter(name=SHATOUJIAO_STUDIO).count() == 1
+        elsewhere = studio_form_data(world["440308003003"], name=SHATOUJIAO_STUDIO)
+        assert client.post(reverse("studios:create"), elsewhere).status_code == 302
+
+
 class TestEdit:
     def test_a_street_official_edits_a_studio(self, street_official: Any) -> None:
         studio = Studio.objects.get(name=SHATOUJIAO_STUDIO)
