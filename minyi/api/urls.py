@@ -74,7 +74,8 @@ patterns, app_name, namespace = api.urls
 # After the API's own: it matches only what none of those does.
 patterns = [*patterns, path("<path:rest>", _no_such_operation)]
 for pattern in patterns:
-    if pattern.name == "api-root":  # django-ninja's (its name gives the document's prefix)
+    # django-ninja's root, kept by name: the document's prefix is reversed from it.
+    if getattr(pattern, "name", None) == "api-root":
         pattern.callback = _root
     pattern.callback = _logged(pattern.callback)
 
