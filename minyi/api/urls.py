@@ -8,11 +8,14 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.urls import path
+from django.views.decorators.csrf import csrf_exempt
 from django_ratelimit import ALL
 from django_ratelimit.core import is_ratelimited
 
 from minyi.api.api import api
+from minyi.api.common import error
 from minyi.api.models import ApiCall, hash_secret
 from minyi.core.security import client_ip
 from minyi.core.views import rate_limited
@@ -51,8 +54,29 @@ def _logged(view: Any) -> Any:
     return login_not_required(wrapper)
 
 
+@csrf_exempt
+def _root(request: HttpRequest) -> HttpResponse:
+    """The API's own address: the document for people."""
+    return HttpResponseRedirect("/api/v1/docs")
+
+
+@csrf_exempt
+def _no_such_operation(request: HttpRequest, rest: str) -> HttpResponse:
+    """A path the API does not have: a JSON error like every other, not the site's page."""
+    return error(
+        404,
+        "not_found",
+        "没有这个接口，请核对地址。接口文档：/api/v1/docs（OpenAPI：/api/v1/openapi.json）。",
+    )
+
+
 patterns, app_name, namespace = api.urls
+# After the API's own: it matches only what none of those does.
+patterns = [*patterns, path("<path:rest>", _no_such_operation)]
 for pattern in patterns:
+    # django-ninja's root, kept by name: the document's prefix is reversed from it.
+    if getattr(pattern, "name", None) == "api-root":
+        pattern.callback = _root
     pattern.callback = _logged(pattern.callback)
 
 urls = (patterns, app_name, namespace)

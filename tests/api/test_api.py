@@ -417,6 +417,21 @@ def test_openapi_document_and_docs_page(api: Any) -> None:
     assert "cdn" not in html.lower() and "<script" not in html
 
 
+def test_the_root_leads_to_the_document_and_an_unknown_path_is_a_json_404(api: Any) -> None:
+    root = ApiClient(None).get("/")
+    assert root.status_code == 302 and root["Location"] == "/api/v1/docs"
+    client = api("yantian")
+    for response in (
+        client.get("/case"),
+        client.get("/cases/"),
+        client.post("/cases/1/escalte", {}),
+        ApiClient(None).get("/nothing/here"),
+    ):
+        data = _assert_error(response, 404)
+        assert data["code"] == "not_found" and "/api/v1/docs" in data["message"]
+    assert ApiCall.objects.filter(path="/api/v1/case", status=404).exists()
+
+
 def test_an_unexpected_error_is_a_500_json_without_a_stack_trace(
     api: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
