@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
@@ -16,7 +16,7 @@ from minyi.people.forms import (
     RepresentativeForm,
 )
 from minyi.people.models import Liaison, Representative
-from minyi.studios.models import StudioAssignment
+from minyi.studios.models import Studio, StudioAssignment
 
 
 def _can_manage(user: Any) -> bool:
@@ -114,8 +114,13 @@ class LiaisonList(ListPage):
     title = "联络员"
 
     def base_queryset(self) -> QuerySet:
-        return Liaison.objects.for_user(self.request.user).select_related(
-            "studio", "community", "community__street"
+        # A secretary stands in only while the community has no studio (CM 7): one
+        # opened there since is shown, so the list does not say （未设工作室） wrongly.
+        opened = Studio.objects.for_user(self.request.user).active()
+        return (
+            Liaison.objects.for_user(self.request.user)
+            .select_related("studio", "community", "community__street")
+            .annotate(community_has_studio=Exists(opened.filter(unit=OuterRef("community"))))
         )
 
     def filter(self, qs: QuerySet, data: dict[str, Any]) -> QuerySet:

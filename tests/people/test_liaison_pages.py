@@ -11,6 +11,7 @@ from django.urls import reverse
 from minyi.people.models import Liaison, LiaisonKind
 from minyi.studios.models import Studio
 from tests.core.helpers import client_for, post_data_from, text_of
+from tests.studios.factories import make_studio
 
 SHATOUJIAO_STUDIO = "沙头角社区党代表工作室"
 
@@ -198,6 +199,16 @@ class TestList:
         page = text_of(client_for(street_official).get(reverse("people:liaison_list")))
         assert "沙头角街道 田心社区（未设工作室）" in page
         assert "13800000040" in page
+
+    def test_a_stand_in_whose_community_has_since_opened_a_studio_is_flagged(
+        self, street_official: Any, world: Any
+    ) -> None:
+        """CM 7: the secretary stands in only while the community has no studio. Once one
+        is opened there, the list no longer says （未设工作室） but what to do."""
+        make_studio(world["440308003009"], name="田心社区党代表工作室")
+        page = text_of(client_for(street_official).get(reverse("people:liaison_list")))
+        assert "田心社区（未设工作室）" not in page
+        assert "沙头角街道 田心社区（已设工作室，请改在工作室下设联络员）" in page
 
     def test_the_liaison_sees_its_colleagues_without_edit_links(self, liaison: Any) -> None:
         response = client_for(liaison).get(reverse("people:liaison_list"))

@@ -112,7 +112,6 @@ class TestBadInput:
         assert "面积不能为负数。" in page
         assert 'value="-1"' in page
 
-
     def test_it_rejects_a_second_open_studio_of_the_same_name_in_one_place(
         self, street_official: Any, world: Any
     ) -> None:
