@@ -43,6 +43,13 @@ def _logged(view: Any) -> Any:
             increment=True,
         )
         response = rate_limited(request) if limited else view(request, *args, **kwargs)
+        if response.status_code == 405 and "Allow" in response:
+            # django-ninja's is Django's bare English text; here errors are JSON.
+            allowed = response["Allow"]
+            response = error(
+                405, "method_not_allowed", f"该接口不支持 {request.method} 请求，可用：{allowed}。"
+            )
+            response["Allow"] = allowed
         ApiCall.objects.create(
             token=getattr(request, "api_token", None),
             method=request.method or "",

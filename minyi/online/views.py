@@ -52,6 +52,7 @@ from minyi.online.forms import (
 )
 from minyi.online.models import OnlineReport, ResidentRating
 from minyi.online.progress import plain_state, plain_steps
+from minyi.org.models import Level, OrgUnit
 from minyi.people.models import Representative
 from minyi.studios.models import Studio, StudioAssignment
 
@@ -90,8 +91,16 @@ def find_studio(request: HttpRequest) -> HttpResponse:
         query = form.cleaned_data["q"].strip()
         q = Q()
         for word in query.split()[:4]:
+            # A community with no studio of its own (CM 7) is served by its street's.
+            without_studio = (
+                OrgUnit.objects.filter(level=Level.COMMUNITY)
+                .filter(Q(name__icontains=word) | Q(short_name__icontains=word))
+                .exclude(pk__in=Studio.objects.active().values("unit_id"))
+                .values("street_id")
+            )
             q &= (
-                Q(name__icontains=word)
+                Q(unit__street_id__in=without_studio)
+                | Q(name__icontains=word)
                 | Q(address__icontains=word)
                 | Q(unit__name__icontains=word)
                 | Q(unit__short_name__icontains=word)

@@ -430,6 +430,9 @@ def test_the_root_leads_to_the_document_and_an_unknown_path_is_a_json_404(api: A
         data = _assert_error(response, 404)
         assert data["code"] == "not_found" and "/api/v1/docs" in data["message"]
     assert ApiCall.objects.filter(path="/api/v1/case", status=404).exists()
+    wrong_method = client.client.delete("/api/v1/cases", headers=client.headers)
+    data = _assert_error(wrong_method, 405)
+    assert data["code"] == "method_not_allowed" and "GET" in wrong_method["Allow"]
 
 
 def test_an_unexpected_error_is_a_500_json_without_a_stack_trace(

@@ -31,6 +31,17 @@ def test_a_studio_is_found_by_community_street_or_address(world: Any, q: str) ->
     assert reverse("online:studio", args=[studio().pk]) in page
 
 
+def test_a_community_without_a_studio_finds_its_streets_studios(world: Any) -> None:
+    """田心社区 has no studio (its party secretary stands in, CM 7): the resident who types
+    it, as the search box's own example suggests, is shown the studios of 沙头角街道."""
+    for q in ("田心社区", "田心"):
+        page = _find(q)
+        assert "沙头角社区党代表工作室" in page, q
+        assert "大梅沙社区党代表工作室" not in page
+    # A community with a studio of its own still finds just that one.
+    assert "大梅沙社区党代表工作室" not in _find("沙头角社区")
+
+
 def test_the_search_says_so_when_nothing_matches_and_never_lists_closed_studios(
     world: Any,
 ) -> None:
