@@ -237,16 +237,18 @@ def _step(actor: Any, round: EvaluationRound, version: int, action: str) -> Eval
 def round_finalise(*, actor: Any, round: EvaluationRound, version: int) -> EvaluationRound:
     """Lock the assessments (every studio must have an outcome) and draft the circular."""
     locked = _step(actor, round, version, RoundAction.FINALISE)
-    pending = list(
-        locked.assessments.filter(outcome="")
-        .order_by("studio__unit__code", "studio__name")
-        .values_list("studio__name", flat=True)[:6]
+    pending = locked.assessments.filter(outcome="").values_list("studio__name", flat=True)
+    _refuse_if_any(
+        pending.order_by("studio__unit__code", "studio__name"),
+        "还有工作室未评定结果：{}。请全部评定后再定稿。",
     )
-    if pending:
-        more = "等" if len(pending) > 5 else ""
-        raise NotAllowed(
-            f"还有工作室未评定结果：{'、'.join(pending[:5])}{more}。请全部评定后再定稿。"
-        )
+    # Every studio is assessed at year-end (SM 16): one opened since the last reading
+    # would be left out of the year's evaluation and of the circular's count.
+    unread = Studio.objects.active().exclude(pk__in=locked.assessments.values("studio_id"))
+    _refuse_if_any(
+        unread.order_by("unit__code", "name").values_list("name", flat=True),
+        "以下工作室在上次取数后设立，尚无评估表：{}。请先“根据最新记录重新取数”，评定后再定稿。",
+    )
     locked.finalised_at = timezone.now()
     locked.finalised_by = actor
     _bump(locked)
@@ -256,6 +258,14 @@ def round_finalise(*, actor: Any, round: EvaluationRound, version: int) -> Evalu
         title, body = draft_circular(locked)
         Circular.objects.create(round=locked, title=title, body=body)
     return locked
+
+
+def _refuse_if_any(names: Any, message: str) -> None:
+    """NotAllowed naming the first five studios of `names` (with 等 if there are more)."""
+    found = list(names[:6])
+    if found:
+        listed = "、".join(found[:5]) + ("等" if len(found) > 5 else "")
+        raise NotAllowed(message.format(listed))
 
 
 @transaction.atomic

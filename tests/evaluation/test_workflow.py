@@ -25,6 +25,7 @@ from tests.evaluation.helpers import (
     user,
     walked_case_in,
 )
+from tests.studios.factories import make_studio
 
 pytestmark = pytest.mark.django_db
 
@@ -79,6 +80,18 @@ def test_finalising_needs_every_outcome(world: Any) -> None:
     with pytest.raises(
         NotAllowed, match="还有工作室未评定结果：大梅沙社区党代表工作室、沙头角社区党代表工作室"
     ):
+        services.round_finalise(actor=user("city"), round=round, version=round.version)
+    round.refresh_from_db()
+    assert round.state == RoundState.ASSESSING
+
+
+def test_finalising_needs_an_assessment_for_every_studio_opened_since(world: Any) -> None:
+    """A studio opened after the round's last reading had no assessment: finalising left
+    it out of the year's evaluation, and the circular counted the studios without it."""
+    round = open_round()
+    assess_all(round)
+    make_studio(world["440308003003"], name="桥东社区党代表工作室")
+    with pytest.raises(NotAllowed, match=r"桥东社区党代表工作室.*根据最新记录重新取数"):
         services.round_finalise(actor=user("city"), round=round, version=round.version)
     round.refresh_from_db()
     assert round.state == RoundState.ASSESSING
