@@ -1,5 +1,6 @@
 """The periodic deadline job: remind handling units before the deadline, and flag
-overdue cases to the department that referred them. Safe to run twice: a reminder is
+overdue cases to the department that referred them, each as a notification to their
+accounts (minyi.cases.notices). Safe to run twice: a reminder is
 one row per case, kind and deadline (see Reminder), and only new rows count as sent."""
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from django.db import transaction
 
 from minyi.audit.trail import record_bulk
 from minyi.cases.models import Case, Reminder, ReminderKind
+from minyi.cases.notices import reminders_sent
 from minyi.cases.states import CaseState
 from minyi.workdays.calendar import WorkCalendar, workdays_between
 
@@ -78,4 +80,6 @@ def send_reminders(today: date) -> ReminderRun:
     overdue = _new_reminders(list(overdue_cases(today)), ReminderKind.OVERDUE)
     Reminder.objects.bulk_create(soon + overdue, ignore_conflicts=True)
     record_bulk(Reminder, len(soon) + len(overdue), cause="期限提醒")
+    # The reminders reach people as notifications (they were rows no one was shown).
+    reminders_sent(soon + overdue)
     return ReminderRun(due_soon=soon, overdue=overdue)

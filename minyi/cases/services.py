@@ -21,6 +21,7 @@ from django.db.models.signals import post_save
 from django.utils import timezone
 
 from minyi.audit.trail import batched, record_bulk
+from minyi.cases import notices
 from minyi.cases.attachments import case_attach
 from minyi.cases.deadlines import EXTENDED_DAYS, STANDARD_DAYS, set_deadline
 from minyi.cases.models import (
@@ -488,6 +489,7 @@ def case_urge(*, case: Case, actor: Any, note: str = "", version: int | None = N
         to_handling_unit_id=case.handling_unit_id,
         text=note,
     )
+    notices.urged(case, actor, note)
     return case
 
 

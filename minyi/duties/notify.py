@@ -29,10 +29,14 @@ def month_day(when: Any) -> str:
 UNREAD_SECONDS = 300
 
 
+def fit_text(text: str) -> str:
+    """The text cut to fit the notification's column."""
+    return text if len(text) <= TEXT_MAX else text[: TEXT_MAX - 1] + "…"
+
+
 def notification_send(*, recipients: Iterable[Any], text: str, url: str = "") -> list[Notification]:
     """One row per distinct active recipient; the text is cut to fit the column."""
-    if len(text) > TEXT_MAX:
-        text = text[: TEXT_MAX - 1] + "…"
+    text = fit_text(text)
     seen: set[int] = set()
     rows = []
     for user in recipients:

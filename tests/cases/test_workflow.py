@@ -26,6 +26,7 @@ from minyi.cases.models import (
 )
 from minyi.cases.reminders import send_reminders
 from minyi.cases.states import Action, CaseState, HolderLevel, TransitionNotAllowed
+from minyi.duties.models import Notification
 from minyi.org.models import HandlingUnit, OrgDepartment
 from tests.cases.helpers import register
 from tests.core.helpers import client_for
@@ -192,6 +193,47 @@ def test_overdue_cases_are_flagged_once_to_the_referring_department(
     again = send_reminders(date(2026, 3, 23))
     assert not again.overdue and not again.due_soon
     assert Reminder.objects.count() == 2
+
+
+def test_reminders_and_urging_reach_the_unit_and_the_department_as_notifications(
+    world, liaison, street_official, handling_unit_staff, outsider
+):
+    """The deadline job's reminders were rows no one was shown, and 督办 told the unit
+    nothing: the unit is told of the coming deadline and of the urging, the street's
+    officials of the overdue case; a second run of the job tells no one twice, and
+    nobody outside the case hears of it."""
+    with _on(date(2026, 3, 6)):
+        case = services.case_refer(
+            case=_sent(register(), liaison),
+            actor=street_official,
+            handling_unit=_unit("沙头角街道城市管理办公室"),
+        )
+
+    def inbox(user) -> list[str]:
+        return list(Notification.objects.filter(recipient=user).values_list("text", flat=True))
+
+    send_reminders(date(2026, 3, 19))
+    send_reminders(date(2026, 3, 19))
+    [soon] = inbox(handling_unit_staff)
+    assert soon.startswith(f"【即将到期】案件{case.number}") and "3月20日前书面答复" in soon
+    assert inbox(street_official) == []
+    send_reminders(date(2026, 3, 23))
+    send_reminders(date(2026, 3, 23))
+    [late] = inbox(street_official)
+    assert late.startswith(f"【已超期】案件{case.number}") and "请督办" in late
+    assert len(inbox(handling_unit_staff)) == 1
+    assert Notification.objects.get(recipient=street_official).url == case.get_absolute_url()
+
+    services.case_urge(case=case, actor=street_official, note="请本周内答复")
+    urged = inbox(handling_unit_staff)
+    assert len(urged) == 2
+    assert urged[0].startswith("【督办】") and case.number in urged[0]
+    assert urged[0].endswith("督办意见：请本周内答复")
+    assert inbox(outsider) == [] and inbox(liaison) == []
+    # The unit reads them where every staff page's menu counts them.
+    page = client_for(handling_unit_staff).get(reverse("duties:notification_list"))
+    assert page.status_code == 200
+    assert "【督办】" in page.content.decode() and "【即将到期】" in page.content.decode()
 
 
 def test_the_reminder_command_is_safe_to_run_twice(world, liaison, street_official, capsys):
