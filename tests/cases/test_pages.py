@@ -350,6 +350,29 @@ class TestSteps:
         page = text_of(client_for(liaison).get(case.get_absolute_url()))
         assert "提交答复" not in page
 
+    def test_a_provisional_deadline_is_called_so_only_while_it_still_runs(
+        self, street_official: User, handling_unit_staff: User
+    ) -> None:
+        """Only the open cases' deadlines are recomputed when a year's holidays are
+        entered: a closed case's page does not promise it."""
+        case = refer(register())
+        Case.objects.filter(pk=case.pk).update(due_provisional=True)
+        note = "录入后自动重算"
+        assert note in text_of(client_for(street_official).get(case.get_absolute_url()))
+        services.case_answer(case=case, actor=handling_unit_staff, text="已处理。")
+        case.refresh_from_db()
+        services.case_evaluate(
+            case=case,
+            actor=street_official,
+            rating="satisfied",
+            reporter_confirmed=True,
+            representative_confirmed=True,
+            street_head_confirmed=True,
+        )
+        case.refresh_from_db()
+        assert case.state == CaseState.CLOSED and case.due_provisional
+        assert note not in text_of(client_for(street_official).get(case.get_absolute_url()))
+
     def test_dissatisfied_sends_it_back_to_the_unit(
         self, street_official: User, handling_unit_staff: User
     ) -> None:
