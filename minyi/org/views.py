@@ -68,12 +68,19 @@ def unit_detail(request: HttpRequest, pk: int) -> HttpResponse:
     )
     studios = Studio.objects.for_user(request.user).filter(unit=unit).order_by("name")
     can_edit = OrgUnit.objects.for_editor(request.user).filter(pk=pk).exists()
+    # The path above is shown whole, linked only where the viewer may open the unit.
+    ancestors = unit.ancestors()
+    openable = set(
+        OrgUnit.objects.for_user(request.user)
+        .filter(pk__in=[a.pk for a in ancestors])
+        .values_list("pk", flat=True)
+    )
     return render(
         request,
         "org/unit_detail.html",
         {
             "unit": unit,
-            "ancestors": unit.ancestors(),
+            "ancestors": [(a, a.pk in openable) for a in ancestors],
             "children": children,
             "studios": studios,
             "department": getattr(unit, "department", None)

@@ -61,9 +61,12 @@ def representative_detail(request: HttpRequest, pk: int) -> HttpResponse:
     )
     # Where they work now, then where they have worked: each period with its dates, the
     # latest first, so a representative who left and came back shows both.
+    # A studio outside the viewer's scope is named but not linked (its page is 404).
+    visible = Studio.objects.for_user(request.user).filter(pk=OuterRef("studio"))
     assignments = (
         StudioAssignment.objects.filter(representative=rep)
         .select_related("studio", "studio__unit")
+        .annotate(studio_visible=Exists(visible))
         .order_by("-active", "studio__name", "-since", "-pk")
     )
     can_edit = Representative.objects.for_editor(request.user).filter(pk=pk).exists()

@@ -370,3 +370,19 @@ class TestHandlingUnitList:
         assert "<table" in page
         assert "深圳市住房和建设局" in page
         assert "盐田区住房和建设局" not in page
+
+
+@pytest.mark.parametrize("persona", ["liaison", "representative"])
+def test_a_units_path_links_only_the_units_the_viewer_may_open(
+    world: Any, request: Any, persona: str
+) -> None:
+    """The path above 沙头角社区 (深圳市 › 盐田区 › 沙头角街道) linked every unit, and a
+    liaison or representative who followed one got 页面不存在: each still shows, linked
+    only where the viewer may open it."""
+    import re
+
+    client = client_for(request.getfixturevalue(persona))
+    page = text_of(client.get(reverse("org:unit_detail", args=[world["440308003006"].pk])))
+    assert "沙头角街道</a> › " in page or "沙头角街道 › " in page
+    for href in set(re.findall(r'href="(/org/units/\d+/)"', page)):
+        assert client.get(href).status_code == 200, href

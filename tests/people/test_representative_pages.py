@@ -317,3 +317,20 @@ class TestDetail:
         assert "沙头角社区党代表工作室" in page
         assert "沙头角街道 沙头角社区" in page
         assert "编辑" not in page  # a representative cannot edit their own record
+
+
+def test_a_studio_the_viewer_cannot_open_is_named_but_not_linked(liaison: Any, world: Any) -> None:
+    """A representative working at two studios: the liaison of one saw a link to the
+    other, which answered 页面不存在; it is named without a link."""
+    from minyi.studios.models import Studio, open_period
+    from tests.studios.factories import make_studio
+
+    home = Studio.objects.get(name="沙头角社区党代表工作室")
+    rep = home.assignments.filter(active=True).select_related("representative")[0].representative
+    other = make_studio(world["440308003003"], name="桥东社区党代表工作室")
+    open_period(other, rep, None)
+    client = client_for(liaison)
+    page = text_of(client.get(reverse("people:representative_detail", args=[rep.pk])))
+    assert "桥东社区党代表工作室" in page
+    assert other.get_absolute_url() not in page
+    assert home.get_absolute_url() in page
