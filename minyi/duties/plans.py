@@ -236,7 +236,25 @@ def _refuse(message: str, field: str | None = None) -> ValidationError:
     return ValidationError({field: message} if field else message)
 
 
+# What a plan that can no longer be changed tells the one who tries, with what to do
+# instead: an approved plan's sessions and openings are events by then, changed one by
+# one; a submitted plan comes back for changes when the department returns it.
+NOT_EDITABLE_HINTS = {
+    PlanState.APPROVED: "计划已批准，不能再修改。要调整某一次开放或接待，请在“活动安排与预告”中"
+    "修改或取消那次活动；要增加一次，请在那里新建活动。",
+    PlanState.SUBMITTED: "计划已报审，不能修改。如需修改，请联系审批的组织部门退回修改。",
+}
+
+
+def not_editable_message(plan: AnnualPlan) -> str:
+    return NOT_EDITABLE_HINTS.get(
+        PlanState(plan.state), f"计划当前状态为“{plan.get_state_display()}”，不能修改。"
+    )
+
+
 def _state_refusal(plan: AnnualPlan, verb: str) -> ValidationError:
+    if verb == "修改":
+        return _refuse(not_editable_message(plan))
     return _refuse(f"计划当前状态为“{plan.get_state_display()}”，不能{verb}。")
 
 

@@ -126,6 +126,11 @@ def _form_page(
 
 def plan_edit(request: HttpRequest, pk: int) -> HttpResponse:
     plan = plan_in_scope(request, pk, write=True)
+    if request.method != "POST" and plan.state not in plans.EDITABLE:
+        # A form that could only be refused (the address kept from before the plan was
+        # sent or approved): the plan's page, told what to do instead.
+        messages.info(request, plans.not_editable_message(plan))
+        return redirect("duties:plan_detail", pk=plan.pk)
     form = stale.guard(PlanForm(request.POST or None, user=request.user, plan=plan), plan)
     title, cancel = f"编辑：{plan}", reverse("duties:plan_detail", args=[pk])
     if request.method == "POST" and form.is_valid():

@@ -275,6 +275,31 @@ def test_a_complete_plan_is_approved_without_a_reason(liaison: Any, district_off
 
 
 @pytest.mark.django_db
+def test_a_plan_that_can_no_longer_be_changed_says_what_to_do_instead(
+    liaison: Any, district_official: Any
+) -> None:
+    """The edit address of a sent or approved plan showed a form that could only be
+    refused (计划当前状态为“已批准”，不能修改。); it now leads to the plan's page and says
+    where a change is made instead, as the services' refusals do."""
+    plan = _draft(liaison)
+    _complete(plan, liaison)
+    plans.plan_submit(actor=liaison, plan=plan)
+    client = client_for(liaison)
+    edit = reverse("duties:plan_edit", args=[plan.pk])
+    response = client.get(edit, follow=True)
+    assert response.redirect_chain == [(reverse("duties:plan_detail", args=[plan.pk]), 302)]
+    assert "请联系审批的组织部门退回修改" in text_of(response)
+    plans.plan_approve(actor=district_official, plan=plan)
+    response = client.get(edit, follow=True)
+    assert response.redirect_chain == [(reverse("duties:plan_detail", args=[plan.pk]), 302)]
+    assert "活动安排与预告" in text_of(response)
+    with pytest.raises(ValidationError, match="计划已批准，不能再修改。要调整某一次"):
+        plans.plan_session_remove(
+            actor=liaison, plan=plan, session_pk=plan.sessions.values_list("pk", flat=True)[0]
+        )
+
+
+@pytest.mark.django_db
 def test_transitions_out_of_order_are_refused_in_chinese(
     liaison: Any, district_official: Any
 ) -> None:
