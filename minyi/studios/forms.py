@@ -43,7 +43,9 @@ class StudioForm(ScopedModelForm):
             .filter(level__in=[Level.COMMUNITY, Level.STREET, Level.DISTRICT])
             .order_by("level", "code", "name")
         )
-        label_choices(unit_field, lambda u: f"{u.name}（{u.get_level_display()}）")
+        # The name people use (沙头角社区, as every other page says), not the division
+        # list's 沙头角居委会.
+        label_choices(unit_field, lambda u: f"{u}（{u.get_level_display()}）")
 
     def clean_phone(self) -> str:
         return normalize_phone(self.cleaned_data.get("phone", ""))

@@ -311,3 +311,14 @@ def test_the_plaque_of_a_studio_without_liaisons_says_so(
     page = text_of(client_for(street_official).get(reverse("studios:plaque", args=[studio.pk])))
     section = page[page.index("<h2>联络员</h2>") :]
     assert "（尚未配备）" in section
+
+
+def test_the_studio_page_and_form_name_the_community_as_people_do(street_official: Any) -> None:
+    """The division list names a community 沙头角居委会; every page says 沙头角社区 (the
+    unit's short name), and the studio's page and form said the former."""
+    studio = Studio.objects.get(name="沙头角社区党代表工作室")
+    client = client_for(street_official)
+    page = text_of(client.get(reverse("studios:detail", args=[studio.pk])))
+    assert "沙头角街道 沙头角社区" in page and "沙头角居委会" not in page
+    form = client.get(reverse("studios:edit", args=[studio.pk])).content.decode()
+    assert ">沙头角社区（社区）</option>" in form and "沙头角居委会" not in form
