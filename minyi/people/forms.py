@@ -191,7 +191,24 @@ class LiaisonForm(ScopedModelForm):
                 self.add_error("studio", "专职、兼职联络员须选择所在工作室。")
             if community:
                 self.add_error("community", "专职、兼职联络员不填社区，请清空此项。")
+            if kind == LiaisonKind.FULL_TIME and studio and data.get("active"):
+                self._one_full_time(studio)
         return data
+
+    def _one_full_time(self, studio: Studio) -> None:
+        """A studio has one full-time liaison (SM 11: 配备一名专职联络员). A new one is
+        named once the one in post is marked 不在岗 (or made part-time), so that the
+        plaque, the evaluation and the studio's page never show two."""
+        others = Liaison.objects.filter(
+            studio=studio, kind=LiaisonKind.FULL_TIME, active=True
+        ).exclude(pk=self.instance.pk)
+        current = others.values_list("name", flat=True).first()
+        if current is not None:
+            self.add_error(
+                "kind",
+                f"“{studio.name}”已有在岗的专职联络员{current}，每个工作室配备一名"
+                f"（{cite('SM 11')}）。如需更换，请先将{current}设为不在岗，再登记新的专职联络员。",
+            )
 
 
 class LiaisonFilterForm(FilterForm):

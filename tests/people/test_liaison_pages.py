@@ -47,6 +47,8 @@ class TestCreate:
     def test_a_street_official_adds_a_full_time_liaison_to_a_studio(
         self, street_official: Any, studio: Studio
     ) -> None:
+        # The one in post leaves first (SM 11: one full-time liaison a studio).
+        studio.liaisons.filter(kind=LiaisonKind.FULL_TIME).update(active=False)
         data = liaison_data(kind=LiaisonKind.FULL_TIME, studio=studio.pk)
         response = client_for(street_official).post(reverse("people:liaison_create"), data)
         liaison = Liaison.objects.get(name="测试联络员·周洁")
@@ -92,6 +94,33 @@ class TestBadInput:
             kept="测试联络员·周洁",
         )
         assert not Liaison.objects.filter(name="测试联络员·周洁").exists()
+
+    def test_it_rejects_a_second_full_time_liaison_in_post(
+        self, street_official: Any, studio: Studio
+    ) -> None:
+        response = self.create(street_official, kind=LiaisonKind.FULL_TIME, studio=studio.pk)
+        assert_refused(
+            response,
+            "类型",
+            "“沙头角社区党代表工作室”已有在岗的专职联络员演示联络员·林芳，每个工作室配备一名"
+            "（《工作室管理办法》第十一条）。如需更换，请先将演示联络员·林芳设为不在岗，"
+            "再登记新的专职联络员。",
+            kept="测试联络员·周洁",
+        )
+        assert not Liaison.objects.filter(name="测试联络员·周洁").exists()
+        # Not in post, or part-time, a second one is taken; and the one in post is saved
+        # again as it is.
+        assert (
+            self.create(
+                street_official, kind=LiaisonKind.FULL_TIME, studio=studio.pk, active=""
+            ).status_code
+            == 302
+        )
+        current = studio.liaisons.get(kind=LiaisonKind.FULL_TIME, active=True)
+        client = client_for(street_official)
+        url = reverse("people:liaison_edit", args=[current.pk])
+        edit = client.post(url, post_data_from(client.get(url)))
+        assert edit.status_code == 302, text_of(edit)[:3000]
 
     def test_it_rejects_a_full_time_liaison_without_a_studio(self, street_official: Any) -> None:
         response = self.create(street_official, kind=LiaisonKind.FULL_TIME)
