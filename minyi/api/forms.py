@@ -36,7 +36,7 @@ class TokenForm(AccountForm):
             del self.fields[name]
         field_of(self, "role", forms.ChoiceField).choices = [
             ("", "请选择"),
-            *[(r.value, r.label) for r in TOKEN_ROLES],
+            *[(r.value, r.label) for r in TOKEN_ROLES if r.value in self.grantable],
         ]
         self.fields["role"].help_text = "令牌可见的范围与该角色、该单位的工作人员在页面上完全相同。"
         self.fields["handling_unit"].help_text = "角色为承办单位时选择。"

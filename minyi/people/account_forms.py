@@ -12,6 +12,7 @@ from minyi.audit import record
 from minyi.audit.models import Action
 from minyi.core.forms import FilterForm, field_of, label_choices
 from minyi.org.models import HandlingUnit, Level, OrgUnit
+from minyi.org.models import Kind as OrgKind
 from minyi.people.models import OFFICIAL_ROLE_LEVELS, Liaison, Representative, Role, User
 
 
@@ -54,6 +55,15 @@ class AccountForm(forms.ModelForm):
         )
         label_choices(unit_field, lambda u: f"{u.name}（{u.get_level_display()}）")
         self.fields["unit"].help_text = "组织部门工作人员选择其所在的市、区（新区、工委）或街道。"
+        self.grantable = _grantable_roles(unit_field.queryset, keep=self.instance.role)
+        role_field = field_of(self, "role", forms.ChoiceField)
+        role_field.choices = [
+            ("", "---------"),
+            *[(value, label) for value, label in Role.choices if value in self.grantable],
+        ]
+        role_field.error_messages["invalid_choice"] = (
+            "请从列表中选择角色：列表中是您能为其选择所属单位的角色。"
+        )
         field_of(self, "handling_unit", forms.ModelChoiceField).queryset = (
             HandlingUnit.objects.for_editor(user).active().order_by("name")
         )
@@ -160,3 +170,21 @@ def _pks(person: Liaison | Representative | None) -> list[int]:
 class AccountFilterForm(FilterForm):
     role = forms.ChoiceField(label="角色", choices=[("", "全部"), *Role.choices])
     inactive = forms.BooleanField(label="包含已停用")
+
+
+def _grantable_roles(units: Any, keep: str = "") -> set[str]:
+    """The roles the form may offer: an official's role only where the issuer can give
+    a unit that fits it (a district's department has no city unit to give, so it is not
+    offered 市委组织部, which could only be refused), every other role, the blank choice,
+    and the account's own role as it stands. One query: the kinds of unit on offer."""
+    offered = set(units.values_list("level", "kind").distinct())
+    committee = OrgKind.SYSTEM_COMMITTEE
+    fits = {
+        Role.CITY_OFFICIAL: any(level == "city" for level, _ in offered),
+        Role.DISTRICT_OFFICIAL: any(
+            level == "district" and kind != committee for level, kind in offered
+        ),
+        Role.STREET_OFFICIAL: any(level == "street" for level, _ in offered),
+        Role.COMMITTEE_OFFICIAL: any(kind == committee for _, kind in offered),
+    }
+    return {"", keep, *(r for r in Role.values if fits.get(Role(r), True))}

@@ -77,7 +77,7 @@ def test_a_handling_unit_account_gets_the_unit(world, street_official):
     [
         ({"role": Role.STREET_OFFICIAL}, "unit", "须选择所属单位"),
         ({"role": Role.LIAISON}, "liaison", "须选择对应联络员"),
-        ({"role": Role.DISTRICT_OFFICIAL, "unit": "street"}, "unit", "与角色不符"),
+        ({"role": Role.DISTRICT_OFFICIAL, "unit": "street"}, "role", "请从列表中选择角色"),
         (
             {"role": Role.STREET_OFFICIAL, "unit": "street", "password": "12345678901"},
             "password",
@@ -176,3 +176,19 @@ def test_editing_without_a_password_keeps_the_old_one(world, street_official):
     assert response.status_code == 302
     rep_account.refresh_from_db()
     assert rep_account.password == old_hash and rep_account.full_name == "改名"
+
+
+def test_a_unit_that_does_not_fit_the_role_is_refused(world, district_official):
+    district = OrgUnit.objects.get(code="440308")
+    response = _post(
+        district_official,
+        {
+            "username": "bad",
+            "password": PASSWORD,
+            "role": Role.STREET_OFFICIAL,
+            "unit": district.pk,
+        },
+    )
+    assert response.status_code == 400
+    assert "是区级单位，与角色不符" in response.content.decode()
+    assert not User.objects.filter(username="bad").exists()
