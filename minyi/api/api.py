@@ -23,7 +23,7 @@ from ninja.errors import ValidationError as NinjaValidationError
 from ninja.openapi.schema import OpenAPISchema
 from ninja.security import HttpBearer
 
-from minyi.api.common import ApiError, error
+from minyi.api.common import ApiError, error, refusal_fields
 from minyi.api.docs import docs_page
 from minyi.api.models import ApiToken, hash_secret
 from minyi.cases.services import CaseChanged
@@ -66,7 +66,8 @@ INTRO = """党代表工作室社情民意系统的开放接口，供其他政务
 作为下一页的 `cursor` 参数传回，为 null 即已是最后一页。\
 翻页期间新增的记录不会使后面的页重复或遗漏。查询参数拼错或重复出现答 422，不会被忽略。
 - 错误：应答为 `{"code": …, "message": …, "fields": {…}}`，`message` 是中文说明，`fields` 按字段\
-列出问题。401 `unauthorized`：令牌无效或已吊销；404 `not_found`：不存在或无权查看，\
+列出问题（字段名与请求体中的相同，如 `studio_id`；列表的筛选条件用查询参数名）。\
+401 `unauthorized`：令牌无效或已吊销；404 `not_found`：不存在或无权查看，\
 或没有这个接口；405 `method_not_allowed`：该接口不支持此请求方法（`Allow` 列出可用的）；\
 409：当前状态不允许（`transition_not_allowed`，附原因）、记录已被他人修改（`case_changed`、\
 `event_changed`、`visit_changed`）或所引用的记录刚被删除（`reference_gone`），均未保存；\
@@ -161,7 +162,7 @@ def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
 @api.exception_handler(DjangoValidationError)
 def _validation_error(request: HttpRequest, exc: DjangoValidationError) -> HttpResponse:
     if hasattr(exc, "error_dict"):
-        fields = {k: [m for e in v for m in e.messages] for k, v in exc.error_dict.items()}
+        fields = refusal_fields(exc)
         message = next(iter(fields.values()))[0] if fields else "输入有误。"
         return error(422, "invalid", message, fields)
     return error(422, "invalid", "；".join(exc.messages) or "输入有误。")

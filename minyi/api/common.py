@@ -65,9 +65,37 @@ def account(request: HttpRequest) -> Any:
     return request.auth.user  # type: ignore[attr-defined]
 
 
-def form_error(form: forms.BaseForm) -> ApiError:
+# The request bodies name a chosen object by its id (`studio_id`, `representative_ids`),
+# the page's form by the object (`studio`): an error is reported under the body's name,
+# the one the caller sent.
+BODY_NAMES = {
+    "studio": "studio_id",
+    "representative": "representative_id",
+    "representatives": "representative_ids",
+    "about_unit": "about_unit_id",
+    "community": "community_id",
+    "handling_unit": "handling_unit_id",
+    "case": "case_id",
+}
+
+
+def refusal_fields(exc: ValidationError) -> dict[str, list[str]]:
+    """A service's refusal by field (a ValidationError with a dict), under the names the
+    request body uses."""
+    return {
+        BODY_NAMES.get(name, name): [m for e in errors for m in e.messages]
+        for name, errors in exc.error_dict.items()
+    }
+
+
+def form_error(form: forms.BaseForm, *, body: bool = True) -> ApiError:
+    """422 with the form's errors by field. `body`: the form was filled from a request
+    body (whose fields are named as in BODY_NAMES), not from a list's query filters
+    (which are named as the form's fields are)."""
     fields = {
-        name: [message for error in errors for message in _messages(form, name, error)]
+        (BODY_NAMES.get(name, name) if body else name): [
+            message for error in errors for message in _messages(form, name, error)
+        ]
         for name, errors in form.errors.as_data().items()
     }
     first = next(iter(fields.values()))[0] if fields else "输入有误。"
@@ -178,7 +206,7 @@ def screen_list(
         name = sorted(unknown)[0]
         raise ApiError(422, "invalid", "该筛选条件不适用于此令牌的角色。", {name: ["不适用"]})
     if not form.is_valid():
-        raise form_error(form)
+        raise form_error(form, body=False)
     qs = view.filter(view.base_queryset(), form.cleaned_data)
     if cursor:
         qs = qs.filter(pk__lt=decode_cursor(cursor))

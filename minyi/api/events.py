@@ -24,7 +24,7 @@ from ninja import Schema
 from ninja.responses import Status
 from pydantic import Field
 
-from minyi.api.common import STEP, ApiError, NoteText, account, form_error
+from minyi.api.common import STEP, ApiError, NoteText, account, form_error, refusal_fields
 
 # The resources' router: Django resolves a path to the first router's view, which would
 # answer 405 to a method that only a second router's view of that path has.
@@ -94,7 +94,7 @@ def _refused(exc: ValidationError) -> ApiError:
     """A refusal of a field (a missing reason) is bad input, 422; one of the event's
     state (already published, started, cancelled) is a conflict, 409."""
     if hasattr(exc, "error_dict"):
-        fields = {k: [m for e in v for m in e.messages] for k, v in exc.error_dict.items()}
+        fields = refusal_fields(exc)
         return ApiError(422, "invalid", next(iter(fields.values()))[0], fields)
     return ApiError(409, "transition_not_allowed", "；".join(exc.messages))
 

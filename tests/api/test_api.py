@@ -115,7 +115,7 @@ def test_street_officials_see_only_their_own_street(api: Any) -> None:
 def test_meisha_cannot_register_at_a_shatoujiao_studio(api: Any) -> None:
     response = api("meisha").post("/cases", _body(), **{"Idempotency-Key": "x1"})
     data = _assert_error(response, 422)
-    assert "studio" in data["fields"]
+    assert "studio_id" in data["fields"]
     assert not Case.objects.exists()
     assert not IdempotencyKey.objects.exists()
 
@@ -183,7 +183,7 @@ def test_keys_belong_to_one_token(api: Any) -> None:
         ({"channel_note": ""}, "channel_note"),
         ({"channel": "pigeon"}, "channel"),
         ({"reporter_age": 300}, "reporter_age"),
-        ({"studio_id": 999999}, "studio"),
+        ({"studio_id": 999999}, "studio_id"),
         ({"outcome": "on_the_spot"}, "spot_answer"),
     ],
 )

@@ -105,7 +105,7 @@ def test_only_those_who_may_on_the_pages_may_by_api(api: Any, other_liaison: Any
     # studio's liaison may create, but 沙头角's studio is not among its choices (422).
     assert api("rep").post("/events", _body()).status_code == 404
     assert api("unit").post("/events", _body()).status_code == 404
-    refused(other_liaison.post("/events", _body()), 422, "studio")
+    refused(other_liaison.post("/events", _body()), 422, "studio_id")
     assert Event.objects.count() == 1
 
 
@@ -116,7 +116,7 @@ HUANG = "演示代表·黄海"  # assigned to 大梅沙's studio, not 沙头角'
     ("overrides", "field"),
     [
         ({"ends_at": (timezone.now() + timedelta(days=9)).isoformat()}, "ends_at"),
-        ({"representative_ids": HUANG}, "representatives"),
+        ({"representative_ids": HUANG}, "representative_ids"),
         ({"kind": "party"}, "kind"),
         ({"capacity": -1}, "capacity"),
         ({"theme": "主" * 201}, "theme"),

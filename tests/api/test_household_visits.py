@@ -148,11 +148,10 @@ def test_the_stand_in_secretary_records_in_the_community_for_its_linked_represen
     assert secretary.post(f"{path}/correct", {"version": 1, "notes": "回访"}).status_code == 200
     # Beyond the community, or a representative not linked to it: refused in Chinese.
     elsewhere = secretary.post("/household-visits", {**body, "community_id": world[SHATOUJIAO].pk})
-    assert refused(elsewhere, 422, "community")["message"] == "只能登记在本社区的入户走访。"
+    assert refused(elsewhere, 422, "community_id")["message"] == "只能登记在本社区的入户走访。"
     chen = secretary.post("/household-visits", {**body, "representative_id": _rep().pk})
-    assert (
-        refused(chen, 422, "representative")["message"] == "只能为联系本社区的党代表登记入户走访。"
-    )
+    refused_chen = refused(chen, 422, "representative_id")
+    assert refused_chen["message"] == "只能为联系本社区的党代表登记入户走访。"
     # The list's representative filter offers the stand-in the linked representatives.
     listed = secretary.get("/household-visits", {"representative": lin.pk}).json()["items"]
     assert [item["id"] for item in listed] == [created.json()["id"]]
@@ -193,7 +192,7 @@ def test_a_year_whose_evaluation_is_finalised_is_closed(api: Any, world: Any) ->
         ({"address": ""}, "address"),
         ({"address": "地" * 201}, "address"),
         ({"notes": "a\x00b"}, "notes"),
-        ({"representative_id": 999999}, "representative"),
+        ({"representative_id": 999999}, "representative_id"),
         ({"community_id": None}, "community_id"),
     ],
 )
@@ -213,7 +212,8 @@ def test_a_bad_correction_or_withdrawal_changes_nothing(api: Any, world: Any) ->
     rep = api("rep")
     path = f"/household-visits/{visit.pk}"
     refused(rep.post(f"{path}/correct", {"version": 1, "household": ""}), 422, "household")
-    refused(rep.post(f"{path}/correct", {"version": 1, "community_id": 999999}), 422, "community")
+    bad_community = {"version": 1, "community_id": 999999}
+    refused(rep.post(f"{path}/correct", bad_community), 422, "community_id")
     refused(rep.post(f"{path}/withdraw", {"version": 1, "reason": " "}), 422, "reason")
     visit.refresh_from_db()
     assert visit.version == 1 and visit.withdrawn_at is None
