@@ -126,11 +126,25 @@ def build_demo_cases() -> int:
         ),
         actor=liaison,
     )
-    # Registered and sent on the day it was received; referred and answered at the load.
-    _back_date(answered, (ago(12), time(11, 10)), (ago(12), time(14, 40)))
+    # Registered and sent on the day it was received, referred the next day and answered
+    # four days ago, each at its own office hour (the referral and the answer showed the
+    # minute the demo was loaded), with the deadline and answer date that story gives.
     answered = services.case_refer(case=answered, actor=street, handling_unit=urban)
-    services.case_answer(
+    set_deadline(answered, received=ago(11), days=10, calendar=calendar)
+    answered.save(update_fields=["unit_received_on", "due_on", "due_days", "due_provisional"])
+    answered.steps.filter(action=Action.REFER).update(due_on=answered.due_on)
+    answer = services.case_answer(
         case=answered, actor=unit_user, text="已联合市场监管部门清理占道摊点，并安排每日巡查。"
+    )
+    answer.answered_on = ago(4)
+    answer.on_time = answered.due_on is None or answer.answered_on <= answered.due_on
+    answer.save(update_fields=["answered_on", "on_time"])
+    _back_date(
+        answered,
+        (ago(12), time(11, 10)),
+        (ago(12), time(14, 40)),
+        (ago(11), time(9, 15)),
+        (ago(4), time(15, 25)),
     )
     return Case.objects.filter(studio=studio).count()
 

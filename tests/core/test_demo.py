@@ -186,3 +186,27 @@ def test_the_demo_case_steps_fall_in_office_hours_each_at_its_own_time() -> None
         assert timezone.localtime(register.at).date() == case.received_on
         ordered = sorted(case.steps.all(), key=lambda s: s.pk)
         assert [s.at for s in ordered] == sorted(s.at for s in ordered)
+
+
+@pytest.mark.django_db
+def test_the_answered_demo_case_tells_one_story_before_today() -> None:
+    """Its referral and answer showed the minute the demo was loaded, beside a
+    registration twelve days back; now each step has its own day and hour, and the
+    deadline and the answer's date agree with them."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from minyi.cases.models import Case
+    from minyi.cases.states import Action
+
+    build_mini_tree()
+    call_command("load_demo", stdout=StringIO())
+    today = timezone.localdate()
+    case = Case.objects.get(summary="占道经营影响通行")
+    steps = {s.action: timezone.localtime(s.at) for s in case.steps.all()}
+    assert all(at.date() < today for at in steps.values()), steps
+    answer = case.answers.get()
+    assert steps[Action.ANSWER].date() == answer.answered_on == today - timedelta(days=4)
+    assert steps[Action.REFER].date() == case.unit_received_on
+    assert case.due_on is not None and answer.answered_on <= case.due_on and answer.on_time
