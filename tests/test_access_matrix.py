@@ -366,6 +366,11 @@ RULES: dict[str, Rule] = {
     "cases:create": Rule(ok=OFFICIALS_OF_SHATOUJIAO | {"outsider", "liaison", "representative"}),
     "cases:detail": Rule(ok=SCOPED_READERS, kwargs=_case),
     "cases:reporter": Rule(ok=SCOPED_READERS, method="post", kwargs=_case),
+    # Giving the reporter a progress code: who may write on the case, not the unit.
+    "cases:progress_code": Rule(
+        ok=STUDIO_PEOPLE | {"street_official"}, ok_status=302, method="post", kwargs=_case
+    ),
+    "cases:progress_slip": Rule(ok=STUDIO_PEOPLE | {"street_official"}, kwargs=_case),
     "cases:confirm": Rule(
         ok=STUDIO_PEOPLE,
         ok_status=302,

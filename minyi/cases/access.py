@@ -95,6 +95,18 @@ def permitted_actions(user: Any, case: Case) -> set[str]:
     return possible & allowed
 
 
+def may_give_progress_code(user: Any, case: Case) -> bool:
+    """Who may hand the reporter a progress code (minyi.online: the reporter then follows
+    the case online): those who meet or follow up the reporter for the studio and may
+    write on the case (liaison, representative, the departments), never a handling
+    unit, which answers the reporter through the system, not in person."""
+    return (
+        user.role != Role.HANDLING_UNIT_STAFF
+        and Action.NOTE in permitted_actions(user, case)
+        and can_see_reporter(user, case)
+    )
+
+
 def can_see_reporter(user: Any, case: Case) -> bool:
     """A reporter's identity and contacts are for those who must answer or follow them
     up. The handling unit sees them only while the case is its own (not once it has

@@ -1,6 +1,7 @@
 from django.urls import path
 
 from minyi.cases import views, views_attachments
+from minyi.online import views_staff as online_staff
 
 app_name = "cases"
 urlpatterns = [
@@ -11,6 +12,8 @@ urlpatterns = [
     path("category-suggestions/", views.category_suggestions, name="category_suggestions"),
     path("<int:pk>/", views.case_detail, name="detail"),
     path("<int:pk>/reporter/", views.case_reporter, name="reporter"),
+    path("<int:pk>/progress-code/", online_staff.progress_code_give, name="progress_code"),
+    path("<int:pk>/progress-code/slip/", online_staff.progress_slip, name="progress_slip"),
     path("<int:pk>/confirm/", views.step_view("confirm"), name="confirm"),
     path("<int:pk>/send/", views.step_view("send"), name="send"),
     path("<int:pk>/refer/", views.step_view("refer"), name="refer"),

@@ -870,6 +870,7 @@ def _detail_context(
         "shown_steps": _shown_steps(case, step_forms),
         "texts": _case_texts(case),
         "can_see_reporter": access.can_see_reporter(user, case),
+        "may_give_code": access.may_give_progress_code(user, case),
         "rep_contact": display_phone(case.representative_contact),
         "deadline": _deadline(case),
         "steps": timeline(case.steps),

@@ -14,6 +14,7 @@ from typing import Any
 
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
@@ -94,6 +95,8 @@ def case_form(request: HttpRequest, pk: int) -> HttpResponse:
         "outcomes": _checks(list(Outcome.choices), case.outcome),
         "satisfaction": _checks(list(Satisfaction.choices), case.spot_satisfaction),
         "on_the_spot": case.outcome == Outcome.ON_THE_SPOT,
+        # On the reporter's copy: where they follow the case from home.
+        "lookup_url": request.build_absolute_uri(reverse("online:lookup")),
     }
     data = render_pdf("documents/case_form.html", context, request)
     services.record_personal_data_view(case=case, viewer=request.user, purpose=PURPOSE_FORM)

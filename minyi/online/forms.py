@@ -188,14 +188,14 @@ class LookupForm(forms.Form):
     number = forms.CharField(
         label="编号",
         max_length=140,
-        help_text="提交后页面上显示的编号，例如：沙头角街道沙头角社区2026001",
+        help_text="网上提交后页面上显示的、或工作室登记后告诉您的编号，例如：沙头角街道沙头角社区2026001",
         error_messages={"required": "请填写编号。"},
         widget=forms.TextInput(attrs={"autocomplete": "off"}),
     )
     code = forms.CharField(
         label="查询码",
         max_length=20,
-        help_text="提交时给您的 8 位查询码，例如：AB2C-D3EF（不分大小写）",
+        help_text="网上提交时显示的、或工作室发给您的 8 位查询码，例如：AB2C-D3EF（不分大小写）",
         error_messages={"required": "请填写查询码。"},
         widget=forms.TextInput(attrs={"autocomplete": "off", "autocapitalize": "characters"}),
     )
@@ -204,7 +204,7 @@ class LookupForm(forms.Form):
 class CodeRequestForm(forms.Form):
     number = LookupForm.base_fields["number"]
     phone = forms.CharField(
-        label="提交时填写的手机号码",
+        label="反映时留下的手机号码",
         max_length=20,
         widget=forms.TextInput(attrs=PHONE_ATTRS),
         error_messages={"required": "请填写手机号码。"},

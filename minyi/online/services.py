@@ -15,11 +15,13 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.crypto import constant_time_compare
 
 from minyi.cases.models import Case, Channel, Occasion, Outcome, Satisfaction
 from minyi.cases.services import case_note, case_register, case_withdraw
 from minyi.cases.states import CaseState, TransitionNotAllowed
 from minyi.core import sms
+from minyi.core.crypto import phone_digest
 from minyi.core.phones import mask_phone
 from minyi.online import codes
 from minyi.online.models import OneTimeCode, OnlineReport, ResidentRating
@@ -87,7 +89,8 @@ def online_report_submit(
 
 def can_withdraw(report: OnlineReport) -> bool:
     return (
-        report.withdrawn_at is None
+        report.sent_online
+        and report.withdrawn_at is None
         and timezone.now() <= report.withdraw_until
         and report.case.state == CaseState.REGISTERED
     )
@@ -126,6 +129,47 @@ def find_report(number: str, progress_code: str) -> OnlineReport | None:
     stored = report.progress_code_hash if report else None
     ok = codes.matches(codes.hash_progress_code(progress_code), stored)
     return report if ok else None
+
+
+def follow_record(case: Case) -> OnlineReport:
+    """The case's record for following it online, made the first time its reporter
+    asks for a code when the case was not sent online (it cannot be withdrawn online:
+    that is for a report the resident has just sent themselves)."""
+    report, _ = OnlineReport.objects.select_related("case").get_or_create(
+        case=case,
+        defaults={
+            "sent_online": False,
+            "phone_key": codes.phone_key(case.reporter_phone),
+            "withdraw_until": case.created_at,
+        },
+    )
+    return report
+
+
+class CannotFollow(ValidationError):
+    """The reporter cannot be given a way to follow this case online."""
+
+
+@transaction.atomic
+def progress_code_issue(*, case: Case, actor: Any) -> str:
+    """A new progress code for the reporter of a case registered at the studio (or sent
+    online and the code lost), to be handed to them on paper: the code the resident
+    types with the number at /online/progress/find/. Any earlier code stops working.
+    Only the code's hash is kept; the code exists in this return value and on the slip.
+    The timeline records that a code was given (never the code)."""
+    case = Case.objects.select_for_update(of=("self",)).get(pk=case.pk)
+    if case.anonymised_at is not None:
+        raise CannotFollow("本件反映人的个人信息已按保存期限匿名化，不能再发放查询码。")
+    report = follow_record(case)
+    code = codes.new_progress_code()
+    report.progress_code_hash = codes.hash_progress_code(code)
+    report.save(update_fields=["progress_code_hash"])
+    case_note(
+        case=case,
+        actor=actor,
+        text="已向反映人发放网上查询码（凭编号和查询码在网上查看办理进度；此前发放的查询码作废）。",
+    )
+    return code
 
 
 # --- one-time codes ----------------------------------------------------------------------
@@ -170,22 +214,26 @@ def codes_available() -> bool:
 
 
 def one_time_code_send(*, number: str, phone_e164: str) -> OneTimeCode | None:
-    """Send a code to the reporter's phone when the number and phone match a report.
+    """Send a code to the reporter's phone when the number and phone match a case,
+    however it was registered (online, at a reception, by phone, through the API).
     Returns None otherwise. A row whose `sent` is False is a code the gateway did not
     take: kept with its error and logged for operators, and answered like no match (the
     caller must not tell the client; docs/decisions.md). It is not sent again: the
     resident asks again.
 
-    Not one transaction: the send is a network call of up to the gateway's timeouts and
-    must not hold the database meanwhile. The row is written first, so a send that
-    succeeds is always backed by a code that can be checked."""
+    The phone is compared with the case's phone as it is now (its lookup digest), so a
+    number the studio corrected is the one that counts, and an anonymised case (no
+    phone) matches nothing. Not one transaction: the send is a network call of up to
+    the gateway's timeouts and must not hold the database meanwhile. The row is written
+    first, so a send that succeeds is always backed by a code that can be checked."""
     number = "".join((number or "").split())[:140]
-    key = codes.phone_key(phone_e164)
-    report = OnlineReport.objects.select_related("case").filter(case__number=number).first()
+    found = Case.objects.filter(number=number).values("pk", "reporter_phone_digest").first()
+    stored = found["reporter_phone_digest"] if found else None
     # Compared even when there is no such case, so that both refusals take one path.
-    same_phone = codes.matches(key, report.phone_key if report else None)
-    if report is None or not same_phone:
+    same_phone = constant_time_compare(phone_digest(phone_e164), stored or codes.DUMMY_HASH)
+    if found is None or not stored or not same_phone:
         return None
+    report = follow_record(Case.objects.get(pk=found["pk"]))
     code = codes.new_one_time_code()
     name = code_channel_name()
     row = OneTimeCode.objects.create(

@@ -268,3 +268,43 @@ def test_withdraw_an_opinion_and_the_studio_sees_it_withdrawn(
         page.get_by_role("heading", name="报送街道组织部门（《进社区联系群众办法》第十条）")
     ).to_have_count(0)
     expect(page.locator("dt", has_text="撤回时间")).to_be_visible()
+
+
+def test_a_reporter_who_came_in_person_follows_from_home(
+    live_world: Any, new_page: Any, login: Any
+) -> None:
+    """Journeys 4 and 7 joined: the liaison registers 王大爷 at the reception, hands him a
+    progress code on the printed slip, and he follows the answer on his phone."""
+    from playwright.sync_api import expect
+
+    from tests.cases.helpers import register
+
+    case = register()
+    page = new_page()
+    login(page, "liaison")
+    page.goto(case.get_absolute_url())
+    page.get_by_role("button", name="给反映人发网上查询码").click()
+    page.get_by_role("heading", name="网上查询凭条").wait_for()
+    bad = serious_violations(page) + [f"duplicate id: {d}" for d in duplicate_ids(page)]
+    assert not bad, bad
+    slip = page.locator(".slip").inner_text()
+    assert case.number in slip and "/online/progress/find/" in slip
+    code = page.locator("#slip-code").inner_text()
+    expect(page.get_by_role("button", name="打印凭条")).to_be_visible()
+    # Shown once: coming back to the slip no longer shows it.
+    page.reload()
+    expect(page.get_by_text("查询码只显示一次")).to_be_visible()
+    expect(page.locator("#slip-code")).to_have_count(0)
+
+    resident = new_page(viewport=PHONE)
+    resident.goto("/online/progress/find/")
+    check_page(resident)
+    resident.locator("#id_number").fill(case.number)
+    resident.locator("#id_code").fill(code)
+    resident.locator("#id_code").press("Enter")
+    resident.get_by_role("heading", name="办理进度").wait_for()
+    check_page(resident)
+    text = resident.locator("main").inner_text()
+    assert "您的意见已登记" in text and case.summary in text
+    # Registered with the studio: the resident cannot withdraw it online.
+    expect(resident.get_by_role("button", name="撤回这次反映")).to_have_count(0)

@@ -127,6 +127,14 @@ class TestRegistrationForm:
         assert "****" not in compact(pages[0])
         keep_first_page_png(data, "case_form", tmp_path)
 
+    def test_the_reporter_s_copy_says_where_to_follow_the_case(
+        self, world: Any, tmp_path: Path
+    ) -> None:
+        data = get_pdf(client_for(user("liaison")), "documents:case_form", register().pk)
+        reporter, studio, street = (compact(page) for page in pages_text(data, tmp_path))
+        assert "网上查询办理进度" in reporter and "/online/progress/find/" in reporter
+        assert "网上查询办理进度" not in studio + street
+
     def test_an_on_the_spot_answer_and_satisfaction(self, world: Any, tmp_path: Path) -> None:
         case = register(
             outcome=Outcome.ON_THE_SPOT,

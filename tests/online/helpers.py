@@ -71,3 +71,17 @@ def answered(case: Case) -> Case:
     case_services.case_answer(case=case, actor=unit, text="已责令工地晚上十点后停止施工。")
     case.refresh_from_db()
     return case
+
+
+def codes_sent(monkeypatch: Any) -> list[tuple[str, str]]:
+    """The one-time codes' messages (phone, text), recorded instead of sent."""
+    from minyi.online import services
+
+    sent: list[tuple[str, str]] = []
+
+    class Recorder:
+        def send(self, phone: str, text: str, key: str) -> None:
+            sent.append((phone, text))
+
+    monkeypatch.setitem(services.CODE_CHANNELS, "console", Recorder())
+    return sent

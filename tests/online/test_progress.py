@@ -19,7 +19,7 @@ from minyi.online.models import OneTimeCode, ResidentRating
 from minyi.org.models import HandlingUnit
 from minyi.people.models import User
 from tests.core.helpers import found
-from tests.online.helpers import answered, submit
+from tests.online.helpers import answered, codes_sent, submit
 
 pytestmark = pytest.mark.django_db
 
@@ -155,19 +155,8 @@ def test_the_reporter_rates_the_answer_once_and_it_goes_on_the_timeline(world: A
     assert ResidentRating.objects.count() == 1
 
 
-def _codes_sent(monkeypatch: Any) -> list[tuple[str, str]]:
-    sent: list[tuple[str, str]] = []
-
-    class Recorder:
-        def send(self, phone: str, text: str, key: str) -> None:
-            sent.append((phone, text))
-
-    monkeypatch.setitem(services.CODE_CHANNELS, "console", Recorder())
-    return sent
-
-
 def test_a_one_time_code_goes_to_the_registered_phone_only(world: Any, monkeypatch: Any) -> None:
-    sent = _codes_sent(monkeypatch)
+    sent = codes_sent(monkeypatch)
     _, case, _ = submit()
     client = Client()
     right = client.post(
@@ -197,7 +186,7 @@ def test_a_one_time_code_goes_to_the_registered_phone_only(world: Any, monkeypat
 
 
 def test_a_one_time_code_is_spent_after_five_wrong_tries(world: Any, monkeypatch: Any) -> None:
-    sent = _codes_sent(monkeypatch)
+    sent = codes_sent(monkeypatch)
     _, case, _ = submit()
     client = Client()
     client.post(reverse("online:code_request"), {"number": case.number, "phone": "13800007777"})
@@ -214,7 +203,7 @@ def test_an_expired_one_time_code_is_refused(world: Any, monkeypatch: Any) -> No
 
     from django.utils import timezone
 
-    sent = _codes_sent(monkeypatch)
+    sent = codes_sent(monkeypatch)
     _, case, _ = submit()
     client = Client()
     client.post(reverse("online:code_request"), {"number": case.number, "phone": "13800007777"})
@@ -226,7 +215,7 @@ def test_an_expired_one_time_code_is_refused(world: Any, monkeypatch: Any) -> No
 def test_one_time_codes_are_limited_per_phone_whatever_the_address(
     world: Any, monkeypatch: Any
 ) -> None:
-    sent = _codes_sent(monkeypatch)
+    sent = codes_sent(monkeypatch)
     _, case, _ = submit()
     for n in range(3):
         response = Client(REMOTE_ADDR=f"10.3.0.{n}").post(
