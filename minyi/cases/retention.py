@@ -95,7 +95,7 @@ def anonymise(cases: Iterable[Case], *, actor: Any = None, reason: str) -> int:
 @transaction.atomic
 def _anonymise_batch(ids: list[int], *, actor: Any, reason: str) -> int:
     from minyi.duties.models import Appointment
-    from minyi.online.models import OnlineReport, ResidentRating
+    from minyi.online.models import ResidentRating
 
     now = timezone.now()
     batch = list(
@@ -187,8 +187,6 @@ def _anonymise_batch(ids: list[int], *, actor: Any, reason: str) -> int:
     Evaluation.objects.bulk_update(evaluations, ["comment"])
     Consultation.objects.bulk_update(consultations, ["attendees", "minutes", "outcome"])
     ResidentRating.objects.bulk_update(ratings, ["comment"])
-    # The online report's phone digest would still tie the case to a phone.
-    OnlineReport.objects.filter(case__in=batch).update(phone_key="")
     # update() skips pre_save: the masked name the lists print is set here.
     Appointment.objects.filter(case__in=batch).update(
         name=ANONYMOUS, name_masked=mask_name(ANONYMOUS), phone="", phone_digest=""

@@ -14,14 +14,13 @@ class OnlineReport(models.Model):
     """A case its reporter follows online: sent through the online studio
     (`sent_online`), or registered at a studio (in person, by phone, through the API)
     and followed by its reporter, with a progress code the studio gave them or a
-    one-time code sent to the phone on the case. It holds the hash of the progress
-    code (blank until one is given) and the keyed hash of the phone it was sent from;
-    the plain phone is only on the case."""
+    one-time code sent to the phone on the case. It holds only the hash of the progress
+    code (blank until one is given): the phone is on the case, and a code request is
+    matched against the case's phone as it is then."""
 
     case = models.OneToOneField(Case, on_delete=models.PROTECT, related_name="online_report")
     sent_online = models.BooleanField("网上提交", default=True)
     progress_code_hash = models.CharField(max_length=64, blank=True)
-    phone_key = models.CharField(max_length=64, blank=True)
     submitted_at = models.DateTimeField(auto_now_add=True)
     withdraw_until = models.DateTimeField("可撤回至")
     withdrawn_at = models.DateTimeField("撤回时间", null=True, blank=True)
@@ -29,7 +28,6 @@ class OnlineReport(models.Model):
     class Meta:
         verbose_name = "网上查询"
         verbose_name_plural = "网上查询"
-        indexes = [models.Index(fields=["phone_key"], name="onlinereport_phone")]
 
     def __str__(self) -> str:
         return str(self.case)

@@ -81,7 +81,6 @@ def online_report_submit(
     report = OnlineReport.objects.create(
         case=case,
         progress_code_hash=codes.hash_progress_code(code),
-        phone_key=codes.phone_key(case.reporter_phone),
         withdraw_until=timezone.now() + timedelta(minutes=WITHDRAW_MINUTES),
     )
     return report, code
@@ -139,7 +138,6 @@ def follow_record(case: Case) -> OnlineReport:
         case=case,
         defaults={
             "sent_online": False,
-            "phone_key": codes.phone_key(case.reporter_phone),
             "withdraw_until": case.created_at,
         },
     )
