@@ -302,11 +302,26 @@ def _holder_level_of(department: OrgDepartment) -> str:
     }[department.unit.level]
 
 
+def confirmation_refusal(case: Case, action: str) -> str:
+    """Why the form cannot be confirmed now, or "" while it can.
+
+    The form is confirmed at the studio: while the case waits there, or, answered on the
+    spot, once closed at its registration (it never had another state). A case closed
+    after its handling and rating has ended; a confirmation recorded then would not be
+    of what was registered but a signature added after the end, so it is refused, as
+    it is on a withdrawn case or one carried forward (the state table)."""
+    if case.state == CaseState.CLOSED and case.outcome != Outcome.ON_THE_SPOT:
+        return f"本件已办结，不能再记录“{Action(action).label}”。"
+    return ""
+
+
 @transaction.atomic
 def case_confirm(*, case: Case, actor: Any, who: str, version: int | None = None) -> Case:
     """The representative (note 7) or the reporter (note 4) confirms the form."""
     action = Action.CONFIRM_REPRESENTATIVE if who == "representative" else Action.CONFIRM_REPORTER
     case, before, after = _begin(case, action, version)
+    if refusal := confirmation_refusal(case, action):
+        raise TransitionNotAllowed(refusal)
     if who == "representative":
         if case.representative_confirmed_at:
             raise TransitionNotAllowed("党代表已确认过本登记表。")

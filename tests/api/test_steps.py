@@ -103,6 +103,30 @@ def test_permitted_actions_offer_each_confirmation_once(api: Any) -> None:
     )
 
 
+def test_no_confirmation_is_offered_or_taken_once_the_case_has_ended(api: Any) -> None:
+    """A case closed after its handling, or carried forward, has ended: its form is no
+    longer confirmed, and `permitted_actions` does not offer what would be refused."""
+    liaison, street, unit = api("liaison"), api("shatoujiao"), api("unit")
+    confirmations = {"confirm_reporter", "confirm_representative"}
+    case = register()
+    path = f"/cases/{case.pk}"
+    _ok(liaison.post(f"{path}/send"))
+    handling = HandlingUnit.objects.get(name="沙头角街道城市管理办公室")
+    _ok(street.post(f"{path}/refer", {"handling_unit_id": handling.pk}))
+    _ok(unit.post(f"{path}/answer", {"text": "已修复。"}))
+    closed = _ok(street.post(f"{path}/evaluate", {"rating": "satisfied"}))
+    assert closed["state"] == "closed"
+    assert not confirmations & set(_ok(liaison.get(path))["permitted_actions"])
+    refused = _refused(liaison.post(f"{path}/confirm", {"who": "representative"}), 409)
+    assert refused["message"] == "本件已办结，不能再记录“党代表确认”。"
+    assert Case.objects.get(pk=case.pk).representative_confirmed_at is None
+
+    carried = register()
+    _ok(liaison.post(f"/cases/{carried.pk}/carry-forward", {"form": "建议"}))
+    assert not confirmations & set(_ok(liaison.get(f"/cases/{carried.pk}"))["permitted_actions"])
+    _refused(liaison.post(f"/cases/{carried.pk}/confirm", {"who": "reporter"}), 409)
+
+
 def test_no_escalation_is_offered_above_the_city_committee(api: Any) -> None:
     """The city committee is the top of the chain: neither the page nor the API offers
     a step that could only be refused (市委已是最高一级)."""
