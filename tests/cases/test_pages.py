@@ -519,6 +519,32 @@ class TestSteps:
         assert response.status_code == 302
         assert Case.objects.get(pk=case.pk).reporter_confirmed_at is not None
 
+    def test_a_consent_recorded_for_the_representative_says_so_on_the_timeline(
+        self, street_official: User, handling_unit_staff: User
+    ) -> None:
+        """The timeline names the official who recorded it: without saying it was for
+        the representative, 党代表同意延期 under an official's name reads as if the
+        official were the representative."""
+        case = services.case_request_extension(
+            case=refer(register()), actor=handling_unit_staff, reason="需协调"
+        )
+        client = client_for(street_official)
+        url = reverse("cases:extension_decide", args=[case.pk])
+        refused = client.post(url, {"version": case.version, "consent": "yes", "note": ""})
+        assert refused.status_code == 400
+        assert "请写明党代表是如何表示同意的（电话、书面或当面）" in text_of(refused)
+        assert (
+            client.post(
+                url, {"version": case.version, "consent": "yes", "note": "党代表电话表示同意"}
+            ).status_code
+            == 302
+        )
+        page = text_of(client.get(case.get_absolute_url()))
+        name = street_official.full_name or street_official.username
+        assert "党代表同意延期" in page
+        assert f"（由{name}代为记录党代表的同意）" in page
+        assert "党代表电话表示同意" in page
+
     def test_an_empty_note_is_refused_and_nothing_saved(self, liaison: User) -> None:
         case = register()
         response = client_for(liaison).post(
