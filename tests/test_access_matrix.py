@@ -464,7 +464,8 @@ RULES: dict[str, Rule] = {
         ok_status=302,
         method="post",
         kwargs=_case_extension_requested,
-        data={"version": 4, "consent": "yes"},
+        # An official records the representative's consent and says how it was given.
+        data={"version": 4, "consent": "yes", "note": "党代表电话表示同意"},
     ),
     "cases:evaluate": Rule(
         ok=HOLDER,
@@ -945,7 +946,9 @@ API_RULES: dict[tuple[str, str], ApiRule] = {
         ok=HOLDER, kwargs=_case_with_unit, body={"note": "请尽快答复"}
     ),
     ("POST", "/cases/{case_id}/extension/decide"): ApiRule(
-        ok=HOLDER | {"representative"}, kwargs=_case_extension_requested, body={"consent": True}
+        ok=HOLDER | {"representative"},
+        kwargs=_case_extension_requested,
+        body={"consent": True, "note": "党代表电话表示同意"},
     ),
     ("POST", "/cases/{case_id}/evaluate"): ApiRule(
         ok=HOLDER,

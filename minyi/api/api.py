@@ -18,7 +18,7 @@ from django.db import IntegrityError, OperationalError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils import timezone
 from ninja import NinjaAPI
-from ninja.errors import AuthenticationError, HttpError
+from ninja.errors import AuthenticationError, HttpError, ValidationErrorContext
 from ninja.errors import ValidationError as NinjaValidationError
 from ninja.openapi.schema import OpenAPISchema
 from ninja.security import HttpBearer
@@ -100,6 +100,21 @@ RESPONSES = {
 
 
 class MinyiAPI(NinjaAPI):
+    def validation_error_from_error_contexts(
+        self, error_contexts: list[ValidationErrorContext]
+    ) -> NinjaValidationError:
+        error = super().validation_error_from_error_contexts(error_contexts)
+        # The query parameters the operation takes, for _schema_error: a parameter the
+        # operation does not know (`?start=` for `?date=`) was reported only as the one
+        # it expects missing, which does not tell the caller what they got wrong.
+        error.query_names = [  # type: ignore[attr-defined]
+            name
+            for context in error_contexts
+            if context.model.__ninja_param_source__ == "query"
+            for name in getattr(context.model, "__ninja_flatten_map__", None) or {}
+        ]
+        return error
+
     def get_openapi_schema(
         self, *, path_prefix: str | None = None, path_params: dict[str, Any] | None = None
     ) -> OpenAPISchema:
@@ -138,16 +153,31 @@ def _api_error(request: HttpRequest, exc: ApiError) -> HttpResponse:
 def _schema_error(request: HttpRequest, exc: NinjaValidationError) -> HttpResponse:
     fields: dict[str, list[str]] = {}
     message = "请求内容格式不正确，请按接口文档填写。"
+    missing: list[str] = []
     for item in exc.errors:
         loc = [str(part) for part in item.get("loc", ()) if part not in ("body", "query", "path")]
         name = ".".join(loc[1:] if loc and loc[0] in ("payload", "filters") else loc) or "请求"
-        if item.get("type") == "string_too_long":
+        if item.get("type") == "missing" and item.get("loc", ())[:1] == ("query",):
+            missing.append(name)
+            fields.setdefault(name, []).append("缺少此查询参数。")
+        elif item.get("type") == "string_too_long":
             # Free text over its cap (minyi.core.text_limits): say which and how long.
             limit = item.get("ctx", {}).get("max_length")
             fields.setdefault(name, []).append(too_long("", limit))
             message = too_long(f"字段 {name} ", limit)
         else:
             fields.setdefault(name, []).append("格式不正确或缺少必填项。")
+    known = getattr(exc, "query_names", [])
+    unknown = sorted(set(request.GET) - set(known)) if known else []
+    for name in unknown:
+        fields[name or "（空）"] = ["不支持"]
+    if unknown or missing:
+        parts = []
+        if unknown:
+            parts.append(f"不支持的查询参数：{'、'.join(unknown)}")
+        if missing:
+            parts.append(f"缺少查询参数：{'、'.join(missing)}")
+        message = f"{'；'.join(parts)}。本接口的查询参数为 {'、'.join(known)}，见接口文档。"
     return error(422, "invalid", message, fields)
 
 

@@ -199,7 +199,10 @@ class ReasonIn(StepIn):
 
 class ExtensionDecideIn(StepIn):
     consent: bool = Field(description="true 同意延期，false 不同意")
-    note: NoteText = Field("", description="说明")
+    note: NoteText = Field(
+        "",
+        description="说明；组织部门代党代表记录时必填，写明党代表如何表示（电话、书面或当面）",
+    )
 
 
 class PlanIn(StepIn):
@@ -597,8 +600,10 @@ def request_extension(request: HttpRequest, case_id: int, payload: ReasonIn) -> 
 )
 def decide_extension(request: HttpRequest, case_id: int, payload: ExtensionDecideIn) -> Any:
     """对承办单位的延期申请作出决定（`consent`：true 同意，false 不同意），可附说明。
+    决定是党代表的：组织部门代为记录时须在 `note` 写明党代表是如何表示的
+    （电话、书面或当面），办理记录注明“由某某代为记录”。
 
-    可调用：该件的党代表、当前持有该件的组织部门。"""
+    可调用：该件的党代表、当前持有该件的组织部门。错误：422 代为记录而未写明方式。"""
     data = payload.dict()
     data["consent"] = "yes" if data["consent"] else "no"
     return _step(request, case_id, "extension_decide", data)

@@ -11,7 +11,14 @@ from django.views.decorators.http import require_POST
 
 from minyi.api.forms import TokenForm
 from minyi.api.models import ApiCall, ApiToken
-from minyi.api.tokens import can_manage_tokens, token_issue, token_revoke, tokens_for
+from minyi.api.tokens import (
+    can_manage_tokens,
+    scope_label,
+    token_issue,
+    token_revoke,
+    tokens_for,
+    with_scope,
+)
 
 CALLS_SHOWN = 50
 
@@ -23,11 +30,13 @@ def _require_manager(request: HttpRequest) -> None:
 
 def token_list(request: HttpRequest) -> HttpResponse:
     _require_manager(request)
-    tokens = (
-        tokens_for(request.user)
-        .select_related("user", "user__unit", "user__handling_unit", "created_by")
+    tokens = list(
+        with_scope(tokens_for(request.user))
+        .select_related("created_by")
         .order_by("revoked_at", "-created_at", "-pk")
     )
+    for token in tokens:
+        token.scope = scope_label(token.user)
     return render(request, "api/token_list.html", {"tokens": tokens, "title": "接口令牌"})
 
 
@@ -57,17 +66,19 @@ def token_create(request: HttpRequest) -> HttpResponse:
 def _token(request: HttpRequest, pk: int) -> ApiToken:
     _require_manager(request)
     return get_object_or_404(
-        tokens_for(request.user).select_related(
-            "user", "user__unit", "user__handling_unit", "created_by"
-        ),
-        pk=pk,
+        with_scope(tokens_for(request.user)).select_related("created_by"), pk=pk
     )
 
 
 def token_detail(request: HttpRequest, pk: int) -> HttpResponse:
     token = _token(request, pk)
     calls = list(ApiCall.objects.filter(token=token).order_by("-at", "-pk")[:CALLS_SHOWN])
-    context = {"token": token, "calls": calls, "title": f"接口令牌：{token.name}"}
+    context = {
+        "token": token,
+        "token_scope": scope_label(token.user),
+        "calls": calls,
+        "title": f"接口令牌：{token.name}",
+    }
     return render(request, "api/token_detail.html", context)
 
 

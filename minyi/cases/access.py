@@ -107,6 +107,11 @@ def may_give_progress_code(user: Any, case: Case) -> bool:
     )
 
 
+def is_the_representative(user: Any, case: Case) -> bool:
+    """The account is the case's own representative's (not someone acting for them)."""
+    return case.representative_id in scope_of(user).representative_ids
+
+
 def can_see_reporter(user: Any, case: Case) -> bool:
     """A reporter's identity and contacts are for those who must answer or follow them
     up. The handling unit sees them only while the case is its own (not once it has

@@ -1154,7 +1154,11 @@ class ExtensionDecideForm(StepForm):
         widget=forms.RadioSelect,
         error_messages={"required": "请选择同意或不同意。"},
     )
-    note = _text("意见", rows=2)
+    note = _text(
+        "意见",
+        rows=2,
+        help_text="代党代表记录的（组织部门），必须写明党代表是如何表示的：电话、书面或当面。",
+    )
 
 
 class PlanForm(StepForm):

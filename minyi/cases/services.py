@@ -22,6 +22,7 @@ from django.utils import timezone
 
 from minyi.audit.trail import batched, record_bulk
 from minyi.cases import notices
+from minyi.cases.access import is_the_representative
 from minyi.cases.attachments import case_attach
 from minyi.cases.deadlines import EXTENDED_DAYS, STANDARD_DAYS, set_deadline
 from minyi.cases.models import (
@@ -302,11 +303,26 @@ def _holder_level_of(department: OrgDepartment) -> str:
     }[department.unit.level]
 
 
+def confirmation_refusal(case: Case, action: str) -> str:
+    """Why the form cannot be confirmed now, or "" while it can.
+
+    The form is confirmed at the studio: while the case waits there, or, answered on the
+    spot, once closed at its registration (it never had another state). A case closed
+    after its handling and rating has ended; a confirmation recorded then would not be
+    of what was registered but a signature added after the end, so it is refused, as
+    it is on a withdrawn case or one carried forward (the state table)."""
+    if case.state == CaseState.CLOSED and case.outcome != Outcome.ON_THE_SPOT:
+        return f"本件已办结，不能再记录“{Action(action).label}”。"
+    return ""
+
+
 @transaction.atomic
 def case_confirm(*, case: Case, actor: Any, who: str, version: int | None = None) -> Case:
     """The representative (note 7) or the reporter (note 4) confirms the form."""
     action = Action.CONFIRM_REPRESENTATIVE if who == "representative" else Action.CONFIRM_REPORTER
     case, before, after = _begin(case, action, version)
+    if refusal := confirmation_refusal(case, action):
+        raise TransitionNotAllowed(refusal)
     if who == "representative":
         if case.representative_confirmed_at:
             raise TransitionNotAllowed("党代表已确认过本登记表。")
@@ -454,16 +470,32 @@ def case_request_extension(
 def case_decide_extension(
     *, case: Case, actor: Any, consent: bool, note: str = "", version: int | None = None
 ) -> Case:
-    """CM 11: in special cases, with the representative's consent, 30 working days."""
+    """CM 11: in special cases, with the representative's consent, 30 working days.
+
+    The decision is the representative's. The department holding the case may record
+    it for them (a representative without an account, or who answered by telephone):
+    then it must say how the representative gave it, and the step says that it was
+    recorded on their behalf, so that the timeline, which names the actor, does not
+    read as if the official were the representative."""
     action = Action.CONSENT_EXTENSION if consent else Action.REFUSE_EXTENSION
     case, before, after = _begin(case, action, version)
     if not case.extension_requested:
         raise TransitionNotAllowed("承办单位没有提出延期申请。")
+    on_behalf = not is_the_representative(actor, case)
+    if on_behalf and not note.strip():
+        given = "同意" if consent else "不同意"
+        raise ValidationError(
+            {"note": f"代党代表记录时，请写明党代表是如何表示{given}的（电话、书面或当面）。"}
+        )
     case.extension_requested = False
     if consent:
         # A case with its unit (the only state this step is allowed in) was received by it.
         assert case.unit_received_on is not None
         set_deadline(case, received=case.unit_received_on, days=EXTENDED_DAYS)
+    if on_behalf:
+        name = getattr(actor, "full_name", "") or actor.username
+        decision = "同意" if consent else "不同意意见"
+        note = f"（由{name}代为记录党代表的{decision}）\n{note.strip()}"
     _commit(case, action, actor, before, after, text=note, due_on=case.due_on)
     return case
 

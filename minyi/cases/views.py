@@ -788,13 +788,16 @@ def _deadline(case: Case) -> dict[str, Any] | None:
 
 def open_steps(case: Case, permitted: set[str]) -> set[str]:
     """The permitted steps the case's level, confirmations and extension leave open: no
-    escalation above the city committee; each confirmation once; a decision only on a
+    escalation above the city committee; each confirmation once, and none on a case
+    closed after its handling (services.confirmation_refusal); a decision only on a
     pending request, a request only when none is pending and the limit is not yet 30
     working days (the page's forms; the API's `permitted_actions`)."""
     steps = set(permitted)
-    if case.representative_confirmed_at:
+    if case.representative_confirmed_at or services.confirmation_refusal(
+        case, Action.CONFIRM_REPRESENTATIVE
+    ):
         steps.discard(Action.CONFIRM_REPRESENTATIVE)
-    if case.reporter_confirmed_at:
+    if case.reporter_confirmed_at or services.confirmation_refusal(case, Action.CONFIRM_REPORTER):
         steps.discard(Action.CONFIRM_REPORTER)
     if case.holder_level and HolderLevel(case.holder_level) not in ESCALATION:
         steps.discard(Action.ESCALATE)
@@ -806,15 +809,16 @@ def open_steps(case: Case, permitted: set[str]) -> set[str]:
 
 
 def _step_forms(case: Case, permitted: set[str]) -> dict[str, Any]:
-    names = {FORM_FOR_ACTION[a] for a in open_steps(case, permitted) if a in FORM_FOR_ACTION}
+    steps = open_steps(case, permitted)
+    names = {FORM_FOR_ACTION[a] for a in steps if a in FORM_FOR_ACTION}
     result = {name: STEPS[name].form(case=case) for name in names}
     if "evaluate" in result and Action.REOPEN not in permitted:
         del result["evaluate"].fields["reopen"]
-    if Action.CONFIRM_REPRESENTATIVE in permitted and not case.representative_confirmed_at:
+    if Action.CONFIRM_REPRESENTATIVE in steps:
         result["confirm_representative"] = forms.ConfirmForm(
             case=case, initial={"who": "representative"}
         )
-    if Action.CONFIRM_REPORTER in permitted and not case.reporter_confirmed_at:
+    if Action.CONFIRM_REPORTER in steps:
         result["confirm_reporter"] = forms.ConfirmForm(case=case, initial={"who": "reporter"})
     return result
 

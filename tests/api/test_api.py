@@ -396,6 +396,23 @@ def test_bad_deadline_parameters_are_422(api: Any, params: dict[str, Any]) -> No
     _assert_error(api("shatoujiao").get("/calendar/deadline", params), 422)
 
 
+def test_a_deadline_asked_with_a_parameter_it_does_not_take_names_it(api: Any) -> None:
+    """`?start=` for `?date=` was answered 请求内容格式不正确 with only `date` flagged,
+    as if the caller had left it out: the message names the parameter not known and
+    the ones the operation takes."""
+    response = api("shatoujiao").get("/calendar/deadline", {"start": "2026-03-06", "days": 10})
+    data = _assert_error(response, 422)
+    assert data["message"] == (
+        "不支持的查询参数：start；缺少查询参数：date。本接口的查询参数为 date、days，见接口文档。"
+    )
+    assert data["fields"] == {"start": ["不支持"], "date": ["缺少此查询参数。"]}
+    missing = _assert_error(api("shatoujiao").get("/calendar/deadline", {"days": 3}), 422)
+    assert missing["message"].startswith("缺少查询参数：date。")
+    # A list's filters are named the same way when one of them is malformed.
+    listed = _assert_error(api("shatoujiao").get("/cases", {"limit": "x", "stat": "open"}), 422)
+    assert listed["message"].startswith("不支持的查询参数：stat。")
+
+
 def test_openapi_document_and_docs_page(api: Any) -> None:
     client = ApiClient(None)
     schema = client.get("/openapi.json").json()

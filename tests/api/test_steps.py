@@ -31,6 +31,16 @@ def _refused(response: Any, status: int, field: str | None = None) -> dict[str, 
     return data
 
 
+def _with_unit(liaison: Any, street: Any) -> tuple[Case, str]:
+    """A case registered, sent by the studio and referred by the street to its unit."""
+    case = register()
+    path = f"/cases/{case.pk}"
+    _ok(liaison.post(f"{path}/send"))
+    handling = HandlingUnit.objects.get(name="沙头角街道城市管理办公室")
+    _ok(street.post(f"{path}/refer", {"handling_unit_id": handling.pk}))
+    return case, path
+
+
 def test_a_case_walked_through_every_step(api: Any) -> None:
     liaison, rep, street, unit = api("liaison"), api("rep"), api("shatoujiao"), api("unit")
     case = register()
@@ -70,11 +80,7 @@ def test_permitted_actions_offer_an_extension_step_only_when_it_can_be_taken(api
     """As the page's forms: a decision only on a pending request, a request only while
     none is pending and the limit is not yet 30 working days."""
     liaison, rep, street, unit = api("liaison"), api("rep"), api("shatoujiao"), api("unit")
-    case = register()
-    path = f"/cases/{case.pk}"
-    _ok(liaison.post(f"{path}/send"))
-    handling = HandlingUnit.objects.get(name="沙头角街道城市管理办公室")
-    _ok(street.post(f"{path}/refer", {"handling_unit_id": handling.pk}))
+    _, path = _with_unit(liaison, street)
     decide = {"consent_extension", "refuse_extension"}
     assert "request_extension" in _ok(unit.get(path))["permitted_actions"]
     assert not decide & set(_ok(rep.get(path))["permitted_actions"])
@@ -86,6 +92,20 @@ def test_permitted_actions_offer_an_extension_step_only_when_it_can_be_taken(api
     assert "request_extension" not in _ok(unit.get(path))["permitted_actions"]
     _refused(unit.post(f"{path}/extension", {"reason": "再次延期"}), 409)
     assert not decide & set(_ok(rep.get(path))["permitted_actions"])
+
+
+def test_a_department_records_the_consent_for_the_representative_saying_how(api: Any) -> None:
+    """The holding department may record the representative's consent, but must say how
+    it was given (422 on `note` without it, nothing saved)."""
+    liaison, street, unit = api("liaison"), api("shatoujiao"), api("unit")
+    case, path = _with_unit(liaison, street)
+    _ok(unit.post(f"{path}/extension", {"reason": "需协调"}))
+    _refused(street.post(f"{path}/extension/decide", {"consent": True}), 422, "note")
+    assert _ok(street.get(path))["extension_requested"]
+    _ok(street.post(f"{path}/extension/decide", {"consent": True, "note": "书面同意"}))
+    assert Case.objects.get(pk=case.pk).due_days == 30
+    step = CaseStep.objects.get(case=case, action="consent_extension")
+    assert step.text.startswith("（由") and "代为记录党代表的同意）" in step.text
 
 
 def test_permitted_actions_offer_each_confirmation_once(api: Any) -> None:
@@ -101,6 +121,26 @@ def test_permitted_actions_offer_each_confirmation_once(api: Any) -> None:
     assert not {"confirm_reporter", "confirm_representative"} & set(
         _ok(liaison.get(path))["permitted_actions"]
     )
+
+
+def test_no_confirmation_is_offered_or_taken_once_the_case_has_ended(api: Any) -> None:
+    """A case closed after its handling, or carried forward, has ended: its form is no
+    longer confirmed, and `permitted_actions` does not offer what would be refused."""
+    liaison, street, unit = api("liaison"), api("shatoujiao"), api("unit")
+    confirmations = {"confirm_reporter", "confirm_representative"}
+    case, path = _with_unit(liaison, street)
+    _ok(unit.post(f"{path}/answer", {"text": "已修复。"}))
+    closed = _ok(street.post(f"{path}/evaluate", {"rating": "satisfied"}))
+    assert closed["state"] == "closed"
+    assert not confirmations & set(_ok(liaison.get(path))["permitted_actions"])
+    refused = _refused(liaison.post(f"{path}/confirm", {"who": "representative"}), 409)
+    assert refused["message"] == "本件已办结，不能再记录“党代表确认”。"
+    assert Case.objects.get(pk=case.pk).representative_confirmed_at is None
+
+    carried = register()
+    _ok(liaison.post(f"/cases/{carried.pk}/carry-forward", {"form": "建议"}))
+    assert not confirmations & set(_ok(liaison.get(f"/cases/{carried.pk}"))["permitted_actions"])
+    _refused(liaison.post(f"/cases/{carried.pk}/confirm", {"who": "reporter"}), 409)
 
 
 def test_no_escalation_is_offered_above_the_city_committee(api: Any) -> None:

@@ -8,7 +8,9 @@ import re
 from typing import Any
 
 import pytest
+from django.db import connection
 from django.test import Client, override_settings
+from django.test.utils import CaptureQueriesContext
 
 from minyi.api.models import ApiCall, ApiToken, hash_secret
 from minyi.cases.models import Case
@@ -182,3 +184,39 @@ def test_each_token_has_its_own_rate_limit(api: Any) -> None:
     assert "频繁" in limited.json()["message"]
     assert second.get("/studios").status_code == 200  # another token is not affected
     assert ApiCall.objects.filter(status=429).count() == 2
+
+
+def test_the_token_pages_say_in_words_what_a_persons_token_covers(world: Any) -> None:
+    """A token the command issued for a liaison or a representative acts as their own
+    account, which has no unit: the list showed the account's username, which says
+    nothing of what the token reaches. It names the studio, the stand-in's community,
+    the representative and their studios, as a department's token names its unit; and
+    more such tokens cost the list no more queries."""
+    for username in ("liaison", "secretary", "rep", "unit"):
+        ApiToken.issue(user=User.objects.get(username=username), name=f"对接 {username}")
+    admin = _logged_in("admin")
+    page = admin.get("/api-tokens/")
+    cells = {
+        token.name: scope
+        for token in ApiToken.objects.all()
+        for scope in re.findall(
+            rf">{token.name}</a></td>\s*<td>[^<]*</td>\s*<td>([^<]*)</td>", page.content.decode()
+        )
+    }
+    liaison = User.objects.get(username="liaison").liaison
+    assert cells["对接 liaison"] == f"沙头角社区党代表工作室（联络员：{liaison.name}）"
+    assert cells["对接 secretary"] == "田心居委会（代行联络员：演示书记·吴刚）"  # the community
+    assert cells["对接 rep"].startswith("党代表演示代表·陈明本人的履职和社情民意；工作室：")
+    assert "沙头角社区党代表工作室" in cells["对接 rep"]
+    assert cells["对接 unit"] == "沙头角街道城市管理办公室"
+    assert "<td>liaison</td>" not in page.content.decode()
+    token = ApiToken.objects.get(name="对接 liaison")
+    assert cells["对接 liaison"] in admin.get(f"/api-tokens/{token.pk}/").content.decode()
+
+    with CaptureQueriesContext(connection) as before:
+        admin.get("/api-tokens/")
+    for username in ("liaison", "rep"):
+        ApiToken.issue(user=User.objects.get(username=username), name=f"再次 {username}")
+    with CaptureQueriesContext(connection) as after:
+        admin.get("/api-tokens/")
+    assert len(after.captured_queries) == len(before.captured_queries)

@@ -473,6 +473,78 @@ class TestSteps:
         assert response.status_code == 400
         assert "党代表已确认过本登记表。" in text_of(response)
 
+    def test_a_case_closed_after_handling_offers_and_takes_no_confirmation(
+        self, liaison: User, street_official: User, handling_unit_staff: User
+    ) -> None:
+        """The form is confirmed at the studio; once the case has been handled, rated
+        and closed, a confirmation would be a signature added after its end: the page
+        offers none and refuses one posted, saying why (the state table alone allows
+        it, for a case answered on the spot)."""
+        case = refer(register())
+        services.case_answer(case=case, actor=handling_unit_staff, text="已处理。")
+        services.case_evaluate(
+            case=case,
+            actor=street_official,
+            rating=Satisfaction.SATISFIED,
+            reporter_confirmed=True,
+            representative_confirmed=True,
+            street_head_confirmed=True,
+        )
+        case.refresh_from_db()
+        assert case.state == CaseState.CLOSED
+        client = client_for(liaison)
+        page = client.get(case.get_absolute_url())
+        assert not {"confirm_representative", "confirm_reporter"} & set(page.context["step_forms"])
+        response = client.post(
+            reverse("cases:confirm", args=[case.pk]),
+            {"version": case.version, "who": "representative"},
+        )
+        assert response.status_code == 400
+        assert "本件已办结，不能再记录“党代表确认”。" in text_of(response)
+        case.refresh_from_db()
+        assert case.representative_confirmed_at is None
+
+    def test_a_case_answered_on_the_spot_is_still_confirmed_after_it_closed(
+        self, liaison: User
+    ) -> None:
+        case = register(
+            outcome=Outcome.ON_THE_SPOT, spot_answer="已当场解释。", spot_satisfaction="satisfied"
+        )
+        client = client_for(liaison)
+        page = client.get(case.get_absolute_url())
+        assert {"confirm_representative", "confirm_reporter"} <= set(page.context["step_forms"])
+        response = client.post(
+            reverse("cases:confirm", args=[case.pk]), {"version": case.version, "who": "reporter"}
+        )
+        assert response.status_code == 302
+        assert Case.objects.get(pk=case.pk).reporter_confirmed_at is not None
+
+    def test_a_consent_recorded_for_the_representative_says_so_on_the_timeline(
+        self, street_official: User, handling_unit_staff: User
+    ) -> None:
+        """The timeline names the official who recorded it: without saying it was for
+        the representative, 党代表同意延期 under an official's name reads as if the
+        official were the representative."""
+        case = services.case_request_extension(
+            case=refer(register()), actor=handling_unit_staff, reason="需协调"
+        )
+        client = client_for(street_official)
+        url = reverse("cases:extension_decide", args=[case.pk])
+        refused = client.post(url, {"version": case.version, "consent": "yes", "note": ""})
+        assert refused.status_code == 400
+        assert "请写明党代表是如何表示同意的（电话、书面或当面）" in text_of(refused)
+        assert (
+            client.post(
+                url, {"version": case.version, "consent": "yes", "note": "党代表电话表示同意"}
+            ).status_code
+            == 302
+        )
+        page = text_of(client.get(case.get_absolute_url()))
+        name = street_official.full_name or street_official.username
+        assert "党代表同意延期" in page
+        assert f"（由{name}代为记录党代表的同意）" in page
+        assert "党代表电话表示同意" in page
+
     def test_an_empty_note_is_refused_and_nothing_saved(self, liaison: User) -> None:
         case = register()
         response = client_for(liaison).post(

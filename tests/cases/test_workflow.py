@@ -176,6 +176,44 @@ def test_an_extension_needs_the_representatives_consent(
         services.case_request_extension(case=case, actor=handling_unit_staff, reason="还要延")
 
 
+def test_an_official_records_the_consent_on_the_representatives_behalf_saying_how(
+    world, liaison, street_official, handling_unit_staff, representative
+):
+    """The timeline names who recorded a step: a consent recorded by the department
+    says it is the representative's, recorded for them, and how it was given; the
+    representative's own consent reads as before."""
+    with _on(date(2026, 3, 6)):
+        case = services.case_refer(
+            case=_sent(register(), liaison),
+            actor=street_official,
+            handling_unit=_unit("沙头角街道城市管理办公室"),
+        )
+    case = services.case_request_extension(case=case, actor=handling_unit_staff, reason="需协调")
+    with pytest.raises(ValidationError) as err:
+        services.case_decide_extension(case=case, actor=street_official, consent=True, note=" ")
+    assert err.value.message_dict["note"] == [
+        "代党代表记录时，请写明党代表是如何表示同意的（电话、书面或当面）。"
+    ]
+    assert Case.objects.get(pk=case.pk).due_days == 10  # nothing saved
+    case = services.case_decide_extension(
+        case=case, actor=street_official, consent=True, note="党代表电话表示同意"
+    )
+    assert case.due_days == 30
+    step = case.steps.get(action=Action.CONSENT_EXTENSION)
+    name = street_official.full_name or street_official.username
+    assert step.actor == street_official
+    assert step.text == f"（由{name}代为记录党代表的同意）\n党代表电话表示同意"
+
+    other = services.case_refer(
+        case=_sent(register(), liaison),
+        actor=street_official,
+        handling_unit=_unit("沙头角街道城市管理办公室"),
+    )
+    other = services.case_request_extension(case=other, actor=handling_unit_staff, reason="需协调")
+    services.case_decide_extension(case=other, actor=representative, consent=True)
+    assert other.steps.get(action=Action.CONSENT_EXTENSION).text == ""
+
+
 def test_overdue_cases_are_flagged_once_to_the_referring_department(
     world, liaison, street_official
 ):
