@@ -10,8 +10,9 @@ and the change form of a row; the calendar's holiday entry (the special days' li
 its filters and dates, a day's form) and the evaluation's inline scores among them; a
 lookup popup of a raw-id field, a delete confirmation, a row's history, the password
 change, and django-otp's authenticators (where a lost phone's device is deleted). The
-project has no admin view of its own (no get_urls) and overrides no admin template; what
-was mended is in minyi.core.admin, minyi/static/minyi/admin.css and the project locale's
+project has no admin view of its own (no get_urls) and copies one admin template (the
+search box's, for its image's Chinese alt; tests/core/test_admin_search.py); what was
+mended is in minyi.core.admin, minyi/static/minyi/admin.css and the project locale's
 djangojs.po (docs/decisions.md, "The Django admin: the pages' textarea, axe and Tab").
 """
 

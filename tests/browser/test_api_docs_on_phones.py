@@ -13,7 +13,7 @@ import pytest
 from tests.browser.axe import serious_violations
 from tests.browser.phone import small_text
 from tests.browser.settle import settle
-from tests.browser.test_staff_on_phones import MIN_TEXT_PX, PHONE, table_roles
+from tests.browser.test_staff_on_phones import MIN_TEXT_PX, PHONE, SCREEN, table_roles
 
 pytestmark = pytest.mark.browser
 
@@ -39,7 +39,7 @@ def test_the_api_document_fits_a_phone(transactional_db: None, new_page: Any) ->
     settle(page)
     # Not window.innerWidth: a phone's browser widens its layout to a page too wide for
     # the screen (and shrinks it to fit), so innerWidth grew with the page, to 811 px.
-    screen = PHONE["viewport"]["width"]
+    screen = SCREEN["width"]
     width = page.evaluate("() => document.scrollingElement.scrollWidth")
     assert width <= screen + 1, f"the page scrolls sideways: {width} px wide on {screen} px"
     assert page.evaluate(CODE_OUTSIDE_JS, screen) == []

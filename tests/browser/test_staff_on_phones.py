@@ -153,9 +153,12 @@ def faults(page: Any) -> list[str]:
     """What is wrong with the page as it stands on the phone, one line each."""
     settle(page)
     bad: list[str] = []
-    width, inner = page.evaluate("() => [document.scrollingElement.scrollWidth, window.innerWidth]")
-    if width > inner + 1:
-        bad.append(f"the page scrolls sideways: {width} px wide on a {inner} px screen")
+    # The screen's width, not innerWidth: a phone's browser widens its layout to a page
+    # too wide for the screen (and shrinks it to fit), so innerWidth grows with the page
+    # and a page of any width passed (the API document was 811 px on 390).
+    width = page.evaluate("() => document.scrollingElement.scrollWidth")
+    if width > SCREEN["width"] + 1:
+        bad.append(f"the page scrolls sideways: {width} px wide on a {SCREEN['width']} px screen")
     if outside := page.evaluate(OUTSIDE_JS):
         bad.append(f"controls off the screen: {outside}")
     if small := small_tap_targets(page, 44, TAPPED):
