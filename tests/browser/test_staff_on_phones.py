@@ -288,7 +288,9 @@ def _liaison(walk: Walk, w: Any) -> None:
     walk.open("/duties/appointments/")
     walk.open(f"/duties/appointments/{appointment}/")
     page.get_by_role("button", name="确认", exact=True).tap()
-    expect(page.get_by_text("已确认预约，并已通知党代表。")).to_be_visible()
+    expect(
+        page.get_by_text("已确认预约，并已通知党代表；给预约人的短信将随后发出。")
+    ).to_be_visible()
     walk.check("/duties/appointments/<confirmed>/")
     _record_a_visit(walk, "演示·赵阿姨家")
     _duties(walk)
