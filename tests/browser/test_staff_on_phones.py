@@ -397,6 +397,17 @@ def test_the_case_filters_fill_the_phone_width(live_world: Any, new_page: Any, l
     assert filters["rows"] < filters["fields"] / 2, filters
 
 
+def test_the_case_list_s_dates_do_not_break_on_a_desktop(
+    live_world: Any, page: Any, login: Any
+) -> None:
+    """At 1280 px the list's columns squeezed 2026-11-25 into "2026-11-" and "25"."""
+    made._case_with_unit(live_world)  # a deadline: the row's second date
+    login(page, "shatoujiao")
+    page.goto("/cases/")
+    assert page.locator("main td.when").count() >= 2
+    assert not page.evaluate(BROKEN_DATES_JS), page.evaluate(BROKEN_DATES_JS)
+
+
 def test_the_evaluation_round_is_cards_on_a_phone(
     live_world: Any, new_page: Any, login: Any
 ) -> None:
