@@ -14,7 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from minyi.cases import services as case_services
-from minyi.cases.models import Case, CaseStep
+from minyi.cases.models import Case, CaseStep, Outcome
 from minyi.cases.states import Action
 from minyi.online import services
 from minyi.online.models import OnlineReport
@@ -139,6 +139,18 @@ class TestProgressCode:
             slip = liaison.get(reverse("cases:progress_slip", args=[case.pk])).content.decode()
             assert CODE.search(slip)
             assert ("忘记查询码" in slip) is offered, phone
+
+    def test_an_answer_given_on_the_spot_can_be_read_again(self, world: Any) -> None:
+        """The reporter's page showed only 党代表当场作了答复, never what was answered."""
+        case = register(
+            outcome=Outcome.ON_THE_SPOT,
+            spot_answer="已联系物业，本周内增加四个垃圾桶。",
+            spot_satisfaction="satisfied",
+        )
+        client = _lookup(case.number, _give_code(User.objects.get(username="rep"), case))
+        page = client.get(reverse("online:progress")).content.decode()
+        assert "党代表的当场答复" in page and "已联系物业，本周内增加四个垃圾桶。" in page
+        assert "您当时的满意度：<strong>满意</strong>" in page
 
     def test_a_new_code_replaces_the_old_one(self, world: Any) -> None:
         case = register()
