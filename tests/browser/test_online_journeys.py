@@ -308,3 +308,21 @@ def test_a_reporter_who_came_in_person_follows_from_home(
     assert "您的意见已登记" in text and case.summary in text
     # Registered with the studio: the resident cannot withdraw it online.
     expect(resident.get_by_role("button", name="撤回这次反映")).to_have_count(0)
+
+
+def test_the_slip_fits_a_liaison_s_phone(live_world: Any, new_page: Any, login: Any) -> None:
+    """A liaison at the reception gives the code from a phone: the slip's number, set
+    large and unbroken, pushed the page to 485 px on a 390 px screen."""
+    from tests.cases.helpers import register
+
+    case = register()
+    page = new_page(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
+    login(page, "liaison")
+    page.goto(case.get_absolute_url())
+    page.get_by_role("button", name="给反映人发网上查询码").click()
+    page.get_by_role("heading", name="网上查询凭条").wait_for()
+    # Against the screen, not innerWidth, which a mobile browser widens to the page.
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 390, f"the slip is {width} px wide on a 390 px screen"
+    number = page.locator(".slip-value").first.inner_text()
+    assert "".join(number.split()) == case.number
