@@ -207,7 +207,8 @@ def publish_event(request: HttpRequest, event_id: int, payload: PublishIn | None
     "/events/{event_id}/cancel", response={200: EventOut, **STEP}, tags=["活动"], summary="取消活动"
 )
 def cancel_event(request: HttpRequest, event_id: int, payload: CancelIn) -> Any:
-    """附原因（`reason`）取消一场计划中或已发布的活动。
+    """附原因（`reason`）取消一场计划中或已发布的活动。该活动待确认、已确认的预约随之取消
+    （取消理由“活动取消：…”），并短信告知预约人（由 `deliver_feedback` 发出）。
 
     可调用：该工作室的编辑者——辖区内的组织部门、该工作室的联络员。
 

@@ -589,7 +589,8 @@ def _act(request: HttpRequest, appointment_id: int, run: Any) -> dict[str, Any]:
     summary="确认预约",
 )
 def confirm_appointment(request: HttpRequest, appointment_id: int) -> dict[str, Any]:
-    """确认一条待确认的预约，并通知党代表。请求体可省略。
+    """确认一条待确认的预约，并通知党代表；给预约人的短信由 `deliver_feedback` 随后发出。
+    请求体可省略。
 
     可调用：该工作室的编辑者——辖区内的组织部门、该工作室的联络员。
 
@@ -608,7 +609,7 @@ def confirm_appointment(request: HttpRequest, appointment_id: int) -> dict[str, 
 def cancel_appointment(
     request: HttpRequest, appointment_id: int, payload: CancelIn
 ) -> dict[str, Any]:
-    """附原因（`reason`）取消一条预约。
+    """附原因（`reason`）取消一条预约；给预约人的短信（附原因）由 `deliver_feedback` 随后发出。
 
     可调用：该工作室的编辑者——辖区内的组织部门、该工作室的联络员。
 

@@ -11,13 +11,13 @@ import secrets
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Prefetch, QuerySet
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from minyi.api.models import ApiToken
 from minyi.core import account_cache
-from minyi.people.models import Role, User
-from minyi.studios.models import StudioAssignment
+from minyi.people.models import User
+from minyi.people.scope_labels import SCOPE_RELATED, scope_prefetch
 
 
 def can_manage_tokens(user: Any) -> bool:
@@ -34,56 +34,12 @@ def tokens_for(user: Any) -> QuerySet:
     return ApiToken.objects.filter(user__in=User.objects.for_editor(user).values("pk"))
 
 
-# What the token pages read to say, in words, what a token covers: its account's unit or
-# handling unit, or, for an account that is a person's own (a token the command issued
-# for a liaison or a representative), that person's studio, community or studios.
-SCOPE_RELATED = (
-    "user__unit",
-    "user__handling_unit",
-    "user__liaison__studio",
-    "user__liaison__community",
-    "user__representative",
-)
-SCOPE_PREFETCH = Prefetch(
-    "user__representative__assignments",
-    queryset=StudioAssignment.objects.filter(active=True)
-    .select_related("studio")
-    .only("representative_id", "studio__name")
-    .order_by("studio__name"),
-    to_attr="active_assignments",
-)
-
-
 def with_scope(tokens: QuerySet) -> QuerySet:
-    """`tokens` with what `scope_label` reads, in a fixed number of queries."""
-    return tokens.select_related(*SCOPE_RELATED).prefetch_related(SCOPE_PREFETCH)
-
-
-def scope_label(account: User) -> str:
-    """What a token acting as `account` covers, as the pages say it (a liaison's token
-    showed its account's username, which says nothing of the studio it reaches)."""
-    if account.is_superuser:
-        return "全部（系统管理员）"
-    if account.unit is not None:
-        return account.unit.name
-    if account.handling_unit is not None:
-        return account.handling_unit.name
-    liaison = getattr(account, "liaison", None)
-    if account.role == Role.LIAISON and liaison is not None:
-        if not liaison.active:
-            return f"无（联络员{liaison.name}已不在岗）"
-        if liaison.studio is not None:
-            return f"{liaison.studio.name}（联络员：{liaison.name}）"
-        if liaison.community is not None:
-            return f"{liaison.community.name}（代行联络员：{liaison.name}）"
-    representative = getattr(account, "representative", None)
-    if account.role == Role.REPRESENTATIVE and representative is not None:
-        if not representative.active:
-            return f"无（党代表{representative.name}已不在任）"
-        studios = "、".join(a.studio.name for a in representative.active_assignments)
-        own = f"党代表{representative.name}本人的履职和社情民意"
-        return f"{own}；工作室：{studios}" if studios else own
-    return "无（该账号没有可见范围）"
+    """`tokens` with what `scope_label` reads of their accounts, in a fixed number of
+    queries."""
+    return tokens.select_related(*(f"user__{name}" for name in SCOPE_RELATED)).prefetch_related(
+        scope_prefetch("user__")
+    )
 
 
 @transaction.atomic

@@ -13,12 +13,12 @@ from minyi.api.forms import TokenForm
 from minyi.api.models import ApiCall, ApiToken
 from minyi.api.tokens import (
     can_manage_tokens,
-    scope_label,
     token_issue,
     token_revoke,
     tokens_for,
     with_scope,
 )
+from minyi.people.scope_labels import scope_label
 
 CALLS_SHOWN = 50
 

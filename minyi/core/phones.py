@@ -28,6 +28,11 @@ def normalize_phone(raw: str) -> str:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
+def is_mobile(e164: str) -> bool:
+    """Whether a stored number is a mainland mobile, the only kind a text message reaches."""
+    return bool(CN_MOBILE_E164.fullmatch(e164 or ""))
+
+
 def display_phone(e164: str) -> str:
     """The national form a Chinese reader expects: 13800001234 or 0755-12345678.
     Numbers from elsewhere keep their international form (+852 2123 4567)."""

@@ -20,6 +20,7 @@ from django.utils import timezone
 from minyi.cases.models import Case
 from minyi.core.crypto import phone_digest
 from minyi.core.phones import normalize_phone
+from minyi.duties import booker_notices
 from minyi.duties.models import (
     Appointment,
     AppointmentState,
@@ -167,6 +168,7 @@ def appointment_confirm(*, appointment: Appointment, actor: Any) -> Appointment:
         appt.confirmed_at = timezone.now()
         appt.confirmed_by = actor
         appt.save(update_fields=["state", "confirmed_at", "confirmed_by", "updated_at"])
+        booker_notices.notice_confirmed(appt)
         event = appt.event
         when = timezone.localtime(event.starts_at)
         notification_send(
@@ -192,6 +194,7 @@ def appointment_cancel(*, appointment: Appointment, actor: Any, reason: str) -> 
         appt.state = AppointmentState.CANCELLED
         appt.cancel_reason = reason
         _handled(appt, actor, "cancel_reason")
+        booker_notices.notice_cancelled(appt, reason)
         if was_confirmed:
             # The representatives who were told of the meeting are told why it is off.
             when = timezone.localtime(appt.event.starts_at)

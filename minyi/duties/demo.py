@@ -5,7 +5,7 @@ running the demo again later adds a new one only once the last has passed."""
 
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 
 from django.db import transaction
 from django.utils import timezone
@@ -14,6 +14,17 @@ from minyi.duties.events import NOTICE_DAYS, EventData, event_create, event_publ
 from minyi.duties.models import Event, EventKind, EventState
 from minyi.people.models import Representative, User
 from minyi.studios.models import Studio
+
+# The demo studio opens 每周三 (minyi.core.demo): its reception falls on an opening day,
+# not on whichever weekday the demo happens to be loaded a week before.
+OPENING_WEEKDAY = 2  # Wednesday
+
+
+def reception_day(today: date) -> date:
+    """The first opening day past the notice period (SM 10), so the reception is
+    published on time, not late."""
+    day = today + timedelta(days=NOTICE_DAYS + 1)
+    return day + timedelta(days=(OPENING_WEEKDAY - day.weekday()) % 7)
 
 
 @transaction.atomic
@@ -24,8 +35,7 @@ def build_demo_events() -> Event | None:
     )
     if coming.exists():
         return None
-    # A day past the notice period (SM 10), so it is published on time, not late.
-    day = timezone.localdate() + timedelta(days=NOTICE_DAYS + 1)
+    day = reception_day(timezone.localdate())
     starts_at = timezone.make_aware(datetime.combine(day, time(9)))
     liaison = User.objects.get(username="liaison")
     event = event_create(

@@ -211,7 +211,45 @@ def event_cancel(*, actor: Any, event: Event, reason: str) -> Event:
     event.state = EventState.CANCELLED
     event.cancelled_reason = reason.strip()
     event.save()
+    _cancel_bookings(actor, event)
     return event
+
+
+def _cancel_bookings(actor: Any, event: Event) -> None:
+    """The bookings still open for a cancelled event end with it, with the event's
+    reason, and whoever booked is sent a text message (minyi.duties.booker_notices):
+    left open, they stayed 待确认 or 已确认 for a meeting that would not take place,
+    and the resident came to a closed door unless someone phoned."""
+    from minyi.duties import booker_notices
+    from minyi.duties.models import Appointment, AppointmentState, BookerNotice
+
+    open_bookings = list(
+        Appointment.objects.select_for_update(of=("self",)).filter(
+            event=event, state__in=[AppointmentState.REQUESTED, AppointmentState.CONFIRMED]
+        )
+    )
+    if not open_bookings:
+        return
+    reason = f"活动取消：{event.cancelled_reason}"
+    now = timezone.now()
+    Appointment.objects.filter(pk__in=[a.pk for a in open_bookings]).update(
+        state=AppointmentState.CANCELLED,
+        cancel_reason=reason,
+        handled_by=actor,
+        handled_at=now,
+        updated_at=now,
+    )
+    for booking in open_bookings:
+        booking.event = event  # the texts name the event's studio: read once, with it
+    BookerNotice.objects.bulk_create(
+        [
+            BookerNotice(
+                appointment=b, text=booker_notices.cancelled_text(b, event.cancelled_reason)
+            )
+            for b in open_bookings
+        ]
+    )
+    record_bulk(Appointment, len(open_bookings), cause=f"取消活动 duties.event#{event.pk}")
 
 
 @dataclass(frozen=True)

@@ -551,6 +551,43 @@ class Notification(models.Model):
         return self.text
 
 
+class NoticeStatus(models.TextChoices):
+    PENDING = "pending", "待发送"
+    SENDING = "sending", "发送中"
+    SENT = "sent", "已发短信"
+    LOGGED = "logged", "已写入日志，未发短信"
+    FAILED = "failed", "未能发出"
+
+
+class BookerNotice(models.Model):
+    """A text message to whoever booked, telling them the studio confirmed or cancelled
+    their appointment: an outbox row written in the same transaction as the step and
+    sent by `deliver_feedback` (cron), as answer copies are (minyi.duties.booker_notices).
+    The text names no person: the date, the studio, the booking's reference, and for a
+    cancellation its reason; the phone is read from the appointment when it is sent."""
+
+    appointment = models.ForeignKey(
+        Appointment, on_delete=models.CASCADE, related_name="booker_notices"
+    )
+    text = models.CharField(max_length=300)
+    status = models.CharField(
+        max_length=16, choices=NoticeStatus.choices, default=NoticeStatus.PENDING
+    )
+    attempts = models.PositiveSmallIntegerField(default=0)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = "预约短信通知"
+        verbose_name_plural = "预约短信通知"
+        indexes = [models.Index(fields=["status", "id"], name="bookernotice_status")]
+
+    def __str__(self) -> str:
+        return self.text
+
+
 class HouseholdAddressView(models.Model):
     """Every view of a visited household's full address: who, when, which visit; the
     same rule as for a reporter's details (minyi.cases.models.PersonalDataView)."""

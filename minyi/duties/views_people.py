@@ -233,6 +233,8 @@ def _detail(
         "register_url": (
             f"{reverse('cases:create')}?studio={appointment.event.studio_id}" if linkable else ""
         ),
+        # The text messages to whoever booked and how each went (booker_notices).
+        "notices": list(appointment.booker_notices.order_by("pk")) if can_edit else [],
         "error": error,
     }
     response = render(request, "duties/appointment_detail.html", context, status=status)
@@ -323,7 +325,7 @@ def appointment_confirm(request: HttpRequest, pk: int) -> HttpResponse:
         request,
         pk,
         lambda a, d: appts.appointment_confirm(appointment=a, actor=request.user),
-        "已确认预约，并已通知党代表。",
+        "已确认预约，并已通知党代表；给预约人的短信将随后发出。",
     )
 
 
@@ -335,7 +337,7 @@ def appointment_cancel(request: HttpRequest, pk: int) -> HttpResponse:
         lambda a, d: appts.appointment_cancel(
             appointment=a, actor=request.user, reason=d["reason"]
         ),
-        "预约已取消。",
+        "预约已取消；给预约人的短信将随后发出。",
         "cancel_form",
     )
 

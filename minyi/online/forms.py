@@ -12,7 +12,7 @@ from minyi.cases.attachments import ALLOWED_LABEL, check_upload
 from minyi.cases.forms import MultipleFileInput
 from minyi.cases.models import Gender, Satisfaction
 from minyi.core.forms import field_of, label_choices
-from minyi.core.phones import normalize_phone
+from minyi.core.phones import is_mobile, normalize_phone
 from minyi.core.widgets import Textarea
 
 if TYPE_CHECKING:
@@ -211,7 +211,16 @@ class CodeRequestForm(forms.Form):
     )
 
     def clean_phone(self) -> str:
-        return normalize_phone(self.cleaned_data["phone"])
+        phone = normalize_phone(self.cleaned_data["phone"])
+        # A landline cannot receive the code; saying so here, rather than answering as
+        # for any number, tells nothing about the case (the rule is the same for all).
+        if not is_mobile(phone):
+            raise ValidationError(
+                "短信验证码只能发到手机，请填写反映时留下的 11 位手机号码。"
+                "登记的是固定电话的，请用工作室给您的查询码查询，或致电工作室。",
+                code="not_mobile",
+            )
+        return phone
 
 
 class CodeCheckForm(forms.Form):

@@ -14,7 +14,7 @@ from minyi.cases.states import Action, CaseState
 
 PLAIN: dict[str, str] = {
     Action.REGISTER: "您的意见已登记",
-    Action.ANSWER_ON_SPOT: "党代表当场作了答复",
+    Action.ANSWER_ON_SPOT: "党代表当场作了答复（答复内容见下方）",
     Action.CONFIRM_REPRESENTATIVE: "党代表已确认登记内容",
     Action.CONFIRM_REPORTER: "您已确认登记内容",
     Action.SEND_TO_STREET: "工作室已把您的意见报送街道组织部门",

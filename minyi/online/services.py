@@ -22,7 +22,7 @@ from minyi.cases.services import case_note, case_register, case_withdraw
 from minyi.cases.states import CaseState, TransitionNotAllowed
 from minyi.core import sms
 from minyi.core.crypto import phone_digest
-from minyi.core.phones import mask_phone
+from minyi.core.phones import is_mobile, mask_phone
 from minyi.online import codes
 from minyi.online.models import OneTimeCode, OnlineReport, ResidentRating
 
@@ -209,6 +209,13 @@ def codes_available() -> bool:
     """Whether one-time codes can be sent: through a real channel, or to the log where
     that is allowed (development; MINYI_CONSOLE_CODES is off in production)."""
     return code_channel_name() != "console" or settings.MINYI_CONSOLE_CODES
+
+
+def sms_follow_possible(case: Case) -> bool:
+    """Whether the reporter of `case` can ask for a one-time code by text message: codes
+    can be sent, and the case's phone is a mobile (a landline or no phone gets none, so
+    the slip and the reporter's copy of the form must not send them to ask for one)."""
+    return codes_available() and is_mobile(case.reporter_phone)
 
 
 def one_time_code_send(*, number: str, phone_e164: str) -> OneTimeCode | None:

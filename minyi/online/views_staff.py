@@ -57,7 +57,7 @@ def progress_slip(request: HttpRequest, pk: int) -> HttpResponse:
         "code": code,
         "lookup_url": request.build_absolute_uri(reverse("online:lookup")),
         "sms_url": request.build_absolute_uri(reverse("online:code_request")),
-        "codes": services.codes_available(),
+        "sms_follow": services.sms_follow_possible(case),
     }
     response = render(request, "online/progress_slip.html", context)
     # The code must not stay in a cache or the browser's history.

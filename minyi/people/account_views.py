@@ -10,6 +10,7 @@ from minyi.core.requests import AuthenticatedHttpRequest
 from minyi.core.views_base import FormPage, ListPage
 from minyi.people.account_forms import AccountFilterForm, AccountForm
 from minyi.people.models import User
+from minyi.people.scope_labels import SCOPE_RELATED, scope_label, scope_prefetch
 
 
 def _can_manage(user: Any) -> bool:
@@ -28,8 +29,10 @@ class AccountList(ListPage):
         return super().get(request)
 
     def base_queryset(self) -> QuerySet:
-        qs = User.objects.for_editor(self.request.user).select_related(
-            "unit", "handling_unit", "liaison", "representative"
+        qs = (
+            User.objects.for_editor(self.request.user)
+            .select_related(*SCOPE_RELATED)
+            .prefetch_related(scope_prefetch())
         )
         if self.request.GET.get("inactive") not in {"on", "true", "1"}:
             qs = qs.filter(is_active=True)
@@ -41,6 +44,11 @@ class AccountList(ListPage):
         if data.get("role"):
             qs = qs.filter(role=data["role"])
         return qs
+
+    def decorate(self, rows: list[Any]) -> list[Any]:
+        for account in rows:
+            account.scope = scope_label(account)
+        return rows
 
     def extra_context(self) -> dict[str, Any]:
         return {"can_create": _can_manage(self.request.user)}

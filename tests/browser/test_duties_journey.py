@@ -191,9 +191,14 @@ def test_a_published_reception_is_booked_confirmed_held_and_on_the_duty_record(
         appointment=appointment, viewer__username="liaison"
     ).exists()
     liaison.get_by_role("button", name="确认", exact=True).click()
-    expect(liaison.get_by_text("已确认预约，并已通知党代表。")).to_be_visible()
+    expect(
+        liaison.get_by_text("已确认预约，并已通知党代表；给预约人的短信将随后发出。")
+    ).to_be_visible()
     expect(liaison.get_by_role("heading", level=1)).to_contain_text("已确认")
     expect(liaison.get_by_role("button", name="确认", exact=True)).to_have_count(0)
+    # The booker's text message waits for deliver_feedback (cron), and the page says so.
+    expect(fact(liaison, "短信通知")).to_contain_text("接待已确认")
+    expect(fact(liaison, "短信通知")).to_contain_text("待发送")
 
     rep = new_page()
     login(rep, "rep")

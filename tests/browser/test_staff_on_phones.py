@@ -288,7 +288,9 @@ def _liaison(walk: Walk, w: Any) -> None:
     walk.open("/duties/appointments/")
     walk.open(f"/duties/appointments/{appointment}/")
     page.get_by_role("button", name="确认", exact=True).tap()
-    expect(page.get_by_text("已确认预约，并已通知党代表。")).to_be_visible()
+    expect(
+        page.get_by_text("已确认预约，并已通知党代表；给预约人的短信将随后发出。")
+    ).to_be_visible()
     walk.check("/duties/appointments/<confirmed>/")
     _record_a_visit(walk, "演示·赵阿姨家")
     _duties(walk)
@@ -393,6 +395,17 @@ def test_the_case_filters_fill_the_phone_width(live_world: Any, new_page: Any, l
     desktop.goto("/cases/")
     filters = desktop.evaluate(FILTERS_JS)
     assert filters["rows"] < filters["fields"] / 2, filters
+
+
+def test_the_case_list_s_dates_do_not_break_on_a_desktop(
+    live_world: Any, page: Any, login: Any
+) -> None:
+    """At 1280 px the list's columns squeezed 2026-11-25 into "2026-11-" and "25"."""
+    made._case_with_unit(live_world)  # a deadline: the row's second date
+    login(page, "shatoujiao")
+    page.goto("/cases/")
+    assert page.locator("main td.when").count() >= 2
+    assert not page.evaluate(BROKEN_DATES_JS), page.evaluate(BROKEN_DATES_JS)
 
 
 def test_the_evaluation_round_is_cards_on_a_phone(

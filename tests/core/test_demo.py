@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import date, timedelta
 from io import StringIO
 from typing import Any
 
 import pytest
 from django.apps import apps
 from django.core.management import call_command
+from django.utils import timezone
 
 from minyi.core.demo import DEMO_ACCOUNTS, DEMO_PASSWORD
 from minyi.online.services import SERVICE_USERNAME
@@ -91,6 +93,18 @@ def test_the_demo_studio_has_a_reception_to_book_next_week() -> None:
     assert event.state == "published" and not event.late_reason
     assert "演示代表·陈明" in page
     assert reverse("duties:public_booking", args=[event.pk]) in page
+    # On the day the page says the studio opens (the demo showed 每周三, then a 星期四).
+    assert "每周三" in studio.opening_hours
+    assert timezone.localtime(event.starts_at).weekday() == 2
+
+
+@pytest.mark.parametrize("today", [date(2026, 11, 23) + timedelta(days=n) for n in range(7)])
+def test_the_demo_reception_is_an_opening_day_past_the_notice(today: date) -> None:
+    from minyi.duties.demo import reception_day
+    from minyi.duties.events import NOTICE_DAYS
+
+    day = reception_day(today)
+    assert day.weekday() == 2 and NOTICE_DAYS < (day - today).days <= NOTICE_DAYS + 7
 
 
 @pytest.mark.django_db

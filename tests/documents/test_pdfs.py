@@ -38,6 +38,7 @@ from tests.documents.pdftools import (
 pytestmark = pytest.mark.django_db
 
 NUMBER = "沙头角街道沙头角社区2026001"
+LANDLINE = "+8675512345678"  # 0755-12345678, as the form stores it
 UNIT = "沙头角街道城市管理办公室"
 
 
@@ -134,6 +135,16 @@ class TestRegistrationForm:
         reporter, studio, street = (compact(page) for page in pages_text(data, tmp_path))
         assert "网上查询办理进度" in reporter and "/online/progress/find/" in reporter
         assert "网上查询办理进度" not in studio + street
+        assert "本表登记的手机号码获取短信验证码" in reporter
+
+    def test_a_reporter_with_a_landline_is_not_sent_to_ask_for_a_text(
+        self, world: Any, tmp_path: Path
+    ) -> None:
+        """A text message cannot reach 0755-…: the copy names only the progress code."""
+        case = register(reporter_phone=LANDLINE)
+        data = get_pdf(client_for(user("liaison")), "documents:case_form", case.pk)
+        reporter = compact(pages_text(data, tmp_path)[0])
+        assert "工作室发给您的查询码" in reporter and "短信验证码" not in reporter
 
     def test_an_on_the_spot_answer_and_satisfaction(self, world: Any, tmp_path: Path) -> None:
         case = register(

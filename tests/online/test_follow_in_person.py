@@ -14,7 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from minyi.cases import services as case_services
-from minyi.cases.models import Case, CaseStep
+from minyi.cases.models import Case, CaseStep, Outcome
 from minyi.cases.states import Action
 from minyi.online import services
 from minyi.online.models import OnlineReport
@@ -26,6 +26,7 @@ from tests.online.helpers import answered, codes_sent
 pytestmark = pytest.mark.django_db
 
 PHONE = "13800005678"  # tests.cases.helpers.reporter_data's phone
+LANDLINE = "+8675512345678"  # 0755-12345678, as the form stores it
 CODE = re.compile(r'id="slip-code">([^<]+)<')
 
 
@@ -99,6 +100,21 @@ class TestOneTimeCode:
             assert response.status_code == 302  # the same answer as a match
         assert sent == [] and not OnlineReport.objects.exists()
 
+    def test_a_landline_is_refused_with_what_to_do_instead(
+        self, world: Any, monkeypatch: Any
+    ) -> None:
+        """The registration form takes a landline; no text reaches it, so the page says
+        to use the progress code rather than answering as if a code were on its way."""
+        sent = codes_sent(monkeypatch)
+        case = register(reporter_phone=LANDLINE)
+        response = Client().post(
+            reverse("online:code_request"), {"number": case.number, "phone": "0755-12345678"}
+        )
+        assert response.status_code == 400
+        text = response.content.decode()
+        assert "短信验证码只能发到手机" in text and "请用工作室给您的查询码查询" in text
+        assert sent == []
+
 
 class TestProgressCode:
     def test_the_liaison_gives_a_code_and_the_reporter_follows_from_home(self, world: Any) -> None:
@@ -114,6 +130,27 @@ class TestProgressCode:
         step = CaseStep.objects.filter(case=case, action=Action.NOTE).get()
         assert "已向反映人发放网上查询码" in step.text and code not in step.text
         assert code.replace("-", "") not in OnlineReport.objects.get(case=case).progress_code_hash
+
+    def test_the_slip_offers_a_text_only_for_a_mobile(self, world: Any) -> None:
+        liaison = client_for(User.objects.get(username="liaison"))
+        for phone, offered in (("+8613800005678", True), (LANDLINE, False)):
+            case = register(reporter_phone=phone)
+            liaison.post(reverse("cases:progress_code", args=[case.pk]))
+            slip = liaison.get(reverse("cases:progress_slip", args=[case.pk])).content.decode()
+            assert CODE.search(slip)
+            assert ("忘记查询码" in slip) is offered, phone
+
+    def test_an_answer_given_on_the_spot_can_be_read_again(self, world: Any) -> None:
+        """The reporter's page showed only 党代表当场作了答复, never what was answered."""
+        case = register(
+            outcome=Outcome.ON_THE_SPOT,
+            spot_answer="已联系物业，本周内增加四个垃圾桶。",
+            spot_satisfaction="satisfied",
+        )
+        client = _lookup(case.number, _give_code(User.objects.get(username="rep"), case))
+        page = client.get(reverse("online:progress")).content.decode()
+        assert "党代表的当场答复" in page and "已联系物业，本周内增加四个垃圾桶。" in page
+        assert "您当时的满意度：<strong>满意</strong>" in page
 
     def test_a_new_code_replaces_the_old_one(self, world: Any) -> None:
         case = register()

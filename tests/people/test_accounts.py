@@ -192,3 +192,33 @@ def test_a_unit_that_does_not_fit_the_role_is_refused(world, district_official):
     assert response.status_code == 400
     assert "是区级单位，与角色不符" in response.content.decode()
     assert not User.objects.filter(username="bad").exists()
+
+
+def test_the_account_list_says_what_each_account_reaches_in_fixed_queries(
+    world, district_official, django_assert_num_queries
+):
+    """A liaison's or a representative's own account showed the person's name as its
+    管辖范围; it now says the studio (or the stand-in's community, or the representative's
+    studios), as the token pages do, however many such accounts the page lists."""
+    from tests.core.test_query_counts import add_liaisons, add_representatives, queries_for
+    from tests.personas import bump_as_if_committed
+
+    client = _client(district_official)
+    url = reverse("people:account_list")
+    page = client.get(url).content.decode()
+    assert "沙头角社区党代表工作室（联络员：演示联络员·林芳）" in page
+    assert "党代表演示代表·陈明本人的履职和社情民意；工作室：沙头角社区党代表工作室" in page
+    few = queries_for(client, url, {})
+    add_liaisons(world, 6)
+    add_representatives(world, 6)
+    for n, liaison in enumerate(Liaison.objects.filter(user__isnull=True)[:6]):
+        liaison.user = User.objects.create(username=f"l{n}", role=Role.LIAISON)
+        liaison.save()
+    for n, rep in enumerate(Representative.objects.filter(user__isnull=True)[:6]):
+        rep.user = User.objects.create(username=f"r{n}", role=Role.REPRESENTATIVE)
+        rep.save()
+    bump_as_if_committed()  # the saves' cache bumps, as at their commit
+    client.get(url)  # the kept scopes and accounts read afresh once
+    with django_assert_num_queries(few):
+        page = client.get(url).content.decode()
+    assert "（代行联络员：书记" in page
