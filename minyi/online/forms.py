@@ -211,7 +211,16 @@ class CodeRequestForm(forms.Form):
     )
 
     def clean_phone(self) -> str:
-        phone = normalize_phone(self.cleaned_data["phone"])
+        raw = self.cleaned_data["phone"]
+        try:
+            phone = normalize_phone(raw)
+        except ValidationError:
+            # normalize_phone's message offers a landline, which no code can reach.
+            raise ValidationError(
+                "“%(value)s”不是有效的手机号码，请填写反映时留下的 11 位手机号码。",
+                code="invalid_phone",
+                params={"value": raw.strip()},
+            ) from None
         # A landline cannot receive the code; saying so here, rather than answering as
         # for any number, tells nothing about the case (the rule is the same for all).
         if not is_mobile(phone):

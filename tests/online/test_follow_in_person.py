@@ -113,6 +113,13 @@ class TestOneTimeCode:
         assert response.status_code == 400
         text = response.content.decode()
         assert "短信验证码只能发到手机" in text and "请用工作室给您的查询码查询" in text
+        # A mistyped number is not told that a landline would do.
+        response = Client().post(
+            reverse("online:code_request"), {"number": case.number, "phone": "12345"}
+        )
+        text = response.content.decode()
+        assert response.status_code == 400 and "“12345”不是有效的手机号码" in text
+        assert "带区号的固定电话" not in text
         assert sent == []
 
 
