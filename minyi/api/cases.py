@@ -650,7 +650,9 @@ def evaluate_case(request: HttpRequest, case_id: int, payload: EvaluateIn) -> An
     """对答复作出满意度评议（`rating`），并记录反映人、党代表、街道负责人是否确认。
     评为不满意（`dissatisfied`）并选 `reopen` 的，退回原承办单位重办；否则办结。
 
-    可调用：当前持有该件的组织部门。"""
+    可调用：该件所在工作室的街道组织部门，不论该件由哪一级组织部门持有
+    （《进社区联系群众办法》第十二条）；工作室不在街道之下的（区、工委的工作室），
+    由当前持有该件的组织部门。"""
     data = payload.dict()
     for name in ("reporter_confirmed", "representative_confirmed", "street_head_confirmed"):
         data[name] = _flag(data[name])

@@ -25,13 +25,15 @@ DEPARTMENT_SIDE = {
     Action.ESCALATE,
     Action.URGE,
     Action.CONSULT,
-    Action.EVALUATE,
-    Action.REOPEN,
     Action.CARRY_FORWARD,
     Action.CONSENT_EXTENSION,
     Action.REFUSE_EXTENSION,
     Action.NOTE,
 }
+# The joint rating of an answer (CM 12): the street organisation department of the
+# case's studio, with the representative and the reporter, whoever holds the case
+# (`rates_case`).
+RATING = {Action.EVALUATE, Action.REOPEN}
 UNIT_SIDE = {Action.RETURN, Action.ANSWER, Action.REQUEST_EXTENSION, Action.PLAN, Action.NOTE}
 REPRESENTATIVE_SIDE = STUDIO_SIDE | {
     Action.CONSENT_EXTENSION,
@@ -56,11 +58,27 @@ def is_holder(user: Any, case: Case) -> bool:
 
 
 def is_street_department(user: Any, case: Case) -> bool:
+    """The official of the street organisation department of the case's studio: the
+    studio's street, or the studio's unit when that unit is a street (the case's own
+    `street` column holds either, minyi.cases.areas)."""
     return bool(
         getattr(user, "is_official", False)
-        and case.studio.unit.street_id is not None
-        and user.unit_id == case.studio.unit.street_id
+        and case.street_id is not None
+        and user.unit_id == case.street_id
     )
+
+
+def rates_case(user: Any, case: Case) -> bool:
+    """Who records the satisfaction rating (EVALUATE, REOPEN): the street organisation
+    department of the case's studio, with the representative and the reporter (CM 12),
+    whoever holds the case; a district or city department holding an escalated case
+    does not. Only a studio with no street above it (at a district or a system
+    committee) has its holding department rate (docs/decisions.md)."""
+    if user.is_superuser:
+        return True
+    if case.street_id is not None:
+        return is_street_department(user, case)
+    return is_holder(user, case)
 
 
 def permitted_actions(user: Any, case: Case) -> set[str]:
@@ -79,13 +97,9 @@ def permitted_actions(user: Any, case: Case) -> set[str]:
     if is_holder(user, case):
         allowed |= DEPARTMENT_SIDE
     elif is_street_department(user, case):
-        allowed |= {
-            Action.EVALUATE,
-            Action.REOPEN,
-            Action.CONSULT,
-            Action.NOTE,
-            Action.SEND_TO_STREET,
-        }
+        allowed |= {Action.CONSULT, Action.NOTE, Action.SEND_TO_STREET}
+    if rates_case(user, case):
+        allowed |= RATING
     if (
         user.role == Role.HANDLING_UNIT_STAFF
         and case.handling_unit_id is not None

@@ -68,7 +68,7 @@ from minyi.core.phones import display_phone
 from minyi.core.regulations import cite
 from minyi.core.requests import AuthenticatedHttpRequest
 from minyi.core.views_base import ListPage
-from minyi.org.models import Level
+from minyi.org.models import Level, OrgUnit
 from minyi.people.models import Role
 from minyi.workdays.calendar import WorkCalendar, workdays_between
 
@@ -161,11 +161,12 @@ def _scoped_case(request: HttpRequest, pk: int) -> Case:
     return access.fetched_in_scope(get_object_or_404(qs, pk=pk), request.user)
 
 
-# What a step's POST reads of the case's related rows: the studio's street and the
-# holding department's unit, on which access.permitted_actions and the referral's choice
-# of units decide. The names the page prints (CASE_PAGE_RELATED, eight joined rows) are
-# read only when the page is shown again, after a refusal; a step that succeeds redirects.
-STEP_RELATED = ("studio__unit__street", "holder_department__unit")
+# What a step's POST reads of the case's related rows: the holding department's unit, on
+# which access.permitted_actions and the referral's choice of units decide (the street
+# that rates is the case's own `street` column). The names the page prints
+# (CASE_PAGE_RELATED, eight joined rows) are read only when the page is shown again,
+# after a refusal; a step that succeeds redirects.
+STEP_RELATED = ("holder_department__unit",)
 
 # The case's own columns a step leaves in the database: the content and the reporter's
 # and representative's contact details, seven of them encrypted. No step decides on them;
@@ -184,7 +185,7 @@ def _case_step_columns() -> tuple[str, ...]:
 def _case_for_step(request: HttpRequest, pk: int) -> Case:
     qs = (
         Case.objects.for_user(request.user)
-        .select_related("studio__unit", "holder_department")
+        .select_related("holder_department")
         .only(*_case_step_columns())
     )
     return access.fetched_in_scope(get_object_or_404(qs, pk=pk), request.user)
@@ -850,6 +851,21 @@ EVALUATION_COLUMNS = (
 ATTACHMENT_COLUMNS = ("original_name", "size")
 
 
+def _rated_by_street(user: Any, case: Case, permitted: set[str]) -> str:
+    """The street that rates an answered case, named to a department holding it that
+    does not (a district or city department holding an escalated case): the page tells
+    it why it has no rating form (access.rates_case, CM 12). "" otherwise. The name is
+    read only then (one query), not joined to every case page."""
+    if (
+        case.state != CaseState.ANSWERED
+        or Action.EVALUATE in permitted
+        or case.street_id is None
+        or not access.is_holder(user, case)
+    ):
+        return ""
+    return OrgUnit.objects.filter(pk=case.street_id).values_list("name", flat=True).get()
+
+
 def _detail_context(
     request: HttpRequest,
     case: Case,
@@ -871,6 +887,7 @@ def _detail_context(
         "case": case,
         "permitted": permitted,
         "step_forms": step_forms,
+        "rated_by_street": _rated_by_street(user, case, permitted),
         "shown_steps": _shown_steps(case, step_forms),
         "texts": _case_texts(case),
         "can_see_reporter": access.can_see_reporter(user, case),
