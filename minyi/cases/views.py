@@ -909,9 +909,20 @@ def _detail_context(
             list(case.attachments.only(*ATTACHMENT_COLUMNS)) if can_download(user, case) else None
         ),
         "attachment_form": forms.AttachmentForm() if Action.NOTE in permitted else None,
+        "resident_rating": _resident_rating(answers) if "evaluate" in step_forms else None,
         "error": error,
         "partial": _is_htmx(request),
     }
+
+
+def _resident_rating(answers: list[Answer]) -> Any:
+    """The reporter's own online rating of the answer being rated (their part of CM
+    12's joint rating), shown beside the rating form: as a timeline note alone, the
+    official recording the joint rating could miss it. One query, only with the form."""
+    from minyi.online.models import ResidentRating
+
+    latest = max((a.pk for a in answers), default=None)
+    return ResidentRating.objects.filter(answer_id=latest).first() if latest else None
 
 
 def _render_detail(

@@ -35,6 +35,12 @@ CLAIM_BOUND = timedelta(minutes=15)
 SIGNATURE = "【党代表工作室】"
 
 
+def texts_sent() -> bool:
+    """Whether a booker's notices leave as text messages (a gateway is configured);
+    the booking page promises one only then."""
+    return settings.MINYI_REPORTER_CHANNEL == "http"
+
+
 def _when_where(appt: Appointment) -> str:
     when = timezone.localtime(appt.event.starts_at)
     return f"{month_day(when)} {when:%H:%M} {appt.event.studio.name}"
@@ -76,7 +82,7 @@ def notice_cancelled(appt: Appointment, reason: str) -> BookerNotice:
 def _send(notice: BookerNotice, phone: str) -> str:
     """Send one notice; returns the status it ends in. Raises sms.SmsError on a refusal
     that may pass (the gateway down), which is tried again."""
-    if settings.MINYI_REPORTER_CHANNEL == "http":
+    if texts_sent():
         sms.send_text(phone=phone, text=notice.text, key=f"booker-notice-{notice.pk}")
         return NoticeStatus.SENT
     log.info("预约短信 → %s：%s", mask_phone(phone), notice.text)

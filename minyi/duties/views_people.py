@@ -25,7 +25,7 @@ from minyi.core.phones import display_phone
 from minyi.core.requests import AuthenticatedHttpRequest
 from minyi.core.views_base import ListPage
 from minyi.duties import appointments as appts
-from minyi.duties import reports, visits
+from minyi.duties import booker_notices, reports, visits
 from minyi.duties.forms_people import (
     AppointmentFilterForm,
     CancelForm,
@@ -138,7 +138,13 @@ def public_booking_done(request: HttpRequest, event_pk: int) -> HttpResponse:
     return render_public(
         request,
         "duties/public_booking_done.html",
-        {"event": event, "appointment": appointment, "reference": format_reference(reference)},
+        {
+            "event": event,
+            "appointment": appointment,
+            "reference": format_reference(reference),
+            # The same for every booking, the honeypot's included: a bot sees no difference.
+            "texts": booker_notices.texts_sent(),
+        },
     )
 
 

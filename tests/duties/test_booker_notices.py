@@ -116,3 +116,21 @@ def test_cancelling_the_event_cancels_its_open_bookings_and_tells_each_booker(
     notices = list(BookerNotice.objects.order_by("appointment_id"))
     assert [n.appointment_id for n in notices] == [a.pk for a in open_ones]
     assert all("理由：暴雨红色预警，工作室闭门" in n.text for n in notices)
+
+
+def test_the_booking_page_promises_a_text_only_where_one_can_be_sent(
+    world: Any, settings: Any
+) -> None:
+    from django.test import Client
+
+    from tests.duties.test_appointments import booking
+
+    promise = "我们会给您留的手机号码发短信"
+    for channel, promised in (("console", False), ("http", True)):
+        settings.MINYI_REPORTER_CHANNEL = channel
+        event = make_event()
+        client = Client()
+        url = reverse("duties:public_booking", args=[event.pk])
+        assert client.post(url, booking()).status_code == 302
+        done = text_of(client.get(reverse("duties:public_booking_done", args=[event.pk])))
+        assert (promise in done) is promised

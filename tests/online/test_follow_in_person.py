@@ -197,3 +197,18 @@ class TestProgressCode:
         assert "已按保存期限匿名化，不能再发放查询码" in response.content.decode()
         assert not OnlineReport.objects.exists()
         assert not CaseStep.objects.filter(case=case, action=Action.NOTE).exists()
+
+
+def test_the_official_who_rates_sees_the_reporter_s_own_rating_beside_the_form(
+    world: Any,
+) -> None:
+    case = answered(register())
+    report = services.follow_record(case)
+    services.resident_rate(report=report, rating="very_satisfied", comment="路灯修好了")
+    street = client_for(User.objects.get(username="shatoujiao"))
+    page = street.get(case.get_absolute_url()).content.decode()
+    form = page[page.index('class="card step-evaluate"') :]
+    assert "反映人已在网上评价本次答复：<strong>非常满意</strong>，意见：路灯修好了" in form
+    # Not offered to one who does not rate (the unit sees no form, nor the line).
+    unit = client_for(User.objects.get(username="unit"))
+    assert "反映人已在网上评价本次答复" not in unit.get(case.get_absolute_url()).content.decode()
