@@ -215,7 +215,7 @@ class AnswerIn(StepIn):
 
 
 class UrgeIn(StepIn):
-    note: NoteText = Field("", description="催办意见")
+    note: NoteText = Field("", description="督办意见")
 
 
 class ConsultIn(StepIn):
@@ -626,7 +626,7 @@ def answer_case(request: HttpRequest, case_id: int, payload: AnswerIn) -> Any:
     return _step(request, case_id, "answer", payload.dict())
 
 
-@router.post("/cases/{case_id}/urge", response={200: CaseDetail, **STEP}, summary="催办")
+@router.post("/cases/{case_id}/urge", response={200: CaseDetail, **STEP}, summary="督办")
 def urge_case(request: HttpRequest, case_id: int, payload: UrgeIn) -> Any:
     """组织部门催促承办单位办理，可附说明（`note`）。
 

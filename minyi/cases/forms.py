@@ -1173,7 +1173,7 @@ class AnswerForm(StepForm):
 
 
 class UrgeForm(StepForm):
-    note = _text("催办意见", rows=2)
+    note = _text("督办意见", rows=2)
 
 
 class ConsultForm(StepForm):

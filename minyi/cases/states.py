@@ -56,7 +56,7 @@ class Action(models.TextChoices):
     PLAN = "plan", "办理计划"
     ANSWER = "answer", "书面答复"
     FEEDBACK = "feedback", "答复抄送"
-    URGE = "urge", "催办"
+    URGE = "urge", "督办"
     CONSULT = "consult", "三方协商"
     EVALUATE = "evaluate", "满意度评议"
     REOPEN = "reopen", "不满意，重新办理"

@@ -62,7 +62,7 @@ def _what(step: dict[str, Any]) -> str:
     if action == Action.RETURN:
         return f"{unit or '承办单位'}以不属职责范围为由退回{to_department or '组织部门'}"
     if action == Action.URGE:
-        return f"催办{unit or '承办单位'}"
+        return f"督办{unit or '承办单位'}"
     if action == Action.REOPEN:
         return f"评议不满意，退回{unit or '承办单位'}重新办理"
     return escape(ACTION_LABELS.get(action, action))

@@ -602,7 +602,7 @@ STEPS: dict[str, Step] = {
         lambda case, user, d: services.case_urge(
             case=case, actor=user, note=d["note"], version=d["version"]
         ),
-        "已催办。",
+        "已督办。",
     ),
     "consult": Step(
         forms.ConsultForm,
@@ -693,7 +693,7 @@ SHOWN_STEPS = (
     ("extension", "cases:extension", "申请延期至 30 个工作日", "申请延期"),
     ("extension_decide", "cases:extension_decide", "对延期申请的意见", "提交意见"),
     ("return", "cases:return", "不属本单位职责，退回", "退回"),
-    ("urge", "cases:urge", "催办", "催办"),
+    ("urge", "cases:urge", "督办", "督办"),
     ("consult", "cases:consult", f"三方协商（{cite('CM 12')}）", "记录协商"),
     ("evaluate", "cases:evaluate", f"满意度评议（{cite('CM 12')}）", "提交评议"),
     (
