@@ -639,7 +639,7 @@ def consult_case(request: HttpRequest, case_id: int, payload: ConsultIn) -> Any:
     """记录反映人、党代表和承办单位的三方协商：日期（`held_on`）、参加人员（`attendees`）、
     纪要（`minutes`）和结果（`outcome`，可选）。
 
-    可调用：该件的党代表、当前持有该件的组织部门。"""
+    可调用：该件的党代表、当前持有该件的组织部门、该件所在工作室的街道组织部门。"""
     data = payload.dict()
     data["held_on"] = data["held_on"].isoformat()
     return _step(request, case_id, "consult", data)

@@ -1210,7 +1210,7 @@ class EvaluateForm(StepForm):
         error_messages={"required": "请选择评议结果。"},
     )
     reporter_confirmed = forms.BooleanField(label="反映人已签名确认", required=False)
-    representative_confirmed = forms.BooleanField(label="市党代表已签名确认", required=False)
+    representative_confirmed = forms.BooleanField(label="党代表已签名确认", required=False)
     street_head_confirmed = forms.BooleanField(label="街道组织部门负责人已签名确认", required=False)
     comment = _text("评议意见", rows=2)
     reopen = forms.BooleanField(label="不满意，退回承办单位重新办理", required=False)

@@ -95,10 +95,27 @@ def urged(case: Case, actor: Any, note: str) -> None:
     text = f"【督办】{who}督办案件{case.number}“{case.summary}”{due}。"
     if note.strip():
         text += f"督办意见：{note.strip()}"
-    notification_send(
-        recipients=User.objects.filter(
-            is_active=True, role=Role.HANDLING_UNIT_STAFF, handling_unit_id=case.handling_unit_id
-        ),
-        text=text,
-        url=case.get_absolute_url(),
+    notification_send(recipients=_unit_staff(case), text=text, url=case.get_absolute_url())
+
+
+def _unit_staff(case: Case) -> Any:
+    return User.objects.filter(
+        is_active=True, role=Role.HANDLING_UNIT_STAFF, handling_unit_id=case.handling_unit_id
     )
+
+
+def reopened(case: Case, actor: Any, comment: str) -> None:
+    """不满意 → 重新办理 (CM 12): the case is back with the unit under a fresh limit. The
+    unit's accounts are told, and the officials of the department holding the case when
+    it is not the rater's own (the street rates a case a district or the city holds)."""
+    due = f"，答复期限{month_day(case.due_on)}" if case.due_on else ""
+    text = f"【重新办理】案件{case.number}“{case.summary}”评议为不满意，退回重新办理{due}。"
+    if comment.strip():
+        text += f"评议意见：{comment.strip()}"
+    recipients = list(_unit_staff(case))
+    department = case.holder_department
+    if department is not None and department.unit_id != getattr(actor, "unit_id", None):
+        recipients += User.objects.filter(
+            is_active=True, role__in=list(OFFICIAL_ROLE_LEVELS), unit_id=department.unit_id
+        )
+    notification_send(recipients=recipients, text=text, url=case.get_absolute_url())

@@ -675,6 +675,8 @@ def case_evaluate(
         to_handling_unit=case.handling_unit if reopen else None,
         due_on=case.due_on if reopen else None,
     )
+    if reopen:
+        notices.reopened(case, actor, comment)
     return evaluation
 
 

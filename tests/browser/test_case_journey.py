@@ -92,7 +92,7 @@ def rate_satisfied(page: Any) -> None:
     """The street department's joint rating 满意, signed by all three; the case closes."""
     evaluate = step_form(page, "满意度评议（《进社区联系群众办法》第十二条）")
     evaluate.get_by_role("radio", name="满意", exact=True).check()
-    for who in ("反映人已签名确认", "市党代表已签名确认", "街道组织部门负责人已签名确认"):
+    for who in ("反映人已签名确认", "党代表已签名确认", "街道组织部门负责人已签名确认"):
         evaluate.get_by_role("checkbox", name=who).check()
     evaluate.get_by_role("button", name="提交评议").click()
     expect(page.get_by_text("评议结果已记录。")).to_be_visible()

@@ -160,7 +160,7 @@ def test_the_resident_rates_dissatisfied_and_the_case_is_handled_again(
     evaluate = step_form(street, "满意度评议（《进社区联系群众办法》第十二条）")
     evaluate.get_by_role("radio", name="不满意", exact=True).check()
     evaluate.get_by_role("checkbox", name="反映人已签名确认").check()
-    evaluate.get_by_role("checkbox", name="市党代表已签名确认").check()
+    evaluate.get_by_role("checkbox", name="党代表已签名确认").check()
     evaluate.get_by_label("评议意见").fill("经三方协商，退回重新办理。")
     evaluate.get_by_role("checkbox", name="不满意，退回承办单位重新办理").check()
     evaluate.get_by_role("button", name="提交评议").click()

@@ -163,3 +163,34 @@ def test_a_district_studio_s_case_is_rated_by_the_department_holding_it(world: A
     assert not permitted_actions(_user("shatoujiao"), case)
     assert _evaluate("yantian", case, SATISFIED).status_code == 302
     assert Case.objects.get(pk=case.pk).state == CaseState.CLOSED
+
+
+def test_a_reopened_answer_is_told_to_the_unit_and_to_the_district_holding_it(
+    world: Any,
+) -> None:
+    """不满意 → 重新办理 puts the case back with the unit under a fresh limit: its accounts
+    and the department holding the case (when it is not the street that rated) are told;
+    nobody was, so the unit learnt it from its list."""
+    from minyi.duties.models import Notification
+
+    case = services.case_send_to_street(case=register(), actor=_user("liaison"))
+    case = _answered_by_the_district(case)
+    services.case_evaluate(
+        case=case,
+        actor=_user("shatoujiao"),
+        rating="dissatisfied",
+        reporter_confirmed=True,
+        representative_confirmed=True,
+        street_head_confirmed=True,
+        comment="工地仍在夜间施工",
+        reopen=True,
+    )
+    case = Case.objects.get(pk=case.pk)
+    told = dict(Notification.objects.values_list("recipient__username", "text"))
+    assert set(told) == {"housing", "yantian"}
+    text = told["housing"]
+    assert (
+        text.startswith(f"【重新办理】案件{case.number}") and "评议为不满意，退回重新办理" in text
+    )
+    assert f"答复期限{case.due_on.month}月{case.due_on.day}日" in text
+    assert text.endswith("评议意见：工地仍在夜间施工")
