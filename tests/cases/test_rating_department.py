@@ -192,5 +192,6 @@ def test_a_reopened_answer_is_told_to_the_unit_and_to_the_district_holding_it(
     assert (
         text.startswith(f"【重新办理】案件{case.number}") and "评议为不满意，退回重新办理" in text
     )
-    assert f"答复期限{case.due_on.month}月{case.due_on.day}日" in text
+    due = case.due_on
+    assert due is not None and f"答复期限{due.month}月{due.day}日" in text
     assert text.endswith("评议意见：工地仍在夜间施工")
