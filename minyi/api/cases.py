@@ -136,6 +136,7 @@ class CaseFilters(PageParams):
     overdue: bool = Field(False, description="只看已超期的")
     due_soon: bool = Field(False, description="只看 3 个工作日内到期的")
     held_by_me: bool = Field(False, description="只看本部门正在办理的（仅组织部门）")
+    to_rate: bool = Field(False, description="只看已答复、待本部门评议的（仅组织部门）")
 
 
 class CaseIn(Schema):

@@ -8,8 +8,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db.models import Q
+
 from minyi.cases.models import Case
 from minyi.cases.states import Action, HolderLevel, allowed_actions
+from minyi.org.models import OrgDepartment
 from minyi.people.models import Role
 from minyi.people.scopes import scope_of
 
@@ -79,6 +82,20 @@ def rates_case(user: Any, case: Case) -> bool:
     if case.street_id is not None:
         return is_street_department(user, case)
     return is_holder(user, case)
+
+
+def rated_by_q(user: Any) -> Q | None:
+    """The cases whose answers this official's department rates (rates_case, as a
+    filter): those of its street's studios, and those it holds of a studio with no
+    street. None for an account that rates nothing."""
+    if not getattr(user, "is_official", False) or user.unit_id is None:
+        return None
+    # The departments as a subquery, not a join: the start page counts with this over
+    # every open case in scope.
+    departments = OrgDepartment.objects.filter(unit_id=user.unit_id).values("pk")
+    return Q(street_id=user.unit_id) | Q(
+        street_id__isnull=True, holder_department_id__in=departments
+    )
 
 
 def permitted_actions(user: Any, case: Case) -> set[str]:

@@ -956,6 +956,7 @@ class CaseFilterForm(ScopeFilterForm):
     overdue = forms.BooleanField(label="只看已超期")
     due_soon = forms.BooleanField(label=f"只看 {DUE_SOON_WORKDAYS} 个工作日内到期")
     held_by_me = forms.BooleanField(label="只看本部门正在办理的")
+    to_rate = forms.BooleanField(label="只看待本部门评议的")
     # A handling unit's own work (minyi.cases.summary.UNIT_WORK), which its start page
     # counts and links to; only a unit's account has it.
     work = forms.ChoiceField(
@@ -980,6 +981,7 @@ class CaseFilterForm(ScopeFilterForm):
         super().__init__(*args, **kwargs)
         if not getattr(self.user, "is_official", False):
             del self.fields["held_by_me"]
+            del self.fields["to_rate"]
         if unit_of(self.user) is None:
             del self.fields["work"]
         self._scope_dashboard_fields()

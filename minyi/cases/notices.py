@@ -8,7 +8,10 @@ urged only by opening the case. Now:
 - a due-soon reminder goes to the handling unit's accounts;
 - an overdue flag goes to the officials of the department that holds the case, who
   urge the unit (CM 11: the department supervises the answer);
-- 督办 goes to the handling unit's accounts.
+- 督办 goes to the handling unit's accounts;
+- a written answer goes to those who rate it (CM 12: the street organisation department
+  of the case's studio, with the representative) and to the studio's liaisons, whose
+  copies (CM 11: 抄送市党代表和党代表工作室) were only marked delivered on the case.
 
 Each is written in the transaction of what it reports. A reminder's notification
 carries a key (the reminder's case, kind and deadline), so two overlapping runs of the
@@ -22,8 +25,10 @@ from collections import defaultdict
 from collections.abc import Iterable
 from typing import Any
 
+from django.db.models import Q
+
 from minyi.audit.trail import record_bulk
-from minyi.cases.models import Case, Reminder, ReminderKind
+from minyi.cases.models import Answer, Case, Reminder, ReminderKind
 from minyi.duties.models import Notification
 from minyi.duties.notify import fit_text, month_day, notification_send, unread_changed
 from minyi.people.models import OFFICIAL_ROLE_LEVELS, Role, User
@@ -118,4 +123,35 @@ def reopened(case: Case, actor: Any, comment: str) -> None:
         recipients += User.objects.filter(
             is_active=True, role__in=list(OFFICIAL_ROLE_LEVELS), unit_id=department.unit_id
         )
+    notification_send(recipients=recipients, text=text, url=case.get_absolute_url())
+
+
+def rating_unit_id(case: Case) -> int | None:
+    """The org unit whose department rates the case's answer (minyi.cases.access.
+    rates_case): the street of the case's studio, or the holder where there is none."""
+    if case.street_id is not None:
+        return case.street_id
+    department = case.holder_department
+    return department.unit_id if department is not None else None
+
+
+def answered(case: Case, answer: Answer) -> None:
+    """A written answer arrived: the department that rates it (with the representative and
+    the reporter, CM 12), the case's representative and the studio's liaisons are told,
+    in one query for the accounts and one INSERT. The representative and the studio had
+    a copy marked delivered on the case and learnt of it only by opening the case; the
+    street department rating an answer to a case the district holds did not learn of it
+    at all. The holding department, if it is not the rater, reads the answer in its
+    list (已答复), as it did."""
+    who = Q(representative__pk=case.representative_id) | Q(
+        liaison__studio_id=case.studio_id, liaison__active=True
+    )
+    rater = rating_unit_id(case)
+    if rater is not None:
+        who |= Q(role__in=list(OFFICIAL_ROLE_LEVELS), unit_id=rater)
+    text = (
+        f"【已答复】案件{case.number}“{case.summary}”已由{answer.handling_unit}书面答复，"
+        "待满意度评议。"
+    )
+    recipients = User.objects.filter(who, is_active=True).distinct()
     notification_send(recipients=recipients, text=text, url=case.get_absolute_url())

@@ -551,6 +551,7 @@ def case_answer(
         case, Action.ANSWER, actor, before, after, to_handling_unit=case.handling_unit, text=text
     )
     _queue_feedback(case, answer)
+    notices.answered(case, answer)
     return answer
 
 

@@ -19,8 +19,18 @@ DUE_SOON_WORKDAYS = 3
 
 
 def case_counts(user: Any) -> dict[str, int]:
+    from minyi.cases.access import rated_by_q
+
     now = today()
     with_unit = Q(state=CaseState.WITH_UNIT)
+    # Answers waiting for this department's rating (CM 12), for a department that rates:
+    # in the same query, so the start page asks nothing more.
+    rates = rated_by_q(user)
+    to_rate = (
+        {"to_rate_cases": Count("pk", filter=Q(state=CaseState.ANSWERED) & rates)}
+        if rates is not None
+        else {}
+    )
     # Every count is of open cases (WITH_UNIT is one of OPEN_STATES): filtering on the
     # state first lets the (area, state, received_on) indexes hand over the open cases
     # alone, instead of every case of the scope over the years being read and tested.
@@ -34,6 +44,7 @@ def case_counts(user: Any) -> dict[str, int]:
                 "pk",
                 filter=with_unit & Q(due_on__gte=now, due_on__lte=due_soon_until(now)),
             ),
+            **to_rate,
         )
     )
 

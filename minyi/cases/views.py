@@ -335,6 +335,11 @@ class CaseList(ListPage):
             qs = qs.filter(holder_department__unit_id=self.request.user.unit_id).exclude(
                 state__in=[CaseState.CLOSED, CaseState.CARRIED_FORWARD]
             )
+        if data.get("to_rate"):
+            # The form offers it to officials only (CaseFilterForm); one with no unit
+            # rates nothing.
+            rates = access.rated_by_q(self.request.user)
+            qs = qs.filter(rates, state=CaseState.ANSWERED) if rates is not None else qs.none()
         today = services.today()
         if data.get("work"):
             # The form offers it to a unit's account only (CaseFilterForm).

@@ -34,7 +34,7 @@ from django.db.models.lookups import Exact, IsNull
 
 from minyi.core.fernet_open import Opener
 from minyi.core.names import mask_name
-from minyi.core.phones import normalize_phone
+from minyi.core.phones import parse_phone
 
 TOKEN_PREFIX = "gAAAAA"  # every Fernet token starts so (version byte 0x80 + timestamp)
 
@@ -118,7 +118,7 @@ def phone_digest(phone: str) -> str:
     "+8613800005678", "0755-12345678"): normalised to E.164 first, so every spelling
     of one number finds the same rows. "" for an empty or unparseable number."""
     try:
-        return digest(normalize_phone(phone))
+        return digest(parse_phone(phone))
     except ValidationError:
         return ""
 

@@ -141,7 +141,7 @@ def build_demo() -> None:
         defaults={
             "kind": StudioKind.COMMUNITY,
             "host_organisation": "中共深圳市盐田区沙头角街道沙头角社区委员会",
-            "address": "深圳市盐田区沙头角街道演示路 1 号（演示地址）",
+            "address": "深圳市盐田区沙头角街道沙深路演示大厦 1 楼（演示地址）",
             "area_m2": Decimal(36),
             "opening_hours": "每周三 9:00—12:00；每两月第一个周六 9:00—12:00 党代表接待",
             "phone": "+8675500000001",
@@ -162,7 +162,7 @@ def build_demo() -> None:
         defaults={
             "kind": StudioKind.COMMUNITY,
             "host_organisation": "中共深圳市盐田区梅沙街道大梅沙社区委员会",
-            "address": "深圳市盐田区梅沙街道演示路 8 号（演示地址）",
+            "address": "深圳市盐田区梅沙街道盐梅路演示大厦 8 楼（演示地址）",
             "area_m2": Decimal(15),
             "opening_hours": "每周五 14:30—17:30",
             "has_plaque": True,

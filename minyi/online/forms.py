@@ -28,7 +28,7 @@ class FindStudioForm(forms.Form):
         label="输入社区、街道或地址",
         max_length=50,
         required=False,
-        help_text="例如：沙头角、田心社区、海山路",
+        help_text="例如：沙头角、田心社区、沙深路",
         widget=forms.TextInput(attrs={"type": "search", "autocomplete": "off"}),
     )
 

@@ -238,6 +238,8 @@ def one_time_code_send(*, number: str, phone_e164: str) -> OneTimeCode | None:
     same_phone = constant_time_compare(phone_digest(phone_e164), stored or codes.DUMMY_HASH)
     if found is None or not stored or not same_phone:
         return None
+    # The whole case (its encrypted columns decrypted on load) is read only once the
+    # phone matched: a wrong guess costs one narrow read, whoever sends it.
     report = follow_record(Case.objects.get(pk=found["pk"]))
     code = codes.new_one_time_code()
     name = code_channel_name()

@@ -175,6 +175,7 @@ def test_keys_belong_to_one_token(api: Any) -> None:
     ("overrides", "field"),
     [
         ({"reporter_phone": "12345"}, "reporter_phone"),
+        ({"reporter_phone": "0755-1234"}, "reporter_phone"),
         ({"summary": ""}, "summary"),
         ({"summary": "   "}, "summary"),
         ({"received_on": "2026-13-45"}, "received_on"),

@@ -112,9 +112,16 @@ def test_the_resident_rates_dissatisfied_and_the_case_is_handled_again(
 
     # 3. The street department sees the resident's rating and holds a three-party ------
     #    consultation: a date in the future is refused, nothing typed is lost.
+    #    The department starts from its start page: the answer waits for its rating,
+    #    and the notification says so.
     street = new_page()
     login(street, "shatoujiao")
-    open_case(street, number)
+    street.goto("/")
+    expect(street.get_by_role("link", name=re.compile("^通知"))).to_contain_text("1")
+    street.get_by_role("link", name="已答复，待本部门评议").click()
+    expect(street.get_by_role("heading", level=1)).to_have_text("社情民意")
+    street.get_by_role("link", name=number).click()
+    expect(street.get_by_role("heading", level=1)).to_contain_text(number)
     state_badge(street, CaseState.ANSWERED)
     # The resident's rating reaches the department on the case's timeline.
     expect(timeline(street).last).to_contain_text(

@@ -186,7 +186,8 @@ def test_a_reopened_answer_is_told_to_the_unit_and_to_the_district_holding_it(
         reopen=True,
     )
     case = Case.objects.get(pk=case.pk)
-    told = dict(Notification.objects.values_list("recipient__username", "text"))
+    reopened = Notification.objects.filter(text__startswith="【重新办理】")
+    told = dict(reopened.values_list("recipient__username", "text"))
     assert set(told) == {"housing", "yantian"}
     text = told["housing"]
     assert (
@@ -195,3 +196,52 @@ def test_a_reopened_answer_is_told_to_the_unit_and_to_the_district_holding_it(
     due = case.due_on
     assert due is not None and f"答复期限{due.month}月{due.day}日" in text
     assert text.endswith("评议意见：工地仍在夜间施工")
+
+
+def test_an_answer_is_told_to_the_street_that_rates_it_the_representative_and_the_studio(
+    world: Any,
+) -> None:
+    """The answer's copies to the representative and the studio (CM 11) were marked
+    delivered on the case, and the street department that rates an answer to a case the
+    district holds (CM 12) learnt of it from nowhere: each is now told. The district
+    holding it reads the answer in its list, as before; the unit that answered is not
+    told of its own answer."""
+    from minyi.duties.models import Notification
+
+    case = services.case_send_to_street(case=register(), actor=_user("liaison"))
+    case = _answered_by_the_district(case)
+    told = dict(Notification.objects.values_list("recipient__username", "text"))
+    assert set(told) == {"shatoujiao", "rep", "liaison"}
+    assert told["rep"] == (
+        f"【已答复】案件{case.number}“{case.summary}”已由盐田区住房和建设局书面答复，待满意度评议。"
+    )
+    assert Notification.objects.filter(url=case.get_absolute_url()).count() == 3
+
+
+def test_a_street_s_start_page_counts_the_answers_it_rates_and_lists_them(world: Any) -> None:
+    """The street department rates what the district holds: its start page counts the
+    answer under 已答复，待本部门评议 and the list's filter gives exactly that case; the
+    district's page and filter do not, since it does not rate it."""
+    case = services.case_send_to_street(case=register(), actor=_user("liaison"))
+    other = services.case_send_to_street(case=register(), actor=_user("liaison"))
+    case = _answered_by_the_district(case)
+    street, district = client_for(_user("shatoujiao")), client_for(_user("yantian"))
+    home = street.get("/")
+    assert home.context["to_rate_cases"] == 1
+    assert "已答复，待本部门评议" in text_of(home)
+    assert "已答复，待本部门评议" not in text_of(district.get("/"))
+    rows = street.get(reverse("cases:list"), {"to_rate": "on"}).context["rows"]
+    assert [row.pk for row in rows] == [case.pk]
+    assert other.pk not in [row.pk for row in rows]
+    assert not district.get(reverse("cases:list"), {"to_rate": "on"}).context["rows"]
+    listed = api_for("shatoujiao").get("/cases", {"to_rate": "true"}).json()["items"]
+    assert [item["id"] for item in listed] == [case.pk]
+
+
+def test_a_district_studio_s_answer_waits_for_the_district_holding_it(world: Any) -> None:
+    """A studio with no street: its holder rates, so the holder's page counts it."""
+    case = _register_at(_studio_at("440308"))
+    case = services.case_send_to_street(case=case, actor=_user("admin"))
+    _answered_by_the_district(case)
+    assert client_for(_user("yantian")).get("/").context["to_rate_cases"] == 1
+    assert client_for(_user("shatoujiao")).get("/").context["to_rate_cases"] == 0

@@ -6,7 +6,14 @@ import phonenumbers
 import pytest
 from django.core.exceptions import ValidationError
 
-from minyi.core.phones import CN_MOBILE_E164, display_phone, mask_phone, normalize_phone
+from minyi.core.crypto import phone_digest
+from minyi.core.phones import (
+    CN_MOBILE_E164,
+    display_phone,
+    mask_phone,
+    normalize_phone,
+    parse_phone,
+)
 
 
 @pytest.mark.parametrize(
@@ -22,6 +29,10 @@ from minyi.core.phones import CN_MOBILE_E164, display_phone, mask_phone, normali
         ("(0755) 1234 5678", "+8675512345678", "0755-12345678", "075****5678"),
         ("010-12345678", "+861012345678", "010-12345678", "010****5678"),
         ("020-88888888", "+862088888888", "020-88888888", "020****8888"),
+        ("0769-22345678", "+8676922345678", "0769-22345678", "076****5678"),
+        ("0391-2234567", "+863912234567", "0391-2234567", "039****4567"),
+        ("+86 755 2522 1234", "+8675525221234", "0755-25221234", "075****1234"),
+        ("19912345678", "+8619912345678", "19912345678", "199****5678"),
     ],
 )
 def test_it_normalizes_displays_and_masks(typed: str, stored: str, shown: str, masked: str) -> None:
@@ -30,7 +41,23 @@ def test_it_normalizes_displays_and_masks(typed: str, stored: str, shown: str, m
     assert mask_phone(stored) == masked
 
 
-@pytest.mark.parametrize("junk", ["12345", "abc", "1380000123", "138000012345", "020-8888888"])
+@pytest.mark.parametrize(
+    "junk",
+    [
+        "12345",
+        "abc",
+        "1380000123",
+        "138000012345",
+        "020-8888888",
+        # phonenumbers calls these valid; none reaches a person who registered a case.
+        "0755-1234",  # Shenzhen's local numbers have 8 digits
+        "+86 755 1234",
+        "0755-95555",  # a service number after the area code
+        "0769-12345",
+        "400-123-4567",  # company hotlines, the landline's shape
+        "800-123-4567",
+    ],
+)
 def test_it_rejects_what_is_not_a_phone_number_in_chinese(junk: str) -> None:
     with pytest.raises(ValidationError) as caught:
         normalize_phone(junk)
@@ -38,6 +65,16 @@ def test_it_rejects_what_is_not_a_phone_number_in_chinese(junk: str) -> None:
     message = caught.value.messages[0]
     assert junk in message
     assert "不是有效的电话号码" in message
+    # What is expected, in full.
+    assert "11位手机号" in message and "0755后为8位" in message
+
+
+def test_a_short_number_stored_before_the_check_still_finds_its_rows() -> None:
+    # Lookups (digests, import keys) parse leniently: a number kept when phonenumbers
+    # alone decided must still be found by the same typing.
+    assert parse_phone("0755-1234") == "+867551234"
+    assert phone_digest("0755-1234") == phone_digest("+867551234") != ""
+    assert phone_digest("0755-12345678") == phone_digest("+8675512345678")
 
 
 @pytest.mark.parametrize("blank", ["", "   ", None])

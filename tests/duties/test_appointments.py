@@ -163,6 +163,17 @@ def test_a_bad_phone_is_refused_with_a_summary_linking_to_the_field(world):
     assert not Appointment.objects.exists()
 
 
+def test_a_short_shenzhen_number_cannot_book(world):
+    # The liaison phones the booker to confirm: 0755-1234 would reach nobody.
+    event = make_event()
+    response = Client().post(
+        reverse("duties:public_booking", args=[event.pk]), booking(phone="0755-1234")
+    )
+    assert response.status_code == 400
+    assert "“0755-1234”不是有效的电话号码" in text_of(response)
+    assert not Appointment.objects.exists()
+
+
 def test_a_representative_not_at_the_event_cannot_be_chosen(world):
     event = make_event(reps=(CHEN,))
     he = Representative.objects.get(name="演示代表·何建国")

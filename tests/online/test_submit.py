@@ -77,6 +77,19 @@ def test_missing_fields_are_listed_at_the_top_with_links_and_nothing_is_kept(wor
     assert client.get(reverse("online:report_check", args=[studio().pk])).status_code == 302
 
 
+@pytest.mark.parametrize("field", ["reporter_phone", "reporter_home_phone"])
+def test_a_short_shenzhen_number_is_refused_with_what_is_expected(world: Any, field: str) -> None:
+    # phonenumbers takes 0755-1234 as valid; a unit answering it would reach nobody.
+    client = Client()
+    url = reverse("online:report_form", args=[studio().pk])
+    response = client.post(url, form_data(**{field: "0755-1234"}))
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert f'href="#id_{field}"' in page
+    assert "“0755-1234”不是有效的电话号码" in page and "深圳区号0755后为8位" in page
+    assert client.get(reverse("online:report_check", args=[studio().pk])).status_code == 302
+
+
 def test_without_consent_or_with_a_bad_attachment_nothing_is_saved(world: Any) -> None:
     client = Client()
     pk = studio().pk

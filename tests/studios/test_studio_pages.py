@@ -207,7 +207,7 @@ class TestList:
         ("query", "expected"),
         [
             ({"q": "大梅沙"}, {MEISHA_STUDIO}),
-            ({"q": "演示路 1 号"}, {SHATOUJIAO_STUDIO}),  # the address
+            ({"q": "沙深路演示大厦"}, {SHATOUJIAO_STUDIO}),  # the address
             ({"q": "沙头角居委会"}, {SHATOUJIAO_STUDIO}),  # the community's full name
             ({"q": "不存在的工作室"}, set()),
             ({"kind": StudioKind.ONLINE}, {"盐田网络工作室"}),

@@ -22,7 +22,7 @@ from typing import Any, ClassVar
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
-from minyi.core.phones import normalize_phone
+from minyi.core.phones import parse_phone
 from minyi.documents.excel.fastforms import PreloadedChoice, PreloadedMultiple, preload
 from minyi.documents.excel.reading import Sheet, as_bool, as_date, as_text
 from minyi.people.forms import LiaisonForm, RepresentativeForm
@@ -114,7 +114,7 @@ def _choice(choices: Any, text: str, what: str) -> str:
 
 def _phone_key(text: str) -> str:
     try:
-        return normalize_phone(text)
+        return parse_phone(text)
     except ValidationError:
         return text
 
