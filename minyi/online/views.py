@@ -31,6 +31,7 @@ from django.utils import timezone
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST
 
+from minyi.cases.answer_headings import head_answers
 from minyi.cases.attachments import discarded_unless_committed
 from minyi.cases.models import Answer, Case
 from minyi.cases.services import registered_with
@@ -493,6 +494,7 @@ def _progress_context(request: HttpRequest, report: OnlineReport) -> dict[str, A
     for answer in answers:
         # For the template only: the resident's own rating of this answer, if any.
         answer.resident_rating_given = ratings.get(answer.pk)  # type: ignore[attr-defined]
+    head_answers(answers)
     access = request.session.get(ACCESS_KEY) or {}
     until = datetime.fromtimestamp(access.get("until", 0), tz=timezone.get_current_timezone())
     rateable = services.rateable_answer(case)
