@@ -399,7 +399,12 @@ def lookup(request: HttpRequest) -> HttpResponse:
     """Number + progress code. Wrong code and unknown number give the same answer, and
     every try counts against the client's limit."""
     if request.method != "POST":
-        return _page(request, "online/lookup.html", {"form": LookupForm()})
+        # The slip's and the form's QR code opens this page with the number filled in
+        # (minyi.online.qr); the resident types the code.
+        number = request.GET.get("number", "")[:140]
+        return _page(
+            request, "online/lookup.html", {"form": LookupForm(initial={"number": number})}
+        )
     hit = limits.limited(request, group="lookup", rate=limits.LOOKUP_PER_CLIENT)
     if hit:
         return hit
