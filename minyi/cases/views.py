@@ -28,6 +28,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from minyi.cases import access, forms, services
+from minyi.cases.answer_headings import head_answers
 from minyi.cases.attachments import can_download, discarded_unless_committed
 from minyi.cases.deadlines import EXTENDED_DAYS
 from minyi.cases.ledger_rows import page_related
@@ -888,6 +889,7 @@ def _detail_context(
         .only(*ANSWER_COLUMNS)
         .prefetch_related(Prefetch("copies", FeedbackCopy.objects.only(*COPY_COLUMNS)))
     )
+    head_answers(answers)
     return {
         "case": case,
         "permitted": permitted,

@@ -30,6 +30,7 @@ from minyi.documents.pdf import pdf_response, render_pdf
 from minyi.duties.models import BimonthlyReport
 from minyi.duties.record import duty_record as build_duty_record
 from minyi.duties.reports import PERIODS
+from minyi.online import qr
 from minyi.online.services import sms_follow_possible
 from minyi.org.models import Level
 from minyi.people.models import Representative
@@ -98,6 +99,8 @@ def case_form(request: HttpRequest, pk: int) -> HttpResponse:
         "on_the_spot": case.outcome == Outcome.ON_THE_SPOT,
         # On the reporter's copy: where they follow the case from home.
         "lookup_url": request.build_absolute_uri(reverse("online:lookup")),
+        "lookup_qr": qr.qr_data_uri(qr.lookup_address(request, case.number)),
+        "qr_alt": qr.QR_ALT,
         "sms_follow": sms_follow_possible(case),
     }
     data = render_pdf("documents/case_form.html", context, request)

@@ -6,11 +6,12 @@ meeting by a phone call, or at a closed door.
 
 An outbox, as for answer copies (minyi.cases.delivery): the step writes a
 `BookerNotice` in its own transaction, and `deliver_feedback` (cron) sends the pending
-ones through the channel MINYI_REPORTER_CHANNEL names, claim, send, record, outside any
-transaction. "console" writes the message to the log with the phone masked (the text
-names no person); "http" sends it through the SMS gateway (minyi.core.sms) with the
-notice's id as the idempotency key. A landline cannot take a text message: such a notice
-fails at once and says so, and the appointment page shows it, so the liaison phones.
+ones through the channel MINYI_REPORTER_CHANNEL names: claim, send, record, outside any
+transaction (minyi.core.outbox, shared with answer copies). "console" writes the message
+to the log with the phone masked (the text names no person); "http" sends it through
+the SMS gateway (minyi.core.sms) with the notice's id as the idempotency key. A landline
+cannot take a text message: such a notice fails at once and says so, and the appointment
+page shows it, so the liaison phones.
 """
 
 from __future__ import annotations
@@ -19,10 +20,10 @@ import logging
 from datetime import timedelta
 
 from django.conf import settings
-from django.db.models import F
 from django.utils import timezone
 
 from minyi.core import sms
+from minyi.core.outbox import Outbox, Undeliverable
 from minyi.core.phones import CN_MOBILE_E164, mask_phone
 from minyi.duties.models import Appointment, BookerNotice, NoticeStatus
 from minyi.duties.notify import month_day
@@ -79,9 +80,15 @@ def notice_cancelled(appt: Appointment, reason: str) -> BookerNotice:
     return BookerNotice.objects.create(appointment=appt, text=cancelled_text(appt, reason))
 
 
-def _send(notice: BookerNotice, phone: str) -> str:
-    """Send one notice; returns the status it ends in. Raises sms.SmsError on a refusal
-    that may pass (the gateway down), which is tried again."""
+def _send(notice: BookerNotice) -> str:
+    """Send one claimed notice; returns the status it ends in. A booking without a
+    mobile can never be texted: it fails at once, so the page tells the liaison to phone.
+    The gateway's refusal (sms.SmsError) names neither phone nor text and is tried again."""
+    phone = notice.appointment.phone
+    if not phone:
+        raise Undeliverable("预约人的信息已匿名化，没有可发送的号码。")
+    if not CN_MOBILE_E164.fullmatch(phone):
+        raise Undeliverable("预约人留的不是手机号码，不能发短信；请工作室电话告知。")
     if texts_sent():
         sms.send_text(phone=phone, text=notice.text, key=f"booker-notice-{notice.pk}")
         return NoticeStatus.SENT
@@ -89,51 +96,26 @@ def _send(notice: BookerNotice, phone: str) -> str:
     return NoticeStatus.LOGGED
 
 
+OUTBOX = Outbox(
+    model=BookerNotice,
+    send=_send,
+    address=lambda notice: notice.appointment.phone,
+    claim_bound=lambda: CLAIM_BOUND,
+    pending=NoticeStatus.PENDING,
+    failed=NoticeStatus.FAILED,
+    done_at="sent_at",
+    name="booker-notice",
+    label="预约短信",
+    logger=log,
+    max_attempts=MAX_ATTEMPTS,
+    related=("appointment",),
+    plain_errors=(sms.SmsError,),
+)
+
+
 def deliver_pending(limit: int = 500) -> tuple[int, int]:
-    """Send pending notices, oldest first; returns (delivered, failed for good). Each is
-    claimed by one UPDATE that only one run can win, so two overlapping runs never send
-    the same notice; the gateway's idempotency key covers a run that dies after sending."""
-    now = timezone.now()
-    BookerNotice.objects.filter(
-        status=NoticeStatus.SENDING, claimed_at__lt=now - CLAIM_BOUND
-    ).update(status=NoticeStatus.PENDING)
-    pending = list(
-        BookerNotice.objects.filter(status=NoticeStatus.PENDING)
-        .order_by("id")
-        .values_list("pk", flat=True)[:limit]
-    )
-    delivered = failed = 0
-    # One network call per notice: an outbox is sent row by row (not a page's loop).
-    for pk in pending:
-        won = BookerNotice.objects.filter(pk=pk, status=NoticeStatus.PENDING).update(
-            status=NoticeStatus.SENDING, claimed_at=timezone.now(), attempts=F("attempts") + 1
-        )
-        if not won:
-            continue
-        notice = BookerNotice.objects.select_related("appointment").get(pk=pk)
-        phone = notice.appointment.phone
-        status: str = NoticeStatus.FAILED
-        error = ""
-        if not phone:
-            error = "预约人的信息已匿名化，没有可发送的号码。"
-        elif not CN_MOBILE_E164.fullmatch(phone):
-            error = "预约人留的不是手机号码，不能发短信；请工作室电话告知。"
-        else:
-            try:
-                status = _send(notice, phone)
-            except sms.SmsError as exc:
-                # The gateway's refusal names neither phone nor text (minyi.core.sms).
-                error = str(exc)[:300]
-                if notice.attempts < MAX_ATTEMPTS:
-                    status = NoticeStatus.PENDING
-        notice.status, notice.last_error = status, error
-        notice.sent_at = (
-            timezone.now() if status in {NoticeStatus.SENT, NoticeStatus.LOGGED} else None
-        )
-        notice.save(update_fields=["status", "last_error", "sent_at"])
-        if status == NoticeStatus.FAILED:
-            failed += 1
-            log.warning("预约短信未能发出（booker-notice-%s）", pk)
-        elif status != NoticeStatus.PENDING:
-            delivered += 1
-    return delivered, failed
+    """Send pending notices, oldest first; returns (delivered, failed for good). Claim,
+    send, record as minyi.core.outbox does for every outbox: two overlapping runs never
+    send the same notice, and the gateway's idempotency key covers a run that dies after
+    sending."""
+    return OUTBOX.deliver(limit)

@@ -552,8 +552,9 @@ class Notification(models.Model):
 
 
 class NoticeStatus(models.TextChoices):
+    # A notice being sent is pending with `claimed_at` set (minyi.core.outbox), as an
+    # answer copy is: no status of its own (migration 0015 moved "sending" rows back).
     PENDING = "pending", "待发送"
-    SENDING = "sending", "发送中"
     SENT = "sent", "已发短信"
     LOGGED = "logged", "已写入日志，未发短信"
     FAILED = "failed", "未能发出"

@@ -15,7 +15,7 @@ from django.views.decorators.http import require_POST
 
 from minyi.cases import access
 from minyi.cases.models import Case
-from minyi.online import services
+from minyi.online import qr, services
 
 # The code is shown once, on the page after the POST, then forgotten.
 SLIP_KEY = "progress_slip"
@@ -56,6 +56,8 @@ def progress_slip(request: HttpRequest, pk: int) -> HttpResponse:
         "case": case,
         "code": code,
         "lookup_url": request.build_absolute_uri(reverse("online:lookup")),
+        "lookup_qr": qr.qr_data_uri(qr.lookup_address(request, case.number)),
+        "qr_alt": qr.QR_ALT,
         "sms_url": request.build_absolute_uri(reverse("online:code_request")),
         "sms_follow": services.sms_follow_possible(case),
     }

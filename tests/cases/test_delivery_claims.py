@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from django.db import close_old_connections, connection
 from django.db.models import F
+from django.utils import timezone
 
 from minyi.cases import delivery
 from minyi.cases.delivery import MAX_ATTEMPTS, claim_bound, deliver_pending
@@ -91,7 +92,7 @@ def test_a_crash_leaves_a_claim_taken_over_after_the_bound_and_not_before(world,
 def test_an_abandoned_claim_on_the_last_attempt_fails_the_copy(world, monkeypatch):
     channel = FakeChannel()
     first, *_ = _copies(monkeypatch, channel)
-    stale = delivery.timezone.now() - claim_bound() - timedelta(seconds=1)
+    stale = timezone.now() - claim_bound() - timedelta(seconds=1)
     FeedbackCopy.objects.filter(pk=first).update(attempts=MAX_ATTEMPTS, claimed_at=stale)
     assert deliver_pending()[1] == 1
     copy = FeedbackCopy.objects.get(pk=first)
@@ -105,10 +106,12 @@ def test_a_run_whose_claim_was_taken_over_does_not_record(world, monkeypatch):
     the outcome is the other run's to record."""
     channel = FakeChannel()
     first, *_ = _copies(monkeypatch, channel)
-    copy, _ = delivery._claim_next(0)
-    now = delivery.timezone.now()
+    copy, _ = delivery.OUTBOX.claim_next(0)
+    assert copy is not None
+    now = timezone.now()
     FeedbackCopy.objects.filter(pk=first).update(attempts=2, claimed_at=now)
-    assert delivery._record(copy, "SmsError: 短信网关没有及时应答（超时）") is False
+    error = "SmsError: 短信网关没有及时应答（超时）"
+    assert delivery.OUTBOX.record(copy, DeliveryStatus.PENDING, error) is False
     taken_over = FeedbackCopy.objects.get(pk=first)
     assert taken_over.claimed_at == now and taken_over.last_error == ""
     assert taken_over.status == DeliveryStatus.PENDING

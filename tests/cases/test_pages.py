@@ -392,6 +392,37 @@ class TestSteps:
         case.refresh_from_db()
         assert (case.state, case.reopen_count) == (CaseState.WITH_UNIT, 1)
 
+    def test_an_answer_given_again_after_reopening_has_its_own_heading(
+        self, street_official: User, handling_unit_staff: User
+    ) -> None:
+        case = refer(register())
+        for round_ in (1, 2, 3):
+            services.case_answer(case=case, actor=handling_unit_staff, text=f"第{round_}稿答复")
+            case.refresh_from_db()
+            if round_ < 3:
+                case = services.case_evaluate(
+                    case=case,
+                    actor=street_official,
+                    rating=Satisfaction.DISSATISFIED,
+                    reporter_confirmed=True,
+                    representative_confirmed=True,
+                    street_head_confirmed=True,
+                    reopen=True,
+                ).case
+        page = text_of(client_for(street_official).get(case.get_absolute_url()))
+        unit = "沙头角街道城市管理办公室"  # handling_unit_staff's
+        today = f"{services.today():%Y-%m-%d}"
+        # All three the same day by the same unit: the heading says which is which.
+        headings = [
+            f"<strong>{unit}的答复</strong>，{today}",
+            f"<strong>{unit}重新办理后的答复</strong>，{today}",
+            f"<strong>{unit}第 2 次重新办理后的答复</strong>，{today}",
+        ]
+        for heading in headings:
+            assert page.count(heading) == 1, heading
+        positions = [page.index(h) for h in headings]
+        assert positions == sorted(positions)
+
     def test_htmx_gets_the_refreshed_case(self, liaison: User) -> None:
         case = register()
         response = client_for(liaison).post(

@@ -66,6 +66,12 @@ def page_count(data: bytes, tmp_path: Path) -> int:
     return int(found(r"^Pages:\s+(\d+)", info, re.M))
 
 
+def images_per_page(data: bytes, tmp_path: Path) -> list[int]:
+    """The page number of each image pdfimages lists (one entry per image drawn)."""
+    lines = _run("pdfimages", "-list", data=data, tmp_path=tmp_path).splitlines()[2:]
+    return [int(line.split()[0]) for line in lines if line.strip()]
+
+
 def fonts(data: bytes, tmp_path: Path) -> list[tuple[str, str]]:
     """(font name, embedded yes/no) for each font pdffonts lists."""
     lines = _run("pdffonts", data=data, tmp_path=tmp_path).splitlines()[2:]

@@ -30,6 +30,7 @@ from tests.core.helpers import client_for
 from tests.documents.pdftools import (
     compact,
     fonts,
+    images_per_page,
     keep_first_page_png,
     page_count,
     pages_text,
@@ -136,6 +137,10 @@ class TestRegistrationForm:
         assert "网上查询办理进度" in reporter and "/online/progress/find/" in reporter
         assert "网上查询办理进度" not in studio + street
         assert "本表登记的手机号码获取短信验证码" in reporter
+        # Beside the address, a QR code (minyi.online.qr) on the reporter's copy alone,
+        # and the form still fits one page a copy.
+        assert images_per_page(data, tmp_path) == [1]
+        assert page_count(data, tmp_path) == 3
 
     def test_a_reporter_with_a_landline_is_not_sent_to_ask_for_a_text(
         self, world: Any, tmp_path: Path

@@ -212,3 +212,24 @@ def test_the_official_who_rates_sees_the_reporter_s_own_rating_beside_the_form(
     # Not offered to one who does not rate (the unit sees no form, nor the line).
     unit = client_for(User.objects.get(username="unit"))
     assert "反映人已在网上评价本次答复" not in unit.get(case.get_absolute_url()).content.decode()
+
+
+def test_the_slip_s_qr_code_opens_the_lookup_with_the_number_filled_in(world: Any) -> None:
+    """The lookup's address is long to type on a phone: the slip carries a QR code of it
+    with the case number (never the code, which an address would leave in histories
+    and logs), and the page it opens has the number in its box."""
+    from urllib.parse import quote
+
+    from minyi.online.qr import QR_ALT, qr_data_uri
+
+    liaison = client_for(User.objects.get(username="liaison"))
+    case = register()
+    liaison.post(reverse("cases:progress_code", args=[case.pk]))
+    slip = liaison.get(reverse("cases:progress_slip", args=[case.pk])).content.decode()
+    code = found(CODE.pattern, slip)
+    address = f"http://testserver/online/progress/find/?number={quote(case.number)}"
+    image = found(r'<img class="slip-qr" src="([^"]+)" alt="([^"]+)"', slip)
+    assert image == qr_data_uri(address) and image.startswith("data:image/png;base64,")
+    assert f'alt="{QR_ALT}"' in slip and code not in address
+    opened = Client().get(address.removeprefix("http://testserver")).content.decode()
+    assert f'value="{case.number}"' in opened

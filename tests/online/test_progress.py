@@ -155,6 +155,33 @@ def test_the_reporter_rates_the_answer_once_and_it_goes_on_the_timeline(world: A
     assert ResidentRating.objects.count() == 1
 
 
+def test_an_answer_given_again_after_reopening_has_its_own_heading(world: Any) -> None:
+    """Answered, 不满意 → 重新办理, answered again the same day: two answers of one unit
+    on one date, which the page headed alike."""
+    client, case, _code = submit()
+    case = answered(case)
+    street = User.objects.get(username="shatoujiao")
+    case = case_services.case_evaluate(
+        case=case,
+        actor=street,
+        rating="dissatisfied",
+        reporter_confirmed=True,
+        representative_confirmed=True,
+        street_head_confirmed=True,
+        reopen=True,
+    ).case
+    case_services.case_answer(
+        case=case, actor=User.objects.get(username="unit"), text="已派人夜间巡查。"
+    )
+    page = client.get(reverse("online:progress")).content.decode()
+    day = f"{case_services.today():%Y年%-m月%-d日}"
+    first = f"沙头角街道城市管理办公室的答复（{day}）</h2>"
+    again = f"沙头角街道城市管理办公室重新办理后的答复（{day}）</h2>"
+    assert page.count(first) == 1 and page.count(again) == 1
+    assert page.index(first) < page.index("已责令工地晚上十点后停止施工。") < page.index(again)
+    assert page.index(again) < page.index("已派人夜间巡查。")
+
+
 def test_a_one_time_code_goes_to_the_registered_phone_only(world: Any, monkeypatch: Any) -> None:
     sent = codes_sent(monkeypatch)
     _, case, _ = submit()
