@@ -135,10 +135,19 @@ class Evaluation:
     def summary(self) -> Summary:
         return Summary().add(self.results())
 
-    def problems(self) -> list[Result]:
-        """Red, then amber, soonest first."""
-        found = [r for r in self.results() if r.status in (Status.RED, Status.AMBER)]
-        return sorted(found, key=lambda r: (-r.status.severity, r.due or date.max, r.key))
+    def problems(self, limit: int | None = None) -> list[Result]:
+        """Red, then amber, soonest first. With `limit`, at most that many of each: one
+        cap over both let a district's year of missed weeks (red, past mending) fill the
+        list, and the warnings that can still be acted on (amber) were never shown."""
+        found = sorted(
+            (r for r in self.results() if r.status in (Status.RED, Status.AMBER)),
+            key=lambda r: (-r.status.severity, r.due or date.max, r.key),
+        )
+        if limit is None:
+            return found
+        red = [r for r in found if r.status is Status.RED]
+        amber = [r for r in found if r.status is Status.AMBER]
+        return red[:limit] + amber[:limit]
 
 
 def judged_periods(start: date, end: date) -> QuerySet[StudioAssignment]:

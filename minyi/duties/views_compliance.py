@@ -27,6 +27,8 @@ from minyi.org.models import Level, OrgUnit
 from minyi.people.scopes import scope_of
 
 MAX_SPAN_DAYS = 3 * 366
+# How many of each, red and amber, the list of what needs attention shows.
+PROBLEMS_SHOWN = 100
 
 
 def parse_period(params: Any, today: date) -> tuple[date, date, str]:
@@ -136,7 +138,9 @@ def select(request: HttpRequest, rules: Any, context: dict[str, Any]) -> Evaluat
         context["trail"] = _trail(user, unit, scope)
         context["unit_mode"] = True
         context["rollup"] = rollup_rows(evaluation, unit)
-        context["problems"] = evaluation.problems()[:100]
+        context["problems"] = evaluation.problems(limit=PROBLEMS_SHOWN)
+        summary = evaluation.summary
+        context["problems_cut"] = max(summary.red, summary.amber) > PROBLEMS_SHOWN
         context["title"] = f"{unit.name} 履职达标情况"
     else:
         evaluation = _evaluate(list(studio_queryset(user)), rules, scope, own_only)

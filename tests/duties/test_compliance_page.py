@@ -228,6 +228,24 @@ def test_an_official_sees_child_units_and_drills_down_to_a_studio(
     assert "预警" in page and "未达标" in page
 
 
+def test_a_district_sees_the_warnings_behind_a_year_of_missed_weeks(
+    world: Any, city_official: User, today: date
+) -> None:
+    """More than 100 red results (every missed week since January, at six studios) once
+    filled the list, and no amber one was shown: the warnings this week, which the
+    district can still act on, were never on the page."""
+    for _ in range(4):
+        make_studio(world["440308003006"])
+    response = client_for(city_official).get(URL, {"unit": world["440308"].pk, "year": 2026})
+    assert response.context["summary"].red > 100
+    page = text_of(response)
+    assert "各列最早到期的 100 项" in page
+    shown = response.context["problems"]
+    assert sum(1 for r in shown if r.status is Status.RED) == 100
+    assert any(r.status is Status.AMBER for r in shown)
+    assert "本周尚未开放，也未安排半天以上的开放活动。" in page
+
+
 def test_a_liaison_sees_their_studio(liaison: User, today: date) -> None:
     page = text_of(client_for(liaison).get(URL))
     assert "沙头角社区党代表工作室" in page
