@@ -345,6 +345,9 @@ class Case(TimeStamped):
             models.UniqueConstraint(fields=["submission_key"], name="case_unique_submission_key"),
         ]
         indexes = [
+            # A number typed online by its year and serial (minyi.online.numbers): the
+            # unique (prefix, year, serial) index cannot serve a prefix typed in part.
+            models.Index(fields=["year", "serial"], name="case_year_serial"),
             models.Index(fields=["state", "due_on"], name="case_state_due"),
             models.Index(fields=["studio", "received_on"], name="case_studio_received"),
             # A unit's own work (minyi.cases.summary.unit_work_q): the cases with it,

@@ -282,8 +282,11 @@ def _role(row: Mapping[str, Any] | None, answers: Mapping[str, Any] | None, year
     settled = row["closed"] + row["carried"] + row["answered"]
     open_count = handled - settled
     evidence = [
-        f"登记社情民意 {total} 件（{cite('CM 9')}）：当场答复 {row['on_spot']} 件，"
-        f"已办结 {row['closed']} 件，"
+        # 当场答复 is a part of the total, not a state beside 已办结 (an on-the-spot
+        # answer closes its case): said as the bi-monthly report says it, so the parts
+        # after the semicolon add up to the total.
+        f"登记社情民意 {total} 件（{cite('CM 9')}），其中当场答复 {row['on_spot']} 件；"
+        f"目前已办结 {row['closed']} 件，"
         f"已答复待评议 {row['answered']} 件，转为代表提案或建议 {row['carried']} 件，"
         f"办理中 {open_count} 件"
         + (f"，反映人撤回 {withdrawn} 件（不计入办理）。" if withdrawn else "。")

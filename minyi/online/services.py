@@ -14,6 +14,7 @@ from uuid import UUID
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare
 
@@ -25,6 +26,7 @@ from minyi.core.crypto import phone_digest
 from minyi.core.phones import is_mobile, mask_phone
 from minyi.online import codes
 from minyi.online.models import OneTimeCode, OnlineReport, ResidentRating
+from minyi.online.numbers import read_number
 
 log = logging.getLogger("minyi.online")
 
@@ -122,12 +124,21 @@ def online_report_withdraw(*, report: OnlineReport) -> OnlineReport:
 
 def find_report(number: str, progress_code: str) -> OnlineReport | None:
     """The report with this number and progress code, or None. A missing case and a
-    wrong code take the same path: one query, one hash, one constant-time compare."""
-    number = "".join((number or "").split())[:140]
-    report = OnlineReport.objects.select_related("case").filter(case__number=number).first()
+    wrong code take the same path: one query, one hash, one constant-time compare. The
+    number as a resident types it (minyi.online.numbers): a text that fits two numbers
+    finds neither, so one try still checks one case's code."""
+    report = _only(
+        OnlineReport.objects.select_related("case").filter(read_number(number).q("case__"))
+    )
     stored = report.progress_code_hash if report else None
     ok = codes.matches(codes.hash_progress_code(progress_code), stored)
     return report if ok else None
+
+
+def _only(rows: QuerySet[Any]) -> Any:
+    """The one row, or None when there is none or more than one (at most two are read)."""
+    found = list(rows.order_by()[:2])  # which two does not matter, only how many
+    return found[0] if len(found) == 1 else None
 
 
 def follow_record(case: Case) -> OnlineReport:
@@ -231,8 +242,9 @@ def one_time_code_send(*, number: str, phone_e164: str) -> OneTimeCode | None:
     phone) matches nothing. Not one transaction: the send is a network call of up to
     the gateway's timeouts and must not hold the database meanwhile. The row is written
     first, so a send that succeeds is always backed by a code that can be checked."""
-    number = "".join((number or "").split())[:140]
-    found = Case.objects.filter(number=number).values("pk", "reporter_phone_digest").first()
+    found = _only(
+        Case.objects.filter(read_number(number).q()).values("pk", "reporter_phone_digest")
+    )
     stored = found["reporter_phone_digest"] if found else None
     # Compared even when there is no such case, so that both refusals take one path.
     same_phone = constant_time_compare(phone_digest(phone_e164), stored or codes.DUMMY_HASH)
@@ -270,11 +282,11 @@ def one_time_code_send(*, number: str, phone_e164: str) -> OneTimeCode | None:
 def one_time_code_check(*, number: str, code: str) -> OnlineReport | None:
     """The report when `code` is the newest unexpired, unused code for `number`.
     Each wrong try counts; after ONE_TIME_CODE_TRIES the code is spent."""
-    number = "".join((number or "").split())[:140]
+    # Codes are only sent for a number that named one case (one_time_code_send).
     row = (
         OneTimeCode.objects.select_for_update()
         .filter(
-            report__case__number=number,
+            read_number(number).q("report__case__"),
             used_at__isnull=True,
             expires_at__gt=timezone.now(),
             failures__lt=ONE_TIME_CODE_TRIES,

@@ -52,6 +52,7 @@ from minyi.online.forms import (
     SendForm,
 )
 from minyi.online.models import OnlineReport, ResidentRating
+from minyi.online.numbers import read_number
 from minyi.online.progress import plain_state, plain_steps
 from minyi.org.models import Level, OrgUnit
 from minyi.people.models import Representative
@@ -412,15 +413,24 @@ def lookup(request: HttpRequest) -> HttpResponse:
         return _page(request, "online/lookup.html", {"form": form}, status=400)
     report = services.find_report(form.cleaned_data["number"], form.cleaned_data["code"])
     if report is None:
-        form = LookupForm(initial={"number": form.cleaned_data["number"]})
-        return _page(
-            request, "online/lookup.html", {"form": form, "not_found": NOT_FOUND}, status=400
-        )
+        number = form.cleaned_data["number"]
+        form = LookupForm(initial={"number": number})
+        context = {"form": form, "not_found": NOT_FOUND, "hint": _digits_only_hint(number)}
+        return _page(request, "online/lookup.html", context, status=400)
     _grant(request, report)
     return redirect("online:progress")
 
 
 NOT_FOUND = "编号或查询码不对，请核对后再试。忘记查询码可以用手机验证码查询，或致电工作室。"
+DIGITS_ONLY = (
+    "您只填了编号里的数字。别的社区也可能有同样的数字，那样按数字查不到，"
+    "请把编号前面的街道和社区名称一起填上，例如：沙头角街道沙头角社区2026001。"
+)
+
+
+def _digits_only_hint(number: str) -> str:
+    # Read from what was typed, never from what exists: the same for every such number.
+    return DIGITS_ONLY if read_number(number).digits_only else ""
 
 
 @login_not_required
@@ -469,7 +479,7 @@ def code_check(request: HttpRequest) -> HttpResponse:
     number = request.session.get(CODE_NUMBER_KEY)
     if not number:
         return redirect("online:code_request")
-    context = {"minutes": services.ONE_TIME_CODE_MINUTES}
+    context = {"minutes": services.ONE_TIME_CODE_MINUTES, "hint": _digits_only_hint(number)}
     if request.method != "POST":
         form = CodeCheckForm()
         return _page(request, "online/code_check.html", {**context, "form": form})

@@ -131,9 +131,11 @@ def test_role_and_public_come_from_the_cases(world: Any) -> None:
     a = scores(assessment(open_round()))
     role = a[Criterion.ROLE]
     assert "登记社情民意 3 件" in role.evidence[0]
-    assert "当场答复 1 件" in role.evidence[0]
-    # The on-the-spot answer closes its case at once.
-    assert "已办结 2 件" in role.evidence[0]
+    # The on-the-spot answer closes its case at once: it is one of the 已办结, so it is
+    # said as a part of the total, and the states after it add up to the total.
+    total = "登记社情民意 3 件（《进社区联系群众办法》第九条），其中当场答复 1 件；"
+    assert total in role.evidence[0]
+    assert "目前已办结 2 件" in role.evidence[0]
     assert "办理中 1 件" in role.evidence[0]
     assert "按期答复 1 件" in role.evidence[1]
     assert role.prefilled_score == round(12 * 2 / 3 + 8)
