@@ -26,6 +26,7 @@ from ninja.security import HttpBearer
 from minyi.api.common import ApiError, error, refusal_fields
 from minyi.api.docs import docs_page
 from minyi.api.models import ApiToken, hash_secret
+from minyi.api.schema_texts import SCHEMA_TEXTS
 from minyi.cases.services import CaseChanged
 from minyi.cases.states import TransitionNotAllowed
 from minyi.core.integrity import BUSY_MESSAGE, ReferenceGone, is_foreign_key_violation, is_transient
@@ -123,6 +124,9 @@ class MinyiAPI(NinjaAPI):
             for operation in operations.values():
                 for status, response in operation.get("responses", {}).items():
                     response["description"] = RESPONSES.get(int(status), response["description"])
+        for name, component in schema.get("components", {}).get("schemas", {}).items():
+            if name in SCHEMA_TEXTS:
+                component["description"] = SCHEMA_TEXTS[name]
         return schema
 
 

@@ -142,14 +142,16 @@ class CaseFilters(PageParams):
 class CaseIn(Schema):
     """The fields of the registration form (社情民意登记表); validated by that form."""
 
-    studio_id: int | None = Field(None, description="受理的工作室 id")
-    representative_id: int | None = Field(None, description="听取意见的党代表 id（须进驻该工作室）")
+    studio_id: int | None = Field(None, description="受理的工作室 id（必填）")
+    representative_id: int | None = Field(
+        None, description="听取意见的党代表 id（必填，须进驻该工作室）"
+    )
     channel: str = Field("in_person", description=choices_text("反映渠道", Channel))
     channel_note: str = Field("", description="渠道补充说明（其他渠道时填写）")
     occasion: str = Field("reception", description=choices_text("场合", Occasion))
     received_on: str | None = Field(None, description="受理日期 YYYY-MM-DD；不填为今天")
     category: str = Field("", description="类别")
-    reporter_name: str = ""
+    reporter_name: str = Field("", description="反映人姓名（必填）")
     reporter_gender: str = Field("", description=choices_text("性别", Gender, "未填"))
     reporter_age: int | None = None
     reporter_phone: str = ""
@@ -159,8 +161,8 @@ class CaseIn(Schema):
     reporter_home_phone: str = ""
     hide_identity_from_unit: bool = Field(False, description="反映人要求对承办单位保密身份")
     about_unit_id: int | None = Field(None, description="所反映的单位 id（如有）")
-    summary: str = Field("", description="内容摘要")
-    content: DocumentText = Field("", description="反映内容全文")
+    summary: str = Field("", description="内容摘要（必填）")
+    content: DocumentText = Field("", description="反映内容全文（必填）")
     target_level: str = Field(
         "", description=choices_text("党代表标注的报送层级", TargetLevel, "未标注")
     )
