@@ -94,7 +94,13 @@ class AccountBackend(ModelBackend):
 
     def get_user(self, user_id):
         def load():
-            return UserModel._default_manager.select_related("unit").filter(pk=user_id).first()
+            # The unit's secretary's phone is for the unit's own form, never the scope.
+            return (
+                UserModel._default_manager.select_related("unit")
+                .defer("unit__party_secretary_phone")
+                .filter(pk=user_id)
+                .first()
+            )
 
         user = account_cache.fetched(user_id, load)
         if user is None:

@@ -115,6 +115,7 @@ class OrgUnitFilterForm(FilterForm):
         parent_field.queryset = (
             OrgUnit.objects.for_user(self.user)
             .filter(level__in=[Level.CITY, Level.DISTRICT, Level.STREET])
+            .defer("party_secretary_phone")  # a label names the unit: no decryption each
             .order_by("level", "code", "name")
         )
         label_choices(parent_field, _unit_label)

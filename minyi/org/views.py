@@ -52,6 +52,11 @@ class OrgUnitList(ListPage):
             qs = qs.filter(parent=data["parent"])
         return qs
 
+    def page_rows(self, qs: QuerySet) -> QuerySet:
+        # The row shows no secretary's phone, of the unit or of its parent: leaving them
+        # unread spares two decryptions a row (minyi.core.crypto).
+        return self.row_columns(qs).defer("party_secretary_phone", "parent__party_secretary_phone")
+
     def extra_context(self) -> dict[str, Any]:
         return {"can_create": _can_manage(self.request.user)}
 
@@ -168,6 +173,11 @@ class HandlingUnitList(ListPage):
         if data.get("level"):
             qs = qs.filter(area__level=data["level"])
         return qs
+
+    def page_rows(self, qs: QuerySet) -> QuerySet:
+        # The row shows no phone (the unit's page does), nor its area's secretary's:
+        # decryptions spared.
+        return self.row_columns(qs).defer("phone", "area__party_secretary_phone")
 
     def extra_context(self) -> dict[str, Any]:
         return {"can_create": _can_manage(self.request.user)}

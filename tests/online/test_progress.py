@@ -83,9 +83,14 @@ def test_both_paths_hash_and_compare_once(world: Any, monkeypatch: Any) -> None:
         return real(a, b)
 
     monkeypatch.setattr(codes, "constant_time_compare", compare)
+    from tests.core.helpers import opened_values
+
+    opened = opened_values(monkeypatch)
     assert services.find_report(case.number, "AAAA-AAAA") is None
     assert services.find_report("沙头角街道沙头角社区2026999", "AAAA-AAAA") is None
     assert calls == ["cmp", "cmp"]
+    # Nor does the existing case's row cost more: its encrypted columns are not read.
+    assert opened == []
 
 
 def test_lookups_are_rate_limited_per_client_right_or_wrong(world: Any) -> None:

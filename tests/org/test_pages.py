@@ -386,3 +386,23 @@ def test_a_units_path_links_only_the_units_the_viewer_may_open(
     assert "沙头角街道</a> › " in page or "沙头角街道 › " in page
     for href in set(re.findall(r'href="(/org/units/\d+/)"', page)):
         assert client.get(href).status_code == 200, href
+
+
+def test_the_lists_decrypt_no_phone_they_do_not_show(world: Any, monkeypatch: Any) -> None:
+    """Neither list prints a phone (the unit's own page does): the rows leave the
+    secretaries' and the handling units' phones unread."""
+    from minyi.people.models import User
+    from tests.core.helpers import opened_values
+
+    for n, unit in enumerate(OrgUnit.objects.filter(code__startswith="440308")):
+        unit.party_secretary_phone = f"+86138000099{n:02d}"
+        unit.save(update_fields=["party_secretary_phone"])
+    for n, handling in enumerate(HandlingUnit.objects.all()):
+        handling.phone = f"+86138000088{n:02d}"
+        handling.save(update_fields=["phone"])
+    client = client_for(User.objects.get(username="yantian"))
+    opened = opened_values(monkeypatch)
+    units = client.get(reverse("org:unit_list"))
+    handling_units = client.get(reverse("org:handlingunit_list"))
+    assert len(units.context["rows"]) > 1 and len(handling_units.context["rows"]) > 1
+    assert not [value for value in opened if value.startswith("+86138000")]

@@ -334,3 +334,17 @@ def test_a_studio_the_viewer_cannot_open_is_named_but_not_linked(liaison: Any, w
     assert "桥东社区党代表工作室" in page
     assert other.get_absolute_url() not in page
     assert home.get_absolute_url() in page
+
+
+def test_the_list_decrypts_no_phone_it_does_not_show(world: Any, monkeypatch: Any) -> None:
+    """The list's rows print name, level, delegation and communities, no phone."""
+    from minyi.people.models import User
+    from tests.core.helpers import opened_values
+
+    phones = set(Representative.objects.values_list("phone", flat=True))
+    assert phones - {""}  # so that leaving them unread means something
+    client = client_for(User.objects.get(username="yantian"))
+    opened = opened_values(monkeypatch)
+    page = client.get(reverse("people:representative_list"))
+    assert page.status_code == 200 and len(page.context["rows"]) > 1
+    assert not set(opened) & phones
