@@ -193,8 +193,11 @@ def test_the_resident_rates_dissatisfied_and_the_case_is_handled_again(
     # 6. The resident reads the second answer and rates it 满意. --------------------------
     resident.reload()
     expect(main).to_contain_text("增设 12 个临时摊位")
-    answers = resident.get_by_role("heading", name=re.compile(f"^{URBAN}的答复"))
-    expect(answers).to_have_count(2)
+    # Each answer has its own heading: the first, and the one after 重新办理.
+    first = resident.get_by_role("heading", name=re.compile(f"^{URBAN}的答复"))
+    again = resident.get_by_role("heading", name=re.compile(f"^{URBAN}重新办理后的答复"))
+    expect(first).to_have_count(1)
+    expect(again).to_have_count(1)
     resident_rates(resident, "满意", "现在通行顺畅了，谢谢。")
     expect(main.get_by_text("您的评价：")).to_have_count(2)
     expect(main).to_contain_text("您的评价：满意")
