@@ -14,7 +14,8 @@ from minyi.cases.summary import (
     provisional_notice,
     unit_counts,
 )
-from minyi.duties.models import Appointment, AppointmentState
+from minyi.duties.models import AnnualPlan, Appointment, AppointmentState, PlanState
+from minyi.duties.plans import can_approve
 from minyi.org.models import HandlingUnit, OrgUnit
 from minyi.people.models import Liaison, Representative
 from minyi.people.scopes import scope_of
@@ -59,6 +60,7 @@ def home(request: HttpRequest) -> HttpResponse:
         "due_soon_workdays": DUE_SOON_WORKDAYS,
         "calendar_notice": provisional_notice(user),
         "requested_appointments": _requested_appointments(user, scope),
+        "submitted_plans": _submitted_plans(user),
     }
     return render(request, "core/home.html", context)
 
@@ -87,6 +89,16 @@ def _requested_appointments(user: Any, scope: Any) -> int:
     if not scope.studio_ids:
         return 0
     return Appointment.objects.for_user(user).filter(state=AppointmentState.REQUESTED).count()
+
+
+def _submitted_plans(user: Any) -> int:
+    """Annual plans a liaison has submitted, waiting for this department to approve or
+    return them (journey 2): nothing else tells the district a plan is waiting, and
+    the liaison cannot publish the year's openings until it is decided. One count, only
+    for the accounts that approve."""
+    if not can_approve(user):
+        return 0
+    return AnnualPlan.objects.for_user(user).filter(state=PlanState.SUBMITTED).count()
 
 
 def _organisation_counts(user: Any) -> dict[str, int]:

@@ -129,6 +129,32 @@ class TestHome:
         assert f'<div class="big">{counts[0]}</div><a href="{reverse("studios:list")}">' in page
         assert "尚未分配角色" not in page
 
+    def test_the_district_is_shown_the_plans_waiting_for_its_approval(
+        self, district_official: User, street_official: User
+    ) -> None:
+        """A submitted plan told the district nothing: no notification, no count, only
+        履职 → 年度计划 and its filter. The department that approves now sees it on its
+        start page; the street department, which may not approve, does not."""
+        from datetime import time
+
+        from minyi.duties.models import AnnualPlan, PlanState
+        from minyi.studios.models import Studio
+
+        AnnualPlan.objects.create(
+            studio=Studio.objects.get(name="沙头角社区党代表工作室"),
+            year=2027,
+            opening_weekday=2,
+            opening_start=time(9),
+            opening_end=time(12),
+            state=PlanState.SUBMITTED,
+        )
+        response = client_for(district_official).get(reverse("home"))
+        assert response.context["submitted_plans"] == 1
+        link = f'<a href="{reverse("duties:plan_list")}?state=submitted">年度计划待审批</a>'
+        assert link in text_of(response)
+        response = client_for(street_official).get(reverse("home"))
+        assert "年度计划待审批" not in text_of(response)
+
     def test_retired_and_closed_records_are_not_counted(self, street_official: User) -> None:
         from django.utils import timezone
 
