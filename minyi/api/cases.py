@@ -19,6 +19,7 @@ from pydantic import Field
 
 from minyi.api.common import (
     ONE,
+    PHONE_TEXT,
     STEP,
     AccountText,
     ApiError,
@@ -39,6 +40,7 @@ from minyi.cases.models import Case, Channel, Gender, Occasion, Outcome, Satisfa
 from minyi.cases.services import case_register, record_personal_data_view, today
 from minyi.cases.states import TRANSITIONS, Action, CaseState, HolderLevel, next_state
 from minyi.core.integrity import ReferenceGone, is_foreign_key_violation, references_checked
+from minyi.core.phones import display_phone
 
 router = Router(tags=["社情民意"])
 
@@ -110,11 +112,11 @@ class CaseReporter(Schema):
     reporter_name: str
     reporter_gender: str = Field(description=choices_text("性别", Gender, "未填"))
     reporter_age: int | None
-    reporter_phone: str
+    reporter_phone: str = Field(description=PHONE_TEXT)
     reporter_employer: str
     reporter_employer_address: str
     reporter_home_address: str
-    reporter_home_phone: str
+    reporter_home_phone: str = Field(description=PHONE_TEXT)
 
 
 class CasePage(Schema):
@@ -389,11 +391,11 @@ def reveal_reporter(request: HttpRequest, case_id: int, response: HttpResponse) 
         "reporter_name": case.reporter_name,
         "reporter_gender": case.reporter_gender,
         "reporter_age": case.reporter_age,
-        "reporter_phone": case.reporter_phone,
+        "reporter_phone": display_phone(case.reporter_phone),
         "reporter_employer": case.reporter_employer,
         "reporter_employer_address": case.reporter_employer_address,
         "reporter_home_address": case.reporter_home_address,
-        "reporter_home_phone": case.reporter_home_phone,
+        "reporter_home_phone": display_phone(case.reporter_home_phone),
     }
 
 

@@ -18,6 +18,13 @@ from minyi.core.text_limits import ACCOUNT_MAX, DOCUMENT_MAX, NOTE_MAX, too_long
 
 MAX_LIMIT = 100
 
+# Phones are stored as E.164 (+8613800001234) and shown on the pages in the national
+# form; the API answers as the pages do (minyi.core.phones.display_phone), as an
+# integrator's own system (a 12345 platform) keeps them and as they were sent in.
+PHONE_TEXT = (
+    "电话，与页面上的写法相同：手机 11 位，固定电话带区号（如 0755-12345678）；未填为空字符串"
+)
+
 # Free text in request bodies, capped as on the pages (minyi.core.text_limits): the
 # schema refuses it before any form is built, and the OpenAPI document shows the cap
 # (maxLength) to whoever writes an integration.

@@ -16,6 +16,7 @@ from pydantic import Field
 from minyi.api.common import (
     ERRORS,
     ONE,
+    PHONE_TEXT,
     STEP,
     ApiError,
     PageParams,
@@ -68,7 +69,7 @@ class StudioOut(Schema):
     unit_name: str = Field(description="所在辖区的名称")
     address: str
     opening_hours: str
-    phone: str
+    phone: str = Field(description=PHONE_TEXT)
     warnings: list[str] = Field(description="未达到配置要求之处，如缺专职联络员")
 
 
@@ -117,7 +118,7 @@ def _studio(studio: Studio, warnings: list[Any]) -> dict[str, Any]:
         "unit_name": studio.unit.name,
         "address": studio.address,
         "opening_hours": studio.opening_hours,
-        "phone": studio.phone,
+        "phone": display_phone(studio.phone),
         "warnings": [f"{cite(w.rule)}：{w.message}" for w in warnings],
     }
 
@@ -175,7 +176,7 @@ class HandlingUnitOut(Schema):
     name: str
     area_id: int = Field(description="所属辖区的 id")
     area_name: str = Field(description="所属辖区的名称")
-    phone: str
+    phone: str = Field(description=PHONE_TEXT)
 
 
 class HandlingUnitPage(Schema):
@@ -212,7 +213,7 @@ def list_handling_units(
             "name": u.name,
             "area_id": u.area_id,
             "area_name": u.area.name,
-            "phone": u.phone,
+            "phone": display_phone(u.phone),
         }
         for u in rows
     ]

@@ -140,6 +140,21 @@ def test_the_other_streets_records_are_404(
     assert mei.get(path.format(own)).status_code == 404
 
 
+def test_phones_read_as_on_the_pages(api: Any, two_streets: dict[str, Any]) -> None:
+    """Stored as E.164; the studio's and a handling unit's phone came out so
+    (+8675500000001) while a representative's and a booker's came as the pages show
+    them: every phone in the API is now in the pages' national form."""
+    from minyi.core.phones import display_phone
+
+    sha = api("shatoujiao")
+    studio = Studio.objects.get(name=STUDIO)
+    assert studio.phone.startswith("+86")
+    assert sha.get(f"/studios/{studio.pk}").json()["phone"] == display_phone(studio.phone)
+    assert not display_phone(studio.phone).startswith("+")
+    units = sha.get("/handling-units").json()["items"]
+    assert units and all(not u["phone"].startswith("+86") for u in units)
+
+
 def test_studio_and_representative_details_follow_scope(
     api: Any, two_streets: dict[str, Any]
 ) -> None:
