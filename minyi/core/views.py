@@ -14,8 +14,16 @@ from minyi.cases.summary import (
     provisional_notice,
     unit_counts,
 )
-from minyi.duties.models import AnnualPlan, Appointment, AppointmentState, PlanState
+from minyi.duties.models import (
+    AnnualPlan,
+    Appointment,
+    AppointmentState,
+    BimonthlyReport,
+    PlanState,
+    ReportState,
+)
 from minyi.duties.plans import can_approve
+from minyi.duties.reports import can_acknowledge
 from minyi.org.models import HandlingUnit, OrgUnit
 from minyi.people.models import Liaison, Representative
 from minyi.people.scopes import scope_of
@@ -61,6 +69,7 @@ def home(request: HttpRequest) -> HttpResponse:
         "calendar_notice": provisional_notice(user),
         "requested_appointments": _requested_appointments(user, scope),
         "submitted_plans": _submitted_plans(user),
+        "submitted_reports": _submitted_reports(user),
     }
     return render(request, "core/home.html", context)
 
@@ -99,6 +108,14 @@ def _submitted_plans(user: Any) -> int:
     if not can_approve(user):
         return 0
     return AnnualPlan.objects.for_user(user).filter(state=PlanState.SUBMITTED).count()
+
+
+def _submitted_reports(user: Any) -> int:
+    """Bi-monthly reports submitted and not yet acknowledged (签收) by a department in
+    scope (journey 8): as with plans, nothing else tells the department one came in."""
+    if not can_acknowledge(user):
+        return 0
+    return BimonthlyReport.objects.for_user(user).filter(state=ReportState.SUBMITTED).count()
 
 
 def _organisation_counts(user: Any) -> dict[str, int]:

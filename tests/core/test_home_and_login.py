@@ -155,6 +155,27 @@ class TestHome:
         response = client_for(street_official).get(reverse("home"))
         assert "年度计划待审批" not in text_of(response)
 
+    def test_a_department_is_shown_the_reports_waiting_for_its_acknowledgement(
+        self, street_official: User, liaison: User
+    ) -> None:
+        """A submitted bi-monthly report told the department nothing either."""
+        from minyi.duties.models import BimonthlyReport, ReportState
+        from minyi.studios.models import Studio
+
+        BimonthlyReport.objects.create(
+            studio=Studio.objects.get(name="沙头角社区党代表工作室"),
+            year=2026,
+            period=5,
+            body="本期情况",
+            state=ReportState.SUBMITTED,
+        )
+        response = client_for(street_official).get(reverse("home"))
+        assert response.context["submitted_reports"] == 1
+        link = f'<a href="{reverse("duties:report_list")}?state=submitted">双月报告待签收</a>'
+        assert link in text_of(response)
+        # The liaison who wrote it does not sign it.
+        assert "双月报告待签收" not in text_of(client_for(liaison).get(reverse("home")))
+
     def test_retired_and_closed_records_are_not_counted(self, street_official: User) -> None:
         from django.utils import timezone
 
