@@ -400,7 +400,8 @@ def load_facts(
             studio_facts[studio.pk] = StudioFacts(
                 id=studio.pk,
                 name=studio.name,
-                established_on=studio.established_on,
+                # Its 设立日期, else the day it was entered: weeks before owe nothing.
+                established_on=studio.judged_from,
                 events=tuple(studio_events[studio.pk]),
                 reports=tuple(reports[studio.pk]),
             )

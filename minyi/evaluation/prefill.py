@@ -36,6 +36,7 @@ from minyi.duties.compliance import evaluate, make_rules
 from minyi.duties.compliance_rules import REPORT_DUE_DAYS, Status, make_window
 from minyi.duties.models import AnnualPlan, BimonthlyReport, PlanState, ReportState
 from minyi.evaluation.models import MAX_SCORE, Criterion
+from minyi.evaluation.outcomes import late_note, set_up_late
 from minyi.people.models import Liaison, LiaisonKind
 from minyi.studios.models import Studio
 
@@ -94,7 +95,8 @@ def prefill(
     result: dict[int, dict[str, Prefill]] = {s.pk: {} for s in studios}
     for studio in studios:
         result[studio.pk][Criterion.BUILDING] = building(studio)
-    for pk, item in rules(ids, year, today).items():
+    since = {s.pk: s.judged_from for s in studios}
+    for pk, item in rules(ids, year, today, since).items():
         result[pk][Criterion.RULES] = item
     for pk, item in management(studios, year, today).items():
         result[pk][Criterion.MANAGEMENT] = item
@@ -147,7 +149,20 @@ def reports_due(year: int, today: date) -> list[int]:
     ]
 
 
-def rules(ids: list[int], year: int, today: date) -> dict[int, Prefill]:
+def set_up_in(since: date | None, year: int) -> str:
+    """A note for a studio set up during `year`: what came before owes nothing."""
+    if since is None or since <= date(year, 1, 1):
+        return ""
+    if set_up_late(since, year):
+        return late_note(since)
+    return f"工作室于 {since:%Y-%m-%d} 设立，此前的周和双月不作要求。"
+
+
+def rules(
+    ids: list[int], year: int, today: date, since: Mapping[int, date | None] | None = None
+) -> dict[int, Prefill]:
+    """The plan and the reports due; `since` (Studio.judged_from) drops the reports of
+    two-month windows that ended before a studio was set up."""
     plans = dict(
         AnnualPlan.objects.filter(studio_id__in=ids, year=year).values_list("studio_id", "state")
     )
@@ -167,12 +182,14 @@ def rules(ids: list[int], year: int, today: date) -> dict[int, Prefill]:
         else:
             plan_points = PLAN_POINTS.get(state, PLAN_POINTS_DRAFT)
             plan_text = f"{year}年度计划：{PlanState(state).label}。"
-        missing = [p for p in due if p not in sent[pk]]
-        if due:
-            report_points = REPORT_POINTS * (len(due) - len(missing)) / len(due)
+        set_up = (since or {}).get(pk)
+        owed = [p for p in due if set_up is None or make_window(year, p).last >= set_up]
+        missing = [p for p in owed if p not in sent[pk]]
+        if owed:
+            report_points = REPORT_POINTS * (len(owed) - len(missing)) / len(owed)
             report_text = (
-                f"双月报告（{cite('SM 12.5')}）：应报 {len(due)} 期，"
-                f"已报送 {len(due) - len(missing)} 期"
+                f"双月报告（{cite('SM 12.5')}）：应报 {len(owed)} 期，"
+                f"已报送 {len(owed) - len(missing)} 期"
             )
             if missing:
                 report_text += "，缺第 " + "、".join(str(p) for p in missing) + " 期"
@@ -182,7 +199,9 @@ def rules(ids: list[int], year: int, today: date) -> dict[int, Prefill]:
                 REPORT_POINTS,
                 f"双月报告（{cite('SM 12.5')}）：本年度尚无到期的报告。",
             )
-        found[pk] = Prefill(_clamp(plan_points + report_points), [plan_text, report_text])
+        note = set_up_in(set_up, year)
+        texts = [plan_text, report_text, *([note] if note else [])]
+        found[pk] = Prefill(_clamp(plan_points + report_points), texts)
     return found
 
 
@@ -199,6 +218,8 @@ def management(studios: list[Studio], year: int, today: date) -> dict[int, Prefi
     evaluation = evaluate(studios, make_rules(start, end, today))
     found = {}
     for row in evaluation.studios:
+        # Compliance judges it from Studio.judged_from; the note says why weeks are few.
+        note = set_up_in(row.studio.judged_from, year)
         by_topic: dict[str, Counter] = defaultdict(Counter)
         reds = []
         for r in row.all_results:
@@ -209,7 +230,8 @@ def management(studios: list[Studio], year: int, today: date) -> dict[int, Prefi
                 reds.append(r)
         judged = sum(sum(c.values()) for c in by_topic.values())
         if not judged:
-            found[row.studio.pk] = Prefill(NO_RECORD_SCORE, ["本年度尚无到期的履职考核项。"])
+            evidence = ["本年度尚无到期的履职考核项。", *([note] if note else [])]
+            found[row.studio.pk] = Prefill(NO_RECORD_SCORE, evidence)
             continue
         green = sum(c[Status.GREEN] for c in by_topic.values())
         evidence = [
@@ -220,6 +242,8 @@ def management(studios: list[Studio], year: int, today: date) -> dict[int, Prefi
         evidence.extend(f"未达标：{r.subject} {r.period}，{r.reason}" for r in reds[:3])
         if len(reds) > 3:
             evidence.append(f"……另有 {len(reds) - 3} 项未达标，详见履职达标情况。")
+        if note:
+            evidence.insert(0, note)
         found[row.studio.pk] = Prefill(_clamp(MAX_SCORE * green / judged), evidence)
     return found
 

@@ -28,7 +28,7 @@ from minyi.evaluation.models import (
     EvaluationRound,
     StudioAssessment,
 )
-from minyi.evaluation.outcomes import outcome_problem
+from minyi.evaluation.outcomes import outcome_problem, set_up_late
 from minyi.evaluation.states import NotAllowed, RoundAction, RoundState, next_state, refusal
 from minyi.studios.models import Studio
 
@@ -160,7 +160,7 @@ def assessment_save(
         raise PermissionError("不在您的评估范围内。")
     locked = (
         StudioAssessment.objects.select_for_update(of=("self",))
-        .select_related("round")
+        .select_related("round", "studio")
         .get(pk=assessment.pk)
     )
     if locked.round.state != RoundState.ASSESSING:
@@ -193,7 +193,8 @@ def assessment_save(
             row.adjusted_at = now if adjusted is not None else None
             row._dirty = True  # type: ignore[attr-defined]
         scores.append(row.prefilled_score if adjusted is None else adjusted)
-    problem = outcome_problem(outcome, scores, outcome_reason)
+    late = set_up_late(locked.studio.judged_from, locked.round.year)
+    problem = outcome_problem(outcome, scores, outcome_reason, late=late)
     if problem:
         errors.setdefault(problem[0], []).append(problem[1])
     if errors:

@@ -26,7 +26,7 @@ from minyi.evaluation.models import (
     StudioOutcome,
     level_of,
 )
-from minyi.evaluation.outcomes import suggested_outcome
+from minyi.evaluation.outcomes import late_note, set_up_late, suggested_outcome
 from minyi.evaluation.states import RoundState
 
 
@@ -108,15 +108,19 @@ def assessments_with_scores[AnyQuerySet: QuerySet](qs: AnyQuerySet) -> AnyQueryS
     )
 
 
-def decorate(assessment: StudioAssessment) -> StudioAssessment:
+def decorate(assessment: StudioAssessment, year: int | None = None) -> StudioAssessment:
     """Put the scores in criterion order, the total and the suggested outcome on a
-    prefetched assessment."""
+    prefetched assessment. `year` is the round's (else its round must be loaded): a
+    studio set up late in it gets no 通报批评 suggestion, and a note why."""
     by_criterion = {c.criterion: c for c in assessment.scores}  # type: ignore[attr-defined]
     ordered = [by_criterion[c] for c in Criterion.values if c in by_criterion]
     assessment.ordered_scores = ordered  # type: ignore[attr-defined]
     values = [c.score for c in ordered]
     assessment.total = sum(values)  # type: ignore[attr-defined]
-    assessment.suggested = StudioOutcome(suggested_outcome(values))  # type: ignore[attr-defined]
+    judged_from = assessment.studio.judged_from
+    late = set_up_late(judged_from, assessment.round.year if year is None else year)
+    assessment.late_note = late_note(judged_from) if late and judged_from else ""  # type: ignore[attr-defined]
+    assessment.suggested = StudioOutcome(suggested_outcome(values, late=late))  # type: ignore[attr-defined]
     return assessment
 
 
@@ -134,7 +138,7 @@ def studio_lines(round: EvaluationRound) -> list[StudioLine]:
     )
     lines = []
     for a in qs:
-        decorate(a)
+        decorate(a, round.year)
         district, street = _unit_names(a.studio.unit)
         lines.append(
             StudioLine(

@@ -115,7 +115,7 @@ def round_detail(request: HttpRequest, pk: int) -> HttpResponse:
         shown = ""
     qs = assessments_with_scores(qs).order_by("studio__unit__code", "studio__name", "pk")
     page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
-    rows = [decorate(a) for a in page.object_list]
+    rows = [decorate(a, round.year) for a in page.object_list]
     counts = StudioAssessment.objects.for_user(request.user).filter(round=round)
     context = {
         "round": round,

@@ -14,6 +14,10 @@ from minyi.studios.models import FACILITIES, Studio, StudioAssignment, StudioKin
 
 
 class StudioForm(ScopedModelForm):
+    # A new studio must say when it was set up (see __init__); the Excel import does not
+    # (minyi.documents.excel.importers).
+    established_required = True
+
     class Meta:
         model = Studio
         fields = [
@@ -30,6 +34,21 @@ class StudioForm(ScopedModelForm):
             *[name for name, _ in FACILITIES],
         ]
         widgets = {"established_on": DayInput()}
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Duties are judged from this day (Studio.judged_from): a studio entered without
+        # it was judged on the whole year. A new studio is most often set up today.
+        # A studio stored without it before it was required can still be edited (it is
+        # judged from the day it was entered); one that has it cannot lose it.
+        established = self.fields["established_on"]
+        established.required = self.established_required and (
+            self.instance.pk is None or bool(self.instance.established_on)
+        )
+        established.error_messages["required"] = "请填写设立日期：履职考核从这一天算起。"
+        established.help_text = "履职考核和年度评估从设立日期起算，此前的周和双月不作要求。"
+        if self.instance.pk is None:
+            self.initial.setdefault("established_on", timezone.localdate())
 
     def scope_fields(self) -> None:
         if not (self.user.is_superuser or getattr(self.user, "is_official", False)):

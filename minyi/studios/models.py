@@ -181,6 +181,15 @@ class Studio(TimeStamped):
         return display_phone(self.phone)
 
     @property
+    def judged_from(self) -> date | None:
+        """The first day its duties are judged on (compliance, the year-end evaluation):
+        its 设立日期, or, for a studio entered before that was required, the day it
+        was entered here; weeks before it owe nothing. None only for a studio not saved."""
+        if self.established_on is not None:
+            return self.established_on
+        return timezone.localdate(self.created_at) if self.created_at else None
+
+    @property
     def has_premises(self) -> bool:
         return self.kind not in PREMISES_EXEMPT
 

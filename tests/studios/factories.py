@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -19,6 +20,8 @@ def make_studio(unit: OrgUnit, *, full_time_liaison: bool = True, **fields: Any)
         "kind": StudioKind.COMMUNITY,
         "host_organisation": f"测试党组织{n:04d}",
         "area_m2": Decimal(30),
+        # Set up long ago, so it is judged on whole years (Studio.judged_from).
+        "established_on": date(2020, 1, 1),
         **{name: True for name, _ in FACILITIES},
         **fields,
     }

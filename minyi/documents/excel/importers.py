@@ -36,6 +36,13 @@ from minyi.people.models import (
 from minyi.studios.forms import StudioForm
 from minyi.studios.models import FACILITIES, Studio, StudioKind
 
+
+class StudioImportForm(StudioForm):
+    # Lists of studios set up long ago often lack the date; a studio imported without it
+    # is judged from the day it was imported (Studio.judged_from), as the template says.
+    established_required = False
+
+
 CODE = re.compile(r"[（(]\s*(\d{6,12})\s*[)）]\s*$")
 SEPARATORS = re.compile(r"[、,，;；\n]+")
 PROGRESS_EVERY = 500
@@ -416,7 +423,7 @@ class StudioImporter(Importer):
     kind = "studios"
     title = "党代表工作室"
     model = Studio
-    form_class = StudioForm
+    form_class = StudioImportForm
     headers = [
         Header("名称", True),
         Header("类型", True, "、".join(StudioKind.labels)),
