@@ -12,7 +12,7 @@ from __future__ import annotations
 import calendar
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time
 from typing import Any
 from uuid import UUID
 from zoneinfo import ZoneInfo
@@ -25,7 +25,7 @@ from django.utils import timezone
 
 from minyi.audit.trail import record_bulk
 from minyi.core.once import made_with
-from minyi.duties import tallies
+from minyi.duties import openings, tallies
 from minyi.duties.models import (
     AnnualPlan,
     Event,
@@ -730,6 +730,9 @@ def plan_approve(
     plan.save()
     plan_expand(plan=plan)
     _warn(clashes, warn)
+    note = openings.opening_schedule(plan.year, plan.opening_weekday).note
+    if note and warn is not None:
+        warn(note)
     return plan
 
 
@@ -750,13 +753,8 @@ def plan_return(*, actor: Any, plan: AnnualPlan, note: str) -> AnnualPlan:
 
 
 def opening_dates(year: int, weekday: int) -> list[date]:
-    day = date(year, 1, 1)
-    day += timedelta((weekday - day.weekday()) % 7)
-    found = []
-    while day.year == year:
-        found.append(day)
-        day += timedelta(7)
-    return found
+    """Every `weekday` of the year, holidays included (see openings.opening_schedule)."""
+    return openings.weekdays_of_year(year, weekday)
 
 
 def _aware(day: date, at: time) -> datetime:
@@ -766,7 +764,8 @@ def _aware(day: date, at: time) -> datetime:
 @transaction.atomic
 def plan_expand(*, plan: AnnualPlan) -> int:
     """Turn an approved plan into planned events: one opening per week on the plan's
-    weekday, and one event per planned session with its representative. Idempotent:
+    weekday unless that day is a statutory holiday (openings.opening_schedule), and one
+    event per planned session with its representative. Idempotent:
     a plan already expanded creates nothing. Returns how many events were created."""
     plan = _locked(plan)
     if plan.state != PlanState.APPROVED:
@@ -774,6 +773,7 @@ def plan_expand(*, plan: AnnualPlan) -> int:
     if plan.expanded_at is not None:
         return 0
     place = plan.place or plan.studio.address
+    schedule = openings.opening_schedule(plan.year, plan.opening_weekday)
     events = [
         Event(
             studio=plan.studio,
@@ -785,7 +785,7 @@ def plan_expand(*, plan: AnnualPlan) -> int:
             place=place,
             state=EventState.PLANNED,
         )
-        for day in opening_dates(plan.year, plan.opening_weekday)
+        for day in schedule.days
     ]
     sessions = list(plan.sessions.select_related("representative"))
     session_events = [

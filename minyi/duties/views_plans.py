@@ -18,7 +18,7 @@ from django.views.decorators.http import require_POST
 from minyi.core import once, stale
 from minyi.core.forms import add_errors
 from minyi.core.views_base import ListPage
-from minyi.duties import plans
+from minyi.duties import openings, plans
 from minyi.duties.forms_plans import (
     ApproveForm,
     PlanFilterForm,
@@ -190,6 +190,12 @@ def plan_context(request: HttpRequest, plan: AnnualPlan, **forms: Any) -> dict[s
         "event_count": plan.events.count() if plan.expanded_at else 0,
         # July's theme, once the city has set it (CM 6): what the July sessions serve.
         "activity_month": ActivityMonth.objects.filter(year=plan.year).only("theme").first(),
+        # Why some weeks have no opening (holidays), or that the year's holidays are unknown.
+        "opening_note": (
+            openings.opening_schedule(plan.year, plan.opening_weekday).note
+            if plan.expanded_at
+            else ""
+        ),
     }
 
 

@@ -381,7 +381,9 @@ def test_an_approved_plan_becomes_events_once(liaison: Any, city_official: Any) 
 
 
 @pytest.mark.django_db
-def test_a_thursday_plan_in_2026_has_53_openings(liaison: Any, admin_user: Any) -> None:
+def test_a_thursday_plan_in_2026_skips_its_three_holiday_openings(
+    liaison: Any, admin_user: Any
+) -> None:
     plan = plans.plan_create(
         actor=liaison,
         studio=_studio(),
@@ -391,8 +393,58 @@ def test_a_thursday_plan_in_2026_has_53_openings(liaison: Any, admin_user: Any) 
         opening_end=time(17, 30),
     )
     plans.plan_submit(actor=liaison, plan=plan)
+    warnings: list[str] = []
+    plans.plan_approve(
+        actor=admin_user, plan=plan, shortfall_reason="代表活动另行安排", warn=warnings.append
+    )
+    openings = Event.objects.filter(plan=plan, kind=EventKind.OPENING)
+    # 53 Thursdays, less 元旦 (1-1), 春节 (2-19) and 国庆节 (10-1): statutory holidays.
+    assert openings.count() == 50
+    days = {e.starts_at.astimezone(plans.SHANGHAI).date() for e in openings}
+    assert not days & {date(2026, 1, 1), date(2026, 2, 19), date(2026, 10, 1)}
+    assert date(2026, 2, 12) in days and date(2026, 10, 8) in days
+    assert any(w.startswith("3 次每周开放日适逢法定节假日，未生成") for w in warnings), warnings
+    page = text_of(client_for(liaison).get(reverse("duties:plan_detail", args=[plan.pk])))
+    assert "3 次每周开放日适逢法定节假日，未生成" in page
+    assert "春节 2月19日" in page
+
+
+@pytest.mark.django_db
+def test_a_saturday_plan_keeps_make_up_working_saturdays(liaison: Any, admin_user: Any) -> None:
+    # 2026-02-14 and 2026-10-10 are make-up working Saturdays (调休上班): still openings,
+    # as every other Saturday is; 2026-01-03, 02-21, 10-03 are holidays and are skipped.
+    plan = plans.plan_create(
+        actor=liaison,
+        studio=_studio(),
+        year=2026,
+        opening_weekday=5,
+        opening_start=time(9),
+        opening_end=time(12),
+    )
+    plans.plan_submit(actor=liaison, plan=plan)
     plans.plan_approve(actor=admin_user, plan=plan, shortfall_reason="代表活动另行安排")
-    assert Event.objects.filter(plan=plan, kind=EventKind.OPENING).count() == 53
+    days = {
+        e.starts_at.astimezone(plans.SHANGHAI).date()
+        for e in Event.objects.filter(plan=plan, kind=EventKind.OPENING)
+    }
+    assert {date(2026, 2, 14), date(2026, 10, 10)} <= days
+    skipped = {date(2026, d.month, d.day) for d in plans.opening_dates(2026, 5)} - days
+    assert date(2026, 1, 3) in skipped and date(2026, 2, 21) in skipped
+    assert date(2026, 10, 3) in skipped and date(2026, 2, 28) not in skipped
+
+
+@pytest.mark.django_db
+def test_a_year_without_a_calendar_gets_every_week_and_says_so(
+    liaison: Any, city_official: Any
+) -> None:
+    plan = _draft(liaison, year=2027)  # the calendar of 2027 is not entered yet
+    plans.plan_submit(actor=liaison, plan=plan)
+    warnings: list[str] = []
+    plans.plan_approve(
+        actor=city_official, plan=plan, shortfall_reason="另行安排", warn=warnings.append
+    )
+    assert Event.objects.filter(plan=plan, kind=EventKind.OPENING).count() == 52
+    assert any("2027年的法定节假日安排尚未录入" in w for w in warnings), warnings
 
 
 # --- pages ---------------------------------------------------------------------------
