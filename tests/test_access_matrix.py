@@ -591,6 +591,8 @@ RULES: dict[str, Rule] = {
     "apitokens:list": Rule(ok=OFFICIALS_OF_SHATOUJIAO | {"outsider"}),
     "apitokens:create": Rule(ok=OFFICIALS_OF_SHATOUJIAO | {"outsider"}),
     "apitokens:detail": Rule(ok=OFFICIALS_OF_SHATOUJIAO, kwargs=_street_token),
+    # The page after the issue post: the secret if this session just issued it.
+    "apitokens:issued": Rule(ok=OFFICIALS_OF_SHATOUJIAO, kwargs=_street_token),
     "apitokens:revoke": Rule(
         ok=OFFICIALS_OF_SHATOUJIAO, ok_status=302, method="post", kwargs=_street_token
     ),

@@ -9,6 +9,7 @@ from typing import Any
 from django import forms
 
 from minyi.core.forms import field_of
+from minyi.core.once import OnceOnlyFormMixin
 from minyi.people.account_forms import AccountForm
 from minyi.people.models import OFFICIAL_ROLE_LEVELS, Role, User
 
@@ -17,7 +18,9 @@ from minyi.people.models import OFFICIAL_ROLE_LEVELS, Role, User
 TOKEN_ROLES = [*OFFICIAL_ROLE_LEVELS, Role.HANDLING_UNIT_STAFF]
 
 
-class TokenForm(AccountForm):
+class TokenForm(OnceOnlyFormMixin, AccountForm):
+    """Carries a one-time key: a double click issues one token, not two."""
+
     name = forms.CharField(
         label="名称",
         max_length=100,
@@ -41,6 +44,7 @@ class TokenForm(AccountForm):
         self.fields["role"].help_text = "令牌可见的范围与该角色、该单位的工作人员在页面上完全相同。"
         self.fields["handling_unit"].help_text = "角色为承办单位时选择。"
         self.order_fields(["name", "role", "unit", "handling_unit"])
+        self.init_once_only()
 
     def clean_name(self) -> str:
         name = self.cleaned_data["name"].strip()

@@ -49,17 +49,31 @@ class ApiToken(models.Model):
         default=False,
         help_text="账号是为该令牌创建的（无密码、不能登录页面）；吊销令牌时一并停用。",
     )
+    # The issue page's one-time key (minyi.core.once): a double click or a resend of the
+    # issue form issues no second token whose secret nobody would see.
+    submission_key = models.UUIDField("提交标识", null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name = "接口令牌"
         verbose_name_plural = "接口令牌"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["submission_key"], name="apitoken_unique_submission_key"
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.name
 
     @classmethod
     def issue(
-        cls, *, user, name: str, created_by=None, service_account: bool = False
+        cls,
+        *,
+        user,
+        name: str,
+        created_by=None,
+        service_account: bool = False,
+        submission_key=None,
     ) -> tuple[ApiToken, str]:
         """A new token and its plain secret (shown once, never stored)."""
         secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
@@ -69,6 +83,7 @@ class ApiToken(models.Model):
             created_by=created_by,
             secret_hash=hash_secret(secret),
             service_account=service_account,
+            submission_key=submission_key,
         )
         return token, secret
 

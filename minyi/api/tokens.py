@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import secrets
 from typing import Any
+from uuid import UUID
 
 from django.db import transaction
 from django.db.models import QuerySet
@@ -16,6 +17,7 @@ from django.utils import timezone
 
 from minyi.api.models import ApiToken
 from minyi.core import account_cache
+from minyi.core.once import made_with
 from minyi.people.models import User
 from minyi.people.scope_labels import SCOPE_RELATED, scope_prefetch
 
@@ -43,15 +45,33 @@ def with_scope(tokens: QuerySet) -> QuerySet:
 
 
 @transaction.atomic
-def token_issue(*, issuer: Any, name: str, account: User) -> tuple[ApiToken, str]:
-    """Save the (unsaved) service account with its role and unit and issue its token."""
+def token_issue(
+    *, issuer: Any, name: str, account: User, submission_key: UUID | None = None
+) -> tuple[ApiToken, str]:
+    """Save the (unsaved) service account with its role and unit and issue its token.
+
+    A second issue with the page's `submission_key` (the form sent twice) is refused by
+    the unique constraint with an IntegrityError, the account rolled back with it;
+    `issued_with` finds the first token."""
     account.username = f"api-{secrets.token_hex(6)}"
     # Cut to the account's field: a token's name may be longer (100) than a person's (50).
     account.full_name = f"接口：{name}"[: User._meta.get_field("full_name").max_length]
     account.is_active = True
     account.set_unusable_password()
     account.save()
-    return ApiToken.issue(user=account, name=name, created_by=issuer, service_account=True)
+    return ApiToken.issue(
+        user=account,
+        name=name,
+        created_by=issuer,
+        service_account=True,
+        submission_key=submission_key,
+    )
+
+
+def issued_with(submission_key: UUID | None) -> ApiToken | None:
+    """The token a page's one-time key issued, if any. Not scoped: the caller shows it
+    only to whoever issued it."""
+    return made_with(ApiToken, submission_key, "pk", "created_by_id")
 
 
 @transaction.atomic

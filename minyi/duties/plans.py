@@ -34,7 +34,7 @@ from minyi.duties.models import (
     PlannedSession,
     PlanState,
 )
-from minyi.people.models import Representative
+from minyi.people.models import Representative, RepresentativeLevel
 from minyi.people.scopes import scope_of
 from minyi.studios.models import Studio, StudioAssignment
 
@@ -138,7 +138,9 @@ def plan_shortfalls(
       one who left during it too) has, in every two-month window that period owes, at
       least one session of at least half a day (SM 9). A period owes the windows that
       start on or after its first day (`since`) and that it lasts three weeks into
-      (`until`); a representative with several periods owes what any of them owes.
+      (`until`); a representative with several periods owes what any of them owes;
+    - July, the city representatives' activity month (CM 6), has at least one session
+      of a city representative whose period owes July (activity_month_shortfall).
     """
     found: list[PlanShortfall] = []
     opening = hours_between(plan.opening_start, plan.opening_end)
@@ -177,7 +179,35 @@ def plan_shortfalls(
             else:
                 message = f"{rep.name}：{window_label(index)}没有安排到工作室活动。"
             found.append(PlanShortfall(message, representative=rep, window=index))
-    return found
+    july = activity_month_shortfall(plan.year, periods.values(), sessions)
+    return found + ([july] if july else [])
+
+
+def activity_month_shortfall(
+    year: int,
+    periods: Iterable[tuple[Any, list[tuple[date | None, date | None]]]],
+    sessions: Sequence[PlannedSession],
+) -> PlanShortfall | None:
+    """CM 6: every July is the city representatives' activity month, a series of
+    activities the city organises; the studio's plan (journey 2) carries its part. A
+    plan whose city representatives are at the studio in July (as SM 9 counts a period:
+    from July 1st and three weeks into it) and that has no session of theirs in July
+    falls short. The sessions planned in July become activity-month events on approval
+    (expand_plan). A studio with district representatives only owes nothing here."""
+    july = date(year, 7, 1)
+    owing = {
+        rep.pk
+        for rep, spans in periods
+        if rep.level == RepresentativeLevel.CITY
+        and any(_owes(since, until, july) for since, until in spans)
+    }
+    if not owing:
+        return None
+    if any(
+        s.representative_id in owing and (s.date.year, s.date.month) == (year, 7) for s in sessions
+    ):
+        return None
+    return PlanShortfall("七月党代表活动月：尚未安排市党代表到工作室开展活动。", rule="CM 6")
 
 
 def periods_in_year(year: int) -> Q:

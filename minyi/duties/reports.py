@@ -54,6 +54,19 @@ def period_dates(year: int, period: int) -> tuple[date, date]:
     return start, end
 
 
+def period_running(year: int, period: int, today: date | None = None) -> date | None:
+    """The period's last day while the period has not ended (`today`, by default the
+    local date, on or before it), else None: a report drafted or sent then tells what
+    happened so far, not what the whole period held."""
+    last = period_dates(year, period)[1] - timedelta(days=1)
+    return last if (today or timezone.localdate()) <= last else None
+
+
+def as_of(day: date) -> str:
+    """How a running period's draft says the day its figures stop."""
+    return f"{AS_OF}{day.year}年{day.month}月{day.day}日"
+
+
 def period_of(day: date) -> int:
     return (day.month + 1) // 2
 
@@ -89,6 +102,14 @@ SUMMARIES_SHORTENED = (
     f"“{CUT}”处有删节；全文见“活动安排与预告”中该场活动的“活动情况”。）"
 )
 TOO_LONG = f"（报告超过 {REPORT_MAX} 字，以下从略；详见“活动安排与预告”和社情民意的“跟踪明细帐”。）"
+
+
+# What a report sent before its period ends must say, and what it is told otherwise.
+AS_OF = "截至"
+SUBMIT_EARLY = (
+    "本期到{last}才结束，提前报送的报告须写明情况截至哪一天（如“{AS_OF}{today}”）。"
+    "请点“根据最新记录重新生成”，或在报告中写明后再报送。"
+)
 
 
 @dataclass
@@ -154,7 +175,13 @@ def fit_draft(records: DraftRecords) -> str:
 def _records(*, studio: Studio, year: int, period: int) -> DraftRecords:
     start, end = period_dates(year, period)
     label = dict(PERIODS)[period]
-    head = [f"{studio.name} {year}年{label}党代表活动情况报告", ""]
+    today = timezone.localdate()
+    running = period_running(year, period, today)
+    head = [f"{studio.name} {year}年{label}党代表活动情况报告"]
+    if running:
+        # Drafted before the period is over: the figures are so far, said as such.
+        head.append(f"（本期至{month_day(running)}结束，尚未结束；以下情况{as_of(today)}。）")
+    head.append("")
 
     events = list(
         Event.objects.filter(studio=studio, starts_at__gte=_aware(start), starts_at__lt=_aware(end))
@@ -203,9 +230,26 @@ def _records(*, studio: Studio, year: int, period: int) -> DraftRecords:
     middle = ["", "二、党代表进驻情况"]
     for rep in reps:
         middle.append(f"{rep.name}：参加活动 {sessions.get(rep.pk, 0)} 次。")
-    absent = [rep.name for rep in reps if not sessions.get(rep.pk)]
-    if absent:
-        middle.append(f"本期未到工作室开展活动的党代表：{'、'.join(absent)}。")
+    absent = [rep for rep in reps if not sessions.get(rep.pk)]
+    if absent and running:
+        # The period is still on: not "did nothing", and what each has coming here.
+        coming: dict[int, list[str]] = {}
+        for event in events:
+            if event.state == EventState.PUBLISHED and (
+                timezone.localtime(event.starts_at).date() >= today
+            ):
+                for rep in event.representatives.all():
+                    coming.setdefault(rep.pk, []).append(
+                        month_day(timezone.localtime(event.starts_at))
+                    )
+        names = "、".join(
+            rep.name + (f"（已预告{'、'.join(coming[rep.pk])}活动）" if rep.pk in coming else "")
+            for rep in absent
+        )
+        middle.append(f"{AS_OF}{month_day(today)}尚未到工作室开展活动的党代表：{names}。")
+    elif absent:
+        names = "、".join(rep.name for rep in absent)
+        middle.append(f"本期未到工作室开展活动的党代表：{names}。")
 
     appointments = Counter(
         Appointment.objects.filter(
@@ -325,6 +369,19 @@ def report_submit(*, report: BimonthlyReport, actor: Any) -> BimonthlyReport:
         _require(locked, ReportState.DRAFT, "报送")
         if not locked.body.strip():
             raise ValidationError({"body": ["报告内容不能为空。"]})
+        last = period_running(locked.year, locked.period)
+        if last and AS_OF not in locked.body:
+            # Allowed before the period ends (a liaison may send December's before the
+            # 31st), but only saying the figures are so far.
+            raise ValidationError(
+                {
+                    "body": [
+                        SUBMIT_EARLY.format(
+                            last=month_day(last), AS_OF=AS_OF, today=month_day(timezone.localdate())
+                        )
+                    ]
+                }
+            )
         locked.state = ReportState.SUBMITTED
         locked.submitted_at = timezone.now()
         locked.submitted_by = actor

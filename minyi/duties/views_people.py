@@ -717,6 +717,8 @@ def _report_page(
         "period_label": dict(reports.PERIODS)[report.period],
         "form": form or (ReportEditForm(initial={"body": report.body}) if editable else None),
         "can_submit": editable,
+        # A draft sent before its period ends says its figures are so far (reports.AS_OF).
+        "running_until": (reports.period_running(report.year, report.period) if editable else None),
         "can_acknowledge": report.state == ReportState.SUBMITTED and _acknowledger(request, report),
         "error": error,
     }

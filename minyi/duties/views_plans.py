@@ -27,7 +27,7 @@ from minyi.duties.forms_plans import (
     SessionForm,
     editable_studios,
 )
-from minyi.duties.models import AnnualPlan, PlannedSession, PlanState
+from minyi.duties.models import ActivityMonth, AnnualPlan, PlannedSession, PlanState
 from minyi.studios.models import StudioAssignment
 
 
@@ -164,6 +164,7 @@ def plan_context(request: HttpRequest, plan: AnnualPlan, **forms: Any) -> dict[s
     labels = dict(plans.SESSION_KINDS)
     for s in sessions:
         s.kind_label = labels.get(s.kind, s.kind)  # type: ignore[attr-defined]
+        s.activity_month = s.date.month == 7  # type: ignore[attr-defined]
     shortfalls = plans.plan_shortfalls(plan, assignments, plans.half_day_hours(), sessions)
     editable = plan.state in plans.EDITABLE and plans.can_edit(request.user, plan)
     approver = plan.state == PlanState.SUBMITTED and plans.can_approve(request.user, plan)
@@ -187,6 +188,8 @@ def plan_context(request: HttpRequest, plan: AnnualPlan, **forms: Any) -> dict[s
         "return_form": forms.get("return_form") or ReturnForm(),
         "errors": forms.get("errors", []),
         "event_count": plan.events.count() if plan.expanded_at else 0,
+        # July's theme, once the city has set it (CM 6): what the July sessions serve.
+        "activity_month": ActivityMonth.objects.filter(year=plan.year).only("theme").first(),
         # Why some weeks have no opening (holidays), or that the year's holidays are unknown.
         "opening_note": (
             openings.opening_schedule(plan.year, plan.opening_weekday).note

@@ -38,7 +38,7 @@ from minyi.duties.models import AnnualPlan, BimonthlyReport, PlanState, ReportSt
 from minyi.evaluation.models import MAX_SCORE, Criterion
 from minyi.evaluation.outcomes import late_note, set_up_late
 from minyi.people.models import Liaison, LiaisonKind
-from minyi.studios.models import Studio
+from minyi.studios.models import Studio, square_metres
 
 # 建设规范好: points off per shortfall.
 AREA_PENALTY = 4
@@ -124,7 +124,7 @@ def building(studio: Studio) -> Prefill:
     evidence = [f"{cite(item.rule)}：{item.message}" for item in shortfalls]
     if studio.has_premises:
         if studio.area_m2 is not None and studio.area_m2 >= 20:
-            evidence.insert(0, f"{cite('SM 5')}：面积 {float(studio.area_m2):g} 平方米。")
+            evidence.insert(0, f"{cite('SM 5')}：面积 {square_metres(studio.area_m2)} 平方米。")
         if not any(item.rule == "SM 5" and "缺少" in item.message for item in shortfalls):
             evidence.append(f"{cite('SM 5')}：规定的七项设施和标识齐全。")
     else:

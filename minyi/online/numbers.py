@@ -26,7 +26,10 @@ FIRST_YEAR, LAST_YEAR = 2000, 2099
 FULL_WIDTH_DIGITS = str.maketrans("０１２３４５６７８９", "0123456789")
 # What people put between the parts of a number (never inside a prefix: a prefix keeps
 # whatever characters its name has).
-_SEPARATORS = r"\-‐‑‒–—―－_·・.．/／、,，:：#＃"
+# The dashes by code point: they are read from what residents type, never printed (the
+# one printed range mark is "—", tests/core/test_range_dash.py).
+_DASHES = "".join(chr(c) for c in (0x2010, 0x2011, 0x2012, 0x2013, 0x2014, 0x2015, 0xFF0D))
+_SEPARATORS = r"\-" + _DASHES + "_·・.．/／、,，:：#＃"
 _TAIL = re.compile(rf"(.*?)[{_SEPARATORS}]*(\d(?:[{_SEPARATORS}]*\d)*)[{_SEPARATORS}]*")
 _LABEL = re.compile(r"(?:编号[:：]?|No\.)")
 

@@ -86,6 +86,12 @@ class StudioQuerySet(StampedQuerySet):
         return None
 
 
+def square_metres(area: Decimal) -> str:
+    """An area as every page writes it: 24 for the stored 24.0 (one decimal place is
+    kept), 24.5 as it is."""
+    return f"{area.normalize():f}"
+
+
 class Studio(TimeStamped):
     name = models.CharField("名称", max_length=100)
     kind = models.CharField("类型", max_length=24, choices=StudioKind.choices)
@@ -193,6 +199,10 @@ class Studio(TimeStamped):
     def has_premises(self) -> bool:
         return self.kind not in PREMISES_EXEMPT
 
+    @property
+    def area_text(self) -> str:
+        return "" if self.area_m2 is None else square_metres(self.area_m2)
+
     def shortfalls(self, liaisons: list | None = None) -> list[Shortfall]:
         """What falls short of SM 5 (premises, facilities) and SM 11 (a full-time
         liaison). Pass the studio's active liaisons when already loaded."""
@@ -204,7 +214,10 @@ class Studio(TimeStamped):
                 found.append(Shortfall("SM 5", "未填写工作室面积。"))
             elif self.area_m2 < MIN_AREA_M2:
                 found.append(
-                    Shortfall("SM 5", f"面积 {self.area_m2} 平方米，不足 {MIN_AREA_M2} 平方米。")
+                    Shortfall(
+                        "SM 5",
+                        f"面积 {square_metres(self.area_m2)} 平方米，不足 {MIN_AREA_M2} 平方米。",
+                    )
                 )
             found.extend(
                 Shortfall("SM 5", f"缺少：{label}。")

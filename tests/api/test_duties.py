@@ -71,7 +71,7 @@ def test_the_plan_list_has_the_page_s_filters_and_shortfalls(
     assert [i["id"] for i in first["items"] + rest["items"]] == [approved.pk, draft.pk]
     # The page's count: three representatives without a session in six windows.
     item = liaison.get("/annual-plans", {"year": 2030}).json()["items"][0]
-    assert len(item["shortfalls"]) == 18 and item["state_label"] == "草稿"
+    assert len(item["shortfalls"]) == 19 and item["state_label"] == "草稿"
     expected = plans.plan_shortfalls(draft, plans.assigned_for(draft.studio, draft.year), 3.0)
     assert sorted(s["message"] for s in item["shortfalls"]) == sorted(s.message for s in expected)
     # Another studio's liaison sees none of them and may not filter by the studio.
@@ -98,7 +98,7 @@ def test_the_plan_shows_its_sessions_and_shortfalls_as_its_page(
     assert session["representative_name"] == "演示代表·陈明" and session["theme"] == "接待日"
     assert session["kind_label"] == "接待群众"
     assert len(body["representatives"]) == 3
-    assert len(body["shortfalls"]) == 17  # 陈明's January–February is covered now
+    assert len(body["shortfalls"]) == 18  # 陈明's January–February is covered now
     assert body["submitted_by"] is None and body["event_count"] == 0
     refused(other_liaison.get(f"/annual-plans/{plan.pk}"), 404)
     refused(api("meisha").get(f"/annual-plans/{plan.pk}"), 404)

@@ -46,7 +46,16 @@ def test_a_district_integrates_its_12345_platform(world: Any) -> None:
     district = OrgUnit.objects.get(code="440308")
     issued = department.post(
         "/api-tokens/new/",
-        {"name": "盐田区 12345 平台", "role": Role.DISTRICT_OFFICIAL, "unit": district.pk},
+        {
+            "name": "盐田区 12345 平台",
+            "role": Role.DISTRICT_OFFICIAL,
+            "unit": district.pk,
+            "submission_key": found(
+                r'name="submission_key" value="([^"]+)"',
+                department.get("/api-tokens/new/").content.decode(),
+            ),
+        },
+        follow=True,
     )
     assert issued.status_code == 200
     secret = found(r'value="(minyi_[^"]+)"', issued.content.decode())

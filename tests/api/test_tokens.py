@@ -30,7 +30,13 @@ def _logged_in(username: str) -> Client:
 
 
 def _issue(client: Client, **data: Any) -> Any:
-    return client.post("/api-tokens/new/", data)
+    """The issue form posted as the page gives it (with its one-time key), the redirect
+    followed to the page that shows the secret."""
+    key = re.search(
+        r'name="submission_key" value="([^"]+)"', client.get("/api-tokens/new/").content.decode()
+    )
+    data = {"submission_key": key.group(1) if key else "", **data}
+    return client.post("/api-tokens/new/", data, follow=True)
 
 
 def _secret(response: Any) -> str:
@@ -77,6 +83,69 @@ def test_a_district_issues_a_street_token_shown_once_and_stored_hashed(world: An
         .values_list("pk", flat=True)
     )
     assert studios == screen
+
+
+def _issue_form(client: Client) -> dict[str, Any]:
+    street = OrgUnit.objects.get(code="440308003")
+    key = re.search(
+        r'name="submission_key" value="([^"]+)"', client.get("/api-tokens/new/").content.decode()
+    )
+    assert key, "the issue form carries a one-time key"
+    return {
+        "name": "沙头角 12345 对接",
+        "role": Role.STREET_OFFICIAL,
+        "unit": street.pk,
+        "submission_key": key.group(1),
+    }
+
+
+def test_the_issued_page_reloaded_issues_nothing_and_shows_the_secret_no_more(
+    world: Any,
+) -> None:
+    # Journey 9: the secret was the answer to the post, so reloading "令牌已签发"
+    # re-sent the form and issued a second token whose secret nobody saw.
+    district = _logged_in("yantian")
+    posted = district.post("/api-tokens/new/", _issue_form(district))
+    token = ApiToken.objects.get()
+    assert posted.status_code == 302 and posted["Location"] == f"/api-tokens/{token.pk}/issued/"
+    assert "minyi_" not in posted["Location"]
+    shown = district.get(posted["Location"])
+    assert shown["Cache-Control"] == "no-store"
+    secret = _secret(shown)
+    assert token.secret_hash == hash_secret(secret)
+    again = district.get(posted["Location"])
+    assert again.status_code == 200 and again["Cache-Control"] == "no-store"
+    page = again.content.decode()
+    assert secret not in page and "minyi_" not in page and "已经显示过一次" in page
+    assert ApiToken.objects.count() == 1
+    # Another administrator who cannot see the token gets no page at all.
+    assert _logged_in("meisha").get(posted["Location"]).status_code == 404
+
+
+def test_the_issue_form_sent_twice_issues_one_token(world: Any) -> None:
+    # A double click: the same form, the same one-time key, posted twice.
+    district = _logged_in("yantian")
+    data = _issue_form(district)
+    first = district.post("/api-tokens/new/", data)
+    second = district.post("/api-tokens/new/", data)
+    token = ApiToken.objects.get()
+    assert User.objects.filter(username__startswith="api-").count() == 1
+    assert first["Location"] == second["Location"] == f"/api-tokens/{token.pk}/issued/"
+    # The browser shows the second answer: the first's secret, still in the session.
+    secret = _secret(district.get(second["Location"]))
+    assert token.secret_hash == hash_secret(secret)
+    # The key of someone else's token: refused as an expired page, nothing of it shown.
+    other = _logged_in("admin")
+    refused = other.post("/api-tokens/new/", {**data, "name": "别人的"})
+    assert refused.status_code == 409
+    assert "页面已过期" in refused.content.decode() and "沙头角 12345 对接" not in (
+        refused.content.decode()
+    )
+    assert ApiToken.objects.count() == 1
+    # A post without a key (a page from before the keys): refused, nothing issued.
+    stale = district.post("/api-tokens/new/", {**data, "submission_key": ""})
+    assert stale.status_code == 400 and "页面已过期" in stale.content.decode()
+    assert ApiToken.objects.count() == 1
 
 
 def test_a_long_token_name_fits_its_account(world: Any) -> None:
@@ -200,7 +269,8 @@ def test_the_token_pages_say_in_words_what_a_persons_token_covers(world: Any) ->
         token.name: scope
         for token in ApiToken.objects.all()
         for scope in re.findall(
-            rf">{token.name}</a></td>\s*<td>[^<]*</td>\s*<td>([^<]*)</td>", page.content.decode()
+            rf">{token.name}</a></td>\s*<td[^>]*>[^<]*</td>\s*<td[^>]*>([^<]*)</td>",
+            page.content.decode(),
         )
     }
     liaison = User.objects.get(username="liaison").liaison
@@ -209,7 +279,7 @@ def test_the_token_pages_say_in_words_what_a_persons_token_covers(world: Any) ->
     assert cells["对接 rep"].startswith("党代表演示代表·陈明本人的履职和社情民意；工作室：")
     assert "沙头角社区党代表工作室" in cells["对接 rep"]
     assert cells["对接 unit"] == "沙头角街道城市管理办公室"
-    assert "<td>liaison</td>" not in page.content.decode()
+    assert ">liaison</td>" not in page.content.decode()
     token = ApiToken.objects.get(name="对接 liaison")
     assert cells["对接 liaison"] in admin.get(f"/api-tokens/{token.pk}/").content.decode()
 

@@ -22,6 +22,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
+from minyi.api.models import ApiCall
 from minyi.cases.models import Case
 from minyi.duties.models import HouseholdVisit
 from minyi.people.models import Representative
@@ -135,6 +136,12 @@ SQUEEZED_TABLES_JS = """() => {
   }
   return bad;
 }"""
+
+
+# Any table of the page wider than its container (which then scrolls sideways).
+TABLE_SCROLLS_JS = """() => [...document.querySelectorAll('main .table-wrap')]
+  .filter(w => w.scrollWidth > w.clientWidth + 1)
+  .map(w => `${w.scrollWidth} px in ${w.clientWidth} px`)"""
 
 
 def table_roles(page: Any) -> dict[str, int]:
@@ -331,6 +338,21 @@ def _street_official(walk: Walk, w: Any) -> None:
         "/org/handling-units/",
     ):
         walk.open(path)
+    # The street's API tokens: the call log's 结果 scrolled sideways inside its table,
+    # past a long path.
+    token = made._street_token(w)["pk"]
+    for status in (200, 404):
+        ApiCall.objects.create(
+            token_id=token,
+            method="GET",
+            path="/api/v1/cases?state=at_department&received_from=2026-01-01&page=2",
+            status=status,
+        )
+    for path in ("/api-tokens/", f"/api-tokens/{token}/"):
+        walk.open(path)
+        # Not only the page: these tables are cards, so no table scrolls either.
+        if scrolls := walk.page.evaluate(TABLE_SCROLLS_JS):
+            walk.found.setdefault(path, []).append(f"a table scrolls sideways: {scrolls}")
 
 
 PERSONAS = {"liaison": _liaison, "rep": _representative, "shatoujiao": _street_official}

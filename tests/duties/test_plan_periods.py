@@ -44,7 +44,7 @@ def test_a_plan_lists_those_who_were_there_in_its_year(liaison: Any) -> None:
     assert rep.pk in {a.representative_id for a in plans.assigned_for(_studio(), 2026)}
     assert rep.pk not in {a.representative_id for a in plans.assigned_for(_studio(), 2027)}
     # Owed January–February and March–April (the whole of March), not after.
-    mine = [f.message for f in plans.shortfalls_of(plan) if f.representative.pk == rep.pk]
+    mine = [f.message for f in plans.shortfalls_of(plan) if f.representative == rep]
     assert mine == [
         "演示代表·黄海：1—2月没有安排到工作室活动。",
         "演示代表·黄海：3—4月没有安排到工作室活动。",

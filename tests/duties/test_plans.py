@@ -21,8 +21,10 @@ from tests.core.helpers import client_for, text_of
 # --- the shortfall check: a pure function on hand-built plans ------------------------
 
 
-def _rep(pk: int, name: str) -> Any:
-    return SimpleNamespace(pk=pk, name=name)
+def _rep(pk: int, name: str, level: str = "district") -> Any:
+    # District representatives unless a test says otherwise: CM 6's July check
+    # (activity_month_shortfall) concerns city representatives and has its own tests.
+    return SimpleNamespace(pk=pk, name=name, level=level)
 
 
 def _plan(year: int = 2026, start: time = time(9), end: time = time(12)) -> Any:
@@ -47,6 +49,35 @@ def _messages(found: list[Any]) -> list[str]:
 
 def test_a_plan_with_a_half_day_session_in_every_window_has_no_shortfalls() -> None:
     assert plans.plan_shortfalls(_plan(), [CHEN], 3, sessions=_full(CHEN)) == []
+
+
+JULY = "七月党代表活动月：尚未安排市党代表到工作室开展活动。"
+
+
+def test_a_city_representative_s_july_is_the_activity_month() -> None:
+    """CM 6: the plan carries the studio's part of July's activity month. A session in
+    August covers SM 9's July–August window but not the activity month; one in July
+    covers both. A district representative's July session does not count for it."""
+    city, district = _rep(3, "王红", "city"), _rep(4, "李强")
+    august = [*_full(city, skip=3), _s(city, date(2026, 8, 12))]
+    found = plans.plan_shortfalls(_plan(), [city, district], 3, sessions=august + _full(district))
+    assert [(f.message, f.rule) for f in found] == [(JULY, "CM 6")]
+    assert plans.plan_shortfalls(_plan(), [city], 3, sessions=_full(city)) == []
+
+
+def test_only_a_city_representative_at_the_studio_in_july_owes_it() -> None:
+    """One who joins after July 1st, or leaves before three weeks of it, owes no July;
+    a studio of district representatives owes none."""
+    city = _rep(3, "王红", "city")
+    sessions = _full(city, skip=3)
+    assert plans.plan_shortfalls(_plan(), [(city, date(2026, 7, 2))], 3, sessions=sessions) == []
+    left = (city, None, date(2026, 7, 20))
+    assert JULY not in _messages(plans.plan_shortfalls(_plan(), [left], 3, sessions=sessions))
+    stayed = (city, None, date(2026, 7, 21))
+    assert JULY in _messages(plans.plan_shortfalls(_plan(), [stayed], 3, sessions=sessions))
+    assert plans.plan_shortfalls(_plan(), [CHEN], 3, sessions=_full(CHEN, skip=3)) == [
+        plans.PlanShortfall("陈明：7—8月没有安排到工作室活动。", representative=CHEN, window=3)
+    ]
 
 
 @pytest.mark.parametrize(
@@ -489,7 +520,8 @@ def test_plan_form_rejects_an_opening_that_ends_before_it_starts(liaison: Any) -
 def test_the_plan_list_flags_plans_that_fall_short(liaison: Any, outsider: Any) -> None:
     _draft(liaison)
     page = text_of(client_for(liaison).get(reverse("duties:plan_list")))
-    assert "18 项未达要求" in page  # three representatives × six windows
+    # three representatives × six windows, and July's activity month (CM 6)
+    assert "19 项未达要求" in page
     assert (
         "沙头角社区党代表工作室"
         not in text_of(client_for(outsider).get(reverse("duties:plan_list"))).split("<tbody>")[1]
@@ -532,3 +564,23 @@ def test_the_plan_list_runs_a_fixed_number_of_queries(liaison: Any, city_officia
     with CaptureQueriesContext(connection) as many:
         assert client.get(reverse("duties:plan_list")).status_code == 200
     assert len(many) == len(few)
+
+
+@pytest.mark.django_db
+def test_the_plan_page_asks_for_july_and_marks_its_sessions(liaison: Any) -> None:
+    """Journey 2: the plan carries July's activity month. Without a city representative's
+    July session the page lists it among the shortfalls (CM 6); with them, the July
+    sessions are marked 活动月 and the city's theme for the year is named."""
+    from minyi.duties.models import ActivityMonth
+
+    plan = _draft(liaison)
+    url = reverse("duties:plan_detail", args=[plan.pk])
+    page = text_of(client_for(liaison).get(url))
+    assert "七月党代表活动月：尚未安排市党代表到工作室开展活动。" in page
+    assert "2027年主题待市委确定" in page
+    ActivityMonth.objects.create(year=2027, theme="聚焦民生实事", content="走访群众")
+    _complete(plan, liaison)
+    page = text_of(client_for(liaison).get(url))
+    assert "七月党代表活动月：尚未安排" not in page
+    assert "2027年主题：聚焦民生实事" in page
+    assert page.count('<span class="badge">活动月</span>') == 3  # a July session each

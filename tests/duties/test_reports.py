@@ -3,7 +3,7 @@ submitted by the studio's liaison, acknowledged by the department in scope."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime, timedelta
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -30,7 +30,7 @@ from minyi.studios.models import Studio, StudioAssignment
 from tests.cases.helpers import register
 from tests.core.helpers import client_for, text_of
 from tests.duties.test_plan_periods import _left_in_march
-from tests.duties.test_record import held_event
+from tests.duties.test_record import TZ, held_event
 
 STUDIO = "沙头角社区党代表工作室"
 
@@ -284,3 +284,79 @@ def test_a_draft_that_nothing_brings_within_the_cap_is_cut_with_a_note():
     records.head = ["头" * REPORT_MAX]
     draft = fit_draft(records)
     assert len(draft) == REPORT_MAX and draft.endswith(TOO_LONG)
+
+
+# --- a period still running --------------------------------------------------------------
+
+
+def _on(monkeypatch, day: date) -> None:
+    monkeypatch.setattr("minyi.duties.reports.timezone.localdate", lambda: day)
+
+
+def test_a_draft_before_the_period_ends_says_so_far_and_names_no_one_idle(
+    world, liaison, monkeypatch
+):
+    # Journey: the November–December report drafted on 25 November said 何建国 "本期未到
+    # 工作室开展活动", though he has an event published for 9 December; and it went up as
+    # if the period were over.
+    from tests.duties.test_appointments import make_event
+
+    _on(monkeypatch, date(2026, 11, 25))
+    chen = Representative.objects.get(name="演示代表·陈明")
+    held_event(date(2026, 11, 7), rep=chen)
+    coming = make_event(reps=("演示代表·何建国",))
+    december = datetime(2026, 12, 9, 9, tzinfo=TZ)
+    Event.objects.filter(pk=coming.pk).update(
+        starts_at=december, ends_at=december + timedelta(hours=3)
+    )
+    studio = Studio.objects.get(name=STUDIO)
+    client = client_for(liaison)
+    response = client.post(
+        reverse("duties:report_create"), {"studio": studio.pk, "year": 2026, "period": 6}
+    )
+    assert response.status_code == 302
+    report = BimonthlyReport.objects.get()
+    body = report.body
+    assert "以下情况截至2026年11月25日" in body
+    assert "本期未到工作室开展活动" not in body
+    assert "截至11月25日尚未到工作室开展活动的党代表：" in body
+    assert "演示代表·何建国（已预告12月9日活动）" in body
+    assert "演示代表·陈明：参加活动 1 次。" in body
+    page = client.get(reverse("duties:report_detail", args=[report.pk]))
+    assert "本期到12月31日才结束" in text_of(page)
+
+    # Sent early without saying "so far": refused, with what to do, nothing changed.
+    refused = client.post(
+        reverse("duties:report_edit", args=[report.pk]),
+        {"body": "本期未到工作室开展活动的党代表：演示代表·何建国。", "then": "submit"},
+    )
+    assert refused.status_code == 400
+    assert "本期到12月31日才结束" in text_of(refused) and "重新生成" in text_of(refused)
+    report.refresh_from_db()
+    assert report.state == ReportState.DRAFT
+    # Redrafted, it says so and goes up before the 31st.
+    client.post(reverse("duties:report_redraft", args=[report.pk]))
+    assert client.post(reverse("duties:report_submit", args=[report.pk])).status_code == 302
+    report.refresh_from_db()
+    assert report.state == ReportState.SUBMITTED and "截至2026年11月25日" in report.body
+
+
+def test_a_running_periods_draft_reads_as_many_queries_as_an_ended_ones(
+    world, liaison, monkeypatch
+):
+    studio = Studio.objects.get(name=STUDIO)
+
+    def drafted_on(day: date) -> tuple[str, int]:
+        _on(monkeypatch, day)
+        with CaptureQueriesContext(connection) as ctx:
+            text = report_draft_text(studio=studio, year=2026, period=6)
+        return text, len(ctx.captured_queries)
+
+    running, during = drafted_on(date(2026, 11, 25))
+    ended, after = drafted_on(date(2027, 1, 5))
+    assert during == after
+    assert "截至" in running and "截至" not in ended
+    assert "本期未到工作室开展活动的党代表：" in ended
+    # The period's last day is still within it; the day after is not.
+    assert "截至" in drafted_on(date(2026, 12, 31))[0]
+    assert "截至" not in drafted_on(date(2027, 1, 1))[0]

@@ -26,7 +26,7 @@ pytestmark = pytest.mark.django_db
 UNIT = "沙头角街道城市管理办公室"
 
 
-def _approved_round() -> EvaluationRound:
+def _approved_round(dameisha: str = StudioOutcome.CRITICISE) -> EvaluationRound:
     walked_case_in()  # the unit answered on time and was rated 满意 in 2026
     round = open_round()
     a = assessment(round)
@@ -44,7 +44,7 @@ def _approved_round() -> EvaluationRound:
         assessment=b,
         version=b.version,
         criteria={},
-        outcome=StudioOutcome.CRITICISE,
+        outcome=dameisha,
         outcome_reason="面积不足，无专职联络员",
     )
     city = user("city")
@@ -189,3 +189,18 @@ def test_the_circular_xlsx_is_the_frozen_annex(world: Any) -> None:
         "通报批评",
         "面积不足，无专职联络员",
     ) in rows
+
+
+@pytest.mark.parametrize("name", ["evaluation:summary_pdf", "evaluation:circular_pdf"])
+def test_the_pdfs_keep_a_street_and_an_outcome_on_one_line(
+    world: Any, tmp_path: Path, name: str
+) -> None:
+    """The 街道 (and 区域) and 评估结果 columns were narrower than their longest words:
+    "沙头角街/道", "保持（继/续巩固）", in the summary and in the circular's table."""
+    round = _approved_round(dameisha=StudioOutcome.KEEP)
+    data = _get(client_for(user("city")), name, round.pk, "application/pdf")
+    # -raw keeps a row's cells on one line, in order, as long as none wraps.
+    text = raw_text(data, tmp_path)
+    assert "盐田区 沙头角街道 沙头角社区党代表工作室" in text
+    assert f"{StudioOutcome.KEEP.label} 面积不足，无专职联络员" in text
+    assert "街\n道" not in text  # the units' 区域 column

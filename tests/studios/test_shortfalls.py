@@ -129,7 +129,7 @@ class TestThroughThePages:
         )
         page = text_of(client_for(street_official).get(studio.get_absolute_url()))
         assert "尚有 3 项不足" in page
-        assert "面积 15.0 平方米，不足 20 平方米。" in page
+        assert "面积 15 平方米，不足 20 平方米。" in page
         assert "缺少：悬挂“知党情、听民意、促和谐”标识。" in page
         assert "没有专职联络员。" in page
         assert "《工作室管理办法》</abbr>第十一条" in page
@@ -174,3 +174,18 @@ def test_the_shortfall_filter_agrees_with_the_shortfall_list(world: Any) -> None
     expected = {studio.pk for studio in Studio.objects.all() if studio.shortfalls()}
     assert set(Studio.objects.with_shortfalls().values_list("pk", flat=True)) == expected
     assert len(expected) == 8  # 大梅沙 (demo) and seven of the ten above
+
+
+@pytest.mark.parametrize(("stored", "shown"), [("24.0", "24"), ("24.5", "24.5"), ("120", "120")])
+def test_an_area_reads_the_same_on_the_studio_page_and_in_its_evaluation_evidence(
+    street_official: Any, community: Any, stored: str, shown: str
+) -> None:
+    # The studio page said "24.0 平方米" (the stored decimal) where the evaluation's
+    # evidence said "36 平方米": one format, a real fraction kept.
+    from minyi.evaluation import prefill
+
+    studio = make_studio(community, area_m2=Decimal(stored))
+    studio.refresh_from_db()  # as a page reads it: the column's one decimal place
+    page = text_of(client_for(street_official).get(studio.get_absolute_url()))
+    assert f"{shown} 平方米" in page and f"{shown}.0 平方米" not in page
+    assert f"面积 {shown} 平方米。" in "".join(prefill.building(studio).evidence)
