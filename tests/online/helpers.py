@@ -85,3 +85,19 @@ def codes_sent(monkeypatch: Any) -> list[tuple[str, str]]:
 
     monkeypatch.setitem(services.CODE_CHANNELS, "console", Recorder())
     return sent
+
+
+def counted_compares(monkeypatch: Any) -> list[str]:
+    """One "cmp" per constant-time compare of a code from now on: a lookup's path must
+    not end early for a number that does not exist (a stopwatch would tell)."""
+    from minyi.online import codes
+
+    calls: list[str] = []
+    real = codes.constant_time_compare
+
+    def compare(a: str, b: str) -> bool:
+        calls.append("cmp")
+        return real(a, b)
+
+    monkeypatch.setattr(codes, "constant_time_compare", compare)
+    return calls

@@ -14,7 +14,7 @@ from django.urls import reverse
 from minyi.cases.models import Case
 from minyi.online import services
 from minyi.online.numbers import read_number
-from tests.online.helpers import codes_sent, submit
+from tests.online.helpers import codes_sent, counted_compares, submit
 
 pytestmark = pytest.mark.django_db
 
@@ -96,16 +96,7 @@ def test_a_lookup_by_digits_is_one_query_one_hash_one_compare(
     world: Any, monkeypatch: Any, django_assert_num_queries: Any
 ) -> None:
     _, case, _ = submit()
-    calls: list[str] = []
-    from minyi.online import codes
-
-    real = codes.constant_time_compare
-
-    def compare(a: str, b: str) -> bool:
-        calls.append("cmp")
-        return real(a, b)
-
-    monkeypatch.setattr(codes, "constant_time_compare", compare)
+    calls = counted_compares(monkeypatch)
     for typed in (_digits(case), "2026999", "沙头角社区2026999", "不是编号"):
         with django_assert_num_queries(1):
             assert services.find_report(typed, "AAAA-AAAA") is None

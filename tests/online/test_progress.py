@@ -19,7 +19,7 @@ from minyi.online.models import OneTimeCode, ResidentRating
 from minyi.org.models import HandlingUnit
 from minyi.people.models import User
 from tests.core.helpers import found
-from tests.online.helpers import answered, codes_sent, submit
+from tests.online.helpers import answered, codes_sent, counted_compares, submit
 
 pytestmark = pytest.mark.django_db
 
@@ -73,16 +73,7 @@ def test_both_paths_hash_and_compare_once(world: Any, monkeypatch: Any) -> None:
     """Same path for a wrong code and a missing case: one query, one hash, one
     constant-time compare (no early return that a stopwatch could tell apart)."""
     _, case, _ = submit()
-    calls: list[str] = []
-    from minyi.online import codes
-
-    real = codes.constant_time_compare
-
-    def compare(a: str, b: str) -> bool:
-        calls.append("cmp")
-        return real(a, b)
-
-    monkeypatch.setattr(codes, "constant_time_compare", compare)
+    calls = counted_compares(monkeypatch)
     from tests.core.helpers import opened_values
 
     opened = opened_values(monkeypatch)
